@@ -1,0 +1,192 @@
+"""Loading a policy directory: the taxonomy and one catalogue per jurisdiction.
+
+Schema checks live in the models; the checks that need the whole picture (categories
+against the taxonomy, groups, context facts and entry ids against the catalogue, one
+catalogue per jurisdiction) live here, and every failure names file, line and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .errors import CatalogueError, Location
+from .loading import Document, parse_one, read_text
+from .models.catalogue import Catalogue, Conditions, Counterparties
+from .taxonomy import Taxonomy, parse_taxonomy
+from .validation import validate
+
+TAXONOMY_FILE = "taxonomy.yaml"
+MAX_CATALOGUES = 300
+
+
+@dataclass(frozen=True)
+class LoadedCatalogue:
+    """A validated catalogue with where it came from and the digest of its bytes."""
+
+    catalogue: Catalogue
+    source: str
+    digest: str
+    document: Document = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """Everything a decision needs: the taxonomy and the catalogues by jurisdiction."""
+
+    taxonomy: Taxonomy
+    catalogues: dict[str, LoadedCatalogue]
+    taxonomy_digest: str
+
+    def context_facts(self) -> set[str]:
+        return {name for lc in self.catalogues.values() for name in lc.catalogue.context_facts}
+
+
+def default_policy_dir() -> Path:
+    """The catalogues shipped inside the package, so the tool works from any directory."""
+    return Path(str(resources.files("dataflow_rules") / "policies"))
+
+
+def load_policies(directory: Path | None = None) -> Policies:
+    """Load ``taxonomy.yaml`` and every other ``*.yaml`` in ``directory`` (default: shipped)."""
+    directory = directory or default_policy_dir()
+    if not directory.is_dir():
+        raise CatalogueError("policy directory not found", Location(str(directory)))
+    tax_path = directory / TAXONOMY_FILE
+    if not tax_path.is_file():
+        raise CatalogueError(f"no {TAXONOMY_FILE} in the policy directory", Location(str(directory)))
+    tax_text = read_text(tax_path, CatalogueError)
+    taxonomy = parse_taxonomy(parse_one(tax_text, str(tax_path), CatalogueError))
+    files = sorted(p for p in directory.glob("*.y*ml") if p.name != TAXONOMY_FILE)
+    if len(files) > MAX_CATALOGUES:
+        raise CatalogueError(f"more than {MAX_CATALOGUES} catalogues", Location(str(directory)))
+    return build_policies(taxonomy, ((str(p), read_text(p, CatalogueError)) for p in files), tax_text)
+
+
+def build_policies(
+    taxonomy: Taxonomy, sources: Iterable[tuple[str, str]], taxonomy_text: str = ""
+) -> Policies:
+    """Parse and check catalogues given as (name, text) pairs; used by tests and tools."""
+    catalogues: dict[str, LoadedCatalogue] = {}
+    for source, text in sources:
+        loaded = parse_catalogue(taxonomy, source, text)
+        code = loaded.catalogue.jurisdiction
+        if code in catalogues:
+            raise CatalogueError(
+                f"a second catalogue for {code} (the first is {catalogues[code].source})",
+                loaded.document.locate(("jurisdiction",)),
+            )
+        catalogues[code] = loaded
+    digest = hashlib.sha256(taxonomy_text.encode()).hexdigest()
+    return Policies(taxonomy, dict(sorted(catalogues.items())), digest)
+
+
+def parse_catalogue(taxonomy: Taxonomy, source: str, text: str) -> LoadedCatalogue:
+    document = parse_one(text, source, CatalogueError)
+    catalogue = validate(Catalogue, document, CatalogueError)
+    _Checker(taxonomy, catalogue, document).run()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return LoadedCatalogue(catalogue, source, digest, document)
+
+
+class _Checker:
+    """Cross-reference checks for one catalogue."""
+
+    def __init__(self, taxonomy: Taxonomy, catalogue: Catalogue, document: Document) -> None:
+        self.tax = taxonomy
+        self.cat = catalogue
+        self.doc = document
+
+    def fail(self, message: str, path: Sequence[str | int]) -> CatalogueError:
+        return CatalogueError(message, self.doc.locate(path))
+
+    def run(self) -> None:
+        cat = self.cat
+        seen: dict[str, tuple[str | int, ...]] = {}
+        sections: list[tuple[str, Sequence[object]]] = [
+            ("entries", cat.entries),
+            ("localisation", cat.localisation),
+            ("green_lanes", cat.green_lanes),
+            ("exemptions", cat.exemptions),
+        ]
+        for section, items in sections:
+            for i, item in enumerate(items):
+                ident = str(getattr(item, "id"))  # noqa: B009 - every section has ids
+                if ident in seen:
+                    raise self.fail(
+                        f"duplicate id '{ident}' (also at {'.'.join(map(str, seen[ident]))})",
+                        (section, i, "id"),
+                    )
+                seen[ident] = (section, i)
+        designations = {e.id for e in cat.entries} | {e.id for e in cat.localisation}
+        for section in ("entries", "localisation"):
+            for i, entry in enumerate(getattr(cat, section)):
+                self.categories(entry.categories, (section, i, "categories"))
+                self.counterparties(entry.counterparties, (section, i, "counterparties"))
+                self.conditions(entry.when, (section, i, "when"))
+                if entry.requirement not in self.tax.requirements:
+                    raise self.fail(
+                        f"unknown requirement '{entry.requirement}'; known: "
+                        + ", ".join(sorted(self.tax.requirements)),
+                        (section, i, "requirement"),
+                    )
+        for i, lane in enumerate(cat.green_lanes):
+            if lane.categories:
+                self.categories(lane.categories, ("green_lanes", i, "categories"))
+            self.vocabulary(lane.purposes, self.tax.purposes, "purpose", ("green_lanes", i, "purposes"))
+            self.counterparties(lane.counterparties, ("green_lanes", i, "counterparties"))
+            self.conditions(lane.when, ("green_lanes", i, "when"))
+        for i, exemption in enumerate(cat.exemptions):
+            self.conditions(exemption.when, ("exemptions", i, "when"))
+            for j, target in enumerate(exemption.applies_to):
+                if target not in designations:
+                    raise self.fail(
+                        f"exemption applies to unknown entry '{target}'",
+                        ("exemptions", i, "applies_to", j),
+                    )
+
+    def categories(self, ids: Sequence[str], path: tuple[str | int, ...]) -> None:
+        for j, cid in enumerate(ids):
+            if cid not in self.tax:
+                hint = self.tax.closest(cid)
+                raise self.fail(
+                    f"unknown category '{cid}'" + (f" (did you mean '{hint}'?)" if hint else ""),
+                    (*path, j),
+                )
+
+    def counterparties(self, cp: Counterparties, path: tuple[str | int, ...]) -> None:
+        for j, group in enumerate(cp.groups):
+            if group not in self.cat.groups:
+                raise self.fail(f"unknown group '{group}'", (*path, "groups", j))
+        if cp.include_controlled and cp.is_all():
+            raise self.fail("include_controlled needs countries or groups", (*path, "include_controlled"))
+
+    def conditions(self, when: Conditions, path: tuple[str | int, ...]) -> None:
+        self.vocabulary(when.purposes, self.tax.purposes, "purpose", (*path, "purposes"))
+        self.vocabulary(when.transactions, self.tax.transactions, "transaction", (*path, "transactions"))
+        self.vocabulary(
+            when.recipient_types,
+            self.tax.recipient_types,
+            "recipient type",
+            (*path, "recipient_types"),
+        )
+        for key in when.context or {}:
+            if key not in self.cat.context_facts:
+                raise self.fail(
+                    f"context fact '{key}' is not declared in this catalogue's context_facts",
+                    (*path, "context", key),
+                )
+
+    def vocabulary(
+        self,
+        values: Sequence[str] | None,
+        known: dict[str, str],
+        what: str,
+        path: tuple[str | int, ...],
+    ) -> None:
+        for j, value in enumerate(values or ()):
+            if value not in known:
+                raise self.fail(f"unknown {what} '{value}'; known: {', '.join(sorted(known))}", (*path, j))

@@ -1,0 +1,150 @@
+"""The command line: parse arguments, call the library, pick a renderer, set the exit code.
+
+No decision logic lives here. Exit codes (docs/cli.md): 0 allow, 3 review, 4 restrict,
+5 bad transfer input, 6 bad catalogue, 7 engine failure, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .catalogues import load_policies
+from .engine.engine import Engine
+from .errors import DataflowRulesError, InputError
+from .models.decision import Decision, Verdict
+from .transfers import Located, read_transfers
+
+EXIT = {Verdict.ALLOW: 0, Verdict.REVIEW: 3, Verdict.RESTRICT: 4}
+
+app = typer.Typer(
+    name="dataflow-rules",
+    help="Decide whether a cross-border dataset transfer may go ahead, against both countries' catalogues.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Unlisted(StrEnum):
+    review = "review"
+    allow = "allow"
+
+
+def _fail(error: DataflowRulesError) -> typer.Exit:
+    typer.echo(f"error: {error.one_line()}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _fail(InputError(f"--as-of '{value}' is not a date (YYYY-MM-DD)")) from None
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[str], typer.Argument(help="Transfer descriptions (YAML or JSON); '-' reads stdin.")
+    ],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    policies: Annotated[
+        Path | None,
+        typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Decide as of this date (default: each transfer's date, else today)."),
+    ] = None,
+    unlisted: Annotated[
+        Unlisted,
+        typer.Option("--unlisted", help="Verdict for a side whose country has no catalogue."),
+    ] = Unlisted.review,
+    colour: Annotated[
+        bool | None,
+        typer.Option("--colour/--no-colour", help="Colour the text output (default: when a terminal)."),
+    ] = None,
+) -> None:
+    """Decide every transfer in FILES and explain each decision.
+
+    Every file is read and checked before anything is decided: one bad transfer gives an
+    error (exit 5) and no decisions.
+    """
+    day = _as_of(as_of)
+    try:
+        loaded = load_policies(policies)
+        located: list[Located] = []
+        for name in files:
+            if name == "-":
+                located += read_transfers(None, loaded, sys.stdin.buffer.read())
+            else:
+                located += read_transfers(Path(name), loaded)
+        seen: dict[str, Located] = {}
+        for item in located:
+            if item.transfer.id in seen:
+                raise InputError(
+                    f"transfer id '{item.transfer.id}' is used again (first in {seen[item.transfer.id].locate('id')})",
+                    item.locate("id"),
+                )
+            seen[item.transfer.id] = item
+        engine = Engine(loaded, Verdict(unlisted.value))
+        decisions: list[Decision] = [engine.decide(item.transfer, day) for item in located]
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    if fmt is Format.json:
+        from .render.json import render as render_json
+
+        typer.echo(render_json(decisions), nl=False)
+    else:
+        from .render.text import render as render_text
+
+        use_colour = sys.stdout.isatty() if colour is None else colour
+        typer.echo(render_text(decisions, colour=use_colour), nl=False)
+    raise typer.Exit(EXIT[Verdict.strictest([d.verdict for d in decisions])])
+
+
+@app.command()
+def catalogues(
+    policies: Annotated[Path | None, typer.Option("--policies", "-p", help="Policy directory.")] = None,
+) -> None:
+    """List the loaded catalogues with their versions, entry counts and digests."""
+    try:
+        loaded = load_policies(policies)
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    typer.echo(f"taxonomy {loaded.taxonomy.version}  {len(loaded.taxonomy.categories)} categories")
+    for code, lc in loaded.catalogues.items():
+        c = lc.catalogue
+        typer.echo(
+            f"{code}  {c.version:<10} effective {c.effective}  {len(c.entries)} entries, "
+            f"{len(c.localisation)} localisation, {len(c.green_lanes)} green lanes, "
+            f"{len(c.exemptions)} exemptions  sha256:{lc.digest[:16]}  {lc.source}"
+        )
+
+
+@app.command()
+def version() -> None:
+    """Print the tool's version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Evaluation: catalogues compiled to durable-rules rulesets, findings turned into decisions."""

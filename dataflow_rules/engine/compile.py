@@ -1,0 +1,241 @@
+"""Compiling catalogues into durable-rules rulesets, one group of rulesets per side.
+
+Every rule is a single conjunction of plain comparisons on a flat fact (one fact per
+data item per side; see :mod:`.facts`). Nothing in a rule is a disjunction: choices
+such as "purpose is one of ..." or "counterparty is in group ..." are looked up once per
+side into small integer flags on the fact, so a rule costs the core one term and
+rulesets can be chunked by rule count alone, far below the cliff measured in
+shared/reference/durable-rules-notes.md (point 4).
+
+Unknown facts are encoded so that for a *designation* (entry or localisation) an
+unstated fact satisfies the condition (the rule fires and the decision names the
+missing fact: review, never allow), while for an *exemption* or *green lane* it does not
+(nothing is cleared on a guess).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..catalogues import LoadedCatalogue, Policies
+from ..models.catalogue import (
+    Conditions,
+    Counterparties,
+    Entry,
+    Exemption,
+    GreenLane,
+    LocalisationEntry,
+)
+from ..taxonomy import Taxonomy
+
+Side = Literal["outbound", "inbound"]
+RuleKind = Literal["entry", "localisation", "exemption", "green_lane"]
+
+MAX_RULES_PER_RULESET = 100
+"""Chunk size: a quarter of the 400 simple rules measured safe, a sixth of the cliff."""
+
+UNKNOWN = 2
+"""Value of a yes/no or membership flag whose fact the transfer does not state."""
+BIG = 10**15
+"""Lower-bound probe of an unknown count: above every allowed count (10**10)."""
+
+_SIMPLE_FACTS: dict[str, tuple[str, str]] = {
+    # condition name -> (fact property, user-facing field)
+    "anonymised": ("anon", "data[{i}].anonymised"),
+    "exporter_ciio": ("ciio", "exporter.ciio"),
+    "recipient_affiliate": ("aff", "recipient.affiliate"),
+}
+_SET_FACTS: dict[str, tuple[str, str]] = {
+    "recipient_types": ("rtype", "recipient.type"),
+    "purposes": ("purpose", "purpose"),
+    "transactions": ("txn", "transaction"),
+}
+_COUNTS: dict[str, str] = {"individuals": "ind", "records": "rec", "devices": "dev"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a fired rule name stands for."""
+
+    kind: RuleKind
+    index: int
+    """Position of the entry, lane or exemption in its catalogue section."""
+    category: str | None
+    """The designation's category this rule tests (one rule per category)."""
+    unknowns: tuple[tuple[str, str, int | None], ...] = ()
+    """(fact property, user-facing field, value meaning unstated; None: property absent)
+    for each condition this rule lets an unstated fact satisfy."""
+
+
+@dataclass
+class SidePlan:
+    """The compiled rules for one catalogue on one side (its outbound or inbound rules)."""
+
+    loaded: LoadedCatalogue
+    side: Side
+    rules: dict[str, Rule] = field(default_factory=dict)
+    conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sets: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+    """(transfer field, allowed values) -> flag property computed per side."""
+    counterparties: dict[tuple[tuple[str, ...], bool], str] = field(default_factory=dict)
+    """(countries, include_controlled) -> flag property computed per side."""
+    context: dict[str, str] = field(default_factory=dict)
+    """context fact name -> property."""
+    categories: dict[str, str] = field(default_factory=dict)
+    """category id -> flag property."""
+
+    def chunks(self) -> list[dict[str, dict[str, Any]]]:
+        names = list(self.conditions)
+        return [
+            {n: self.conditions[n] for n in names[i : i + MAX_RULES_PER_RULESET]}
+            for i in range(0, len(names), MAX_RULES_PER_RULESET)
+        ]
+
+
+def compile_policies(policies: Policies) -> dict[tuple[str, Side], SidePlan]:
+    plans: dict[tuple[str, Side], SidePlan] = {}
+    for code, loaded in policies.catalogues.items():
+        for side in ("outbound", "inbound"):
+            plans[(code, side)] = _Compiler(policies.taxonomy, loaded, side).plan
+    return plans
+
+
+class _Compiler:
+    def __init__(self, taxonomy: Taxonomy, loaded: LoadedCatalogue, side: Side) -> None:
+        self.tax = taxonomy
+        self.plan = SidePlan(loaded, side)
+        cat = loaded.catalogue
+        entries: Sequence[tuple[RuleKind, int, Entry | LocalisationEntry]] = [
+            *(("entry", i, e) for i, e in enumerate(cat.entries) if e.direction in (side, "both")),
+            *(("localisation", i, e) for i, e in enumerate(cat.localisation) if side == "outbound"),
+        ]
+        for kind, i, entry in entries:
+            for category in entry.categories:
+                self.designation(kind, i, entry, category)
+        for i, exemption in enumerate(cat.exemptions):
+            self.exemption(i, exemption)
+        for i, lane in enumerate(cat.green_lanes):
+            lane_categories: Sequence[str | None] = lane.categories or (None,)
+            for lane_category in lane_categories:
+                self.lane(i, lane, lane_category)
+
+    # -- properties -----------------------------------------------------------------
+
+    def category_flag(self, category: str) -> str:
+        return self.plan.categories.setdefault(category, f"k{len(self.plan.categories)}")
+
+    def set_flag(self, name: str, values: Sequence[str]) -> str:
+        key = (name, tuple(sorted(set(values))))
+        return self.plan.sets.setdefault(key, f"s{len(self.plan.sets)}")
+
+    def context_flag(self, name: str) -> str:
+        return self.plan.context.setdefault(name, f"x{len(self.plan.context)}")
+
+    def counterparty_flag(self, cp: Counterparties) -> str | None:
+        if cp.is_all():
+            return None
+        groups = self.plan.loaded.catalogue.groups
+        countries = set(cp.countries)
+        for g in cp.groups:
+            countries.update(groups[g].countries)
+        key = (tuple(sorted(countries)), cp.include_controlled and self.plan.side == "outbound")
+        return self.plan.counterparties.setdefault(key, f"p{len(self.plan.counterparties)}")
+
+    # -- rules ----------------------------------------------------------------------
+
+    def add(self, rule: Rule, terms: list[dict[str, Any]]) -> None:
+        name = f"r{len(self.plan.rules)}"
+        self.plan.rules[name] = rule
+        self.plan.conditions[name] = terms[0] if len(terms) == 1 else {"$and": terms}
+
+    def dates(self, item: Entry | LocalisationEntry | Exemption | GreenLane) -> list[dict[str, Any]]:
+        terms: list[dict[str, Any]] = []
+        if item.effective:
+            terms.append({"$gte": {"day": item.effective.toordinal()}})
+        if item.expires:
+            terms.append({"$lte": {"day": item.expires.toordinal()}})
+        return terms
+
+    def designation(
+        self, kind: RuleKind, index: int, entry: Entry | LocalisationEntry, category: str
+    ) -> None:
+        # >= 1: the item is within the category (1) or broader than it (2, may contain it).
+        k = self.category_flag(category)
+        terms: list[dict[str, Any]] = [{"$gte": {k: 1}}]
+        tolerated: list[tuple[str, str, int | None]] = [(k, "data[{i}].category", 2)]
+        flag = self.counterparty_flag(entry.counterparties)
+        if flag:
+            terms.append({"$gte": {flag: 1}})
+            tolerated.append((flag, "recipient.controlled_by", 3))
+        terms += self.dates(entry)
+        w = entry.when
+        for name, prop in _COUNTS.items():
+            count = getattr(w, name)
+            if count is None:
+                continue
+            lo, hi = count.lower(), count.upper()
+            if lo is not None:
+                terms.append({"$gte": {f"{prop}_lo": lo}})
+            if hi is not None:
+                terms.append({"$lte": {f"{prop}_hi": hi}})
+            tolerated.append((prop, f"data[{{i}}].{name}", None))
+        for name, (prop, label) in _SIMPLE_FACTS.items():
+            want = getattr(w, name)
+            if want is not None:
+                terms.append({"$neq": {prop: 0 if want else 1}})
+                tolerated.append((prop, label, UNKNOWN))
+        for name, (prop, label) in _SET_FACTS.items():
+            values = getattr(w, name)
+            if values is not None:
+                s = self.set_flag(prop, values)
+                terms.append({"$neq": {s: 0}})
+                tolerated.append((s, label, UNKNOWN))
+        for key, want in sorted((w.context or {}).items()):
+            x = self.context_flag(key)
+            terms.append({"$neq": {x: 0 if want else 1}})
+            tolerated.append((x, f"context.{key}", UNKNOWN))
+        self.add(Rule(kind, index, category, tuple(tolerated)), terms)
+
+    def strict_conditions(self, w: Conditions) -> list[dict[str, Any]]:
+        """Conditions that an unstated fact fails (for exemptions and green lanes)."""
+        terms: list[dict[str, Any]] = []
+        for name, prop in _COUNTS.items():
+            count = getattr(w, name)
+            if count is None:
+                continue
+            lo, hi = count.lower(), count.upper()
+            terms.append({"$gte": {prop: lo if lo is not None else 0}})
+            if hi is not None:
+                terms.append({"$lte": {prop: hi}})
+        for name, (prop, _) in _SIMPLE_FACTS.items():
+            want = getattr(w, name)
+            if want is not None:
+                terms.append({prop: 1 if want else 0})
+        for name, (prop, _) in _SET_FACTS.items():
+            values = getattr(w, name)
+            if values is not None:
+                terms.append({self.set_flag(prop, values): 1})
+        for key, want in sorted((w.context or {}).items()):
+            terms.append({self.context_flag(key): 1 if want else 0})
+        return terms
+
+    def exemption(self, index: int, exemption: Exemption) -> None:
+        terms = [*self.dates(exemption), *self.strict_conditions(exemption.when)]
+        self.add(Rule("exemption", index, None), terms)
+
+    def lane(self, index: int, lane: GreenLane, category: str | None) -> None:
+        # The seeds' proviso, in the rule itself: no national-security data and no personal
+        # data that is not anonymised.
+        terms: list[dict[str, Any]] = [{"ns": 0}, {"praw": 0}]
+        if category is not None:
+            terms.append({self.category_flag(category): 1})
+        terms.append({self.set_flag("purpose", lane.purposes): 1})
+        flag = self.counterparty_flag(lane.counterparties)
+        if flag:
+            terms.append({"$gte": {flag: 1}})
+            terms.append({"$lte": {flag: 2}})
+        terms += self.dates(lane)
+        terms += self.strict_conditions(lane.when)
+        self.add(Rule("green_lane", index, category), terms)

@@ -1,0 +1,329 @@
+"""From fired rules to a verdict with reasons: the aggregation of docs/semantics.md.
+
+Pure Python over the engine's findings: which designation fired on which item, which
+exemptions and green lanes fired on which item. Nothing here re-tests a condition; it
+only reads which of the fact's properties were unstated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalogues import Policies
+from ..models.catalogue import Catalogue, Entry, LocalisationEntry
+from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, Verdict
+from ..models.transfer import Transfer
+from .compile import Rule, Side, SidePlan
+
+_KIND_ORDER = {
+    "localisation": 0,
+    "entry": 1,
+    "missing_fact": 2,
+    "no_catalogue": 3,
+    "exemption": 4,
+    "green_lane": 5,
+    "default": 6,
+    "domestic": 7,
+}
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule that fired on one data item's fact."""
+
+    rule: Rule
+    item: int
+    fact: dict[str, Any]
+
+    def missing(self) -> tuple[str, ...]:
+        out = []
+        for prop, label, unknown in self.rule.unknowns:
+            value = self.fact.get(prop)
+            if (value is None) if unknown is None else (value == unknown):
+                out.append(label.format(i=self.item))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class SideResult:
+    plan: SidePlan
+    firings: list[Firing]
+
+
+def decide(
+    policies: Policies,
+    transfer: Transfer,
+    as_of: dt.date,
+    sides: list[tuple[str, Side, SideResult | None]],
+    unlisted: Verdict,
+) -> Decision:
+    reasons: list[tuple[tuple[Any, ...], Reason]] = []
+    if transfer.origin == transfer.destination:
+        reasons.append(((), _domestic(transfer)))
+    else:
+        for code, side, result in sides:
+            if result is None:
+                reasons.append(((), _no_catalogue(code, side, transfer, unlisted)))
+            else:
+                reasons.extend(_side_reasons(policies, transfer, result))
+    reasons.sort(key=lambda pair: _order(pair[1], pair[0]))
+    ordered = [r for _, r in reasons]
+    active = [r.verdict for r in ordered if r.kind not in ("exemption", "green_lane")]
+    refs = [
+        CatalogueRef(
+            jurisdiction=c,
+            version=policies.catalogues[c].catalogue.version,
+            digest=policies.catalogues[c].digest,
+        )
+        for c in sorted({transfer.origin, transfer.destination})
+        if c in policies.catalogues
+    ]
+    return Decision(
+        transfer_id=transfer.id,
+        origin=transfer.origin,
+        destination=transfer.destination,
+        verdict=Verdict.strictest(active),
+        as_of=as_of,
+        reasons=ordered,
+        catalogues=refs,
+    )
+
+
+def _order(reason: Reason, position: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (
+        -reason.verdict.rank,
+        0 if reason.side == "outbound" else 1,
+        reason.jurisdiction,
+        _KIND_ORDER[reason.kind],
+        position,
+        reason.items,
+        reason.entry_id or "",
+    )
+
+
+def _side_reasons(
+    policies: Policies, transfer: Transfer, result: SideResult
+) -> list[tuple[tuple[Any, ...], Reason]]:
+    plan = result.plan
+    cat = plan.loaded.catalogue
+    code, side = cat.jurisdiction, plan.side
+    # Best (fewest missing facts) firing per (designation, item).
+    designations: dict[tuple[str, int, int], tuple[str, ...]] = {}
+    exempted: dict[int, list[int]] = defaultdict(list)  # item -> exemption indices
+    laned: dict[int, list[int]] = defaultdict(list)  # item -> lane indices
+    for f in result.firings:
+        if f.rule.kind in ("entry", "localisation"):
+            key = (f.rule.kind, f.rule.index, f.item)
+            missing = f.missing()
+            if key not in designations or (len(missing), missing) < (
+                len(designations[key]),
+                designations[key],
+            ):
+                designations[key] = missing
+        elif f.rule.kind == "exemption":
+            if f.rule.index not in exempted[f.item]:
+                exempted[f.item].append(f.rule.index)
+        elif f.rule.index not in laned[f.item]:
+            laned[f.item].append(f.rule.index)
+
+    out: list[tuple[tuple[Any, ...], Reason]] = []
+    # (kind, index, verdict, missing) -> items, for findings still standing
+    standing: dict[tuple[str, int, Verdict, tuple[str, ...]], list[int]] = defaultdict(list)
+    cleared_by_exemption: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    cleared_by_lane: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for (kind, index, item), missing in sorted(designations.items()):
+        entry = _designation(cat, kind, index)
+        exemption = next(
+            (x for x in sorted(exempted[item]) if entry.id in cat.exemptions[x].applies_to), None
+        )
+        if exemption is not None:
+            cleared_by_exemption[exemption][item].append(entry.id)
+            continue
+        clearable = not entry.national_security and not entry.overrides_green_lanes
+        if clearable and laned[item]:
+            cleared_by_lane[min(laned[item])][item].append(entry.id)
+            continue
+        verdict = Verdict.REVIEW if missing else Verdict(entry.outcome)
+        standing[(kind, index, verdict, missing)].append(item)
+
+    for (kind, index, verdict, missing), items in standing.items():
+        entry = _designation(cat, kind, index)
+        out.append(
+            (
+                (index,),
+                _finding(policies, transfer, code, side, kind, entry, verdict, missing, items),
+            )
+        )
+
+    for index, per_item in cleared_by_exemption.items():
+        x = cat.exemptions[index]
+        items = sorted(per_item)
+        cleared = sorted({e for ids in per_item.values() for e in ids})
+        out.append(
+            (
+                (index,),
+                Reason(
+                    jurisdiction=code,
+                    side=side,
+                    kind="exemption",
+                    verdict=Verdict.ALLOW,
+                    entry_id=x.id,
+                    title=x.title,
+                    items=items,
+                    categories=[transfer.data[i].category for i in items],
+                    cleared=cleared,
+                    citations=list(x.citations),
+                    sentence=f"Exemption '{x.title}' in {code}'s catalogue clears {_list(cleared)} for "
+                    f"{_items(transfer, items)}.",
+                ),
+            )
+        )
+
+    for index in sorted({i for lanes in laned.values() for i in lanes}):
+        lane = cat.green_lanes[index]
+        items = sorted(i for i, lanes in laned.items() if index in lanes)
+        per_item = cleared_by_lane.get(index, {})
+        cleared = sorted({e for ids in per_item.values() for e in ids})
+        tail = f"; it clears {_list(cleared)}" if cleared else ""
+        out.append(
+            (
+                (index,),
+                Reason(
+                    jurisdiction=code,
+                    side=side,
+                    kind="green_lane",
+                    verdict=Verdict.ALLOW,
+                    entry_id=lane.id,
+                    title=lane.title,
+                    items=items,
+                    categories=[transfer.data[i].category for i in items],
+                    cleared=cleared,
+                    citations=list(lane.citations),
+                    sentence=f"Green lane '{lane.title}' in {code}'s catalogue covers {_items(transfer, items)}"
+                    f"{tail}.",
+                ),
+            )
+        )
+
+    if not standing:
+        peer = transfer.destination if side == "outbound" else transfer.origin
+        verdict = Verdict(cat.default)
+        out.append(
+            (
+                (),
+                Reason(
+                    jurisdiction=code,
+                    side=side,
+                    kind="default",
+                    verdict=verdict,
+                    citations=list(cat.sources[:1]),
+                    sentence=f"No entry of {code}'s catalogue restricts this data "
+                    f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
+                    f"for undesignated data is {verdict.value}.",
+                ),
+            )
+        )
+    return out
+
+
+def _designation(cat: Catalogue, kind: str, index: int) -> Entry | LocalisationEntry:
+    return cat.entries[index] if kind == "entry" else cat.localisation[index]
+
+
+def _finding(
+    policies: Policies,
+    transfer: Transfer,
+    code: str,
+    side: Side,
+    kind: str,
+    entry: Entry | LocalisationEntry,
+    verdict: Verdict,
+    missing: tuple[str, ...],
+    items: list[int],
+) -> Reason:
+    requirement = policies.taxonomy.requirements.get(entry.requirement, entry.requirement)
+    where = f"{code}'s {side} rules"
+    if missing:
+        sentence = (
+            f"Under {where}, '{entry.title}' may apply to {_items(transfer, items)}, but the "
+            f"description does not state {_list(list(missing))}; state it to decide."
+        )
+        reason_kind: ReasonKind = "missing_fact"
+    elif kind == "localisation":
+        sentence = (
+            f"Under {where}, '{entry.title}' applies to {_items(transfer, items)}: this data must "
+            f"be stored in {code}. {requirement}"
+        )
+        reason_kind = "localisation"
+    else:
+        sentence = f"Under {where}, '{entry.title}' applies to {_items(transfer, items)}: {requirement}"
+        reason_kind = "entry"
+    return Reason(
+        jurisdiction=code,
+        side=side,
+        kind=reason_kind,
+        verdict=verdict,
+        entry_id=entry.id,
+        title=entry.title,
+        requirement=entry.requirement,
+        items=items,
+        categories=[transfer.data[i].category for i in items],
+        missing=list(missing),
+        citations=list(entry.citations),
+        sentence=sentence,
+    )
+
+
+def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict) -> Reason:
+    what = "outbound" if side == "outbound" else "inbound"
+    return Reason(
+        jurisdiction=code,
+        side=side,
+        kind="no_catalogue",
+        verdict=unlisted,
+        sentence=f"No catalogue is loaded for {code}, so its {what} rules were not checked"
+        + (
+            "; someone must check them."
+            if unlisted is not Verdict.ALLOW
+            else " (accepted by --unlisted allow)."
+        ),
+    )
+
+
+def _domestic(transfer: Transfer) -> Reason:
+    return Reason(
+        jurisdiction=transfer.origin,
+        side="outbound",
+        kind="domestic",
+        verdict=Verdict.ALLOW,
+        sentence=f"Origin and destination are both {transfer.origin}: this is not a cross-border transfer.",
+    )
+
+
+def _items(transfer: Transfer, items: list[int]) -> str:
+    parts = []
+    for i in items:
+        item = transfer.data[i]
+        counts = [
+            f"{n:,} {label}"
+            for n, label in (
+                (item.individuals, "individuals"),
+                (item.records, "records"),
+                (item.devices, "devices"),
+            )
+            if n is not None
+        ]
+        if item.anonymised:
+            counts.append("anonymised")
+        detail = ", ".join([item.category, *counts])
+        parts.append(f"data[{i}] ({detail})")
+    return _list(parts)
+
+
+def _list(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]

@@ -1,0 +1,95 @@
+"""The only module that touches durable-rules.
+
+We drive durable-rules' C core (``durable_rules_engine``, shipped by the durable-rules
+package) directly rather than through ``durable.engine.Host``, because the Host starts
+two background timer threads that call into the same rulesets while we assert, and the
+core is not thread-safe (shared/reference/durable-rules-notes.md, point 5). What this
+module promises, point by point against those notes:
+
+1. Facts are asserted, never posted, so *every* matching rule fires, not only the first.
+2. "No rule matched" is a result code here, not an exception: an empty list.
+3. Each fact is retracted before ``match`` returns, whatever happens; nothing persists.
+4. Rulesets are built by the compiler in chunks well under the rule-count cliff.
+5. One process-wide lock serialises every call into the C core.
+6. Facts are asserted one at a time; large batches are never used.
+7. Facts are flat dictionaries of a few dozen scalar properties.
+9. Rulesets are JSON data; names carry a process-unique counter, so two versions of a
+   catalogue can be loaded side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import durable_rules_engine as _core
+
+from ..errors import EngineError
+
+_LOCK = threading.Lock()
+_NAMES = itertools.count(1)
+_FACT_IDS = itertools.count(1)
+_HANDLED, _NOT_HANDLED = 0, 1
+
+Fact = Mapping[str, int | str]
+
+
+class RuleSet:
+    """A compiled ruleset of single-pattern rules; ``match`` names every rule a fact meets."""
+
+    _handle: Any
+
+    def __init__(self, rules: Mapping[str, Mapping[str, Any]], label: str) -> None:
+        definition = {name: {"all": [{"m": condition}]} for name, condition in rules.items()}
+        self.name = f"dfr{next(_NAMES)}_{label}"
+        self.size = len(definition)
+        with _LOCK:
+            try:
+                self._handle = _core.create_ruleset(self.name, json.dumps(definition))
+            except _core.error as exc:
+                raise EngineError(f"durable-rules rejected ruleset {label}: {exc}") from None
+
+    def match(self, fact: Fact) -> list[str]:
+        """Assert ``fact``, collect every rule it fires, retract it; return rule names sorted."""
+        payload = dict(fact)
+        payload["sid"] = "0"
+        with _LOCK:
+            payload["id"] = next(_FACT_IDS)
+            text = json.dumps(payload)
+            fired: list[str] = []
+            try:
+                code, state = _core.assert_fact(self._handle, text)
+                if code == _HANDLED:
+                    result = _core.start_action_for_state(self._handle, state)
+                    while result:
+                        message = json.loads(result[1] if isinstance(result, tuple) else result)
+                        fired.extend(message)
+                        result = _core.complete_and_start_action(self._handle, state)
+                elif code != _NOT_HANDLED:
+                    raise EngineError(f"durable-rules returned code {code} for a fact")
+            except _core.error as exc:
+                raise EngineError(f"durable-rules failed: {exc}") from None
+            finally:
+                # A fact no rule matched was never stored; retracting it is a no-op.
+                with contextlib.suppress(_core.error):
+                    _core.retract_fact(self._handle, text)
+        return sorted(fired)
+
+    def stored_facts(self) -> list[Any]:
+        """What the core still holds; always empty between calls (tested)."""
+        with _LOCK:
+            return list(json.loads(_core.get_facts(self._handle, "0")))
+
+    def close(self) -> None:
+        with _LOCK:
+            if self._handle is not None:
+                _core.delete_ruleset(self._handle)
+                self._handle = None
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown may have freed the core
+            self.close()

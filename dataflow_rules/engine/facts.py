@@ -1,0 +1,81 @@
+"""Flat facts for the rules: one per data item per side, built from a transfer.
+
+Facts carry only small integers and short strings (durable-rules caps properties per
+object, notes point 7); the full transfer stays on the Python side. See compile.py for
+what each flag means and how an unstated fact is encoded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..models.transfer import DataItem, Transfer
+from ..taxonomy import Taxonomy
+from .compile import BIG, UNKNOWN, SidePlan
+
+MAX_PROPERTIES = 240
+"""Below the core's MAX_OBJECT_PROPERTIES (255), leaving room for sid and id."""
+
+
+def _flag(value: bool | None) -> int:
+    return UNKNOWN if value is None else int(value)
+
+
+def side_base(plan: SidePlan, transfer: Transfer, as_of: dt.date) -> dict[str, Any]:
+    """The properties shared by every item's fact on this side."""
+    base: dict[str, Any] = {
+        "day": as_of.toordinal(),
+        "ciio": _flag(transfer.exporter.ciio),
+        "aff": _flag(transfer.recipient.affiliate),
+    }
+    values = {
+        "rtype": transfer.recipient.type,
+        "purpose": transfer.purpose,
+        "txn": transfer.transaction,
+    }
+    for (name, allowed), prop in plan.sets.items():
+        value = values[name]
+        base[prop] = UNKNOWN if value is None else int(value in allowed)
+    for key, prop in plan.context.items():
+        base[prop] = _flag(transfer.context.get(key))
+    outbound = plan.side == "outbound"
+    peer = transfer.destination if outbound else transfer.origin
+    control = transfer.recipient.controlled_by
+    for (countries, include_controlled), prop in plan.counterparties.items():
+        if peer in countries:
+            base[prop] = 1
+        elif include_controlled and control is not None:
+            base[prop] = 2 if control in countries else 0
+        elif include_controlled:
+            base[prop] = 3
+        else:
+            base[prop] = 0
+    return base
+
+
+def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
+    category = taxonomy.get(item.category)
+    fact = dict(base)
+    within = set(category.ancestors)
+    for cid, prop in plan.categories.items():
+        if cid in within:
+            fact[prop] = 1
+        elif item.category in taxonomy.get(cid).ancestors:
+            fact[prop] = 2  # the item's category is broader: it may contain this data
+    for name, value in (("ind", item.individuals), ("rec", item.records), ("dev", item.devices)):
+        if value is None:
+            fact[f"{name}_lo"], fact[f"{name}_hi"] = BIG, -1
+        else:
+            fact[name] = fact[f"{name}_lo"] = fact[f"{name}_hi"] = value
+    fact["anon"] = _flag(item.anonymised)
+    fact["ns"] = int(category.national_security)
+    fact["praw"] = int(category.personal and item.anonymised is not True)
+    if len(fact) > MAX_PROPERTIES:
+        from ..errors import EngineError
+
+        raise EngineError(
+            f"data item '{item.category}' needs {len(fact)} fact properties; the engine's limit is "
+            f"{MAX_PROPERTIES}: name a more specific category"
+        )
+    return fact

@@ -1,0 +1,1 @@
+"""Pydantic models: they describe shapes, they never evaluate."""

@@ -1,0 +1,189 @@
+"""The shape of a jurisdiction's catalogue of sensitive or restricted data.
+
+A catalogue is law-shaped data: every entry, green lane, exemption and group cites its
+source. Cross-references (categories, groups, entry ids, vocabularies) are checked
+against the taxonomy and the rest of the catalogue by :mod:`dataflow_rules.catalogues`,
+not here: these models only describe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from .common import Citation, Count, CountryCode, Identifier, Strict, Text
+
+Direction = Literal["outbound", "inbound", "both"]
+Outcome = Literal["restrict", "review"]
+Citations = Annotated[list[Citation], Field(min_length=1, max_length=20)]
+Ids = Annotated[list[Identifier], Field(min_length=1, max_length=200)]
+
+
+class Counterparties(Strict):
+    """Which other countries an entry applies to.
+
+    Empty ``countries`` and ``groups`` mean every country. ``include_controlled`` also
+    matches a recipient anywhere that is owned or controlled from a listed country (the
+    US rule's "covered persons").
+    """
+
+    countries: list[CountryCode] = Field(default_factory=list, max_length=300)
+    groups: list[Identifier] = Field(default_factory=list, max_length=50)
+    include_controlled: bool = False
+
+    def is_all(self) -> bool:
+        return not self.countries and not self.groups
+
+
+class Conditions(Strict):
+    """Facts about the transfer or a data item that must all hold for an entry to apply.
+
+    A condition whose fact the transfer does not state cannot be decided: for an entry
+    that makes the verdict review (a missing fact), for an exemption or green lane it
+    means the exemption does not apply.
+    """
+
+    individuals: Count | None = None
+    records: Count | None = None
+    devices: Count | None = None
+    anonymised: bool | None = None
+    exporter_ciio: bool | None = None
+    recipient_affiliate: bool | None = None
+    recipient_types: list[Identifier] | None = Field(default=None, min_length=1)
+    purposes: list[Identifier] | None = Field(default=None, min_length=1)
+    transactions: list[Identifier] | None = Field(default=None, min_length=1)
+    context: dict[Identifier, bool] | None = Field(default=None, min_length=1)
+
+    def facts(self) -> list[str]:
+        """The transfer facts these conditions read, in a stable order."""
+        names = []
+        for name in (
+            "individuals",
+            "records",
+            "devices",
+            "anonymised",
+            "exporter_ciio",
+            "recipient_affiliate",
+            "recipient_types",
+            "purposes",
+            "transactions",
+        ):
+            if getattr(self, name) is not None:
+                names.append(name)
+        for key in sorted(self.context or {}):
+            names.append(f"context.{key}")
+        return names
+
+
+class _Dated(Strict):
+    effective: dt.date | None = None
+    """First day the rule applies; before it the entry is skipped."""
+    expires: dt.date | None = None
+    """Last day the rule applies."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Dated:
+        if self.effective and self.expires and self.expires < self.effective:
+            raise ValueError("expires is before effective")
+        return self
+
+    def in_force(self, on: dt.date) -> bool:
+        return (self.effective is None or on >= self.effective) and (
+            self.expires is None or on <= self.expires
+        )
+
+
+class Entry(_Dated):
+    """A restricted or sensitive designation: what data, to whom, under which conditions."""
+
+    id: Identifier
+    title: Text
+    description: Text | None = None
+    categories: Ids
+    direction: Direction
+    counterparties: Counterparties = Field(default_factory=Counterparties)
+    when: Conditions = Field(default_factory=Conditions)
+    outcome: Outcome
+    requirement: Identifier
+    national_security: bool = False
+    """A national-security designation: no green lane can clear it."""
+    overrides_green_lanes: bool = False
+    """The law applies whatever the purpose (e.g. the US rule ignores anonymisation)."""
+    citations: Citations
+
+
+class LocalisationEntry(_Dated):
+    """Data that must be stored in the jurisdiction; export only through ``requirement``."""
+
+    id: Identifier
+    title: Text
+    description: Text | None = None
+    categories: Ids
+    counterparties: Counterparties = Field(default_factory=Counterparties)
+    when: Conditions = Field(default_factory=Conditions)
+    outcome: Outcome = "restrict"
+    requirement: Identifier = "local_storage"
+    national_security: bool = False
+    overrides_green_lanes: bool = True
+    citations: Citations
+
+
+class GreenLane(_Dated):
+    """A sector or purpose whose transfers are free of this catalogue's restrictions.
+
+    Per the seeds, a lane never covers national-security data or personal data that is not
+    anonymised; ``categories`` narrows it further, ``when`` adds conditions.
+    """
+
+    id: Identifier
+    title: Text
+    purposes: Ids
+    categories: list[str] | None = Field(default=None, min_length=1, max_length=200)
+    counterparties: Counterparties = Field(default_factory=Counterparties)
+    when: Conditions = Field(default_factory=Conditions)
+    citations: Citations
+
+
+class Exemption(_Dated):
+    """A carve-out the law itself makes from named entries (e.g. contract necessity)."""
+
+    id: Identifier
+    title: Text
+    applies_to: Ids
+    when: Conditions
+    citations: Citations
+
+    @model_validator(mode="after")
+    def _has_conditions(self) -> Exemption:
+        if not self.when.facts():
+            raise ValueError("an exemption needs at least one condition in 'when'")
+        return self
+
+
+class Group(Strict):
+    """A named list of countries, dated because such lists change."""
+
+    title: Text
+    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=300)]
+    as_of: dt.date
+    citations: Citations
+
+
+class Catalogue(Strict):
+    """One jurisdiction's catalogue: its designations, lanes, exemptions and default."""
+
+    jurisdiction: CountryCode
+    title: Text
+    version: Annotated[str, Field(min_length=1, max_length=64)]
+    effective: dt.date
+    sources: Citations
+    default: Literal["allow", "review"] = "allow"
+    groups: dict[Identifier, Group] = Field(default_factory=dict)
+    context_facts: dict[Identifier, Text] = Field(default_factory=dict)
+    """Yes/no facts a transfer may state in its ``context`` for this catalogue's conditions."""
+    entries: list[Entry] = Field(default_factory=list, max_length=20000)
+    localisation: list[LocalisationEntry] = Field(default_factory=list, max_length=20000)
+    green_lanes: list[GreenLane] = Field(default_factory=list, max_length=1000)
+    exemptions: list[Exemption] = Field(default_factory=list, max_length=1000)

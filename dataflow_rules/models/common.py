@@ -1,0 +1,104 @@
+"""Small value types shared by catalogue and transfer models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+"""Ids users write and tools cite: letters, digits, ``_ . : -``, at most 128 characters."""
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def _country(code: str) -> str:
+    """Accept ISO 3166-1 alpha-2 codes, validated against pycountry's maintained list."""
+    upper = code.upper() if isinstance(code, str) else code
+    if not isinstance(upper, str) or len(upper) != 2 or pycountry.countries.get(alpha_2=upper) is None:
+        raise ValueError(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
+    return str(upper)
+
+
+CountryCode = Annotated[str, AfterValidator(_country)]
+
+
+class Strict(BaseModel):
+    """Base for every user-written model: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Count(Strict):
+    """A numeric threshold, written the way the law words it.
+
+    ``at_least`` is inclusive (China's 以上), ``more_than`` exclusive (the US "more
+    than"); ``less_than`` exclusive (China's 不满), ``at_most`` inclusive. At least one
+    bound; a lower and an upper bound form a range.
+    """
+
+    at_least: int | None = Field(default=None, ge=0)
+    more_than: int | None = Field(default=None, ge=0)
+    less_than: int | None = Field(default=None, ge=1)
+    at_most: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_each_side(self) -> Count:
+        if self.at_least is not None and self.more_than is not None:
+            raise ValueError("give at_least or more_than, not both")
+        if self.less_than is not None and self.at_most is not None:
+            raise ValueError("give less_than or at_most, not both")
+        if self.lower() is None and self.upper() is None:
+            raise ValueError("a count condition needs at least one bound")
+        lo, hi = self.lower(), self.upper()
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"the range is empty: lower bound {lo} is above upper bound {hi}")
+        return self
+
+    def lower(self) -> int | None:
+        """Smallest count that satisfies the condition."""
+        if self.at_least is not None:
+            return self.at_least
+        if self.more_than is not None:
+            return self.more_than + 1
+        return None
+
+    def upper(self) -> int | None:
+        """Largest count that satisfies the condition."""
+        if self.less_than is not None:
+            return self.less_than - 1
+        if self.at_most is not None:
+            return self.at_most
+        return None
+
+    def holds(self, value: int) -> bool:
+        lo, hi = self.lower(), self.upper()
+        return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+    def describe(self) -> str:
+        parts = []
+        if self.at_least is not None:
+            parts.append(f"at least {self.at_least:,}")
+        if self.more_than is not None:
+            parts.append(f"more than {self.more_than:,}")
+        if self.less_than is not None:
+            parts.append(f"fewer than {self.less_than:,}")
+        if self.at_most is not None:
+            parts.append(f"at most {self.at_most:,}")
+        return " and ".join(parts)
+
+
+class Citation(Strict):
+    """Where the law says so: instrument, article and the instrument's date."""
+
+    instrument: Text
+    article: Text
+    date: dt.date
+    url: Annotated[str, Field(pattern=r"^https://\S+$", max_length=500)] | None = None
+    note: Text | None = None
+
+    def short(self) -> str:
+        return f"{self.instrument}, {self.article} ({self.date.isoformat()})"

@@ -1,0 +1,92 @@
+"""The shape of a decision: a verdict and the reasons for it, in a stable order.
+
+This is the one result model every renderer (text, JSON, and later SARIF, JUnit, HTML)
+draws from. Its JSON form is documented in docs/semantics.md and is stable: fields are
+only ever added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .common import Citation
+
+
+class Verdict(StrEnum):
+    """Ordered from most permissive to strictest."""
+
+    ALLOW = "allow"
+    REVIEW = "review"
+    RESTRICT = "restrict"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @staticmethod
+    def strictest(verdicts: list[Verdict]) -> Verdict:
+        return max(verdicts, key=lambda v: v.rank, default=Verdict.ALLOW)
+
+
+_RANK = {Verdict.ALLOW: 0, Verdict.REVIEW: 1, Verdict.RESTRICT: 2}
+
+ReasonKind = Literal[
+    "entry",  # a restricted/sensitive designation applies
+    "localisation",  # the data must stay in the country
+    "missing_fact",  # an entry may apply but the description omits a fact it needs
+    "exemption",  # an exemption cleared an entry's finding
+    "green_lane",  # a green lane cleared an entry's finding, or applies to the transfer
+    "default",  # nothing designated: the catalogue's default
+    "no_catalogue",  # no catalogue is loaded for one side
+    "domestic",  # origin and destination are the same country
+]
+
+
+class Reason(BaseModel):
+    """One reason for the verdict, traceable to a catalogue entry and its legal source."""
+
+    model_config = ConfigDict(frozen=True)
+
+    jurisdiction: str
+    side: Literal["outbound", "inbound"]
+    kind: ReasonKind
+    verdict: Verdict
+    """What this reason alone would make the decision."""
+    entry_id: str | None = None
+    title: str | None = None
+    requirement: str | None = None
+    items: list[int] = []
+    """Indices of the transfer's data items this reason is about."""
+    categories: list[str] = []
+    """The items' categories, in item order."""
+    missing: list[str] = []
+    """Facts the description must state before the entry can be decided."""
+    cleared: list[str] = []
+    """For exemptions and green lanes: the entry ids whose findings they cleared."""
+    citations: list[Citation] = []
+    sentence: str
+
+
+class CatalogueRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    jurisdiction: str
+    version: str
+    digest: str
+    """sha256 of the catalogue file's bytes, so a decision names exactly what decided it."""
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    transfer_id: str
+    origin: str
+    destination: str
+    verdict: Verdict
+    as_of: dt.date
+    reasons: list[Reason]
+    catalogues: list[CatalogueRef]

@@ -1,0 +1,65 @@
+"""The shape of a transfer description: who sends what data to whom, and why.
+
+Every fact a catalogue condition may read is optional here, because users describe what
+they know; a fact that a matching entry needs but the description omits makes the
+decision review (see docs/semantics.md), never allow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import Field
+
+from .common import CountryCode, Identifier, Strict, Text
+
+Count = Annotated[int, Field(ge=0, le=10_000_000_000)]
+"""Counts up to ten billion: more than every person alive, so any larger value is an error."""
+
+
+class DataItem(Strict):
+    """One kind of data in the dataset, with the counts the law's thresholds use.
+
+    Counts are the totals over the law's own aggregation window (China: individuals since
+    1 January of the year, this transfer included; the US rule: the preceding 12 months
+    with the same counterparty), as the describer states them.
+    """
+
+    category: Annotated[str, Field(min_length=1, max_length=200)]
+    individuals: Count | None = None
+    records: Count | None = None
+    devices: Count | None = None
+    anonymised: bool | None = None
+    pseudonymised: bool = False
+    description: Text | None = None
+
+
+class Exporter(Strict):
+    name: Text | None = None
+    ciio: bool | None = None
+    """Whether the exporter is a critical-information-infrastructure operator (China)."""
+
+
+class Recipient(Strict):
+    name: Text | None = None
+    type: Identifier | None = None
+    affiliate: bool | None = None
+    """Whether the recipient belongs to the exporter's own corporate group."""
+    controlled_by: CountryCode | None = None
+    """Country whose state or nationals own or control the recipient, or where it has its
+    principal place of business; the recipient's own country if none other."""
+
+
+class Transfer(Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")]
+    description: Text | None = None
+    origin: CountryCode
+    destination: CountryCode
+    date: dt.date | None = None
+    exporter: Exporter = Field(default_factory=Exporter)
+    recipient: Recipient = Field(default_factory=Recipient)
+    purpose: Identifier | None = None
+    transaction: Identifier | None = None
+    data: Annotated[list[DataItem], Field(min_length=1, max_length=1000)]
+    context: dict[Identifier, bool] = Field(default_factory=dict)

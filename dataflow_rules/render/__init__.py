@@ -1,0 +1,1 @@
+"""Renderers: one Decision, many views. Each takes decisions and returns text."""

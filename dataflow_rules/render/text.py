@@ -1,0 +1,49 @@
+"""The human-readable form: verdict first, then each reason with its citations."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from ..models.decision import Decision, Reason, Verdict
+
+_COLOURS = {Verdict.ALLOW: "32", Verdict.REVIEW: "33", Verdict.RESTRICT: "31"}
+
+
+def _paint(text: str, verdict: Verdict, colour: bool) -> str:
+    return f"\x1b[1;{_COLOURS[verdict]}m{text}\x1b[0m" if colour else text
+
+
+def render(decisions: Sequence[Decision], colour: bool = False, width: int = 88) -> str:
+    blocks = [_decision(d, colour, width) for d in decisions]
+    if len(decisions) > 1:
+        counts = {v: sum(1 for d in decisions if d.verdict is v) for v in Verdict}
+        blocks.append(
+            f"{len(decisions)} transfers: "
+            + ", ".join(f"{counts[v]} {v.value}" for v in (Verdict.RESTRICT, Verdict.REVIEW, Verdict.ALLOW))
+        )
+    return "\n\n".join(blocks) + "\n"
+
+
+def _decision(d: Decision, colour: bool, width: int) -> str:
+    cats = ", ".join(f"{c.jurisdiction} {c.version}" for c in d.catalogues) or "none"
+    lines = [
+        f"{d.transfer_id}: {_paint(d.verdict.value.upper(), d.verdict, colour)}"
+        f"  {d.origin} -> {d.destination}  as of {d.as_of.isoformat()}  (catalogues: {cats})"
+    ]
+    for r in d.reasons:
+        lines.extend(_reason(r, colour, width))
+    return "\n".join(lines)
+
+
+def _reason(r: Reason, colour: bool, width: int) -> list[str]:
+    head = f"  {_paint(f'{r.verdict.value:<8}', r.verdict, colour)} {r.jurisdiction} {r.side:<8} {r.kind}"
+    if r.entry_id:
+        head += f"  [{r.entry_id}]"
+    out = [head]
+    out += textwrap.wrap(r.sentence, width, initial_indent=" " * 11, subsequent_indent=" " * 11)
+    for c in r.citations:
+        out += textwrap.wrap(
+            f"cites: {c.short()}", width, initial_indent=" " * 11, subsequent_indent=" " * 18
+        )
+    return out

@@ -1,0 +1,116 @@
+"""Reading transfer descriptions from YAML or JSON, with located errors.
+
+A file may hold one transfer, a list of transfers, a mapping ``transfers: [...]``, or
+several YAML documents. Everything is checked before anything is decided: a file with
+one bad transfer yields an error and no decisions, so a partial result is never taken
+for a whole one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalogues import Policies
+from .errors import InputError, Location
+from .loading import Document, decode, parse_documents, read_text
+from .models.transfer import Transfer
+from .validation import validate
+
+MAX_TRANSFERS_PER_FILE = 100_000
+
+
+@dataclass(frozen=True)
+class Located:
+    """A transfer with the document it came from, to place later messages."""
+
+    transfer: Transfer
+    document: Document
+    path: tuple[str | int, ...]
+
+    def locate(self, *field: str | int) -> Location:
+        return self.document.locate((*self.path, *field))
+
+
+def read_transfers(path: Path | None, policies: Policies, stdin: bytes | None = None) -> list[Located]:
+    """Read and check every transfer in a file (or stdin when ``path`` is None)."""
+    if path is None:
+        text, source = decode(stdin or b"", "<stdin>", InputError), "<stdin>"
+    else:
+        text, source = read_text(path, InputError), str(path)
+    return parse_transfers(text, source, policies)
+
+
+def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]:
+    out: list[Located] = []
+    for document in parse_documents(text, source, InputError):
+        value = document.value
+        prefix: tuple[str | int, ...] = ()
+        if isinstance(value, dict) and set(value) == {"transfers"}:
+            value, prefix = value["transfers"], ("transfers",)
+        if isinstance(value, list):
+            if len(out) + len(value) > MAX_TRANSFERS_PER_FILE:
+                raise InputError(
+                    f"more than {MAX_TRANSFERS_PER_FILE} transfers in one input", Location(source)
+                )
+            for i, item in enumerate(value):
+                out.append(_one(document, item, (*prefix, i), policies))
+        elif isinstance(value, dict):
+            out.append(_one(document, value, prefix, policies))
+        else:
+            raise InputError(
+                "expected a transfer (a mapping), a list of transfers or 'transfers:'",
+                document.locate(prefix),
+            )
+    if not out:
+        raise InputError("no transfer found", Location(source))
+    ids: dict[str, Located] = {}
+    for located in out:
+        tid = located.transfer.id
+        if tid in ids:
+            first = ids[tid].locate("id")
+            raise InputError(
+                f"duplicate transfer id '{tid}' (first on line {first.line})", located.locate("id")
+            )
+        ids[tid] = located
+    return out
+
+
+def _one(document: Document, value: object, path: tuple[str | int, ...], policies: Policies) -> Located:
+    if not isinstance(value, dict):
+        raise InputError("a transfer must be a mapping", document.locate(path))
+    transfer = validate(Transfer, document, InputError, value, path)
+    located = Located(transfer, document, path)
+    check_references(located, policies)
+    return located
+
+
+def check_references(located: Located, policies: Policies) -> None:
+    """Categories and vocabulary words must exist; context facts must be declared."""
+    t, tax = located.transfer, policies.taxonomy
+    for i, item in enumerate(t.data):
+        if item.category not in tax:
+            hint = tax.closest(item.category)
+            raise InputError(
+                f"unknown category '{item.category}'" + (f" (did you mean '{hint}'?)" if hint else ""),
+                located.locate("data", i, "category"),
+            )
+    _word(located, t.purpose, tax.purposes, "purpose", ("purpose",))
+    _word(located, t.transaction, tax.transactions, "transaction", ("transaction",))
+    _word(located, t.recipient.type, tax.recipient_types, "recipient type", ("recipient", "type"))
+    declared = policies.context_facts()
+    for key in t.context:
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise InputError(
+                f"unknown context fact '{key}'; the loaded catalogues declare: {known}",
+                located.locate("context", key),
+            )
+
+
+def _word(located: Located, value: str | None, known: dict[str, str], what: str, path: Sequence[str]) -> None:
+    if value is not None and value not in known:
+        raise InputError(
+            f"unknown {what} '{value}'; known: {', '.join(sorted(known))}", located.locate(*path)
+        )

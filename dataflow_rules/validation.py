@@ -1,0 +1,68 @@
+"""Turning pydantic's errors into the one-line, located messages users see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import DataflowRulesError
+from .loading import Document, dotted
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe(error: Any) -> str:
+    """A plain message for one pydantic error, naming the field and the value's fault."""
+    kind = error.get("type", "")
+    loc = error.get("loc", ())
+    name = dotted(loc) or "document"
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc[-1] if loc else name}'"
+    if kind == "missing":
+        return f"required field '{name}' is missing"
+    msg = str(error.get("msg", "invalid value"))
+    if not loc and kind in ("model_type", "dict_type"):
+        return "the document must be a mapping of fields"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    value = error.get("input")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return f"{msg[0].lower() + msg[1:]} (got {shown})"
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def validate(
+    model: type[M],
+    document: Document,
+    error: type[DataflowRulesError],
+    value: Any = None,
+    prefix: Sequence[str | int] = (),
+) -> M:
+    """Validate ``value`` (default: the whole document) or raise a located ``error``.
+
+    The first error (in document order) is reported; ``validate`` command users who want
+    every error at once get them from :func:`all_errors`.
+    """
+    try:
+        return model.model_validate(document.value if value is None else value)
+    except ValidationError as exc:
+        errors = all_errors(exc, document, prefix)
+        first = errors[0]
+        raise error(first[1], first[0]) from None
+
+
+def all_errors(
+    exc: ValidationError, document: Document, prefix: Sequence[str | int] = ()
+) -> list[tuple[Any, str]]:
+    """Every error as (location, message), sorted by position in the file."""
+    out = []
+    for err in exc.errors():
+        path = (*prefix, *err["loc"])
+        out.append((document.locate(path), describe({**err, "loc": path})))
+    out.sort(key=lambda pair: (pair[0].line or 0, pair[0].column or 0, pair[1]))
+    return out
