@@ -109,8 +109,8 @@ def parse_documents(text: str, source: str, error: type[DataflowRulesError]) -> 
     except RecursionError:
         raise error(f"document nests deeper than {MAX_DEPTH} levels", Location(source)) from None
     for node in nodes:
-        if node is None:
-            continue
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.value == ""):
+            continue  # an empty document, e.g. after a trailing '---'
         builder = _Builder(source, error)
         value = builder.build(node, (), 0)
         yield Document(source, value, builder.marks)
