@@ -63,24 +63,68 @@ def test_good_catalogue_loads(taxonomy) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("    title: Health data\n", "    title: Health data\n    colour: red\n", r"cat.yaml:18:5: entries\[0\].colour: unknown field 'colour'"),
-        ("[personal.health]", "[personal.helth]", r"cat.yaml:18:\d+: entries\[0\].categories\[0\]: unknown category 'personal.helth' \(did you mean 'personal.health'\?\)"),
-        ("jurisdiction: CN", "jurisdiction: XX", r"cat.yaml:1:1: jurisdiction: 'XX' is not an ISO 3166-1 alpha-2 country code"),
-        ("countries: [RU, IR]", "countries: [RU, QQ]", r"cat.yaml:\d+:\d+: groups.concern.countries\[1\]: 'QQ' is not an ISO"),
-        ("groups: [concern]", "groups: [nobody]", r"entries\[0\].counterparties.groups\[0\]: unknown group 'nobody'"),
-        ("requirement: security_assessment", "requirement: prayer", r"entries\[0\].requirement: unknown requirement 'prayer'"),
-        ("purposes: [marketing]", "purposes: [fun]", r"entries\[0\].when.purposes\[0\]: unknown purpose 'fun'"),
+        (
+            "    title: Health data\n",
+            "    title: Health data\n    colour: red\n",
+            r"cat.yaml:18:5: entries\[0\].colour: unknown field 'colour'",
+        ),
+        (
+            "[personal.health]",
+            "[personal.helth]",
+            r"cat.yaml:18:\d+: entries\[0\].categories\[0\]: unknown category 'personal.helth' \(did you mean 'personal.health'\?\)",
+        ),
+        (
+            "jurisdiction: CN",
+            "jurisdiction: XX",
+            r"cat.yaml:1:1: jurisdiction: 'XX' is not an ISO 3166-1 alpha-2 country code",
+        ),
+        (
+            "countries: [RU, IR]",
+            "countries: [RU, QQ]",
+            r"cat.yaml:\d+:\d+: groups.concern.countries\[1\]: 'QQ' is not an ISO",
+        ),
+        (
+            "groups: [concern]",
+            "groups: [nobody]",
+            r"entries\[0\].counterparties.groups\[0\]: unknown group 'nobody'",
+        ),
+        (
+            "requirement: security_assessment",
+            "requirement: prayer",
+            r"entries\[0\].requirement: unknown requirement 'prayer'",
+        ),
+        (
+            "purposes: [marketing]",
+            "purposes: [fun]",
+            r"entries\[0\].when.purposes\[0\]: unknown purpose 'fun'",
+        ),
         ("{collected_abroad: false}", "{made_up: false}", r"context fact 'made_up' is not declared"),
-        ("applies_to: [e1]", "applies_to: [e9]", r"exemptions\[0\].applies_to\[0\]: exemption applies to unknown entry 'e9'"),
-        ("outcome: restrict", "outcome: maybe", r"entries\[0\].outcome: input should be 'restrict' or 'review'"),
-        ("{at_least: 10}", "{at_least: ten}", r"entries\[0\].when.individuals.at_least: input should be a valid integer"),
+        (
+            "applies_to: [e1]",
+            "applies_to: [e9]",
+            r"exemptions\[0\].applies_to\[0\]: exemption applies to unknown entry 'e9'",
+        ),
+        (
+            "outcome: restrict",
+            "outcome: maybe",
+            r"entries\[0\].outcome: input should be 'restrict' or 'review'",
+        ),
+        (
+            "{at_least: 10}",
+            "{at_least: ten}",
+            r"entries\[0\].when.individuals.at_least: input should be a valid integer",
+        ),
         ("{at_least: 10}", "{at_least: 10, less_than: 5}", r"the range is empty"),
         ("{at_least: 10}", "{at_least: 10, more_than: 5}", r"give at_least or more_than, not both"),
         ("{at_least: 10}", "{}", r"needs at least one bound"),
         ("  - id: x1\n", "  - id: e1\n", r"exemptions\[0\].id: duplicate id 'e1'"),
         ("effective: 2024-03-22\n", "", r"required field 'effective' is missing"),
-        ("    when: {purposes: [contract_performance]}\n", "    when: {}\n", r"an exemption needs at least one condition"),
-        ("version: \"1\"\n", "version: \"1\"\nversion: \"2\"\n", r"cat.yaml:4:1: version: duplicate key 'version'"),
+        (
+            "    when: {purposes: [contract_performance]}\n",
+            "    when: {}\n",
+            r"an exemption needs at least one condition",
+        ),
+        ('version: "1"\n', 'version: "1"\nversion: "2"\n', r"cat.yaml:4:1: version: duplicate key 'version'"),
     ],
 )
 def test_errors_name_file_line_and_field(taxonomy, old: str, new: str, expected: str) -> None:
@@ -120,5 +164,5 @@ def test_directory_with_broken_catalogue_loads_nothing(tmp_path: Path) -> None:
 
 def test_error_messages_are_one_line(taxonomy) -> None:
     with pytest.raises(CatalogueError) as info:
-        load(taxonomy, GOOD.replace("title: Health data", "title: \"two\\nlines\"\n    bogus: 1"))
+        load(taxonomy, GOOD.replace("title: Health data", 'title: "two\\nlines"\n    bogus: 1'))
     assert "\n" not in info.value.one_line()

@@ -30,7 +30,13 @@ def pol():
 
 def test_layouts(pol) -> None:
     assert [x.transfer.id for x in parse_transfers(T, "t.yaml", pol)] == ["t1"]
-    listed = "- " + T.replace("\n", "\n  ").rstrip() + "\n- " + T.replace("t1", "t2").replace("\n", "\n  ").rstrip() + "\n"
+    listed = (
+        "- "
+        + T.replace("\n", "\n  ").rstrip()
+        + "\n- "
+        + T.replace("t1", "t2").replace("\n", "\n  ").rstrip()
+        + "\n"
+    )
     assert [x.transfer.id for x in parse_transfers(listed, "t.yaml", pol)] == ["t1", "t2"]
     wrapped = "transfers:\n" + listed
     assert [x.transfer.id for x in parse_transfers(wrapped, "t.yaml", pol)] == ["t1", "t2"]
@@ -45,20 +51,44 @@ def test_layouts(pol) -> None:
     [
         ("origin: CN", "origin: CHN", r"t.yaml:2:1: origin: 'CHN' is not an ISO 3166-1 alpha-2 country code"),
         ("origin: CN", "origin: ZZ", r"origin: 'ZZ' is not an ISO"),
-        ("category: personal.health", "category: personal.heath", r"t.yaml:8:\d+: data\[0\].category: unknown category 'personal.heath' \(did you mean 'personal.health'\?\)"),
-        ("individuals: 12", "individuals: -1", r"t.yaml:9:5: data\[0\].individuals: input should be greater than or equal to 0"),
+        (
+            "category: personal.health",
+            "category: personal.heath",
+            r"t.yaml:8:\d+: data\[0\].category: unknown category 'personal.heath' \(did you mean 'personal.health'\?\)",
+        ),
+        (
+            "individuals: 12",
+            "individuals: -1",
+            r"t.yaml:9:5: data\[0\].individuals: input should be greater than or equal to 0",
+        ),
         ("individuals: 12", "individuals: twelve", r"data\[0\].individuals: input should be a valid integer"),
         ("individuals: 12", "individuals: 1.5", r"data\[0\].individuals: input should be a valid integer"),
         ("individuals: 12", "individuals: 100000000000000", r"less than or equal to 10000000000"),
-        ("individuals: 12", "individuals: 12\n    colour: red", r"t.yaml:10:5: data\[0\].colour: unknown field 'colour'"),
+        (
+            "individuals: 12",
+            "individuals: 12\n    colour: red",
+            r"t.yaml:10:5: data\[0\].colour: unknown field 'colour'",
+        ),
         ("purpose: marketing", "purpose: world_domination", r"purpose: unknown purpose 'world_domination'"),
         ("type: company", "type: wizard", r"recipient.type: unknown recipient type 'wizard'"),
         ("{collected_abroad: false}", "{secret: true}", r"context.secret: unknown context fact 'secret'"),
-        ("{collected_abroad: false}", "{collected_abroad: maybe}", r"context.collected_abroad: input should be a valid boolean"),
+        (
+            "{collected_abroad: false}",
+            "{collected_abroad: maybe}",
+            r"context.collected_abroad: input should be a valid boolean",
+        ),
         ("id: t1\n", "", r"required field 'id' is missing"),
-        ("data:\n  - category: personal.health\n    individuals: 12\n", "data: []\n", r"data: list should have at least 1 item"),
+        (
+            "data:\n  - category: personal.health\n    individuals: 12\n",
+            "data: []\n",
+            r"data: list should have at least 1 item",
+        ),
         ("id: t1", "id: 'bad id!'", r"id: string should match pattern"),
-        ("destination: US\n", "destination: US\ndestination: CN\n", r"t.yaml:4:1: destination: duplicate key 'destination'"),
+        (
+            "destination: US\n",
+            "destination: US\ndestination: CN\n",
+            r"t.yaml:4:1: destination: duplicate key 'destination'",
+        ),
     ],
 )
 def test_errors(pol, old: str, new: str, expected: str) -> None:
@@ -70,7 +100,13 @@ def test_errors(pol, old: str, new: str, expected: str) -> None:
 
 
 def test_one_bad_transfer_fails_the_whole_file(pol) -> None:
-    text = "- " + T.replace("\n", "\n  ").rstrip() + "\n- " + T.replace("t1", "t2").replace("CN", "XX").replace("\n", "\n  ").rstrip() + "\n"
+    text = (
+        "- "
+        + T.replace("\n", "\n  ").rstrip()
+        + "\n- "
+        + T.replace("t1", "t2").replace("CN", "XX").replace("\n", "\n  ").rstrip()
+        + "\n"
+    )
     with pytest.raises(InputError, match=r"\[1\].origin"):
         parse_transfers(text, "t.yaml", pol)
 
