@@ -150,7 +150,7 @@ def test_second_catalogue_for_same_country(taxonomy) -> None:
 def test_policy_dir_errors(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="policy directory not found"):
         load_policies(tmp_path / "nope")
-    with pytest.raises(CatalogueError, match="no taxonomy.yaml"):
+    with pytest.raises(CatalogueError, match=r"no taxonomy\.yaml"):
         load_policies(tmp_path)
 
 
