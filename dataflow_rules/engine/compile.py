@@ -117,6 +117,8 @@ class _Compiler:
         for i, exemption in enumerate(cat.exemptions):
             self.exemption(i, exemption)
         for i, lane in enumerate(cat.green_lanes):
+            if lane.direction not in (side, "both"):
+                continue
             lane_categories: Sequence[str | None] = lane.categories or (None,)
             for lane_category in lane_categories:
                 self.lane(i, lane, lane_category)

@@ -219,7 +219,6 @@ def _side_reasons(
                     side=side,
                     kind="default",
                     verdict=verdict,
-                    citations=list(cat.sources[:1]),
                     sentence=f"No entry of {code}'s catalogue restricts this data "
                     f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
                     f"for undesignated data is {verdict.value}.",
@@ -245,7 +244,7 @@ def _finding(
     items: list[int],
 ) -> Reason:
     requirement = policies.taxonomy.requirements.get(entry.requirement, entry.requirement)
-    where = f"{code}'s {side} rules"
+    where = f"the {code} {side} rules"
     if missing:
         sentence = (
             f"Under {where}, '{entry.title}' may apply to {_items(transfer, items)}, but the "

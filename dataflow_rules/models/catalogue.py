@@ -139,6 +139,8 @@ class GreenLane(_Dated):
 
     id: Identifier
     title: Text
+    direction: Direction = "both"
+    """Which side's transfers the lane frees: the catalogue country's exports, imports or both."""
     purposes: Ids
     categories: list[str] | None = Field(default=None, min_length=1, max_length=200)
     counterparties: Counterparties = Field(default_factory=Counterparties)

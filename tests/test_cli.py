@@ -1,0 +1,120 @@
+"""The command line as a user runs it: real processes, exit codes, stdin, formats, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES, POLICIES
+
+EXE = shutil.which("dataflow-rules") or str(Path(sys.executable).parent / "dataflow-rules")
+
+
+def run(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([EXE, *args], input=stdin, capture_output=True, cwd=cwd, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    ("example", "code"),
+    [("cn-us-climate-research.yaml", 0), ("cn-us-missing-count.yaml", 3), ("us-cn-genomic-101.yaml", 4)],
+)
+def test_exit_code_per_verdict(example: str, code: int, tmp_path: Path) -> None:
+    # From an unrelated directory: the shipped catalogues come with the package.
+    result = run("check", str(EXAMPLES / example), cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert result.stdout.decode().startswith(example.removesuffix(".yaml"))
+
+
+def test_text_output_names_verdict_entry_and_citation() -> None:
+    out = run("check", "--no-colour", str(EXAMPLES / "us-cn-genomic-101.yaml")).stdout.decode()
+    assert "RESTRICT" in out and "us.dsp.omic.coc.genomic" in out and "202.303" in out
+    assert "\x1b[" not in out
+
+
+def test_json_is_stable_byte_for_byte_and_strictest_exit() -> None:
+    files = [str(p) for p in sorted(EXAMPLES.glob("*-1*.yaml"))]
+    first = run("check", "--format", "json", *files)
+    second = run("check", "--format", "json", *files)
+    assert first.stdout == second.stdout
+    body = json.loads(first.stdout)
+    assert body["schema_version"] == 1
+    assert [d["transfer_id"] for d in body["decisions"]] == [Path(f).stem for f in files]
+    assert body["verdict"] == "restrict" and first.returncode == 4
+
+
+def test_stdin_json() -> None:
+    transfer = {
+        "id": "stdin-1",
+        "origin": "CN",
+        "destination": "US",
+        "date": "2026-03-02",
+        "purpose": "climate_research",
+        "data": [{"category": "research.climate"}],
+    }
+    result = run("check", "-", "--format", "json", stdin=json.dumps(transfer).encode())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["decisions"][0]["verdict"] == "allow"
+
+
+def test_input_error_exit_5_and_nothing_decided(tmp_path: Path) -> None:
+    good = (EXAMPLES / "cn-us-pi-100000.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.replace("personal.contact", "personal.contcat"))
+    result = run("check", str(EXAMPLES / "cn-us-pi-100000.yaml"), str(bad))
+    assert result.returncode == 5
+    assert result.stdout == b""
+    err = result.stderr.decode().strip()
+    assert err.count("\n") == 0
+    assert err.startswith(f"error: {bad}:") and "data[0].category: unknown category 'personal.contcat'" in err
+
+
+def test_same_transfer_id_in_two_files(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.yaml"
+    shutil.copy(EXAMPLES / "cn-us-pi-100000.yaml", copy)
+    result = run("check", str(EXAMPLES / "cn-us-pi-100000.yaml"), str(copy))
+    assert result.returncode == 5 and b"is used again" in result.stderr
+
+
+def test_catalogue_error_exit_6(tmp_path: Path) -> None:
+    policy = tmp_path / "policies"
+    shutil.copytree(POLICIES, policy)
+    cn = policy / "cn.yaml"
+    cn.write_text(cn.read_text().replace("requirement: security_assessment", "requirement: vibes", 1))
+    result = run("check", "--policies", str(policy), str(EXAMPLES / "cn-us-pi-100000.yaml"))
+    assert result.returncode == 6
+    assert b"cn.yaml:" in result.stderr and b"unknown requirement 'vibes'" in result.stderr
+
+
+def test_bad_as_of_and_usage_errors() -> None:
+    assert run("check", "--as-of", "yesterday", str(EXAMPLES / "cn-us-pi-100000.yaml")).returncode == 5
+    assert run("check", "--format", "xml", str(EXAMPLES / "cn-us-pi-100000.yaml")).returncode == 2
+    assert run("check", str(EXAMPLES / "does-not-exist.yaml")).returncode == 5
+
+
+def test_as_of_changes_what_is_in_force() -> None:
+    before = run(
+        "check", "--as-of", "2025-01-01", "--format", "json", str(EXAMPLES / "us-cn-genomic-101.yaml")
+    )
+    assert json.loads(before.stdout)["decisions"][0]["verdict"] == "allow"  # the US rule starts 2025-04-08
+    after = run(
+        "check", "--as-of", "2025-04-08", "--format", "json", str(EXAMPLES / "us-cn-genomic-101.yaml")
+    )
+    assert json.loads(after.stdout)["decisions"][0]["verdict"] == "restrict"
+
+
+def test_unlisted_allow() -> None:
+    assert run("check", str(EXAMPLES / "cn-sg-manufacturing.yaml")).returncode == 3
+    assert run("check", "--unlisted", "allow", str(EXAMPLES / "cn-sg-manufacturing.yaml")).returncode == 0
+
+
+def test_catalogues_and_version() -> None:
+    out = run("catalogues").stdout.decode()
+    assert "CN" in out and "US" in out and "sha256:" in out
+    assert run("version").stdout.strip()
