@@ -56,4 +56,11 @@ def catalogue_text(taxonomy: Taxonomy, jurisdiction: str, entries: int, seed: in
             entry["when"] = when
         out.append(entry)
     body["entries"] = out
-    return yaml.safe_dump(body, sort_keys=False)
+    return yaml.dump(body, Dumper=_NoAliases, sort_keys=False)
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Writes repeated values out in full: the loader rejects YAML aliases."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True

@@ -36,6 +36,9 @@ RuleKind = Literal["entry", "localisation", "exemption", "green_lane"]
 MAX_RULES_PER_RULESET = 100
 """Chunk size: a quarter of the 400 simple rules measured safe, a sixth of the cliff."""
 
+ANY = "*"
+"""Branch of rules that every data item's fact is matched against."""
+
 UNKNOWN = 2
 """Value of a yes/no or membership flag whose fact the transfer does not state."""
 BIG = 10**15
@@ -85,13 +88,39 @@ class SidePlan:
     """context fact name -> property."""
     categories: dict[str, str] = field(default_factory=dict)
     """category id -> flag property."""
+    _category_flags: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
-    def chunks(self) -> list[dict[str, dict[str, Any]]]:
-        names = list(self.conditions)
-        return [
-            {n: self.conditions[n] for n in names[i : i + MAX_RULES_PER_RULESET]}
-            for i in range(0, len(names), MAX_RULES_PER_RULESET)
-        ]
+    def category_flags(self, taxonomy: Taxonomy, category: str) -> dict[str, int]:
+        """The category flags of an item of ``category``: 1 within, 2 broader (memoised)."""
+        flags = self._category_flags.get(category)
+        if flags is None:
+            within = set(taxonomy.get(category).ancestors)
+            flags = {}
+            for cid, prop in self.categories.items():
+                if cid in within:
+                    flags[prop] = 1
+                elif category in taxonomy.get(cid).ancestors:
+                    flags[prop] = 2  # the item's category is broader: it may contain this data
+            self._category_flags[category] = flags
+        return flags
+
+    def chunks(self) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+        """Rulesets as (branch, rules): rules grouped by the taxonomy branch they test.
+
+        A data item's fact only needs the rulesets of its own top-level branch (a
+        category's ancestors and descendants share its root) plus those of ``ANY``
+        (exemptions, lanes without categories), so large catalogues cost a fraction of
+        their size per item.
+        """
+        by_branch: dict[str, list[str]] = {}
+        for name, rule in self.rules.items():
+            branch = rule.category.split(".", 1)[0] if rule.category else ANY
+            by_branch.setdefault(branch, []).append(name)
+        out = []
+        for branch, names in sorted(by_branch.items()):
+            for i in range(0, len(names), MAX_RULES_PER_RULESET):
+                out.append((branch, {n: self.conditions[n] for n in names[i : i + MAX_RULES_PER_RULESET]}))
+        return out
 
 
 def compile_policies(policies: Policies) -> dict[tuple[str, Side], SidePlan]:

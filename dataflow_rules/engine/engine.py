@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from ..catalogues import Policies
 from ..models.decision import Decision, Verdict
 from ..models.transfer import Transfer
-from .compile import Side, SidePlan, compile_policies
+from .compile import ANY, Side, SidePlan, compile_policies
 from .decide import Firing, SideResult, decide
 from .durable import RuleSet
 from .facts import item_fact, side_base
@@ -26,14 +26,16 @@ class Engine:
         self.policies = policies
         self.unlisted = unlisted
         self._plans = compile_policies(policies)
-        self._rulesets: dict[tuple[str, Side], list[RuleSet]] = {
-            key: [RuleSet(chunk, f"{key[0]}_{key[1]}_{n}") for n, chunk in enumerate(plan.chunks())]
-            for key, plan in self._plans.items()
-        }
+        self._rulesets: dict[tuple[str, Side], dict[str, list[RuleSet]]] = {}
+        for key, plan in self._plans.items():
+            branches: dict[str, list[RuleSet]] = {}
+            for n, (branch, chunk) in enumerate(plan.chunks()):
+                branches.setdefault(branch, []).append(RuleSet(chunk, f"{key[0]}_{key[1]}_{n}"))
+            self._rulesets[key] = branches
 
     @property
     def rule_count(self) -> int:
-        return sum(rs.size for sets in self._rulesets.values() for rs in sets)
+        return sum(rs.size for rs in self._all())
 
     def decide(self, transfer: Transfer, as_of: dt.date | None = None) -> Decision:
         """Decide one transfer as of ``as_of`` (default: the transfer's date, else today)."""
@@ -59,21 +61,24 @@ class Engine:
     def _evaluate(
         self, plan: SidePlan, key: tuple[str, Side], transfer: Transfer, day: dt.date
     ) -> SideResult:
-        rulesets = self._rulesets[key]
+        branches = self._rulesets[key]
         firings: list[Firing] = []
         if plan.rules:
             base = side_base(plan, transfer, day)
             for i, item in enumerate(transfer.data):
                 fact = item_fact(plan, self.policies.taxonomy, base, item)
-                for ruleset in rulesets:
+                root = item.category.split(".", 1)[0]
+                for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
                     firings.extend(Firing(plan.rules[name], i, fact) for name in ruleset.match(fact))
         return SideResult(plan, firings)
 
     def stored_facts(self) -> int:
         """Facts left in the core across all rulesets: zero between decisions."""
-        return sum(len(rs.stored_facts()) for sets in self._rulesets.values() for rs in sets)
+        return sum(len(rs.stored_facts()) for rs in self._all())
 
     def close(self) -> None:
-        for sets in self._rulesets.values():
-            for rs in sets:
-                rs.close()
+        for rs in self._all():
+            rs.close()
+
+    def _all(self) -> list[RuleSet]:
+        return [rs for branches in self._rulesets.values() for sets in branches.values() for rs in sets]

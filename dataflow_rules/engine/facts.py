@@ -57,12 +57,7 @@ def side_base(plan: SidePlan, transfer: Transfer, as_of: dt.date) -> dict[str, A
 def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
     category = taxonomy.get(item.category)
     fact = dict(base)
-    within = set(category.ancestors)
-    for cid, prop in plan.categories.items():
-        if cid in within:
-            fact[prop] = 1
-        elif item.category in taxonomy.get(cid).ancestors:
-            fact[prop] = 2  # the item's category is broader: it may contain this data
+    fact.update(plan.category_flags(taxonomy, item.category))
     for name, value in (("ind", item.individuals), ("rec", item.records), ("dev", item.devices)):
         if value is None:
             fact[f"{name}_lo"], fact[f"{name}_hi"] = BIG, -1

@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .common import Citation
 
@@ -59,15 +59,15 @@ class Reason(BaseModel):
     entry_id: str | None = None
     title: str | None = None
     requirement: str | None = None
-    items: list[int] = []
+    items: list[int] = Field(default_factory=list)
     """Indices of the transfer's data items this reason is about."""
-    categories: list[str] = []
+    categories: list[str] = Field(default_factory=list)
     """The items' categories, in item order."""
-    missing: list[str] = []
+    missing: list[str] = Field(default_factory=list)
     """Facts the description must state before the entry can be decided."""
-    cleared: list[str] = []
+    cleared: list[str] = Field(default_factory=list)
     """For exemptions and green lanes: the entry ids whose findings they cleared."""
-    citations: list[Citation] = []
+    citations: list[Citation] = Field(default_factory=list)
     sentence: str
 
 
