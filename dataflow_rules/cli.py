@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -140,6 +141,17 @@ def catalogues(
 def version() -> None:
     """Print the tool's version."""
     typer.echo(__version__)
+
+
+def _register_features() -> None:
+    """Commands from feature packages. Each package exposes ``register(app)`` and keeps its
+    heavy imports inside the command bodies, so ``check`` stays fast to start."""
+    registrations: list[Callable[[typer.Typer], None]] = []
+    for register in registrations:
+        register(app)
+
+
+_register_features()
 
 
 def main() -> None:
