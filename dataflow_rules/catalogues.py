@@ -127,6 +127,7 @@ class _Checker:
                 self.categories(entry.categories, (section, i, "categories"))
                 self.counterparties(entry.counterparties, (section, i, "counterparties"))
                 self.conditions(entry.when, (section, i, "when"))
+                self.mechanisms(entry.mechanisms, entry.requirement, (section, i, "mechanisms"))
                 if entry.requirement not in self.tax.requirements:
                     raise self.fail(
                         f"unknown requirement '{entry.requirement}'; known: "
@@ -146,6 +147,20 @@ class _Checker:
                     raise self.fail(
                         f"exemption applies to unknown entry '{target}'",
                         ("exemptions", i, "applies_to", j),
+                    )
+
+    def mechanisms(
+        self, mechanisms: Sequence[str | Sequence[str]], requirement: str, path: tuple[str | int, ...]
+    ) -> None:
+        if requirement == "prohibited" and mechanisms:
+            raise self.fail("a prohibited entry takes no mechanisms: nothing satisfies it", path)
+        for i, alternative in enumerate(mechanisms):
+            names = [alternative] if isinstance(alternative, str) else list(alternative)
+            for j, name in enumerate(names):
+                if name not in self.tax.mechanisms:
+                    where = (*path, i) if isinstance(alternative, str) else (*path, i, j)
+                    raise self.fail(
+                        f"unknown mechanism '{name}'; known: {', '.join(sorted(self.tax.mechanisms))}", where
                     )
 
     def categories(self, ids: Sequence[str], path: tuple[str | int, ...]) -> None:
@@ -173,6 +188,12 @@ class _Checker:
             "recipient type",
             (*path, "recipient_types"),
         )
+        for key in when.security or {}:
+            if key not in self.tax.security_measures:
+                raise self.fail(
+                    f"unknown security measure '{key}'; known: {', '.join(sorted(self.tax.security_measures))}",
+                    (*path, "security", key),
+                )
         for key in when.context or {}:
             if key not in self.cat.context_facts:
                 raise self.fail(

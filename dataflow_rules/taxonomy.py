@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import CatalogueError, Location
 from .loading import Document, parse_one, read_text
+from .models.common import Citation
 
 _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -28,6 +29,24 @@ class _Node(BaseModel):
     children: dict[str, _Node] = Field(default_factory=dict)
 
 
+class Mechanism(BaseModel):
+    """A way of meeting a legal requirement (an assessment passed, a contract filed, ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    validity_years: int | None = Field(default=None, ge=1, le=50)
+    """How long the law says a result stays valid, where it says so."""
+    citation: Citation | None = None
+    """Where the law sets the validity period (required with ``validity_years``)."""
+
+    @model_validator(mode="after")
+    def _validity_is_cited(self) -> Mechanism:
+        if self.validity_years is not None and self.citation is None:
+            raise ValueError("a validity period needs the citation that sets it")
+        return self
+
+
 class _TaxonomyFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,6 +56,8 @@ class _TaxonomyFile(BaseModel):
     recipient_types: dict[str, str]
     transactions: dict[str, str]
     requirements: dict[str, str]
+    mechanisms: dict[str, Mechanism] = Field(default_factory=dict)
+    security_measures: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,8 @@ class Taxonomy:
         self.recipient_types = dict(parsed.recipient_types)
         self.transactions = dict(parsed.transactions)
         self.requirements = dict(parsed.requirements)
+        self.mechanisms = dict(parsed.mechanisms)
+        self.security_measures = dict(parsed.security_measures)
         self._children: dict[str, list[str]] = {}
         for name, node in parsed.categories.items():
             self._add(name, node, (), False, False)

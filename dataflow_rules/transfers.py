@@ -8,7 +8,7 @@ for a whole one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +99,18 @@ def check_references(located: Located, policies: Policies) -> None:
     _word(located, t.purpose, tax.purposes, "purpose", ("purpose",))
     _word(located, t.transaction, tax.transactions, "transaction", ("transaction",))
     _word(located, t.recipient.type, tax.recipient_types, "recipient type", ("recipient", "type"))
+    for i, safeguard in enumerate(t.safeguards):
+        _word(located, safeguard.mechanism, tax.mechanisms, "mechanism", ("safeguards", i, "mechanism"))
+        for j, category in enumerate(safeguard.scope.categories or ()):
+            if category not in tax:
+                raise InputError(
+                    f"unknown category '{category}'",
+                    located.locate("safeguards", i, "scope", "categories", j),
+                )
+        if safeguard.expires is not None and safeguard.expires < safeguard.obtained:
+            raise InputError("expires is before obtained", located.locate("safeguards", i, "expires"))
+    for key in t.security:
+        _word(located, key, tax.security_measures, "security measure", ("security", key))
     declared = policies.context_facts()
     for key in t.context:
         if key not in declared:
@@ -109,7 +121,9 @@ def check_references(located: Located, policies: Policies) -> None:
             )
 
 
-def _word(located: Located, value: str | None, known: dict[str, str], what: str, path: Sequence[str]) -> None:
+def _word(
+    located: Located, value: str | None, known: Mapping[str, object], what: str, path: Sequence[str | int]
+) -> None:
     if value is not None and value not in known:
         raise InputError(
             f"unknown {what} '{value}'; known: {', '.join(sorted(known))}", located.locate(*path)

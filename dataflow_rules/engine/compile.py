@@ -86,6 +86,8 @@ class SidePlan:
     """(countries, include_controlled) -> flag property computed per side."""
     context: dict[str, str] = field(default_factory=dict)
     """context fact name -> property."""
+    security: dict[str, str] = field(default_factory=dict)
+    """security measure name -> property."""
     categories: dict[str, str] = field(default_factory=dict)
     """category id -> flag property."""
     _category_flags: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
@@ -164,6 +166,9 @@ class _Compiler:
     def context_flag(self, name: str) -> str:
         return self.plan.context.setdefault(name, f"x{len(self.plan.context)}")
 
+    def security_flag(self, name: str) -> str:
+        return self.plan.security.setdefault(name, f"y{len(self.plan.security)}")
+
     def counterparty_flag(self, cp: Counterparties) -> str | None:
         if cp.is_all():
             return None
@@ -227,6 +232,10 @@ class _Compiler:
             x = self.context_flag(key)
             terms.append({"$neq": {x: 0 if want else 1}})
             tolerated.append((x, f"context.{key}", UNKNOWN))
+        for key, want in sorted((w.security or {}).items()):
+            y = self.security_flag(key)
+            terms.append({"$neq": {y: 0 if want else 1}})
+            tolerated.append((y, f"security.{key}", UNKNOWN))
         self.add(Rule(kind, index, category, tuple(tolerated)), terms)
 
     def strict_conditions(self, w: Conditions) -> list[dict[str, Any]]:
@@ -250,6 +259,8 @@ class _Compiler:
                 terms.append({self.set_flag(prop, values): 1})
         for key, want in sorted((w.context or {}).items()):
             terms.append({self.context_flag(key): 1 if want else 0})
+        for key, want in sorted((w.security or {}).items()):
+            terms.append({self.security_flag(key): 1 if want else 0})
         return terms
 
     def exemption(self, index: int, exemption: Exemption) -> None:

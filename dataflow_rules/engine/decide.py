@@ -13,20 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalogues import Policies
-from ..models.catalogue import Catalogue, Entry, LocalisationEntry
-from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, Verdict
+from ..models.catalogue import Catalogue, Entry, LocalisationEntry, alternatives
+from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
 from ..models.transfer import Transfer
 from .compile import Rule, Side, SidePlan
+from .safeguards import WARN_DAYS, evaluate
 
 _KIND_ORDER = {
     "localisation": 0,
     "entry": 1,
     "missing_fact": 2,
     "no_catalogue": 3,
-    "exemption": 4,
-    "green_lane": 5,
-    "default": 6,
-    "domestic": 7,
+    "safeguarded": 4,
+    "exemption": 5,
+    "green_lane": 6,
+    "default": 7,
+    "domestic": 8,
 }
 
 
@@ -68,7 +70,7 @@ def decide(
             if result is None:
                 reasons.append(((), _no_catalogue(code, side, transfer, unlisted)))
             else:
-                reasons.extend(_side_reasons(policies, transfer, result))
+                reasons.extend(_side_reasons(policies, transfer, result, as_of))
     reasons.sort(key=lambda pair: _order(pair[1], pair[0]))
     ordered = [r for _, r in reasons]
     active = [r.verdict for r in ordered if r.kind not in ("exemption", "green_lane")]
@@ -81,6 +83,23 @@ def decide(
         for c in sorted({transfer.origin, transfer.destination})
         if c in policies.catalogues
     ]
+    relied = [(r, c) for r in ordered if r.kind == "safeguarded" for c in r.safeguards]
+    conditions = sorted(
+        {
+            f"{c.mechanism} {c.reference} ({r.jurisdiction} {r.entry_id}, {_list([f'data[{i}]' for i in r.items])})"
+            + (f", valid until {c.expires}" if c.expires else ", no expiry")
+            for r, c in relied
+        }
+    )
+    expiries = [c.expires for _, c in relied if c.expires is not None]
+    warnings = sorted(
+        {
+            f"{c.mechanism} {c.reference} expires on {c.expires}, {(c.expires - as_of).days} days after "
+            f"{as_of}: renew it before then"
+            for _, c in relied
+            if c.expires is not None and (c.expires - as_of).days <= WARN_DAYS
+        }
+    )
     return Decision(
         transfer_id=transfer.id,
         origin=transfer.origin,
@@ -89,6 +108,9 @@ def decide(
         as_of=as_of,
         reasons=ordered,
         catalogues=refs,
+        conditions=conditions,
+        expires=min(expiries) if expiries else None,
+        warnings=warnings,
     )
 
 
@@ -105,7 +127,7 @@ def _order(reason: Reason, position: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _side_reasons(
-    policies: Policies, transfer: Transfer, result: SideResult
+    policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date
 ) -> list[tuple[tuple[Any, ...], Reason]]:
     plan = result.plan
     cat = plan.loaded.catalogue
@@ -130,8 +152,12 @@ def _side_reasons(
             laned[f.item].append(f.rule.index)
 
     out: list[tuple[tuple[Any, ...], Reason]] = []
-    # (kind, index, verdict, missing) -> items, for findings still standing
-    standing: dict[tuple[str, int, Verdict, tuple[str, ...]], list[int]] = defaultdict(list)
+    # (kind, index, verdict, missing, safeguards falling short) -> items, for findings standing
+    standing: dict[tuple[str, int, Verdict, tuple[str, ...], tuple[SafeguardCheck, ...]], list[int]] = (
+        defaultdict(list)
+    )
+    # (kind, index, safeguards relied on) -> items, for findings whose requirement is met
+    met: dict[tuple[str, int, tuple[SafeguardCheck, ...]], list[int]] = defaultdict(list)
     cleared_by_exemption: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     cleared_by_lane: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for (kind, index, item), missing in sorted(designations.items()):
@@ -147,16 +173,27 @@ def _side_reasons(
             cleared_by_lane[min(laned[item])][item].append(entry.id)
             continue
         verdict = Verdict.REVIEW if missing else Verdict(entry.outcome)
-        standing[(kind, index, verdict, missing)].append(item)
+        problems: tuple[SafeguardCheck, ...] = ()
+        if transfer.safeguards and entry.mechanisms:
+            outcome = evaluate(alternatives(entry.mechanisms), transfer, item, policies.taxonomy, as_of)
+            if outcome.met:
+                met[(kind, index, outcome.used)].append(item)
+                continue
+            problems = outcome.problems
+        standing[(kind, index, verdict, missing, problems)].append(item)
 
-    for (kind, index, verdict, missing), items in standing.items():
+    for (kind, index, verdict, missing, problems), items in standing.items():
         entry = _designation(cat, kind, index)
         out.append(
             (
                 (index,),
-                _finding(policies, transfer, code, side, kind, entry, verdict, missing, items),
+                _finding(policies, transfer, code, side, kind, entry, verdict, missing, items, problems),
             )
         )
+
+    for (kind, index, used), items in met.items():
+        entry = _designation(cat, kind, index)
+        out.append(((index,), _safeguarded(transfer, code, side, entry, items, used)))
 
     for index, per_item in cleared_by_exemption.items():
         x = cat.exemptions[index]
@@ -208,7 +245,7 @@ def _side_reasons(
             )
         )
 
-    if not standing:
+    if not standing and not met:
         peer = transfer.destination if side == "outbound" else transfer.origin
         verdict = Verdict(cat.default)
         out.append(
@@ -242,6 +279,7 @@ def _finding(
     verdict: Verdict,
     missing: tuple[str, ...],
     items: list[int],
+    problems: tuple[SafeguardCheck, ...] = (),
 ) -> Reason:
     requirement = policies.taxonomy.requirements.get(entry.requirement, entry.requirement)
     where = f"the {code} {side} rules"
@@ -260,6 +298,14 @@ def _finding(
     else:
         sentence = f"Under {where}, '{entry.title}' applies to {_items(transfer, items)}: {requirement}"
         reason_kind = "entry"
+    if problems:
+        sentence += (
+            " The safeguards in place fall short: "
+            + "; ".join(f"{c.mechanism} {c.reference} {c.detail}" for c in problems)
+            + "."
+        )
+    elif transfer.safeguards and not entry.mechanisms and not missing:
+        sentence += " No safeguard can satisfy this requirement."
     return Reason(
         jurisdiction=code,
         side=side,
@@ -272,7 +318,40 @@ def _finding(
         categories=[transfer.data[i].category for i in items],
         missing=list(missing),
         citations=list(entry.citations),
+        mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
+        safeguards=list(problems),
         sentence=sentence,
+    )
+
+
+def _safeguarded(
+    transfer: Transfer,
+    code: str,
+    side: Side,
+    entry: Entry | LocalisationEntry,
+    items: list[int],
+    used: tuple[SafeguardCheck, ...],
+) -> Reason:
+    expiries = [c.expires for c in used if c.expires is not None]
+    until = min(expiries) if expiries else None
+    means = _list([f"{c.mechanism} {c.reference} ({c.detail})" for c in used])
+    return Reason(
+        jurisdiction=code,
+        side=side,
+        kind="safeguarded",
+        verdict=Verdict.ALLOW,
+        entry_id=entry.id,
+        title=entry.title,
+        requirement=entry.requirement,
+        items=items,
+        categories=[transfer.data[i].category for i in items],
+        citations=list(entry.citations),
+        mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
+        safeguards=list(used),
+        expires=until,
+        sentence=f"Under the {code} {side} rules, '{entry.title}' applies to {_items(transfer, items)}, "
+        f"and its requirement is met by {means}"
+        + (f"; the transfer may go ahead until {until}." if until else "."),
     )
 
 

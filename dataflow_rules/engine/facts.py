@@ -39,6 +39,8 @@ def side_base(plan: SidePlan, transfer: Transfer, as_of: dt.date) -> dict[str, A
         base[prop] = UNKNOWN if value is None else int(value in allowed)
     for key, prop in plan.context.items():
         base[prop] = _flag(transfer.context.get(key))
+    for key, prop in plan.security.items():
+        base[prop] = _flag(transfer.security.get(key))
     outbound = plan.side == "outbound"
     peer = transfer.destination if outbound else transfer.origin
     control = transfer.recipient.controlled_by

@@ -19,6 +19,14 @@ Direction = Literal["outbound", "inbound", "both"]
 Outcome = Literal["restrict", "review"]
 Citations = Annotated[list[Citation], Field(min_length=1, max_length=20)]
 Ids = Annotated[list[Identifier], Field(min_length=1, max_length=200)]
+Mechanisms = Annotated[
+    list[Identifier | Annotated[list[Identifier], Field(min_length=1, max_length=10)]], Field(max_length=20)
+]
+
+
+def alternatives(mechanisms: list[str | list[str]]) -> list[tuple[str, ...]]:
+    """Each alternative as a tuple of mechanisms that together satisfy a requirement."""
+    return [(m,) if isinstance(m, str) else tuple(m) for m in mechanisms]
 
 
 class Counterparties(Strict):
@@ -55,6 +63,8 @@ class Conditions(Strict):
     purposes: list[Identifier] | None = Field(default=None, min_length=1)
     transactions: list[Identifier] | None = Field(default=None, min_length=1)
     context: dict[Identifier, bool] | None = Field(default=None, min_length=1)
+    security: dict[Identifier, bool] | None = Field(default=None, min_length=1)
+    """Security measures of the transfer (taxonomy ``security_measures``) required or excluded."""
 
     def facts(self) -> list[str]:
         """The transfer facts these conditions read, in a stable order."""
@@ -74,6 +84,8 @@ class Conditions(Strict):
                 names.append(name)
         for key in sorted(self.context or {}):
             names.append(f"context.{key}")
+        for key in sorted(self.security or {}):
+            names.append(f"security.{key}")
         return names
 
 
@@ -107,6 +119,9 @@ class Entry(_Dated):
     when: Conditions = Field(default_factory=Conditions)
     outcome: Outcome
     requirement: Identifier
+    mechanisms: Mechanisms = Field(default_factory=list)
+    """What satisfies the requirement: any one alternative; an alternative written as a
+    list needs all of its mechanisms. Empty for a prohibition: nothing satisfies it."""
     national_security: bool = False
     """A national-security designation: no green lane can clear it."""
     overrides_green_lanes: bool = False
@@ -125,6 +140,7 @@ class LocalisationEntry(_Dated):
     when: Conditions = Field(default_factory=Conditions)
     outcome: Outcome = "restrict"
     requirement: Identifier = "local_storage"
+    mechanisms: Mechanisms = Field(default_factory=list)
     national_security: bool = False
     overrides_green_lanes: bool = True
     citations: Citations

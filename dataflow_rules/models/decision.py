@@ -34,10 +34,29 @@ class Verdict(StrEnum):
 
 _RANK = {Verdict.ALLOW: 0, Verdict.REVIEW: 1, Verdict.RESTRICT: 2}
 
+
+SafeguardStatus = Literal["met", "expired", "not_yet_valid", "out_of_scope"]
+
+
+class SafeguardCheck(BaseModel):
+    """One safeguard in place, checked against one finding on the as-of date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mechanism: str
+    reference: str
+    obtained: dt.date
+    expires: dt.date | None
+    """Last valid day: the stated expiry or the law's validity period, whichever is earlier."""
+    status: SafeguardStatus
+    detail: str
+
+
 ReasonKind = Literal[
     "entry",  # a restricted/sensitive designation applies
     "localisation",  # the data must stay in the country
     "missing_fact",  # an entry may apply but the description omits a fact it needs
+    "safeguarded",  # an entry applies and the safeguards in place meet its requirement
     "exemption",  # an exemption cleared an entry's finding
     "green_lane",  # a green lane cleared an entry's finding, or applies to the transfer
     "default",  # nothing designated: the catalogue's default
@@ -68,6 +87,12 @@ class Reason(BaseModel):
     cleared: list[str] = Field(default_factory=list)
     """For exemptions and green lanes: the entry ids whose findings they cleared."""
     citations: list[Citation] = Field(default_factory=list)
+    mechanisms: list[list[str]] = Field(default_factory=list)
+    """What would satisfy the entry: alternatives, each a list of mechanisms needed together."""
+    safeguards: list[SafeguardCheck] = Field(default_factory=list)
+    """For safeguarded reasons the safeguards relied on; otherwise those that fall short."""
+    expires: dt.date | None = None
+    """For safeguarded reasons: the earliest last valid day of the safeguards relied on."""
     sentence: str
 
 
@@ -90,3 +115,8 @@ class Decision(BaseModel):
     as_of: dt.date
     reasons: list[Reason]
     catalogues: list[CatalogueRef]
+    conditions: list[str] = Field(default_factory=list)
+    """The safeguards an allow (or lower) verdict relies on, one sentence each."""
+    expires: dt.date | None = None
+    """The earliest last valid day among the safeguards relied on: decide again after it."""
+    warnings: list[str] = Field(default_factory=list)

@@ -51,6 +51,28 @@ class Recipient(Strict):
     principal place of business; the recipient's own country if none other."""
 
 
+class SafeguardScope(Strict):
+    """What a safeguard was granted for; an unset field means it is not limited that way."""
+
+    recipient: Text | None = None
+    """The recipient's name as the approval or contract names it."""
+    destinations: Annotated[list[CountryCode], Field(min_length=1, max_length=300)] | None = None
+    categories: Annotated[list[str], Field(min_length=1, max_length=200)] | None = None
+    max_individuals: Count | None = None
+
+
+class Safeguard(Strict):
+    """A mechanism in place for this transfer: an assessment passed, a contract filed, ..."""
+
+    mechanism: Identifier
+    reference: Text
+    """Filing or approval number, contract id: what an auditor looks up."""
+    obtained: dt.date
+    expires: dt.date | None = None
+    """Expiry stated on the approval, if any; the law's own validity period also applies."""
+    scope: SafeguardScope = Field(default_factory=SafeguardScope)
+
+
 class Transfer(Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")]
     description: Text | None = None
@@ -63,3 +85,6 @@ class Transfer(Strict):
     transaction: Identifier | None = None
     data: Annotated[list[DataItem], Field(min_length=1, max_length=1000)]
     context: dict[Identifier, bool] = Field(default_factory=dict)
+    security: dict[Identifier, bool] = Field(default_factory=dict)
+    """Security measures in place (taxonomy ``security_measures``): true, false or unstated."""
+    safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)

@@ -33,6 +33,14 @@ def _decision(d: Decision, colour: bool, width: int) -> str:
     ]
     for r in d.reasons:
         lines.extend(_reason(r, colour, width))
+    if d.conditions:
+        lines.append("  conditions (the safeguards this decision relies on):")
+        for c in d.conditions:
+            lines += textwrap.wrap(c, width, initial_indent="    - ", subsequent_indent=" " * 6)
+    if d.expires:
+        lines.append(f"  valid until {d.expires.isoformat()}: decide again after that date")
+    for w in d.warnings:
+        lines += textwrap.wrap(f"warning: {w}", width, initial_indent="  ", subsequent_indent=" " * 11)
     return "\n".join(lines)
 
 
@@ -42,6 +50,13 @@ def _reason(r: Reason, colour: bool, width: int) -> list[str]:
         head += f"  [{r.entry_id}]"
     out = [head]
     out += textwrap.wrap(r.sentence, width, initial_indent=" " * 11, subsequent_indent=" " * 11)
+    for g in r.safeguards:
+        out += textwrap.wrap(
+            f"safeguard {g.status}: {g.mechanism} {g.reference}, {g.detail}",
+            width,
+            initial_indent=" " * 11,
+            subsequent_indent=" " * 13,
+        )
     for c in r.citations:
         out += textwrap.wrap(
             f"cites: {c.short()}", width, initial_indent=" " * 11, subsequent_indent=" " * 18

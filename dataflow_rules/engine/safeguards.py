@@ -1,0 +1,134 @@
+"""Whether the safeguards a transfer has in place meet an entry's requirement.
+
+Pure Python over one finding (entry x data item): the engine decided the entry applies;
+this decides whether what the exporter already obtained satisfies it on the as-of date.
+See docs/semantics.md, section "Safeguards".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..models.decision import SafeguardCheck, SafeguardStatus
+from ..models.transfer import Safeguard, Transfer
+from ..taxonomy import Taxonomy
+
+WARN_DAYS = 60
+"""A safeguard relied on that expires within this many days of the as-of date is warned about."""
+
+
+def last_valid_day(safeguard: Safeguard, taxonomy: Taxonomy) -> dt.date | None:
+    """The earlier of the stated expiry and the law's validity period (counted from the
+    day obtained: a three-year result obtained 2024-03-22 is valid to 2027-03-21)."""
+    mechanism = taxonomy.mechanisms[safeguard.mechanism]
+    candidates = [safeguard.expires] if safeguard.expires else []
+    if mechanism.validity_years:
+        obtained = safeguard.obtained
+        try:
+            anniversary = obtained.replace(year=obtained.year + mechanism.validity_years)
+        except ValueError:  # 29 February in a year that has none
+            anniversary = dt.date(obtained.year + mechanism.validity_years, 3, 1)
+        candidates.append(anniversary - dt.timedelta(days=1))
+    return min(candidates) if candidates else None
+
+
+def check(
+    safeguard: Safeguard, transfer: Transfer, item: int, taxonomy: Taxonomy, as_of: dt.date
+) -> SafeguardCheck:
+    """The status of one safeguard for one data item on ``as_of``."""
+    until = last_valid_day(safeguard, taxonomy)
+    data = transfer.data[item]
+    scope = safeguard.scope
+
+    def result(status: SafeguardStatus, detail: str) -> SafeguardCheck:
+        return SafeguardCheck(
+            mechanism=safeguard.mechanism,
+            reference=safeguard.reference,
+            obtained=safeguard.obtained,
+            expires=until,
+            status=status,
+            detail=detail,
+        )
+
+    if safeguard.obtained > as_of:
+        return result("not_yet_valid", f"obtained {safeguard.obtained}, after the as-of date {as_of}")
+    if until is not None and as_of > until:
+        return result("expired", f"expired on {until}")
+    if scope.recipient is not None and scope.recipient != transfer.recipient.name:
+        named = f"'{transfer.recipient.name}'" if transfer.recipient.name else "an unnamed recipient"
+        return result("out_of_scope", f"granted for recipient '{scope.recipient}', not {named}")
+    if scope.destinations is not None and transfer.destination not in scope.destinations:
+        return result(
+            "out_of_scope", f"granted for {', '.join(scope.destinations)}, not {transfer.destination}"
+        )
+    if scope.categories is not None:
+        ancestors = taxonomy.get(data.category).ancestors
+        if not any(c in ancestors for c in scope.categories):
+            return result(
+                "out_of_scope",
+                f"covers {', '.join(scope.categories)}, not data[{item}] ({data.category})",
+            )
+    if scope.max_individuals is not None:
+        if data.individuals is None:
+            return result(
+                "out_of_scope",
+                f"covers at most {scope.max_individuals:,} individuals and data[{item}].individuals "
+                "is not stated",
+            )
+        if data.individuals > scope.max_individuals:
+            return result(
+                "out_of_scope",
+                f"covers at most {scope.max_individuals:,} individuals; data[{item}] has "
+                f"{data.individuals:,}",
+            )
+    tail = f", valid until {until}" if until else ", no expiry"
+    return result("met", f"obtained {safeguard.obtained}{tail}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an entry's requirement stands for one item given the safeguards in place."""
+
+    met: bool
+    used: tuple[SafeguardCheck, ...]
+    """The safeguards relied on when met."""
+    problems: tuple[SafeguardCheck, ...]
+    """Relevant safeguards that do not meet it (expired, out of scope, not yet valid)."""
+
+
+def evaluate(
+    alternatives: Sequence[tuple[str, ...]],
+    transfer: Transfer,
+    item: int,
+    taxonomy: Taxonomy,
+    as_of: dt.date,
+) -> Outcome:
+    """Is any alternative fully met? Prefer the one that stays valid longest."""
+    relevant = {m for alt in alternatives for m in alt}
+    checks = [
+        check(s, transfer, item, taxonomy, as_of) for s in transfer.safeguards if s.mechanism in relevant
+    ]
+    best: tuple[SafeguardCheck, ...] | None = None
+    for alt in alternatives:
+        chosen: list[SafeguardCheck] = []
+        for mechanism in alt:
+            met = [c for c in checks if c.mechanism == mechanism and c.status == "met"]
+            if not met:
+                break
+            chosen.append(max(met, key=_lasting))
+        else:
+            if best is None or min(map(_lasting, chosen)) > min(map(_lasting, best)):
+                best = tuple(chosen)
+    if best is not None:
+        return Outcome(True, best, ())
+    problems = tuple(
+        sorted((c for c in checks if c.status != "met"), key=lambda c: (c.mechanism, c.reference))
+    )
+    return Outcome(False, (), problems)
+
+
+def _lasting(c: SafeguardCheck) -> tuple[int, dt.date, str]:
+    # No expiry lasts longest; ties broken by reference for a deterministic choice.
+    return (1, dt.date.max, c.reference) if c.expires is None else (0, c.expires, c.reference)
