@@ -28,6 +28,7 @@ from ..models.catalogue import (
     GreenLane,
     LocalisationEntry,
 )
+from ..models.common import MAX_BOUND
 from ..taxonomy import Taxonomy
 
 Side = Literal["outbound", "inbound"]
@@ -42,7 +43,13 @@ ANY = "*"
 UNKNOWN = 2
 """Value of a yes/no or membership flag whose fact the transfer does not state."""
 BIG = 10**15
-"""Lower-bound probe of an unknown count: above every allowed count (10**10)."""
+"""Lower-bound probe of an unknown count: above every count a transfer may state (10**10)
+and every bound a catalogue may state (models.common.MAX_BOUND), so it meets them all."""
+assert BIG > MAX_BOUND
+
+MAX_PROPERTIES_PER_RULESET = 200
+"""Properties the rules of one ruleset may read: facts sent to it carry only those, and
+the core caps an object at 255 properties (notes point 7)."""
 
 _SIMPLE_FACTS: dict[str, tuple[str, str]] = {
     # condition name -> (fact property, user-facing field)
@@ -80,6 +87,8 @@ class SidePlan:
     side: Side
     rules: dict[str, Rule] = field(default_factory=dict)
     conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reads: dict[str, frozenset[str]] = field(default_factory=dict)
+    """rule name -> the fact properties its condition reads."""
     sets: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
     """(transfer field, allowed values) -> flag property computed per side."""
     counterparties: dict[tuple[tuple[str, ...], bool], str] = field(default_factory=dict)
@@ -106,8 +115,10 @@ class SidePlan:
             self._category_flags[category] = flags
         return flags
 
-    def chunks(self) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-        """Rulesets as (branch, rules): rules grouped by the taxonomy branch they test.
+    def chunks(self) -> list[Chunk]:
+        """Rulesets: rules grouped by the taxonomy branch they test, then cut so that each
+        holds at most MAX_RULES_PER_RULESET rules reading at most MAX_PROPERTIES_PER_RULESET
+        properties.
 
         A data item's fact only needs the rulesets of its own top-level branch (a
         category's ancestors and descendants share its root) plus those of ``ANY``
@@ -118,11 +129,48 @@ class SidePlan:
         for name, rule in self.rules.items():
             branch = rule.category.split(".", 1)[0] if rule.category else ANY
             by_branch.setdefault(branch, []).append(name)
-        out = []
+        out: list[Chunk] = []
         for branch, names in sorted(by_branch.items()):
-            for i in range(0, len(names), MAX_RULES_PER_RULESET):
-                out.append((branch, {n: self.conditions[n] for n in names[i : i + MAX_RULES_PER_RULESET]}))
+            current: list[str] = []
+            reads: set[str] = set()
+            for name in names:
+                wider = reads | self.reads[name]
+                if current and (
+                    len(current) >= MAX_RULES_PER_RULESET or len(wider) > MAX_PROPERTIES_PER_RULESET
+                ):
+                    out.append(Chunk(branch, {n: self.conditions[n] for n in current}, frozenset(reads)))
+                    current, wider = [], set(self.reads[name])
+                current.append(name)
+                reads = wider
+            if current:
+                out.append(Chunk(branch, {n: self.conditions[n] for n in current}, frozenset(reads)))
         return out
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One ruleset to build: its branch, its rules and the fact properties they read."""
+
+    branch: str
+    rules: dict[str, dict[str, Any]]
+    reads: frozenset[str]
+
+
+def _reads(term: Any) -> set[str]:
+    """The fact properties a JSON rule condition reads."""
+    out: set[str] = set()
+    if isinstance(term, list):
+        for t in term:
+            out |= _reads(t)
+    elif isinstance(term, dict):
+        for key, value in term.items():
+            if key in ("$and", "$or"):
+                out |= _reads(value)
+            elif key.startswith("$"):
+                out |= set(value)
+            else:
+                out.add(key)
+    return out
 
 
 def compile_policies(policies: Policies) -> dict[tuple[str, Side], SidePlan]:
@@ -185,6 +233,7 @@ class _Compiler:
         name = f"r{len(self.plan.rules)}"
         self.plan.rules[name] = rule
         self.plan.conditions[name] = terms[0] if len(terms) == 1 else {"$and": terms}
+        self.plan.reads[name] = frozenset(_reads(terms))
 
     def dates(self, item: Entry | LocalisationEntry | Exemption | GreenLane) -> list[dict[str, Any]]:
         terms: list[dict[str, Any]] = []

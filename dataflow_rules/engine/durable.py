@@ -23,7 +23,7 @@ import contextlib
 import itertools
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import durable_rules_engine as _core
@@ -36,6 +36,8 @@ _FACT_IDS = itertools.count(1)
 _HANDLED, _NOT_HANDLED = 0, 1
 
 Fact = Mapping[str, int | str]
+MAX_PROPERTIES = 240
+"""Below the core's MAX_OBJECT_PROPERTIES (255), leaving room for sid and id."""
 
 
 class RuleSet:
@@ -43,10 +45,17 @@ class RuleSet:
 
     _handle: Any
 
-    def __init__(self, rules: Mapping[str, Mapping[str, Any]], label: str) -> None:
+    def __init__(self, rules: Mapping[str, Mapping[str, Any]], label: str, reads: Iterable[str]) -> None:
         definition = {name: {"all": [{"m": condition}]} for name, condition in rules.items()}
         self.name = f"dfr{next(_NAMES)}_{label}"
         self.size = len(definition)
+        self.reads = tuple(sorted(reads))
+        """The only fact properties this ruleset's rules read; ``match`` sends just these."""
+        if len(self.reads) > MAX_PROPERTIES:
+            raise EngineError(
+                f"ruleset {label} reads {len(self.reads)} properties; the limit is {MAX_PROPERTIES}"
+            )
+        self._used = False
         with _LOCK:
             try:
                 self._handle = _core.create_ruleset(self.name, json.dumps(definition))
@@ -54,11 +63,13 @@ class RuleSet:
                 raise EngineError(f"durable-rules rejected ruleset {label}: {exc}") from None
 
     def match(self, fact: Fact) -> list[str]:
-        """Assert ``fact``, collect every rule it fires, retract it; return rule names sorted."""
-        payload = dict(fact)
+        """Assert ``fact`` (the properties this ruleset reads), collect every rule it fires,
+        retract it; return rule names sorted."""
+        payload: dict[str, int | str] = {k: fact[k] for k in self.reads if k in fact}
         payload["sid"] = "0"
         with _LOCK:
             payload["id"] = next(_FACT_IDS)
+            self._used = True
             text = json.dumps(payload)
             fired: list[str] = []
             try:
@@ -82,7 +93,12 @@ class RuleSet:
     def stored_facts(self) -> list[Any]:
         """What the core still holds; always empty between calls (tested)."""
         with _LOCK:
-            return list(json.loads(_core.get_facts(self._handle, "0")))
+            if not self._used:
+                return []  # the core has no state "0" until a first fact (error 309)
+            try:
+                return list(json.loads(_core.get_facts(self._handle, "0")))
+            except _core.error as exc:
+                raise EngineError(f"durable-rules could not list facts: {exc}") from None
 
     def close(self) -> None:
         with _LOCK:

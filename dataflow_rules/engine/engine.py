@@ -29,8 +29,9 @@ class Engine:
         self._rulesets: dict[tuple[str, Side], dict[str, list[RuleSet]]] = {}
         for key, plan in self._plans.items():
             branches: dict[str, list[RuleSet]] = {}
-            for n, (branch, chunk) in enumerate(plan.chunks()):
-                branches.setdefault(branch, []).append(RuleSet(chunk, f"{key[0]}_{key[1]}_{n}"))
+            for n, chunk in enumerate(plan.chunks()):
+                ruleset = RuleSet(chunk.rules, f"{key[0]}_{key[1]}_{n}", chunk.reads)
+                branches.setdefault(chunk.branch, []).append(ruleset)
             self._rulesets[key] = branches
 
     @property

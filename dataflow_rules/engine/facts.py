@@ -14,9 +14,6 @@ from ..models.transfer import DataItem, Transfer
 from ..taxonomy import Taxonomy
 from .compile import BIG, UNKNOWN, SidePlan
 
-MAX_PROPERTIES = 240
-"""Below the core's MAX_OBJECT_PROPERTIES (255), leaving room for sid and id."""
-
 
 def _flag(value: bool | None) -> int:
     return UNKNOWN if value is None else int(value)
@@ -68,11 +65,4 @@ def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: Da
     fact["anon"] = _flag(item.anonymised)
     fact["ns"] = int(category.national_security)
     fact["praw"] = int(category.personal and item.anonymised is not True)
-    if len(fact) > MAX_PROPERTIES:
-        from ..errors import EngineError
-
-        raise EngineError(
-            f"data item '{item.category}' needs {len(fact)} fact properties; the engine's limit is "
-            f"{MAX_PROPERTIES}: name a more specific category"
-        )
     return fact

@@ -32,6 +32,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+MAX_BOUND = 10**12
+"""Largest threshold a catalogue may state: a hundred times the largest count a transfer
+may state (10**10), and far below the engine's probe for an unstated count (10**15)."""
+
+
 class Count(Strict):
     """A numeric threshold, written the way the law words it.
 
@@ -40,10 +45,10 @@ class Count(Strict):
     bound; a lower and an upper bound form a range.
     """
 
-    at_least: int | None = Field(default=None, ge=0)
-    more_than: int | None = Field(default=None, ge=0)
-    less_than: int | None = Field(default=None, ge=1)
-    at_most: int | None = Field(default=None, ge=0)
+    at_least: int | None = Field(default=None, ge=0, le=MAX_BOUND)
+    more_than: int | None = Field(default=None, ge=0, le=MAX_BOUND)
+    less_than: int | None = Field(default=None, ge=1, le=MAX_BOUND)
+    at_most: int | None = Field(default=None, ge=0, le=MAX_BOUND)
 
     @model_validator(mode="after")
     def _one_each_side(self) -> Count:
