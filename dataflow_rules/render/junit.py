@@ -1,0 +1,107 @@
+"""JUnit XML: one test suite per file, one test case per transfer.
+
+A transfer's test case fails when it has an open finding that ``--fail-on`` counts; its
+other findings (waived, or below the threshold) are listed in ``system-out``, so they stay
+visible. A file that could not be read is a test case with an ``error``, as is each input
+error outside the scanned files (waivers, baseline). Times are 0: the report is
+deterministic.
+"""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from ..scan.result import Finding, Problem, ScanResult, TransferResult
+
+_CONFIG_SUITE = "dataflow-rules configuration"
+
+
+def _line(x: Finding) -> str:
+    status = " [waived]" if x.waived else ""
+    text = f"{x.verdict.value} {x.rule_id} at {x.place}{status}: {x.message}"
+    if x.waiver is not None:
+        w = x.waiver
+        text += f" (waived by {w.approved_by} until {w.expires.isoformat()}, {w.ticket}: {w.reason})"
+    return text
+
+
+def _case(suite: ET.Element, t: TransferResult, result: ScanResult) -> bool:
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {
+            "classname": t.place.file,
+            "name": f"{t.id} ({t.origin} -> {t.destination})",
+            "file": t.place.file,
+            "line": str(t.place.line or 0),
+            "time": "0",
+        },
+    )
+    failing = t.failing(result.fail_on)
+    if failing:
+        worst = max(failing, key=lambda x: x.verdict.rank).verdict
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {
+                "type": worst.value,
+                "message": f"{t.id}: {worst.value}; {len(failing)} finding(s) fail --fail-on {result.fail_on.value}",
+            },
+        )
+        failure.text = "\n".join(_line(x) for x in failing)
+    others = [x for x in t.findings if x not in failing]
+    if others:
+        out = ET.SubElement(case, "system-out")
+        out.text = "\n".join(_line(x) for x in others)
+    return bool(failing)
+
+
+def _error_case(suite: ET.Element, problem: Problem, name: str) -> None:
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {
+            "classname": problem.place.file,
+            "name": name,
+            "file": problem.place.file,
+            "line": str(problem.place.line or 0),
+            "time": "0",
+        },
+    )
+    error = ET.SubElement(case, "error", {"type": "input-error", "message": problem.one_line()})
+    error.text = problem.one_line()
+
+
+def _counts(element: ET.Element, tests: int, failures: int, errors: int) -> None:
+    element.set("tests", str(tests))
+    element.set("failures", str(failures))
+    element.set("errors", str(errors))
+    element.set("skipped", "0")
+    element.set("time", "0")
+
+
+def render(result: ScanResult) -> str:
+    root = ET.Element("testsuites", {"name": "dataflow-rules scan"})
+    total = [0, 0, 0]
+    for f in result.files:
+        if not f.transfers and f.error is None:
+            continue
+        suite = ET.SubElement(root, "testsuite", {"name": f.path})
+        tests = failures = errors = 0
+        if f.error is not None:
+            _error_case(suite, f.error, f"{f.path} (input error)")
+            tests, errors = 1, 1
+        for t in f.transfers:
+            tests += 1
+            failures += _case(suite, t, result)
+        _counts(suite, tests, failures, errors)
+        total = [total[0] + tests, total[1] + failures, total[2] + errors]
+    if result.errors:
+        suite = ET.SubElement(root, "testsuite", {"name": _CONFIG_SUITE})
+        for problem in result.errors:
+            _error_case(suite, problem, f"{problem.place.file} (input error)")
+        _counts(suite, len(result.errors), 0, len(result.errors))
+        total = [total[0] + len(result.errors), total[1], total[2] + len(result.errors)]
+    _counts(root, *total)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

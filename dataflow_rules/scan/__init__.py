@@ -1,0 +1,45 @@
+"""``dataflow-rules scan``: find every transfer in a tree of files and decide each, for CI.
+
+The Python API::
+
+    from dataflow_rules.scan import ScanOptions, scan
+    result = scan(ScanOptions(paths=[Path("manifests")]))
+    for transfer in result.transfers():
+        print(transfer.id, transfer.verdict, [f.rule_id for f in transfer.findings])
+    raise SystemExit(result.exit_code())
+
+Stages, one module each: ``walk`` (which files), ``runner`` (recognise, adapt, decide),
+``fides``/``odcs``/``flows``/``sidecar``/``mapping`` (other manifest formats),
+``waivers``/``baseline``, ``result`` (the one model every format renders). The renderers
+are ``scan.text``, ``scan.json_report`` and ``dataflow_rules.render.{sarif,junit,github}``.
+Importing this package is cheap; the stages load when :func:`scan` is first called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .flows import Defaults
+    from .result import FailOn, Finding, ScanResult, TransferResult
+    from .runner import ScanOptions, scan
+
+__all__ = ["Defaults", "FailOn", "Finding", "ScanOptions", "ScanResult", "TransferResult", "scan"]
+
+_WHERE = {
+    "Defaults": "flows",
+    "FailOn": "result",
+    "Finding": "result",
+    "ScanResult": "result",
+    "TransferResult": "result",
+    "ScanOptions": "runner",
+    "scan": "runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(name)

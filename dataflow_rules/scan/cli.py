@@ -1,0 +1,296 @@
+"""The ``scan`` and ``schema`` commands: parse options, call the scan API, write the formats.
+
+Everything heavy is imported inside the command bodies, so registering these commands
+costs ``dataflow-rules check`` nothing at start-up. Exit codes: docs/scan.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import Location
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
+
+class FailOnOption(StrEnum):
+    restrict = "restrict"
+    review = "review"
+    never = "never"
+
+
+class UnlistedOption(StrEnum):
+    review = "review"
+    allow = "allow"
+
+
+class SchemaKind(StrEnum):
+    transfer = "transfer"
+    catalogue = "catalogue"
+    sidecar = "sidecar"
+    waivers = "waivers"
+
+
+def outputs(formats: list[str], output: str | None) -> list[tuple[str, Path | None]]:
+    """Pair each format with its file (None: standard output); usage errors as BadParameter."""
+    parsed: list[tuple[str, Path | None]] = []
+    for value in formats or ["text"]:
+        name, _, file = value.partition(":")
+        if name not in FORMATS:
+            raise typer.BadParameter(
+                f"unknown format '{name}'; choose from {', '.join(FORMATS)} (FORMAT or FORMAT:FILE)",
+                param_hint="--format",
+            )
+        parsed.append((name, Path(file) if file else None))
+    if output is not None:
+        unassigned = [i for i, (_, f) in enumerate(parsed) if f is None]
+        if not unassigned:
+            raise typer.BadParameter("every format already names its file", param_hint="--output")
+        last = unassigned[-1]
+        parsed[last] = (parsed[last][0], Path(output))
+    if sum(1 for _, f in parsed if f is None) > 1:
+        raise typer.BadParameter(
+            "only one format can go to standard output; write the others as FORMAT:FILE",
+            param_hint="--format",
+        )
+    files = [str(f) for _, f in parsed if f is not None]
+    if len(files) != len(set(files)):
+        raise typer.BadParameter("two formats name the same file", param_hint="--format")
+    return parsed
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def scan(
+        paths: Annotated[
+            list[Path] | None,
+            typer.Argument(help="Files and directories to scan (default: the current directory)."),
+        ] = None,
+        fmt: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="Output format, repeatable: text, json, sarif, junit, github; FORMAT:FILE writes to a file.",
+            ),
+        ] = None,
+        output: Annotated[
+            str | None, typer.Option("--output", "-o", help="File for the last format given without :FILE.")
+        ] = None,
+        fail_on: Annotated[
+            FailOnOption, typer.Option("--fail-on", help="Which open findings fail the scan.")
+        ] = FailOnOption.restrict,
+        include: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--include", help="Gitignore-style pattern of files to read in directories (repeatable)."
+            ),
+        ] = None,
+        exclude: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--exclude", help="Gitignore-style pattern of files or directories to leave out (repeatable)."
+            ),
+        ] = None,
+        gitignore: Annotated[
+            bool, typer.Option("--gitignore/--no-gitignore", help="Honour .gitignore files while walking.")
+        ] = True,
+        origin: Annotated[
+            str | None,
+            typer.Option("--origin", help="Origin country for Fides/ODCS manifests that state none."),
+        ] = None,
+        destination: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--destination", help="Destination country for manifests that state none (repeatable)."
+            ),
+        ] = None,
+        waivers: Annotated[Path | None, typer.Option("--waivers", help="Waiver file (docs/scan.md).")] = None,
+        baseline: Annotated[
+            Path | None, typer.Option("--baseline", help="Report only findings not in this baseline.")
+        ] = None,
+        create_baseline: Annotated[
+            Path | None,
+            typer.Option("--create-baseline", help="Write every unwaived finding to this baseline file."),
+        ] = None,
+        fides_map: Annotated[
+            Path | None,
+            typer.Option("--fides-map", help="Fideslang mapping file (default: the shipped one)."),
+        ] = None,
+        odcs_map: Annotated[
+            Path | None,
+            typer.Option("--odcs-map", help="ODCS label mapping file (default: the shipped one)."),
+        ] = None,
+        policies: Annotated[
+            Path | None,
+            typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of", help="Decide as of this date (default: each transfer's date, else today)."
+            ),
+        ] = None,
+        unlisted: Annotated[
+            UnlistedOption,
+            typer.Option("--unlisted", help="Verdict for a side whose country has no catalogue."),
+        ] = UnlistedOption.review,
+        colour: Annotated[
+            bool | None,
+            typer.Option("--colour/--no-colour", help="Colour the text output (default: when a terminal)."),
+        ] = None,
+        progress: Annotated[
+            bool | None,
+            typer.Option(
+                "--progress/--no-progress", help="Progress on stderr (default: when stderr is a terminal)."
+            ),
+        ] = None,
+    ) -> None:
+        """Find and decide every transfer in PATHS (transfer manifests, Fides, ODCS), for CI.
+
+        Reports in text, JSON, SARIF, JUnit or GitHub annotations; exit codes in docs/scan.md.
+        """
+        import datetime as dt
+
+        from ..errors import DataflowRulesError, InputError
+        from ..models.decision import Verdict
+        from .flows import Defaults, country
+        from .progress import Progress
+        from .result import FailOn
+        from .runner import ScanOptions
+        from .runner import scan as run_scan
+        from .walk import DEFAULT_INCLUDE
+
+        targets = outputs(fmt or [], output)
+        if baseline is not None and create_baseline is not None:
+            raise typer.BadParameter(
+                "give --baseline or --create-baseline, not both", param_hint="--baseline"
+            )
+        try:
+            day = dt.date.fromisoformat(as_of) if as_of is not None else None
+        except ValueError:
+            typer.echo(f"error: --as-of '{as_of}' is not a date (YYYY-MM-DD)", err=True)
+            raise typer.Exit(InputError.exit_code) from None
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = Progress(sys.stderr) if show else None
+        try:
+            defaults = Defaults(
+                country(origin, _option("--origin")) if origin else None,
+                tuple(country(d, _option("--destination")) for d in destination or ()),
+            )
+            result = run_scan(
+                ScanOptions(
+                    paths=paths or [Path(".")],
+                    include=include or DEFAULT_INCLUDE,
+                    exclude=exclude or (),
+                    gitignore=gitignore,
+                    policies=policies,
+                    as_of=day,
+                    unlisted=Verdict(unlisted.value),
+                    defaults=defaults,
+                    fides_map=fides_map,
+                    odcs_map=odcs_map,
+                    waivers=waivers,
+                    baseline=baseline,
+                    fail_on=FailOn(fail_on.value),
+                ),
+                bar,
+            )
+        except DataflowRulesError as error:
+            if bar is not None:
+                bar.close()
+            typer.echo(f"error: {error.one_line()}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        if bar is not None:
+            bar.close()
+        for name, file in targets:
+            use_colour = (sys.stdout.isatty() if colour is None else colour) if file is None else bool(colour)
+            text = _render(name, result, use_colour)
+            if file is None:
+                typer.echo(text, nl=False)
+            else:
+                _write(file, text)
+        code = result.exit_code()
+        if create_baseline is not None:
+            from .baseline import render_baseline
+
+            _write(
+                create_baseline,
+                render_baseline(
+                    (f.path, t.id, x) for f in result.files for t in f.transfers for x in t.findings
+                ),
+            )
+            typer.echo(f"baseline written to {create_baseline}", err=True)
+            code = code if code == InputError.exit_code else 0
+        raise typer.Exit(code)
+
+    @app.command()
+    def schema(
+        kind: Annotated[
+            SchemaKind, typer.Argument(help="Which file's schema: transfer, catalogue, sidecar, waivers.")
+        ],
+        policies: Annotated[
+            Path | None,
+            typer.Option("--policies", "-p", help="Policy directory whose vocabularies the schema lists."),
+        ] = None,
+        output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    ) -> None:
+        """Print the JSON Schema of a file people write, for editors to validate and complete."""
+        import json
+
+        from ..catalogues import load_policies
+        from ..errors import DataflowRulesError
+        from .schemas import schema_for
+
+        try:
+            loaded = load_policies(policies)
+        except DataflowRulesError as error:
+            typer.echo(f"error: {error.one_line()}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        text = json.dumps(schema_for(kind.value, loaded), indent=2, ensure_ascii=False) + "\n"
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            _write(Path(output), text)
+
+
+def _option(name: str) -> Location:
+    return Location("<command line>", field=name)
+
+
+def _render(name: str, result: object, colour: bool) -> str:
+    from .result import ScanResult
+
+    assert isinstance(result, ScanResult)
+    if name == "json":
+        from .json_report import render as render_json
+
+        return render_json(result)
+    if name == "sarif":
+        from ..render.sarif import render as render_sarif
+
+        return render_sarif(result)
+    if name == "junit":
+        from ..render.junit import render as render_junit
+
+        return render_junit(result)
+    if name == "github":
+        from ..render.github import render as render_github
+
+        return render_github(result)
+    from .text import render as render_text
+
+    return render_text(result, colour=colour)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"error: cannot write {path}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None

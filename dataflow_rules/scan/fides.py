@@ -1,0 +1,201 @@
+"""Fides manifests: ``dataset:`` and ``system:`` resources labelled with fideslang categories.
+
+A dataset is one transfer per destination; its data items are the taxonomy categories its
+``data_categories`` map to (at dataset, collection and any nested field level), each
+located at every line that declared it. A system yields one transfer per privacy
+declaration per destination, with the purpose its ``data_use`` maps to, if any.
+Destinations come from ``third_country_transfers`` (ISO alpha-3 in fideslang; alpha-2
+accepted) where the manifest has it; the origin, which Fides does not record, from the
+sidecar or ``--origin``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from ..loading import Document
+from .adapted import AdaptedTransfer
+from .flows import Defaults, Items, Stated, build, countries, country
+from .mapping import FidesMap
+from .sidecar import LoadedSidecar
+
+Path_ = tuple[str | int, ...]
+RESOURCE_KEYS = {"dataset", "system"}
+OTHER_KEYS = {"data_category", "data_use", "data_subject", "organization", "policy", "evaluation"}
+
+
+def is_fides(value: object) -> bool:
+    if not isinstance(value, dict) or not (set(value) & RESOURCE_KEYS):
+        return False
+    if not set(value) <= RESOURCE_KEYS | OTHER_KEYS:
+        return False
+    return all(isinstance(value[k], list) for k in set(value) & RESOURCE_KEYS)
+
+
+def adapt(
+    documents: list[Document], sidecar: LoadedSidecar | None, defaults: Defaults, fmap: FidesMap
+) -> tuple[list[AdaptedTransfer], list[str]]:
+    out: list[AdaptedTransfer] = []
+    without: list[str] = []
+    for doc in documents:
+        for i, value in enumerate(doc.value.get("dataset", [])):
+            transfers, key = _dataset(doc, ("dataset", i), value, sidecar, defaults, fmap)
+            out += transfers or []
+            if transfers is None:
+                without.append(f"dataset {key}")
+        for i, value in enumerate(doc.value.get("system", [])):
+            transfers, key = _system(doc, ("system", i), value, sidecar, defaults, fmap)
+            out += transfers or []
+            if transfers is None:
+                without.append(f"system {key}")
+    return out, without
+
+
+def _resource(doc: Document, path: Path_, value: object) -> tuple[dict[str, Any], str]:
+    if not isinstance(value, dict):
+        raise InputError("a Fides resource must be a mapping", doc.locate(path))
+    key = value.get("fides_key")
+    if not isinstance(key, str) or not key.strip():
+        raise InputError(
+            "required field 'fides_key' is missing or not a string", doc.locate((*path, "fides_key"))
+        )
+    return value, key
+
+
+def _destinations(doc: Document, path: Path_, value: dict[str, Any]) -> Stated:
+    listed = value.get("third_country_transfers")
+    if listed is None:
+        return Stated()
+    where = (*path, "third_country_transfers")
+    if not isinstance(listed, list):
+        raise InputError("third_country_transfers must be a list of country codes", doc.locate(where))
+    codes = tuple(country(code, doc.locate((*where, j))) for j, code in enumerate(listed))
+    return Stated(destinations=(codes, doc.locate(where))) if codes else Stated()
+
+
+def _categories(doc: Document, value: dict[str, Any], path: Path_, items: Items, fmap: FidesMap) -> bool:
+    """Add the mapped categories of ``value['data_categories']``; False if it has none."""
+    listed = value.get("data_categories")
+    if listed is None:
+        return False
+    where = (*path, "data_categories")
+    if not isinstance(listed, list):
+        raise InputError("data_categories must be a list of fideslang keys", doc.locate(where))
+    for j, key in enumerate(listed):
+        place = doc.locate((*where, j))
+        if not isinstance(key, str):
+            raise InputError(f"a data category must be a string (got {key!r})", place)
+        mapped = fmap.category(key.strip())
+        if mapped is None:
+            roots = ", ".join(sorted({k.split(".")[0] for k in fmap.categories}))
+            raise InputError(
+                f"fideslang category '{key}' has no mapping ({fmap.name} v{fmap.version} maps keys under: {roots})",
+                place,
+            )
+        items.add(mapped[0], place)
+    return bool(listed)
+
+
+def _fields(doc: Document, fields: object, path: Path_, items: Items, fmap: FidesMap) -> None:
+    if fields is None:
+        return
+    if not isinstance(fields, list):
+        raise InputError("fields must be a list", doc.locate(path))
+    for k, field in enumerate(fields):
+        where = (*path, k)
+        if not isinstance(field, dict):
+            raise InputError("a field must be a mapping", doc.locate(where))
+        labelled = _categories(doc, field, where, items, fmap)
+        if field.get("fields"):
+            _fields(doc, field["fields"], (*where, "fields"), items, fmap)
+        elif not labelled:
+            items.unlabelled += 1
+
+
+def _dataset(
+    doc: Document,
+    path: Path_,
+    value: object,
+    sidecar: LoadedSidecar | None,
+    defaults: Defaults,
+    fmap: FidesMap,
+) -> tuple[list[AdaptedTransfer] | None, str]:
+    """The dataset's transfers, or None when its countries are not known."""
+    dataset, key = _resource(doc, path, value)
+    items = Items()
+    _categories(doc, dataset, path, items, fmap)
+    collections = dataset.get("collections")
+    if not isinstance(collections, list):
+        raise InputError(
+            "required field 'collections' is missing or not a list", doc.locate((*path, "collections"))
+        )
+    for j, collection in enumerate(collections):
+        where = (*path, "collections", j)
+        if not isinstance(collection, dict):
+            raise InputError("a collection must be a mapping", doc.locate(where))
+        _categories(doc, collection, where, items, fmap)
+        _fields(doc, collection.get("fields"), (*where, "fields"), items, fmap)
+    origin, destinations = countries(_destinations(doc, path, dataset), sidecar, defaults)
+    if origin is None or not destinations:
+        return None, key
+    name = dataset.get("name") if isinstance(dataset.get("name"), str) else None
+    description = dataset.get("description") if isinstance(dataset.get("description"), str) else None
+    return build(
+        key=key,
+        source="fides_dataset",
+        name=name,
+        place=doc.locate((*path, "fides_key")),
+        items=items,
+        origin=origin,
+        destinations=destinations,
+        sidecar=sidecar,
+        description=description,
+    ), key
+
+
+def _system(
+    doc: Document,
+    path: Path_,
+    value: object,
+    sidecar: LoadedSidecar | None,
+    defaults: Defaults,
+    fmap: FidesMap,
+) -> tuple[list[AdaptedTransfer] | None, str]:
+    """One transfer per privacy declaration and destination; None when countries are not known."""
+    system, key = _resource(doc, path, value)
+    declarations = system.get("privacy_declarations")
+    if not isinstance(declarations, list):
+        raise InputError(
+            "required field 'privacy_declarations' is missing or not a list",
+            doc.locate((*path, "privacy_declarations")),
+        )
+    origin, destinations = countries(_destinations(doc, path, system), sidecar, defaults)
+    if origin is None or not destinations:
+        return None, key
+    system_name = system.get("name") if isinstance(system.get("name"), str) else key
+    out: list[AdaptedTransfer] = []
+    for j, declaration in enumerate(declarations):
+        where = (*path, "privacy_declarations", j)
+        if not isinstance(declaration, dict):
+            raise InputError("a privacy declaration must be a mapping", doc.locate(where))
+        items = Items()
+        _categories(doc, declaration, where, items, fmap)
+        use = declaration.get("data_use")
+        if not isinstance(use, str):
+            raise InputError(
+                "required field 'data_use' is missing or not a string", doc.locate((*where, "data_use"))
+            )
+        label = declaration.get("name") if isinstance(declaration.get("name"), str) else str(j)
+        out += build(
+            key=f"{key}:{label}",
+            source="fides_system",
+            name=f"{system_name} / {label}",
+            place=doc.locate(where),
+            items=items,
+            origin=origin,
+            destinations=destinations,
+            sidecar=sidecar,
+            purpose=fmap.purpose(use),
+        )
+    return out, key

@@ -1,0 +1,179 @@
+"""Turning an adapted manifest's data items and countries into transfers to decide.
+
+Shared by the Fides and ODCS adapters. Countries come from the manifest where it states
+them, else from its sidecar, else from ``--origin``/``--destination``; a sidecar that
+contradicts its manifest is an input error, not a silent choice. One transfer is made per
+destination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pycountry
+from pydantic import ValidationError
+
+from ..errors import InputError, Location
+from ..models.transfer import Transfer
+from .adapted import AdaptedTransfer, Gap, transfer_id
+from .result import SourceKind
+from .sidecar import LoadedSidecar
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Countries given on the command line, for manifests (and sidecars) that state none."""
+
+    origin: str | None = None
+    destinations: tuple[str, ...] = ()
+
+
+@dataclass
+class Items:
+    """Data items by our category, in first-seen order, with every place that declared each."""
+
+    places: dict[str, list[Location]] = field(default_factory=dict)
+    gaps: list[Gap] = field(default_factory=list)
+    unlabelled: int = 0
+    """Data elements with no label at all."""
+    cleared: int = 0
+    """Data elements whose label says they hold nothing designated (e.g. ODCS 'public')."""
+
+    def add(self, category: str, place: Location) -> None:
+        self.places.setdefault(category, []).append(place)
+
+
+def country(value: object, place: Location) -> str:
+    """An ISO 3166-1 alpha-2 code from an alpha-2 or alpha-3 code (fideslang uses alpha-3)."""
+    text = value.strip().upper() if isinstance(value, str) else ""
+    found: Any = None
+    if len(text) == 2:
+        found = pycountry.countries.get(alpha_2=text)
+    elif len(text) == 3:
+        found = pycountry.countries.get(alpha_3=text)
+    if found is None:
+        raise InputError(f"'{value}' is not an ISO 3166-1 alpha-2 or alpha-3 country code", place)
+    return str(found.alpha_2)
+
+
+@dataclass(frozen=True)
+class Stated:
+    """Countries a manifest states itself, with where."""
+
+    origin: tuple[str, Location] | None = None
+    destinations: tuple[tuple[str, ...], Location] | None = None
+
+
+def countries(
+    stated: Stated, sidecar: LoadedSidecar | None, defaults: Defaults
+) -> tuple[str | None, list[str]]:
+    side = sidecar.sidecar if sidecar else None
+    origin = stated.origin[0] if stated.origin else None
+    if side is not None and side.origin is not None:
+        if origin is not None and origin != side.origin:
+            raise InputError(
+                f"origin {side.origin} contradicts the manifest's {origin} ({stated.origin[1] if stated.origin else ''})",
+                sidecar.document.locate(("origin",)) if sidecar else None,
+            )
+        origin = side.origin
+    origin = origin or defaults.origin
+    dests = list(stated.destinations[0]) if stated.destinations else None
+    side_dests = side.all_destinations() if side is not None else None
+    if side_dests is not None and sidecar is not None:
+        if dests is not None and sorted(set(dests)) != sorted(set(side_dests)):
+            field_name = "destination" if side.destination is not None else "destinations"  # type: ignore[union-attr]
+            raise InputError(
+                f"destinations {', '.join(side_dests)} contradict the manifest's {', '.join(dests)}"
+                f" ({stated.destinations[1] if stated.destinations else ''})",
+                sidecar.document.locate((field_name,)),
+            )
+        dests = side_dests
+    if dests is None:
+        dests = list(defaults.destinations)
+    return origin, sorted(dict.fromkeys(dests))
+
+
+def build(
+    *,
+    key: str,
+    source: SourceKind,
+    name: str | None,
+    place: Location,
+    items: Items,
+    origin: str,
+    destinations: Sequence[str],
+    sidecar: LoadedSidecar | None,
+    purpose: str | None = None,
+    description: str | None = None,
+) -> list[AdaptedTransfer]:
+    side = sidecar.sidecar if sidecar else None
+    out = []
+    for destination in destinations:
+        tid = transfer_id(key, f"{origin}-{destination}")
+        if not items.places:
+            all_clear = items.cleared > 0 and items.unlabelled == 0
+            out.append(
+                AdaptedTransfer(
+                    None,
+                    tid,
+                    source,
+                    name,
+                    place,
+                    origin,
+                    destination,
+                    (),
+                    tuple(items.gaps) if all_clear else (*items.gaps, _no_categories(place, source)),
+                )
+            )
+            continue
+        facts = side.data.model_dump(exclude_none=True) if side else {}
+        body: dict[str, Any] = {
+            "id": tid,
+            "origin": origin,
+            "destination": destination,
+            "data": [{"category": c, **facts} for c in items.places],
+        }
+        if description:
+            body["description"] = description[:2000]
+        if side is not None:
+            body.update(side.model_dump(include={"exporter", "recipient", "context"}, exclude_none=True))
+            for key_name in ("date", "transaction", "purpose"):
+                if getattr(side, key_name) is not None:
+                    body[key_name] = getattr(side, key_name)
+            if side.description:
+                body["description"] = side.description
+        if "purpose" not in body and purpose is not None:
+            body["purpose"] = purpose
+        try:
+            transfer = Transfer.model_validate(body)
+        except ValidationError as exc:  # pragma: no cover - adapters only pass checked values
+            raise InputError(f"cannot form a transfer: {exc.errors()[0]['msg']}", place) from None
+        out.append(
+            AdaptedTransfer(
+                transfer,
+                tid,
+                source,
+                name,
+                place,
+                origin,
+                destination,
+                tuple(tuple(p) for p in items.places.values()),
+                tuple(items.gaps),
+            )
+        )
+    return out
+
+
+def _no_categories(place: Location, source: SourceKind) -> Gap:
+    what = (
+        "dataset" if source == "fides_dataset" else "declaration" if source == "fides_system" else "contract"
+    )
+    return Gap(
+        "no-data-categories",
+        "no_data_categories",
+        f"the {what} labels no data with a category the tool can map, so it cannot tell what data"
+        " crosses the border; label the data (or map its labels) before it is transferred",
+        place,
+    )

@@ -1,0 +1,153 @@
+"""The documented, versioned mappings from other vocabularies to our taxonomy.
+
+``fideslang-map.yaml`` maps fideslang data categories (and the few data uses whose purpose
+is beyond doubt) to taxonomy categories and purposes; ``odcs-map.yaml`` maps ODCS
+classification values and tags. Both ship with the package and can be replaced with
+``--fides-map``/``--odcs-map``. Every target is checked against the loaded taxonomy when the
+map is loaded, so a map that names a category the policies do not have fails at once,
+with its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from ..catalogues import Policies
+from ..errors import InputError, Location
+from ..loading import Document, parse_one, read_text
+from ..models.common import Identifier, Strict
+from ..validation import validate
+
+UNSPECIFIED = "unspecified"
+"""An ODCS label that marks data as sensitive without saying what it is: a review finding."""
+
+Version = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _FidesMapFile(Strict):
+    mapping_version: Version
+    fideslang_version: Version
+    taxonomy_version: Version
+    categories: dict[str, str] = Field(min_length=1)
+    data_uses: dict[str, Identifier] = Field(default_factory=dict)
+
+
+class _OdcsMapFile(Strict):
+    mapping_version: Version
+    odcs_versions: list[Version] = Field(min_length=1)
+    taxonomy_version: Version
+    category_tag_prefix: str = Field(default="dataflow:", min_length=1)
+    classification: dict[str, str | None] = Field(default_factory=dict)
+    tags: dict[str, str | None] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FidesMap:
+    version: str
+    source: str
+    categories: dict[str, str]
+    data_uses: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).name
+
+    def category(self, key: str) -> tuple[str, str] | None:
+        """Our category for a fideslang key and the listed key it came from.
+
+        A key not listed takes the mapping of its nearest listed ancestor
+        (``user.contact.email.work`` as ``user.contact.email``, else ``user.contact``).
+        """
+        parts = key.split(".")
+        while parts:
+            listed = ".".join(parts)
+            if listed in self.categories:
+                return self.categories[listed], listed
+            parts.pop()
+        return None
+
+    def purpose(self, data_use: str) -> str | None:
+        """The purpose for a data use, by the same nearest-ancestor rule; None if unmapped."""
+        parts = data_use.split(".")
+        while parts:
+            listed = ".".join(parts)
+            if listed in self.data_uses:
+                return self.data_uses[listed]
+            parts.pop()
+        return None
+
+
+@dataclass(frozen=True)
+class OdcsMap:
+    version: str
+    source: str
+    prefix: str
+    classification: dict[str, str | None]
+    tags: dict[str, str | None]
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).name
+
+
+def _shipped(name: str) -> Path:
+    return Path(str(resources.files("dataflow_rules.scan") / name))
+
+
+def _document(path: Path | None, name: str) -> Document:
+    path = path or _shipped(name)
+    return parse_one(read_text(path, InputError), str(path), InputError)
+
+
+def _check_category(policies: Policies, doc: Document, value: str, path: tuple[str | int, ...]) -> None:
+    if value not in policies.taxonomy:
+        hint = policies.taxonomy.closest(value)
+        raise InputError(
+            f"maps to unknown category '{value}'" + (f" (did you mean '{hint}'?)" if hint else ""),
+            doc.locate(path),
+        )
+
+
+def load_fides_map(policies: Policies, path: Path | None = None) -> FidesMap:
+    doc = _document(path, "fideslang-map.yaml")
+    parsed = validate(_FidesMapFile, doc, InputError)
+    for key, target in parsed.categories.items():
+        _check_category(policies, doc, target, ("categories", key))
+    for key, purpose in parsed.data_uses.items():
+        if purpose not in policies.taxonomy.purposes:
+            raise InputError(f"maps to unknown purpose '{purpose}'", doc.locate(("data_uses", key)))
+    return FidesMap(parsed.mapping_version, doc.source, dict(parsed.categories), dict(parsed.data_uses))
+
+
+def load_odcs_map(policies: Policies, path: Path | None = None) -> OdcsMap:
+    doc = _document(path, "odcs-map.yaml")
+    parsed = validate(_OdcsMapFile, doc, InputError)
+    tables: dict[str, dict[str, str | None]] = {}
+    for section in ("classification", "tags"):
+        table: dict[str, str | None] = {}
+        for label, target in getattr(parsed, section).items():
+            if target is not None and target != UNSPECIFIED:
+                _check_category(policies, doc, target, (section, label))
+            key = label.strip().lower()
+            if key in table:
+                raise InputError(
+                    f"label '{label}' is listed twice (labels ignore case)", doc.locate((section, label))
+                )
+            table[key] = target
+        tables[section] = table
+    return OdcsMap(
+        parsed.mapping_version,
+        doc.source,
+        parsed.category_tag_prefix.lower(),
+        tables["classification"],
+        tables["tags"],
+    )
+
+
+def describe_location(location: Location) -> str:
+    return f"{location.file}:{location.line}" if location.line else location.file

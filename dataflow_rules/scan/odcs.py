@@ -1,0 +1,194 @@
+"""Open Data Contract Standard (v3) contracts: schema properties with classifications and tags.
+
+A contract is one transfer per destination. Each schema object and property (nested
+``properties`` and array ``items`` included) contributes the categories its
+``classification`` and ``tags`` map to through odcs-map.yaml (docs/scan.md, "ODCS"). A
+classification the map does not know, or one that marks data sensitive without saying
+what it is, is a review finding at its line. ODCS has no country fields: the contract's
+``customProperties`` ``dataflowOrigin`` and ``dataflowDestinations`` are read, else the
+sidecar, else ``--origin``/``--destination``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalogues import Policies
+from ..errors import InputError, Location
+from ..loading import Document, dotted
+from .adapted import AdaptedTransfer, Gap
+from .flows import Defaults, Items, Stated, build, countries, country
+from .mapping import UNSPECIFIED, FidesMap, OdcsMap
+from .sidecar import LoadedSidecar
+
+Path_ = tuple[str | int, ...]
+ORIGIN_PROPERTY = "dataflowOrigin"
+DESTINATIONS_PROPERTY = "dataflowDestinations"
+
+
+def is_odcs(value: object) -> bool:
+    return isinstance(value, dict) and value.get("kind") == "DataContract" and "apiVersion" in value
+
+
+def is_v3(value: dict[str, Any]) -> bool:
+    return str(value.get("apiVersion", "")).startswith("v3")
+
+
+class _Labels:
+    def __init__(self, doc: Document, policies: Policies, omap: OdcsMap, fmap: FidesMap) -> None:
+        self.doc, self.policies, self.omap, self.fmap = doc, policies, omap, fmap
+        self.items = Items()
+
+    def element(self, value: dict[str, Any], path: Path_, is_property: bool) -> None:
+        outcomes: list[str] = []
+        classification = value.get("classification")
+        if classification is not None:
+            where = (*path, "classification")
+            if not isinstance(classification, str):
+                raise InputError("classification must be a string", self.doc.locate(where))
+            outcomes.append(self.label(classification, where, True))
+        tags = value.get("tags")
+        if tags is not None:
+            if not isinstance(tags, list):
+                raise InputError("tags must be a list of strings", self.doc.locate((*path, "tags")))
+            for k, tag in enumerate(tags):
+                if isinstance(tag, str):
+                    outcomes.append(self.label(tag, (*path, "tags", k), False))
+        if not is_property or {"category", "gap"} & set(outcomes):
+            return
+        if "clear" in outcomes:
+            self.items.cleared += 1
+        else:
+            self.items.unlabelled += 1
+
+    def label(self, text: str, path: Path_, is_classification: bool) -> str:
+        """Add what one label says; returns 'category', 'gap', 'clear' or 'none'."""
+        place = self.doc.locate(path)
+        value = text.strip()
+        low = value.lower()
+        if low.startswith(self.omap.prefix):
+            category = value[len(self.omap.prefix) :].strip()
+            if category not in self.policies.taxonomy:
+                hint = self.policies.taxonomy.closest(category)
+                raise InputError(
+                    f"unknown category '{category}'" + (f" (did you mean '{hint}'?)" if hint else ""), place
+                )
+            self.items.add(category, place)
+            return "category"
+        if low in ("user", "system") or low.startswith(("user.", "system.")):
+            mapped = self.fmap.category(low)
+            if mapped is not None:
+                self.items.add(mapped[0], place)
+                return "category"
+        table = self.omap.classification if is_classification else self.omap.tags
+        if low in table:
+            target = table[low]
+            if target is None:
+                return "clear"
+            if target != UNSPECIFIED:
+                self.items.add(target, place)
+                return "category"
+            self.gap(value, place, path, "marks the data as sensitive without saying what it is")
+            return "gap"
+        if is_classification:
+            self.gap(value, place, path, f"is not in {self.omap.name} v{self.omap.version}")
+            return "gap"
+        return "none"
+
+    def gap(self, value: str, place: Location, path: Path_, why: str) -> None:
+        what = "classification" if path and path[-1] == "classification" else "tag"
+        self.items.gaps.append(
+            Gap(
+                "unmapped-label",
+                "unmapped_label",
+                f"{what} '{value}' of {dotted(path[:-1] if what == 'classification' else path[:-2])} {why}:"
+                f" the tool cannot tell which data category it is; add a tag naming the category"
+                f" (e.g. '{self.omap.prefix}personal.contact') or map the label",
+                place,
+            )
+        )
+
+    def properties(self, listed: object, path: Path_) -> None:
+        if listed is None:
+            return
+        if not isinstance(listed, list):
+            raise InputError("properties must be a list", self.doc.locate(path))
+        for k, prop in enumerate(listed):
+            where = (*path, k)
+            if not isinstance(prop, dict):
+                raise InputError("a schema property must be a mapping", self.doc.locate(where))
+            self.element(prop, where, True)
+            self.properties(prop.get("properties"), (*where, "properties"))
+            items = prop.get("items")
+            if isinstance(items, dict):
+                self.element(items, (*where, "items"), False)
+                self.properties(items.get("properties"), (*where, "items", "properties"))
+
+
+def _custom(doc: Document, contract: dict[str, Any]) -> Stated:
+    listed = contract.get("customProperties")
+    if not isinstance(listed, list):
+        return Stated()
+    origin: tuple[str, Location] | None = None
+    dests: tuple[tuple[str, ...], Location] | None = None
+    for k, entry in enumerate(listed):
+        if not isinstance(entry, dict):
+            continue
+        where: Path_ = ("customProperties", k, "value")
+        name, value = entry.get("property"), entry.get("value")
+        if name == ORIGIN_PROPERTY:
+            origin = (country(value, doc.locate(where)), doc.locate(where))
+        elif name == DESTINATIONS_PROPERTY:
+            values = value if isinstance(value, list) else [value]
+            codes = tuple(
+                country(v, doc.locate((*where, j) if isinstance(value, list) else where))
+                for j, v in enumerate(values)
+            )
+            dests = (codes, doc.locate(where))
+    return Stated(origin, dests)
+
+
+def adapt(
+    documents: list[Document],
+    sidecar: LoadedSidecar | None,
+    defaults: Defaults,
+    policies: Policies,
+    omap: OdcsMap,
+    fmap: FidesMap,
+) -> tuple[list[AdaptedTransfer], list[str]]:
+    out: list[AdaptedTransfer] = []
+    without: list[str] = []
+    for doc in documents:
+        contract: dict[str, Any] = doc.value
+        key = contract.get("id") or contract.get("name")
+        if not isinstance(key, str) or not key.strip():
+            raise InputError("required field 'id' is missing or not a string", doc.locate(("id",)))
+        labels = _Labels(doc, policies, omap, fmap)
+        schema = contract.get("schema")
+        if schema is not None and not isinstance(schema, list):
+            raise InputError("schema must be a list of schema objects", doc.locate(("schema",)))
+        for j, obj in enumerate(schema or []):
+            where: Path_ = ("schema", j)
+            if not isinstance(obj, dict):
+                raise InputError("a schema object must be a mapping", doc.locate(where))
+            labels.element(obj, where, False)
+            labels.properties(obj.get("properties"), (*where, "properties"))
+        origin, destinations = countries(_custom(doc, contract), sidecar, defaults)
+        if origin is None or not destinations:
+            without.append(f"contract {key}")
+            continue
+        name = contract.get("name") if isinstance(contract.get("name"), str) else None
+        description = contract.get("description")
+        purpose_text = description.get("purpose") if isinstance(description, dict) else None
+        out += build(
+            key=key,
+            source="odcs_contract",
+            name=name,
+            place=doc.locate(("id",) if "id" in contract else ()),
+            items=labels.items,
+            origin=origin,
+            destinations=destinations,
+            sidecar=sidecar,
+            description=purpose_text if isinstance(purpose_text, str) else None,
+        )
+    return out, without

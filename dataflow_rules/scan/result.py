@@ -1,0 +1,210 @@
+"""The one result model of a scan, which every scan format (text, JSON, SARIF, JUnit,
+GitHub annotations) renders. Its JSON form is documented in docs/scan.md.
+
+A *finding* is one standing reason of a decision (an entry, localisation, missing-fact or
+no-catalogue reason: verdict review or restrict) or one gap the adapters found (a label
+with no category, a manifest with no categorised data). Exemptions, green lanes and
+defaults explain a decision but are not findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import Location
+from ..models.common import Citation
+from ..models.decision import Decision, Verdict
+
+SCHEMA_VERSION = 1
+
+
+class FailOn(StrEnum):
+    """Which open findings fail the scan."""
+
+    restrict = "restrict"
+    review = "review"
+    never = "never"
+
+    def fails(self, verdict: Verdict) -> bool:
+        if self is FailOn.never:
+            return False
+        return verdict.rank >= Verdict(self.value).rank
+
+
+EXIT_INPUT_ERROR = 5
+"""A file, sidecar, mapping, waiver or baseline could not be read: the scan is incomplete."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Place(_Frozen):
+    """Where something is: file (as the scan shows it), 1-based line and column, field."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+
+    @classmethod
+    def of(cls, location: Location) -> Place:
+        return cls(file=location.file, line=location.line, column=location.column, field=location.field)
+
+    def __str__(self) -> str:
+        return str(Location(self.file, self.line, self.column, self.field))
+
+
+class Problem(_Frozen):
+    """An input error: the one-line message and where it is."""
+
+    place: Place
+    message: str
+
+    def one_line(self) -> str:
+        return " ".join(f"{self.place}: {self.message}".split())
+
+
+class WaiverRef(_Frozen):
+    """The waiver that turned a finding into a reported, non-failing one."""
+
+    id: str | None = None
+    approved_by: str
+    reason: str
+    expires: dt.date
+    ticket: str
+    place: Place
+
+
+FindingKind = Literal[
+    "entry", "localisation", "missing_fact", "no_catalogue", "unmapped_label", "no_data_categories"
+]
+
+
+class Finding(_Frozen):
+    rule_id: str
+    """The catalogue entry id, or a synthetic id: ``missing-fact/<entry>``,
+    ``no-catalogue/<CC>``, ``unmapped-label``, ``no-data-categories``."""
+    kind: FindingKind
+    verdict: Verdict
+    jurisdiction: str | None = None
+    side: Literal["outbound", "inbound"] | None = None
+    title: str | None = None
+    requirement: str | None = None
+    message: str
+    categories: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    place: Place
+    """The first data item the finding is about, else the transfer."""
+    related: list[Place] = Field(default_factory=list)
+    """Every other place the finding's data items come from."""
+    fingerprint: str
+    """Stable over edits that move lines: file, transfer id, rule, side, categories."""
+    waiver: WaiverRef | None = None
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None
+
+
+SourceKind = Literal["transfer", "fides_dataset", "fides_system", "odcs_contract"]
+
+
+class TransferResult(_Frozen):
+    id: str
+    source: SourceKind
+    name: str | None = None
+    place: Place
+    origin: str
+    destination: str
+    categories: list[str] = Field(default_factory=list)
+    """The taxonomy categories of its data items, in item order."""
+    verdict: Verdict
+    """The strictest verdict of its decision and findings, waived or not."""
+    decision: Decision | None = None
+    """None when nothing could be decided (no categorised data)."""
+    findings: list[Finding] = Field(default_factory=list)
+
+    def failing(self, fail_on: FailOn) -> list[Finding]:
+        return [f for f in self.findings if not f.waived and fail_on.fails(f.verdict)]
+
+
+FileStatus = Literal["recognised", "skipped", "error"]
+FileKind = Literal["transfer", "fides", "odcs", "sidecar"]
+
+
+class FileResult(_Frozen):
+    path: str
+    status: FileStatus
+    kind: FileKind | None = None
+    reason: str | None = None
+    """Why the file was skipped, or a note on a recognised file (e.g. no countries)."""
+    error: Problem | None = None
+    transfers: list[TransferResult] = Field(default_factory=list)
+
+
+class Summary(_Frozen):
+    files: int
+    recognised: int
+    """Manifests recognised (sidecars are counted apart)."""
+    sidecars: int
+    skipped: int
+    errors: int
+    transfers: int
+    verdicts: dict[str, int]
+    findings_open: int
+    findings_failing: int
+    findings_waived: int
+    findings_baselined: int
+
+
+class ScanResult(_Frozen):
+    schema_version: int = SCHEMA_VERSION
+    tool: dict[str, str]
+    fail_on: FailOn
+    files: list[FileResult]
+    errors: list[Problem] = Field(default_factory=list)
+    """Input errors outside any scanned file: waivers, baseline, missing paths."""
+    unused_waivers: list[Place] = Field(default_factory=list)
+    baselined: int = 0
+    """Findings left out because the baseline already holds them."""
+
+    def transfers(self) -> list[TransferResult]:
+        return [t for f in self.files for t in f.transfers]
+
+    def problems(self) -> list[Problem]:
+        return [f.error for f in self.files if f.error is not None] + list(self.errors)
+
+    def summary(self) -> Summary:
+        transfers = self.transfers()
+        findings = [x for t in transfers for x in t.findings]
+        return Summary(
+            files=len(self.files),
+            recognised=sum(1 for f in self.files if f.status == "recognised" and f.kind != "sidecar"),
+            sidecars=sum(1 for f in self.files if f.status == "recognised" and f.kind == "sidecar"),
+            skipped=sum(1 for f in self.files if f.status == "skipped"),
+            errors=len(self.problems()),
+            transfers=len(transfers),
+            verdicts={v.value: sum(1 for t in transfers if t.verdict is v) for v in _ORDER},
+            findings_open=sum(1 for x in findings if not x.waived),
+            findings_failing=sum(len(t.failing(self.fail_on)) for t in transfers),
+            findings_waived=sum(1 for x in findings if x.waived),
+            findings_baselined=self.baselined,
+        )
+
+    def exit_code(self) -> int:
+        """5 on any input error; else 4 or 3 for failing restrict or review findings; else 0."""
+        if self.problems():
+            return EXIT_INPUT_ERROR
+        failing = [x.verdict for t in self.transfers() for x in t.failing(self.fail_on)]
+        if not failing:
+            return 0
+        return {Verdict.RESTRICT: 4, Verdict.REVIEW: 3, Verdict.ALLOW: 0}[Verdict.strictest(failing)]
+
+
+_ORDER = (Verdict.RESTRICT, Verdict.REVIEW, Verdict.ALLOW)

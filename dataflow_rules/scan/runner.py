@@ -1,0 +1,329 @@
+"""The scan: find the files, recognise each, adapt and decide every transfer, apply waivers
+and the baseline, and gather one :class:`ScanResult`.
+
+A file that cannot be read or does not fit its format is an error for that file (with
+its line), reported with every other file's results; nothing from that file is decided.
+Catalogue and engine failures stop the scan (exit 6 and 7), as in ``check``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..catalogues import Policies, load_policies
+from ..engine.engine import Engine
+from ..errors import DataflowRulesError, InputError, Location
+from ..loading import Document, parse_documents, read_text
+from ..models.decision import Decision, Reason, Verdict
+from ..transfers import parse_transfers
+from . import fides, odcs
+from .adapted import AdaptedTransfer, Gap
+from .baseline import fingerprint, load_baseline
+from .flows import Defaults
+from .mapping import FidesMap, OdcsMap, load_fides_map, load_odcs_map
+from .result import FailOn, FileKind, FileResult, Finding, Place, Problem, ScanResult, TransferResult
+from .sidecar import LoadedSidecar, is_sidecar, manifests_for, parse_sidecar, sidecars_for
+from .waivers import Waivers, load_waivers
+from .walk import DEFAULT_INCLUDE, Candidate, Walker, display_path
+
+Progress = Callable[[int, int, str], None]
+FINDING_KINDS = ("entry", "localisation", "missing_fact", "no_catalogue")
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    paths: Sequence[Path] = (Path("."),)
+    include: Sequence[str] = DEFAULT_INCLUDE
+    exclude: Sequence[str] = ()
+    gitignore: bool = True
+    policies: Path | None = None
+    as_of: dt.date | None = None
+    unlisted: Verdict = Verdict.REVIEW
+    defaults: Defaults = field(default_factory=Defaults)
+    fides_map: Path | None = None
+    odcs_map: Path | None = None
+    waivers: Path | None = None
+    baseline: Path | None = None
+    fail_on: FailOn = FailOn.restrict
+    today: dt.date | None = None
+    """The day waivers are judged on (default: today)."""
+    cwd: Path | None = None
+
+
+def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
+    """Scan ``options.paths``. Raises only for catalogue/engine failures and bad maps."""
+    cwd = Path(options.cwd or Path.cwd()).resolve()
+    policies = load_policies(options.policies)
+    fmap = load_fides_map(policies, options.fides_map)
+    omap = load_odcs_map(policies, options.odcs_map)
+    engine = Engine(policies, options.unlisted)
+    errors: list[Problem] = []
+    waivers = Waivers()
+    if options.waivers is not None:
+        waivers = load_waivers(
+            options.waivers, display_path(options.waivers, cwd), options.today or dt.date.today()
+        )
+        errors += waivers.problems
+    known: set[str] = set()
+    if options.baseline is not None:
+        try:
+            known = load_baseline(options.baseline, display_path(options.baseline, cwd))
+        except DataflowRulesError as error:
+            errors.append(_problem(error, display_path(options.baseline, cwd)))
+    walk = Walker(options.include, options.exclude, options.gitignore, cwd).walk(list(options.paths))
+    errors += [Problem(place=Place(file=m), message="no such file or directory") for m in walk.missing]
+    candidates = _with_manifests(walk.files, cwd)
+    config = {display_path(p, cwd) for p in (options.waivers, options.baseline) if p is not None}
+    scanner = _Scanner(policies, engine, fmap, omap, options, waivers, known)
+    files: list[FileResult] = [
+        FileResult(path=s.display, status="skipped", reason=s.reason) for s in walk.skipped
+    ]
+    for n, candidate in enumerate(candidates, 1):
+        if candidate.display in config:
+            files.append(
+                FileResult(
+                    path=candidate.display, status="skipped", reason="the scan's own waiver or baseline file"
+                )
+            )
+        else:
+            files.append(scanner.file(candidate))
+        if progress is not None:
+            progress(n, len(candidates), candidate.display)
+    files.sort(key=lambda f: f.path)
+    return ScanResult(
+        tool={"name": "dataflow-rules", "version": __version__},
+        fail_on=options.fail_on,
+        files=files,
+        errors=errors,
+        unused_waivers=waivers.unused() if not waivers.problems else [],
+        baselined=scanner.baselined,
+    )
+
+
+def _with_manifests(candidates: list[Candidate], cwd: Path) -> list[Candidate]:
+    """A sidecar named on the command line brings its manifest into the scan."""
+    seen = {c.display for c in candidates}
+    out = list(candidates)
+    for c in candidates:
+        if c.explicit and is_sidecar(c.path):
+            for manifest in manifests_for(c.path):
+                display = display_path(manifest, cwd)
+                if display not in seen:
+                    seen.add(display)
+                    out.append(Candidate(manifest, display, True))
+    return sorted(out, key=lambda c: c.display)
+
+
+def _problem(error: DataflowRulesError, file: str) -> Problem:
+    place = Place.of(error.location) if error.location else Place(file=file)
+    return Problem(place=place, message=error.message)
+
+
+def _is_transfer(value: object) -> bool:
+    if isinstance(value, list):
+        return bool(value) and _is_transfer(value[0]) and not isinstance(value[0], list)
+    if not isinstance(value, dict):
+        return False
+    if set(value) == {"transfers"}:
+        return True
+    return "data" in value and bool({"origin", "destination"} & set(value))
+
+
+def _kind(value: object) -> FileKind | None:
+    if _is_transfer(value):
+        return "transfer"
+    if fides.is_fides(value):
+        return "fides"
+    if odcs.is_odcs(value):
+        return "odcs"
+    return None
+
+
+class _Scanner:
+    def __init__(
+        self,
+        policies: Policies,
+        engine: Engine,
+        fmap: FidesMap,
+        omap: OdcsMap,
+        options: ScanOptions,
+        waivers: Waivers,
+        baseline: set[str],
+    ) -> None:
+        self.policies, self.engine, self.fmap, self.omap = policies, engine, fmap, omap
+        self.options, self.waivers, self.baseline = options, waivers, baseline
+        self.baselined = 0
+
+    def file(self, candidate: Candidate) -> FileResult:
+        display = candidate.display
+        try:
+            if is_sidecar(candidate.path):
+                return self._sidecar(candidate)
+            text = read_text(candidate.path, InputError)
+            documents = list(parse_documents(text, display, InputError))
+            kinds = [_kind(d.value) for d in documents]
+            first = next((k for k in kinds if k is not None), None)
+            if first is None:
+                reason = (
+                    "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract"
+                )
+                return FileResult(path=display, status="skipped", reason=reason)
+            if first == "odcs" and not all(odcs.is_v3(d.value) for d in documents):
+                old = next(d for d in documents if not odcs.is_v3(d.value))
+                version = old.value.get("apiVersion")
+                return FileResult(
+                    path=display,
+                    status="skipped",
+                    kind="odcs",
+                    reason=f"ODCS {version}: only v3 contracts are read",
+                )
+            for doc, kind in zip(documents, kinds, strict=True):
+                if kind != first and first != "transfer":
+                    raise InputError(
+                        f"this document is not a {first} document like the file's first", doc.locate(())
+                    )
+            adapted, note = self._adapt(first, candidate, text, documents)
+            transfers = [self._decide(display, a) for a in adapted]
+        except DataflowRulesError as error:
+            if error.exit_code != InputError.exit_code:
+                raise
+            return FileResult(path=display, status="error", error=_problem(error, display))
+        return FileResult(path=display, status="recognised", kind=first, reason=note, transfers=transfers)
+
+    def _sidecar(self, candidate: Candidate) -> FileResult:
+        manifests = manifests_for(candidate.path)
+        if not manifests:
+            stem = candidate.path.name.split(".dataflow.")[0]
+            raise InputError(
+                f"sidecar without a manifest: no {stem}.yaml, {stem}.yml or {stem}.json beside it",
+                Location(candidate.display),
+            )
+        # Read and check it here too, so a broken sidecar is reported on its own line.
+        parse_sidecar(read_text(candidate.path, InputError), candidate.display, self.policies)
+        names = ", ".join(m.name for m in manifests)
+        return FileResult(
+            path=candidate.display, status="recognised", kind="sidecar", reason=f"sidecar of {names}"
+        )
+
+    def _load_sidecar(self, candidate: Candidate) -> LoadedSidecar | None:
+        found = sidecars_for(candidate.path)
+        if not found:
+            return None
+        if len(found) > 1:
+            raise InputError(
+                f"more than one sidecar: {', '.join(p.name for p in found)}", Location(candidate.display)
+            )
+        display = display_path(found[0], Path(self.options.cwd or Path.cwd()).resolve())
+        return parse_sidecar(read_text(found[0], InputError), display, self.policies)
+
+    def _adapt(
+        self, kind: FileKind, candidate: Candidate, text: str, documents: list[Document]
+    ) -> tuple[list[AdaptedTransfer], str | None]:
+        if kind == "transfer":
+            located = parse_transfers(text, candidate.display, self.policies)
+            return [
+                AdaptedTransfer(
+                    item.transfer,
+                    item.transfer.id,
+                    "transfer",
+                    None,
+                    item.locate("id"),
+                    item.transfer.origin,
+                    item.transfer.destination,
+                    tuple((item.locate("data", i),) for i in range(len(item.transfer.data))),
+                )
+                for item in located
+            ], None
+        sidecar = self._load_sidecar(candidate)
+        if kind == "fides":
+            adapted, without = fides.adapt(documents, sidecar, self.options.defaults, self.fmap)
+        else:
+            adapted, without = odcs.adapt(
+                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
+            )
+        note = None
+        if without:
+            stem = (
+                candidate.path.name[: -len(candidate.path.suffix)]
+                if candidate.path.suffix
+                else candidate.path.name
+            )
+            note = (
+                f"no transfer for {', '.join(without)}: no origin or destination stated"
+                f" (state them in {stem}.dataflow.yaml or with --origin/--destination)"
+            )
+        return adapted, note
+
+    def _decide(self, file: str, adapted: AdaptedTransfer) -> TransferResult:
+        decision: Decision | None = None
+        findings: list[Finding] = []
+        if adapted.transfer is not None:
+            decision = self.engine.decide(adapted.transfer, self.options.as_of)
+            findings += [
+                self._from_reason(file, adapted, r)
+                for r in decision.reasons
+                if r.kind in FINDING_KINDS and r.verdict is not Verdict.ALLOW
+            ]
+        findings += [self._from_gap(file, adapted, g) for g in adapted.gaps]
+        verdicts = [f.verdict for f in findings] + ([decision.verdict] if decision else [])
+        kept = []
+        for finding in findings:
+            if finding.fingerprint in self.baseline:
+                self.baselined += 1
+                continue
+            kept.append(self.waivers.apply(file, adapted.id, finding))
+        return TransferResult(
+            id=adapted.id,
+            source=adapted.source,
+            name=adapted.name,
+            place=Place.of(adapted.place),
+            origin=adapted.origin,
+            destination=adapted.destination,
+            categories=[i.category for i in adapted.transfer.data] if adapted.transfer else [],
+            verdict=Verdict.strictest(verdicts),
+            decision=decision,
+            findings=kept,
+        )
+
+    def _from_reason(self, file: str, adapted: AdaptedTransfer, r: Reason) -> Finding:
+        if r.kind == "missing_fact":
+            rule = f"missing-fact/{r.entry_id}"
+        elif r.kind == "no_catalogue":
+            rule = f"no-catalogue/{r.jurisdiction}"
+        else:
+            rule = r.entry_id or r.kind
+        places = [p for i in r.items if i < len(adapted.item_places) for p in adapted.item_places[i]]
+        if not places:
+            places = [adapted.place]
+        return Finding(
+            rule_id=rule,
+            kind=r.kind,  # narrowed by FINDING_KINDS
+            verdict=r.verdict,
+            jurisdiction=r.jurisdiction,
+            side=r.side,
+            title=r.title,
+            requirement=r.requirement,
+            message=r.sentence,
+            categories=list(r.categories),
+            missing=list(r.missing),
+            citations=list(r.citations),
+            place=Place.of(places[0]),
+            related=[Place.of(p) for p in places[1:]],
+            fingerprint=fingerprint(
+                file, adapted.id, rule, (r.jurisdiction, r.side, ",".join(r.categories), ",".join(r.missing))
+            ),
+        )
+
+    def _from_gap(self, file: str, adapted: AdaptedTransfer, gap: Gap) -> Finding:
+        return Finding(
+            rule_id=gap.rule_id,
+            kind=gap.kind,
+            verdict=gap.verdict,
+            message=gap.message,
+            place=Place.of(gap.place),
+            fingerprint=fingerprint(file, adapted.id, gap.rule_id, (gap.place.field or "",)),
+        )

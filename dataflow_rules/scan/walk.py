@@ -1,0 +1,169 @@
+"""Finding the files to scan: paths given, directories walked, include/exclude/.gitignore.
+
+Files named on the command line are always read unless ``--exclude`` matches them (a
+pre-commit hook passes exactly the changed files). Files found by walking a directory must
+match an ``--include`` pattern (default ``*.yaml``, ``*.yml``, ``*.json``) and no
+``--exclude`` pattern, and not be ignored by a ``.gitignore`` of the repository. ``.git``
+is never entered and symbolic links to directories are not followed. Order is sorted by
+path, so the same tree always gives the same scan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ignore import Pattern, compile_pattern, decide, ignored_by, parse_lines
+
+DEFAULT_INCLUDE = ("*.yaml", "*.yml", "*.json")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    display: str
+    """The path as reports show it: relative to the working directory when below it, posix."""
+    explicit: bool
+
+
+@dataclass(frozen=True)
+class Skipped:
+    display: str
+    reason: str
+
+
+@dataclass
+class Walk:
+    files: list[Candidate] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(cwd).as_posix() or "."
+    except ValueError:
+        return absolute.as_posix()
+
+
+def _key(path: Path) -> str:
+    """An absolute posix path without its leading slash: what .gitignore patterns see."""
+    return Path(os.path.abspath(path)).as_posix().lstrip("/")
+
+
+def cli_patterns(values: Sequence[str], option: str) -> list[Pattern]:
+    out = []
+    for value in values:
+        pattern = compile_pattern(value, "", option)
+        if pattern is not None:
+            out.append(pattern)
+    return out
+
+
+class Walker:
+    def __init__(
+        self,
+        include: Sequence[str] = DEFAULT_INCLUDE,
+        exclude: Sequence[str] = (),
+        gitignore: bool = True,
+        cwd: Path | None = None,
+    ) -> None:
+        self.include = cli_patterns(include, "--include")
+        self.exclude = cli_patterns(exclude, "--exclude")
+        self.gitignore = gitignore
+        self.cwd = Path(os.path.abspath(cwd or Path.cwd()))
+        self.result = Walk()
+        self._seen: set[str] = set()
+
+    def walk(self, paths: Sequence[Path]) -> Walk:
+        for path in paths:
+            display = display_path(path, self.cwd)
+            if path.is_dir():
+                self._directory(path, self._ancestor_ignores(path))
+            elif path.is_file():
+                self._file(path, display, explicit=True, ignores=[])
+            else:
+                self.result.missing.append(display)
+        self.result.files.sort(key=lambda c: c.display)
+        self.result.skipped.sort(key=lambda s: s.display)
+        return self.result
+
+    def _excluded(self, display: str, is_dir: bool) -> str | None:
+        pattern = ignored_by(self.exclude, display, is_dir)
+        return f"excluded by --exclude '{pattern.text}'" if pattern else None
+
+    def _gitignored(self, path: Path, is_dir: bool, ignores: Sequence[Pattern]) -> str | None:
+        pattern = ignored_by(ignores, _key(path), is_dir)
+        return f"ignored by {pattern.origin} ('{pattern.text}')" if pattern else None
+
+    def _file(self, path: Path, display: str, explicit: bool, ignores: Sequence[Pattern]) -> None:
+        if display in self._seen:
+            return
+        reason = self._excluded(display, False)
+        if reason is None and not explicit:
+            included = decide(self.include, display, False)
+            if included is None or included.negated:
+                return  # not a candidate at all: not reported
+            reason = self._gitignored(path, False, ignores)
+        self._seen.add(display)
+        if reason:
+            self.result.skipped.append(Skipped(display, reason))
+        else:
+            self.result.files.append(Candidate(path, display, explicit))
+
+    def _directory(self, root: Path, inherited: list[Pattern]) -> None:
+        ignores = inherited + self._load(root)
+        try:
+            entries = sorted(os.scandir(root), key=lambda e: e.name)
+        except OSError as exc:
+            self.result.skipped.append(
+                Skipped(display_path(root, self.cwd) + "/", f"cannot read directory: {exc.strerror}")
+            )
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            display = display_path(path, self.cwd)
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name == ".git":
+                    continue
+                reason = self._excluded(display, True) or self._gitignored(path, True, ignores)
+                if reason:
+                    self.result.skipped.append(Skipped(display + "/", reason))
+                    continue
+                self._directory(path, ignores)
+            elif entry.is_file():
+                self._file(path, display, explicit=False, ignores=ignores)
+
+    def _load(self, directory: Path) -> list[Pattern]:
+        if not self.gitignore:
+            return []
+        ignore_file = directory / ".gitignore"
+        if not ignore_file.is_file():
+            return []
+        try:
+            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []
+        return parse_lines(lines, _key(directory), display_path(ignore_file, self.cwd))
+
+    def _ancestor_ignores(self, root: Path) -> list[Pattern]:
+        """The .gitignore files above ``root`` up to its repository's top, outermost first."""
+        if not self.gitignore:
+            return []
+        absolute = Path(os.path.abspath(root))
+        if (absolute / ".git").exists():
+            return []
+        chain: list[Path] = []
+        for parent in absolute.parents:
+            chain.append(parent)
+            if (parent / ".git").exists():
+                break
+        else:
+            return []  # not inside a repository: only the walked tree's own files count
+        patterns: list[Pattern] = []
+        for directory in reversed(chain):
+            patterns += self._load(directory)
+        return patterns
