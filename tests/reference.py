@@ -13,12 +13,24 @@ here, and the comparisons in the tests depend on it:
 - several green lanes fire on an item: the first in catalogue order is reported as
   having cleared the item's clearable findings (every fired lane is still reported);
 - the order of the missing facts within a finding is not specified: findings carry them
-  sorted, and :func:`project` sorts the engine's the same way.
+  sorted, and :func:`project` sorts the engine's the same way;
+- section 7 groups standing findings by (designation, verdict, missing facts); a reason
+  also lists safeguards, so the engine may split a group further: :func:`project` merges
+  the engine's reasons on those three keys before comparing;
+- safeguards (section 6a): whether a ``safeguarded`` finding still "stands" for section
+  7's default reason is open to two readings; see :data:`SAFEGUARDED_FINDINGS_STAND`. A
+  safeguard scoped to a recipient does not cover a transfer that does not name its
+  recipient.
+  Which safeguards are relied on is only partly specified (the alternative valid
+  longest; nothing says which of several equally lasting safeguards or alternatives), so
+  the reference lists every optimal choice (``relied``) and :func:`unexpected_reliance`
+  checks that the engine made one of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -33,8 +45,9 @@ from dataflow_rules.models.catalogue import (
     GreenLane,
     LocalisationEntry,
 )
+from dataflow_rules.models.common import Count
 from dataflow_rules.models.decision import Decision, Verdict
-from dataflow_rules.models.transfer import DataItem, Transfer
+from dataflow_rules.models.transfer import DataItem, Safeguard, Transfer
 from dataflow_rules.taxonomy import Taxonomy
 
 Side = Literal["outbound", "inbound"]
@@ -46,6 +59,30 @@ Clearing = tuple[str, str, str, tuple[int, ...], tuple[str, ...]]
 """(jurisdiction, side, exemption or lane id, items, cleared entry ids)."""
 Other = tuple[str, str, str, Verdict]
 """(jurisdiction, side, kind, verdict) of a default, no_catalogue or domestic reason."""
+Check = tuple[str, str, str]
+"""(mechanism, reference, status) of one safeguard checked against one finding."""
+Safeguarded = tuple[str, str, str, int, dt.date | None]
+"""(jurisdiction, side, entry_id, item, earliest last valid day of the safeguards relied on)."""
+Relied = tuple[tuple[str, str], ...]
+"""(mechanism, reference) of each safeguard relied on, sorted."""
+Shortfall = tuple[str, str, str, int, frozenset[Check]]
+"""(jurisdiction, side, entry_id, item, safeguards that fall short) of a standing finding."""
+
+SAFEGUARDED_FINDINGS_STAND = True
+"""Section 7 gives a side "a default reason" when "no finding stands"; section 6a says a
+finding whose requirement is met "becomes a safeguarded reason", as section 5 says a
+cleared finding "becomes an exemption reason". Read alike, a safeguarded finding no
+longer stands and its side gets the catalogue's default (False here). The engine reads
+it the other way (True): a side whose findings are all safeguarded gets no default
+reason, while one whose findings are all exempted does. The readings differ only when a
+catalogue's default is review, and the engine's makes adding a restricted entry turn
+review into allow (test_properties.py::
+test_adding_an_entry_a_safeguard_meets_never_makes_a_verdict_more_permissive). The
+reference follows the engine until docs/semantics.md settles it, so that the agreement
+property checks everything else."""
+
+WARN_DAYS = 60
+"""Section 6a: a safeguard relied on whose last valid day is this close is a warning."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +98,16 @@ class ReferenceDecision:
     """Green-lane reasons: every fired lane, its items, and the entries it cleared."""
     others: frozenset[Other]
     """default, no_catalogue and domestic reasons."""
+    safeguarded: frozenset[Safeguarded] = field(default=frozenset())
+    """Per item, findings whose requirement the safeguards in place meet."""
+    shortfalls: frozenset[Shortfall] = field(default=frozenset())
+    """Per item of a standing finding, the safeguards it names that fall short (if any)."""
+    relied: dict[tuple[str, str, str, int], frozenset[Relied]] = field(default_factory=dict)
+    """For each safeguarded (jurisdiction, side, entry_id, item): every optimal choice."""
+    expires: dt.date | None = None
+    """The earliest last valid day of every safeguard relied on."""
+    warned: bool = False
+    """Whether some safeguard relied on runs out within WARN_DAYS of the as-of date."""
     cleared_by_exemption: frozenset[tuple[str, str, str, int]] = field(default=frozenset())
     """(jurisdiction, side, designation id, item) pairs an exemption cleared."""
     cleared_by_lane: frozenset[tuple[str, str, str, int]] = field(default=frozenset())
@@ -73,41 +120,63 @@ class ReferenceDecision:
             "exemptions": self.exemptions,
             "green_lanes": self.green_lanes,
             "others": self.others,
+            "safeguarded": self.safeguarded,
+            "shortfalls": self.shortfalls,
+            "expires": self.expires,
+            "warned": self.warned,
         }
 
 
 def project(decision: Decision) -> dict[str, object]:
     """The engine's decision in the shape of :meth:`ReferenceDecision.comparable`."""
-    findings: set[Finding] = set()
+    grouped: dict[tuple[str, str, str, str, Verdict, tuple[str, ...]], set[int]] = defaultdict(set)
     exemptions: set[Clearing] = set()
     lanes: set[Clearing] = set()
     others: set[Other] = set()
+    safeguarded: set[Safeguarded] = set()
+    shortfalls: set[Shortfall] = set()
     for r in decision.reasons:
+        ident = r.entry_id or ""
+        checks = tuple(sorted((c.mechanism, c.reference, c.status) for c in r.safeguards))
         if r.kind in ("entry", "localisation", "missing_fact"):
-            findings.add(
-                (
-                    r.jurisdiction,
-                    r.side,
-                    r.kind,
-                    r.entry_id or "",
-                    r.verdict,
-                    tuple(r.items),
-                    tuple(sorted(r.missing)),
-                )
-            )
+            key = (r.jurisdiction, r.side, r.kind, ident, r.verdict, tuple(sorted(r.missing)))
+            grouped[key] |= set(r.items)
+            shortfalls |= {(r.jurisdiction, r.side, ident, i, frozenset(checks)) for i in r.items if checks}
+        elif r.kind == "safeguarded":
+            assert all(c[2] == "met" for c in checks), r
+            safeguarded |= {(r.jurisdiction, r.side, ident, i, r.expires) for i in r.items}
         elif r.kind == "exemption":
-            exemptions.add((r.jurisdiction, r.side, r.entry_id or "", tuple(r.items), tuple(r.cleared)))
+            exemptions.add((r.jurisdiction, r.side, ident, tuple(r.items), tuple(r.cleared)))
         elif r.kind == "green_lane":
-            lanes.add((r.jurisdiction, r.side, r.entry_id or "", tuple(r.items), tuple(r.cleared)))
+            lanes.add((r.jurisdiction, r.side, ident, tuple(r.items), tuple(r.cleared)))
         else:
             others.add((r.jurisdiction, r.side, r.kind, r.verdict))
+    findings = {(j, s, k, e, v, tuple(sorted(items)), m) for (j, s, k, e, v, m), items in grouped.items()}
     return {
         "verdict": decision.verdict,
         "findings": frozenset(findings),
         "exemptions": frozenset(exemptions),
         "green_lanes": frozenset(lanes),
         "others": frozenset(others),
+        "safeguarded": frozenset(safeguarded),
+        "shortfalls": frozenset(shortfalls),
+        "expires": decision.expires,
+        "warned": bool(decision.warnings),
     }
+
+
+def unexpected_reliance(decision: Decision, expected: ReferenceDecision) -> list[str]:
+    """Safeguarded reasons relying on something other than an optimal choice (section 6a)."""
+    out = []
+    for r in decision.reasons:
+        if r.kind != "safeguarded":
+            continue
+        relied = tuple(sorted((c.mechanism, c.reference) for c in r.safeguards))
+        for i in r.items:
+            options = expected.relied.get((r.jurisdiction, r.side, r.entry_id or "", i), frozenset())
+            if relied not in options:
+                out.append(f"{r.jurisdiction} {r.side} {r.entry_id} data[{i}]: {relied} not in {options}")
+    return out
 
 
 # -- section 1 and 8: the whole decision ----------------------------------------------
@@ -125,44 +194,60 @@ def reference_decide(
     unlisted: Verdict = Verdict.REVIEW,
 ) -> ReferenceDecision:
     day = as_of_date(transfer, as_of)
-    if transfer.origin == transfer.destination:
+    # Section 2: each country is decided by the catalogue that covers it (a member state by
+    # the EU's); both ends under one catalogue is domestic. Onward legs and zone layers are
+    # not modelled here (tests/test_jurisdictions.py and tests/test_layers.py cover them).
+    j_origin = _jurisdiction(policies, transfer.origin)
+    j_destination = _jurisdiction(policies, transfer.destination)
+    if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
         return ReferenceDecision(
             verdict=Verdict.ALLOW,
             findings=frozenset(),
             exemptions=frozenset(),
             green_lanes=frozenset(),
-            others=frozenset({(transfer.origin, "outbound", "domestic", Verdict.ALLOW)}),
+            others=frozenset({(j_origin or transfer.origin, "outbound", "domestic", Verdict.ALLOW)}),
         )
-    findings: set[Finding] = set()
-    exemptions: set[Clearing] = set()
-    lanes: set[Clearing] = set()
+    results: list[_SideEvaluation] = []
     others: set[Other] = set()
-    by_exemption: set[tuple[str, str, str, int]] = set()
-    by_lane: set[tuple[str, str, str, int]] = set()
-    sides: list[tuple[str, Side]] = [(transfer.origin, "outbound"), (transfer.destination, "inbound")]
-    for code, side in sides:
-        loaded = policies.catalogues.get(code)
+    sides: list[tuple[str, str | None, Side]] = [
+        (transfer.origin, j_origin, "outbound"),
+        (transfer.destination, j_destination, "inbound"),
+    ]
+    for country, jurisdiction, side in sides:
+        loaded = None if jurisdiction is None else policies.catalogues[jurisdiction]
         if loaded is None:
-            others.add((code, side, "no_catalogue", unlisted))
+            others.add((country, side, "no_catalogue", unlisted))
             continue
+        code = jurisdiction
         result = _SideEvaluation(policies.taxonomy, loaded.catalogue, side, transfer, day)
-        findings |= result.findings
-        exemptions |= result.exemptions
-        lanes |= result.lanes
-        by_exemption |= result.by_exemption
-        by_lane |= result.by_lane
-        if not result.findings:
+        results.append(result)
+        if not result.findings and not (SAFEGUARDED_FINDINGS_STAND and result.safeguarded):
             others.add((code, side, "default", Verdict(loaded.catalogue.default)))
-    verdict = Verdict.strictest([f[4] for f in findings] + [o[3] for o in others])
+    findings = {f for r in results for f in r.findings}
+    last_days = [d for r in results for d in r.relied_last_days]
+    finite = [d for d in last_days if d is not None]
     return ReferenceDecision(
-        verdict=verdict,
+        verdict=Verdict.strictest([f[4] for f in findings] + [o[3] for o in others]),
         findings=frozenset(findings),
-        exemptions=frozenset(exemptions),
-        green_lanes=frozenset(lanes),
+        exemptions=frozenset(x for r in results for x in r.exemptions),
+        green_lanes=frozenset(g for r in results for g in r.lanes),
         others=frozenset(others),
-        cleared_by_exemption=frozenset(by_exemption),
-        cleared_by_lane=frozenset(by_lane),
+        safeguarded=frozenset(s for r in results for s in r.safeguarded),
+        relied={k: v for r in results for k, v in r.relied.items()},
+        shortfalls=frozenset(s for r in results for s in r.shortfalls),
+        expires=min(finite, default=None),
+        warned=any((d - day).days <= WARN_DAYS for d in finite),
+        cleared_by_exemption=frozenset(c for r in results for c in r.by_exemption),
+        cleared_by_lane=frozenset(c for r in results for c in r.by_lane),
     )
+
+
+def _jurisdiction(policies: Policies, country: str) -> str | None:
+    """Section 2: the catalogue that covers ``country``, read from the catalogues themselves."""
+    for code, loaded in policies.catalogues.items():
+        if country == code or country in loaded.catalogue.covers:
+            return code
+    return None
 
 
 # -- sections 2 to 7: one side ---------------------------------------------------------
@@ -194,7 +279,7 @@ class _SideEvaluation:
         if side == "outbound":
             designations += [("localisation", e) for e in catalogue.localisation if e.in_force(day)]
         exemptions = [x for x in catalogue.exemptions if x.in_force(day)]
-        lanes = [g for g in catalogue.green_lanes if g.in_force(day)]
+        lanes = [g for g in catalogue.green_lanes if g.direction in (side, "both") and g.in_force(day)]
 
         fired_lanes: dict[int, list[GreenLane]] = {}
         for i, item in enumerate(transfer.data):
@@ -205,6 +290,10 @@ class _SideEvaluation:
         laned: dict[str, set[str]] = defaultdict(set)
         self.by_exemption: set[tuple[str, str, str, int]] = set()
         self.by_lane: set[tuple[str, str, str, int]] = set()
+        self.safeguarded: set[Safeguarded] = set()
+        self.relied: dict[tuple[str, str, str, int], frozenset[Relied]] = {}
+        self.shortfalls: set[Shortfall] = set()
+        self.relied_last_days: list[dt.date | None] = []
         for kind, entry in designations:
             for i, item in enumerate(transfer.data):
                 missing = self.applies(entry, i, item)
@@ -223,6 +312,15 @@ class _SideEvaluation:
                     laned[fired_lanes[i][0].id].add(entry.id)
                     self.by_lane.add((code, side, entry.id, i))
                     continue
+                met, short = self.safeguards(entry, item)
+                if met is not None:
+                    options, last = met
+                    self.safeguarded.add((code, side, entry.id, i, last))
+                    self.relied[(code, side, entry.id, i)] = options
+                    self.relied_last_days.append(last)
+                    continue
+                if short:
+                    self.shortfalls.add((code, side, entry.id, i, frozenset(short)))
                 if missing:
                     standing[("missing_fact", entry.id, Verdict.REVIEW, missing)].append(i)
                 else:
@@ -279,6 +377,11 @@ class _SideEvaluation:
 
     def counterparty(self, cp: Counterparties, strict: bool) -> list[str] | None:
         """Section 3.2. ``strict``: an unstated fact fails (exemptions and lanes)."""
+        excluded = set(cp.except_countries)
+        for g in cp.except_groups:
+            excluded |= set(self.cat.groups[g].countries)
+        if self.peer in excluded:
+            return None  # an excluded peer never matches, whoever controls the recipient
         if not cp.countries and not cp.groups:
             return []
         listed = set(cp.countries)
@@ -294,10 +397,8 @@ class _SideEvaluation:
         return None
 
     def conditions(self, when: Conditions, i: int, item: DataItem, strict: bool) -> list[str] | None:
-        """Sections 3.3-3.5: None if a stated fact fails a condition, else the open facts.
-
-        ``strict`` (exemptions and lanes): an open fact fails too.
-        """
+        """Sections 3.3-3.5 and 6a: None if a stated fact fails a condition, else the open
+        facts. ``strict`` (exemptions and lanes): an open fact fails too."""
         t = self.transfer
         missing: list[str] = []
 
@@ -324,6 +425,8 @@ class _SideEvaluation:
         ]
         for key, want in (when.context or {}).items():
             yes_no.append((want, t.context.get(key), f"context.{key}"))
+        for key, want in (when.security or {}).items():
+            yes_no.append((want, t.security.get(key), f"security.{key}"))
         for want, stated, name in yes_no:
             if want is None:
                 continue
@@ -362,16 +465,86 @@ class _SideEvaluation:
             return False
         return self.conditions(lane.when, 0, item, strict=True) is not None
 
+    # -- section 6a: safeguards in place ------------------------------------------------
 
-def _count_holds(count: object, value: int) -> bool:
-    """Section 3.3, from the bounds as the law words them (not via Count.holds)."""
-    at_least = getattr(count, "at_least", None)
-    more_than = getattr(count, "more_than", None)
-    less_than = getattr(count, "less_than", None)
-    at_most = getattr(count, "at_most", None)
+    def safeguards(
+        self, entry: Designation, item: DataItem
+    ) -> tuple[tuple[frozenset[Relied], dt.date | None] | None, list[Check]]:
+        """((every optimal choice of safeguards to rely on, their earliest last valid day)
+        if the requirement is met, the safeguards the entry names that fall short)."""
+        alternatives = [(m,) if isinstance(m, str) else tuple(m) for m in entry.mechanisms]
+        named = {m for alternative in alternatives for m in alternative}
+        checked = [(s, self.status(s, item)) for s in self.transfer.safeguards if s.mechanism in named]
+        short = [(s.mechanism, s.reference, status) for s, status in checked if status != "met"]
+        # Each fully met alternative: per mechanism, the met safeguards lasting longest.
+        met_alternatives: list[tuple[dt.date, list[list[Safeguard]]]] = []
+        for alternative in alternatives:
+            longest: list[list[Safeguard]] = []
+            for mechanism in alternative:
+                met = [s for s, status in checked if s.mechanism == mechanism and status == "met"]
+                if not met:
+                    break
+                top = max(_later_first(self.last_valid(s)) for s in met)
+                longest.append([s for s in met if _later_first(self.last_valid(s)) == top])
+            else:
+                validity = min(_later_first(self.last_valid(group[0])) for group in longest)
+                met_alternatives.append((validity, longest))
+        if not met_alternatives:
+            return None, short
+        best = max(validity for validity, _ in met_alternatives)
+        options = frozenset(
+            tuple(sorted({(s.mechanism, s.reference) for s in choice}))
+            for validity, longest in met_alternatives
+            if validity == best
+            for choice in itertools.product(*longest)
+        )
+        return (options, None if best == dt.date.max else best), short
+
+    def last_valid(self, safeguard: Safeguard) -> dt.date | None:
+        """The earlier of the stated expiry and the law's validity period, if any."""
+        days = [safeguard.expires] if safeguard.expires else []
+        years = self.tax.mechanisms[safeguard.mechanism].validity_years
+        if years:
+            obtained = safeguard.obtained
+            try:
+                anniversary = obtained.replace(year=obtained.year + years)
+            except ValueError:  # 29 February: the anniversary is 1 March
+                anniversary = dt.date(obtained.year + years, 3, 1)
+            days.append(anniversary - dt.timedelta(days=1))
+        return min(days, default=None)
+
+    def status(self, safeguard: Safeguard, item: DataItem) -> str:
+        """Section 6a's checks, in order."""
+        if safeguard.obtained > self.day:
+            return "not_yet_valid"
+        last = self.last_valid(safeguard)
+        if last is not None and self.day > last:
+            return "expired"
+        scope, t = safeguard.scope, self.transfer
+        if scope.recipient is not None and scope.recipient != t.recipient.name:
+            return "out_of_scope"
+        if scope.destinations is not None and t.destination not in scope.destinations:
+            return "out_of_scope"
+        line = self.tax.get(item.category).ancestors
+        if scope.categories is not None and not any(c in line for c in scope.categories):
+            return "out_of_scope"
+        if scope.max_individuals is not None and (
+            item.individuals is None or item.individuals > scope.max_individuals
+        ):
+            return "out_of_scope"
+        return "met"
+
+
+def _later_first(day: dt.date | None) -> dt.date:
+    """Sort key: no last valid day is the longest validity."""
+    return dt.date.max if day is None else day
+
+
+def _count_holds(count: Count, value: int) -> bool:
+    """Section 3.3, from the bounds as the law words them (not via Count.lower/upper)."""
     return (
-        (at_least is None or value >= at_least)
-        and (more_than is None or value > more_than)
-        and (less_than is None or value < less_than)
-        and (at_most is None or value <= at_most)
+        (count.at_least is None or value >= count.at_least)
+        and (count.more_than is None or value > count.more_than)
+        and (count.less_than is None or value < count.less_than)
+        and (count.at_most is None or value <= count.at_most)
     )

@@ -4,7 +4,10 @@ Catalogues are drawn as plain dictionaries (the YAML a user writes), dumped to Y
 loaded through :func:`dataflow_rules.catalogues.build_policies`, so every generated
 catalogue has passed the same checks as a real one. Values are drawn from small pools
 (a few countries, categories, thresholds and dates) so that generated transfers
-actually meet generated entries, with counts at n-1, n and n+1 of the thresholds used.
+actually meet generated entries, with counts at n-1, n and n+1 of the thresholds used,
+and safeguards obtained, expiring and scoped around the as-of dates drawn.
+:func:`aimed_scenarios` adds entries, lanes and safeguards aimed at the drawn transfers,
+where clearing, anonymising, adding entries and meeting requirements matter most.
 
 :func:`random_catalogue` builds the same kind of catalogue from a ``random.Random`` for
 sizes hypothesis should not shrink (thousands of entries).
@@ -22,7 +25,7 @@ import yaml
 from hypothesis import strategies as st
 
 from dataflow_rules.catalogues import Policies, build_policies, default_policy_dir
-from dataflow_rules.models.transfer import DataItem, Exporter, Recipient, Transfer
+from dataflow_rules.models.transfer import DataItem, Exporter, Recipient, Safeguard, Transfer
 from dataflow_rules.taxonomy import Taxonomy, load_taxonomy
 
 T = TypeVar("T")
@@ -52,6 +55,19 @@ HOT_TRANSACTIONS = ["data_brokerage", "vendor_agreement", "intra_group"]
 RECIPIENT_TYPES: list[str] = sorted(TAXONOMY.recipient_types)
 HOT_RECIPIENT_TYPES = ["company", "research_institution", "government"]
 REQUIREMENTS: list[str] = sorted(TAXONOMY.requirements)
+MECHANISMS: list[str] = sorted(TAXONOMY.mechanisms)
+HOT_MECHANISMS = ["cn.security_assessment", "cn.standard_contract", "consent.separate", "eu.scc"]
+SECURITY_MEASURES: list[str] = sorted(TAXONOMY.security_measures)
+RECIPIENT_NAMES = ["Acme Ltd", "Beta GmbH", "ACME LTD"]
+OBTAINED = [
+    dt.date(2021, 3, 22),
+    dt.date(2022, 6, 1),
+    dt.date(2024, 2, 29),
+    dt.date(2024, 3, 22),
+    dt.date(2025, 6, 1),
+    dt.date(2025, 6, 2),
+]
+SAFEGUARD_EXPIRES = [dt.date(2024, 3, 21), dt.date(2025, 6, 1), dt.date(2025, 7, 31), dt.date(2025, 8, 1)]
 
 JURISDICTIONS = ["CN", "US", "DE"]
 """Countries that may have a catalogue."""
@@ -61,7 +77,15 @@ GROUP_COUNTRIES = [*COUNTRIES, "RU"]
 CONTEXT_FACTS = ["public_interest", "sandbox"]
 THRESHOLDS = [0, 1, 10, 1000]
 DATES = [dt.date(2023, 1, 1), dt.date(2024, 3, 22), dt.date(2025, 1, 1)]
-AS_OF = [dt.date(2022, 6, 1), dt.date(2024, 3, 21), dt.date(2024, 3, 22), dt.date(2025, 6, 1)]
+AS_OF = [
+    dt.date(2022, 6, 1),
+    dt.date(2024, 3, 21),
+    dt.date(2024, 3, 22),
+    dt.date(2025, 6, 1),
+    dt.date(2027, 2, 28),
+    dt.date(2027, 3, 21),
+]
+"""As-of dates at and around the drawn effective dates and safeguards' last valid days."""
 CITATION = {"instrument": "Test Act", "article": "Art 1", "date": "2020-01-01"}
 
 
@@ -133,6 +157,9 @@ def conditions(
     if context and maybe():
         keys = _subset(draw, list(context), most=2)
         when["context"] = {k: draw(st.booleans()) for k in keys}
+    if maybe():
+        keys = _subset(draw, SECURITY_MEASURES, most=2)
+        when["security"] = {k: draw(st.booleans()) for k in keys}
     if at_least_one and not when:
         choice = draw(st.sampled_from(["individuals", "anonymised", "purposes", "exporter_ciio"]))
         when[choice] = {
@@ -208,11 +235,25 @@ def entries(
         "citations": [CITATION],
         **draw(dates()),
     }
+    if entry["requirement"] != "prohibited" and chance(draw, 70):
+        entry["mechanisms"] = draw(mechanisms())
     if chance(draw, 20):
         entry["national_security"] = True
     if chance(draw, 20):
         entry["overrides_green_lanes"] = True
     return entry
+
+
+@st.composite
+def mechanisms(draw: Any) -> list[str | list[str]]:
+    """What satisfies an entry: one to three alternatives, some needing two mechanisms."""
+    out: list[str | list[str]] = []
+    for _ in range(draw(st.integers(1, 3))):
+        if chance(draw, 30):
+            out.append(sorted(set(draw(st.lists(st.sampled_from(HOT_MECHANISMS), min_size=2, max_size=2)))))
+        else:
+            out.append(_pick(draw, HOT_MECHANISMS, MECHANISMS))
+    return out
 
 
 @st.composite
@@ -234,6 +275,8 @@ def localisation_entries(
     }
     if draw(st.booleans()):
         entry["outcome"] = draw(st.sampled_from(["restrict", "review"]))
+    if chance(draw, 50):
+        entry["mechanisms"] = draw(mechanisms())
     if chance(draw, 20):
         entry["national_security"] = True
     if chance(draw, 40):
@@ -266,6 +309,7 @@ def green_lanes(
         "title": f"Green lane {ident}",
         "purposes": _subset(draw, PURPOSES, HOT_PURPOSES),
         **_cp(draw, groups, percent_all=70),
+        **({} if chance(draw, 50) else {"direction": draw(st.sampled_from(["outbound", "inbound", "both"]))}),
         **_when(draw, context, percent=5),
         "citations": [CITATION],
         **draw(dates()),
@@ -395,12 +439,14 @@ def transfers(
     ctx_keys = (
         draw(st.lists(st.sampled_from(list(context)), max_size=len(context), unique=True)) if context else []
     )
+    sec_keys = draw(st.lists(st.sampled_from(SECURITY_MEASURES), max_size=2, unique=True))
     return Transfer(
         id=ident,
         origin=origin,
         destination=destination,
         exporter=Exporter(ciio=_maybe(draw, st.booleans())),
         recipient=Recipient(
+            name=_maybe(draw, st.sampled_from(RECIPIENT_NAMES), percent=40),
             type=_maybe(draw, st.sampled_from(HOT_RECIPIENT_TYPES) | st.sampled_from(RECIPIENT_TYPES)),
             affiliate=_maybe(draw, st.booleans()),
             controlled_by=_maybe(draw, st.sampled_from(GROUP_COUNTRIES)),
@@ -409,6 +455,42 @@ def transfers(
         transaction=_maybe(draw, st.sampled_from(HOT_TRANSACTIONS) | st.sampled_from(TRANSACTIONS)),
         data=draw(st.lists(data_items(categories), min_size=1, max_size=max_items)),
         context={k: draw(st.booleans()) for k in ctx_keys},
+        security={k: draw(st.booleans()) for k in sec_keys},
+        safeguards=[] if chance(draw, 40) else draw(st.lists(safeguards(), max_size=3)),
+    )
+
+
+@st.composite
+def safeguards(draw: Any, mechanism: str | None = None, obtained_by: dt.date | None = None) -> Safeguard:
+    """A safeguard in place, sometimes not yet valid, expired or scoped elsewhere;
+    ``obtained_by``: mostly obtained on or before that day, with no scope."""
+    if obtained_by is not None and chance(draw, 80):
+        before = [d for d in OBTAINED if d <= obtained_by] or [obtained_by]
+        return Safeguard.model_validate(
+            {
+                "mechanism": mechanism or _pick(draw, HOT_MECHANISMS, MECHANISMS),
+                "reference": f"REF-{draw(st.integers(1, 3))}",
+                "obtained": draw(st.sampled_from(before)),
+                "expires": _maybe(draw, st.sampled_from(SAFEGUARD_EXPIRES), percent=70),
+            }
+        )
+    scope: dict[str, Any] = {}
+    if chance(draw, 25):
+        scope["recipient"] = draw(st.sampled_from(RECIPIENT_NAMES))
+    if chance(draw, 25):
+        scope["destinations"] = _subset(draw, COUNTRIES, most=2)
+    if chance(draw, 25):
+        scope["categories"] = _subset(draw, HOT_CATEGORIES, most=2)
+    if chance(draw, 25):
+        scope["max_individuals"] = draw(_near_thresholds().filter(lambda n: n is not None))
+    return Safeguard.model_validate(
+        {
+            "mechanism": mechanism or _pick(draw, HOT_MECHANISMS, MECHANISMS),
+            "reference": f"REF-{draw(st.integers(1, 3))}",
+            "obtained": draw(st.sampled_from(OBTAINED)),
+            "expires": _maybe(draw, st.sampled_from(SAFEGUARD_EXPIRES), percent=70),
+            "scope": scope,
+        }
     )
 
 
@@ -454,6 +536,56 @@ def scenarios(draw: Any, max_transfers: int = 3, **catalogue_sizes: int) -> Scen
     return Scenario(cats, ts, draw(st.sampled_from(AS_OF)))
 
 
+@st.composite
+def aimed_scenarios(draw: Any, max_transfers: int = 3, **catalogue_sizes: int) -> Scenario:
+    """A scenario whose catalogues also hold an entry and a green lane aimed at its
+    transfers: the items' categories (or broader), the transfers' purposes. Such pairs are
+    rare by chance, and they are where clearing, anonymising and adding entries matter."""
+    scenario = draw(scenarios(max_transfers, **catalogue_sizes))
+    item_categories = sorted({item.category for t in scenario.transfers for item in t.data})
+    purposes = sorted({t.purpose for t in scenario.transfers if t.purpose})
+
+    def near(category: str) -> str:
+        line = TAXONOMY.get(category).ancestors
+        return draw(st.sampled_from(line))  # the category itself or an ancestor
+
+    out = []
+    for catalogue in scenario.catalogues:
+        catalogue = dict(catalogue)
+        groups, context = list(catalogue["groups"]), list(catalogue["context_facts"])
+        if chance(draw, 80):
+            aimed = draw(entries("aimed.entry", groups, context))
+            aimed["categories"] = sorted({near(draw(st.sampled_from(item_categories))) for _ in range(2)})
+            if chance(draw, 40):
+                aimed["when"] = {**aimed.get("when", {}), "anonymised": False}
+            catalogue["entries"] = [*catalogue["entries"], aimed]
+        if purposes and chance(draw, 80):
+            lane = draw(green_lanes("aimed.lane", groups, context))
+            lane["purposes"] = sorted({*lane["purposes"], draw(st.sampled_from(purposes))})
+            if "categories" in lane:
+                lane["categories"] = [near(draw(st.sampled_from(item_categories)))]
+            at = draw(st.integers(0, len(catalogue["green_lanes"])))
+            catalogue["green_lanes"] = [*catalogue["green_lanes"][:at], lane, *catalogue["green_lanes"][at:]]
+        out.append(catalogue)
+    # Safeguards for every mechanism of one of the catalogues' alternatives, so that
+    # requirements are met (or just missed) often.
+    alternatives = [
+        [m] if isinstance(m, str) else m
+        for c in out
+        for e in [*c["entries"], *c["localisation"]]
+        for m in e.get("mechanisms", [])
+    ]
+    ts = list(scenario.transfers)
+    for n, t in enumerate(ts):
+        if alternatives and chance(draw, 60):
+            added = [
+                draw(safeguards(mechanism=m, obtained_by=scenario.as_of))
+                for m in draw(st.sampled_from(alternatives))
+            ]
+            ts[n] = t.model_copy(update={"safeguards": [*t.safeguards, *added]})
+    return replace(scenario.with_catalogues(out), transfers=tuple(ts))
+
+
 # -- big catalogues from random.Random ---------------------------------------------------
 
 
@@ -496,6 +628,8 @@ def random_catalogue(
             out["recipient_types"] = [pick(HOT_RECIPIENT_TYPES)]
         if rng.random() < 0.1:
             out["context"] = {"public_interest": rng.random() < 0.5}
+        if rng.random() < 0.1:
+            out["security"] = {"encryption_in_transit": rng.random() < 0.5}
         return out
 
     def cp() -> dict[str, Any]:
@@ -527,6 +661,11 @@ def random_catalogue(
             entry["when"] = w
         if rng.random() < 0.1:
             entry["national_security"] = True
+        if entry["requirement"] != "prohibited" and rng.random() < 0.5:
+            entry["mechanisms"] = [
+                pick(HOT_MECHANISMS) if rng.random() < 0.7 else sorted(rng.sample(HOT_MECHANISMS, 2))
+                for _ in range(rng.randint(1, 2))
+            ]
         entries_.append(entry)
     locs = [
         {
@@ -605,4 +744,14 @@ def random_transfer(rng: random.Random, ident: str, countries: Sequence[str] = C
         transaction=maybe(HOT_TRANSACTIONS),
         data=items,
         context={"public_interest": rng.random() < 0.5} if rng.random() < 0.5 else {},
+        security={"encryption_in_transit": rng.random() < 0.5} if rng.random() < 0.5 else {},
+        safeguards=[
+            Safeguard(
+                mechanism=rng.choice(HOT_MECHANISMS),
+                reference=f"REF-{n}",
+                obtained=rng.choice(OBTAINED),
+                expires=maybe(SAFEGUARD_EXPIRES),
+            )
+            for n in range(rng.choice([0, 0, 1, 2]))
+        ],
     )

@@ -110,8 +110,8 @@ def test_as_of_changes_what_is_in_force() -> None:
 
 
 def test_unlisted_allow() -> None:
-    assert run("check", str(EXAMPLES / "cn-sg-manufacturing.yaml")).returncode == 3
-    assert run("check", "--unlisted", "allow", str(EXAMPLES / "cn-sg-manufacturing.yaml")).returncode == 0
+    assert run("check", str(EXAMPLES / "cn-vn-manufacturing.yaml")).returncode == 3
+    assert run("check", "--unlisted", "allow", str(EXAMPLES / "cn-vn-manufacturing.yaml")).returncode == 0
 
 
 def test_catalogues_and_version() -> None:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..catalogues import LoadedCatalogue, Policies
+from ..catalogues import LoadedCatalogue, Policies, merged
 from ..models.catalogue import (
     Conditions,
     Counterparties,
@@ -65,6 +65,9 @@ _SET_FACTS: dict[str, tuple[str, str]] = {
 _COUNTS: dict[str, str] = {"individuals": "ind", "records": "rec", "devices": "dev"}
 
 
+CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool]
+
+
 @dataclass(frozen=True)
 class Rule:
     """What a fired rule name stands for."""
@@ -91,8 +94,9 @@ class SidePlan:
     """rule name -> the fact properties its condition reads."""
     sets: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
     """(transfer field, allowed values) -> flag property computed per side."""
-    counterparties: dict[tuple[tuple[str, ...], bool], str] = field(default_factory=dict)
-    """(countries, include_controlled) -> flag property computed per side."""
+    counterparties: dict[CounterpartyKey, str] = field(default_factory=dict)
+    """(countries listed, every country listed, countries excluded, include_controlled) ->
+    flag property computed per side."""
     context: dict[str, str] = field(default_factory=dict)
     """context fact name -> property."""
     security: dict[str, str] = field(default_factory=dict)
@@ -181,6 +185,19 @@ def compile_policies(policies: Policies) -> dict[tuple[str, Side], SidePlan]:
     return plans
 
 
+def compile_layers(policies: Policies) -> dict[tuple[str, str], SidePlan]:
+    """One outbound plan per zone layer: its base catalogue merged with the layer
+    (docs/semantics.md, section 2a), keyed by (jurisdiction, zone)."""
+    plans: dict[tuple[str, str], SidePlan] = {}
+    for (code, zone), layer in policies.layers.items():
+        base = policies.catalogues[code]
+        loaded = LoadedCatalogue(
+            merged(base.catalogue, layer.catalogue), layer.source, layer.digest, layer.document
+        )
+        plans[(code, zone)] = _Compiler(policies.taxonomy, loaded, "outbound").plan
+    return plans
+
+
 class _Compiler:
     def __init__(self, taxonomy: Taxonomy, loaded: LoadedCatalogue, side: Side) -> None:
         self.tax = taxonomy
@@ -224,7 +241,15 @@ class _Compiler:
         countries = set(cp.countries)
         for g in cp.groups:
             countries.update(groups[g].countries)
-        key = (tuple(sorted(countries)), cp.include_controlled and self.plan.side == "outbound")
+        excluded = set(cp.except_countries)
+        for g in cp.except_groups:
+            excluded.update(groups[g].countries)
+        key: CounterpartyKey = (
+            tuple(sorted(countries)),
+            cp.lists_all(),
+            tuple(sorted(excluded)),
+            cp.include_controlled and self.plan.side == "outbound",
+        )
         return self.plan.counterparties.setdefault(key, f"p{len(self.plan.counterparties)}")
 
     # -- rules ----------------------------------------------------------------------

@@ -61,10 +61,15 @@ def decide(
     as_of: dt.date,
     sides: list[tuple[str, Side, SideResult | None]],
     unlisted: Verdict,
+    domestic: str | None = None,
 ) -> Decision:
+    """``domestic``: the jurisdiction both ends belong to (the same country, or two member
+    states of one catalogue's ``covers``); its cross-border rules do not apply."""
     reasons: list[tuple[tuple[Any, ...], Reason]] = []
-    if transfer.origin == transfer.destination:
-        reasons.append(((), _domestic(transfer)))
+    if domestic is None and transfer.origin == transfer.destination:
+        domestic = transfer.origin
+    if domestic is not None:
+        reasons.append(((), _domestic(transfer, domestic)))
     else:
         for code, side, result in sides:
             if result is None:
@@ -74,15 +79,14 @@ def decide(
     reasons.sort(key=lambda pair: _order(pair[1], pair[0]))
     ordered = [r for _, r in reasons]
     active = [r.verdict for r in ordered if r.kind not in ("exemption", "green_lane")]
-    refs = [
-        CatalogueRef(
-            jurisdiction=c,
-            version=policies.catalogues[c].catalogue.version,
-            digest=policies.catalogues[c].digest,
-        )
-        for c in sorted({transfer.origin, transfer.destination})
-        if c in policies.catalogues
-    ]
+    used: set[tuple[str, str | None]] = set()
+    if domestic is not None:
+        used.add((domestic, None))
+    for _, _, result in sides:
+        if result is not None:
+            cat = result.plan.loaded.catalogue
+            used |= {(cat.jurisdiction, None), (cat.jurisdiction, cat.zone)}
+    refs = _refs(policies, used)
     relied = [(r, c) for r in ordered if r.kind == "safeguarded" for c in r.safeguards]
     conditions = sorted(
         {
@@ -112,6 +116,49 @@ def decide(
         expires=min(expiries) if expiries else None,
         warnings=warnings,
     )
+
+
+def _refs(policies: Policies, used: set[tuple[str, str | None]]) -> list[CatalogueRef]:
+    """The catalogues (and zone layers) that decided, base before layer."""
+    out: list[CatalogueRef] = []
+    for code, zone in sorted(used, key=lambda u: (u[0], u[1] or "")):
+        loaded = policies.catalogues.get(code) if zone is None else policies.layers.get((code, zone))
+        if loaded is not None:
+            version = loaded.catalogue.version + ("" if zone is None else f" (zone {zone})")
+            out.append(CatalogueRef(jurisdiction=code, version=version, digest=loaded.digest))
+    return out
+
+
+def combine_legs(transfer: Transfer, as_of: dt.date, parts: list[tuple[str | None, Decision]]) -> Decision:
+    """One decision from a transfer's legs (docs/semantics.md, section 8a): the strictest
+    verdict; every leg's reasons, strictest first, an onward leg's sentences prefixed with
+    the leg; conditions, warnings and catalogues from every leg; the earliest expiry."""
+    reasons: list[tuple[int, int, Reason]] = []
+    for n, (label, part) in enumerate(parts):
+        for reason in part.reasons:
+            if label is not None:
+                reason = reason.model_copy(update={"sentence": f"{label}: {reason.sentence}"})
+            reasons.append((-reason.verdict.rank if _active(reason) else 0, n, reason))
+    reasons.sort(key=lambda r: (r[0], r[1]))
+    refs = {(r.jurisdiction, r.version): r for part in parts for r in part[1].catalogues}
+    conditions = sorted({f"{label}: {c}" if label else c for label, part in parts for c in part.conditions})
+    expiries = [part.expires for _, part in parts if part.expires is not None]
+    return Decision(
+        transfer_id=transfer.id,
+        origin=transfer.origin,
+        destination=transfer.destination,
+        verdict=Verdict.strictest([part.verdict for _, part in parts]),
+        as_of=as_of,
+        reasons=[r for _, _, r in reasons],
+        catalogues=[refs[k] for k in sorted(refs)],
+        conditions=conditions,
+        expires=min(expiries) if expiries else None,
+        warnings=sorted({w for _, part in parts for w in part.warnings}),
+    )
+
+
+def _active(reason: Reason) -> bool:
+    return reason.kind not in ("exemption", "green_lane")
 
 
 def _order(reason: Reason, position: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -371,13 +418,20 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict) 
     )
 
 
-def _domestic(transfer: Transfer) -> Reason:
+def _domestic(transfer: Transfer, code: str) -> Reason:
+    if transfer.origin == transfer.destination:
+        sentence = f"Origin and destination are both {transfer.origin}: this is not a cross-border transfer."
+    else:
+        sentence = (
+            f"{transfer.origin} and {transfer.destination} are both covered by the {code} catalogue: the "
+            f"transfer does not leave {code}, so its cross-border rules do not apply."
+        )
     return Reason(
-        jurisdiction=transfer.origin,
+        jurisdiction=code,
         side="outbound",
         kind="domestic",
         verdict=Verdict.ALLOW,
-        sentence=f"Origin and destination are both {transfer.origin}: this is not a cross-border transfer.",
+        sentence=sentence,
     )
 
 

@@ -8,10 +8,13 @@ from collections.abc import Iterable, Iterator
 from ..catalogues import Policies
 from ..models.decision import Decision, Verdict
 from ..models.transfer import Transfer
-from .compile import ANY, Side, SidePlan, compile_policies
-from .decide import Firing, SideResult, decide
+from .compile import ANY, Side, SidePlan, compile_layers, compile_policies
+from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_fact, side_base
+
+PlanKey = tuple[str, Side, str | None]
+"""(jurisdiction, side, zone): a zone's layered plan, or the base plan with zone None."""
 
 
 class Engine:
@@ -25,12 +28,17 @@ class Engine:
     def __init__(self, policies: Policies, unlisted: Verdict = Verdict.REVIEW) -> None:
         self.policies = policies
         self.unlisted = unlisted
-        self._plans = compile_policies(policies)
-        self._rulesets: dict[tuple[str, Side], dict[str, list[RuleSet]]] = {}
-        for key, plan in self._plans.items():
+        self._plans: dict[PlanKey, SidePlan] = {
+            (code, side, None): plan for (code, side), plan in compile_policies(policies).items()
+        }
+        for (code, zone), plan in compile_layers(policies).items():
+            self._plans[(code, "outbound", zone)] = plan
+        self._rulesets: dict[PlanKey, dict[str, list[RuleSet]]] = {}
+        for n_plan, (key, plan) in enumerate(self._plans.items()):
             branches: dict[str, list[RuleSet]] = {}
+            prefix = f"{key[0]}_{key[1]}" if key[2] is None else f"{key[0]}_{key[1]}_z{n_plan}"
             for n, chunk in enumerate(plan.chunks()):
-                ruleset = RuleSet(chunk.rules, f"{key[0]}_{key[1]}_{n}", chunk.reads)
+                ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
                 branches.setdefault(chunk.branch, []).append(ruleset)
             self._rulesets[key] = branches
 
@@ -39,29 +47,79 @@ class Engine:
         return sum(rs.size for rs in self._all())
 
     def decide(self, transfer: Transfer, as_of: dt.date | None = None) -> Decision:
-        """Decide one transfer as of ``as_of`` (default: the transfer's date, else today)."""
+        """Decide one transfer as of ``as_of`` (default: the transfer's date, else today).
+
+        A transfer with ``onward`` legs is decided leg by leg and combined
+        (docs/semantics.md, section 8a)."""
         day = as_of or transfer.date or dt.date.today()
-        sides: list[tuple[str, Side, SideResult | None]] = []
-        if transfer.origin != transfer.destination:
-            for code, side in ((transfer.origin, "outbound"), (transfer.destination, "inbound")):
-                key: tuple[str, Side] = (code, side)  # type: ignore[assignment]
-                plan = self._plans.get(key)
-                sides.append(
-                    (
-                        code,
-                        key[1],
-                        None if plan is None else self._evaluate(plan, key, transfer, day),
-                    )
+        first = self._leg(transfer, day)
+        if not transfer.onward:
+            return first
+        parts: list[tuple[str | None, Decision]] = [(None, first)]
+        hops = [transfer.origin, transfer.destination, *(leg.destination for leg in transfer.onward)]
+        origin = self.policies.jurisdiction_of(transfer.origin)
+        for k, leg in enumerate(transfer.onward):
+            here, there = hops[k + 1], hops[k + 2]
+            carried = transfer.model_copy(
+                update={
+                    "origin": here,
+                    "destination": there,
+                    "exporter": leg.exporter,
+                    "recipient": leg.recipient,
+                    "purpose": leg.purpose or transfer.purpose,
+                    "transaction": leg.transaction or transfer.transaction,
+                    "context": {**transfer.context, **leg.context},
+                    "safeguards": list(leg.safeguards),
+                    "onward": [],
+                }
+            )
+            parts.append((f"Onward leg {k + 1} ({here} to {there})", self._leg(carried, day)))
+            j_here, j_there = self.policies.jurisdiction_of(here), self.policies.jurisdiction_of(there)
+            if origin is not None and origin not in (j_here, j_there):
+                # The origin's export rules follow the data to each onward destination.
+                reach = transfer.model_copy(
+                    update={
+                        "destination": there,
+                        "recipient": leg.recipient,
+                        "transaction": leg.transaction or transfer.transaction,
+                        "safeguards": [*transfer.safeguards, *leg.safeguards],
+                        "onward": [],
+                    }
                 )
+                label = f"Onward leg {k + 1} ({transfer.origin}'s export rules for data reaching {there})"
+                parts.append((label, self._leg(reach, day, outbound_only=True)))
+        return combine_legs(transfer, day, parts)
+
+    def _leg(self, transfer: Transfer, day: dt.date, outbound_only: bool = False) -> Decision:
+        """One hop: the origin's outbound rules and the destination's inbound rules, each
+        from the catalogue that covers the country (a member state: the EU's)."""
+        j_origin = self.policies.jurisdiction_of(transfer.origin)
+        j_destination = self.policies.jurisdiction_of(transfer.destination)
+        if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
+            return decide(
+                self.policies, transfer, day, [], self.unlisted, domestic=j_origin or transfer.origin
+            )
+        sides: list[tuple[str, Side, SideResult | None]] = []
+        pairs: list[tuple[str, str | None, Side]] = [
+            (transfer.origin, j_origin, "outbound"),
+            (transfer.destination, j_destination, "inbound"),
+        ]
+        for country, code, side in pairs[:1] if outbound_only else pairs:
+            if code is None:
+                sides.append((country, side, None))
+                continue
+            key: PlanKey = (code, side, None)
+            zone = transfer.exporter.zone
+            if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
+                key = (code, side, zone)
+            sides.append((country, side, self._evaluate(self._plans[key], key, transfer, day)))
         return decide(self.policies, transfer, day, sides, self.unlisted)
 
     def decide_all(self, transfers: Iterable[Transfer], as_of: dt.date | None = None) -> Iterator[Decision]:
         for transfer in transfers:
             yield self.decide(transfer, as_of)
 
-    def _evaluate(
-        self, plan: SidePlan, key: tuple[str, Side], transfer: Transfer, day: dt.date
-    ) -> SideResult:
+    def _evaluate(self, plan: SidePlan, key: PlanKey, transfer: Transfer, day: dt.date) -> SideResult:
         branches = self._rulesets[key]
         firings: list[Firing] = []
         if plan.rules:

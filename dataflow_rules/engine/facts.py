@@ -41,8 +41,10 @@ def side_base(plan: SidePlan, transfer: Transfer, as_of: dt.date) -> dict[str, A
     outbound = plan.side == "outbound"
     peer = transfer.destination if outbound else transfer.origin
     control = transfer.recipient.controlled_by
-    for (countries, include_controlled), prop in plan.counterparties.items():
-        if peer in countries:
+    for (countries, every, excluded, include_controlled), prop in plan.counterparties.items():
+        if peer in excluded:
+            base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
+        elif every or peer in countries:
             base[prop] = 1
         elif include_controlled and control is not None:
             base[prop] = 2 if control in countries else 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from .common import Citation, Count, CountryCode, Identifier, Strict, Text
+from .common import Citation, Count, CountryCode, Identifier, Strict, Text, country_code
 
 Direction = Literal["outbound", "inbound", "both"]
 Outcome = Literal["restrict", "review"]
@@ -29,19 +29,41 @@ def alternatives(mechanisms: list[str | list[str]]) -> list[tuple[str, ...]]:
     return [(m,) if isinstance(m, str) else tuple(m) for m in mechanisms]
 
 
+NOT_A_COUNTRY = frozenset({"EU"})
+"""Jurisdictions that are not countries: ISO 3166-1 reserves ``EU`` for the European Union.
+A catalogue for one must say which countries it ``covers``."""
+
+
+def _jurisdiction(code: str) -> str:
+    upper = code.upper() if isinstance(code, str) else code
+    return str(upper) if upper in NOT_A_COUNTRY else country_code(code)
+
+
+Jurisdiction = Annotated[str, AfterValidator(_jurisdiction)]
+
+
 class Counterparties(Strict):
     """Which other countries an entry applies to.
 
     Empty ``countries`` and ``groups`` mean every country. ``include_controlled`` also
     matches a recipient anywhere that is owned or controlled from a listed country (the
-    US rule's "covered persons").
+    US rule's "covered persons"). ``except_countries`` and ``except_groups`` then take
+    countries out ("every country without an adequacy decision" is every country except
+    the adequacy group); an excluded peer never matches, whoever controls the recipient.
     """
 
     countries: list[CountryCode] = Field(default_factory=list, max_length=300)
     groups: list[Identifier] = Field(default_factory=list, max_length=50)
     include_controlled: bool = False
+    except_countries: list[CountryCode] = Field(default_factory=list, max_length=300)
+    except_groups: list[Identifier] = Field(default_factory=list, max_length=50)
 
     def is_all(self) -> bool:
+        """Every country, with no exclusion: no counterparty condition at all."""
+        return self.lists_all() and not self.except_countries and not self.except_groups
+
+    def lists_all(self) -> bool:
+        """No countries or groups listed: every country before exclusions."""
         return not self.countries and not self.groups
 
 
@@ -190,9 +212,23 @@ class Group(Strict):
 
 
 class Catalogue(Strict):
-    """One jurisdiction's catalogue: its designations, lanes, exemptions and default."""
+    """One jurisdiction's catalogue: its designations, lanes, exemptions and default.
 
-    jurisdiction: CountryCode
+    A catalogue with ``zone`` is a *layer*: it extends the catalogue of the same
+    jurisdiction for exporters registered in that zone (``exporter.zone`` of a transfer),
+    adding its own entries, lanes, exemptions, groups and context facts and turning off
+    the base designations it ``disables``. See docs/semantics.md, section 2a.
+    """
+
+    jurisdiction: Jurisdiction
+    """An ISO 3166-1 alpha-2 code, or ``EU`` with ``covers``."""
+    covers: list[CountryCode] = Field(default_factory=list, max_length=300)
+    """The countries whose transfers this catalogue decides (the EU's member states);
+    empty: the jurisdiction's own country only."""
+    zone: Identifier | None = None
+    """Set on a layer: the zone whose exporters it applies to."""
+    disables: list[Identifier] = Field(default_factory=list, max_length=1000)
+    """Layer only: ids of base designations that do not apply to the zone's exporters."""
     title: Text
     version: Annotated[str, Field(min_length=1, max_length=64)]
     effective: dt.date
@@ -205,3 +241,18 @@ class Catalogue(Strict):
     localisation: list[LocalisationEntry] = Field(default_factory=list, max_length=20000)
     green_lanes: list[GreenLane] = Field(default_factory=list, max_length=1000)
     exemptions: list[Exemption] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Catalogue:
+        if self.jurisdiction in NOT_A_COUNTRY and not self.covers:
+            raise ValueError(
+                f"jurisdiction '{self.jurisdiction}' is not a country: list the countries it covers in 'covers'"
+            )
+        if self.zone is not None and self.covers:
+            raise ValueError("a layer (zone) takes the countries of the catalogue it extends: no 'covers'")
+        if self.disables and self.zone is None:
+            raise ValueError("only a layer (a catalogue with 'zone') may disable entries")
+        return self
+
+    def is_layer(self) -> bool:
+        return self.zone is not None

@@ -15,7 +15,7 @@ Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-def _country(code: str) -> str:
+def country_code(code: str) -> str:
     """Accept ISO 3166-1 alpha-2 codes, validated against pycountry's maintained list."""
     upper = code.upper() if isinstance(code, str) else code
     if not isinstance(upper, str) or len(upper) != 2 or pycountry.countries.get(alpha_2=upper) is None:
@@ -23,7 +23,7 @@ def _country(code: str) -> str:
     return str(upper)
 
 
-CountryCode = Annotated[str, AfterValidator(_country)]
+CountryCode = Annotated[str, AfterValidator(country_code)]
 
 
 class Strict(BaseModel):

@@ -105,6 +105,29 @@ class CatalogueRef(BaseModel):
     """sha256 of the catalogue file's bytes, so a decision names exactly what decided it."""
 
 
+class Change(BaseModel):
+    """One change to a transfer description: set a field, or remove a data item."""
+
+    model_config = ConfigDict(frozen=True)
+
+    op: Literal["set", "remove"]
+    path: str
+    """The field as users write it: ``data[0].anonymised``, ``destination``, ``data[1]``."""
+    value: bool | int | str | None = None
+    sentence: str
+
+
+class Remediation(BaseModel):
+    """A smallest change found to lower a review or restrict verdict, with the verdict the
+    engine gives the changed transfer (docs/workbench.md, "Remediation")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    changes: list[Change]
+    verdict: Verdict
+    sentence: str
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -120,3 +143,6 @@ class Decision(BaseModel):
     expires: dt.date | None = None
     """The earliest last valid day among the safeguards relied on: decide again after it."""
     warnings: list[str] = Field(default_factory=list)
+    remediations: list[Remediation] = Field(default_factory=list)
+    """Changes that would lower the verdict; computed only on request (``check --remediate``,
+    ``explain``), empty otherwise."""

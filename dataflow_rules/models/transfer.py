@@ -39,6 +39,9 @@ class Exporter(Strict):
     name: Text | None = None
     ciio: bool | None = None
     """Whether the exporter is a critical-information-infrastructure operator (China)."""
+    zone: Identifier | None = None
+    """The zone the exporter is registered in (e.g. a Chinese pilot free trade zone); a
+    loaded layer catalogue for that zone then decides the origin's outbound side."""
 
 
 class Recipient(Strict):
@@ -73,6 +76,26 @@ class Safeguard(Strict):
     scope: SafeguardScope = Field(default_factory=SafeguardScope)
 
 
+class OnwardLeg(Strict):
+    """A further hop of the same data: the previous recipient sends it on.
+
+    The leg is decided as a transfer of its own (see docs/semantics.md, section 8a): the
+    data, date, purpose and context carry over; the exporter, recipient, transaction and
+    safeguards are the leg's own (unstated: unknown).
+    """
+
+    destination: CountryCode
+    exporter: Exporter = Field(default_factory=Exporter)
+    """The intermediary sending the data on."""
+    recipient: Recipient = Field(default_factory=Recipient)
+    purpose: Identifier | None = None
+    """Unset: the transfer's purpose."""
+    transaction: Identifier | None = None
+    context: dict[Identifier, bool] = Field(default_factory=dict)
+    """Overrides the transfer's context facts for this leg."""
+    safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
+
+
 class Transfer(Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")]
     description: Text | None = None
@@ -88,3 +111,5 @@ class Transfer(Strict):
     security: dict[Identifier, bool] = Field(default_factory=dict)
     """Security measures in place (taxonomy ``security_measures``): true, false or unstated."""
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
+    onward: Annotated[list[OnwardLeg], Field(max_length=10)] = Field(default_factory=list)
+    """Successive further hops: destination -> onward[0].destination -> onward[1]..."""

@@ -41,6 +41,10 @@ def _decision(d: Decision, colour: bool, width: int) -> str:
         lines.append(f"  valid until {d.expires.isoformat()}: decide again after that date")
     for w in d.warnings:
         lines += textwrap.wrap(f"warning: {w}", width, initial_indent="  ", subsequent_indent=" " * 11)
+    if d.remediations:
+        lines.append("  would lower the verdict (each checked by deciding the changed transfer):")
+        for m in d.remediations:
+            lines += textwrap.wrap(m.sentence, width, initial_indent="    - ", subsequent_indent=" " * 6)
     return "\n".join(lines)
 
 
