@@ -111,6 +111,16 @@ def check_references(located: Located, policies: Policies) -> None:
             raise InputError("expires is before obtained", located.locate("safeguards", i, "expires"))
     for key in t.security:
         _word(located, key, tax.security_measures, "security measure", ("security", key))
+    zone = t.exporter.zone
+    if zone is not None:
+        origin = policies.jurisdiction_of(t.origin)
+        zones = sorted(z for (code, z) in policies.layers if code == origin)
+        if origin is None or zone not in zones:
+            known = ", ".join(zones) or "none"
+            raise InputError(
+                f"unknown zone '{zone}' for exporters in {t.origin}; the loaded layers for it: {known}",
+                located.locate("exporter", "zone"),
+            )
     declared = policies.context_facts()
     for key in t.context:
         if key not in declared:

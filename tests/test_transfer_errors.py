@@ -123,3 +123,20 @@ def test_not_a_mapping(pol) -> None:
         parse_transfers("- 3\n", "t.yaml", pol)
     with pytest.raises(InputError, match="no transfer found"):
         parse_transfers("", "t.yaml", pol)
+
+
+def test_unknown_zone_is_an_input_error() -> None:
+    from dataflow_rules import load_policies
+
+    shipped = load_policies()
+    text = T.replace("purpose: marketing\n", "").replace("context: {collected_abroad: false}\n", "")
+    ok = text.replace("origin: CN\n", "origin: CN\nexporter: {zone: cn.ftz.tianjin}\n")
+    assert parse_transfers(ok, "t.yaml", shipped)[0].transfer.exporter.zone == "cn.ftz.tianjin"
+    bad = text.replace("origin: CN\n", "origin: CN\nexporter: {zone: cn.ftz.atlantis}\n")
+    with pytest.raises(InputError, match=r"t.yaml:3:\d+: exporter.zone: unknown zone 'cn.ftz.atlantis'"):
+        parse_transfers(bad, "t.yaml", shipped)
+    abroad = text.replace("origin: CN\n", "origin: US\nexporter: {zone: cn.ftz.tianjin}\n").replace(
+        "destination: US", "destination: CN"
+    )
+    with pytest.raises(InputError, match=r"unknown zone 'cn\.ftz\.tianjin' for exporters in US"):
+        parse_transfers(abroad, "t.yaml", shipped)
