@@ -1,0 +1,264 @@
+"""The drafters' workbench commands: validate, lint, test, diff, explain, corpus.
+
+Thin: each command parses its options, calls the workbench library, renders, and exits
+with a documented code (docs/workbench.md). Heavy imports stay inside the commands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from ..errors import DataflowRulesError, InputError
+
+EXIT_CATALOGUE = 6
+EXIT_LINT_WARNINGS = 10
+EXIT_TEST_FAILED = 11
+EXIT_COVERAGE_LOW = 12
+EXIT_DIFF_CHANGED = 13
+
+
+class LintFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class OutFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _fail(error: DataflowRulesError) -> typer.Exit:
+    typer.echo(f"error: {error.one_line()}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _fail(InputError(f"{option} '{value}' is not a date (YYYY-MM-DD)")) from None
+
+
+PoliciesOption = Annotated[
+    Path | None, typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues).")
+]
+
+
+def validate(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Policy directory (default: the shipped one).")
+    ] = None,
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.text,
+) -> None:
+    """Report every schema and reference error in every catalogue at once (exit 6 if any)."""
+    from .problems import render_json, render_text
+    from .validate import validate_directory
+
+    problems = validate_directory(directory).problems
+    typer.echo(
+        render_json(problems) if fmt is OutFormat.json else render_text(problems, "validate"), nl=False
+    )
+    raise typer.Exit(EXIT_CATALOGUE if problems else 0)
+
+
+def lint(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Policy directory (default: the shipped one).")
+    ] = None,
+    fmt: Annotated[LintFormat, typer.Option("--format", "-f")] = LintFormat.text,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date for expiry checks (default: today).")
+    ] = None,
+) -> None:
+    """Semantic problems a schema cannot see, each with a stable code (exit 6 errors, 10 warnings)."""
+    from .lint import lint_directory
+    from .problems import Severity, render_json, render_sarif, render_text
+
+    problems = lint_directory(directory, _date(as_of, "--as-of"))
+    if fmt is LintFormat.sarif:
+        typer.echo(render_sarif(problems, __version__), nl=False)
+    elif fmt is LintFormat.json:
+        typer.echo(render_json(problems), nl=False)
+    else:
+        typer.echo(render_text(problems, "lint"), nl=False)
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise typer.Exit(EXIT_CATALOGUE)
+    raise typer.Exit(EXIT_LINT_WARNINGS if problems else 0)
+
+
+def test(
+    path: Annotated[Path, typer.Argument(help="A suite file or a directory of *_test.yaml suites.")] = Path(
+        "policies-tests"
+    ),
+    policies: PoliciesOption = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Fail (exit 12) when coverage is below PCT percent.")
+    ] = None,
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.text,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing tests too.")] = False,
+) -> None:
+    """Run catalogue test suites; report failures with diffs, and coverage (exit 11 failed, 12 coverage low)."""
+    from ..catalogues import load_policies
+    from .suites import discover, render_json, render_text, run_suites
+
+    try:
+        loaded = load_policies(policies)
+        run = run_suites(discover(path), loaded)
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    if fmt is OutFormat.json:
+        typer.echo(json.dumps(render_json(run, threshold), indent=2) + "\n", nl=False)
+    else:
+        typer.echo(render_text(run, threshold, verbose), nl=False)
+    if run.failed:
+        raise typer.Exit(EXIT_TEST_FAILED)
+    if threshold is not None and run.coverage.percent < threshold:
+        raise typer.Exit(EXIT_COVERAGE_LOW)
+
+
+def diff(
+    old: Annotated[
+        str, typer.Argument(help="Old catalogues: a directory or a git revision, e.g. HEAD~1:policies.")
+    ],
+    new: Annotated[str, typer.Argument(help="New catalogues: a directory or a git revision.")],
+    corpus: Annotated[
+        Path, typer.Option("--corpus", "-c", help="Transfers: JSON lines, YAML/JSON, or a directory.")
+    ],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=0, help="Worker processes (0, the default: one per core, at most 4)."
+        ),
+    ] = 0,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress on stderr (default: when a terminal)."),
+    ] = None,
+    fail_on_change: Annotated[
+        bool, typer.Option("--fail-on-change", help="Exit 13 when any transfer changes.")
+    ] = False,
+    unlisted: Annotated[
+        str,
+        typer.Option(
+            "--unlisted", help="Verdict for a side whose country has no catalogue: review or allow."
+        ),
+    ] = "review",
+) -> None:
+    """Decide a corpus under two catalogue versions; report every transfer whose verdict or reasons change."""
+    from ..models.decision import Verdict
+    from .corpus import count_corpus, iter_corpus
+    from .diff import render_markdown, render_text, run_diff, to_json
+    from .progress import Bar
+    from .revisions import policy_directory
+
+    if unlisted not in ("review", "allow"):
+        raise typer.BadParameter("review or allow", param_hint="--unlisted")
+    day = _date(as_of, "--as-of")
+    workers = jobs or min(4, os.cpu_count() or 1)
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        with policy_directory(old) as old_dir, policy_directory(new) as new_dir:
+            total = count_corpus(corpus) if show else None
+            bar = Bar(sys.stderr, total) if show else None
+            result = run_diff(
+                old_dir, new_dir, iter_corpus(corpus), (old, new), day, workers, bar, Verdict(unlisted)
+            )
+            if bar:
+                bar.close()
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    if fmt is DiffFormat.json:
+        typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n", nl=False)
+    elif fmt is DiffFormat.markdown:
+        typer.echo(render_markdown(result), nl=False)
+    else:
+        typer.echo(render_text(result), nl=False)
+    if result.errors:
+        raise typer.Exit(InputError.exit_code)
+    raise typer.Exit(EXIT_DIFF_CHANGED if fail_on_change and result.changed else 0)
+
+
+def explain(
+    file: Annotated[Path, typer.Argument(help="A transfer description (YAML or JSON).")],
+    policies: PoliciesOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.text,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list rules whose category does not match the data.")
+    ] = False,
+) -> None:
+    """The full trace of a decision: every condition held, failed or unknown, and remediations."""
+    from ..catalogues import load_policies
+    from ..cli import EXIT
+    from ..engine.engine import Engine
+    from ..models.decision import Verdict
+    from ..transfers import read_transfers
+    from .explain import trace
+    from .remediate import with_remediations
+    from .render_trace import render_text, to_json
+
+    day = _date(as_of, "--as-of")
+    try:
+        loaded = load_policies(policies)
+        located = read_transfers(file, loaded)
+        engine = Engine(loaded)
+        pairs = []
+        for item in located:
+            decision = with_remediations(engine, item.transfer, engine.decide(item.transfer, day))
+            pairs.append((decision, trace(loaded, item.transfer, decision.as_of)))
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    if fmt is OutFormat.json:
+        body = {"schema_version": 1, "explanations": [to_json(d, t) for d, t in pairs]}
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False) + "\n", nl=False)
+    else:
+        typer.echo("\n".join(render_text(d, t, show_all) for d, t in pairs), nl=False)
+    raise typer.Exit(EXIT[Verdict.strictest([d.verdict for d, _ in pairs])])
+
+
+def corpus(
+    output: Annotated[Path, typer.Argument(help="Where to write the JSON-lines corpus ('-' for stdout).")],
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=10_000_000)] = 1000,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    policies: PoliciesOption = None,
+) -> None:
+    """Write COUNT realistic random transfers, reproducibly from SEED."""
+    from ..catalogues import load_policies
+    from .corpus import generate_corpus
+
+    try:
+        taxonomy = load_policies(policies).taxonomy
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    lines = generate_corpus(taxonomy, count, seed)
+    if str(output) == "-":
+        for line in lines:
+            sys.stdout.write(line)
+    else:
+        with output.open("w", encoding="utf-8") as f:
+            f.writelines(lines)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (validate, lint, test, diff, explain, corpus):
+        app.command(name=command.__name__)(command)

@@ -1,0 +1,376 @@
+"""``diff``: what a catalogue change does to real transfers.
+
+Every transfer of a corpus is decided under the old and the new catalogues; a transfer
+*changes* when its verdict or its reasons change. A reason is compared by what it
+decides (jurisdiction, side, kind, catalogue id, verdict, items, missing facts, what it
+cleared), not by its wording, so retitling an entry changes nothing. The catalogue ids
+whose reasons appear or disappear are the entries *responsible*; changes are grouped by
+them, with counts per transition (allow -> restrict, ...).
+
+Large corpora are decided in worker processes, each with its own pair of engines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..catalogues import Policies, load_policies
+from ..engine.engine import Engine
+from ..errors import DataflowRulesError, InputError
+from ..loading import Document
+from ..models.decision import Decision, Reason, Verdict
+from ..models.transfer import Transfer
+from ..transfers import Located, check_references
+from ..validation import all_errors
+from .corpus import Raw
+
+CHUNK = 500
+
+ReasonKey = tuple[str, str, str, str, str, tuple[int, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def reason_key(r: Reason) -> ReasonKey:
+    return (
+        r.jurisdiction,
+        r.side,
+        r.kind,
+        r.entry_id or "",
+        r.verdict.value,
+        tuple(r.items),
+        tuple(sorted(r.missing)),
+        tuple(r.cleared),
+    )
+
+
+def responsible(old: Decision, new: Decision) -> tuple[str, ...]:
+    """The catalogue ids (or ``CN default``, ``CN catalogue``) whose reasons differ."""
+    a = {reason_key(r) for r in old.reasons}
+    b = {reason_key(r) for r in new.reasons}
+    out = set()
+    for key in a ^ b:
+        code, _, kind, ident = key[0], key[1], key[2], key[3]
+        if ident:
+            out.add(f"{code} {ident}")
+        elif kind in ("default", "no_catalogue"):
+            # A default reason comes and goes with the findings of the side: named only
+            # when nothing else on the side explains the change.
+            out.add(f"{code} ({kind})")
+    named = {o.split(" ", 1)[0] for o in out if not o.endswith(")")}
+    return tuple(sorted(o for o in out if not (o.endswith(")") and o.split(" ", 1)[0] in named)))
+
+
+@dataclass(frozen=True)
+class Changed:
+    transfer_id: str
+    source: str
+    line: int
+    old: str
+    new: str
+    responsible: tuple[str, ...]
+    removed: tuple[ReasonKey, ...]
+    added: tuple[ReasonKey, ...]
+
+
+@dataclass
+class DiffResult:
+    old_label: str
+    new_label: str
+    total: int = 0
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(old verdict, new verdict) -> transfers, over every transfer decided."""
+    changed: list[Changed] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    catalogue_changes: list[str] = field(default_factory=list)
+
+    def groups(self) -> list[tuple[tuple[str, ...], list[Changed]]]:
+        by: dict[tuple[str, ...], list[Changed]] = defaultdict(list)
+        for c in self.changed:
+            by[c.responsible].append(c)
+        return sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+    def changed_transitions(self) -> Counter[tuple[str, str]]:
+        return Counter((c.old, c.new) for c in self.changed)
+
+
+# -- deciding, in whichever process does it -----------------------------------------------
+
+_PAIR: tuple[Policies, Policies, Engine, Engine, dt.date | None] | None = None
+
+
+def _init(old_dir: str, new_dir: str, as_of: dt.date | None, unlisted: str = "review") -> None:
+    global _PAIR
+    old, new = load_policies(Path(old_dir)), load_policies(Path(new_dir))
+    _PAIR = (old, new, Engine(old, Verdict(unlisted)), Engine(new, Verdict(unlisted)), as_of)
+
+
+def _parse(raw: Raw, policies: Policies) -> Transfer:
+    source, line, payload = raw
+    value = json.loads(payload) if isinstance(payload, bytes | str) else payload
+    document = Document(source, value, {(): (line, 1)})
+    try:
+        transfer = Transfer.model_validate(value)
+    except ValidationError as exc:
+        where, message = all_errors(exc, document)[0]
+        raise InputError(message, where) from None
+    check_references(Located(transfer, document, ()), policies)
+    return transfer
+
+
+def decide_pair(raw: Raw) -> tuple[str, str, Changed | None] | str:
+    """(old verdict, new verdict, the change if any), or an error line."""
+    assert _PAIR is not None, "worker not initialised"
+    old_p, new_p, old_e, new_e, as_of = _PAIR
+    try:
+        transfer = _parse(raw, old_p)
+        _parse(raw, new_p) if new_p is not old_p else None
+    except DataflowRulesError as exc:
+        return exc.one_line()
+    except ValueError as exc:  # malformed JSON
+        return f"{raw[0]}:{raw[1]}: not a JSON transfer: {exc}"
+    a, b = old_e.decide(transfer, as_of), new_e.decide(transfer, as_of)
+    ka, kb = {reason_key(r) for r in a.reasons}, {reason_key(r) for r in b.reasons}
+    change = None
+    if a.verdict is not b.verdict or ka != kb:
+        change = Changed(
+            transfer.id,
+            raw[0],
+            raw[1],
+            a.verdict.value,
+            b.verdict.value,
+            responsible(a, b),
+            tuple(sorted(ka - kb)),
+            tuple(sorted(kb - ka)),
+        )
+    return a.verdict.value, b.verdict.value, change
+
+
+def _work(chunk: list[Raw]) -> list[tuple[str, str, Changed | None] | str]:
+    return [decide_pair(raw) for raw in chunk]
+
+
+def _chunks(raws: Iterable[Raw]) -> Iterator[list[Raw]]:
+    chunk: list[Raw] = []
+    for raw in raws:
+        chunk.append(raw)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_diff(
+    old_dir: Path,
+    new_dir: Path,
+    corpus: Iterable[Raw],
+    labels: tuple[str, str],
+    as_of: dt.date | None = None,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    unlisted: Verdict = Verdict.REVIEW,
+) -> DiffResult:
+    """Decide every transfer of ``corpus`` under both versions (both directories must load)."""
+    old, new = load_policies(old_dir), load_policies(new_dir)
+    result = DiffResult(*labels, catalogue_changes=catalogue_changes(old, new))
+    if jobs <= 1:
+        _init(str(old_dir), str(new_dir), as_of, unlisted.value)
+        outputs: Iterable[list[tuple[str, str, Changed | None] | str]] = map(_work, _chunks(corpus))
+        _collect(result, outputs, progress)
+        return result
+    with ProcessPoolExecutor(
+        jobs,
+        mp_context=get_context("spawn"),
+        initializer=_init,
+        initargs=(str(old_dir), str(new_dir), as_of, unlisted.value),
+    ) as pool:
+        _collect(result, pool.map(_work, _chunks(corpus)), progress)
+    return result
+
+
+def _collect(
+    result: DiffResult,
+    outputs: Iterable[list[tuple[str, str, Changed | None] | str]],
+    progress: Callable[[int], None] | None,
+) -> None:
+    for chunk in outputs:
+        for out in chunk:
+            if isinstance(out, str):
+                result.errors.append(out)
+                continue
+            result.total += 1
+            result.transitions[(out[0], out[1])] += 1
+            if out[2] is not None:
+                result.changed.append(out[2])
+        if progress:
+            progress(result.total + len(result.errors))
+
+
+# -- what changed in the catalogues themselves ------------------------------------------------
+
+
+def catalogue_changes(old: Policies, new: Policies) -> list[str]:
+    """One line per added, removed or modified catalogue, entry, lane, exemption or group."""
+    out = []
+    for code in sorted(set(old.catalogues) | set(new.catalogues)):
+        a, b = old.catalogues.get(code), new.catalogues.get(code)
+        if a is None or b is None:
+            out.append(f"{code}: catalogue {'added' if a is None else 'removed'}")
+            continue
+        ca, cb = a.catalogue, b.catalogue
+        if ca.default != cb.default:
+            out.append(f"{code}: default {ca.default} -> {cb.default}")
+        sections: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+            ("entry", {e.id: e for e in ca.entries}, {e.id: e for e in cb.entries}),
+            ("localisation entry", {e.id: e for e in ca.localisation}, {e.id: e for e in cb.localisation}),
+            ("green lane", {e.id: e for e in ca.green_lanes}, {e.id: e for e in cb.green_lanes}),
+            ("exemption", {e.id: e for e in ca.exemptions}, {e.id: e for e in cb.exemptions}),
+            ("group", dict(ca.groups), dict(cb.groups)),
+        ]
+        for what, xa, xb in sections:
+            for ident in sorted(set(xa) | set(xb)):
+                if ident not in xa:
+                    out.append(f"{code}: {what} {ident} added")
+                elif ident not in xb:
+                    out.append(f"{code}: {what} {ident} removed")
+                elif xa[ident] != xb[ident]:
+                    fields = sorted(
+                        k
+                        for k in type(xa[ident]).model_fields
+                        if getattr(xa[ident], k) != getattr(xb[ident], k)
+                    )
+                    out.append(f"{code}: {what} {ident} modified ({', '.join(fields)})")
+    return out
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+VERDICT_ORDER = {"allow": 0, "review": 1, "restrict": 2}
+
+
+def _transition(old: str, new: str) -> str:
+    return f"{old} -> {new}" if old != new else f"{old} -> {new} (reasons changed)"
+
+
+def _sorted_transitions(counts: Counter[tuple[str, str]]) -> list[tuple[tuple[str, str], int]]:
+    return sorted(counts.items(), key=lambda kv: (VERDICT_ORDER[kv[0][0]], VERDICT_ORDER[kv[0][1]]))
+
+
+def to_json(result: DiffResult) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "old": result.old_label,
+        "new": result.new_label,
+        "transfers": result.total,
+        "changed": len(result.changed),
+        "not_decided": len(result.errors),
+        "catalogue_changes": result.catalogue_changes,
+        "transitions": [
+            {"from": a, "to": b, "transfers": n}
+            for (a, b), n in _sorted_transitions(result.changed_transitions())
+        ],
+        "groups": [
+            {
+                "responsible": list(key),
+                "transfers": len(items),
+                "transitions": [
+                    {"from": a, "to": b, "transfers": n}
+                    for (a, b), n in _sorted_transitions(Counter((c.old, c.new) for c in items))
+                ],
+                "changes": [
+                    {
+                        "transfer_id": c.transfer_id,
+                        "source": f"{c.source}:{c.line}",
+                        "from": c.old,
+                        "to": c.new,
+                        "removed_reasons": [_reason_json(k) for k in c.removed],
+                        "added_reasons": [_reason_json(k) for k in c.added],
+                    }
+                    for c in sorted(items, key=lambda c: (c.source, c.line))
+                ],
+            }
+            for key, items in result.groups()
+        ],
+        "errors": result.errors,
+    }
+
+
+def _reason_json(k: ReasonKey) -> dict[str, Any]:
+    return {
+        "jurisdiction": k[0],
+        "side": k[1],
+        "kind": k[2],
+        "entry_id": k[3] or None,
+        "verdict": k[4],
+        "items": list(k[5]),
+        "missing": list(k[6]),
+        "cleared": list(k[7]),
+    }
+
+
+def render_markdown(result: DiffResult, examples: int = 5) -> str:
+    """A pull-request comment: summary, transitions, catalogue changes, then each group."""
+    n, changed = result.total, len(result.changed)
+    share = f" ({100 * changed / n:.1f}%)" if n else ""
+    lines = [
+        f"## dataflow-rules diff: `{result.old_label}` → `{result.new_label}`",
+        "",
+        f"{n:,} transfers decided under both versions: **{changed:,} changed**{share}"
+        + (f", {len(result.errors):,} could not be decided" if result.errors else "")
+        + ".",
+        "",
+    ]
+    if result.changed:
+        lines += ["| transition | transfers |", "|---|---:|"]
+        lines += [
+            f"| {_transition(a, b)} | {k:,} |"
+            for (a, b), k in _sorted_transitions(result.changed_transitions())
+        ]
+        lines.append("")
+    if result.catalogue_changes:
+        lines += ["### Catalogue changes", ""] + [f"- {c}" for c in result.catalogue_changes] + [""]
+    if result.changed:
+        lines += ["### Changes by responsible entries", ""]
+        for key, items in result.groups():
+            lines.append(f"#### {', '.join(f'`{k}`' for k in key) or '(no entry)'}: {len(items):,} transfers")
+            lines += ["", "| transition | transfers | examples |", "|---|---:|---|"]
+            for (a, b), k in _sorted_transitions(Counter((c.old, c.new) for c in items)):
+                ids = [c.transfer_id for c in items if (c.old, c.new) == (a, b)]
+                shown = ", ".join(f"`{i}`" for i in ids[:examples]) + (
+                    f" and {len(ids) - examples:,} more" if len(ids) > examples else ""
+                )
+                lines.append(f"| {_transition(a, b)} | {k:,} | {shown} |")
+            lines.append("")
+    if result.errors:
+        lines += ["### Not decided", ""] + [f"- {e}" for e in result.errors[:20]]
+        if len(result.errors) > 20:
+            lines.append(f"- and {len(result.errors) - 20:,} more")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_text(result: DiffResult) -> str:
+    lines = [
+        f"diff {result.old_label} -> {result.new_label}: {result.total:,} transfers, {len(result.changed):,} changed"
+    ]
+    for (a, b), k in _sorted_transitions(result.changed_transitions()):
+        lines.append(f"  {_transition(a, b):<40} {k:>9,}")
+    for c in result.catalogue_changes:
+        lines.append(f"  catalogue: {c}")
+    for key, items in result.groups():
+        lines.append(f"{', '.join(key) or '(no entry)'}: {len(items):,} transfers")
+        for (a, b), k in _sorted_transitions(Counter((c.old, c.new) for c in items)):
+            ids = [c.transfer_id for c in items if (c.old, c.new) == (a, b)]
+            lines.append(f"  {_transition(a, b):<40} {k:>9,}  e.g. {', '.join(ids[:3])}")
+    for e in result.errors:
+        lines.append(f"not decided: {e}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,172 @@
+"""One result model for ``validate`` and ``lint``: a located problem with a stable code.
+
+Codes never change meaning once published (docs/workbench.md lists them); a renderer
+only chooses how to show a list of problems.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+from ..errors import Location
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    @property
+    def rank(self) -> int:
+        return 2 if self is Severity.ERROR else 1
+
+
+CODES: dict[str, tuple[str, Severity, str]] = {
+    # code: (name, default severity, what it means)
+    "DFR001": ("schema", Severity.ERROR, "a value does not fit the catalogue schema"),
+    "DFR002": ("unreadable", Severity.ERROR, "the file cannot be read or is not valid YAML"),
+    "DFR010": ("unknown-group", Severity.ERROR, "a counterparty names a group the catalogue does not define"),
+    "DFR011": ("unknown-category", Severity.ERROR, "a category is not in the taxonomy"),
+    "DFR012": ("unknown-country", Severity.ERROR, "a country is not an ISO 3166-1 alpha-2 code"),
+    "DFR013": ("unknown-entry", Severity.ERROR, "an exemption applies to an entry id that does not exist"),
+    "DFR014": (
+        "unknown-term",
+        Severity.ERROR,
+        "a purpose, transaction, recipient type, requirement, "
+        "mechanism, security measure or context fact is not defined",
+    ),
+    "DFR015": ("duplicate-id", Severity.ERROR, "two entries, lanes or exemptions share an id"),
+    "DFR016": ("duplicate-jurisdiction", Severity.ERROR, "two catalogues for one jurisdiction"),
+    "DFR017": ("inconsistent-entry", Severity.ERROR, "fields of one entry contradict each other"),
+    "DFR020": ("citation-missing", Severity.ERROR, "an entry, lane, exemption or group cites nothing"),
+    "DFR021": (
+        "citation-malformed",
+        Severity.WARNING,
+        "a citation is a placeholder, malformed or dated in the future",
+    ),
+    "DFR030": ("expired", Severity.WARNING, "an entry, lane or exemption is past its end date"),
+    "DFR040": ("threshold-order", Severity.ERROR, "a count's bounds are in the wrong order (empty range)"),
+    "DFR041": ("dates-reversed", Severity.ERROR, "expires is before effective"),
+    "DFR050": (
+        "shadowed-entry",
+        Severity.WARNING,
+        "a broader entry with a stronger outcome applies "
+        "whenever this one does: this entry can never change a verdict",
+    ),
+    "DFR051": (
+        "conflicting-overlap",
+        Severity.WARNING,
+        "two entries can apply to the same data with different outcomes",
+    ),
+    "DFR052": ("dead-green-lane", Severity.WARNING, "a green lane that can never apply"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: where, which code, how severe, and a plain message."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    code: str
+    severity: Severity
+    message: str
+
+    @property
+    def name(self) -> str:
+        return CODES[self.code][0]
+
+    @classmethod
+    def at(cls, location: Location, code: str, message: str, severity: Severity | None = None) -> Problem:
+        return cls(
+            file=location.file,
+            line=location.line or 1,
+            column=location.column or 1,
+            field=location.field or "",
+            code=code,
+            severity=severity or CODES[code][1],
+            message=" ".join(message.split()),
+        )
+
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+        return (self.file, self.line, self.column, self.code, self.field, self.message)
+
+    def one_line(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        return (
+            f"{self.file}:{self.line}:{self.column}:{field} {self.severity.value} {self.code} "
+            f"[{self.name}] {self.message}"
+        )
+
+
+def ordered(problems: Sequence[Problem]) -> list[Problem]:
+    """Problems in file order, duplicates removed: the same input gives the same output."""
+    return sorted(set(problems), key=Problem.sort_key)
+
+
+def render_text(problems: Sequence[Problem], what: str) -> str:
+    lines = [p.one_line() for p in problems]
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
+    lines.append(f"{what}: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(problems: Sequence[Problem]) -> str:
+    body = {
+        "schema_version": 1,
+        "problems": [{**asdict(p), "severity": p.severity.value, "name": p.name} for p in problems],
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_sarif(problems: Sequence[Problem], version: str) -> str:
+    """SARIF 2.1.0, one rule per code, so code-scanning UIs can annotate the catalogue."""
+    used = sorted({p.code for p in problems} | set(CODES))
+    rules = [
+        {
+            "id": code,
+            "name": CODES[code][0],
+            "shortDescription": {"text": CODES[code][2]},
+            "defaultConfiguration": {"level": CODES[code][1].value},
+        }
+        for code in used
+    ]
+    results = [
+        {
+            "ruleId": p.code,
+            "ruleIndex": used.index(p.code),
+            "level": p.severity.value,
+            "message": {"text": f"{p.field}: {p.message}" if p.field else p.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": p.file},
+                        "region": {"startLine": p.line, "startColumn": p.column},
+                    }
+                }
+            ],
+        }
+        for p in problems
+    ]
+    body = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "dataflow-rules lint",
+                        "version": version,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

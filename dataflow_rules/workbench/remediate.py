@@ -1,0 +1,227 @@
+"""Remediation: the smallest changes to a transfer that would lower its verdict.
+
+Nothing here reasons about the catalogues' logic: candidate variants of the transfer
+(anonymise an item, leave an item out, stay under a threshold the catalogues state, use
+an affiliate recipient, pick another destination) are each decided by the engine itself,
+and a change is offered only with the verdict the engine gave the changed transfer.
+Single changes are tried first; pairs are offered only when they reach a verdict lower
+than either of their parts alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..catalogues import Policies
+from ..engine.engine import Engine
+from ..models.catalogue import Entry, GreenLane, LocalisationEntry
+from ..models.common import country_code
+from ..models.decision import Change, Decision, Remediation, Verdict
+from ..models.transfer import Transfer
+
+COUNTS = ("individuals", "records", "devices")
+NEUTRAL_DESTINATIONS = ("DE", "GB", "JP", "SG")
+"""Destinations tried besides every country the loaded catalogues name."""
+MAX_DESTINATIONS = 5
+"""Most "pick another destination" remediations shown (the least strict first)."""
+MAX_PAIR_CANDIDATES = 30
+
+_ITEM = re.compile(r"^data\[(\d+)\](?:\.(\w+))?$")
+
+
+def apply(transfer: Transfer, changes: Sequence[Change]) -> Transfer:
+    """The transfer with ``changes`` made; paths refer to the original transfer's items."""
+    body: dict[str, Any] = transfer.model_dump(mode="json", exclude_none=True)
+    removals: list[int] = []
+    for change in changes:
+        m = _ITEM.match(change.path)
+        if m and m.group(2) is None:
+            if change.op != "remove":
+                raise ValueError(f"only 'remove' applies to a whole item: {change.path}")
+            removals.append(int(m.group(1)))
+        elif m:
+            body["data"][int(m.group(1))][m.group(2)] = change.value
+        else:
+            target = body
+            *parents, last = change.path.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[last] = change.value
+    for index in sorted(removals, reverse=True):
+        del body["data"][index]
+    return Transfer.model_validate(body)
+
+
+def remediate(engine: Engine, transfer: Transfer, decision: Decision) -> list[Remediation]:
+    """Remediations for a review or restrict decision (none for allow), least strict first."""
+    if decision.verdict is Verdict.ALLOW:
+        return []
+    day = decision.as_of
+
+    def verdict_of(changes: Sequence[Change]) -> Verdict:
+        return engine.decide(apply(transfer, changes), day).verdict
+
+    singles = list(_candidates(engine.policies, transfer, decision))
+    results = [(group, verdict_of(group)) for group in singles]
+    better = [(g, v) for g, v in results if v.rank < decision.verdict.rank]
+    better = _best_counts(better)
+    destinations = sorted(
+        (gv for gv in better if gv[0][0].path == "destination"), key=lambda gv: (gv[1].rank, gv[0][0].value)
+    )[:MAX_DESTINATIONS]
+    chosen = [gv for gv in better if gv[0][0].path != "destination"] + destinations
+    # Pairs of two non-destination changes, offered when they beat both parts alone.
+    alone = {_key(g): v for g, v in results}
+    pool = [g for g, _ in results if g[0].path not in ("destination",)][:MAX_PAIR_CANDIDATES]
+    best_single = min((v.rank for _, v in results), default=decision.verdict.rank)
+    if best_single > Verdict.ALLOW.rank:
+        for a, b in itertools.combinations(pool, 2):
+            if {c.path for c in a} & {c.path for c in b}:
+                continue
+            if sum(c.op == "remove" for c in (*a, *b)) >= len(transfer.data):
+                continue  # a transfer keeps at least one data item
+            v = verdict_of([*a, *b])
+            if v.rank < min(alone[_key(a)].rank, alone[_key(b)].rank, decision.verdict.rank):
+                chosen.append(([*a, *b], v))
+    out = [
+        Remediation(
+            changes=list(group),
+            verdict=v,
+            sentence=f"{'; '.join(c.sentence for c in group)}: the verdict would be {v.value}.",
+        )
+        for group, v in chosen
+    ]
+    out.sort(key=lambda r: (len(r.changes), r.verdict.rank, [c.path for c in r.changes], r.sentence))
+    return out
+
+
+def _key(group: Sequence[Change]) -> tuple[tuple[str, str], ...]:
+    return tuple((c.path, repr(c.value)) for c in group)
+
+
+def _best_counts(found: list[tuple[list[Change], Verdict]]) -> list[tuple[list[Change], Verdict]]:
+    """Of the count reductions on one field reaching one verdict, keep the largest count:
+    the smallest change ("stay under N")."""
+    keep: dict[tuple[str, Verdict], tuple[list[Change], Verdict]] = {}
+    out = []
+    for group, v in found:
+        c = group[0]
+        if len(group) == 1 and isinstance(c.value, int) and not isinstance(c.value, bool):
+            k = (c.path, v)
+            if k not in keep or c.value > (keep[k][0][0].value or 0):  # type: ignore[operator]
+                keep[k] = (group, v)
+        else:
+            out.append((group, v))
+    return out + list(keep.values())
+
+
+def _candidates(policies: Policies, transfer: Transfer, decision: Decision) -> Iterable[list[Change]]:
+    """Single changes worth trying: on the items the standing reasons are about, then on
+    the recipient and the destination."""
+    taxonomy = policies.taxonomy
+    standing = sorted(
+        {i for r in decision.reasons if r.kind in ("entry", "localisation", "missing_fact") for i in r.items}
+        or set(range(len(transfer.data)))
+    )
+    for i in standing:
+        item = transfer.data[i]
+        label = f"data[{i}] ({item.category})"
+        if taxonomy.get(item.category).personal and item.anonymised is not True:
+            yield [Change(op="set", path=f"data[{i}].anonymised", value=True, sentence=f"anonymise {label}")]
+        if len(transfer.data) > 1:
+            yield [Change(op="remove", path=f"data[{i}]", sentence=f"leave {label} out of the transfer")]
+        for name in COUNTS:
+            value = getattr(item, name)
+            if value is None:
+                continue
+            for bound in _lower_bounds(policies, transfer, item.category, name):
+                if 0 < bound <= value:
+                    yield [
+                        Change(
+                            op="set",
+                            path=f"data[{i}].{name}",
+                            value=bound - 1,
+                            sentence=f"reduce {label} to at most {bound - 1:,} {name}",
+                        )
+                    ]
+    if transfer.recipient.affiliate is not True:
+        yield [
+            Change(
+                op="set",
+                path="recipient.affiliate",
+                value=True,
+                sentence="use a recipient in the exporter's own corporate group (an affiliate)",
+            )
+        ]
+    for country in _destinations(policies, transfer):
+        changes = [
+            Change(
+                op="set", path="destination", value=country, sentence=f"send the data to {country} instead"
+            )
+        ]
+        if transfer.recipient.controlled_by == transfer.destination:
+            changes.append(
+                Change(
+                    op="set",
+                    path="recipient.controlled_by",
+                    value=country,
+                    sentence=f"with a recipient controlled from {country}",
+                )
+            )
+        yield changes
+
+
+def _lower_bounds(policies: Policies, transfer: Transfer, category: str, name: str) -> list[int]:
+    """Every lower bound on ``name`` in an entry of either side's catalogue whose category
+    is related to ``category`` (within it or broader)."""
+    taxonomy = policies.taxonomy
+    line = set(taxonomy.get(category).ancestors)
+    bounds: set[int] = set()
+    for country in (transfer.origin, transfer.destination):
+        code = policies.jurisdiction_of(country)
+        if code is None:
+            continue
+        cat = policies.catalogues[code].catalogue
+        designations: list[Entry | LocalisationEntry] = [*cat.entries, *cat.localisation]
+        for entry in designations:
+            count = getattr(entry.when, name)
+            lower = None if count is None else count.lower()
+            if lower is not None and any(
+                c in line or category in taxonomy.get(c).ancestors for c in entry.categories
+            ):
+                bounds.add(lower)
+    return sorted(bounds)
+
+
+def _destinations(policies: Policies, transfer: Transfer) -> list[str]:
+    """Countries the catalogues name (jurisdictions, covered countries, groups,
+    counterparties) and a few neutral ones; never a jurisdiction that is not a country."""
+    named: set[str] = set(policies.catalogues) | set(NEUTRAL_DESTINATIONS)
+    for loaded in policies.catalogues.values():
+        cat = loaded.catalogue
+        named |= set(cat.covers)
+        for group in cat.groups.values():
+            named |= set(group.countries)
+        rules: list[Entry | LocalisationEntry | GreenLane] = [
+            *cat.entries,
+            *cat.localisation,
+            *cat.green_lanes,
+        ]
+        for rule in rules:
+            named |= set(rule.counterparties.countries)
+    return sorted(c for c in named - {transfer.origin, transfer.destination} if _is_country(c))
+
+
+def _is_country(code: str) -> bool:
+    try:
+        country_code(code)
+    except ValueError:
+        return False
+    return True
+
+
+def with_remediations(engine: Engine, transfer: Transfer, decision: Decision) -> Decision:
+    """The decision with its ``remediations`` filled in."""
+    return decision.model_copy(update={"remediations": remediate(engine, transfer, decision)})

@@ -1,0 +1,121 @@
+"""Text and JSON forms of an explanation: the engine's decision, the trace, the remediations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from ..models.decision import Decision
+from ..render.text import render as render_decision
+from .explain import Attempt, SideTrace, Trace
+
+_MARK = {"held": "held   ", "failed": "FAILED ", "unknown": "unknown"}
+_KIND = {
+    "entry": "entry",
+    "localisation": "localisation",
+    "exemption": "exemption",
+    "green_lane": "green lane",
+}
+
+
+def render_text(decision: Decision, t: Trace, show_all: bool = False) -> str:
+    lines = [render_decision([decision]).rstrip("\n"), "", "trace:"]
+    for leg in t.legs:
+        if leg.label:
+            lines.append(f" {leg.label}:")
+        if leg.domestic is not None:
+            lines.append(
+                f"  {leg.origin} and {leg.destination} are both within {leg.domestic}: no cross-border rule is checked"
+            )
+        for side in leg.sides:
+            lines += _side(side, show_all)
+    return "\n".join(lines) + "\n"
+
+
+def _side(side: SideTrace, show_all: bool) -> list[str]:
+    head = f"  {side.jurisdiction} {side.side} rules"
+    if not side.loaded:
+        return [head + ": no catalogue loaded, nothing checked"]
+    lines = [head + ":"]
+    skipped: list[str] = []
+    for a in side.attempts:
+        if not show_all and _off_topic(a):
+            skipped.append(a.id)
+            continue
+        lines.append(
+            f"    {_KIND[a.kind]} {a.id} on data[{a.item}]"
+            + (f" via {a.category}" if a.category else "")
+            + f": {_verdict(a)}"
+        )
+        for c in a.checks:
+            lines.append(f"      {_MARK[c.status]} {c.condition}: {c.fact} = {c.value}; needs {c.expected}")
+    for f in side.findings:
+        tail = f" by {f.by}" if f.by else ""
+        missing = f" (missing: {', '.join(f.missing)})" if f.missing else ""
+        lines.append(f"    => {f.id} applies to data[{f.item}]{missing}: {_fate(f.fate)}{tail}")
+    if not side.findings:
+        lines.append("    => no entry applies")
+    if skipped:
+        names = sorted(set(skipped))
+        lines.append(
+            f"    ({len(names)} rules not about this data, category does not match: {', '.join(names)}; --all shows them)"
+        )
+    return lines
+
+
+def _off_topic(a: Attempt) -> bool:
+    return any(c.condition == "category" and c.status == "failed" for c in a.checks)
+
+
+def _verdict(a: Attempt) -> str:
+    if a.kind in ("exemption", "green_lane"):
+        return "fires" if a.fires() else "does not fire"
+    return {"held": "applies", "unknown": "may apply (facts missing)", "failed": "does not apply"}[a.status]
+
+
+def _fate(fate: str) -> str:
+    return {
+        "stands": "stands",
+        "safeguarded": "its requirement is met by safeguards",
+        "exempted": "cleared by exemption",
+        "green_lane": "cleared by green lane",
+    }[fate]
+
+
+def to_json(decision: Decision, t: Trace) -> dict[str, Any]:
+    return {
+        "decision": decision.model_dump(mode="json"),
+        "trace": {
+            "transfer_id": t.transfer_id,
+            "as_of": t.as_of.isoformat(),
+            "legs": [
+                {
+                    "label": leg.label,
+                    "origin": leg.origin,
+                    "destination": leg.destination,
+                    "domestic": leg.domestic,
+                }
+                for leg in t.legs
+            ],
+            "sides": [
+                {
+                    "jurisdiction": s.jurisdiction,
+                    "side": s.side,
+                    "loaded": s.loaded,
+                    "attempts": [
+                        {
+                            **asdict(a),
+                            "status": a.status,
+                            "fires": a.fires(),
+                            "checks": [asdict(c) for c in a.checks],
+                        }
+                        for a in s.attempts
+                    ],
+                    "findings": [asdict(f) for f in s.findings],
+                    "green_lanes_fired": s.lanes_fired,
+                    "exemptions_fired": s.exemptions_fired,
+                }
+                for s in t.sides
+            ],
+        },
+    }

@@ -1,0 +1,55 @@
+"""Catalogue versions named as a directory or a git revision (``HEAD~1:policies``).
+
+A revision is written out with ``git archive`` into a temporary directory, so both
+versions are loaded by the same loader from plain files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import CatalogueError, Location
+
+
+@contextlib.contextmanager
+def policy_directory(spec: str, cwd: Path | None = None) -> Iterator[Path]:
+    """A directory holding the catalogues ``spec`` names: an existing directory, or
+    ``REV:PATH`` read from the git repository around ``cwd``."""
+    plain = Path(cwd or ".") / spec
+    if plain.is_dir() or ":" not in spec:
+        if not plain.is_dir():
+            raise CatalogueError("policy directory not found", Location(spec))
+        yield plain
+        return
+    rev, _, sub = spec.partition(":")
+    sub = sub.strip("/") or "."
+    with tempfile.TemporaryDirectory(prefix="dataflow-rules-rev-") as tmp:
+        archive = _git(["archive", "--format=tar", f"{rev}:{sub}" if sub != "." else rev], cwd, spec)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            members = [m for m in tar.getmembers() if m.isfile() and "/" not in m.name.strip("./")]
+            if not members:
+                raise CatalogueError(f"no files at '{sub}' in revision {rev}", Location(spec))
+            for m in members:
+                data = tar.extractfile(m)
+                assert data is not None
+                (Path(tmp) / Path(m.name).name).write_bytes(data.read())
+        yield Path(tmp)
+
+
+def _git(args: list[str], cwd: Path | None, spec: str) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CatalogueError(f"cannot run git: {exc}", Location(spec)) from None
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise CatalogueError(
+            f"git cannot read this revision: {message[-1] if message else 'failed'}", Location(spec)
+        )
+    return done.stdout

@@ -1,0 +1,315 @@
+"""``test``: catalogue test suites (like ``opa test``) and their coverage.
+
+A suite is a YAML file named ``*_test.yaml`` holding test cases: a transfer (inline, or
+a reference to a file of transfers, ``path`` or ``path#transfer-id``, relative to the
+suite), an optional as-of date, and the expected verdict and, optionally, the exact set
+of catalogue ids among the decision's reasons. Coverage is read off the explain trace of
+every case: which entries applied, which green lanes and exemptions fired, and which
+side of every count threshold some test put a matching item on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from ..catalogues import Policies
+from ..engine.engine import Engine
+from ..errors import InputError, Location
+from ..loading import Document, parse_one, read_text
+from ..models.common import Identifier, Strict, Text
+from ..models.decision import Decision, Verdict
+from ..models.transfer import Transfer
+from ..transfers import Located, check_references, read_transfers
+from ..validation import validate
+from .explain import Trace, trace
+
+SUITE_PATTERNS = ("*_test.yaml", "*_test.yml")
+MAX_CASES = 10_000
+
+
+class Expect(Strict):
+    verdict: Verdict
+    entries: list[Identifier] | None = None
+    """Exactly the catalogue ids named by the decision's reasons (entries, localisation,
+    exemptions, green lanes), in any order; omit to check the verdict only."""
+
+
+class Case(Strict):
+    name: Text
+    transfer: dict[str, Any] | Annotated[str, Field(min_length=1, max_length=1000)]
+    as_of: dt.date | None = None
+    expect: Expect
+
+
+class SuiteFile(Strict):
+    suite: Text
+    tests: Annotated[list[Case], Field(min_length=1, max_length=MAX_CASES)]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    suite: str
+    name: str
+    location: Location
+    expect: Expect
+    decision: Decision
+
+    @property
+    def actual_entries(self) -> list[str]:
+        return sorted({r.entry_id for r in self.decision.reasons if r.entry_id})
+
+    @property
+    def passed(self) -> bool:
+        if self.decision.verdict is not self.expect.verdict:
+            return False
+        return self.expect.entries is None or sorted(set(self.expect.entries)) == self.actual_entries
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something a suite should exercise: an entry, lane, exemption or threshold branch."""
+
+    jurisdiction: str
+    kind: str
+    """entry, localisation, green_lane, exemption or threshold."""
+    id: str
+    branch: str = ""
+    """For thresholds: e.g. ``individuals below 100,000``."""
+
+    def label(self) -> str:
+        tail = f" ({self.branch})" if self.branch else ""
+        return f"{self.jurisdiction} {self.kind} {self.id}{tail}"
+
+
+@dataclass
+class Coverage:
+    targets: list[Target]
+    covered: set[Target] = field(default_factory=set)
+
+    @property
+    def percent(self) -> float:
+        return (
+            100.0 if not self.targets else 100.0 * len(self.covered & set(self.targets)) / len(self.targets)
+        )
+
+    def missed(self) -> list[Target]:
+        return [t for t in self.targets if t not in self.covered]
+
+
+@dataclass
+class SuiteRun:
+    results: list[CaseResult]
+    coverage: Coverage
+
+    @property
+    def failed(self) -> list[CaseResult]:
+        return [r for r in self.results if not r.passed]
+
+
+def discover(path: Path) -> list[Path]:
+    """The suite files at ``path``: the file itself, or every ``*_test.yaml`` beneath it."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise InputError("no such file or directory", Location(str(path)))
+    found = sorted({p for pattern in SUITE_PATTERNS for p in path.rglob(pattern)})
+    if not found:
+        raise InputError(f"no suite files ({', '.join(SUITE_PATTERNS)}) found", Location(str(path)))
+    return found
+
+
+def load_cases(path: Path, policies: Policies) -> Iterator[tuple[str, Case, Location, Transfer]]:
+    """Every case of one suite file with its transfer, checked before anything runs."""
+    document = parse_one(read_text(path, InputError), str(path), InputError)
+    suite = validate(SuiteFile, document, InputError)
+    for i, case in enumerate(suite.tests):
+        where = document.locate(("tests", i, "name"))
+        yield suite.suite, case, where, _transfer(path, document, i, case, policies)
+
+
+def _transfer(path: Path, document: Document, i: int, case: Case, policies: Policies) -> Transfer:
+    if isinstance(case.transfer, dict):
+        at: tuple[str | int, ...] = ("tests", i, "transfer")
+        transfer = validate(Transfer, document, InputError, case.transfer, at)
+        check_references(Located(transfer, document, at), policies)
+        return transfer
+    ref, _, ident = case.transfer.partition("#")
+    target = (path.parent / ref).resolve()
+    if not target.is_file():
+        raise InputError(
+            f"referenced transfer file '{ref}' not found", document.locate(("tests", i, "transfer"))
+        )
+    located = read_transfers(target, policies)
+    if ident:
+        chosen = [x for x in located if x.transfer.id == ident]
+        if not chosen:
+            raise InputError(f"no transfer '{ident}' in {ref}", document.locate(("tests", i, "transfer")))
+        return chosen[0].transfer
+    if len(located) != 1:
+        raise InputError(
+            f"{ref} holds {len(located)} transfers; name one as '{ref}#ID'",
+            document.locate(("tests", i, "transfer")),
+        )
+    return located[0].transfer
+
+
+def run_suites(paths: list[Path], policies: Policies) -> SuiteRun:
+    """Load every case of every suite (all are checked first), then decide and trace them."""
+    cases = [c for p in paths for c in load_cases(p, policies)]
+    engine = Engine(policies)
+    coverage = Coverage(targets(policies))
+    results = []
+    for suite, case, where, transfer in cases:
+        decision = engine.decide(transfer, case.as_of)
+        results.append(CaseResult(suite, case.name, where, case.expect, decision))
+        coverage.covered |= exercised(policies, transfer, trace(policies, transfer, decision.as_of))
+    return SuiteRun(results, coverage)
+
+
+# -- coverage -------------------------------------------------------------------------
+
+
+def _branches(name: str, lower: int | None, upper: int | None) -> list[str]:
+    out = []
+    if lower is not None:
+        out += [f"{name} below {lower:,}", f"{name} at least {lower:,}"]
+    if upper is not None:
+        out += [f"{name} at most {upper:,}", f"{name} above {upper:,}"]
+    return out
+
+
+def targets(policies: Policies) -> list[Target]:
+    """Everything the suites should exercise, in catalogue order."""
+    out: list[Target] = []
+    for code, loaded in policies.catalogues.items():
+        cat = loaded.catalogue
+        for kind, rules in (("entry", cat.entries), ("localisation", cat.localisation)):
+            for entry in rules:
+                out.append(Target(code, kind, entry.id))
+                for name in ("individuals", "records", "devices"):
+                    count = getattr(entry.when, name)
+                    if count is not None:
+                        out += [
+                            Target(code, "threshold", entry.id, b)
+                            for b in _branches(name, count.lower(), count.upper())
+                        ]
+        out += [Target(code, "green_lane", lane.id) for lane in cat.green_lanes]
+        out += [Target(code, "exemption", x.id) for x in cat.exemptions]
+    return out
+
+
+def exercised(policies: Policies, transfer: Transfer, t: Trace) -> set[Target]:
+    out: set[Target] = set()
+    for side in t.sides:
+        code = side.jurisdiction
+        out |= {Target(code, f.kind, f.id) for f in side.findings}
+        out |= {Target(code, "green_lane", lane) for lane in side.lanes_fired}
+        out |= {Target(code, "exemption", x) for x in side.exemptions_fired}
+        cat = side.catalogue
+        if cat is None:
+            continue
+        for a in side.attempts:
+            if a.kind not in ("entry", "localisation") or a.checks[0].status != "held":
+                continue  # a threshold is exercised only by an item the entry is about
+            entry = cat.entries[a.index] if a.kind == "entry" else cat.localisation[a.index]
+            item = transfer.data[a.item]
+            for name in ("individuals", "records", "devices"):
+                count, value = getattr(entry.when, name), getattr(item, name)
+                if count is None or value is None:
+                    continue
+                lo, hi = count.lower(), count.upper()
+                if lo is not None:
+                    out.add(
+                        Target(
+                            code,
+                            "threshold",
+                            entry.id,
+                            f"{name} {'at least' if value >= lo else 'below'} {lo:,}",
+                        )
+                    )
+                if hi is not None:
+                    out.add(
+                        Target(
+                            code,
+                            "threshold",
+                            entry.id,
+                            f"{name} {'at most' if value <= hi else 'above'} {hi:,}",
+                        )
+                    )
+    return out
+
+
+# -- reporting ------------------------------------------------------------------------
+
+
+def render_text(run: SuiteRun, threshold: float | None, verbose: bool = False) -> str:
+    lines: list[str] = []
+    for r in run.results:
+        if r.passed:
+            if verbose:
+                lines.append(f"PASS {r.location.file}:{r.location.line}: {r.name}")
+            continue
+        lines.append(f"FAIL {r.location.file}:{r.location.line}: {r.name}")
+        if r.decision.verdict is not r.expect.verdict:
+            lines.append(f"  verdict: expected {r.expect.verdict.value}, got {r.decision.verdict.value}")
+        if r.expect.entries is not None:
+            expected, actual = set(r.expect.entries), set(r.actual_entries)
+            if expected != actual:
+                lines.append(f"  entries: expected {', '.join(sorted(expected)) or '(none)'}")
+                lines.append(f"           actual   {', '.join(sorted(actual)) or '(none)'}")
+                for e in sorted(expected - actual):
+                    lines.append(f"  - {e}  (expected, not among the reasons)")
+                for e in sorted(actual - expected):
+                    lines.append(f"  + {e}  (among the reasons, not expected)")
+        lines.append("  actual reasons:")
+        for reason in r.decision.reasons:
+            ident = f" [{reason.entry_id}]" if reason.entry_id else ""
+            lines.append(
+                f"    {reason.verdict.value:<8} {reason.jurisdiction} {reason.side} {reason.kind}{ident}"
+            )
+    passed = len(run.results) - len(run.failed)
+    lines.append(f"{passed}/{len(run.results)} tests passed, {len(run.failed)} failed")
+    cov = run.coverage
+    lines.append(f"coverage: {len(cov.covered & set(cov.targets))}/{len(cov.targets)} = {cov.percent:.1f}%")
+    for target in cov.missed():
+        lines.append(f"  not exercised: {target.label()}")
+    if threshold is not None and cov.percent < threshold:
+        lines.append(f"coverage {cov.percent:.1f}% is below the threshold {threshold:g}%")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(run: SuiteRun, threshold: float | None) -> dict[str, Any]:
+    cov = run.coverage
+    return {
+        "schema_version": 1,
+        "passed": len(run.results) - len(run.failed),
+        "failed": len(run.failed),
+        "tests": [
+            {
+                "suite": r.suite,
+                "name": r.name,
+                "file": r.location.file,
+                "line": r.location.line,
+                "passed": r.passed,
+                "expected": {"verdict": r.expect.verdict.value, "entries": r.expect.entries},
+                "actual": {"verdict": r.decision.verdict.value, "entries": r.actual_entries},
+            }
+            for r in run.results
+        ],
+        "coverage": {
+            "percent": round(cov.percent, 2),
+            "threshold": threshold,
+            "covered": len(cov.covered & set(cov.targets)),
+            "total": len(cov.targets),
+            "not_exercised": [
+                {"jurisdiction": t.jurisdiction, "kind": t.kind, "id": t.id, "branch": t.branch or None}
+                for t in cov.missed()
+            ],
+        },
+    }
