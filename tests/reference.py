@@ -68,7 +68,7 @@ Relied = tuple[tuple[str, str], ...]
 Shortfall = tuple[str, str, str, int, frozenset[Check]]
 """(jurisdiction, side, entry_id, item, safeguards that fall short) of a standing finding."""
 
-SAFEGUARDED_FINDINGS_STAND = True
+SAFEGUARDED_FINDINGS_STAND = False
 """Section 7 gives a side "a default reason" when "no finding stands"; section 6a says a
 finding whose requirement is met "becomes a safeguarded reason", as section 5 says a
 cleared finding "becomes an exemption reason". Read alike, a safeguarded finding no

@@ -324,3 +324,40 @@ def test_reason_order_is_strictest_first_and_stable(eng: Engine) -> None:
     )
     assert d.model_dump_json() == again.model_dump_json()
     assert eng.stored_facts() == 0
+
+
+def test_collecting_an_engine_inside_the_engine_lock_does_not_hang() -> None:
+    """RuleSet.__del__ must never wait for the lock: the collector can run inside a locked
+    section of the same thread. Freed handles are released by the next locked call."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import gc
+        import dataflow_rules.engine.durable as durable
+        from dataflow_rules import Engine, load_policies, Transfer
+
+        policies = load_policies()
+        gc.disable()
+        engine = Engine(policies)
+        t = Transfer.model_validate({"id": "t", "origin": "CN", "destination": "US",
+                                     "data": [{"category": "personal.health", "individuals": 5}]})
+        engine.decide(t)
+        cycle = [engine]
+        cycle.append(cycle)
+        del engine, cycle
+        with durable._LOCK:
+            gc.collect()
+        assert durable._RETIRED, "the collected rulesets are waiting to be freed"
+        fresh = Engine(policies)
+        fresh.decide(t)
+        assert not durable._RETIRED
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout.strip() == "ok", result.stderr

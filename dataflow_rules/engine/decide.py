@@ -292,7 +292,7 @@ def _side_reasons(
             )
         )
 
-    if not standing and not met:
+    if not standing:
         peer = transfer.destination if side == "outbound" else transfer.origin
         verdict = Verdict(cat.default)
         out.append(

@@ -23,7 +23,7 @@ import contextlib
 import itertools
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import durable_rules_engine as _core
@@ -31,9 +31,33 @@ import durable_rules_engine as _core
 from ..errors import EngineError
 
 _LOCK = threading.Lock()
+_RETIRED: list[Any] = []
+"""Handles of rulesets garbage-collected while the lock may have been held; freed by the
+next call that takes the lock (``__del__`` must never wait for it: the collector can run
+inside a locked section of the same thread, which would then hang)."""
+
+
+@contextlib.contextmanager
+def _locked() -> Iterator[None]:
+    with _LOCK:
+        while _RETIRED:
+            handle, used = _RETIRED.pop()
+            _free(handle, used)
+        yield
+
+
+def _free(handle: Any, used: bool) -> None:
+    if used:
+        _core.delete_state(handle, "0")
+    _core.delete_ruleset(handle)
+
+
 _NAMES = itertools.count(1)
 _FACT_IDS = itertools.count(1)
 _HANDLED, _NOT_HANDLED = 0, 1
+_SEEN = "_seen"
+_MARK = "_f"
+"""A catch-all rule in every ruleset; never reported as a finding."""
 
 Fact = Mapping[str, int | str]
 MAX_PROPERTIES = 240
@@ -47,8 +71,13 @@ class RuleSet:
 
     def __init__(self, rules: Mapping[str, Mapping[str, Any]], label: str, reads: Iterable[str]) -> None:
         definition = {name: {"all": [{"m": condition}]} for name, condition in rules.items()}
+        # Every fact we assert carries the mark, so this rule handles every assert (and not
+        # the core's own state object, which has no mark): the core then always
+        # holds state "0", and delete_state() on close is safe (it reads freed memory when
+        # only unmatched facts were ever asserted) and gives the state's memory back.
+        definition[_SEEN] = {"all": [{"m": {_MARK: 1}}]}
         self.name = f"dfr{next(_NAMES)}_{label}"
-        self.size = len(definition)
+        self.size = len(rules)
         self.reads = tuple(sorted(reads))
         """The only fact properties this ruleset's rules read; ``match`` sends just these."""
         if len(self.reads) > MAX_PROPERTIES:
@@ -56,7 +85,7 @@ class RuleSet:
                 f"ruleset {label} reads {len(self.reads)} properties; the limit is {MAX_PROPERTIES}"
             )
         self._used = False
-        with _LOCK:
+        with _locked():
             try:
                 self._handle = _core.create_ruleset(self.name, json.dumps(definition))
             except _core.error as exc:
@@ -67,7 +96,8 @@ class RuleSet:
         retract it; return rule names sorted."""
         payload: dict[str, int | str] = {k: fact[k] for k in self.reads if k in fact}
         payload["sid"] = "0"
-        with _LOCK:
+        payload[_MARK] = 1
+        with _locked():
             payload["id"] = next(_FACT_IDS)
             self._used = True
             text = json.dumps(payload)
@@ -78,7 +108,7 @@ class RuleSet:
                     result = _core.start_action_for_state(self._handle, state)
                     while result:
                         message = json.loads(result[1] if isinstance(result, tuple) else result)
-                        fired.extend(message)
+                        fired.extend(name for name in message if name != _SEEN)
                         result = _core.complete_and_start_action(self._handle, state)
                 elif code != _NOT_HANDLED:
                     raise EngineError(f"durable-rules returned code {code} for a fact")
@@ -92,7 +122,7 @@ class RuleSet:
 
     def stored_facts(self) -> list[Any]:
         """What the core still holds; always empty between calls (tested)."""
-        with _LOCK:
+        with _locked():
             if not self._used:
                 return []  # the core has no state "0" until a first fact (error 309)
             try:
@@ -101,11 +131,13 @@ class RuleSet:
                 raise EngineError(f"durable-rules could not list facts: {exc}") from None
 
     def close(self) -> None:
-        with _LOCK:
+        with _locked():
             if self._handle is not None:
-                _core.delete_ruleset(self._handle)
+                _free(self._handle, self._used)
                 self._handle = None
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # interpreter shutdown may have freed the core
-            self.close()
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            self._handle = None
+            _RETIRED.append((handle, self._used))  # list.append is atomic; freed under the lock later
