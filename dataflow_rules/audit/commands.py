@@ -1,0 +1,220 @@
+"""``dataflow-rules audit list|show|export|verify``: reading the decision trail.
+
+Registered on the main app by :func:`register`; store back-ends are imported inside the
+command bodies so that ``check`` does not pay for them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import DataflowRulesError
+from .records import AuditRecord, Verification
+
+EXIT_CHAIN_BROKEN = 9
+
+audit_app = typer.Typer(
+    name="audit",
+    help="Read, export and verify the audit trail of recorded decisions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+AuditDb = Annotated[
+    str | None,
+    typer.Option(
+        "--audit-db",
+        help="Audit store: a SQLite file path or a postgresql:// URL "
+        "(default: $DATAFLOW_RULES_AUDIT_DB, else ~/.local/share/dataflow-rules/audit.sqlite).",
+        show_default=False,
+    ),
+]
+
+
+class ListFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+class VerdictName(StrEnum):
+    allow = "allow"
+    review = "review"
+    restrict = "restrict"
+
+
+def _fail(error: DataflowRulesError) -> typer.Exit:
+    typer.echo(f"error: {error.one_line()}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+@audit_app.command("list")
+def list_records(
+    audit_db: AuditDb = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many.")] = 20,
+    before: Annotated[int | None, typer.Option("--before", help="Only records older than this id.")] = None,
+    transfer: Annotated[str | None, typer.Option("--transfer", help="Only this transfer id.")] = None,
+    requested_by: Annotated[str | None, typer.Option("--requested-by", help="Only records asked by.")] = None,
+    verdict: Annotated[VerdictName | None, typer.Option("--verdict", help="Only this verdict.")] = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """List recorded decisions, newest first."""
+    from .store import Query, open_store
+
+    try:
+        with open_store(audit_db, create=False) as store:
+            found = store.search(
+                Query(
+                    limit=limit,
+                    before=before,
+                    transfer_id=transfer,
+                    requested_by=requested_by,
+                    verdict=verdict.value if verdict else None,
+                )
+            )
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    if fmt is ListFormat.json:
+        typer.echo(json.dumps([r.summary() for r in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("no recorded decisions match")
+        return
+    typer.echo(f"{'ID':>6}  {'TIME (UTC)':<27} {'VERDICT':<8}  {'ROUTE':<8} {'TRANSFER':<32} REQUESTED BY")
+    for r in found:
+        row = r.row
+        typer.echo(
+            f"{row.seq:>6}  {row.created_at:<27} {row.verdict:<8}  {row.origin + '->' + row.destination:<8} "
+            f"{row.transfer_id:<32} {row.requested_by or '-'}"
+        )
+
+
+@audit_app.command()
+def show(
+    record_id: Annotated[int, typer.Argument(metavar="ID", help="The record's id.")],
+    audit_db: AuditDb = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """Show one recorded decision: the transfer, the decision, its catalogues and hashes."""
+    from .records import AuditError
+    from .store import open_store
+
+    try:
+        with open_store(audit_db, create=False) as store:
+            record = store.get(record_id)
+        if record is None:
+            raise AuditError(f"no audit record {record_id} in {store.display}")
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    if fmt is ListFormat.json:
+        typer.echo(json.dumps(record.as_json(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(describe(record), nl=False)
+
+
+def describe(record: AuditRecord) -> str:
+    """A record as text: who, when, with what, then the decision as ``check`` prints it."""
+    import yaml
+
+    from ..models.decision import Decision
+    from ..render.text import render
+
+    row, content = record.row, record.content
+    cats = content.get("catalogues", {}) if isinstance(content.get("catalogues"), dict) else {}
+    lines = [
+        f"record {row.seq}  {row.created_at}  requested by {row.requested_by or '(not stated)'}"
+        f"  via {content.get('channel', '?')}  dataflow-rules {record.tool_version}",
+        f"hash {row.hash}",
+        f"prev {row.prev_hash}",
+    ]
+    tax = cats.get("taxonomy") or {}
+    lines.append(f"taxonomy {tax.get('version')}  sha256:{tax.get('digest')}")
+    for c in cats.get("catalogues", []):
+        lines.append(f"catalogue {c.get('jurisdiction')} {c.get('version')}  sha256:{c.get('digest')}")
+    lines.append("")
+    lines.append("transfer:")
+    dumped = yaml.safe_dump(record.transfer, sort_keys=False, allow_unicode=True, width=88)
+    lines += ["  " + line for line in dumped.splitlines()]
+    lines.append("")
+    try:
+        decision = Decision.model_validate(record.decision)
+        lines.append(render([decision]).rstrip("\n"))
+    except ValueError:
+        lines.append("decision (not readable as a decision of this version):")
+        lines.append(json.dumps(record.decision, indent=2, ensure_ascii=False))
+    return "\n".join(lines) + "\n"
+
+
+@audit_app.command()
+def export(
+    audit_db: AuditDb = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv or json.")] = ExportFormat.json,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (default: standard output).")
+    ] = None,
+) -> None:
+    """Export every record, oldest first, with its hashes."""
+    from .export import write_csv, write_json
+    from .records import AuditError
+    from .store import open_store
+
+    writer = write_csv if fmt is ExportFormat.csv else write_json
+    try:
+        with open_store(audit_db, create=False) as store:
+            if output is None:
+                writer(store.rows(), sys.stdout)
+            else:
+                try:
+                    with output.open("w", encoding="utf-8", newline="") as out:
+                        count = writer(store.rows(), out)
+                except OSError as exc:
+                    raise AuditError(f"cannot write {output}: {exc.strerror}") from None
+                typer.echo(f"exported {count} records to {output}", err=True)
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+
+
+@audit_app.command()
+def verify(
+    audit_db: AuditDb = None,
+    head: Annotated[
+        str | None,
+        typer.Option("--head", help="The head hash printed by an earlier verify: detects removed records."),
+    ] = None,
+) -> None:
+    """Check the hash chain: every record unchanged, none inserted or removed.
+
+    Exit 0 if the chain is intact, 9 if it is not (each problem on its own line).
+    """
+    from .store import open_store
+
+    try:
+        with open_store(audit_db, create=False) as store:
+            result: Verification = store.verify(head)
+            where = store.display
+    except DataflowRulesError as error:
+        raise _fail(error) from None
+    if result.ok:
+        typer.echo(f"ok: {result.count} records in {where}, chain intact; head {result.head}")
+        return
+    for problem in result.problems:
+        typer.echo(f"error: {problem}", err=True)
+    typer.echo(
+        f"chain broken: {len(result.problems)} problem(s) in {result.count} records of {where}", err=True
+    )
+    raise typer.Exit(EXIT_CHAIN_BROKEN)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,144 @@
+"""The default audit store: one SQLite file in WAL mode, created on first use.
+
+``synchronous=FULL`` makes every commit reach the disk before ``append`` returns, so an
+acknowledged record survives the process (or the machine) going down; a transaction that
+was interrupted leaves nothing behind. ``BEGIN IMMEDIATE`` takes SQLite's write lock
+before the chain's head is read, so writers in other processes wait their turn instead of
+forking the chain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .records import COLUMNS, AuditError, NewRecord, Row
+from .store import AuditStore, Query, where
+
+SCHEMA_VERSION = 1
+TABLE = "audit_records"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
+
+_SCHEMA = (
+    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+        seq INTEGER PRIMARY KEY CHECK (seq > 0),
+        created_at TEXT NOT NULL,
+        requested_by TEXT,
+        transfer_id TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE
+    )""",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_transfer ON {TABLE} (transfer_id)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_requester ON {TABLE} (requested_by)",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+    BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+    BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
+)
+
+
+class SqliteStore(AuditStore):
+    kind = "sqlite"
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        super().__init__()
+        self.path = path
+        self.display = str(path)
+        if not create and not path.is_file():
+            raise AuditError(f"no audit store at {path} (nothing has been recorded there)")
+        try:
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise AuditError(f"cannot open audit store {path}: {exc}") from None
+        try:
+            self._setup(create)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise AuditError(f"cannot open audit store {path}: {exc}") from None
+
+    def _setup(self, create: bool) -> None:
+        db = self._db
+        db.execute("PRAGMA busy_timeout = 30000")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"the file cannot use WAL mode (journal mode is {mode})")
+        db.execute("PRAGMA synchronous = FULL")
+        exists = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
+        ).fetchone()
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if exists and version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"the store was written by a newer dataflow-rules (schema {version}; this one knows {SCHEMA_VERSION})"
+            )
+        if not exists and not create:
+            raise sqlite3.DatabaseError("the file is not a dataflow-rules audit store")
+        if create:
+            with self._transaction():
+                for statement in _SCHEMA:  # each idempotent
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _run(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return _errors(f"audit store {self.path}: cannot {what}")
+
+    def _append(self, records: Sequence[NewRecord]) -> list[Row]:
+        with self._run("record the decision"), self._transaction() as db:
+            head = db.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
+            rows = self._chain(None if head is None else (int(head[0]), str(head[1])), records)
+            db.executemany(
+                f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                [tuple(getattr(r, c) for c in COLUMNS) for r in rows],
+            )
+        return rows
+
+    def _get(self, seq: int) -> Row | None:
+        with self._run("read"):
+            found = self._db.execute(f"{_SELECT} WHERE seq = ?", (seq,)).fetchone()
+        return None if found is None else Row(*found)
+
+    def _search(self, query: Query, limit: int) -> list[Row]:
+        clause, params = where(query, "?")
+        with self._run("read"):
+            found = self._db.execute(f"{_SELECT}{clause} ORDER BY seq DESC LIMIT ?", (*params, limit))
+            return [Row(*r) for r in found.fetchall()]
+
+    def _after(self, seq: int, limit: int) -> list[Row]:
+        with self._run("read"):
+            found = self._db.execute(f"{_SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+            return [Row(*r) for r in found.fetchall()]
+
+    def _count(self) -> int:
+        with self._run("read"):
+            return int(self._db.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0])
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+
+
+@contextlib.contextmanager
+def _errors(prefix: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise AuditError(f"{prefix}: {exc}") from None

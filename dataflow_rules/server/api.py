@@ -1,0 +1,308 @@
+"""The JSON API under ``/api``: decide, list catalogues, fetch past decisions, reload, health.
+
+Request bodies are transfer descriptions exactly as ``check`` reads them (YAML or JSON: one
+transfer, a list, or ``transfers: [...]``), so a file that works on the command line works
+here, and a bad one gets the same one-line message, located in ``request`` instead of a
+file name. Errors are ``{"error": kind, "message": one line}``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from .. import __version__
+from ..audit import AuditError, clean_requester
+from ..audit import Query as AuditQuery
+from ..errors import InputError
+from ..loading import decode
+from ..models.decision import Decision, Verdict
+from .service import Service, parse_date
+from .settings import REQUESTER_HEADER
+
+SOURCE = "request"
+"""The name errors give the request body, where the command line gives a file name."""
+
+TEXT_TYPES = {
+    "",
+    "application/json",
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+    "text/x-yaml",
+    "text/plain",
+    "application/x-www-form-urlencoded",  # curl --data-binary's default; the body is read as text
+}
+
+
+class BadRequest(Exception):
+    """A malformed request (not a malformed transfer): HTTP 400 or 415."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(
+        description="input, too_large, unsupported_media_type, not_found, catalogue, audit, engine, forbidden"
+    )
+    message: str = Field(description="One line, as the command line prints it after 'error: '.")
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    generation: int
+    audit: dict[str, Any]
+
+
+class CatalogueInfo(BaseModel):
+    jurisdiction: str
+    title: str
+    version: str
+    effective: str
+    digest: str
+    source: str
+    entries: int
+    localisation: int
+    green_lanes: int
+    exemptions: int
+
+
+class Catalogues(BaseModel):
+    generation: int = Field(description="Increases by one at every successful reload.")
+    loaded_at: str
+    taxonomy: dict[str, str]
+    catalogues: list[CatalogueInfo]
+
+
+class RecordRef(BaseModel):
+    id: int
+    hash: str
+
+
+class Decisions(BaseModel):
+    """The ``check --format json`` document (docs/semantics.md section 10), plus records."""
+
+    schema_version: int
+    tool: dict[str, str]
+    verdict: Verdict
+    decisions: list[Decision]
+    records: list[RecordRef] = Field(description="The audit record of each decision, in order.")
+
+
+class RecordSummary(BaseModel):
+    id: int
+    created_at: str
+    requested_by: str | None
+    transfer_id: str
+    origin: str
+    destination: str
+    verdict: Verdict
+    hash: str
+
+
+class RecordList(BaseModel):
+    records: list[RecordSummary]
+    next_before: int | None = Field(description="Pass as 'before' for the next (older) page.")
+
+
+class Record(BaseModel):
+    id: int
+    created_at: str
+    requested_by: str | None
+    channel: str | None
+    tool: dict[str, str] | None
+    options: dict[str, Any] | None
+    transfer: dict[str, Any]
+    decision: dict[str, Any]
+    catalogues: dict[str, Any] | None
+    prev_hash: str
+    hash: str
+
+
+class ChainCheck(BaseModel):
+    ok: bool
+    count: int
+    head: str
+    problems: list[str]
+
+
+class Unlisted(StrEnum):
+    review = "review"
+    allow = "allow"
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+def _transfer_body_schema() -> dict[str, Any]:
+    one = {"$ref": "#/components/schemas/Transfer"}
+    return {
+        "required": True,
+        "description": "One transfer, a list of transfers, or {transfers: [...]}, as JSON or YAML.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        one,
+                        {"type": "array", "items": one},
+                        {
+                            "type": "object",
+                            "properties": {"transfers": {"type": "array", "items": one}},
+                            "required": ["transfers"],
+                        },
+                    ]
+                }
+            },
+            "application/yaml": {"schema": {"type": "string"}},
+        },
+    }
+
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def requester(value: str | None) -> str | None:
+    try:
+        return clean_requester(value)
+    except ValueError as exc:
+        raise BadRequest(400, "input", f"{REQUESTER_HEADER} header {exc}") from None
+
+
+@router.get("/health", response_model=Health, responses=_errors(503))
+async def health(request: Request) -> dict[str, Any]:
+    """The service answers and its audit store answers."""
+    service = service_of(request)
+    count = await run_in_threadpool(service.store.ping)
+    return {
+        "status": "ok",
+        "version": __version__,
+        "generation": service.state.current.generation,
+        "audit": {"kind": service.store.kind, "records": count},
+    }
+
+
+@router.get("/catalogues", response_model=Catalogues)
+async def catalogues(request: Request) -> dict[str, Any]:
+    """The taxonomy and catalogues decisions are made with now: versions and sha256 digests."""
+    return service_of(request).state.current.describe()
+
+
+@router.post("/reload", response_model=Catalogues, responses=_errors(409))
+async def reload(request: Request) -> dict[str, Any]:
+    """Load the policy directory again and switch to it at once (also: SIGHUP).
+
+    A request being decided keeps the catalogues it started with. If the files do not load,
+    the answer is 409 with the catalogue error and the previous catalogues stay in use.
+    """
+    snapshot = await run_in_threadpool(service_of(request).state.reload)
+    return snapshot.describe()
+
+
+@router.post(
+    "/decisions",
+    response_model=Decisions,
+    responses=_errors(400, 413, 415, 422, 503),
+    openapi_extra={"requestBody": _transfer_body_schema()},
+)
+async def decide(
+    request: Request,
+    as_of: Annotated[
+        str | None,
+        Query(description="Decide as of this date, YYYY-MM-DD (default: each transfer's date, else today)."),
+    ] = None,
+    unlisted: Annotated[
+        Unlisted | None, Query(description="Verdict for a side with no catalogue (default: the server's).")
+    ] = None,
+    requested_by: Annotated[
+        str | None,
+        Header(alias=REQUESTER_HEADER, description="Who asks; stored in the audit record."),
+    ] = None,
+) -> JSONResponse:
+    """Decide every transfer in the body, record each decision, and return them.
+
+    Nothing is decided if any transfer is malformed (422, with the command line's message).
+    """
+    service = service_of(request)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in TEXT_TYPES:
+        raise BadRequest(
+            415,
+            "unsupported_media_type",
+            f"send transfers as application/json or application/yaml, not {ctype}",
+        )
+    try:
+        day = parse_date(as_of, "as_of")
+    except InputError as exc:
+        raise BadRequest(400, "input", exc.one_line()) from None
+    who = requester(requested_by)
+    text = decode(await request.body(), SOURCE, InputError)
+    outcome = await run_in_threadpool(
+        lambda: service.evaluate(
+            text,
+            SOURCE,
+            as_of=day,
+            unlisted=Verdict(unlisted.value) if unlisted else None,
+            requested_by=who,
+            channel="http",
+        )
+    )
+    return JSONResponse(outcome.body())
+
+
+@router.get("/decisions", response_model=RecordList, responses=_errors(400, 503))
+async def list_decisions(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="Only records with a smaller id.")] = None,
+    transfer_id: str | None = None,
+    requested_by: str | None = None,
+    verdict: Verdict | None = None,
+) -> dict[str, Any]:
+    """Recorded decisions, newest first."""
+    query = AuditQuery(
+        limit=limit,
+        before=before,
+        transfer_id=transfer_id,
+        requested_by=requested_by,
+        verdict=verdict.value if verdict else None,
+    )
+    found = await run_in_threadpool(service_of(request).store.search, query)
+    return {
+        "records": [r.summary() for r in found],
+        "next_before": found[-1].seq if len(found) == limit and found[-1].seq > 1 else None,
+    }
+
+
+@router.get("/decisions/{record_id}", response_model=Record, responses=_errors(400, 404, 503))
+async def get_decision(request: Request, record_id: int) -> dict[str, Any]:
+    """One recorded decision: the transfer, the decision, catalogue digests, who and when."""
+    record = await run_in_threadpool(service_of(request).store.get, record_id)
+    if record is None:
+        raise BadRequest(404, "not_found", f"no decision record {record_id}")
+    return record.as_json()
+
+
+@router.get("/audit/verify", response_model=ChainCheck, responses=_errors(503))
+async def verify(request: Request) -> dict[str, Any]:
+    """Check the audit trail's hash chain (as ``dataflow-rules audit verify``)."""
+    result = await run_in_threadpool(service_of(request).store.verify)
+    return {"ok": result.ok, "count": result.count, "head": result.head, "problems": result.problems}
+
+
+__all__ = ["AuditError", "BadRequest", "router", "service_of"]

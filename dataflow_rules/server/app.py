@@ -1,0 +1,116 @@
+"""The ASGI application: API routes, web routes, static files, error mapping, OpenAPI.
+
+Every error the service sends is ``{"error": kind, "message": one line}``, with the
+command line's message for the same problem:
+
+    400 input              a malformed request (query parameter, header)
+    403 forbidden          a POST from another site's page
+    404 not_found          no such record or route
+    409 catalogue          reload: the catalogue files do not load (the old ones stay)
+    413 too_large          body over the size limit, or too many transfers
+    415 unsupported_media_type
+    422 input              a transfer description is malformed: nothing was decided
+    500 engine             the rules engine failed: nothing was decided
+    503 audit              the audit store did not take the record: nothing is returned
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..audit import AuditError
+from ..errors import CatalogueError, EngineError, InputError
+from ..loading import dotted
+from ..models.transfer import Transfer
+from . import api, web
+from .middleware import Guard
+from .service import Service, TooLarge
+
+DESCRIPTION = """Decide whether a cross-border dataset transfer may go ahead, against the
+origin's outbound and the destination's inbound catalogue; every decision is recorded in
+an append-only, hash-chained audit trail. Errors are `{"error": kind, "message": line}`
+with the command line's one-line message."""
+
+
+def _error(status: int, kind: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": kind, "message": message}, status_code=status)
+
+
+def create_app(service: Service) -> FastAPI:
+    app = FastAPI(
+        title="dataflow-rules",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # Swagger UI and ReDoc load scripts from the network: not here
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.service = service
+    app.include_router(api.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(packages=[("dataflow_rules.server", "static")]), name="static")
+    app.add_middleware(Guard, max_body_bytes=service.settings.max_body_bytes)
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> JSONResponse:
+        return _error(422, "input", exc.one_line())
+
+    @app.exception_handler(TooLarge)
+    async def too_large(request: Request, exc: TooLarge) -> JSONResponse:
+        return _error(413, "too_large", exc.one_line())
+
+    @app.exception_handler(CatalogueError)
+    async def catalogue_error(request: Request, exc: CatalogueError) -> JSONResponse:
+        return _error(409, "catalogue", exc.one_line())
+
+    @app.exception_handler(EngineError)
+    async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
+        return _error(500, "engine", exc.one_line())
+
+    @app.exception_handler(AuditError)
+    async def audit_error(request: Request, exc: AuditError) -> JSONResponse:
+        return _error(503, "audit", exc.one_line())
+
+    @app.exception_handler(api.BadRequest)
+    async def bad_request(request: Request, exc: api.BadRequest) -> JSONResponse:
+        return _error(exc.status, exc.kind, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+        loc = [part for part in first.get("loc", ()) if part not in ("query", "path", "header", "body")]
+        where = first.get("loc", ("request",))[0]
+        name = dotted(loc) or "request"
+        message = str(first.get("msg", "invalid value"))
+        return _error(400, "input", f"{where} parameter {name}: {message[0].lower() + message[1:]}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {404: "not_found", 405: "method_not_allowed"}
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404:
+            message = f"no such resource: {request.url.path}"
+        return _error(exc.status_code, kinds.get(exc.status_code, "http"), message)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            transfer = Transfer.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(transfer.pop("$defs", {}))
+            components["Transfer"] = transfer
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,99 @@
+"""Running the service: load everything first, bind, then hand the socket to uvicorn.
+
+The catalogues are loaded and compiled and the audit store is opened *before* the port is
+bound, so a service that listens is a service that can decide and record. The port is
+bound here (``--port 0`` picks a free one) and the address printed on standard output
+before uvicorn starts accepting; connections made meanwhile wait in the backlog.
+
+SIGHUP reloads the catalogues (as ``POST /api/reload``); SIGINT and SIGTERM stop the
+server gracefully: requests in flight are finished, so none is acknowledged unrecorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from ..audit import open_store
+from ..errors import DataflowRulesError
+from .app import create_app
+from .service import Service
+from .settings import Settings
+from .state import PolicyState
+
+log = logging.getLogger("dataflow_rules.server")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def build(settings: Settings) -> Service:
+    """Load catalogues and open the audit store (raises CatalogueError or AuditError)."""
+    state = PolicyState(settings.policies)
+    store = open_store(settings.audit_db)
+    return Service(settings, state, store)
+
+
+def serve(settings: Settings, log_level: str = "warning") -> None:
+    service = build(settings)
+    app = create_app(service)
+    sock = bind(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    snapshot = service.state.current
+    cats = ", ".join(f"{c} {lc.catalogue.version}" for c, lc in snapshot.policies.catalogues.items())
+    print(f"dataflow-rules serving http://{shown}:{port}/", flush=True)
+    print(f"catalogues: {cats}; audit store: {service.store.display}", flush=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+
+        def reload_in_background() -> None:
+            loop.run_in_executor(None, _reload, service)
+
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, reload_in_background)
+        yield
+
+    app.router.lifespan_context = lifespan
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+        server_header=False,
+        limit_concurrency=1000,
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        service.store.close()
+
+
+def _reload(service: Service) -> None:
+    try:
+        snapshot = service.state.reload()
+        print(f"reloaded catalogues (generation {snapshot.generation})", file=sys.stderr, flush=True)
+    except DataflowRulesError as error:
+        print(
+            f"error: reload failed, keeping the loaded catalogues: {error.one_line()}",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -1,0 +1,108 @@
+"""What the service does, without HTTP: read transfers, decide them, record them.
+
+The API and the web page both call :meth:`Service.evaluate`; neither holds decision logic.
+Every decision the service makes is recorded before it is returned: if the audit store
+cannot take it, the caller gets an error, not an unrecorded decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..audit import AuditRecord, AuditStore, Channel, NewRecord
+from ..errors import DataflowRulesError, InputError, Location
+from ..models.decision import Decision, Verdict
+from ..render.json import render as render_json
+from ..transfers import Located, parse_transfers
+from .forms import Vocabulary
+from .settings import Settings
+from .state import PolicyState
+
+
+class TooLarge(DataflowRulesError):
+    """The request is larger than the service accepts (HTTP 413)."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    located: list[Located]
+    decisions: list[Decision]
+    records: list[AuditRecord]
+
+    def body(self) -> dict[str, Any]:
+        """The ``check --format json`` document, plus the records that hold each decision."""
+        body: dict[str, Any] = json.loads(render_json(self.decisions))
+        body["records"] = [{"id": r.seq, "hash": r.hash} for r in self.records]
+        return body
+
+
+def parse_date(value: str | None, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{name} '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+class Service:
+    def __init__(self, settings: Settings, state: PolicyState, store: AuditStore) -> None:
+        self.settings = settings
+        self.state = state
+        self.store = store
+        self._vocabulary: tuple[int, Vocabulary] | None = None
+
+    def vocabulary(self) -> Vocabulary:
+        """What the web form offers, from the current snapshot (rebuilt after a reload)."""
+        snapshot, cached = self.state.current, self._vocabulary
+        if cached is None or cached[0] != snapshot.generation:
+            cached = (snapshot.generation, Vocabulary.of(snapshot.policies))
+            self._vocabulary = cached
+        return cached[1]
+
+    def evaluate(
+        self,
+        text: str,
+        source: str,
+        *,
+        as_of: dt.date | None = None,
+        unlisted: Verdict | None = None,
+        requested_by: str | None = None,
+        channel: Channel = "http",
+    ) -> Outcome:
+        """Decide every transfer in ``text`` (YAML or JSON) with one snapshot, and record them.
+
+        Raises InputError (nothing decided), TooLarge, EngineError or AuditError (nothing
+        recorded, nothing returned).
+        """
+        with self.state.use() as snapshot:
+            located = parse_transfers(text, source, snapshot.policies)
+            if len(located) > self.settings.max_transfers:
+                raise TooLarge(
+                    f"{len(located)} transfers in one request; the limit is {self.settings.max_transfers}",
+                    Location(source),
+                )
+            choice = unlisted or self.settings.unlisted
+            engine = snapshot.engines[choice]
+            decisions = [engine.decide(item.transfer, as_of) for item in located]
+            policies = snapshot.policies
+        options = {"as_of": as_of.isoformat() if as_of else None, "unlisted": choice.value}
+        records = self.store.append(
+            [
+                NewRecord.of(
+                    item.transfer,
+                    decision,
+                    policies,
+                    requested_by=requested_by,
+                    channel=channel,
+                    options=options,
+                )
+                for item, decision in zip(located, decisions, strict=True)
+            ]
+        )
+        return Outcome(located, decisions, records)

@@ -1,0 +1,66 @@
+// The little JavaScript the page uses: adding and removing data-item rows, remembering the
+// requester's name in this browser, and the report's print button. Everything works
+// without it except adding rows (the form then has one).
+"use strict";
+
+function renumber(row, index) {
+  row.dataset.index = String(index);
+  row.querySelectorAll("[name]").forEach(function (el) {
+    el.name = el.name.replace(/^data-\d+-/, "data-" + index + "-");
+    if (el.id) { el.id = el.id.replace(/^data-\d+-/, "data-" + index + "-"); }
+  });
+}
+
+function setUpItems() {
+  var box = document.getElementById("items");
+  var add = document.getElementById("add-item");
+  if (!box || !add) { return; }
+  add.addEventListener("click", function () {
+    var rows = box.querySelectorAll(".item");
+    var last = rows[rows.length - 1];
+    var row = last.cloneNode(true);
+    row.querySelectorAll("input, select").forEach(function (el) {
+      if (el.type === "checkbox") { el.checked = false; }
+      else if (el.tagName === "SELECT") { el.selectedIndex = 0; }
+      else { el.value = ""; }
+    });
+    var next = 0;
+    rows.forEach(function (r) { next = Math.max(next, Number(r.dataset.index) + 1); });
+    renumber(row, next);
+    last.after(row);
+    var first = row.querySelector("select");
+    if (first) { first.focus(); }
+  });
+  box.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLElement) || !target.classList.contains("remove-item")) { return; }
+    var rows = box.querySelectorAll(".item");
+    var row = target.closest(".item");
+    if (rows.length > 1 && row) { row.remove(); }
+  });
+}
+
+function rememberRequester() {
+  var key = "dataflow-rules.requested_by";
+  var fields = document.querySelectorAll("input.requester");
+  var saved = null;
+  try { saved = window.localStorage.getItem(key); } catch (e) { saved = null; }
+  fields.forEach(function (el) {
+    if (!el.value && saved) { el.value = saved; }
+    el.addEventListener("change", function () {
+      try { window.localStorage.setItem(key, el.value); } catch (e) { /* storage disabled */ }
+    });
+  });
+}
+
+function setUpPrint() {
+  document.querySelectorAll("[data-action=print]").forEach(function (el) {
+    el.addEventListener("click", function () { window.print(); });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  setUpItems();
+  rememberRequester();
+  setUpPrint();
+});

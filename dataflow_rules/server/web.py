@@ -1,0 +1,271 @@
+"""The web page: a form to describe a transfer (or paste one), the decision, a printable
+report, and the list of past decisions. Server-rendered HTML; the little JavaScript there
+is (adding data items, the print button) is served from this process, like the styles.
+
+A submitted transfer is decided and recorded, then the browser is redirected to the
+record's page: the result page *is* the audit record, so what a person sees, prints and
+finds later are one and the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import parse_qsl
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .. import __version__
+from ..audit import AuditError, AuditRecord, Query, clean_requester
+from ..errors import DataflowRulesError, EngineError, InputError
+from ..models.decision import Verdict
+from ..models.transfer import Transfer
+from .forms import PASTE_SOURCE, FormData, Vocabulary, form_message, items_for_display
+from .service import Outcome, Service, TooLarge, parse_date
+
+MAX_FORM_FIELDS = 5000
+MAX_SHOWN = 100
+
+router = APIRouter(include_in_schema=False)
+
+_env = Environment(
+    loader=PackageLoader("dataflow_rules.server", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["yaml"] = lambda value: yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100)
+_env.filters["count"] = lambda value: f"{value:,}" if isinstance(value, int) else "—"
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("version", __version__)
+    return HTMLResponse(_env.get_template(name).render(**context), status_code=status)
+
+
+def _vocabulary(service: Service) -> Vocabulary:
+    return service.vocabulary()
+
+
+def _form_page(
+    service: Service,
+    *,
+    status: int = 200,
+    form: FormData | None = None,
+    pasted: str = "",
+    error: str | None = None,
+    paste_open: bool = False,
+) -> HTMLResponse:
+    snapshot = service.state.current
+    return _page(
+        "form.html",
+        status,
+        vocab=_vocabulary(service),
+        form=form or FormData(),
+        items=items_for_display(form),
+        pasted=pasted,
+        error=error,
+        paste_open=paste_open,
+        catalogues=snapshot.describe(),
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    return _form_page(_service(request))
+
+
+async def _fields(request: Request) -> list[tuple[str, str]]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        raise InputError(
+            f"expected a submitted form (application/x-www-form-urlencoded), not {ctype or 'nothing'}"
+        )
+    try:
+        text = (await request.body()).decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"the form could not be read: {exc}") from None
+
+
+def _not_decided(error: AuditError | EngineError) -> HTMLResponse:
+    """The engine failed, or the decision could not be recorded: no decision is shown."""
+    if isinstance(error, AuditError):
+        title, status = "Not recorded, so not decided", 503
+    else:
+        title, status = "The rules engine failed; nothing was decided", 500
+    return _page("message.html", status, title=title, message=error.one_line())
+
+
+def _decided(outcome: Outcome) -> RedirectResponse:
+    first, last = outcome.records[0].seq, outcome.records[-1].seq
+    url = f"/decisions/{first}" + (f"?through={last}" if last != first else "")
+    return RedirectResponse(url, status_code=303)
+
+
+async def _evaluate(
+    service: Service, text: str, source: str, values: FormData, channel_form: bool
+) -> Outcome | str:
+    """Decide and record, or return the one-line message to show at the form."""
+    try:
+        requested_by = clean_requester(values.get("requested_by"))
+    except ValueError as exc:
+        return f"your name {exc}"
+    try:
+        day = parse_date(values.get("as_of"), "decide as of")
+        return await run_in_threadpool(
+            lambda: service.evaluate(text, source, as_of=day, requested_by=requested_by, channel="web")
+        )
+    except (InputError, TooLarge) as error:
+        return form_message(error) if channel_form else error.one_line()
+
+
+@router.post("/check", response_class=HTMLResponse)
+async def check_form(request: Request) -> Response:
+    service = _service(request)
+    try:
+        form = FormData.parse(await _fields(request))
+    except InputError as error:
+        return _form_page(service, status=400, error=error.one_line())
+    try:
+        result = await _evaluate(service, form.transfer_text(_vocabulary(service)), "form", form, True)
+    except (AuditError, EngineError) as error:
+        return _not_decided(error)
+    if isinstance(result, str):
+        return _form_page(service, status=422, form=form, error=result)
+    return _decided(result)
+
+
+@router.post("/check-yaml", response_class=HTMLResponse)
+async def check_pasted(request: Request) -> Response:
+    service = _service(request)
+    try:
+        form = FormData.parse(await _fields(request))
+    except InputError as error:
+        return _form_page(service, status=400, error=error.one_line(), paste_open=True)
+    text = form.values.get("transfer_yaml", "")
+    if not text.strip():
+        return _form_page(
+            service, status=422, form=form, error="paste a transfer description first", paste_open=True
+        )
+    try:
+        result = await _evaluate(service, text, PASTE_SOURCE, form, False)
+    except (AuditError, EngineError) as error:
+        return _not_decided(error)
+    if isinstance(result, str):
+        return _form_page(service, status=422, form=form, pasted=text, error=result, paste_open=True)
+    return _decided(result)
+
+
+def _record_view(record: AuditRecord, vocab: Vocabulary, requirements: dict[str, str]) -> dict[str, Any]:
+    content = record.content
+    decision = record.decision
+    descriptions = {cid: text for cid, text, _ in vocab.categories}
+    return {
+        "id": record.seq,
+        "created_at": record.row.created_at,
+        "requested_by": record.row.requested_by,
+        "channel": content.get("channel"),
+        "tool_version": record.tool_version,
+        "options": content.get("options") or {},
+        "hash": record.hash,
+        "prev_hash": record.row.prev_hash,
+        "transfer": _in_field_order(record.transfer),
+        "decision": decision,
+        "verdict": decision.get("verdict", record.row.verdict),
+        "reasons": decision.get("reasons", []),
+        "loaded": content.get("catalogues") or {},
+        "categories": descriptions,
+        "requirements": requirements,
+        "purposes": vocab.purposes,
+    }
+
+
+def _in_field_order(transfer: dict[str, Any]) -> dict[str, Any]:
+    """The stored transfer (keys sorted, as hashed) in the order a person writes it."""
+    try:
+        return Transfer.model_validate(transfer).model_dump(mode="json", exclude_none=True)
+    except ValueError:
+        return transfer
+
+
+async def _records(service: Service, first: int, last: int) -> list[AuditRecord]:
+    def read() -> list[AuditRecord]:
+        found = service.store.search(Query(limit=last - first + 1, before=last + 1))
+        return sorted((r for r in found if r.seq >= first), key=lambda r: r.seq)
+
+    return await run_in_threadpool(read)
+
+
+def _not_found(message: str) -> HTMLResponse:
+    return _page("message.html", 404, title="Not found", message=message)
+
+
+@router.get("/decisions/{record_id}", response_class=HTMLResponse)
+async def decision_page(request: Request, record_id: int, through: int | None = None) -> HTMLResponse:
+    return await _show(request, record_id, through, "decision.html")
+
+
+@router.get("/decisions/{record_id}/report", response_class=HTMLResponse)
+async def report_page(request: Request, record_id: int, through: int | None = None) -> HTMLResponse:
+    return await _show(request, record_id, through, "report.html")
+
+
+async def _show(request: Request, first: int, through: int | None, template: str) -> HTMLResponse:
+    service = _service(request)
+    last = first if through is None or through < first else min(through, first + MAX_SHOWN - 1)
+    try:
+        records = await _records(service, first, last)
+    except AuditError as error:
+        return _page("message.html", 503, title="Audit store unavailable", message=error.one_line())
+    if not records:
+        return _not_found(f"no decision record {first}")
+    vocab = _vocabulary(service)
+    requirements = dict(service.state.current.policies.taxonomy.requirements)
+    views = [_record_view(r, vocab, requirements) for r in records]
+    verdict = Verdict.strictest([Verdict(v["verdict"]) for v in views])
+    return _page(
+        template,
+        records=views,
+        verdict=verdict.value,
+        first=first,
+        through=last if last != first else None,
+        printed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
+
+
+@router.get("/decisions", response_class=HTMLResponse)
+async def decisions_page(
+    request: Request,
+    transfer_id: str = "",
+    requested_by: str = "",
+    verdict: str = "",
+    before: int | None = None,
+) -> HTMLResponse:
+    service = _service(request)
+    query = Query(
+        limit=50,
+        before=before,
+        transfer_id=transfer_id.strip() or None,
+        requested_by=requested_by.strip() or None,
+        verdict=verdict if verdict in {v.value for v in Verdict} else None,
+    )
+    try:
+        found = await run_in_threadpool(service.store.search, query)
+    except DataflowRulesError as error:
+        return _page("message.html", 503, title="Audit store unavailable", message=error.one_line())
+    return _page(
+        "list.html",
+        records=[r.summary() for r in found],
+        filters={"transfer_id": transfer_id, "requested_by": requested_by, "verdict": verdict},
+        next_before=found[-1].seq if len(found) == query.limit and found[-1].seq > 1 else None,
+    )
