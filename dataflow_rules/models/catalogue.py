@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from .common import Citation, Count, CountryCode, Identifier, Strict, Text, country_code
 
@@ -54,7 +54,7 @@ class Counterparties(Strict):
 
     countries: list[CountryCode] = Field(default_factory=list, max_length=300)
     groups: list[Identifier] = Field(default_factory=list, max_length=50)
-    include_controlled: bool = False
+    include_controlled: StrictBool = False
     except_countries: list[CountryCode] = Field(default_factory=list, max_length=300)
     except_groups: list[Identifier] = Field(default_factory=list, max_length=50)
 
@@ -78,14 +78,14 @@ class Conditions(Strict):
     individuals: Count | None = None
     records: Count | None = None
     devices: Count | None = None
-    anonymised: bool | None = None
-    exporter_ciio: bool | None = None
-    recipient_affiliate: bool | None = None
+    anonymised: StrictBool | None = None
+    exporter_ciio: StrictBool | None = None
+    recipient_affiliate: StrictBool | None = None
     recipient_types: list[Identifier] | None = Field(default=None, min_length=1)
     purposes: list[Identifier] | None = Field(default=None, min_length=1)
     transactions: list[Identifier] | None = Field(default=None, min_length=1)
-    context: dict[Identifier, bool] | None = Field(default=None, min_length=1)
-    security: dict[Identifier, bool] | None = Field(default=None, min_length=1)
+    context: dict[Identifier, StrictBool] | None = Field(default=None, min_length=1)
+    security: dict[Identifier, StrictBool] | None = Field(default=None, min_length=1)
     """Security measures of the transfer (taxonomy ``security_measures``) required or excluded."""
 
     def facts(self) -> list[str]:
@@ -144,9 +144,9 @@ class Entry(_Dated):
     mechanisms: Mechanisms = Field(default_factory=list)
     """What satisfies the requirement: any one alternative; an alternative written as a
     list needs all of its mechanisms. Empty for a prohibition: nothing satisfies it."""
-    national_security: bool = False
+    national_security: StrictBool = False
     """A national-security designation: no green lane can clear it."""
-    overrides_green_lanes: bool = False
+    overrides_green_lanes: StrictBool = False
     """The law applies whatever the purpose (e.g. the US rule ignores anonymisation)."""
     citations: Citations
 
@@ -163,8 +163,8 @@ class LocalisationEntry(_Dated):
     outcome: Outcome = "restrict"
     requirement: Identifier = "local_storage"
     mechanisms: Mechanisms = Field(default_factory=list)
-    national_security: bool = False
-    overrides_green_lanes: bool = True
+    national_security: StrictBool = False
+    overrides_green_lanes: StrictBool = True
     citations: Citations
 
 

@@ -45,10 +45,10 @@ class Count(Strict):
     bound; a lower and an upper bound form a range.
     """
 
-    at_least: int | None = Field(default=None, ge=0, le=MAX_BOUND)
-    more_than: int | None = Field(default=None, ge=0, le=MAX_BOUND)
-    less_than: int | None = Field(default=None, ge=1, le=MAX_BOUND)
-    at_most: int | None = Field(default=None, ge=0, le=MAX_BOUND)
+    at_least: int | None = Field(default=None, strict=True, ge=0, le=MAX_BOUND)
+    more_than: int | None = Field(default=None, strict=True, ge=0, le=MAX_BOUND)
+    less_than: int | None = Field(default=None, strict=True, ge=1, le=MAX_BOUND)
+    at_most: int | None = Field(default=None, strict=True, ge=0, le=MAX_BOUND)
 
     @model_validator(mode="after")
     def _one_each_side(self) -> Count:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from .common import CountryCode, Identifier, Strict, Text
 
-Count = Annotated[int, Field(ge=0, le=10_000_000_000)]
-"""Counts up to ten billion: more than every person alive, so any larger value is an error."""
+Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
+"""Counts up to ten billion: more than every person alive, so any larger value is an error.
+Strict: a yes/no or a text where a count belongs is an error, not the count 1."""
 
 
 class DataItem(Strict):
@@ -30,14 +31,14 @@ class DataItem(Strict):
     individuals: Count | None = None
     records: Count | None = None
     devices: Count | None = None
-    anonymised: bool | None = None
-    pseudonymised: bool = False
+    anonymised: StrictBool | None = None
+    pseudonymised: StrictBool = False
     description: Text | None = None
 
 
 class Exporter(Strict):
     name: Text | None = None
-    ciio: bool | None = None
+    ciio: StrictBool | None = None
     """Whether the exporter is a critical-information-infrastructure operator (China)."""
     zone: Identifier | None = None
     """The zone the exporter is registered in (e.g. a Chinese pilot free trade zone); a
@@ -47,7 +48,7 @@ class Exporter(Strict):
 class Recipient(Strict):
     name: Text | None = None
     type: Identifier | None = None
-    affiliate: bool | None = None
+    affiliate: StrictBool | None = None
     """Whether the recipient belongs to the exporter's own corporate group."""
     controlled_by: CountryCode | None = None
     """Country whose state or nationals own or control the recipient, or where it has its
@@ -91,7 +92,7 @@ class OnwardLeg(Strict):
     purpose: Identifier | None = None
     """Unset: the transfer's purpose."""
     transaction: Identifier | None = None
-    context: dict[Identifier, bool] = Field(default_factory=dict)
+    context: dict[Identifier, StrictBool] = Field(default_factory=dict)
     """Overrides the transfer's context facts for this leg."""
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
 
@@ -107,8 +108,8 @@ class Transfer(Strict):
     purpose: Identifier | None = None
     transaction: Identifier | None = None
     data: Annotated[list[DataItem], Field(min_length=1, max_length=1000)]
-    context: dict[Identifier, bool] = Field(default_factory=dict)
-    security: dict[Identifier, bool] = Field(default_factory=dict)
+    context: dict[Identifier, StrictBool] = Field(default_factory=dict)
+    security: dict[Identifier, StrictBool] = Field(default_factory=dict)
     """Security measures in place (taxonomy ``security_measures``): true, false or unstated."""
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
     onward: Annotated[list[OnwardLeg], Field(max_length=10)] = Field(default_factory=list)
