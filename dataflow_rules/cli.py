@@ -57,6 +57,32 @@ def _as_of(value: str | None) -> dt.date | None:
         raise _fail(InputError(f"--as-of '{value}' is not a date (YYYY-MM-DD)")) from None
 
 
+def _requester(record: bool, requested_by: str | None, audit_db: str | None) -> str | None:
+    """Who asks, for --record: the option, else the login name."""
+    if not record:
+        for name, value in (("--requested-by", requested_by), ("--audit-db", audit_db)):
+            if value is not None:
+                raise typer.BadParameter("only means something with --record", param_hint=name)
+        return None
+    from .audit import clean_requester
+
+    if requested_by is None:
+        import getpass
+
+        try:
+            requested_by = getpass.getuser()
+        except (KeyError, OSError):
+            return None
+    try:
+        return clean_requester(requested_by)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--requested-by") from None
+
+
+def _ids(first: int, last: int) -> str:
+    return f"decision {first}" if first == last else f"decisions {first}-{last}"
+
+
 @app.command()
 def check(
     files: Annotated[
@@ -79,6 +105,25 @@ def check(
         bool | None,
         typer.Option("--colour/--no-colour", help="Colour the text output (default: when a terminal)."),
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option("--record", help="Store every decision in the audit trail ('dataflow-rules audit')."),
+    ] = False,
+    requested_by: Annotated[
+        str | None,
+        typer.Option("--requested-by", help="Who asks, stored with --record (default: the login name)."),
+    ] = None,
+    audit_db: Annotated[
+        str | None,
+        typer.Option("--audit-db", help="Audit store for --record: a SQLite file or a postgresql:// URL."),
+    ] = None,
+    remediate: Annotated[
+        bool,
+        typer.Option(
+            "--remediate",
+            help="For review and restrict, also find the smallest changes that lower the verdict.",
+        ),
+    ] = False,
 ) -> None:
     """Decide every transfer in FILES and explain each decision.
 
@@ -86,6 +131,7 @@ def check(
     error (exit 5) and no decisions.
     """
     day = _as_of(as_of)
+    requester = _requester(record, requested_by, audit_db)
     try:
         loaded = load_policies(policies)
         located: list[Located] = []
@@ -104,6 +150,24 @@ def check(
             seen[item.transfer.id] = item
         engine = Engine(loaded, Verdict(unlisted.value))
         decisions: list[Decision] = [engine.decide(item.transfer, day) for item in located]
+        if record:  # before any output: a decision asked to be recorded is shown only once stored
+            from .audit import record_decisions
+
+            where, stored = record_decisions(
+                audit_db,
+                [(item.transfer, d) for item, d in zip(located, decisions, strict=True)],
+                loaded,
+                requested_by=requester,
+                channel="cli",
+                options={"as_of": as_of, "unlisted": unlisted.value},
+            )
+            typer.echo(f"recorded {_ids(stored[0].seq, stored[-1].seq)} in {where}", err=True)
+        if remediate:  # advice, not part of the decision: computed after any recording
+            from .workbench.remediate import with_remediations
+
+            decisions = [
+                with_remediations(engine, i.transfer, d) for i, d in zip(located, decisions, strict=True)
+            ]
     except DataflowRulesError as error:
         raise _fail(error) from None
     if fmt is Format.json:
@@ -146,7 +210,19 @@ def version() -> None:
 def _register_features() -> None:
     """Commands from feature packages. Each package exposes ``register(app)`` and keeps its
     heavy imports inside the command bodies, so ``check`` stays fast to start."""
-    registrations: list[Callable[[typer.Typer], None]] = []
+    from .audit import register as register_audit
+    from .batch import register as register_batch
+    from .scan.cli import register as register_scan
+    from .server import register as register_serve
+    from .workbench import register as register_workbench
+
+    registrations: list[Callable[[typer.Typer], None]] = [
+        register_audit,
+        register_serve,
+        register_batch,
+        register_scan,
+        register_workbench,
+    ]
     for register in registrations:
         register(app)
 

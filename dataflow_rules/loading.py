@@ -3,9 +3,11 @@
 PyYAML's own loaders are unsafe in three ways for law-shaped data: they silently keep
 the last of two duplicate keys, they expand aliases (a few hundred bytes can become
 gigabytes), and they forget where a value came from, so a schema error cannot name
-its line. This module composes the node graph (which keeps marks and never expands
-aliases), rejects what we do not accept, and builds plain Python values together with
-a map from each value's path to its line and column.
+its line. This module reads the parser's event stream (which keeps marks and never
+expands aliases), rejects what we do not accept as each event arrives, and builds plain
+Python values together with a map from each value's path to its line and column.
+Nothing bigger than the values themselves is ever held: a hostile document (a huge
+list, deep nesting, an alias) is refused at the event that crosses a limit.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ MAX_NODES = 2_000_000
 """Most YAML nodes accepted in one file, bounding memory whatever the layout."""
 
 Path_ = tuple[str | int, ...]
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass
@@ -97,23 +104,7 @@ def parse_documents(text: str, source: str, error: type[DataflowRulesError]) -> 
     """Parse every YAML (or JSON) document in ``text``, rejecting unsafe constructs."""
     if len(text) > MAX_BYTES:
         raise error(f"input is {len(text)} characters; the limit is {MAX_BYTES}", Location(source))
-    try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
-        raise error(f"invalid YAML: {problem}", loc) from None
-    except yaml.YAMLError as exc:
-        raise error(f"invalid YAML: {exc}", Location(source)) from None
-    except RecursionError:
-        raise error(f"document nests deeper than {MAX_DEPTH} levels", Location(source)) from None
-    for node in nodes:
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.value == ""):
-            continue  # an empty document, e.g. after a trailing '---'
-        builder = _Builder(source, error)
-        value = builder.build(node, (), 0)
-        yield Document(source, value, builder.marks)
+    return iter(_EventBuilder(source, error).run(text))
 
 
 def parse_one(text: str, source: str, error: type[DataflowRulesError]) -> Document:
@@ -124,81 +115,165 @@ def parse_one(text: str, source: str, error: type[DataflowRulesError]) -> Docume
     return docs[0]
 
 
-class _Builder:
-    """Turns a composed node graph into plain values, recording marks by path."""
+class _Frame:
+    __slots__ = ("container", "depth", "key", "key_mark", "path")
 
-    _constructor = yaml.SafeLoader("")  # only its pure scalar constructors are used
+    def __init__(self, container: Any, path: Path_, depth: int) -> None:
+        self.container = container
+        self.path = path
+        self.depth = depth
+        self.key: str | None = None
+        self.key_mark: tuple[int, int] = (0, 0)
+
+
+class _EventBuilder:
+    """Builds plain values straight from the parser's events, with limits checked as each
+    event arrives: nothing is held but the values built so far, so a huge or hostile
+    document is refused after MAX_NODES values, not after composing all of it."""
+
+    _constructor = yaml.SafeLoader("")
 
     def __init__(self, source: str, error: type[DataflowRulesError]) -> None:
         self.source = source
         self.error = error
-        self.marks: dict[Path_, tuple[int, int]] = {}
         self.count = 0
-        self.seen: set[int] = set()
 
-    def _fail(self, message: str, node: yaml.Node, path: Path_) -> DataflowRulesError:
-        m = node.start_mark
-        return self.error(message, Location(self.source, m.line + 1, m.column + 1, dotted(path) or None))
+    def fail(self, message: str, mark: Any, path: Path_) -> DataflowRulesError:
+        return self.error(
+            message, Location(self.source, mark.line + 1, mark.column + 1, dotted(path) or None)
+        )
 
-    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise self._fail(f"document has more than {MAX_NODES} values", node, path)
-        if depth > MAX_DEPTH:
-            raise self._fail(f"document nests deeper than {MAX_DEPTH} levels", node, path)
-        if id(node) in self.seen:
-            # The composer shares one node object between an anchor and its aliases.
-            raise self._fail("YAML aliases (*name) are not accepted", node, path)
-        self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
-        self.seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise self._fail("YAML merge keys (<<) are not accepted", key_node, path)
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise self._fail("mapping keys must be plain strings", key_node, path)
-                key = self._scalar(key_node, path)
-                if not isinstance(key, str):
-                    key = str(key).lower() if isinstance(key, bool) else str(key)
-                if key in out:
-                    first = self.marks.get((*path, key), (0, 0))[0]
-                    raise self._fail(
-                        f"duplicate key '{key}' (first defined on line {first})",
-                        key_node,
-                        (*path, key),
-                    )
-                self.marks[(*path, key)] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
-                out[key] = self.build(value_node, (*path, key), depth + 1)
-                # Point the field at its key, where a reader looks for it.
-                self.marks[(*path, key)] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
-            return out
-        raise self._fail("unsupported YAML node", node, path)  # pragma: no cover
-
-    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
-        tag = node.tag
-        if tag.startswith("!") or not tag.startswith("tag:yaml.org,2002:"):
-            raise self._fail(f"YAML tag {tag} is not accepted", node, path)
+    def run(self, text: str) -> list[Document]:
+        loader = _Loader(text)
         try:
-            construct = yaml.SafeLoader.yaml_constructors.get(tag)
-            if construct is None:
-                raise self._fail(f"YAML tag {tag} is not accepted", node, path)
-            # Called directly: construct_object() would cache every node forever.
+            return self._documents(loader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = exc.problem or exc.context or "invalid YAML"
+            loc = Location(self.source, mark.line + 1, mark.column + 1) if mark else Location(self.source)
+            raise self.error(f"invalid YAML: {problem}", loc) from None
+        except yaml.YAMLError as exc:
+            raise self.error(f"invalid YAML: {exc}", Location(self.source)) from None
+        finally:
+            loader.dispose()
+
+    def _documents(self, loader: Any) -> list[Document]:
+        docs: list[Document] = []
+        get = loader.get_event
+        stack: list[_Frame] = []
+        marks: dict[Path_, tuple[int, int]] = {}
+        root: Any = None
+        have_root = root_empty = False
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                # Where the new value goes.
+                if stack:
+                    top = stack[-1]
+                    if isinstance(top.container, dict):
+                        if top.key is None:  # this event is a key
+                            self._key(top, event, marks)
+                            continue
+                        path: Path_ = (*top.path, top.key)
+                    else:
+                        path = (*top.path, len(top.container))
+                    depth = top.depth + 1
+                else:
+                    top = None
+                    path, depth = (), 0
+                self.count += 1
+                mark = event.start_mark
+                if self.count > MAX_NODES:
+                    raise self.fail(f"document has more than {MAX_NODES} values", mark, path)
+                if depth > MAX_DEPTH:
+                    raise self.fail(f"document nests deeper than {MAX_DEPTH} levels", mark, path)
+                if top is None or not isinstance(top.container, dict):
+                    marks[path] = (mark.line + 1, mark.column + 1)
+                if kind is yaml.ScalarEvent:
+                    value = self._scalar(event, path)
+                    if top is None:
+                        root, have_root, root_empty = value, True, event.value == ""
+                    else:
+                        self._place(top, value, marks)
+                else:
+                    self._collection_tag(event, path)
+                    container: Any = {} if kind is yaml.MappingStartEvent else []
+                    if top is None:
+                        root, have_root = container, True
+                    else:
+                        self._place(top, container, marks)
+                    stack.append(_Frame(container, path, depth))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+            elif kind is yaml.AliasEvent:
+                path = stack[-1].path if stack else ()
+                if stack and isinstance(stack[-1].container, dict) and stack[-1].key is not None:
+                    path = (*path, stack[-1].key)
+                raise self.fail("YAML aliases (*name) are not accepted", event.start_mark, path)
+            elif kind is yaml.DocumentStartEvent:
+                marks, root, have_root, root_empty = {}, None, False, False
+            elif kind is yaml.DocumentEndEvent:
+                if have_root and not root_empty:  # skip an empty document, e.g. after '---'
+                    docs.append(Document(self.source, root, marks))
+            elif kind is yaml.StreamEndEvent:
+                return docs
+
+    def _place(self, top: _Frame, value: Any, marks: dict[Path_, tuple[int, int]]) -> None:
+        if isinstance(top.container, dict):
+            key = top.key
+            assert key is not None
+            top.container[key] = value
+            marks[(*top.path, key)] = top.key_mark
+            top.key = None
+        else:
+            top.container.append(value)
+
+    def _key(self, top: _Frame, event: Any, marks: dict[Path_, tuple[int, int]]) -> None:
+        path = top.path
+        mark = event.start_mark
+        if type(event) is not yaml.ScalarEvent:
+            raise self.fail("mapping keys must be plain strings", mark, path)
+        key = self._scalar(event, path)
+        if not isinstance(key, str):
+            key = str(key).lower() if isinstance(key, bool) else str(key)
+        if key in top.container:
+            first = marks.get((*path, key), (0, 0))[0]
+            raise self.fail(f"duplicate key '{key}' (first defined on line {first})", mark, (*path, key))
+        top.key = key
+        top.key_mark = (mark.line + 1, mark.column + 1)
+        marks[(*path, key)] = top.key_mark
+
+    _resolver = yaml.SafeLoader("")
+
+    def _collection_tag(self, event: Any, path: Path_) -> None:
+        tag = event.tag
+        if tag is None or tag == "!":
+            return
+        want = _MAP_TAG if type(event) is yaml.MappingStartEvent else _SEQ_TAG
+        if tag != want:
+            raise self.fail(f"YAML tag {tag} is not accepted", event.start_mark, path)
+
+    def _scalar(self, event: Any, path: Path_) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self._resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+        if tag == _STR_TAG:
+            return event.value
+        if tag == _MERGE_TAG:
+            raise self.fail("YAML merge keys (<<) are not accepted", event.start_mark, path)
+        if tag.startswith("!") or not tag.startswith("tag:yaml.org,2002:"):
+            raise self.fail(f"YAML tag {tag} is not accepted", event.start_mark, path)
+        construct = yaml.SafeLoader.yaml_constructors.get(tag)
+        if construct is None:
+            raise self.fail(f"YAML tag {tag} is not accepted", event.start_mark, path)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
             value = construct(self._constructor, node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise self._fail(f"invalid value: {exc}", node, path) from None
+            raise self.fail(f"invalid value: {exc}", event.start_mark, path) from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise self._fail(f"number {node.value!r} is not finite", node, path)
+            raise self.fail(f"number {event.value!r} is not finite", event.start_mark, path)
         if isinstance(value, bytes):
-            raise self._fail("binary values are not accepted", node, path)
+            raise self.fail("binary values are not accepted", event.start_mark, path)
         return value

@@ -65,7 +65,11 @@ def test_layouts(pol) -> None:
         ("individuals: 12", "individuals: 1.5", r"data\[0\].individuals: input should be a valid integer"),
         ("individuals: 12", "individuals: true", r"data\[0\].individuals: input should be a valid integer"),
         ("individuals: 12", "individuals: '12'", r"data\[0\].individuals: input should be a valid integer"),
-        ("individuals: 12", "individuals: 12\n    anonymised: 'yes'", r"data\[0\].anonymised: input should be a valid boolean"),
+        (
+            "individuals: 12",
+            "individuals: 12\n    anonymised: 'yes'",
+            r"data\[0\].anonymised: input should be a valid boolean",
+        ),
         ("individuals: 12", "individuals: 100000000000000", r"less than or equal to 10000000000"),
         (
             "individuals: 12",

@@ -1,0 +1,103 @@
+"""The ``batch`` command: arguments in, :func:`.runner.run_batch`, a summary line and an exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class _Unlisted(StrEnum):
+    review = "review"
+    allow = "allow"
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="batch")(batch)
+
+
+def batch(
+    input_file: Annotated[
+        Path, typer.Argument(metavar="IN.jsonl", help="One transfer (a JSON object) per line.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="OUT.jsonl", help="Where to write one record per line.")
+    ],
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", help="Worker processes, each with its own engine.")
+    ] = 1,
+    policies: Annotated[
+        Path | None,
+        typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Decide as of this date (default: each transfer's date, else today)."),
+    ] = None,
+    unlisted: Annotated[
+        _Unlisted, typer.Option("--unlisted", help="Verdict for a side whose country has no catalogue.")
+    ] = _Unlisted.review,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue an interrupted OUT.jsonl after its last complete record."),
+    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing OUT.jsonl.")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when a terminal)."),
+    ] = None,
+) -> None:
+    """Decide every line of IN.jsonl into OUT.jsonl, in order, streaming (docs/batch.md).
+
+    Each output line is the input line number and the decision, or an error record for a
+    line that could not be read or decided (never a verdict). Exit code: 0/3/4 for the
+    strictest verdict, 5 if any line was an error record, 7 if the engine failed or a
+    worker died (the output is then resumable with --resume), 6 for a bad catalogue.
+    """
+    import sys
+
+    from ..catalogues import load_policies
+    from ..errors import DataflowRulesError, InputError
+    from ..models.decision import Verdict
+    from .runner import run_batch
+
+    def fail(error: DataflowRulesError) -> typer.Exit:
+        typer.echo(f"error: {error.one_line()}", err=True)
+        return typer.Exit(error.exit_code)
+
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise fail(InputError(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)")) from None
+    if resume and overwrite:
+        raise fail(InputError("--resume and --overwrite contradict each other"))
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        loaded = load_policies(policies)
+        summary = run_batch(
+            input_file,
+            output,
+            loaded,
+            workers=workers,
+            as_of=day,
+            unlisted=Verdict(unlisted.value),
+            resume=resume,
+            overwrite=overwrite,
+            progress=sys.stderr if show else None,
+            freeze_gc=True,
+        )
+    except DataflowRulesError as error:
+        raise fail(error) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            f"error: interrupted; {output} holds every record written so far: run again with --resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    typer.echo(summary.line(str(output)), err=True)
+    raise typer.Exit(summary.exit_code)

@@ -1,0 +1,309 @@
+"""One JSON line in, one JSON record out: the unit that ``batch`` and Spark share.
+
+A *record* is what a batch output line holds: the input line number first, then either
+the decision exactly as ``check --format json`` gives it (``Decision.model_dump``) or an
+``error`` object for a line that could not be read or decided. An error record has no
+``verdict`` field, so nothing that filters on verdicts can mistake it for a decision.
+
+Input lines are read strictly: UTF-8 only, one JSON object, no duplicate keys, no NaN or
+infinite numbers, no nesting beyond :data:`MAX_LINE_DEPTH`, at most
+:data:`MAX_LINE_BYTES` bytes. Then the same schema and reference checks as ``check``
+apply, so a line gives the same decision (or is refused for the same fault) either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import hashlib
+import json
+import math
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import __version__
+from ..catalogues import Policies
+from ..engine.engine import Engine
+from ..errors import DataflowRulesError, EngineError, InputError, Location
+from ..loading import Document
+from ..models.decision import Decision, Verdict
+from ..models.transfer import Transfer
+from ..transfers import Located, check_references
+from ..validation import validate
+
+MAX_LINE_BYTES = 1024 * 1024
+"""Longest input line accepted (1 MiB): a transfer of 1,000 data items fits many times."""
+MAX_LINE_DEPTH = 32
+"""Deepest nesting accepted in a line; a transfer nests four levels."""
+
+CRASH_EXIT = 1
+"""Exit code of an error record for an unexpected failure (a bug: please report it)."""
+
+# Outcome of one line, for the exit code and the summary.
+ALLOW, REVIEW, RESTRICT = "allow", "review", "restrict"
+OUTCOMES = (ALLOW, REVIEW, RESTRICT, "input_error", "engine_error", "crash")
+
+
+def _error_outcome(exit_code: int) -> str:
+    return {InputError.exit_code: "input_error", EngineError.exit_code: "engine_error"}.get(
+        exit_code, "crash"
+    )
+
+
+def dumps(record: dict[str, Any]) -> bytes:
+    """The one serialisation of a record: compact, key order kept, one line, newline-ended."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    # A lone surrogate (a JSON \ud800 escape echoed in a message) is written back as that escape.
+    return text.encode("utf-8", "backslashreplace")
+
+
+def decision_record(line: int | None, decision: Decision) -> bytes:
+    """``dumps({"line": line, **decision.model_dump(mode="json")})``, several times faster:
+    pydantic's serialiser writes the same compact JSON (tested)."""
+    body = decision.model_dump_json().encode()
+    head = b"{" if line is None else b'{"line":%d,' % line
+    return head + body[1:] + b"\n"
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(f"duplicate key '{key}'")
+        out[key] = value
+    return out
+
+
+def _constant(name: str) -> float:
+    raise ValueError(f"number {name} is not finite")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is not finite")
+    return value
+
+
+def _depth(value: Any, limit: int) -> bool:
+    """True if ``value`` nests no deeper than ``limit`` (iterative: no recursion to abuse)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def parse_line(raw: bytes | str, source: str, line: int | None) -> dict[str, Any]:
+    """One input line as a JSON object, or an :class:`InputError` naming the line."""
+    where = Location(source, line)
+    if len(raw) > MAX_LINE_BYTES:
+        raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", where)
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", where
+            ) from None
+    else:
+        text = raw
+    try:
+        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
+    except RecursionError:
+        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", where) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", where) from None
+    except ValueError as exc:  # duplicate keys, NaN, overlong integers
+        raise InputError(f"invalid JSON: {exc}", where) from None
+    if not isinstance(value, dict):
+        raise InputError("a line must hold one transfer, a JSON object", where)
+    brackets = text.count("[") + text.count("{")  # cheap bound: few brackets, shallow line
+    if brackets > MAX_LINE_DEPTH and not _depth(value, MAX_LINE_DEPTH):
+        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", where)
+    return value
+
+
+def read_line(raw: bytes | str, source: str, line: int | None, policies: Policies) -> Transfer:
+    """Parse and check one line exactly as ``check`` checks a transfer."""
+    value = parse_line(raw, source, line)
+    document = Document(source, value, {(): (line or 1, 1)})
+    try:
+        transfer = validate(Transfer, document, InputError, value)
+        check_references(Located(transfer, document, ()), policies)
+    except DataflowRulesError as exc:
+        # JSON lines have no useful column: name the file, line and field only.
+        field = exc.location.field if exc.location else None
+        raise type(exc)(exc.message, Location(source, line, None, field)) from None
+    return transfer
+
+
+@dataclass(frozen=True)
+class LineError:
+    """Why a line was not decided: the exit code its kind of fault maps to, and one line."""
+
+    exit_code: int
+    message: str
+
+    @property
+    def outcome(self) -> str:
+        return _error_outcome(self.exit_code)
+
+    def record(self, line: int | None) -> bytes:
+        head: dict[str, Any] = {} if line is None else {"line": line}
+        return dumps({**head, "error": {"exit_code": self.exit_code, "message": self.message}})
+
+
+@dataclass
+class LineDecider:
+    """Decides lines with one engine; one per process (durable-rules is per process)."""
+
+    engine: Engine
+    as_of: dt.date | None = None
+
+    def decide(self, raw: bytes | str | None, source: str, line: int | None) -> Decision | LineError:
+        """The decision for one line, or why there is none. ``raw`` None: the line was too long.
+
+        Never raises for anything the line contains: every fault becomes a :class:`LineError`.
+        """
+        try:
+            if raw is None:
+                raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", Location(source, line))
+            transfer = read_line(raw, source, line, self.engine.policies)
+            try:
+                return self.engine.decide(transfer, self.as_of)
+            except EngineError as exc:
+                raise EngineError(
+                    f"transfer '{transfer.id}': {exc.message}", Location(source, line)
+                ) from None
+        except DataflowRulesError as exc:
+            return LineError(exc.exit_code, exc.one_line())
+        except Exception as exc:  # a bug; the line is not decided and the run says so
+            where = Location(source, line)
+            return LineError(
+                CRASH_EXIT, " ".join(f"{where}: internal error: {type(exc).__name__}: {exc}".split())
+            )
+
+    def record(self, raw: bytes | str | None, source: str, line: int | None) -> tuple[bytes, str]:
+        """The serialised record for one line (newline-ended) and its outcome."""
+        result = self.decide(raw, source, line)
+        if isinstance(result, LineError):
+            return result.record(line), result.outcome
+        return decision_record(line, result), result.verdict.value
+
+
+def exit_code(tally: dict[str, int]) -> int:
+    """The run's exit code from its outcomes: a fault outranks every verdict.
+
+    7 if any line hit an engine error, else 1 if any line crashed, else 5 if any line was
+    malformed, else the strictest verdict (0 allow, 3 review, 4 restrict).
+    """
+    if tally.get("engine_error"):
+        return EngineError.exit_code
+    if tally.get("crash"):
+        return CRASH_EXIT
+    if tally.get("input_error"):
+        return InputError.exit_code
+    if tally.get(RESTRICT):
+        return 4
+    if tally.get(REVIEW):
+        return 3
+    return 0
+
+
+# -- shipping policies to other processes ----------------------------------------------
+
+
+def ship(policies: Policies) -> bytes:
+    """Policies as bytes for another process (a batch worker, a Spark executor).
+
+    The parsed catalogues travel, not file paths, so every process decides against exactly
+    what the driver loaded and checked. Source documents (kept only to place load errors)
+    are left behind. The receiving process must run the same dataflow-rules version.
+    """
+    slim = replace(
+        policies,
+        catalogues={
+            code: replace(lc, document=Document(lc.source, None)) for code, lc in policies.catalogues.items()
+        },
+    )
+    return pickle.dumps((__version__, slim), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unship(blob: bytes) -> Policies:
+    version, policies = pickle.loads(blob)  # bytes made by ship() in our own driver, never user input
+    if version != __version__:
+        raise EngineError(
+            f"policies were shipped by dataflow-rules {version} but this process runs {__version__}"
+        )
+    if not isinstance(policies, Policies):
+        raise EngineError("shipped policies are not dataflow-rules policies")
+    return policies
+
+
+def fingerprint(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+_DECIDERS: dict[tuple[str, str, dt.date | None], LineDecider] = {}
+_MAX_DECIDERS = 4
+_BUILDS = 0
+
+
+def decider_for(
+    blob: bytes,
+    unlisted: Verdict,
+    as_of: dt.date | None,
+    key: str | None = None,
+    *,
+    freeze: bool = False,
+) -> LineDecider:
+    """This process's decider for shipped policies: built on first use, then reused.
+
+    Building compiles every catalogue into durable-rules rulesets; a worker process does
+    it once, not once per line, batch or partition. At most a few are kept (the oldest
+    is closed). ``freeze``: a process that exists to decide (a batch worker, a Spark
+    worker) moves the long-lived objects out of the garbage collector's view
+    (``gc.freeze``), so the many collections a stream of decisions triggers never walk
+    the catalogues again; that keeps the slowest decisions close to the median.
+    """
+    global _BUILDS
+    cache_key = (key or fingerprint(blob), unlisted.value, as_of)
+    decider = _DECIDERS.get(cache_key)
+    if decider is None:
+        decider = LineDecider(Engine(unship(blob), unlisted), as_of)
+        while len(_DECIDERS) >= _MAX_DECIDERS:
+            _DECIDERS.pop(next(iter(_DECIDERS))).engine.close()
+        _DECIDERS[cache_key] = decider
+        _BUILDS += 1
+        if freeze:
+            gc.collect()
+            gc.freeze()
+    return decider
+
+
+def builds() -> int:
+    """How many engines this process has built through :func:`decider_for`."""
+    return _BUILDS
+
+
+def tally_records(lines: Iterable[bytes]) -> dict[str, int]:
+    """Outcomes of existing output records (for the exit code of a resumed run)."""
+    tally = dict.fromkeys(OUTCOMES, 0)
+    for raw in lines:
+        record = json.loads(raw)
+        if "error" in record:
+            tally[_error_outcome(int(record["error"].get("exit_code", CRASH_EXIT)))] += 1
+        else:
+            tally[str(record["verdict"])] += 1
+    return tally

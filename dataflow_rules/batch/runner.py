@@ -1,0 +1,489 @@
+"""Streaming batch evaluation: JSON lines in, one record per line out, in input order.
+
+Memory stays constant whatever the input's size: lines are read in chunks (bounded by
+line count and bytes), at most two chunks per worker are in flight, and each chunk's
+records are written, in order, as soon as every earlier chunk's are. With ``workers`` >
+1 each worker is a separate process with its own engine (durable-rules is not
+thread-safe, and a process per core is how it scales).
+
+Resuming (docs/batch.md): every non-blank input line yields exactly one record, records
+are written in input order and each names its line, so the last complete record of an
+interrupted output says where to go on. A trailing partial record (a process killed
+mid-write) is cut off; the last complete record is recomputed and must match byte for
+byte, which refuses to extend an output made from other input, catalogues or options.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from .. import __version__
+from ..catalogues import Policies
+from ..errors import DataflowRulesError, EngineError, InputError, Location
+from ..models.decision import Verdict
+from .records import MAX_LINE_BYTES, OUTCOMES, decider_for, exit_code, fingerprint, ship, tally_records
+
+CHUNK_LINES = 256
+"""Lines per unit of work sent to a worker."""
+CHUNK_BYTES = 4 * 1024 * 1024
+"""Bytes per unit of work: with at most two units per worker in flight, the bound on memory."""
+
+Chunk = list[tuple[int, bytes | None]]
+"""(line number, raw line, or None for a line over the length limit)."""
+
+
+@dataclass
+class Summary:
+    """What a batch run did: outcomes over the whole output, resumed part included."""
+
+    tally: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    resumed_after: int = 0
+    """Input line of the last record already in the output when the run started (0: none)."""
+    last_line: int = 0
+
+    @property
+    def records(self) -> int:
+        return sum(self.tally.values())
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.tally)
+
+    def line(self, output: str) -> str:
+        t = self.tally
+        errors = t["input_error"] + t["engine_error"] + t["crash"]
+        resumed = f" (resumed after line {self.resumed_after})" if self.resumed_after else ""
+        return (
+            f"batch: {self.records:,} records{resumed}: {t['allow']:,} allow, {t['review']:,} review, "
+            f"{t['restrict']:,} restrict, {errors:,} not decided -> {output}"
+        )
+
+
+class Interrupted(DataflowRulesError):
+    """The run stopped before the end of its input; the output is a resumable prefix."""
+
+    exit_code = EngineError.exit_code
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def read_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for every non-blank line; None for a line over the limit.
+
+    An overlong line is skipped in bounded pieces, never held whole in memory.
+    """
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(1024 * 1024)
+            yield number, None
+            continue
+        if raw.strip():
+            yield number, raw.rstrip(b"\r\n")
+
+
+def chunks(lines: Iterator[tuple[int, bytes | None]]) -> Iterator[Chunk]:
+    chunk: Chunk = []
+    size = 0
+    for number, raw in lines:
+        chunk.append((number, raw))
+        size += len(raw) if raw is not None else 0
+        if len(chunk) >= CHUNK_LINES or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def count_lines(path: Path) -> int:
+    """Lines in a file (for the progress bar), read in blocks."""
+    n = 0
+    last = b"\n"
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            n += block.count(b"\n")
+            last = block[-1:]
+    return n + (last != b"\n")
+
+
+# -- the work, in whichever process does it ------------------------------------------------
+
+_WORKER: tuple[bytes, str, Verdict, dt.date | None, bool] | None = None
+
+
+def _init_worker(
+    blob: bytes, key: str, unlisted: str, as_of: dt.date | None, freeze: bool, in_pool: bool
+) -> None:
+    """Set up a process to decide chunks; in a pool worker, also ignore Ctrl-C (the main
+    process handles it and shuts the pool down after the chunks in hand)."""
+    global _WORKER
+    _WORKER = (blob, key, Verdict(unlisted), as_of, freeze)
+    if in_pool:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(Exception):  # a failure is reported by the first chunk
+        decider_for(blob, Verdict(unlisted), as_of, key, freeze=freeze)
+
+
+def work(chunk: Chunk, source: str) -> tuple[bytes, dict[str, int]]:
+    """Records for one chunk, concatenated, and their outcomes (in a worker process)."""
+    assert _WORKER is not None, "worker not initialised"
+    blob, key, unlisted, as_of, freeze = _WORKER
+    decider = decider_for(blob, unlisted, as_of, key, freeze=freeze)
+    out = bytearray()
+    tally = dict.fromkeys(OUTCOMES, 0)
+    for number, raw in chunk:
+        record, outcome = decider.record(raw, source, number)
+        out += record
+        tally[outcome] += 1
+    return bytes(out), tally
+
+
+# -- resuming ------------------------------------------------------------------------------
+
+
+def _rfind_newline(f: BinaryIO, before: int) -> int:
+    """Offset of the last newline before offset ``before``, or -1; reads backwards in blocks."""
+    pos = before
+    while pos > 0:
+        step = min(1 << 16, pos)
+        pos -= step
+        f.seek(pos)
+        cut = f.read(step).rfind(b"\n")
+        if cut >= 0:
+            return pos + cut
+    return -1
+
+
+def _last_complete_line(f: BinaryIO) -> tuple[int, bytes]:
+    """(offset just past the last newline, the last complete line) of an output file.
+
+    Bytes after the last newline are a record cut off mid-write; the caller truncates them.
+    """
+    end = _rfind_newline(f, f.seek(0, os.SEEK_END))
+    if end < 0:
+        return 0, b""
+    start = _rfind_newline(f, end) + 1
+    f.seek(start)
+    return end + 1, f.read(end - start)
+
+
+def _complete_lines(f: BinaryIO, end: int) -> Iterator[bytes]:
+    """The lines of ``f`` from where it stands up to offset ``end``."""
+    while f.tell() < end and (raw := f.readline()):
+        yield raw
+
+
+def _record_line(raw: bytes, output: str, offset: int) -> int:
+    try:
+        record = json.loads(raw)
+        line = record["line"] if isinstance(record, dict) else None
+    except (ValueError, KeyError):
+        line = None
+    if not isinstance(line, int) or isinstance(line, bool) or line < 1:
+        raise InputError(
+            "the last complete line is not a batch record; cannot resume this output",
+            Location(output, None, None, f"byte {offset}"),
+        )
+    return line
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, stream: IO[str] | None, total: int, start: int) -> None:
+        self.stream, self.total, self.start = stream, total, start
+        self.t0 = self.last = time.monotonic()
+        self.done = start
+
+    def update(self, line: int, force: bool = False) -> None:
+        self.done = line
+        now = time.monotonic()
+        if self.stream is None or (not force and now - self.last < 0.2):
+            return
+        self.last = now
+        rate = (line - self.start) / max(now - self.t0, 1e-9)
+        share = line / self.total if self.total else 1.0
+        eta = (self.total - line) / rate if rate > 0 else 0.0
+        filled = int(30 * share)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {line:,}/{self.total:,} lines  {rate:,.0f}/s  "
+            f"ETA {int(eta) // 60}m{int(eta) % 60:02d}s "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.update(self.done, force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_batch(
+    input_path: Path,
+    output_path: Path,
+    policies: Policies,
+    *,
+    workers: int = 1,
+    as_of: dt.date | None = None,
+    unlisted: Verdict = Verdict.REVIEW,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: IO[str] | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+    freeze_gc: bool = False,
+) -> Summary:
+    """Decide every line of ``input_path`` into ``output_path``; see the module docstring.
+
+    Raises :class:`InputError` for an unreadable input or an output that cannot be
+    resumed, :class:`Interrupted` if a worker died (the output is then a resumable
+    prefix). ``on_chunk`` is called with the last line written after each chunk.
+    ``freeze_gc``: with one worker, let the calling process freeze its garbage collector
+    after building the engine (see :func:`.records.decider_for`); for command-line use.
+    """
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1 (got {workers})")
+    source = str(input_path)
+    try:
+        stream = input_path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", Location(source)) from None
+    blob = ship(policies)
+    key = fingerprint(blob)
+    summary = Summary()
+    settings = _settings(policies, as_of, unlisted)
+    state = state_path(output_path)
+    with stream:
+        out = _open_output(output_path, resume, overwrite)
+        with out:
+            lines = read_lines(stream)
+            keep = 0
+            if resume:
+                _check_settings(state, settings)
+                keep, last = _last_complete_line(out)
+                if keep:
+                    summary.resumed_after = _record_line(last, str(output_path), keep - len(last) - 1)
+                    _skip_to(lines, summary.resumed_after, last, blob, key, unlisted, as_of, source)
+                    out.seek(0)
+                    summary.tally = tally_records(_complete_lines(out, keep))
+            out.seek(keep)
+            out.truncate()  # a record cut off mid-write, if any
+            _write_settings(state, settings)
+            summary.last_line = summary.resumed_after
+            total = count_lines(input_path) if progress is not None else 0
+            bar = Progress(progress, total, summary.resumed_after)
+            try:
+                for data, tally, last_line in _results(
+                    chunks(lines), source, blob, key, unlisted, as_of, workers, freeze_gc
+                ):
+                    out.write(data)
+                    out.flush()
+                    for k, v in tally.items():
+                        summary.tally[k] += v
+                    summary.last_line = last_line
+                    bar.update(last_line)
+                    if on_chunk is not None:
+                        on_chunk(last_line)
+            except Interrupted as exc:
+                raise Interrupted(
+                    f"{exc.message}; the last record written is for line {summary.last_line}"
+                ) from None
+            finally:
+                out.flush()
+                bar.close()
+    state.unlink(missing_ok=True)  # complete: nothing left to resume
+    return summary
+
+
+def state_path(output: Path) -> Path:
+    """The file beside an unfinished output that records what it was made with."""
+    return output.with_name(output.name + ".resume")
+
+
+def _settings(policies: Policies, as_of: dt.date | None, unlisted: Verdict) -> dict[str, object]:
+    return {
+        "tool": __version__,
+        "taxonomy": policies.taxonomy_digest,
+        "catalogues": {code: lc.digest for code, lc in policies.catalogues.items()},
+        "as_of": as_of.isoformat() if as_of else None,
+        "unlisted": unlisted.value,
+    }
+
+
+def _check_settings(state: Path, settings: dict[str, object]) -> None:
+    """An unfinished output may only be continued with what it was started with."""
+    try:
+        stored = json.loads(state.read_bytes())
+    except FileNotFoundError:
+        return  # made by a run that kept no state: the last-record check still applies
+    except (OSError, ValueError):
+        raise InputError(
+            "cannot read the resume state; write to a new output", Location(str(state))
+        ) from None
+    if not isinstance(stored, dict):
+        raise InputError("the resume state is not a JSON object", Location(str(state)))
+    differs = sorted(k for k in settings if stored.get(k) != settings[k])
+    if differs:
+        raise InputError(
+            f"this output was started with different {', '.join(differs)}; "
+            "resume with the same catalogues and options, or write to a new output",
+            Location(str(state)),
+        )
+
+
+def _write_settings(state: Path, settings: dict[str, object]) -> None:
+    tmp = state.with_name(state.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(settings, sort_keys=True) + "\n")
+        os.replace(tmp, state)
+    except OSError as exc:
+        raise InputError(f"cannot write the resume state: {exc.strerror}", Location(str(state))) from None
+
+
+def _open_output(path: Path, resume: bool, overwrite: bool) -> BinaryIO:
+    where = Location(str(path))
+    try:
+        if resume:
+            return path.open("r+b") if path.exists() else path.open("w+b")
+        if path.exists() and path.stat().st_size and not overwrite:
+            raise InputError(
+                "output file exists; pass --resume to continue it or --overwrite to start again", where
+            )
+        return path.open("w+b")
+    except OSError as exc:
+        raise InputError(f"cannot write output: {exc.strerror}", where) from None
+
+
+def _skip_to(
+    lines: Iterator[tuple[int, bytes | None]],
+    target: int,
+    stored: bytes,
+    blob: bytes,
+    key: str,
+    unlisted: Verdict,
+    as_of: dt.date | None,
+    source: str,
+) -> None:
+    """Read past input line ``target``, checking that its record is the one stored."""
+    for number, raw in lines:
+        if number < target:
+            continue
+        if number == target:
+            record, _ = decider_for(blob, unlisted, as_of, key).record(raw, source, number)
+            if record.rstrip(b"\n") != stored:
+                raise InputError(
+                    f"the output's last record (line {target}) is not what this run computes for it: "
+                    "the input, the catalogues or --as-of/--unlisted differ; write to a new output",
+                    Location(source, target),
+                )
+            return
+        break
+    raise InputError(
+        f"the output has a record for line {target} but the input has no such non-blank line",
+        Location(source),
+    )
+
+
+def _results(
+    work_chunks: Iterator[Chunk],
+    source: str,
+    blob: bytes,
+    key: str,
+    unlisted: Verdict,
+    as_of: dt.date | None,
+    workers: int,
+    freeze_gc: bool,
+) -> Iterator[tuple[bytes, dict[str, int], int]]:
+    """(records, outcomes, last line) per chunk, in input order."""
+    if workers == 1:
+        _init_worker(blob, key, unlisted.value, as_of, freeze_gc, False)
+        for chunk in work_chunks:
+            data, tally = work(chunk, source)
+            yield data, tally, chunk[-1][0]
+        return
+    # The policies reach the workers through a file, not the start-up pipe: a worker that
+    # dies while starting must not leave this process blocked writing megabytes to it.
+    with tempfile.NamedTemporaryFile(prefix="dataflow-rules-policies-", suffix=".bin") as shipped:
+        shipped.write(blob)
+        shipped.flush()
+        yield from _pool_results(work_chunks, source, Path(shipped.name), key, unlisted, as_of, workers)
+
+
+def _init_pool_worker(path: str, key: str, unlisted: str, as_of: dt.date | None) -> None:
+    _init_worker(Path(path).read_bytes(), key, unlisted, as_of, True, True)
+
+
+def _pool_results(
+    work_chunks: Iterator[Chunk],
+    source: str,
+    shipped: Path,
+    key: str,
+    unlisted: Verdict,
+    as_of: dt.date | None,
+    workers: int,
+) -> Iterator[tuple[bytes, dict[str, int], int]]:
+    # "spawn": a fresh interpreter per worker, never a copy of this process's threads,
+    # locks or durable-rules state.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_pool_worker,
+        initargs=(str(shipped), key, unlisted.value, as_of),
+    )
+    pending: collections.deque[tuple[Future[tuple[bytes, dict[str, int]]], int]] = collections.deque()
+    try:
+        for chunk in work_chunks:
+            pending.append((pool.submit(work, chunk, source), chunk[-1][0]))
+            while len(pending) >= 2 * workers:
+                yield _collect(*pending.popleft())
+        while pending:
+            yield _collect(*pending.popleft())
+    finally:
+        for future, _ in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(
+    future: Future[tuple[bytes, dict[str, int]]], last_line: int
+) -> tuple[bytes, dict[str, int], int]:
+    try:
+        data, tally = future.result()
+    except BrokenProcessPool:
+        raise Interrupted(
+            "a worker process died; the output holds every record before it: "
+            "run again with --resume to continue (from Python, a script that starts workers "
+            "must guard its entry point with if __name__ == '__main__')"
+        ) from None
+    return data, tally, last_line
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def stderr_if_tty() -> IO[str] | None:
+    return sys.stderr if sys.stderr.isatty() else None
