@@ -26,6 +26,7 @@ from ..models.decision import Verdict
 from ..models.transfer import Transfer
 from .forms import PASTE_SOURCE, FormData, Vocabulary, form_message, items_for_display
 from .service import Outcome, Service, TooLarge, parse_date
+from .state import Snapshot
 
 MAX_FORM_FIELDS = 5000
 MAX_SHOWN = 100
@@ -190,6 +191,29 @@ def _record_view(record: AuditRecord, vocab: Vocabulary, requirements: dict[str,
     }
 
 
+def _remediations(snapshot: Snapshot, record: AuditRecord) -> list[dict[str, Any]] | None:
+    """Smallest changes that would lower a stored review or restrict verdict, each decided
+    by the engine now, with the catalogues currently loaded; None if the stored transfer
+    no longer reads as one (the page then says so instead of guessing)."""
+    from ..workbench.remediate import remediate
+
+    decision = record.decision
+    if decision.get("verdict", record.row.verdict) == Verdict.ALLOW.value:
+        return []
+    try:
+        transfer = Transfer.model_validate(record.transfer)
+        as_of = dt.date.fromisoformat(str(decision["as_of"]))
+    except (ValueError, KeyError):
+        return None
+    unlisted = Verdict((record.content.get("options") or {}).get("unlisted", Verdict.REVIEW.value))
+    engine = snapshot.engines[unlisted]
+    try:
+        current = engine.decide(transfer, as_of)
+        return [r.model_dump(mode="json") for r in remediate(engine, transfer, current)]
+    except DataflowRulesError:
+        return None
+
+
 def _in_field_order(transfer: dict[str, Any]) -> dict[str, Any]:
     """The stored transfer (keys sorted, as hashed) in the order a person writes it."""
     try:
@@ -232,6 +256,10 @@ async def _show(request: Request, first: int, through: int | None, template: str
     vocab = _vocabulary(service)
     requirements = dict(service.state.current.policies.taxonomy.requirements)
     views = [_record_view(r, vocab, requirements) for r in records]
+    with service.state.use() as snapshot:
+        for view, record in zip(views, records, strict=True):
+            view["remediations"] = await run_in_threadpool(_remediations, snapshot, record)
+            view["remediation_generation"] = snapshot.generation
     verdict = Verdict.strictest([Verdict(v["verdict"]) for v in views])
     return _page(
         template,

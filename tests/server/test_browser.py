@@ -68,13 +68,19 @@ def test_fill_submit_read_print_and_find(page: Any, server: Server, tmp_path: Pa
     assert page.url.startswith(f"{server.url}/decisions/")
     record_id = int(page.url.rsplit("/", 1)[1])
 
-    # The verdict, its reason with the entry and the citation, the placeholder for remediation.
+    # The verdict, its reason with the entry and the citation, and the remediations.
     assert page.inner_text(".verdict-banner .verdict") == "RESTRICT"
     first = page.locator("ol.reasons > li").first
     assert "us.dsp.omic.coc.genomic" in first.inner_text()
     assert "bulk human genomic data" in first.inner_text()
     assert "202.303" in first.locator("ul.citations").inner_text()
-    assert page.get_attribute(f"#remediation-{record_id}", "data-remediation") == "pending"
+    assert page.get_attribute(f"#remediation-{record_id}", "data-remediation") == "shown"
+    suggestions = page.locator(f"#remediation-{record_id} ul.remediations > li")
+    assert suggestions.count() >= 1
+    for k in range(suggestions.count()):
+        claimed = suggestions.nth(k).get_attribute("data-verdict")
+        assert claimed in ("allow", "review")  # lower than restrict
+        assert f"the verdict would be {claimed}" in suggestions.nth(k).inner_text()
     assert "Officer Wu" in page.inner_text(".requested-by")
     shot(page, "result.png")
 
