@@ -10,7 +10,9 @@ Resuming (docs/batch.md): every non-blank input line yields exactly one record, 
 are written in input order and each names its line, so the last complete record of an
 interrupted output says where to go on. A trailing partial record (a process killed
 mid-write) is cut off; the last complete record is recomputed and must match byte for
-byte, which refuses to extend an output made from other input, catalogues or options.
+byte, which refuses to extend an output made from other input, catalogues or options,
+and ``OUT.resume`` beside an unfinished output records the catalogues and options it was
+started with.
 """
 
 from __future__ import annotations

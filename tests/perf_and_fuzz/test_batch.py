@@ -294,7 +294,7 @@ def test_killing_the_whole_command_then_resuming(
     assert written < total
     with out.open("ab") as f:  # as if the kill had landed mid-write
         f.write(b'{"line":99999999,"transfer_id":"cut-off')
-    resumed = run("batch", str(src), "-o", str(out), "--resume")
+    resumed = run("batch", str(src), "-o", str(out), "--resume", "--workers", "2")
     assert resumed.returncode == 4, resumed.stderr
     assert _check_prefix(out, reference) == total
     assert out.read_bytes().endswith(b"}\n")
