@@ -12,6 +12,7 @@ from .compile import ANY, Side, SidePlan, compile_layers, compile_policies
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_fact, side_base
+from .legs import onward_hops
 
 PlanKey = tuple[str, Side, str | None]
 """(jurisdiction, side, zone): a zone's layered plan, or the base plan with zone None."""
@@ -56,38 +57,8 @@ class Engine:
         if not transfer.onward:
             return first
         parts: list[tuple[str | None, Decision]] = [(None, first)]
-        hops = [transfer.origin, transfer.destination, *(leg.destination for leg in transfer.onward)]
-        origin = self.policies.jurisdiction_of(transfer.origin)
-        for k, leg in enumerate(transfer.onward):
-            here, there = hops[k + 1], hops[k + 2]
-            carried = transfer.model_copy(
-                update={
-                    "origin": here,
-                    "destination": there,
-                    "exporter": leg.exporter,
-                    "recipient": leg.recipient,
-                    "purpose": leg.purpose or transfer.purpose,
-                    "transaction": leg.transaction or transfer.transaction,
-                    "context": {**transfer.context, **leg.context},
-                    "safeguards": list(leg.safeguards),
-                    "onward": [],
-                }
-            )
-            parts.append((f"Onward leg {k + 1} ({here} to {there})", self._leg(carried, day)))
-            j_here, j_there = self.policies.jurisdiction_of(here), self.policies.jurisdiction_of(there)
-            if origin is not None and origin not in (j_here, j_there):
-                # The origin's export rules follow the data to each onward destination.
-                reach = transfer.model_copy(
-                    update={
-                        "destination": there,
-                        "recipient": leg.recipient,
-                        "transaction": leg.transaction or transfer.transaction,
-                        "safeguards": [*transfer.safeguards, *leg.safeguards],
-                        "onward": [],
-                    }
-                )
-                label = f"Onward leg {k + 1} ({transfer.origin}'s export rules for data reaching {there})"
-                parts.append((label, self._leg(reach, day, outbound_only=True)))
+        for hop in onward_hops(self.policies, transfer):
+            parts.append((hop.label, self._leg(hop.transfer, day, outbound_only=hop.outbound_only)))
         return combine_legs(transfer, day, parts)
 
     def _leg(self, transfer: Transfer, day: dt.date, outbound_only: bool = False) -> Decision:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..catalogues import Policies, merged
+from ..engine.legs import onward_hops
 from ..engine.safeguards import evaluate
 from ..models.catalogue import (
     Catalogue,
@@ -182,37 +183,8 @@ def trace(policies: Policies, transfer: Transfer, as_of: dt.date | None = None) 
     hop by hop as the engine decides them (onward legs: docs/semantics.md, section 8a)."""
     day = as_of or transfer.date or dt.date.today()
     legs = [_leg(policies, transfer, day, None)]
-    hops = [transfer.origin, transfer.destination, *(leg.destination for leg in transfer.onward)]
-    origin = policies.jurisdiction_of(transfer.origin)
-    for k, leg in enumerate(transfer.onward):
-        here, there = hops[k + 1], hops[k + 2]
-        carried = transfer.model_copy(
-            update={
-                "origin": here,
-                "destination": there,
-                "exporter": leg.exporter,
-                "recipient": leg.recipient,
-                "purpose": leg.purpose or transfer.purpose,
-                "transaction": leg.transaction or transfer.transaction,
-                "context": {**transfer.context, **leg.context},
-                "safeguards": list(leg.safeguards),
-                "onward": [],
-            }
-        )
-        legs.append(_leg(policies, carried, day, f"Onward leg {k + 1} ({here} to {there})"))
-        j_here, j_there = policies.jurisdiction_of(here), policies.jurisdiction_of(there)
-        if origin is not None and origin not in (j_here, j_there):
-            reach = transfer.model_copy(
-                update={
-                    "destination": there,
-                    "recipient": leg.recipient,
-                    "transaction": leg.transaction or transfer.transaction,
-                    "safeguards": [*transfer.safeguards, *leg.safeguards],
-                    "onward": [],
-                }
-            )
-            label = f"Onward leg {k + 1} ({transfer.origin}'s export rules for data reaching {there})"
-            legs.append(_leg(policies, reach, day, label, outbound_only=True))
+    for hop in onward_hops(policies, transfer):
+        legs.append(_leg(policies, hop.transfer, day, hop.label, outbound_only=hop.outbound_only))
     return Trace(transfer.id, day, legs)
 
 

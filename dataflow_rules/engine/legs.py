@@ -1,0 +1,61 @@
+"""The hops of a transfer with onward legs (docs/semantics.md, section 8a).
+
+One statement of how onward legs are described, shared by the engine (which decides
+them) and by explain (which traces them), so the two can never walk different legs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..catalogues import Policies
+from ..models.transfer import Transfer
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One onward hop to decide: its label, the transfer as that hop, and whether only the
+    origin's outbound rules apply (the origin's export rules following the data)."""
+
+    label: str
+    transfer: Transfer
+    outbound_only: bool = False
+
+
+def onward_hops(policies: Policies, transfer: Transfer) -> list[Hop]:
+    """Every onward hop after the first leg, in order: each leg decided as its own transfer,
+    and, where a leg leaves the origin's jurisdiction, the origin's export rules for data
+    reaching that leg's destination."""
+    hops = [transfer.origin, transfer.destination, *(leg.destination for leg in transfer.onward)]
+    origin = policies.jurisdiction_of(transfer.origin)
+    out: list[Hop] = []
+    for k, leg in enumerate(transfer.onward):
+        here, there = hops[k + 1], hops[k + 2]
+        carried = transfer.model_copy(
+            update={
+                "origin": here,
+                "destination": there,
+                "exporter": leg.exporter,
+                "recipient": leg.recipient,
+                "purpose": leg.purpose or transfer.purpose,
+                "transaction": leg.transaction or transfer.transaction,
+                "context": {**transfer.context, **leg.context},
+                "safeguards": list(leg.safeguards),
+                "onward": [],
+            }
+        )
+        out.append(Hop(f"Onward leg {k + 1} ({here} to {there})", carried))
+        j_here, j_there = policies.jurisdiction_of(here), policies.jurisdiction_of(there)
+        if origin is not None and origin not in (j_here, j_there):
+            reach = transfer.model_copy(
+                update={
+                    "destination": there,
+                    "recipient": leg.recipient,
+                    "transaction": leg.transaction or transfer.transaction,
+                    "safeguards": [*transfer.safeguards, *leg.safeguards],
+                    "onward": [],
+                }
+            )
+            label = f"Onward leg {k + 1} ({transfer.origin}'s export rules for data reaching {there})"
+            out.append(Hop(label, reach, outbound_only=True))
+    return out
