@@ -6,7 +6,6 @@ No decision logic lives here. Exit codes (docs/cli.md): 0 allow, 3 review, 4 res
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -20,6 +19,15 @@ from .catalogues import load_policies
 from .engine.engine import Engine
 from .errors import DataflowRulesError, InputError
 from .models.decision import Decision, Verdict
+from .options import (
+    AsOfOption,
+    ColourOption,
+    PoliciesOption,
+    Unlisted,
+    UnlistedOption,
+    fail,
+    parse_date,
+)
 from .transfers import Located, read_transfers
 
 EXIT = {Verdict.ALLOW: 0, Verdict.REVIEW: 3, Verdict.RESTRICT: 4}
@@ -36,25 +44,6 @@ app = typer.Typer(
 class Format(StrEnum):
     text = "text"
     json = "json"
-
-
-class Unlisted(StrEnum):
-    review = "review"
-    allow = "allow"
-
-
-def _fail(error: DataflowRulesError) -> typer.Exit:
-    typer.echo(f"error: {error.one_line()}", err=True)
-    return typer.Exit(error.exit_code)
-
-
-def _as_of(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _fail(InputError(f"--as-of '{value}' is not a date (YYYY-MM-DD)")) from None
 
 
 def _requester(record: bool, requested_by: str | None, audit_db: str | None) -> str | None:
@@ -89,22 +78,10 @@ def check(
         list[str], typer.Argument(help="Transfer descriptions (YAML or JSON); '-' reads stdin.")
     ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    policies: Annotated[
-        Path | None,
-        typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Decide as of this date (default: each transfer's date, else today)."),
-    ] = None,
-    unlisted: Annotated[
-        Unlisted,
-        typer.Option("--unlisted", help="Verdict for a side whose country has no catalogue."),
-    ] = Unlisted.review,
-    colour: Annotated[
-        bool | None,
-        typer.Option("--colour/--no-colour", help="Colour the text output (default: when a terminal)."),
-    ] = None,
+    policies: PoliciesOption = None,
+    as_of: AsOfOption = None,
+    unlisted: UnlistedOption = Unlisted.review,
+    colour: ColourOption = None,
     record: Annotated[
         bool,
         typer.Option("--record", help="Store every decision in the audit trail ('dataflow-rules audit')."),
@@ -130,7 +107,7 @@ def check(
     Every file is read and checked before anything is decided: one bad transfer gives an
     error (exit 5) and no decisions.
     """
-    day = _as_of(as_of)
+    day = parse_date(as_of)
     requester = _requester(record, requested_by, audit_db)
     try:
         loaded = load_policies(policies)
@@ -169,7 +146,7 @@ def check(
                 with_remediations(engine, i.transfer, d) for i, d in zip(located, decisions, strict=True)
             ]
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if fmt is Format.json:
         from .render.json import render as render_json
 
@@ -184,13 +161,13 @@ def check(
 
 @app.command()
 def catalogues(
-    policies: Annotated[Path | None, typer.Option("--policies", "-p", help="Policy directory.")] = None,
+    policies: PoliciesOption = None,
 ) -> None:
     """List the loaded catalogues with their versions, entry counts and digests."""
     try:
         loaded = load_policies(policies)
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     typer.echo(f"taxonomy {loaded.taxonomy.version}  {len(loaded.taxonomy.categories)} categories")
     for code, lc in loaded.catalogues.items():
         c = lc.catalogue

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-class _Unlisted(StrEnum):
-    review = "review"
-    allow = "allow"
+from ..options import (
+    AsOfOption,
+    PoliciesOption,
+    ProgressOption,
+    Unlisted,
+    UnlistedOption,
+    fail,
+    parse_date,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -29,26 +32,15 @@ def batch(
     workers: Annotated[
         int, typer.Option("--workers", "-w", help="Worker processes, each with its own engine.")
     ] = 1,
-    policies: Annotated[
-        Path | None,
-        typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Decide as of this date (default: each transfer's date, else today)."),
-    ] = None,
-    unlisted: Annotated[
-        _Unlisted, typer.Option("--unlisted", help="Verdict for a side whose country has no catalogue.")
-    ] = _Unlisted.review,
+    policies: PoliciesOption = None,
+    as_of: AsOfOption = None,
+    unlisted: UnlistedOption = Unlisted.review,
     resume: Annotated[
         bool,
         typer.Option("--resume", help="Continue an interrupted OUT.jsonl after its last complete record."),
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing OUT.jsonl.")] = False,
-    progress: Annotated[
-        bool | None,
-        typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when a terminal)."),
-    ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Decide every line of IN.jsonl into OUT.jsonl, in order, streaming (docs/batch.md).
 
@@ -64,16 +56,7 @@ def batch(
     from ..models.decision import Verdict
     from .runner import run_batch
 
-    def fail(error: DataflowRulesError) -> typer.Exit:
-        typer.echo(f"error: {error.one_line()}", err=True)
-        return typer.Exit(error.exit_code)
-
-    day = None
-    if as_of is not None:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise fail(InputError(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)")) from None
+    day = parse_date(as_of)
     if resume and overwrite:
         raise fail(InputError("--resume and --overwrite contradict each other"))
     show = sys.stderr.isatty() if progress is None else progress

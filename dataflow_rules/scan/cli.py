@@ -14,6 +14,15 @@ from typing import Annotated
 import typer
 
 from ..errors import Location
+from ..options import (
+    AsOfOption,
+    ColourOption,
+    PoliciesOption,
+    ProgressOption,
+    Unlisted,
+    UnlistedOption,
+    parse_date,
+)
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -22,11 +31,6 @@ class FailOnOption(StrEnum):
     restrict = "restrict"
     review = "review"
     never = "never"
-
-
-class UnlistedOption(StrEnum):
-    review = "review"
-    allow = "allow"
 
 
 class SchemaKind(StrEnum):
@@ -126,36 +130,16 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--odcs-map", help="ODCS label mapping file (default: the shipped one)."),
         ] = None,
-        policies: Annotated[
-            Path | None,
-            typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
-        ] = None,
-        as_of: Annotated[
-            str | None,
-            typer.Option(
-                "--as-of", help="Decide as of this date (default: each transfer's date, else today)."
-            ),
-        ] = None,
-        unlisted: Annotated[
-            UnlistedOption,
-            typer.Option("--unlisted", help="Verdict for a side whose country has no catalogue."),
-        ] = UnlistedOption.review,
-        colour: Annotated[
-            bool | None,
-            typer.Option("--colour/--no-colour", help="Colour the text output (default: when a terminal)."),
-        ] = None,
-        progress: Annotated[
-            bool | None,
-            typer.Option(
-                "--progress/--no-progress", help="Progress on stderr (default: when stderr is a terminal)."
-            ),
-        ] = None,
+        policies: PoliciesOption = None,
+        as_of: AsOfOption = None,
+        unlisted: UnlistedOption = Unlisted.review,
+        colour: ColourOption = None,
+        progress: ProgressOption = None,
     ) -> None:
         """Find and decide every transfer in PATHS (transfer manifests, Fides, ODCS), for CI.
 
         Reports in text, JSON, SARIF, JUnit or GitHub annotations; exit codes in docs/scan.md.
         """
-        import datetime as dt
 
         from ..errors import DataflowRulesError, InputError
         from ..models.decision import Verdict
@@ -171,11 +155,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(
                 "give --baseline or --create-baseline, not both", param_hint="--baseline"
             )
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of is not None else None
-        except ValueError:
-            typer.echo(f"error: --as-of '{as_of}' is not a date (YYYY-MM-DD)", err=True)
-            raise typer.Exit(InputError.exit_code) from None
+        day = parse_date(as_of)
         show = sys.stderr.isatty() if progress is None else progress
         bar = Progress(sys.stderr) if show else None
         try:

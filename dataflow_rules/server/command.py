@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import DataflowRulesError
 from ..models.decision import Verdict
+from ..options import PoliciesOption, Unlisted
 from .settings import DEFAULT_PORT, MAX_BODY_BYTES, MAX_TRANSFERS
-
-
-class _Unlisted(StrEnum):
-    review = "review"
-    allow = "allow"
 
 
 class _LogLevel(StrEnum):
@@ -33,10 +28,7 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")
     ] = DEFAULT_PORT,
-    policies: Annotated[
-        Path | None,
-        typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
-    ] = None,
+    policies: PoliciesOption = None,
     audit_db: Annotated[
         str | None,
         typer.Option(
@@ -47,8 +39,8 @@ def serve(
         ),
     ] = None,
     unlisted: Annotated[
-        _Unlisted, typer.Option("--unlisted", help="Default verdict for a side with no catalogue.")
-    ] = _Unlisted.review,
+        Unlisted, typer.Option("--unlisted", help="Default verdict for a side with no catalogue.")
+    ] = Unlisted.review,
     max_body_bytes: Annotated[
         int, typer.Option("--max-body-bytes", min=1, help="Largest request body accepted.")
     ] = MAX_BODY_BYTES,

@@ -6,7 +6,6 @@ with a documented code (docs/workbench.md). Heavy imports stay inside the comman
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -18,6 +17,7 @@ import typer
 
 from .. import __version__
 from ..errors import DataflowRulesError, InputError
+from ..options import PoliciesOption, ProgressOption, Unlisted, UnlistedOption, fail, parse_date
 
 EXIT_CATALOGUE = 6
 EXIT_LINT_WARNINGS = 10
@@ -41,25 +41,6 @@ class DiffFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
-
-
-def _fail(error: DataflowRulesError) -> typer.Exit:
-    typer.echo(f"error: {error.one_line()}", err=True)
-    return typer.Exit(error.exit_code)
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _fail(InputError(f"{option} '{value}' is not a date (YYYY-MM-DD)")) from None
-
-
-PoliciesOption = Annotated[
-    Path | None, typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues).")
-]
 
 
 def validate(
@@ -92,7 +73,7 @@ def lint(
     from .lint import lint_directory
     from .problems import Severity, render_json, render_sarif, render_text
 
-    problems = lint_directory(directory, _date(as_of, "--as-of"))
+    problems = lint_directory(directory, parse_date(as_of))
     if fmt is LintFormat.sarif:
         typer.echo(render_sarif(problems, __version__), nl=False)
     elif fmt is LintFormat.json:
@@ -123,7 +104,7 @@ def test(
         loaded = load_policies(policies)
         run = run_suites(discover(path), loaded)
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if fmt is OutFormat.json:
         typer.echo(json.dumps(render_json(run, threshold), indent=2) + "\n", nl=False)
     else:
@@ -150,19 +131,11 @@ def diff(
             "--jobs", "-j", min=0, help="Worker processes (0, the default: one per core, at most 4)."
         ),
     ] = 0,
-    progress: Annotated[
-        bool | None,
-        typer.Option("--progress/--no-progress", help="Progress on stderr (default: when a terminal)."),
-    ] = None,
+    progress: ProgressOption = None,
     fail_on_change: Annotated[
         bool, typer.Option("--fail-on-change", help="Exit 13 when any transfer changes.")
     ] = False,
-    unlisted: Annotated[
-        str,
-        typer.Option(
-            "--unlisted", help="Verdict for a side whose country has no catalogue: review or allow."
-        ),
-    ] = "review",
+    unlisted: UnlistedOption = Unlisted.review,
 ) -> None:
     """Decide a corpus under two catalogue versions; report every transfer whose verdict or reasons change."""
     from ..models.decision import Verdict
@@ -171,9 +144,7 @@ def diff(
     from .progress import Bar
     from .revisions import policy_directory
 
-    if unlisted not in ("review", "allow"):
-        raise typer.BadParameter("review or allow", param_hint="--unlisted")
-    day = _date(as_of, "--as-of")
+    day = parse_date(as_of)
     workers = jobs or min(4, os.cpu_count() or 1)
     show = sys.stderr.isatty() if progress is None else progress
     try:
@@ -186,7 +157,7 @@ def diff(
             if bar:
                 bar.close()
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if fmt is DiffFormat.json:
         typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n", nl=False)
     elif fmt is DiffFormat.markdown:
@@ -217,7 +188,7 @@ def explain(
     from .remediate import with_remediations
     from .render_trace import render_text, to_json
 
-    day = _date(as_of, "--as-of")
+    day = parse_date(as_of)
     try:
         loaded = load_policies(policies)
         located = read_transfers(file, loaded)
@@ -227,7 +198,7 @@ def explain(
             decision = with_remediations(engine, item.transfer, engine.decide(item.transfer, day))
             pairs.append((decision, trace(loaded, item.transfer, decision.as_of)))
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if fmt is OutFormat.json:
         body = {"schema_version": 1, "explanations": [to_json(d, t) for d, t in pairs]}
         typer.echo(json.dumps(body, indent=2, ensure_ascii=False) + "\n", nl=False)
@@ -249,7 +220,7 @@ def corpus(
     try:
         taxonomy = load_policies(policies).taxonomy
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     lines = generate_corpus(taxonomy, count, seed)
     if str(output) == "-":
         for line in lines:
