@@ -1,7 +1,8 @@
 """Zone layers (docs/semantics.md, section 2a): a layer decides exactly where its list says.
 
 The shipped Tianjin FTZ layer relieves the non-CIIO personal-information procedures for
-data its exporter states is outside the zone's negative list, and nothing else; a layer
+data its exporter states is outside every one of the zone's 13 list classes, and nothing
+else (one class in the list, or one left unstated, keeps the national rules); a layer
 with no content changes no decision; ``disables`` overrides base entries for the zone's
 exporters only; malformed layers do not load.
 """
@@ -26,6 +27,22 @@ RELIEVED = {
     "cn.pi.general.contract",
     "cn.pi.general.assessment",
 }
+# The 13 classes of the Tianjin list (2024 edition), as the layer names them.
+CLASSES = [
+    "strategic_commodities",
+    "natural_resources_environment",
+    "industry",
+    "finance",
+    "statistics",
+    "information_dissemination",
+    "housing_construction",
+    "transport",
+    "public_health",
+    "public_security",
+    "internet_ecommerce",
+    "science_technology",
+    "personal_information",
+]
 SHIPPED_FILES = sorted(p for p in default_policy_dir().glob("*.yaml") if p.name != "taxonomy.yaml")
 HEAD = 'title: t\nversion: "1"\neffective: 2024-01-01\nsources: [{instrument: i, article: a, date: 2024-01-01}]\n'
 
@@ -47,6 +64,14 @@ def _standing(d: Decision) -> list[str | None]:
     return [r.entry_id for r in d.reasons if r.kind in ("entry", "localisation", "missing_fact")]
 
 
+def _classes(listed: bool | None, in_class: str = "personal_information") -> dict[str, bool]:
+    """The context a describer writes: nothing (None), every class false (outside the
+    list), or every class false but ``in_class`` (on the list)."""
+    if listed is None:
+        return {}
+    return {f"tianjin_ftz_{c}": listed and c == in_class for c in CLASSES}
+
+
 def _t(
     zone: str | None, listed: bool | None, category: str, individuals: int | None, **extra: Any
 ) -> Transfer:
@@ -57,7 +82,7 @@ def _t(
         "date": "2026-03-02",
         "exporter": {"ciio": extra.pop("ciio", False), "zone": zone},
         "purpose": extra.pop("purpose", "business_operations"),
-        "context": {} if listed is None else {"tianjin_ftz_listed": listed},
+        "context": extra.pop("context", _classes(listed)),
         "data": [
             {"category": category, "individuals": individuals, "anonymised": extra.pop("anonymised", False)}
         ],
@@ -70,6 +95,28 @@ def test_the_tianjin_layer_is_shipped_and_cited(policies: Policies) -> None:
     layer = policies.layers[("CN", ZONE)].catalogue
     assert layer.sources and all(x.citations for x in layer.exemptions)
     assert {t for x in layer.exemptions for t in x.applies_to} == RELIEVED
+    # The relief reads one statement per class of the list, each defined by the layer.
+    (outside,) = layer.exemptions
+    assert outside.when.context == {f"tianjin_ftz_{c}": False for c in CLASSES}
+    assert set(outside.when.context) <= set(layer.context_facts)
+
+
+@pytest.mark.parametrize("klass", CLASSES)
+@pytest.mark.parametrize("how", ["in_class", "unstated"])
+def test_one_class_in_the_list_or_unstated_keeps_the_national_rules(
+    engine: Engine, klass: str, how: str
+) -> None:
+    """Every class counts: data in any one of them, or any one not checked, is not relieved."""
+    context = _classes(True, in_class=klass) if how == "in_class" else _classes(False)
+    if how == "unstated":
+        del context[f"tianjin_ftz_{klass}"]
+    for category, n in [("personal.contact", 150_000), ("personal.health", 5_000)]:
+        national = engine.decide(_t(None, None, category, n, context=context))
+        zoned = engine.decide(_t(ZONE, None, category, n, context=context))
+        assert [r.sentence for r in zoned.reasons] == [r.sentence for r in national.reasons]
+        assert zoned.verdict is national.verdict is Verdict.RESTRICT
+    # ...while the same data outside every class is relieved.
+    assert engine.decide(_t(ZONE, False, "personal.contact", 150_000)).verdict is Verdict.ALLOW
 
 
 CATEGORIES = ["personal.contact", "personal.health", "state.important", "business.operations", "personal"]
@@ -103,7 +150,7 @@ def test_a_zone_only_applies_to_its_own_jurisdictions_exports(engine: Engine) ->
         "destination": "CN",
         "date": "2026-03-02",
         "exporter": {"zone": ZONE},
-        "context": {"tianjin_ftz_listed": False},
+        "context": _classes(False),
         "transaction": "vendor_agreement",
         "data": [{"category": "personal.health", "individuals": 20000}],
     }
