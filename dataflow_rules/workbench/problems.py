@@ -61,6 +61,41 @@ CODES: dict[str, tuple[str, Severity, str]] = {
         "two entries can apply to the same data with different outcomes",
     ),
     "DFR052": ("dead-green-lane", Severity.WARNING, "a green lane that can never apply"),
+    # Zone layers (docs/semantics.md, section 2a): a layer is checked against its base.
+    "DFR060": (
+        "layer-without-base",
+        Severity.ERROR,
+        "a layer extends a jurisdiction no catalogue is loaded for",
+    ),
+    "DFR061": (
+        "unknown-disable",
+        Severity.ERROR,
+        "a layer disables an id that is not a designation of its base",
+    ),
+    "DFR062": (
+        "protected-disable",
+        Severity.ERROR,
+        "a layer disables a national-security designation of its base",
+    ),
+    "DFR063": ("layer-not-outbound", Severity.ERROR, "a layer's entry or green lane is not outbound only"),
+    "DFR064": ("duplicate-disable", Severity.WARNING, "a layer disables the same designation twice"),
+    "DFR065": ("empty-layer", Severity.WARNING, "a layer that changes no decision of its zone's exporters"),
+    "DFR066": (
+        "dead-exemption-target",
+        Severity.WARNING,
+        "a layer's exemption names an entry it can never clear for the zone's exporters",
+    ),
+    "DFR067": (
+        "redundant-layer-entry",
+        Severity.WARNING,
+        "a base entry still in force for the zone applies whenever this layer entry does, "
+        "with the same outcome: the layer entry never changes a verdict",
+    ),
+    "DFR068": (
+        "group-redefined",
+        Severity.WARNING,
+        "a layer group redefines a base group, changing what base rules match for the zone",
+    ),
 }
 
 

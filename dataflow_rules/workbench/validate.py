@@ -3,7 +3,8 @@
 The loader (:mod:`dataflow_rules.catalogues`) stops at the first error, which is right
 for deciding and slow for drafting. This module reads the same files the same way and
 collects every error instead, each with file, line, column, field path and a plain
-message; a directory it passes, the loader loads (tested).
+message; a directory it passes, the loader loads (tested). Zone layers are checked after
+every other file is read, against the catalogue they extend, as the loader checks them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..models.catalogue import Catalogue
 from ..taxonomy import Taxonomy, parse_taxonomy
 from ..validation import describe
 from .problems import Problem, ordered
-from .references import reference_problems
+from .references import Base, reference_problems
 
 
 @dataclass
@@ -31,6 +32,9 @@ class CatalogueFile:
     source: str
     document: Document | None = None
     catalogue: Catalogue | None = None
+    base: CatalogueFile | None = None
+    """A zone layer's base catalogue file, when one is loaded and fits the schema: ``lint``
+    checks the layer on the catalogue its zone is decided by (``catalogues.merged``)."""
 
 
 @dataclass
@@ -79,6 +83,7 @@ def validate_directory(directory: Path | None = None) -> Checked:
                 )
             else:
                 jurisdictions[key] = checked.source
+    problems += check_layers(files, taxonomy)
     if not problems:
         # The loader has the last word: whatever it still rejects (a rule about how
         # catalogues combine that this module does not restate) is reported too.
@@ -93,6 +98,46 @@ def _name(key: tuple[str, str | None]) -> str:
     return key[0] if key[1] is None else f"{key[0]} zone '{key[1]}'"
 
 
+def check_layers(files: list[CatalogueFile], taxonomy: Taxonomy | None) -> list[Problem]:
+    """Find each schema-valid layer's base (setting ``base``) and check the layer against it.
+
+    A layer's references resolve in its base, so they can only be checked once every file
+    is read. When the base file exists but does not fit the schema, its own errors are
+    reported and the layer waits for it: saying "no base" then would send the drafter to
+    the wrong file."""
+    problems: list[Problem] = []
+    bases: dict[str, CatalogueFile] = {}
+    unreadable: set[str] = set()
+    for f in files:
+        if f.catalogue is not None and f.catalogue.zone is None:
+            bases.setdefault(f.catalogue.jurisdiction, f)  # the first, as DFR016 names it
+        elif f.document is not None and isinstance(f.document.value, dict) and f.catalogue is None:
+            raw = f.document.value
+            if raw.get("zone") is None:  # a base that does not fit the schema: it reports itself
+                unreadable.add(str(raw.get("jurisdiction", "")).upper())
+    for f in files:
+        layer, document = f.catalogue, f.document
+        if layer is None or document is None or layer.zone is None:
+            continue
+        base = bases.get(layer.jurisdiction)
+        if base is None or base.catalogue is None or base.document is None:
+            if layer.jurisdiction not in unreadable:
+                known = ", ".join(sorted(bases)) or "none"
+                problems.append(
+                    Problem.at(
+                        document.locate(("jurisdiction",)),
+                        "DFR060",
+                        f"layer '{layer.zone}' extends {layer.jurisdiction}, but no {layer.jurisdiction} "
+                        f"catalogue is loaded (loaded: {known})",
+                    )
+                )
+            continue
+        f.base = base
+        if taxonomy is not None:
+            problems += reference_problems(taxonomy, layer, document, Base(base.catalogue, base.document))
+    return problems
+
+
 def _read(path: Path, problems: list[Problem]) -> str | None:
     try:
         return read_text(path, CatalogueError)
@@ -104,7 +149,10 @@ def _read(path: Path, problems: list[Problem]) -> str | None:
 def check_catalogue(
     source: str, text: str | None, taxonomy: Taxonomy | None, problems: list[Problem]
 ) -> CatalogueFile:
-    """Parse, schema-check and (with a taxonomy) reference-check one catalogue's text."""
+    """Parse, schema-check and (with a taxonomy) reference-check one catalogue's text.
+
+    A zone layer is only schema-checked here: :func:`check_layers` checks its references
+    once its base is known."""
     out = CatalogueFile(source)
     if text is None:
         return out
@@ -119,7 +167,6 @@ def check_catalogue(
         problems.extend(schema_problems(exc, out.document))
         return out
     if taxonomy is not None and out.catalogue.zone is None:
-        # A zone layer's references resolve against its base catalogue: the loader checks them.
         problems.extend(reference_problems(taxonomy, out.catalogue, out.document))
     return out
 

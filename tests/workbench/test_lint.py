@@ -97,7 +97,9 @@ def codes(directory: Path) -> list[str]:
 
 
 def test_every_code_has_a_trigger() -> None:
-    assert set(TRIGGERS) | {"DFR016"} == set(CODES)
+    # Layer codes (DFR06x) have their triggers in test_lint_layers.py, which checks them all.
+    layer_codes = {c for c in CODES if c.startswith("DFR06")}
+    assert set(TRIGGERS) | {"DFR016"} | layer_codes == set(CODES)
 
 
 def test_the_clean_catalogue_has_no_problem(tmp_path: Path) -> None:
