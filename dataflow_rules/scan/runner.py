@@ -27,6 +27,7 @@ from .flows import Defaults
 from .mapping import FidesMap, OdcsMap, load_fides_map, load_odcs_map
 from .result import FailOn, FileKind, FileResult, Finding, Place, Problem, ScanResult, TransferResult
 from .sidecar import LoadedSidecar, is_sidecar, manifests_for, parse_sidecar, sidecars_for
+from .sniff import could_be_manifest
 from .waivers import Waivers, load_waivers
 from .walk import DEFAULT_INCLUDE, Candidate, Walker, display_path
 
@@ -164,7 +165,17 @@ class _Scanner:
             if is_sidecar(candidate.path):
                 return self._sidecar(candidate)
             text = read_text(candidate.path, InputError)
-            documents = list(parse_documents(text, display, InputError))
+            try:
+                documents = list(parse_documents(text, display, InputError))
+            except InputError as refused:
+                if could_be_manifest(text, _kind):
+                    raise
+                # Valid for its own tool (a CloudFormation tag, a Helm template), not ours.
+                return FileResult(
+                    path=display,
+                    status="skipped",
+                    reason=f"not a transfer manifest, Fides manifest or ODCS contract ({refused.message})",
+                )
             kinds = [_kind(d.value) for d in documents]
             first = next((k for k in kinds if k is not None), None)
             if first is None:
