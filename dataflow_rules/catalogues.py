@@ -21,6 +21,7 @@ from .models.catalogue import (
     Conditions,
     Counterparties,
     Entry,
+    Exemption,
     LocalisationEntry,
 )
 from .taxonomy import Taxonomy, parse_taxonomy
@@ -158,7 +159,8 @@ def parse_catalogue(
 
 def merged(base: Catalogue, layer: Catalogue) -> Catalogue:
     """The catalogue a zone's exporters are decided by: the base without the designations
-    the layer disables, then the layer's own entries, lanes, exemptions, groups and facts.
+    and exemptions the layer disables, then the layer's own entries, lanes, exemptions,
+    groups and facts.
 
     Base items keep their positions first, so reasons order as in the base catalogue."""
     off = set(layer.disables)
@@ -167,7 +169,7 @@ def merged(base: Catalogue, layer: Catalogue) -> Catalogue:
             "zone": layer.zone,
             "entries": [e for e in base.entries if e.id not in off] + list(layer.entries),
             "localisation": [e for e in base.localisation if e.id not in off] + list(layer.localisation),
-            "exemptions": list(base.exemptions) + list(layer.exemptions),
+            "exemptions": [x for x in base.exemptions if x.id not in off] + list(layer.exemptions),
             "green_lanes": list(base.green_lanes) + list(layer.green_lanes),
             "groups": {**base.groups, **layer.groups},
             "context_facts": {**base.context_facts, **layer.context_facts},
@@ -252,15 +254,18 @@ class _Checker:
 
     def layer_checks(self) -> None:
         """A layer applies to its zone's exporters only, so it has outbound rules only, and
-        it may not switch off a national-security designation of its base."""
+        it may not switch off a national-security designation of its base. It may switch
+        off a base exemption (only ever stricter): that is how a zone's own list replaces a
+        generic national relief for its exporters."""
         assert self.base is not None
-        base: dict[str, Entry | LocalisationEntry] = {e.id: e for e in self.base.entries}
+        base: dict[str, Entry | LocalisationEntry | Exemption] = {e.id: e for e in self.base.entries}
         base.update({e.id: e for e in self.base.localisation})
+        base.update({x.id: x for x in self.base.exemptions})
         for j, ident in enumerate(self.cat.disables):
             target = base.get(ident)
             if target is None:
                 raise self.fail(f"disables unknown base entry '{ident}'", ("disables", j))
-            if target.national_security:
+            if not isinstance(target, Exemption) and target.national_security:
                 raise self.fail(
                     f"a layer may not disable the national-security entry '{ident}'", ("disables", j)
                 )

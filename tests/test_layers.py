@@ -198,6 +198,50 @@ def test_a_layer_that_adds_nothing_changes_no_decision(
     assert [c.version for c in zoned.catalogues if "zone" in c.version] == ["1 (zone cn.ftz.empty)"]
 
 
+def test_the_generic_zone_statement_does_not_stand_in_for_tianjins_list(engine: Engine) -> None:
+    """cn.yaml's one-statement zone relief clears a CN exporter elsewhere; a Tianjin exporter
+    is decided by Tianjin's list, which the layer encodes and the generic relief would bypass."""
+    generic = {"ftz_outside_negative_list": True}
+    national = engine.decide(_t(None, None, "personal.contact", 150_000, context=generic))
+    assert national.verdict is Verdict.ALLOW
+    assert "cn.exempt.ftz_negative_list" in [r.entry_id for r in national.reasons]
+    zoned = engine.decide(_t(ZONE, None, "personal.contact", 150_000, context=generic))
+    assert zoned.verdict is Verdict.RESTRICT
+    assert _standing(zoned) == ["cn.pi.general.contract"]
+    # Both statements: the list's (all classes outside) still relieves, citing the layer.
+    both = engine.decide(_t(ZONE, False, "personal.contact", 150_000, context={**generic, **_classes(False)}))
+    assert both.verdict is Verdict.ALLOW
+    assert [r.entry_id for r in both.reasons if r.kind == "exemption"] == ["cn.tianjin.outside_list"]
+
+
+DISABLE_EXEMPTION = f"""jurisdiction: CN
+zone: cn.ftz.strict
+{HEAD}disables: [cn.exempt.hr]
+"""
+
+
+def test_a_layer_can_disable_a_base_exemption_for_its_zone_only() -> None:
+    """Disabling an exemption only ever makes the zone's decisions stricter."""
+    policies = _policies(("strict.yaml", DISABLE_EXEMPTION))
+    base_ids = {x.id for x in policies.catalogues["CN"].catalogue.exemptions}
+    assert "cn.exempt.hr" in base_ids
+    engine = Engine(policies)
+    try:
+        for category, n in [("personal.contact", 150_000), ("personal.health", 5_000)]:
+            hr = {"purpose": "hr_management"}
+            national = engine.decide(_t(None, None, category, n, **hr))
+            zoned = engine.decide(_t("cn.ftz.strict", None, category, n, **hr))
+            assert national.verdict is Verdict.ALLOW
+            assert "cn.exempt.hr" in [r.entry_id for r in national.reasons if r.kind == "exemption"]
+            assert "cn.exempt.hr" not in [r.entry_id for r in zoned.reasons]
+            assert zoned.verdict is Verdict.RESTRICT
+            # What the exemption cleared nationally is exactly what stands for the zone.
+            cleared = {e for r in national.reasons if r.entry_id == "cn.exempt.hr" for e in r.cleared}
+            assert cleared and set(_standing(zoned)) == cleared
+    finally:
+        engine.close()
+
+
 OVERRIDE = f"""jurisdiction: CN
 zone: cn.ftz.test
 {HEAD}disables: [cn.pi.general.contract]

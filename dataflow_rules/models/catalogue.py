@@ -228,7 +228,8 @@ class Catalogue(Strict):
     zone: Identifier | None = None
     """Set on a layer: the zone whose exporters it applies to."""
     disables: list[Identifier] = Field(default_factory=list, max_length=1000)
-    """Layer only: ids of base designations that do not apply to the zone's exporters."""
+    """Layer only: ids of base designations and exemptions that do not apply to the
+    zone's exporters (never a national-security designation)."""
     title: Text
     version: Annotated[str, Field(min_length=1, max_length=64)]
     effective: dt.date

@@ -426,7 +426,7 @@ class _Origins:
         off = set(layer.disables)
         self.items: dict[tuple[str, int], tuple[Document, int]] = {}
         for section in SECTIONS:
-            drops = section in ("entries", "localisation")
+            drops = section in ("entries", "localisation", "exemptions")
             kept = [
                 (base_doc, i, x.id)
                 for i, x in enumerate(getattr(base, section))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..loading import Document
-from ..models.catalogue import Catalogue, Conditions, Counterparties, Entry, LocalisationEntry
+from ..models.catalogue import Catalogue, Conditions, Counterparties, Entry, Exemption, LocalisationEntry
 from ..taxonomy import Taxonomy
 from .problems import Problem
 
@@ -121,21 +121,28 @@ class _References:
         not national-security ones (catalogues._Checker.layer_checks)."""
         assert self.base is not None
         base = self.base.catalogue
-        targets: dict[str, Entry | LocalisationEntry] = {e.id: e for e in base.entries}
+        targets: dict[str, Entry | LocalisationEntry | Exemption] = {e.id: e for e in base.entries}
         targets.update({e.id: e for e in base.localisation})
-        other = {x.id: "green lane" for x in base.green_lanes} | {x.id: "exemption" for x in base.exemptions}
+        targets.update({x.id: x for x in base.exemptions})
+        other = {x.id: "green lane" for x in base.green_lanes}
         own = {e.id for e in self.cat.entries} | {e.id for e in self.cat.localisation}
         for j, ident in enumerate(self.cat.disables):
             target = targets.get(ident)
             if target is None:
                 if ident in other:
-                    why = f"it is a {other[ident]} of the base; only entries and localisation entries can be"
+                    why = (
+                        f"it is a {other[ident]} of the base; only entries, localisation entries "
+                        "and exemptions can be"
+                    )
                 elif ident in own:
                     why = "it is this layer's own entry; leave it out instead"
                 else:
-                    why = f"the {base.jurisdiction} catalogue has no entry or localisation entry of that id"
+                    why = (
+                        f"the {base.jurisdiction} catalogue has no entry, localisation entry or "
+                        "exemption of that id"
+                    )
                 self.add("DFR061", f"disables unknown base entry '{ident}': {why}", ("disables", j))
-            elif target.national_security:
+            elif not isinstance(target, Exemption) and target.national_security:
                 self.add(
                     "DFR062",
                     f"a layer may not disable the national-security entry '{ident}'",

@@ -181,7 +181,7 @@ def test_validate_layer_code(code: str, bad: Mutation, good: Mutation, tmp_path:
 
 def test_a_layer_gets_every_reference_error_at_once_with_lines(tmp_path: Path) -> None:
     c = layer()
-    c["disables"] = ["nz.climate", "nz.exempt.research", "nz.secret"]
+    c["disables"] = ["nz.climate", "nz.exempt.nothing", "nz.secret"]
     c["entries"][0]["categories"] = ["research.climat"]
     c["entries"][0]["counterparties"] = {"groups": ["concern"], "except_groups": ["nowhere"]}
     c["entries"].append(_entry("nz.health", when={"context": {"zone_listd": True}}))
@@ -203,7 +203,7 @@ def test_a_layer_gets_every_reference_error_at_once_with_lines(tmp_path: Path) -
         ("DFR063", "green_lanes[0].direction"),
     }
     expected_text = {
-        "DFR061": "nz.exempt.research",
+        "DFR061": "nz.exempt.nothing",
         "DFR062": "nz.secret",
         "DFR011": "research.climat",
         "DFR010": "nowhere",
@@ -216,7 +216,7 @@ def test_a_layer_gets_every_reference_error_at_once_with_lines(tmp_path: Path) -
         assert p.file.endswith("nz-zone.yaml") and p.column >= 1
         assert expected_text[p.code] in line_of(directory, p), p
     by_code = {p.code: p for p in problems}
-    assert "exemption of the base" in by_code["DFR061"].message
+    assert "has no entry, localisation entry or exemption" in by_code["DFR061"].message
     assert "nz.yaml:" in by_code["DFR015"].message  # names where the base uses the id
     assert "defaults to both" in by_code["DFR063"].message
 
