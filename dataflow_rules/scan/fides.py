@@ -1,5 +1,10 @@
 """Fides manifests: ``dataset:`` and ``system:`` resources labelled with fideslang categories.
 
+Keys of fideslang 2.x/3.x and of every 1.x release (``user.provided.identifiable...``,
+``account...``, ``user.credentials``) may be mixed in one manifest: the map renames 1.x keys
+to their 2.x successors before mapping them (mapping.py), so each key means what it meant
+to the fideslang version it was written for.
+
 A dataset is one transfer per destination; its data items are the taxonomy categories its
 ``data_categories`` map to (at dataset, collection and any nested field level), each
 located at every line that declared it. A system yields one transfer per privacy
@@ -88,9 +93,10 @@ def _categories(doc: Document, value: dict[str, Any], path: Path_, items: Items,
             raise InputError(f"a data category must be a string (got {key!r})", place)
         mapped = fmap.category(key.strip())
         if mapped is None:
-            roots = ", ".join(sorted({k.split(".")[0] for k in fmap.categories}))
+            # Never guessed: data the map cannot place is an error, so it is never let through.
             raise InputError(
-                f"fideslang category '{key}' has no mapping ({fmap.name} v{fmap.version} maps keys under: {roots})",
+                f"fideslang category '{key}' has no mapping"
+                f" ({fmap.name} v{fmap.version} maps keys under: {', '.join(fmap.roots)})",
                 place,
             )
         items.add(mapped[0], place)

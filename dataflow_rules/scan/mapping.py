@@ -6,11 +6,16 @@ classification values and tags. Both ship with the package and can be replaced w
 ``--fides-map``/``--odcs-map``. Every target is checked against the loaded taxonomy when the
 map is loaded, so a map that names a category the policies do not have fails at once,
 with its line.
+
+fideslang 1.x keys are not mapped to categories directly: the map renames each to the
+fideslang 2.x/3.x key of the same data (following Fides' own migrations where they exist)
+and that key is mapped. One meaning, one mapping: a 1.x manifest cannot drift from its 2.x
+translation when a category mapping is changed later.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -32,8 +37,11 @@ Version = Annotated[str, Field(min_length=1, max_length=64)]
 class _FidesMapFile(Strict):
     mapping_version: Version
     fideslang_version: Version
+    fideslang_1_versions: list[Version] = Field(default_factory=list)
     taxonomy_version: Version
     categories: dict[str, str] = Field(min_length=1)
+    fideslang_1: dict[str, str] = Field(default_factory=dict)
+    """fideslang 1.x key -> the fideslang 2.x/3.x key of the same data."""
     data_uses: dict[str, Identifier] = Field(default_factory=dict)
 
 
@@ -46,30 +54,59 @@ class _OdcsMapFile(Strict):
     tags: dict[str, str | None] = Field(default_factory=dict)
 
 
+MAX_RENAMES = 8
+"""Longest chain of fideslang 1.x renames followed (1.0 -> 1.1 -> 2.0 needs two)."""
+
+
 @dataclass(frozen=True)
 class FidesMap:
     version: str
     source: str
     categories: dict[str, str]
     data_uses: dict[str, str]
+    renamed: dict[str, str] = field(default_factory=dict)
+    """fideslang 1.x key -> fideslang 2.x/3.x key (the map file's ``fideslang_1``)."""
 
     @property
     def name(self) -> str:
         return Path(self.source).name
+
+    @property
+    def roots(self) -> list[str]:
+        """The top-level keys under which keys are mapped (for messages and label routing)."""
+        return sorted({k.split(".")[0] for k in (*self.categories, *self.renamed)})
 
     def category(self, key: str) -> tuple[str, str] | None:
         """Our category for a fideslang key and the listed key it came from.
 
         A key not listed takes the mapping of its nearest listed ancestor
         (``user.contact.email.work`` as ``user.contact.email``, else ``user.contact``).
+        A fideslang 1.x key (listed in ``renamed``) is first renamed to its 2.x key, with
+        the rest of the key kept (``user.provided.identifiable.contact.email.work`` becomes
+        ``user.contact.email.work``), as fideslang's migrations rename child keys. The
+        longest listed prefix in either table wins, so a 1.x key is never mistaken for its
+        bare ``user`` ancestor. The key returned is the one listed in ``categories``.
         """
+        for _ in range(MAX_RENAMES + 1):
+            listed, renamed_to = self._nearest(key)
+            if listed is None:
+                return None
+            if renamed_to is None:
+                return self.categories[listed], listed
+            key = renamed_to + key[len(listed) :]
+        return None  # pragma: no cover - load_fides_map refuses rename cycles
+
+    def _nearest(self, key: str) -> tuple[str | None, str | None]:
+        """The longest listed prefix of ``key`` and, for a 1.x key, what it is renamed to."""
         parts = key.split(".")
         while parts:
             listed = ".".join(parts)
             if listed in self.categories:
-                return self.categories[listed], listed
+                return listed, None
+            if listed in self.renamed:
+                return listed, self.renamed[listed]
             parts.pop()
-        return None
+        return None, None
 
     def purpose(self, data_use: str) -> str | None:
         """The purpose for a data use, by the same nearest-ancestor rule; None if unmapped."""
@@ -121,7 +158,43 @@ def load_fides_map(policies: Policies, path: Path | None = None) -> FidesMap:
     for key, purpose in parsed.data_uses.items():
         if purpose not in policies.taxonomy.purposes:
             raise InputError(f"maps to unknown purpose '{purpose}'", doc.locate(("data_uses", key)))
-    return FidesMap(parsed.mapping_version, doc.source, dict(parsed.categories), dict(parsed.data_uses))
+    fmap = FidesMap(
+        parsed.mapping_version,
+        doc.source,
+        dict(parsed.categories),
+        dict(parsed.data_uses),
+        dict(parsed.fideslang_1),
+    )
+    _check_renames(fmap, doc)
+    return fmap
+
+
+def _check_renames(fmap: FidesMap, doc: Document) -> None:
+    """Every 1.x rename must end at a mapped 2.x key, in a few steps, with no key in both
+    tables: a broken rename would otherwise surface only when some manifest used it."""
+    for key, target in fmap.renamed.items():
+        where = doc.locate(("fideslang_1", key))
+        if key in fmap.categories:
+            raise InputError(
+                f"'{key}' is listed both in categories and in fideslang_1: a key has one meaning", where
+            )
+        seen = [key]
+        current = target
+        while True:
+            listed, renamed_to = fmap._nearest(current)
+            if listed is None:
+                raise InputError(
+                    f"renames '{key}' to '{target}', which no category or rename covers"
+                    f" (keys are mapped under: {', '.join(fmap.roots)})",
+                    where,
+                )
+            if renamed_to is None:
+                break
+            if listed in seen or len(seen) > MAX_RENAMES:
+                chain = " -> ".join([*seen, listed])
+                raise InputError(f"fideslang_1 renames go round in a circle or too deep: {chain}", where)
+            seen.append(listed)
+            current = renamed_to + current[len(listed) :]
 
 
 def load_odcs_map(policies: Policies, path: Path | None = None) -> OdcsMap:

@@ -1,12 +1,17 @@
-"""Open Data Contract Standard (v3) contracts: schema properties with classifications and tags.
+"""Open Data Contract Standard contracts (v3, and v2): elements with classifications and tags.
 
-A contract is one transfer per destination. Each schema object and property (nested
+A contract is one transfer per destination. In v3, each schema object and property (nested
 ``properties`` and array ``items`` included) contributes the categories its
-``classification`` and ``tags`` map to through odcs-map.yaml (docs/scan.md, "ODCS"). A
-classification the map does not know, or one that marks data sensitive without saying
-what it is, is a review finding at its line. ODCS has no country fields: the contract's
-``customProperties`` ``dataflowOrigin`` and ``dataflowDestinations`` are read, else the
-sidecar, else ``--origin``/``--destination``.
+``classification`` and ``tags`` map to through odcs-map.yaml (docs/scan.md, "ODCS"). v2
+(2.x, up to v2.2.2) describes the same things as tables and columns: ``dataset:`` is a list
+of tables (``table:``), each with ``columns:`` (``column:``), and a column carries the same
+``classification`` string and ``tags`` list as a v3 property (v2 has no PII flag of its own:
+the standard says so only through these two). v2 columns are therefore read exactly as v3
+properties, so one label means one thing whichever version wrote it. A classification the
+map does not know, or one that marks data sensitive without saying what it is, is a review
+finding at its line. ODCS has no country fields: the contract's ``customProperties``
+``dataflowOrigin`` and ``dataflowDestinations`` are read (top-level in both versions), else
+the sidecar, else ``--origin``/``--destination``.
 """
 
 from __future__ import annotations
@@ -30,8 +35,31 @@ def is_odcs(value: object) -> bool:
     return isinstance(value, dict) and value.get("kind") == "DataContract" and "apiVersion" in value
 
 
-def is_v3(value: dict[str, Any]) -> bool:
-    return str(value.get("apiVersion", "")).startswith("v3")
+def major_version(value: object) -> int | None:
+    """The ODCS major version of a contract (``v3.0.2`` -> 3), None if it is not one we read.
+
+    v2 is also accepted without the ``v`` (``2.2.2``): the v2 standard's own examples write
+    it so, although its JSON schema asks for the ``v``.
+    """
+    if not isinstance(value, dict):
+        return None
+    version = str(value.get("apiVersion", "")).strip()
+    if version.startswith("v3"):
+        return 3
+    if version.startswith(("v2.", "2.")) or version in ("v2", "2"):
+        return 2
+    return None
+
+
+def is_readable(value: object) -> bool:
+    """False only for an ODCS contract of a version this adapter does not read (v1, v4...).
+
+    Anything else passes, so that a document that is not a contract at all is reported by
+    the runner's kind check rather than as a contract of an unknown version.
+    """
+    return not is_odcs(value) or major_version(value) is not None
+
+
 
 
 class _Labels:
@@ -75,7 +103,7 @@ class _Labels:
                 )
             self.items.add(category, place)
             return "category"
-        if low in ("user", "system") or low.startswith(("user.", "system.")):
+        if low in ("user", "system") or ("." in low and low.split(".")[0] in self.fmap.roots):
             mapped = self.fmap.category(low)
             if mapped is not None:
                 self.items.add(mapped[0], place)
@@ -107,6 +135,20 @@ class _Labels:
                 place,
             )
         )
+
+    def columns(self, listed: object, path: Path_) -> None:
+        """v2 columns, read as v3 properties; a column's own ``columns`` too (nested columns,
+        drafted after v2.2.2), so no label is missed if a contract has them."""
+        if listed is None:
+            return
+        if not isinstance(listed, list):
+            raise InputError("columns must be a list", self.doc.locate(path))
+        for k, column in enumerate(listed):
+            where = (*path, k)
+            if not isinstance(column, dict):
+                raise InputError("a column must be a mapping", self.doc.locate(where))
+            self.element(column, where, True)
+            self.columns(column.get("columns"), (*where, "columns"))
 
     def properties(self, listed: object, path: Path_) -> None:
         if listed is None:
@@ -160,31 +202,22 @@ def adapt(
     without: list[str] = []
     for doc in documents:
         contract: dict[str, Any] = doc.value
-        key = contract.get("id") or contract.get("name")
-        if not isinstance(key, str) or not key.strip():
-            raise InputError("required field 'id' is missing or not a string", doc.locate(("id",)))
         labels = _Labels(doc, policies, omap, fmap)
-        schema = contract.get("schema")
-        if schema is not None and not isinstance(schema, list):
-            raise InputError("schema must be a list of schema objects", doc.locate(("schema",)))
-        for j, obj in enumerate(schema or []):
-            where: Path_ = ("schema", j)
-            if not isinstance(obj, dict):
-                raise InputError("a schema object must be a mapping", doc.locate(where))
-            labels.element(obj, where, False)
-            labels.properties(obj.get("properties"), (*where, "properties"))
+        if major_version(contract) == 2:
+            key, key_field, name = _v2(doc, contract, labels)
+        else:
+            key, key_field, name = _v3(doc, contract, labels)
         origin, destinations = countries(_custom(doc, contract), sidecar, defaults)
         if origin is None or not destinations:
             without.append(f"contract {key}")
             continue
-        name = contract.get("name") if isinstance(contract.get("name"), str) else None
         description = contract.get("description")
         purpose_text = description.get("purpose") if isinstance(description, dict) else None
         out += build(
             key=key,
             source="odcs_contract",
             name=name,
-            place=doc.locate(("id",) if "id" in contract else ()),
+            place=doc.locate((key_field,) if key_field else ()),
             items=labels.items,
             origin=origin,
             destinations=destinations,
@@ -192,3 +225,48 @@ def adapt(
             description=purpose_text if isinstance(purpose_text, str) else None,
         )
     return out, without
+
+
+def _text(contract: dict[str, Any], name: str) -> str | None:
+    value = contract.get(name)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _v3(doc: Document, contract: dict[str, Any], labels: _Labels) -> tuple[str, str | None, str | None]:
+    """Read a v3 contract's schema objects into ``labels``; its key, key field and name."""
+    key = contract.get("id") or contract.get("name")
+    if not isinstance(key, str) or not key.strip():
+        raise InputError("required field 'id' is missing or not a string", doc.locate(("id",)))
+    schema = contract.get("schema")
+    if schema is not None and not isinstance(schema, list):
+        raise InputError("schema must be a list of schema objects", doc.locate(("schema",)))
+    for j, obj in enumerate(schema or []):
+        where: Path_ = ("schema", j)
+        if not isinstance(obj, dict):
+            raise InputError("a schema object must be a mapping", doc.locate(where))
+        labels.element(obj, where, False)
+        labels.properties(obj.get("properties"), (*where, "properties"))
+    name = contract.get("name") if isinstance(contract.get("name"), str) else None
+    return key, "id" if "id" in contract else None, name
+
+
+V2_KEYS = ("uuid", "quantumName", "datasetName")
+"""What identifies a v2 contract, in order: ``uuid`` (required by v2), else its names."""
+
+
+def _v2(doc: Document, contract: dict[str, Any], labels: _Labels) -> tuple[str, str | None, str | None]:
+    """Read a v2 contract's tables and columns into ``labels``; its key, key field and name."""
+    key_field = next((k for k in V2_KEYS if _text(contract, k)), None)
+    if key_field is None:
+        raise InputError("required field 'uuid' is missing or not a string", doc.locate(("uuid",)))
+    tables = contract.get("dataset")
+    if tables is not None and not isinstance(tables, list):
+        raise InputError("dataset must be a list of tables", doc.locate(("dataset",)))
+    for j, table in enumerate(tables or []):
+        where: Path_ = ("dataset", j)
+        if not isinstance(table, dict):
+            raise InputError("a dataset table must be a mapping", doc.locate(where))
+        labels.element(table, where, False)
+        labels.columns(table.get("columns"), (*where, "columns"))
+    name = _text(contract, "quantumName") or _text(contract, "datasetName")
+    return str(contract[key_field]).strip(), key_field, name

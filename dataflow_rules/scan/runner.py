@@ -183,14 +183,14 @@ class _Scanner:
                     "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract"
                 )
                 return FileResult(path=display, status="skipped", reason=reason)
-            if first == "odcs" and not all(odcs.is_v3(d.value) for d in documents):
-                old = next(d for d in documents if not odcs.is_v3(d.value))
+            if first == "odcs" and not all(odcs.is_readable(d.value) for d in documents):
+                old = next(d for d in documents if not odcs.is_readable(d.value))
                 version = old.value.get("apiVersion")
                 return FileResult(
                     path=display,
                     status="skipped",
                     kind="odcs",
-                    reason=f"ODCS {version}: only v3 contracts are read",
+                    reason=f"ODCS {version}: only v2 and v3 contracts are read",
                 )
             for doc, kind in zip(documents, kinds, strict=True):
                 if kind != first and first != "transfer":

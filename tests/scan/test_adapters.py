@@ -53,7 +53,7 @@ def test_fideslang_examples(policies: Policies, key: str, category: str) -> None
 
 
 def test_maps_are_versioned_and_checked(policies: Policies, tmp_path: Path) -> None:
-    assert load_fides_map(policies).version == "1" and load_odcs_map(policies).version == "1"
+    assert load_fides_map(policies).version == "2" and load_odcs_map(policies).version == "2"
     bad = tmp_path / "map.yaml"
     bad.write_text(
         'mapping_version: "2"\nfideslang_version: "3.2.0"\ntaxonomy_version: x\ncategories:\n  user: personal.contcat\n'
@@ -290,21 +290,25 @@ def test_odcs_unknown_direct_category_is_an_error(tmp_path: Path) -> None:
     )
 
 
-def test_odcs_v2_is_not_scanned(tmp_path: Path) -> None:
-    write(tmp_path / "old.yaml", {"kind": "DataContract", "apiVersion": "v2.2.2", "dataset": []})
+def test_odcs_v1_is_not_scanned(tmp_path: Path) -> None:
+    write(tmp_path / "old.yaml", {"kind": "DataContract", "apiVersion": "v1.0.0", "dataset": []})
     f = one(run_scan(tmp_path), "old.yaml")
-    assert f.status == "skipped" and f.reason == "ODCS v2.2.2: only v3 contracts are read"
+    assert f.status == "skipped" and f.reason == "ODCS v1.0.0: only v2 and v3 contracts are read"
 
 
 def test_shipped_examples_are_realistic_and_our_own() -> None:
     """The example manifests parse as their formats describe (not copies of upstream files)."""
     fides_files = sorted(EXAMPLES.rglob("*.fides.yml"))
     odcs_files = sorted(EXAMPLES.rglob("*.odcs.yaml"))
-    assert len(fides_files) == 2 and len(odcs_files) == 2
+    assert len(fides_files) == 2 and len(odcs_files) == 3
     for path in odcs_files:
         value = yaml.safe_load(path.read_text())
-        assert value["apiVersion"].startswith("v3") and value["kind"] == "DataContract"
-        assert all("properties" in obj for obj in value["schema"])
+        assert value["kind"] == "DataContract"
+        if value["apiVersion"].startswith("v3"):
+            assert all("properties" in obj for obj in value["schema"])
+        else:
+            assert value["apiVersion"].startswith("v2")
+            assert all("columns" in table for table in value["dataset"])
     for path in fides_files:
         value = yaml.safe_load(path.read_text())
         assert set(value) <= {"dataset", "system"}
