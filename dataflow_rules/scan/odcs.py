@@ -60,8 +60,6 @@ def is_readable(value: object) -> bool:
     return not is_odcs(value) or major_version(value) is not None
 
 
-
-
 class _Labels:
     def __init__(self, doc: Document, policies: Policies, omap: OdcsMap, fmap: FidesMap) -> None:
         self.doc, self.policies, self.omap, self.fmap = doc, policies, omap, fmap
