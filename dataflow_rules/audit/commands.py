@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from ..errors import DataflowRulesError
+from ..options import fail
 from .records import AuditRecord, Verification
 
 EXIT_CHAIN_BROKEN = 9
@@ -54,11 +55,6 @@ class VerdictName(StrEnum):
     restrict = "restrict"
 
 
-def _fail(error: DataflowRulesError) -> typer.Exit:
-    typer.echo(f"error: {error.one_line()}", err=True)
-    return typer.Exit(error.exit_code)
-
-
 @audit_app.command("list")
 def list_records(
     audit_db: AuditDb = None,
@@ -84,7 +80,7 @@ def list_records(
                 )
             )
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if fmt is ListFormat.json:
         typer.echo(json.dumps([r.summary() for r in found], indent=2, ensure_ascii=False))
         return
@@ -116,7 +112,7 @@ def show(
         if record is None:
             raise AuditError(f"no audit record {record_id} in {store.display}")
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if fmt is ListFormat.json:
         typer.echo(json.dumps(record.as_json(), indent=2, ensure_ascii=False))
         return
@@ -182,7 +178,7 @@ def export(
                     raise AuditError(f"cannot write {output}: {exc.strerror}") from None
                 typer.echo(f"exported {count} records to {output}", err=True)
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
 
 
 @audit_app.command()
@@ -204,7 +200,7 @@ def verify(
             result: Verification = store.verify(head)
             where = store.display
     except DataflowRulesError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if result.ok:
         typer.echo(f"ok: {result.count} records in {where}, chain intact; head {result.head}")
         return
