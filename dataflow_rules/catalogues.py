@@ -1,17 +1,23 @@
 """Loading a policy directory: the taxonomy and one catalogue per jurisdiction.
 
 Schema checks live in the models; the checks that need the whole picture (categories
-against the taxonomy, groups, context facts and entry ids against the catalogue, one
-catalogue per jurisdiction) live here, and every failure names file, line and field.
+against the taxonomy, groups, context facts and entry ids against the catalogue, a layer
+against its base, one catalogue per jurisdiction) live here, and every failure names
+file, line and field.
+
+Those checks are written once and report each problem to a :data:`Report`: the loader's
+raises the first, ``dataflow-rules validate`` collects them all (workbench.references),
+so the two can never disagree about what is wrong.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 from .errors import CatalogueError, Location
 from .loading import Document, parse_one, read_text
@@ -29,6 +35,7 @@ from .validation import validate
 
 TAXONOMY_FILE = "taxonomy.yaml"
 MAX_CATALOGUES = 300
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -96,53 +103,24 @@ def build_policies(
     """Parse and check catalogues given as (name, text) pairs; used by tests and tools."""
     catalogues: dict[str, LoadedCatalogue] = {}
     pending: list[tuple[str, str, Document]] = []
+    combination = Combination(raise_first)
     for source, text in sources:
         document = parse_one(text, source, CatalogueError)
         if isinstance(document.value, dict) and document.value.get("zone") is not None:
             pending.append((source, text, document))  # layers are checked against their base
             continue
         loaded = parse_catalogue(taxonomy, source, text, document)
-        code = loaded.catalogue.jurisdiction
-        if code in catalogues:
-            raise CatalogueError(
-                f"a second catalogue for {code} (the first is {catalogues[code].source})",
-                loaded.document.locate(("jurisdiction",)),
-            )
-        catalogues[code] = loaded
-    covered: dict[str, str] = {}
-    for code, loaded in sorted(catalogues.items()):
-        cat = loaded.catalogue
-        countries = list(cat.covers)
-        if code not in NOT_A_COUNTRY and code not in countries:
-            countries.insert(0, code)
-        for country in countries:
-            first = covered.get(country)
-            if first is not None and first != code:
-                raise CatalogueError(
-                    f"{country} is covered by two catalogues ({first} and {code})",
-                    loaded.document.locate(("covers", cat.covers.index(country)))
-                    if country in cat.covers
-                    else loaded.document.locate(("jurisdiction",)),
-                )
-            covered[country] = code
+        combination.is_first(loaded.catalogue, document)
+        catalogues[loaded.catalogue.jurisdiction] = loaded
+    covered = combination.coverage((lc.catalogue, lc.document) for _, lc in sorted(catalogues.items()))
     layers: dict[tuple[str, str], LoadedCatalogue] = {}
     for source, text, document in pending:
         layer = validate(Catalogue, document, CatalogueError)
-        zone = str(layer.zone)
-        base = catalogues.get(layer.jurisdiction)
-        if base is None:
-            raise CatalogueError(
-                f"layer '{zone}' extends {layer.jurisdiction}, but no {layer.jurisdiction} catalogue is loaded",
-                document.locate(("jurisdiction",)),
-            )
-        key = (layer.jurisdiction, zone)
-        if key in layers:
-            raise CatalogueError(
-                f"a second layer for {layer.jurisdiction} zone '{zone}' (the first is {layers[key].source})",
-                document.locate(("zone",)),
-            )
-        _Checker(taxonomy, layer, document, base.catalogue).run()
-        layers[key] = LoadedCatalogue(layer, source, hashlib.sha256(text.encode()).hexdigest(), document)
+        base = combination.base(layer, document, catalogues)
+        if base is not None and combination.is_first(layer, document):
+            check_references(taxonomy, layer, document, raise_first, (base.catalogue, base.document))
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            layers[(layer.jurisdiction, str(layer.zone))] = LoadedCatalogue(layer, source, digest, document)
     digest = hashlib.sha256(taxonomy_text.encode()).hexdigest()
     return Policies(taxonomy, dict(sorted(catalogues.items())), digest, dict(sorted(layers.items())), covered)
 
@@ -152,7 +130,7 @@ def parse_catalogue(
 ) -> LoadedCatalogue:
     document = document or parse_one(text, source, CatalogueError)
     catalogue = validate(Catalogue, document, CatalogueError)
-    _Checker(taxonomy, catalogue, document).run()
+    check_references(taxonomy, catalogue, document)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return LoadedCatalogue(catalogue, source, digest, document)
 
@@ -177,51 +155,146 @@ def merged(base: Catalogue, layer: Catalogue) -> Catalogue:
     )
 
 
-class _Checker:
-    """Cross-reference checks for one catalogue (a layer: against its base as well)."""
+Path_ = tuple[str | int, ...]
 
+Report = Callable[[str, str, Location, str], None]
+"""Where the checks below send a problem: ``(code, message, location, detail)``.
+
+One implementation of the rules serves two callers that want different things from it:
+the loader stops at the first problem (:func:`raise_first`), ``validate`` collects every
+one (``workbench.references``). ``code`` is the stable DFR code ``validate`` reports
+(docs/workbench.md); ``message`` is what the loader says and has always said; ``detail``
+is context only ``validate`` prints after it (what the names could have been, where the
+clash is), because a drafter fixing every problem at once needs more than a one-line
+error, and the loader's messages are pinned by users' scripts and by tests."""
+
+
+def raise_first(code: str, message: str, where: Location, detail: str) -> NoReturn:
+    """The loader's report: the first problem stops the load, in the loader's words."""
+    raise CatalogueError(message, where)
+
+
+class Combination:
+    """The rules about how a directory's catalogues combine: one catalogue per
+    jurisdiction and one layer per zone, each country decided by one catalogue, each layer
+    on a loaded base. The loader and ``validate`` read files differently (the loader
+    stops at the first fault), so each feeds these checks in its own order."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.firsts: dict[tuple[str, str | None], str] = {}
+
+    def is_first(self, catalogue: Catalogue, document: Document) -> bool:
+        """Whether ``catalogue`` is the first for its jurisdiction (a layer: for its zone);
+        a second one is reported, naming the first."""
+        key = (catalogue.jurisdiction, catalogue.zone)
+        first = self.firsts.get(key)
+        if first is None:
+            self.firsts[key] = document.source
+            return True
+        if catalogue.zone is None:
+            message, path = f"a second catalogue for {key[0]} (the first is {first})", "jurisdiction"
+        else:
+            message, path = f"a second layer for {key[0]} zone '{key[1]}' (the first is {first})", "zone"
+        self.report("DFR016", message, document.locate((path,)), "")
+        return False
+
+    def base(self, layer: Catalogue, document: Document, bases: Mapping[str, T]) -> T | None:
+        """The catalogue ``layer`` extends, from ``bases`` by jurisdiction; reported if none."""
+        base = bases.get(layer.jurisdiction)
+        if base is None:
+            self.report(
+                "DFR060",
+                f"layer '{layer.zone}' extends {layer.jurisdiction}, but no {layer.jurisdiction} "
+                "catalogue is loaded",
+                document.locate(("jurisdiction",)),
+                f" (loaded: {', '.join(sorted(bases)) or 'none'})",
+            )
+        return base
+
+    def coverage(self, catalogues: Iterable[tuple[Catalogue, Document]]) -> dict[str, str]:
+        """Which jurisdiction decides each country: a catalogue's own code (unless it is not
+        a country) and its ``covers``. Pass the catalogues sorted by jurisdiction, so the
+        later of two claiming one country is the one reported."""
+        covered: dict[str, str] = {}
+        for cat, document in catalogues:
+            code = cat.jurisdiction
+            countries = list(cat.covers)
+            if code not in NOT_A_COUNTRY and code not in countries:
+                countries.insert(0, code)
+            for country in countries:
+                first = covered.setdefault(country, code)
+                if first != code:
+                    path: Path_ = (
+                        ("covers", cat.covers.index(country)) if country in cat.covers else ("jurisdiction",)
+                    )
+                    self.report(
+                        "DFR016",
+                        f"{country} is covered by two catalogues ({first} and {code})",
+                        document.locate(path),
+                        "",
+                    )
+        return covered
+
+
+def check_references(
+    taxonomy: Taxonomy,
+    catalogue: Catalogue,
+    document: Document,
+    report: Report = raise_first,
+    base: tuple[Catalogue, Document] | None = None,
+) -> None:
+    """Check what a schema cannot: every name ``catalogue`` uses resolves (in the taxonomy,
+    its groups, facts and ids) and no id repeats; a layer (``base`` given) resolves in its
+    base as well and follows the layering rules. Each problem goes to ``report``, in the
+    order the loader has always met them, so its first error is unchanged."""
+    _References(taxonomy, catalogue, document, report, base).run()
+
+
+class _References:
     def __init__(
-        self, taxonomy: Taxonomy, catalogue: Catalogue, document: Document, base: Catalogue | None = None
+        self,
+        taxonomy: Taxonomy,
+        catalogue: Catalogue,
+        document: Document,
+        report: Report,
+        base: tuple[Catalogue, Document] | None,
     ) -> None:
         self.tax = taxonomy
         self.cat = catalogue
         self.doc = document
-        self.base = base
-        self.groups = {**(base.groups if base else {}), **catalogue.groups}
-        self.context_facts = {**(base.context_facts if base else {}), **catalogue.context_facts}
+        self.report = report
+        self.base: Catalogue | None = base[0] if base else None
+        self.base_doc: Document | None = base[1] if base else None
+        # A layer's references resolve in what its zone is decided by (merged): the base's
+        # groups and facts with the layer's on top.
+        self.groups = {**(self.base.groups if self.base else {}), **catalogue.groups}
+        self.context_facts = {**(self.base.context_facts if self.base else {}), **catalogue.context_facts}
 
-    def fail(self, message: str, path: Sequence[str | int]) -> CatalogueError:
-        return CatalogueError(message, self.doc.locate(path))
+    def problem(self, code: str, message: str, path: Path_, detail: str = "") -> None:
+        self.report(code, message, self.doc.locate(path), detail)
 
     def run(self) -> None:
         cat = self.cat
-        seen: dict[str, tuple[str | int, ...]] = {}
-        base_ids: set[str] = set()
         if self.base is not None:
-            b = self.base
-            base_ids = {e.id for e in b.entries} | {e.id for e in b.localisation}
-            base_ids |= {x.id for x in b.green_lanes} | {x.id for x in b.exemptions}
-            self.layer_checks()
-        sections: list[tuple[str, Sequence[object]]] = [
-            ("entries", cat.entries),
-            ("localisation", cat.localisation),
-            ("green_lanes", cat.green_lanes),
-            ("exemptions", cat.exemptions),
-        ]
-        for section, items in sections:
-            for i, item in enumerate(items):
-                ident = str(getattr(item, "id"))  # noqa: B009 - every section has ids
+            self.layer_rules(self.base)
+        seen: dict[str, Path_] = {}
+        base_ids = _id_paths(self.base) if self.base else {}
+        for section in _SECTIONS:
+            for i, item in enumerate(getattr(cat, section)):
+                ident = str(item.id)
                 if ident in base_ids:
-                    raise self.fail(
+                    self.problem(
+                        "DFR015",
                         f"id '{ident}' is already used in the {cat.jurisdiction} catalogue this layer extends",
                         (section, i, "id"),
+                        self.in_base(base_ids[ident]),
                     )
-                if ident in seen:
-                    raise self.fail(
-                        f"duplicate id '{ident}' (also at {'.'.join(map(str, seen[ident]))})",
-                        (section, i, "id"),
-                    )
-                seen[ident] = (section, i)
+                elif ident in seen:
+                    first = ".".join(map(str, seen[ident]))
+                    self.problem("DFR015", f"duplicate id '{ident}' (also at {first})", (section, i, "id"))
+                else:
+                    seen[ident] = (section, i)
         designations = {e.id for e in cat.entries} | {e.id for e in cat.localisation}
         if self.base is not None:
             designations |= {e.id for e in self.base.entries} | {e.id for e in self.base.localisation}
@@ -232,7 +305,8 @@ class _Checker:
                 self.conditions(entry.when, (section, i, "when"))
                 self.mechanisms(entry.mechanisms, entry.requirement, (section, i, "mechanisms"))
                 if entry.requirement not in self.tax.requirements:
-                    raise self.fail(
+                    self.problem(
+                        "DFR014",
                         f"unknown requirement '{entry.requirement}'; known: "
                         + ", ".join(sorted(self.tax.requirements)),
                         (section, i, "requirement"),
@@ -247,101 +321,147 @@ class _Checker:
             self.conditions(exemption.when, ("exemptions", i, "when"))
             for j, target in enumerate(exemption.applies_to):
                 if target not in designations:
-                    raise self.fail(
+                    self.problem(
+                        "DFR013",
                         f"exemption applies to unknown entry '{target}'",
                         ("exemptions", i, "applies_to", j),
+                        " (not an entry or localisation entry of this layer or its base)"
+                        if self.base
+                        else "",
                     )
 
-    def layer_checks(self) -> None:
+    def layer_rules(self, base: Catalogue) -> None:
         """A layer applies to its zone's exporters only, so it has outbound rules only, and
         it may not switch off a national-security designation of its base. It may switch
         off a base exemption (only ever stricter): that is how a zone's own list replaces a
         generic national relief for its exporters."""
-        assert self.base is not None
-        base: dict[str, Entry | LocalisationEntry | Exemption] = {e.id: e for e in self.base.entries}
-        base.update({e.id: e for e in self.base.localisation})
-        base.update({x.id: x for x in self.base.exemptions})
+        targets: dict[str, Entry | LocalisationEntry | Exemption] = {e.id: e for e in base.entries}
+        targets.update({e.id: e for e in base.localisation})
+        targets.update({x.id: x for x in base.exemptions})
         for j, ident in enumerate(self.cat.disables):
-            target = base.get(ident)
+            target = targets.get(ident)
             if target is None:
-                raise self.fail(f"disables unknown base entry '{ident}'", ("disables", j))
-            if not isinstance(target, Exemption) and target.national_security:
-                raise self.fail(
-                    f"a layer may not disable the national-security entry '{ident}'", ("disables", j)
+                self.problem(
+                    "DFR061",
+                    f"disables unknown base entry '{ident}'",
+                    ("disables", j),
+                    self.why_unknown(base, ident),
+                )
+            elif not isinstance(target, Exemption) and target.national_security:
+                self.problem(
+                    "DFR062",
+                    f"a layer may not disable the national-security entry '{ident}'",
+                    ("disables", j),
                 )
         for i, entry in enumerate(self.cat.entries):
             if entry.direction != "outbound":
-                raise self.fail(
+                self.problem(
+                    "DFR063",
                     "a layer's entries are outbound only (it applies to exporters)",
                     ("entries", i, "direction"),
+                    f": entry '{entry.id}' is {entry.direction}",
                 )
         for i, lane in enumerate(self.cat.green_lanes):
             if lane.direction != "outbound":
-                raise self.fail(
+                unwritten = "direction" not in lane.model_fields_set
+                self.problem(
+                    "DFR063",
                     "a layer's green lanes are outbound only (it applies to exporters)",
                     ("green_lanes", i, "direction"),
+                    f": green lane '{lane.id}' is {lane.direction}"
+                    + (" (a lane's direction defaults to both)" if unwritten else ""),
                 )
 
-    def mechanisms(
-        self, mechanisms: Sequence[str | Sequence[str]], requirement: str, path: tuple[str | int, ...]
-    ) -> None:
+    def in_base(self, path: Path_) -> str:
+        """Where the base writes ``path``, for a message: `` (cn.yaml:97)``."""
+        where = self.base_doc.locate(path) if self.base_doc else None
+        return f" ({where.file}:{where.line})" if where else ""
+
+    def why_unknown(self, base: Catalogue, ident: str) -> str:
+        """Why ``disables`` cannot name ``ident``: what the id is, if anything."""
+        if ident in {x.id for x in base.green_lanes}:
+            return (
+                ": it is a green lane of the base; only entries, localisation entries and exemptions can be"
+            )
+        if ident in {e.id for e in self.cat.entries} | {e.id for e in self.cat.localisation}:
+            return ": it is this layer's own entry; leave it out instead"
+        return f": the {base.jurisdiction} catalogue has no entry, localisation entry or exemption of that id"
+
+    def mechanisms(self, mechanisms: Sequence[str | Sequence[str]], requirement: str, path: Path_) -> None:
         if requirement == "prohibited" and mechanisms:
-            raise self.fail("a prohibited entry takes no mechanisms: nothing satisfies it", path)
+            self.problem("DFR017", "a prohibited entry takes no mechanisms: nothing satisfies it", path)
         for i, alternative in enumerate(mechanisms):
             names = [alternative] if isinstance(alternative, str) else list(alternative)
             for j, name in enumerate(names):
                 if name not in self.tax.mechanisms:
                     where = (*path, i) if isinstance(alternative, str) else (*path, i, j)
-                    raise self.fail(
-                        f"unknown mechanism '{name}'; known: {', '.join(sorted(self.tax.mechanisms))}", where
+                    self.problem(
+                        "DFR014",
+                        f"unknown mechanism '{name}'; known: {', '.join(sorted(self.tax.mechanisms))}",
+                        where,
                     )
 
-    def categories(self, ids: Sequence[str], path: tuple[str | int, ...]) -> None:
+    def categories(self, ids: Sequence[str], path: Path_) -> None:
         for j, cid in enumerate(ids):
             if cid not in self.tax:
                 hint = self.tax.closest(cid)
-                raise self.fail(
+                self.problem(
+                    "DFR011",
                     f"unknown category '{cid}'" + (f" (did you mean '{hint}'?)" if hint else ""),
                     (*path, j),
                 )
 
-    def counterparties(self, cp: Counterparties, path: tuple[str | int, ...]) -> None:
+    def counterparties(self, cp: Counterparties, path: Path_) -> None:
         for field_name in ("groups", "except_groups"):
             for j, group in enumerate(getattr(cp, field_name)):
                 if group not in self.groups:
-                    raise self.fail(f"unknown group '{group}'", (*path, field_name, j))
+                    who = "this layer and its base define" if self.base else "this catalogue defines"
+                    known = ", ".join(sorted(self.groups)) or "none"
+                    self.problem(
+                        "DFR010", f"unknown group '{group}'", (*path, field_name, j), f"; {who}: {known}"
+                    )
         if cp.include_controlled and cp.lists_all():
-            raise self.fail("include_controlled needs countries or groups", (*path, "include_controlled"))
+            self.problem(
+                "DFR017", "include_controlled needs countries or groups", (*path, "include_controlled")
+            )
 
-    def conditions(self, when: Conditions, path: tuple[str | int, ...]) -> None:
+    def conditions(self, when: Conditions, path: Path_) -> None:
         self.vocabulary(when.purposes, self.tax.purposes, "purpose", (*path, "purposes"))
         self.vocabulary(when.transactions, self.tax.transactions, "transaction", (*path, "transactions"))
         self.vocabulary(
-            when.recipient_types,
-            self.tax.recipient_types,
-            "recipient type",
-            (*path, "recipient_types"),
+            when.recipient_types, self.tax.recipient_types, "recipient type", (*path, "recipient_types")
         )
         for key in when.security or {}:
             if key not in self.tax.security_measures:
-                raise self.fail(
+                self.problem(
+                    "DFR014",
                     f"unknown security measure '{key}'; known: {', '.join(sorted(self.tax.security_measures))}",
                     (*path, "security", key),
                 )
         for key in when.context or {}:
             if key not in self.context_facts:
-                raise self.fail(
+                self.problem(
+                    "DFR014",
                     f"context fact '{key}' is not declared in this catalogue's context_facts",
                     (*path, "context", key),
+                    " or its base's" if self.base else "",
                 )
 
-    def vocabulary(
-        self,
-        values: Sequence[str] | None,
-        known: dict[str, str],
-        what: str,
-        path: tuple[str | int, ...],
-    ) -> None:
+    def vocabulary(self, values: Sequence[str] | None, known: dict[str, str], what: str, path: Path_) -> None:
         for j, value in enumerate(values or ()):
             if value not in known:
-                raise self.fail(f"unknown {what} '{value}'; known: {', '.join(sorted(known))}", (*path, j))
+                self.problem(
+                    "DFR014", f"unknown {what} '{value}'; known: {', '.join(sorted(known))}", (*path, j)
+                )
+
+
+_SECTIONS = ("entries", "localisation", "green_lanes", "exemptions")
+
+
+def _id_paths(catalogue: Catalogue) -> dict[str, Path_]:
+    """Where each id of ``catalogue`` is written (the first, if an id repeats)."""
+    out: dict[str, Path_] = {}
+    for section in _SECTIONS:
+        for i, item in enumerate(getattr(catalogue, section)):
+            out.setdefault(str(item.id), (section, i, "id"))
+    return out

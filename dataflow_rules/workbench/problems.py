@@ -38,7 +38,11 @@ CODES: dict[str, tuple[str, Severity, str]] = {
         "mechanism, security measure or context fact is not defined",
     ),
     "DFR015": ("duplicate-id", Severity.ERROR, "two entries, lanes or exemptions share an id"),
-    "DFR016": ("duplicate-jurisdiction", Severity.ERROR, "two catalogues for one jurisdiction"),
+    "DFR016": (
+        "duplicate-jurisdiction",
+        Severity.ERROR,
+        "two catalogues for one jurisdiction (or layers for one zone), or a country covered twice",
+    ),
     "DFR017": ("inconsistent-entry", Severity.ERROR, "fields of one entry contradict each other"),
     "DFR020": ("citation-missing", Severity.ERROR, "an entry, lane, exemption or group cites nothing"),
     "DFR021": (

@@ -3,8 +3,11 @@
 The loader (:mod:`dataflow_rules.catalogues`) stops at the first error, which is right
 for deciding and slow for drafting. This module reads the same files the same way and
 collects every error instead, each with file, line, column, field path and a plain
-message; a directory it passes, the loader loads (tested). Zone layers are checked after
-every other file is read, against the catalogue they extend, as the loader checks them.
+message; a directory it passes, the loader loads (tested). The reference rules and the
+rules on how catalogues combine are the loader's own code (``catalogues.check_references``
+and ``catalogues.Combination``) given a report that collects instead of raising, so the
+two cannot drift apart. Zone layers are checked after every other file is read, against
+the catalogue they extend, as the loader checks them.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..catalogues import TAXONOMY_FILE, default_policy_dir, load_policies
+from ..catalogues import TAXONOMY_FILE, Combination, default_policy_dir, load_policies
 from ..errors import CatalogueError, Location
 from ..loading import Document, parse_one, read_text
 from ..models.catalogue import Catalogue
 from ..taxonomy import Taxonomy, parse_taxonomy
 from ..validation import describe
 from .problems import Problem, ordered
-from .references import Base, reference_problems
+from .references import collecting, reference_problems
 
 
 @dataclass
@@ -67,26 +70,17 @@ def validate_directory(directory: Path | None = None) -> Checked:
         code = "DFR002" if not tax_path.is_file() or "YAML" in exc.message else "DFR001"
         problems.append(Problem.at(exc.location or Location(str(tax_path)), code, exc.message))
     files: list[CatalogueFile] = []
-    jurisdictions: dict[tuple[str, str | None], str] = {}
+    combination = Combination(collecting(problems))
     for path in sorted(p for p in directory.glob("*.y*ml") if p.name != TAXONOMY_FILE):
         checked = check_catalogue(str(path), _read(path, problems), taxonomy, problems)
         files.append(checked)
         if checked.catalogue and checked.document:
-            key = (checked.catalogue.jurisdiction, checked.catalogue.zone)
-            if key in jurisdictions:
-                problems.append(
-                    Problem.at(
-                        checked.document.locate(("zone",) if key[1] else ("jurisdiction",)),
-                        "DFR016",
-                        f"a second catalogue for {_name(key)} (the first is {jurisdictions[key]})",
-                    )
-                )
-            else:
-                jurisdictions[key] = checked.source
-    problems += check_layers(files, taxonomy)
+            combination.is_first(checked.catalogue, checked.document)
+    check_layers(files, taxonomy, combination, problems)
     if not problems:
-        # The loader has the last word: whatever it still rejects (a rule about how
-        # catalogues combine that this module does not restate) is reported too.
+        # The loader has the last word: whatever it still rejects (a limit such as the
+        # number of catalogues, or a rule added there and not yet fed through a report)
+        # is reported too.
         try:
             load_policies(directory)
         except CatalogueError as exc:
@@ -94,48 +88,43 @@ def validate_directory(directory: Path | None = None) -> Checked:
     return Checked(directory, taxonomy, files, ordered(problems))
 
 
-def _name(key: tuple[str, str | None]) -> str:
-    return key[0] if key[1] is None else f"{key[0]} zone '{key[1]}'"
-
-
-def check_layers(files: list[CatalogueFile], taxonomy: Taxonomy | None) -> list[Problem]:
-    """Find each schema-valid layer's base (setting ``base``) and check the layer against it.
+def check_layers(
+    files: list[CatalogueFile],
+    taxonomy: Taxonomy | None,
+    combination: Combination,
+    problems: list[Problem],
+) -> None:
+    """Check how the catalogues combine (each country covered once, each layer on a base),
+    find each schema-valid layer's base (setting ``base``) and check the layer against it.
 
     A layer's references resolve in its base, so they can only be checked once every file
     is read. When the base file exists but does not fit the schema, its own errors are
     reported and the layer waits for it: saying "no base" then would send the drafter to
     the wrong file."""
-    problems: list[Problem] = []
     bases: dict[str, CatalogueFile] = {}
     unreadable: set[str] = set()
     for f in files:
-        if f.catalogue is not None and f.catalogue.zone is None:
+        if f.catalogue is not None and f.document is not None and f.catalogue.zone is None:
             bases.setdefault(f.catalogue.jurisdiction, f)  # the first, as DFR016 names it
         elif f.document is not None and isinstance(f.document.value, dict) and f.catalogue is None:
             raw = f.document.value
             if raw.get("zone") is None:  # a base that does not fit the schema: it reports itself
                 unreadable.add(str(raw.get("jurisdiction", "")).upper())
+    combination.coverage(
+        (b.catalogue, b.document) for _, b in sorted(bases.items()) if b.catalogue and b.document
+    )
     for f in files:
         layer, document = f.catalogue, f.document
         if layer is None or document is None or layer.zone is None:
             continue
-        base = bases.get(layer.jurisdiction)
+        if layer.jurisdiction in unreadable and layer.jurisdiction not in bases:
+            continue
+        base = combination.base(layer, document, bases)
         if base is None or base.catalogue is None or base.document is None:
-            if layer.jurisdiction not in unreadable:
-                known = ", ".join(sorted(bases)) or "none"
-                problems.append(
-                    Problem.at(
-                        document.locate(("jurisdiction",)),
-                        "DFR060",
-                        f"layer '{layer.zone}' extends {layer.jurisdiction}, but no {layer.jurisdiction} "
-                        f"catalogue is loaded (loaded: {known})",
-                    )
-                )
             continue
         f.base = base
         if taxonomy is not None:
-            problems += reference_problems(taxonomy, layer, document, Base(base.catalogue, base.document))
-    return problems
+            problems += reference_problems(taxonomy, layer, document, (base.catalogue, base.document))
 
 
 def _read(path: Path, problems: list[Problem]) -> str | None:

@@ -265,7 +265,8 @@ def test_two_layers_for_one_zone_are_reported_and_both_checked(tmp_path: Path) -
         ("DFR011", "nz-zone1.yaml"),
         ("DFR016", "nz-zone1.yaml"),
     ]
-    assert "second catalogue for NZ zone 'nz.zone.test'" in only(problems, "DFR016")[0].message
+    # validate says what the loader says: both run catalogues.Combination
+    assert "second layer for NZ zone 'nz.zone.test'" in only(problems, "DFR016")[0].message
 
 
 @pytest.mark.parametrize(
