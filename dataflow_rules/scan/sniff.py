@@ -57,9 +57,23 @@ def _shallow(node: yaml.Node, depth: int) -> object:
     if isinstance(node, yaml.SequenceNode):
         return [_shallow(child, depth - 1) for child in node.value[:16]]
     if isinstance(node, yaml.MappingNode):
-        return {
-            key.value: _shallow(value, depth - 1)
-            for key, value in node.value
-            if isinstance(key, yaml.ScalarNode)
-        }
+        out: dict[str, object] = {}
+        merged: dict[str, object] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue
+            if key.tag == _MERGE or key.value == "<<":
+                # A merge key would make a manifest out of an anchored mapping: read what it
+                # brings in (explicit keys win), or a transfer could hide behind `<<: *t`.
+                sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                for source in sources[:16]:
+                    brought = _shallow(source, depth)
+                    if isinstance(brought, dict):
+                        merged = {**brought, **merged}
+                continue
+            out[key.value] = _shallow(value, depth - 1)
+        return {**merged, **out}
     return None
+
+
+_MERGE = "tag:yaml.org,2002:merge"

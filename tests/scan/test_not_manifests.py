@@ -99,6 +99,13 @@ def test_yaml_for_other_tools_is_not_scanned_and_says_why(tmp_path: Path, text: 
         ("- " + MANIFEST.replace("\n", "\n  ").replace("id: crm", "id: !x crm"), "YAML tag !x"),
         ("dataset:\n  - fides_key: !k crm\n    collections: []\n", "YAML tag !k"),
         ("apiVersion: v3.0.2\nkind: DataContract\nid: !x c\n", "YAML tag !x"),
+        # A transfer that exists only through a merge key or an alias.
+        ("t: &t\n" + MANIFEST.replace("\n", "\n  ").replace("id: crm", "  id: crm") + "\n<<: *t\n", "merge"),
+        (
+            "base: &d\n  - category: personal.contact\n    individuals: 150000\norigin: CN\n"
+            "destination: US\ndata: *d\n",
+            "alias",
+        ),
         # Not even YAML, but it has a manifest's top-level keys.
         ("origin: CN\ndestination: US\ndata: [\n", ""),
         ("kind: DataContract\napiVersion: [v3\n", ""),
