@@ -106,13 +106,15 @@ class CatalogueRef(BaseModel):
 
 
 class Change(BaseModel):
-    """One change to a transfer description: set a field, or remove a data item."""
+    """One change to a transfer description: set a field, remove a data item, or add a
+    safeguard (``op: add``, ``path: safeguards``, ``value``: the mechanism to put in place)."""
 
     model_config = ConfigDict(frozen=True)
 
-    op: Literal["set", "remove"]
+    op: Literal["set", "remove", "add"]
     path: str
-    """The field as users write it: ``data[0].anonymised``, ``destination``, ``data[1]``."""
+    """The field as users write it: ``data[0].anonymised``, ``destination``, ``data[1]``,
+    ``safeguards``."""
     value: bool | int | str | None = None
     sentence: str
 

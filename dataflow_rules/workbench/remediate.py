@@ -1,15 +1,17 @@
 """Remediation: the smallest changes to a transfer that would lower its verdict.
 
 Nothing here reasons about the catalogues' logic: candidate variants of the transfer
-(anonymise an item, leave an item out, stay under a threshold the catalogues state, use
-an affiliate recipient, pick another destination) are each decided by the engine itself,
-and a change is offered only with the verdict the engine gave the changed transfer.
+(put in place a safeguard a standing reason names, anonymise an item, leave an item out,
+stay under a threshold the catalogues state, use an affiliate recipient, pick another
+destination) are each decided by the engine itself, and a change is offered only with
+the verdict the engine gave the changed transfer.
 Single changes are tried first; pairs are offered only when they reach a verdict lower
 than either of their parts alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -30,13 +32,29 @@ MAX_DESTINATIONS = 5
 MAX_PAIR_CANDIDATES = 30
 
 _ITEM = re.compile(r"^data\[(\d+)\](?:\.(\w+))?$")
+PLANNED = "to be obtained (remediation)"
+"""The reference of a safeguard a remediation adds: it does not exist yet."""
 
 
-def apply(transfer: Transfer, changes: Sequence[Change]) -> Transfer:
-    """The transfer with ``changes`` made; paths refer to the original transfer's items."""
+def planned_safeguard(mechanism: str, day: dt.date) -> dict[str, str]:
+    """The safeguard an ``add`` change stands for: in place from ``day``, unlimited scope."""
+    return {"mechanism": mechanism, "reference": PLANNED, "obtained": day.isoformat()}
+
+
+def apply(transfer: Transfer, changes: Sequence[Change], day: dt.date | None = None) -> Transfer:
+    """The transfer with ``changes`` made; paths refer to the original transfer's items.
+
+    An added safeguard counts as obtained on ``day`` (the decision's date), else on the
+    transfer's date, else today."""
     body: dict[str, Any] = transfer.model_dump(mode="json", exclude_none=True)
     removals: list[int] = []
     for change in changes:
+        if change.op == "add":
+            if change.path != "safeguards" or not isinstance(change.value, str):
+                raise ValueError(f"only a safeguard mechanism can be added: {change.path}")
+            when = day or transfer.date or dt.date.today()
+            body.setdefault("safeguards", []).append(planned_safeguard(change.value, when))
+            continue
         m = _ITEM.match(change.path)
         if m and m.group(2) is None:
             if change.op != "remove":
@@ -62,7 +80,7 @@ def remediate(engine: Engine, transfer: Transfer, decision: Decision) -> list[Re
     day = decision.as_of
 
     def verdict_of(changes: Sequence[Change]) -> Verdict:
-        return engine.decide(apply(transfer, changes), day).verdict
+        return engine.decide(apply(transfer, changes, day), day).verdict
 
     singles = list(_candidates(engine.policies, transfer, decision))
     results = [(group, verdict_of(group)) for group in singles]
@@ -78,7 +96,7 @@ def remediate(engine: Engine, transfer: Transfer, decision: Decision) -> list[Re
     best_single = min((v.rank for _, v in results), default=decision.verdict.rank)
     if best_single > Verdict.ALLOW.rank:
         for a, b in itertools.combinations(pool, 2):
-            if {c.path for c in a} & {c.path for c in b}:
+            if _touched(a) & _touched(b):
                 continue
             if sum(c.op == "remove" for c in (*a, *b)) >= len(transfer.data):
                 continue  # a transfer keeps at least one data item
@@ -95,6 +113,11 @@ def remediate(engine: Engine, transfer: Transfer, decision: Decision) -> list[Re
     ]
     out.sort(key=lambda r: (len(r.changes), r.verdict.rank, [c.path for c in r.changes], r.sentence))
     return out
+
+
+def _touched(group: Sequence[Change]) -> set[str]:
+    """Fields a change group sets or removes (two safeguards can be added side by side)."""
+    return {c.path if c.op != "add" else f"{c.path}+{c.value}" for c in group}
 
 
 def _key(group: Sequence[Change]) -> tuple[tuple[str, str], ...]:
@@ -121,6 +144,7 @@ def _candidates(policies: Policies, transfer: Transfer, decision: Decision) -> I
     """Single changes worth trying: on the items the standing reasons are about, then on
     the recipient and the destination."""
     taxonomy = policies.taxonomy
+    yield from _safeguards(policies, transfer, decision)
     standing = sorted(
         {i for r in decision.reasons if r.kind in ("entry", "localisation", "missing_fact") for i in r.items}
         or set(range(len(transfer.data)))
@@ -171,6 +195,40 @@ def _candidates(policies: Policies, transfer: Transfer, decision: Decision) -> I
                 )
             )
         yield changes
+
+
+def _safeguards(policies: Policies, transfer: Transfer, decision: Decision) -> Iterable[list[Change]]:
+    """Each way a standing entry says it can be met (its mechanisms: alternatives, each a
+    set needed together), as safeguards to put in place. A prohibition names none."""
+    had = {s.mechanism for s in transfer.safeguards}
+    seen: set[tuple[str, ...]] = set()
+    for reason in decision.reasons:
+        if reason.kind not in ("entry", "localisation") or reason.verdict is Verdict.ALLOW:
+            continue
+        for alternative in reason.mechanisms:
+            wanted = tuple(sorted(alternative))
+            if not wanted or wanted in seen:
+                continue
+            seen.add(wanted)
+            yield [
+                Change(
+                    op="add",
+                    path="safeguards",
+                    value=m,
+                    sentence=(
+                        f"obtain a current {m} that covers this transfer"
+                        if m in had
+                        else f"put {m} in place ({_describe(policies, m)})"
+                    ),
+                )
+                for m in wanted
+            ]
+
+
+def _describe(policies: Policies, mechanism: str) -> str:
+    found = policies.taxonomy.mechanisms.get(mechanism)
+    text = found.description.rstrip(".") if found else mechanism
+    return text[:1].lower() + text[1:]
 
 
 def _lower_bounds(policies: Policies, transfer: Transfer, category: str, name: str) -> list[int]:

@@ -3,6 +3,7 @@ independently of the code that found it and deciding the result."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
-from dataflow_rules import Decision, Engine, Transfer, Verdict
+from dataflow_rules import Decision, Engine, Transfer, Verdict, read_transfers
 from dataflow_rules.cli import app
 from dataflow_rules.models.decision import Change
 from dataflow_rules.workbench.remediate import remediate
@@ -25,11 +26,18 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-def changed(transfer: Transfer, changes: list[Change]) -> Transfer:
-    """The test's own reading of a change list (not remediate.apply)."""
+def changed(transfer: Transfer, changes: list[Change], day: dt.date) -> Transfer:
+    """The test's own reading of a change list (not remediate.apply): an added safeguard is
+    one obtained on the decision's date, with no limit of scope, as docs/workbench.md says."""
     body = transfer.model_dump(mode="json", exclude_none=True)
     drop = []
     for c in changes:
+        if c.op == "add":
+            assert c.path == "safeguards" and isinstance(c.value, str)
+            body.setdefault("safeguards", []).append(
+                {"mechanism": c.value, "reference": "planned", "obtained": day.isoformat()}
+            )
+            continue
         m = re.fullmatch(r"data\[(\d+)\](?:\.(\w+))?", c.path)
         if m and not m.group(2):
             assert c.op == "remove"
@@ -52,7 +60,9 @@ def check(engine: Engine, transfer: Transfer, decision: Decision) -> int:
         assert offered == []
     for r in offered:
         assert r.verdict.rank < decision.verdict.rank
-        assert engine.decide(changed(transfer, r.changes), decision.as_of).verdict is r.verdict, r
+        assert (
+            engine.decide(changed(transfer, r.changes, decision.as_of), decision.as_of).verdict is r.verdict
+        ), r
     return len(offered)
 
 
@@ -68,8 +78,6 @@ def test_every_remediation_gets_the_verdict_it_claims(scenario: Scenario) -> Non
 
 
 def test_remediations_on_examples(engine: Engine, policies: Any) -> None:
-    from dataflow_rules import read_transfers
-
     offered = 0
     for path in sorted(EXAMPLES.glob("*.yaml")):
         for located in read_transfers(path, policies):
@@ -96,3 +104,63 @@ def test_check_remediate_adds_them_to_json_and_plain_check_does_not() -> None:
         "verdict": "allow",
         "sentence": "reduce data[0] (personal.contact) to at most 99,999 individuals: the verdict would be allow.",
     } in rems
+
+
+def _transfer(body: dict[str, Any]) -> Transfer:
+    return Transfer.model_validate(
+        {
+            "id": "t",
+            "date": "2026-03-02",
+            "exporter": {"ciio": False},
+            "purpose": "business_operations",
+            **body,
+        }
+    )
+
+
+def test_a_safeguard_the_entry_names_is_offered_and_decided(engine: Engine) -> None:
+    """150,000 people's contacts CN -> US need a standard contract or certification: each
+    is offered on its own, and with it in place the engine allows the transfer with the
+    safeguard as its condition."""
+    t = _transfer(
+        {
+            "origin": "CN",
+            "destination": "US",
+            "data": [{"category": "personal.contact", "individuals": 150_000, "anonymised": False}],
+        }
+    )
+    decision = engine.decide(t)
+    assert decision.verdict is Verdict.RESTRICT
+    offered = {
+        tuple((c.op, c.path, c.value) for c in r.changes): r.verdict for r in remediate(engine, t, decision)
+    }
+    for mechanism in ("cn.standard_contract", "cn.certification"):
+        assert offered[(("add", "safeguards", mechanism),)] is Verdict.ALLOW
+    after = engine.decide(
+        changed(
+            t,
+            [Change(op="add", path="safeguards", value="cn.standard_contract", sentence="")],
+            decision.as_of,
+        )
+    )
+    assert after.verdict is Verdict.ALLOW and any("cn.standard_contract" in c for c in after.conditions)
+
+
+def test_no_safeguard_is_offered_for_a_prohibition(engine: Engine, policies: Any) -> None:
+    """A brokerage of bulk health data to a country of concern is prohibited (28 CFR
+    202.301): its entries name no mechanism, so no safeguard is suggested."""
+    (located,) = read_transfers(EXAMPLES / "us-hk-health-brokerage.yaml", policies)
+    decision = engine.decide(located.transfer)
+    assert decision.verdict is Verdict.RESTRICT
+    assert all(not r.mechanisms for r in decision.reasons)
+    offered = remediate(engine, located.transfer, decision)
+    assert offered and all(c.op != "add" for r in offered for c in r.changes)
+
+
+def test_only_mechanisms_a_standing_reason_names_are_added(engine: Engine, policies: Any) -> None:
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        for located in read_transfers(path, policies):
+            decision = engine.decide(located.transfer)
+            named = {m for r in decision.reasons for alt in r.mechanisms for m in alt}
+            for r in remediate(engine, located.transfer, decision):
+                assert {c.value for c in r.changes if c.op == "add"} <= named, (path, r)
