@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ try:  # libyaml's composer is several times faster; fall back to pure Python.
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
+
+_LIBYAML_SURROGATE = "found invalid Unicode character escape code"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 MAX_BYTES = 16 * 1024 * 1024
 """Largest document accepted (16 MiB): far above any real catalogue, far below harm."""
@@ -144,10 +148,24 @@ class _EventBuilder:
         )
 
     def run(self, text: str) -> list[Document]:
-        loader = _Loader(text)
+        try:
+            return self._run(_Loader, text)
+        except yaml.MarkedYAMLError as exc:
+            if _Loader is yaml.SafeLoader or exc.problem != _LIBYAML_SURROGATE:
+                raise
+        # libyaml refuses the \uD83E\uDDEC escapes (a UTF-16 surrogate pair) that JSON
+        # writers such as json.dumps emit for characters beyond the BMP; the pure-Python
+        # parser reads them, and _scalar joins each pair into its character.
+        self.count = 0
+        return self._run(yaml.SafeLoader, text)
+
+    def _run(self, loader_class: Any, text: str) -> list[Document]:
+        loader = loader_class(text)
         try:
             return self._documents(loader)
         except yaml.MarkedYAMLError as exc:
+            if exc.problem == _LIBYAML_SURROGATE and loader_class is not yaml.SafeLoader:
+                raise
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "invalid YAML"
             loc = Location(self.source, mark.line + 1, mark.column + 1) if mark else Location(self.source)
@@ -254,12 +272,23 @@ class _EventBuilder:
         if tag != want:
             raise self.fail(f"YAML tag {tag} is not accepted", event.start_mark, path)
 
+    def _text(self, event: Any, path: Path_) -> str:
+        value: str = event.value
+        if not _SURROGATE.search(value):
+            return value
+        try:  # a \uD83E\uDDEC pair, as JSON writes one character: join it
+            return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise self.fail(
+                "a \\u escape is half of a UTF-16 surrogate pair with no other half", event.start_mark, path
+            ) from None
+
     def _scalar(self, event: Any, path: Path_) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self._resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         if tag == _STR_TAG:
-            return event.value
+            return self._text(event, path)
         if tag == _MERGE_TAG:
             raise self.fail("YAML merge keys (<<) are not accepted", event.start_mark, path)
         if tag.startswith("!") or not tag.startswith("tag:yaml.org,2002:"):

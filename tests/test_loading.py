@@ -103,3 +103,20 @@ def test_multiple_documents() -> None:
 def test_invalid_date_is_an_error() -> None:
     with pytest.raises(InputError, match="invalid value"):
         one("d: 2024-13-45\n")
+
+
+def test_json_surrogate_pair_escapes_are_one_character() -> None:
+    """json.dumps writes a character beyond the BMP as a \\uD83E\\uDDEC pair; libyaml
+    refuses such escapes, so the reader must still take them (found by fuzzing the API)."""
+    import json
+
+    text = json.dumps({"id": "t", "description": "genomes 🧬 and 𝔘"})
+    assert "\\ud83e\\uddec" in text
+    (doc,) = parse_documents(text, "t.json", InputError)
+    assert doc.value == {"id": "t", "description": "genomes 🧬 and 𝔘"}
+    assert doc.locate(("description",)).line == 1
+
+
+def test_a_lone_surrogate_escape_is_refused_with_its_place() -> None:
+    with pytest.raises(InputError, match=r"t.json:2:7: x: a \\u escape is half of a UTF-16 surrogate pair"):
+        list(parse_documents('{"ok": 1,\n "x": "\\ud83e!"}', "t.json", InputError))

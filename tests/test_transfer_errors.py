@@ -147,3 +147,42 @@ def test_unknown_zone_is_an_input_error() -> None:
     )
     with pytest.raises(InputError, match=r"unknown zone 'cn\.ftz\.tianjin' for exporters in US"):
         parse_transfers(abroad, "t.yaml", shipped)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (T + "date: 0\n", "date"),
+        (T + "date: 20260302\n", "date"),
+        (T + "date: 1.5e+9\n", "date"),
+        (
+            T + "safeguards: [{mechanism: cn.standard_contract, reference: r, obtained: 0}]\n",
+            "safeguards[0].obtained",
+        ),
+        (
+            T
+            + "safeguards: [{mechanism: cn.standard_contract, reference: r, obtained: 2026-01-01, expires: 1}]\n",
+            "safeguards[0].expires",
+        ),
+    ],
+)
+def test_a_number_is_not_a_date(pol, text: str, field: str) -> None:
+    """pydantic alone would read 0 as 1970-01-01 (a Unix time) and decide under 1970's law."""
+    with pytest.raises(InputError) as caught:
+        parse_transfers(text, "t.yaml", pol)
+    assert caught.value.location is not None and caught.value.location.field == field
+    assert "a date is written YYYY-MM-DD, not as a number" in caught.value.message
+
+
+@pytest.mark.parametrize("written", ['"0"', '"1741000000"', '"1.5e9"', '"2026-3-2"', '"2026-03-02T00:00:00"'])
+def test_a_string_that_is_not_an_iso_date_is_not_a_date(pol, written: str) -> None:
+    with pytest.raises(InputError, match=r"date: '.*' is not a date written YYYY-MM-DD"):
+        parse_transfers(T + f"date: {written}\n", "t.yaml", pol)
+
+
+def test_dates_as_people_write_them_are_accepted(pol) -> None:
+    for written in ("date: 2026-03-02", 'date: "2026-03-02"'):
+        (located,) = parse_transfers(T + written + "\n", "t.yaml", pol)
+        assert str(located.transfer.date) == "2026-03-02"
+    as_json = '{"id": "j", "origin": "CN", "destination": "US", "date": "2026-03-02", "data": [{"category": "personal"}]}'
+    assert str(parse_transfers(as_json, "t.json", pol)[0].transfer.date) == "2026-03-02"

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
-from .common import Citation, Count, CountryCode, Identifier, Strict, Text, country_code
+from .common import Citation, Count, CountryCode, Date, Identifier, Strict, Text, country_code
 
 Direction = Literal["outbound", "inbound", "both"]
 Outcome = Literal["restrict", "review"]
@@ -112,9 +112,9 @@ class Conditions(Strict):
 
 
 class _Dated(Strict):
-    effective: dt.date | None = None
+    effective: Date | None = None
     """First day the rule applies; before it the entry is skipped."""
-    expires: dt.date | None = None
+    expires: Date | None = None
     """Last day the rule applies."""
 
     @model_validator(mode="after")
@@ -207,7 +207,7 @@ class Group(Strict):
 
     title: Text
     countries: Annotated[list[CountryCode], Field(min_length=1, max_length=300)]
-    as_of: dt.date
+    as_of: Date
     citations: Citations
 
 
@@ -232,7 +232,7 @@ class Catalogue(Strict):
     zone's exporters (never a national-security designation)."""
     title: Text
     version: Annotated[str, Field(min_length=1, max_length=64)]
-    effective: dt.date
+    effective: Date
     sources: Citations
     default: Literal["allow", "review"] = "allow"
     groups: dict[Identifier, Group] = Field(default_factory=dict)

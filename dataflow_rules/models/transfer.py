@@ -7,12 +7,11 @@ decision review (see docs/semantics.md), never allow.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from pydantic import Field, StrictBool
 
-from .common import CountryCode, Identifier, Strict, Text
+from .common import CountryCode, Date, Identifier, Strict, Text
 
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
 """Counts up to ten billion: more than every person alive, so any larger value is an error.
@@ -71,8 +70,8 @@ class Safeguard(Strict):
     mechanism: Identifier
     reference: Text
     """Filing or approval number, contract id: what an auditor looks up."""
-    obtained: dt.date
-    expires: dt.date | None = None
+    obtained: Date
+    expires: Date | None = None
     """Expiry stated on the approval, if any; the law's own validity period also applies."""
     scope: SafeguardScope = Field(default_factory=SafeguardScope)
 
@@ -102,7 +101,7 @@ class Transfer(Strict):
     description: Text | None = None
     origin: CountryCode
     destination: CountryCode
-    date: dt.date | None = None
+    date: Date | None = None
     exporter: Exporter = Field(default_factory=Exporter)
     recipient: Recipient = Field(default_factory=Recipient)
     purpose: Identifier | None = None

@@ -8,7 +8,6 @@ transfer the manifest yields. See docs/scan.md, "Sidecars".
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from pydantic import Field, model_validator
 from ..catalogues import Policies
 from ..errors import InputError
 from ..loading import Document, parse_one
-from ..models.common import CountryCode, Identifier, Strict, Text
+from ..models.common import CountryCode, Date, Identifier, Strict, Text
 from ..models.transfer import Count, Exporter, Recipient
 from ..validation import validate
 
@@ -41,7 +40,7 @@ class Sidecar(Strict):
     origin: CountryCode | None = None
     destination: CountryCode | None = None
     destinations: Annotated[list[CountryCode], Field(min_length=1, max_length=300)] | None = None
-    date: dt.date | None = None
+    date: Date | None = None
     exporter: Exporter = Field(default_factory=Exporter)
     recipient: Recipient = Field(default_factory=Recipient)
     purpose: Identifier | None = None

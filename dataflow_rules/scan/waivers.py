@@ -18,7 +18,7 @@ from pydantic import Field
 
 from ..errors import DataflowRulesError, InputError
 from ..loading import Document, parse_one, read_text
-from ..models.common import Identifier, Strict, Text
+from ..models.common import Date, Identifier, Strict, Text
 from ..validation import all_errors
 from .result import Finding, Place, Problem, WaiverRef
 
@@ -34,7 +34,7 @@ class Waiver(Strict):
     """Only findings in this file (as the scan shows its path); default: any file."""
     approved_by: Text
     reason: Annotated[str, Field(min_length=10, max_length=2000)]
-    expires: dt.date
+    expires: Date
     """The last day the waiver holds."""
     ticket: Short
 
