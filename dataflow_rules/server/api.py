@@ -11,19 +11,20 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from .. import __version__
 from ..audit import AuditError, clean_requester
 from ..audit import Query as AuditQuery
+from ..audit.records import MAX_REQUESTER
 from ..errors import InputError
 from ..loading import decode
 from ..models.decision import Decision, Verdict
 from .service import Service, parse_date
-from .settings import REQUESTER_HEADER
+from .settings import MAX_RECORD_ID, REQUESTER_HEADER
 
 SOURCE = "request"
 """The name errors give the request body, where the command line gives a file name."""
@@ -145,27 +146,83 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody} for code in codes}
 
 
+GUARDED = (403, 413)
+"""What the request guard (middleware.py) may answer to any POST before a route sees it:
+a cross-site request, a body over the size limit. Listed on every POST so that the
+description names every status the service really sends."""
+
+DateText = Annotated[
+    str,
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}),
+]
+"""A date as the command line's ``--as-of`` reads it; empty means not given (as a blank form
+field). Kept a string, not a ``date``, so that a bad one gets the command line's message."""
+
+RequesterText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_REQUESTER,
+            # printable: no C0/C1 control characters, no soft hyphen (str.isprintable)
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u00a0\\u00ad]*$",
+        }
+    ),
+]
+"""Who asks, as :func:`clean_requester` takes it: one printable line of at most
+``MAX_REQUESTER`` characters (blank means nobody named). Anything else is a 400."""
+
+RECORD_ID_RANGE: dict[str, Any] = {"ge": 1, "le": MAX_RECORD_ID}
+"""Record ids are positive signed 64-bit integers; a larger number used to reach the store
+and fail there with a 500 (OverflowError binding it), so it is refused as a bad parameter."""
+
+EXAMPLE_TRANSFER: dict[str, Any] = {
+    "id": "us-cn-genomic-101",
+    "origin": "US",
+    "destination": "CN",
+    "date": "2026-03-02",
+    "exporter": {"name": "Example Biobank"},
+    "recipient": {"name": "Example Sequencing Co.", "type": "company", "controlled_by": "CN"},
+    "purpose": "scientific_research",
+    "transaction": "vendor_agreement",
+    "context": {"exporter_is_data_broker": False},
+    "data": [{"category": "personal.omic.genomic", "individuals": 101, "anonymised": False}],
+}
+"""examples/us-cn-genomic-101.yaml: a transfer that is decided (restrict), so that a reader
+of the description, and a generator working from it, has one body that is not refused."""
+
+
 def _transfer_body_schema() -> dict[str, Any]:
+    """The body: one transfer, a list, or ``transfers: [...]``, in JSON or YAML.
+
+    Both media types carry the same schema: in OpenAPI a media type's schema describes the
+    parsed document, and YAML is only another way of writing the same document (describing
+    it as ``type: string`` made clients send a YAML-quoted string, which is refused).
+    """
     one = {"$ref": "#/components/schemas/Transfer"}
+    # A list with no transfer is refused (422 "no transfer found"): minItems says so.
+    many = {"type": "array", "items": one, "minItems": 1}
+    document = {
+        "schema": {
+            "anyOf": [
+                one,
+                many,
+                {
+                    "type": "object",
+                    "properties": {"transfers": many},
+                    "required": ["transfers"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "examples": {"genomic": {"summary": "one transfer (decided: restrict)", "value": EXAMPLE_TRANSFER}},
+    }
     return {
         "required": True,
-        "description": "One transfer, a list of transfers, or {transfers: [...]}, as JSON or YAML.",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "anyOf": [
-                        one,
-                        {"type": "array", "items": one},
-                        {
-                            "type": "object",
-                            "properties": {"transfers": {"type": "array", "items": one}},
-                            "required": ["transfers"],
-                        },
-                    ]
-                }
-            },
-            "application/yaml": {"schema": {"type": "string"}},
-        },
+        "description": "One transfer, a list of transfers, or {transfers: [...]}, as JSON or YAML. "
+        "Also read as YAML text: text/yaml, application/x-yaml, text/x-yaml, text/plain, and "
+        "application/x-www-form-urlencoded (curl --data-binary's default); anything else is a 415.",
+        "content": {"application/json": document, "application/yaml": document},
     }
 
 
@@ -203,7 +260,7 @@ async def catalogues(request: Request) -> dict[str, Any]:
     return service_of(request).state.current.describe()
 
 
-@router.post("/reload", response_model=Catalogues, responses=_errors(409))
+@router.post("/reload", response_model=Catalogues, responses=_errors(409, *GUARDED))
 async def reload(request: Request) -> dict[str, Any]:
     """Load the policy directory again and switch to it at once (also: SIGHUP).
 
@@ -217,20 +274,20 @@ async def reload(request: Request) -> dict[str, Any]:
 @router.post(
     "/decisions",
     response_model=Decisions,
-    responses=_errors(400, 413, 415, 422, 503),
+    responses=_errors(400, *GUARDED, 415, 422, 500, 503),
     openapi_extra={"requestBody": _transfer_body_schema()},
 )
 async def decide(
     request: Request,
     as_of: Annotated[
-        str | None,
+        DateText | None,
         Query(description="Decide as of this date, YYYY-MM-DD (default: each transfer's date, else today)."),
     ] = None,
     unlisted: Annotated[
         Unlisted | None, Query(description="Verdict for a side with no catalogue (default: the server's).")
     ] = None,
     requested_by: Annotated[
-        str | None,
+        RequesterText | None,
         Header(alias=REQUESTER_HEADER, description="Who asks; stored in the audit record."),
     ] = None,
 ) -> JSONResponse:
@@ -269,7 +326,9 @@ async def decide(
 async def list_decisions(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Only records with a smaller id.")] = None,
+    before: Annotated[
+        int | None, Query(**RECORD_ID_RANGE, description="Only records with a smaller id.")
+    ] = None,
     transfer_id: str | None = None,
     requested_by: str | None = None,
     verdict: Verdict | None = None,
@@ -290,7 +349,9 @@ async def list_decisions(
 
 
 @router.get("/decisions/{record_id}", response_model=Record, responses=_errors(400, 404, 503))
-async def get_decision(request: Request, record_id: int) -> dict[str, Any]:
+async def get_decision(
+    request: Request, record_id: Annotated[int, Path(**RECORD_ID_RANGE)]
+) -> dict[str, Any]:
     """One recorded decision: the transfer, the decision, catalogue digests, who and when."""
     record = await run_in_threadpool(service_of(request).store.get, record_id)
     if record is None:

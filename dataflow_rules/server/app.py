@@ -3,9 +3,10 @@
 Every error the service sends is ``{"error": kind, "message": one line}``, with the
 command line's message for the same problem:
 
-    400 input              a malformed request (query parameter, header)
+    400 input              a malformed request (query or path parameter, header)
     403 forbidden          a POST from another site's page
     404 not_found          no such record or route
+    405 method_not_allowed a method the path does not take (with ``Allow``)
     409 catalogue          reload: the catalogue files do not load (the old ones stay)
     413 too_large          body over the size limit, or too many transfers
     415 unsupported_media_type
@@ -16,6 +17,7 @@ command line's message for the same problem:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,6 +26,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from .. import __version__
 from ..audit import AuditError
@@ -42,6 +45,43 @@ with the command line's one-line message."""
 
 def _error(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"error": kind, "message": message}, status_code=status)
+
+
+def allowed_methods(request: Request, declared: str | None) -> str:
+    """Every method some route takes at this path, for a 405's ``Allow`` header.
+
+    Starlette answers 405 from the first route whose path matches and names only that
+    route's methods (``declared``); ``/api/decisions`` is two routes (GET and POST), so its
+    ``Allow`` left one out, and RFC 9110 wants the whole list."""
+    methods = {m.strip() for m in (declared or "").split(",") if m.strip()}
+    path = request.scope["path"]
+    for route in (*api.router.routes, *web.router.routes):
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the description name the error bodies the service really sends.
+
+    FastAPI documents a 422 ``HTTPValidationError`` on every operation with parameters,
+    but a malformed parameter is answered by :func:`create_app`'s handler with a 400
+    ``ErrorBody`` (the command line's one-line message), never with that shape. So that
+    422 goes, a 400 ``ErrorBody`` stands in its place, and the unused schemas go too.
+    """
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            invalid = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if invalid.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                del responses["422"]
+                responses.setdefault("400", {"description": "Bad Request", "content": error_body})
+    components = schema.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return schema
 
 
 def create_app(service: Service) -> FastAPI:
@@ -98,7 +138,13 @@ def create_app(service: Service) -> FastAPI:
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
         if exc.status_code == 404:
             message = f"no such resource: {request.url.path}"
-        return _error(exc.status_code, kinds.get(exc.status_code, "http"), message)
+        response = _error(exc.status_code, kinds.get(exc.status_code, "http"), message)
+        # Keep the headers the exception carries (Starlette's 405 has Allow): dropping them
+        # broke RFC 9110 and left a client no way to learn which methods the path takes.
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request, response.headers.get("Allow"))
+        return response
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -109,7 +155,7 @@ def create_app(service: Service) -> FastAPI:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(transfer.pop("$defs", {}))
             components["Transfer"] = transfer
-            app.openapi_schema = schema
+            app.openapi_schema = document_errors(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -14,6 +14,10 @@ MAX_TRANSFERS = 1000
 """Most transfers decided in one request."""
 REQUESTER_HEADER = "X-Requested-By"
 """The header that names who asks, stored in the audit record."""
+MAX_RECORD_ID = 2**63 - 1
+"""The largest id an audit record can have: both stores keep ids as signed 64-bit integers
+(SQLite INTEGER, PostgreSQL bigint). A larger number names no record, and the database
+drivers refuse to even bind it, so it has to be turned away before it reaches a store."""
 
 
 @dataclass(frozen=True)

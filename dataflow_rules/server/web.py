@@ -26,6 +26,7 @@ from ..models.decision import Verdict
 from ..models.transfer import Transfer
 from .forms import PASTE_SOURCE, FormData, Vocabulary, form_message, items_for_display
 from .service import Outcome, Service, TooLarge, parse_date
+from .settings import MAX_RECORD_ID
 from .state import Snapshot
 
 MAX_FORM_FIELDS = 5000
@@ -222,9 +223,18 @@ def _in_field_order(transfer: dict[str, Any]) -> dict[str, Any]:
         return transfer
 
 
+def _before(value: int | None) -> int | None:
+    """A 'before' bound the store can take: the stores keep ids as signed 64-bit integers
+    and their drivers refuse a larger number (that was a 500). Past the largest id means
+    every record (no bound); below 1 means none (bound 1)."""
+    if value is None or value > MAX_RECORD_ID:
+        return None
+    return max(value, 1)
+
+
 async def _records(service: Service, first: int, last: int) -> list[AuditRecord]:
     def read() -> list[AuditRecord]:
-        found = service.store.search(Query(limit=last - first + 1, before=last + 1))
+        found = service.store.search(Query(limit=last - first + 1, before=_before(last + 1)))
         return sorted((r for r in found if r.seq >= first), key=lambda r: r.seq)
 
     return await run_in_threadpool(read)
@@ -246,7 +256,9 @@ async def report_page(request: Request, record_id: int, through: int | None = No
 
 async def _show(request: Request, first: int, through: int | None, template: str) -> HTMLResponse:
     service = _service(request)
-    last = first if through is None or through < first else min(through, first + MAX_SHOWN - 1)
+    if not 1 <= first <= MAX_RECORD_ID:  # no record has such an id, and no store can be asked
+        return _not_found(f"no decision record {first}")
+    last = first if through is None or through < first else min(through, first + MAX_SHOWN - 1, MAX_RECORD_ID)
     try:
         records = await _records(service, first, last)
     except AuditError as error:
@@ -282,7 +294,7 @@ async def decisions_page(
     service = _service(request)
     query = Query(
         limit=50,
-        before=before,
+        before=_before(before),
         transfer_id=transfer_id.strip() or None,
         requested_by=requested_by.strip() or None,
         verdict=verdict if verdict in {v.value for v in Verdict} else None,
