@@ -6,7 +6,8 @@ command line's message for the same problem:
     400 input              a malformed request (query or path parameter, header)
     403 forbidden          a POST from another site's page
     404 not_found          no such record or route
-    405 method_not_allowed a method the path does not take (with ``Allow``)
+    405 method_not_allowed a method the path does not take (with ``Allow``; HEAD is taken
+                           wherever GET is, answered as GET without the body)
     409 catalogue          reload: the catalogue files do not load (the old ones stay)
     413 too_large          body over the size limit, or too many transfers
     415 unsupported_media_type
@@ -52,12 +53,15 @@ def allowed_methods(request: Request, declared: str | None) -> str:
 
     Starlette answers 405 from the first route whose path matches and names only that
     route's methods (``declared``); ``/api/decisions`` is two routes (GET and POST), so its
-    ``Allow`` left one out, and RFC 9110 wants the whole list."""
+    ``Allow`` left one out, and RFC 9110 wants the whole list. HEAD is listed wherever GET
+    is, because the request guard answers HEAD as GET without the body."""
     methods = {m.strip() for m in (declared or "").split(",") if m.strip()}
     path = request.scope["path"]
     for route in (*api.router.routes, *web.router.routes):
         if isinstance(route, Route) and route.methods and route.path_regex.match(path):
             methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
     return ", ".join(sorted(methods))
 
 

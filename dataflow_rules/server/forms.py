@@ -4,7 +4,11 @@ The form only gathers fields; the transfer it builds goes through the same readi
 checking as a file on the command line (:func:`dataflow_rules.transfers.parse_transfers`),
 so the form can never accept what ``check`` would refuse. Yes/no facts have three choices,
 *not stated*, *yes* and *no*, because an unstated fact means something different (review)
-from a stated *no*.
+from a stated *no*; security measures are yes/no facts too, for the same reason.
+
+Data items and safeguards are repeatable rows named ``data-N-field`` and
+``safeguard-N-field``; a row left wholly blank is not part of the transfer, so the page can
+always offer one empty safeguard row without inventing a safeguard nobody described.
 """
 
 from __future__ import annotations
@@ -21,8 +25,20 @@ from ..errors import DataflowRulesError, Location
 FORM_SOURCE = "form"
 PASTE_SOURCE = "pasted"
 MAX_ITEMS = 200
-_ITEM = re.compile(r"^data-(\d{1,3})-([a-z_]+)$")
+_ROW = re.compile(r"^(data|safeguard)-(\d{1,3})-([a-z_]+)$")
 ITEM_FIELDS = ("category", "individuals", "records", "devices", "anonymised", "pseudonymised", "description")
+SAFEGUARD_FIELDS = (
+    "mechanism",
+    "reference",
+    "obtained",
+    "expires",
+    "recipient",
+    "destinations",
+    "categories",
+    "max_individuals",
+)
+_ROW_FIELDS = {"data": ITEM_FIELDS, "safeguard": SAFEGUARD_FIELDS}
+_LIST_SEPARATOR = re.compile(r"[\s,;]+")
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,9 @@ class Vocabulary:
     transactions: dict[str, str]
     recipient_types: dict[str, str]
     context_facts: dict[str, str]
+    mechanisms: dict[str, str] = field(default_factory=dict)
+    """Safeguard mechanisms (id -> description), for the safeguard rows."""
+    security_measures: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def of(policies: Policies) -> Vocabulary:
@@ -55,6 +74,8 @@ class Vocabulary:
             transactions=dict(tax.transactions),
             recipient_types=dict(tax.recipient_types),
             context_facts=dict(sorted(facts.items())),
+            mechanisms={name: m.description for name, m in tax.mechanisms.items()},
+            security_measures=dict(tax.security_measures),
         )
 
 
@@ -64,19 +85,25 @@ class FormData:
 
     values: dict[str, str] = field(default_factory=dict)
     items: list[dict[str, str]] = field(default_factory=list)
+    safeguards: list[dict[str, str]] = field(default_factory=list)
 
     @staticmethod
     def parse(pairs: list[tuple[str, str]]) -> FormData:
         values: dict[str, str] = {}
-        rows: dict[int, dict[str, str]] = {}
+        rows: dict[str, dict[int, dict[str, str]]] = {"data": {}, "safeguard": {}}
         for key, value in pairs:
-            match = _ITEM.match(key)
-            if match and match.group(2) in ITEM_FIELDS:
-                rows.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip()
+            match = _ROW.match(key)
+            if match and match.group(3) in _ROW_FIELDS[match.group(1)]:
+                kind, index, name = match.group(1), int(match.group(2)), match.group(3)
+                rows[kind].setdefault(index, {})[name] = value.strip()
             else:
                 values[key] = value
-        items = [rows[i] for i in sorted(rows) if any(v for v in rows[i].values())]
-        return FormData(values, items[:MAX_ITEMS] if items else [])
+
+        def filled(kind: str) -> list[dict[str, str]]:
+            found = rows[kind]
+            return [found[i] for i in sorted(found) if any(found[i].values())][:MAX_ITEMS]
+
+        return FormData(values, filled("data"), filled("safeguard"))
 
     def get(self, key: str) -> str:
         return self.values.get(key, "").strip()
@@ -122,11 +149,43 @@ class FormData:
                 context[name] = stated
         if context:
             out["context"] = context
+        security: dict[str, bool] = {}
+        for name in vocabulary.security_measures:
+            stated = _tri(self.get(f"security-{name}"))
+            if isinstance(stated, bool):
+                security[name] = stated
+        if security:
+            out["security"] = security
+        safeguards = [_safeguard(row) for row in self.safeguards]
+        if safeguards:
+            out["safeguards"] = safeguards
         return out
 
     def transfer_text(self, vocabulary: Vocabulary) -> str:
         """The transfer as JSON text, ready for the same reader as a file."""
         return json.dumps(self.transfer(vocabulary), indent=2, ensure_ascii=False)
+
+
+def _safeguard(row: Mapping[str, str]) -> dict[str, Any]:
+    """One safeguard row as the transfer description writes it. Lists (destinations,
+    categories) are typed as text separated by commas or spaces; an empty scope field means
+    the safeguard is not limited that way, as in YAML, so it is left out."""
+    out: dict[str, Any] = {}
+    for name in ("mechanism", "reference", "obtained", "expires"):
+        _put(out, name, row.get(name, ""))
+    scope: dict[str, Any] = {}
+    _put(scope, "recipient", row.get("recipient", ""))
+    destinations = [code.upper() for code in _split(row.get("destinations", ""))]
+    _put(scope, "destinations", destinations or None)
+    _put(scope, "categories", _split(row.get("categories", "")) or None)
+    _put(scope, "max_individuals", _number(row.get("max_individuals", "")))
+    if scope:
+        out["scope"] = scope
+    return out
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in _LIST_SEPARATOR.split(text.strip()) if part]
 
 
 def _put(target: dict[str, Any], key: str, value: Any) -> None:
@@ -165,3 +224,11 @@ def items_for_display(form: FormData | None) -> Sequence[Mapping[str, str]]:
     if form is None or not form.items:
         return [{}]
     return form.items
+
+
+def safeguards_for_display(form: FormData | None) -> Sequence[Mapping[str, str]]:
+    """The safeguard rows to show: the submitted ones, or one blank row (ignored if left
+    blank) for the page's script to copy."""
+    if form is None or not form.safeguards:
+        return [{}]
+    return form.safeguards

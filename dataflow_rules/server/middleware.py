@@ -7,6 +7,10 @@
   a browser record decisions or reload catalogues here.
 - Every response carries a Content-Security-Policy that allows this server's own files
   only: the page can never load anything from the network.
+- A HEAD request is answered as the GET to the same URL would be (status and headers,
+  Content-Length included) without the body. FastAPI routes declare GET only, so HEAD got
+  405 everywhere but the static files; answering it here, once, keeps every GET route and
+  its HEAD in step and leaves HEAD out of the OpenAPI description (it is implied by GET).
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] == "HEAD":
+            # A copy: the server keeps its own scope saying HEAD, and frames the reply so.
+            scope = {**scope, "method": "GET"}
+            send = _without_body(send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         too_large = f"request body is larger than {self.limit} bytes"
         declared = headers.get("content-length")
@@ -107,6 +115,18 @@ class Guard:
             await send(message)
 
         await self.app(scope, replay, secured)
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD request: the response's start (status, headers) goes out as the
+    GET's would; its body is dropped (RFC 9110 9.3.2), so no server has to do it for us."""
+
+    async def headless(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return headless
 
 
 def _cross_site(headers: dict[str, str]) -> bool:

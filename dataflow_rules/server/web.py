@@ -1,6 +1,6 @@
 """The web page: a form to describe a transfer (or paste one), the decision, a printable
 report, and the list of past decisions. Server-rendered HTML; the little JavaScript there
-is (adding data items, the print button) is served from this process, like the styles.
+is (adding data-item and safeguard rows, the print button) is served from this process, like the styles.
 
 A submitted transfer is decided and recorded, then the browser is redirected to the
 record's page: the result page *is* the audit record, so what a person sees, prints and
@@ -24,7 +24,14 @@ from ..audit import AuditError, AuditRecord, Query, clean_requester
 from ..errors import DataflowRulesError, EngineError, InputError
 from ..models.decision import Verdict
 from ..models.transfer import Transfer
-from .forms import PASTE_SOURCE, FormData, Vocabulary, form_message, items_for_display
+from .forms import (
+    PASTE_SOURCE,
+    FormData,
+    Vocabulary,
+    form_message,
+    items_for_display,
+    safeguards_for_display,
+)
 from .service import Outcome, Service, TooLarge, parse_date
 from .settings import MAX_RECORD_ID
 from .state import Snapshot
@@ -39,6 +46,7 @@ _env = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.do"],  # building a safeguard's scope line in _record.html
 )
 _env.filters["yaml"] = lambda value: yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100)
 _env.filters["count"] = lambda value: f"{value:,}" if isinstance(value, int) else "—"
@@ -74,6 +82,7 @@ def _form_page(
         vocab=_vocabulary(service),
         form=form or FormData(),
         items=items_for_display(form),
+        safeguards=safeguards_for_display(form),
         pasted=pasted,
         error=error,
         paste_open=paste_open,
@@ -189,6 +198,8 @@ def _record_view(record: AuditRecord, vocab: Vocabulary, requirements: dict[str,
         "categories": descriptions,
         "requirements": requirements,
         "purposes": vocab.purposes,
+        "mechanisms": vocab.mechanisms,
+        "security_measures": vocab.security_measures,
     }
 
 

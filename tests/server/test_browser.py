@@ -193,3 +193,87 @@ def test_paste_yaml(page: Any, server: Server, tmp_path: Path) -> None:
     assert shown == cli.replace(str(typo), "pasted")
     assert "unknown category 'personal.heath'" in shown
     assert "personal.heath" in page.input_value("#transfer_yaml")
+
+
+def test_safeguard_entered_in_the_form_turns_restrict_into_a_conditional_allow(
+    page: Any, server: Server, tmp_path: Path
+) -> None:
+    """150,000 individuals' contact details leaving China need a standard contract: without
+    one the verdict is restrict; with one entered in the form's safeguard row, allow, with
+    the contract and its expiry shown as the condition the allow carries."""
+
+    def fill(transfer_id: str) -> None:
+        page.goto("/")
+        page.fill("#id", transfer_id)
+        page.fill("#origin", "CN")
+        page.fill("#destination", "US")
+        page.fill("#date", "2026-03-02")
+        page.select_option("#purpose", "business_operations")
+        page.select_option("#transaction", "vendor_agreement")
+        page.fill("#exporter_name", "Example Retailer")
+        page.select_option("#exporter_ciio", "no")
+        page.fill("#recipient_name", "Example Partner Inc.")
+        page.select_option("#recipient_type", "company")
+        page.fill("#recipient_controlled_by", "US")
+        page.select_option("#data-0-category", "personal.contact")
+        page.fill("#data-0-individuals", "150000")
+        page.select_option("#data-0-anonymised", "no")
+        page.fill("#requested_by", "Officer Li")
+
+    fill("web-contact-bare")
+    page.click("#submit")
+    page.wait_for_selector(".verdict-banner")
+    assert page.inner_text(".verdict-banner .verdict") == "RESTRICT"
+    assert page.locator("section.conditions").count() == 0
+
+    fill("web-contact-contract")
+    # The mechanism list is the taxonomy's, each with its description.
+    option = page.locator("#safeguard-0-mechanism option[value='cn.standard_contract']")
+    assert "standard contract for personal information export" in option.inner_text()
+    # A second row, added and removed again: the blank first row is what gets filled.
+    page.click("#add-safeguard")
+    assert page.locator("#safeguards .safeguard").count() == 2
+    assert page.locator("#safeguard-1-reference").count() == 1
+    page.locator("#safeguards .safeguard").nth(1).locator(".remove-row").click()
+    assert page.locator("#safeguards .safeguard").count() == 1
+    page.select_option("#safeguard-0-mechanism", "cn.standard_contract")
+    page.fill("#safeguard-0-reference", "SH-SC-2025-0342")
+    page.fill("#safeguard-0-obtained", "2025-02-10")
+    page.fill("#safeguard-0-expires", "2027-02-09")
+    page.fill("#safeguard-0-destinations", "US")
+    page.select_option("#security-encryption_in_transit", "yes")
+    shot(page, "form-safeguard.png")
+    page.click("#submit")
+    page.wait_for_selector(".verdict-banner")
+    record_id = int(page.url.rsplit("/", 1)[1])
+    assert page.inner_text(".verdict-banner .verdict") == "ALLOW"
+    condition = page.locator(f"#conditions-{record_id} li.condition")
+    assert condition.count() == 1
+    assert condition.get_attribute("data-mechanism") == "cn.standard_contract"
+    text = condition.inner_text()
+    assert "SH-SC-2025-0342" in text and "valid until 2027-02-09" in text
+    assert page.inner_text(f"#conditions-{record_id} time.valid-until") == "2027-02-09"
+    assert "cn.standard_contract" in page.inner_text("table.safeguards")
+    assert page.inner_text("table.safeguards td.scope") == "destinations US"
+    shot(page, "result-safeguard.png")
+
+    # The stored transfer is the one the YAML would describe, and the command line decides
+    # it exactly as the page did.
+    stored = httpx.get(f"{server.url}/api/decisions/{record_id}").json()
+    assert stored["transfer"]["safeguards"] == [
+        {
+            "mechanism": "cn.standard_contract",
+            "reference": "SH-SC-2025-0342",
+            "obtained": "2025-02-10",
+            "expires": "2027-02-09",
+            "scope": {"destinations": ["US"]},
+        }
+    ]
+    assert stored["transfer"]["security"] == {"encryption_in_transit": True}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(stored["transfer"]))
+    cli = json.loads(run("check", "--format", "json", str(path)).stdout)
+    assert stored["decision"] == cli["decisions"][0]
+    assert cli["decisions"][0]["verdict"] == "allow"
+    safeguarded = [r for r in cli["decisions"][0]["reasons"] if r["kind"] == "safeguarded"]
+    assert [c["mechanism"] for r in safeguarded for c in r["safeguards"]] == ["cn.standard_contract"]

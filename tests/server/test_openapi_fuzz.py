@@ -271,7 +271,11 @@ def test_a_405_names_every_method_the_path_takes(api: httpx.Client) -> None:
     """A 405 had no ``Allow`` header at all (the error handler dropped the exception's
     headers), and Starlette's own would have named only the first route's methods:
     /api/decisions is two routes, GET and POST."""
-    expected = {"/api/decisions": "GET, POST", "/api/decisions/1": "GET", "/api/health": "GET"}
+    expected = {
+        "/api/decisions": "GET, HEAD, POST",
+        "/api/decisions/1": "GET, HEAD",
+        "/api/health": "GET, HEAD",
+    }
     for path, allow in expected.items():
         for method in ("PUT", "DELETE", "TRACE"):
             response = api.request(method, path)
