@@ -77,9 +77,22 @@ def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]
     return out
 
 
+REQUIRED = frozenset(name for name, f in Transfer.model_fields.items() if f.is_required())
+"""The fields every transfer states; a mapping with none of them is not one."""
+
+
 def _one(document: Document, value: object, path: tuple[str | int, ...], policies: Policies) -> Located:
     if not isinstance(value, dict):
         raise InputError("a transfer must be a mapping", document.locate(path))
+    if not REQUIRED.intersection(value):
+        # Say what the file is not, rather than name one missing field of a transfer it
+        # never tried to be (a CI workflow, a Helm values file given to `check` by mistake).
+        found = ", ".join(sorted(map(str, value))[:6]) or "none"
+        raise InputError(
+            f"not a transfer description: it has none of the fields {', '.join(sorted(REQUIRED))}"
+            f" (its fields: {found})",
+            document.locate(path),
+        )
     transfer = validate(Transfer, document, InputError, value, path)
     located = Located(transfer, document, path)
     check_references(located, policies)

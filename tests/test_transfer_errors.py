@@ -186,3 +186,18 @@ def test_dates_as_people_write_them_are_accepted(pol) -> None:
         assert str(located.transfer.date) == "2026-03-02"
     as_json = '{"id": "j", "origin": "CN", "destination": "US", "date": "2026-03-02", "data": [{"category": "personal"}]}'
     assert str(parse_transfers(as_json, "t.json", pol)[0].transfer.date) == "2026-03-02"
+
+
+def test_a_file_that_is_no_transfer_says_so(pol) -> None:
+    """A CI workflow given to `check` by mistake: the error says what the file is not,
+    located at its first field, rather than naming one missing field."""
+    workflow = "# a workflow\nname: ci\njobs:\n  scan: {runs-on: ubuntu-latest}\n"
+    with pytest.raises(InputError) as caught:
+        parse_transfers(workflow, "ci.yml", pol)
+    assert caught.value.one_line() == (
+        "ci.yml:2:1: not a transfer description: it has none of the fields data, destination, id,"
+        " origin (its fields: jobs, name)"
+    )
+    # One transfer field is enough to be read as a (broken) transfer, with the usual error.
+    with pytest.raises(InputError, match=r"ci.yml:2:1: data: required field 'data' is missing"):
+        parse_transfers(workflow + "origin: CN\n", "ci.yml", pol)
