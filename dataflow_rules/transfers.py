@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .catalogues import Policies
 from .errors import InputError, Location
@@ -75,6 +76,23 @@ def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]
             )
         ids[tid] = located
     return out
+
+
+def layouts_schema(transfer_ref: str) -> dict[str, Any]:
+    """The JSON Schema of one document in the layouts :func:`parse_transfers` reads: a
+    transfer, a non-empty list of them (an empty one is "no transfer found"), or
+    ``transfers: [...]``. ``transfer_ref`` points at the Transfer schema, which the editor
+    schema (``dataflow-rules schema transfer``) and the OpenAPI description keep in
+    different places."""
+    one = {"$ref": transfer_ref}
+    many = {"type": "array", "items": one, "minItems": 1}
+    wrapped = {
+        "type": "object",
+        "properties": {"transfers": many},
+        "required": ["transfers"],
+        "additionalProperties": False,
+    }
+    return {"anyOf": [one, many, wrapped]}
 
 
 REQUIRED = frozenset(name for name, f in Transfer.model_fields.items() if f.is_required())

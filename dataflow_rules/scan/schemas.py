@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from ..catalogues import Policies
 from ..models.catalogue import Catalogue
 from ..models.transfer import Transfer
+from ..transfers import layouts_schema
 from .sidecar import Sidecar
 from .waivers import _WaiverFile
 
@@ -73,19 +74,8 @@ def transfer_schema(policies: Policies) -> dict[str, Any]:
     _enum(defs["Recipient"]["properties"]["type"], tax.recipient_types)
     _countries(schema, "Transfer", ("origin", "destination"))
     _countries(schema, "Recipient", ("controlled_by",))
-    one = {"$ref": "#/$defs/Transfer"}
-    many = {"type": "array", "items": one, "minItems": 1}
     schema.pop("$ref")
-    schema["anyOf"] = [
-        one,
-        many,
-        {
-            "type": "object",
-            "properties": {"transfers": many},
-            "required": ["transfers"],
-            "additionalProperties": False,
-        },
-    ]
+    schema.update(layouts_schema("#/$defs/Transfer"))
     return schema
 
 

@@ -23,6 +23,7 @@ from ..audit.records import MAX_REQUESTER
 from ..errors import InputError
 from ..loading import decode
 from ..models.decision import Decision, Verdict
+from ..transfers import layouts_schema
 from .service import Service, parse_date
 from .settings import MAX_RECORD_ID, REQUESTER_HEADER
 
@@ -199,22 +200,8 @@ def _transfer_body_schema() -> dict[str, Any]:
     parsed document, and YAML is only another way of writing the same document (describing
     it as ``type: string`` made clients send a YAML-quoted string, which is refused).
     """
-    one = {"$ref": "#/components/schemas/Transfer"}
-    # A list with no transfer is refused (422 "no transfer found"): minItems says so.
-    many = {"type": "array", "items": one, "minItems": 1}
     document = {
-        "schema": {
-            "anyOf": [
-                one,
-                many,
-                {
-                    "type": "object",
-                    "properties": {"transfers": many},
-                    "required": ["transfers"],
-                    "additionalProperties": False,
-                },
-            ]
-        },
+        "schema": layouts_schema("#/components/schemas/Transfer"),
         "examples": {"genomic": {"summary": "one transfer (decided: restrict)", "value": EXAMPLE_TRANSFER}},
     }
     return {
