@@ -141,6 +141,9 @@ class _EventBuilder:
         self.source = source
         self.error = error
         self.count = 0
+        # Only PyYAML's pure-Python parser yields surrogate escapes (libyaml refuses them),
+        # so only then is each string scalar checked for a pair to join.
+        self.surrogates = _Loader is yaml.SafeLoader
 
     def fail(self, message: str, mark: Any, path: Path_) -> DataflowRulesError:
         return self.error(
@@ -150,14 +153,12 @@ class _EventBuilder:
     def run(self, text: str) -> list[Document]:
         try:
             return self._run(_Loader, text)
-        except yaml.MarkedYAMLError as exc:
-            if _Loader is yaml.SafeLoader or exc.problem != _LIBYAML_SURROGATE:
-                raise
-        # libyaml refuses the \uD83E\uDDEC escapes (a UTF-16 surrogate pair) that JSON
-        # writers such as json.dumps emit for characters beyond the BMP; the pure-Python
-        # parser reads them, and _scalar joins each pair into its character.
-        self.count = 0
-        return self._run(yaml.SafeLoader, text)
+        except yaml.MarkedYAMLError:  # _run lets only libyaml's surrogate refusal through
+            # libyaml refuses the \uD83E\uDDEC escapes (a UTF-16 surrogate pair) that JSON
+            # writers such as json.dumps emit for characters beyond the BMP; the pure-Python
+            # parser reads them, and _text joins each pair into its character.
+            self.count, self.surrogates = 0, True
+            return self._run(yaml.SafeLoader, text)
 
     def _run(self, loader_class: Any, text: str) -> list[Document]:
         loader = loader_class(text)
@@ -288,7 +289,7 @@ class _EventBuilder:
         if tag is None or tag == "!":
             tag = self._resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         if tag == _STR_TAG:
-            return self._text(event, path)
+            return self._text(event, path) if self.surrogates else event.value
         if tag == _MERGE_TAG:
             raise self.fail("YAML merge keys (<<) are not accepted", event.start_mark, path)
         if tag.startswith("!") or not tag.startswith("tag:yaml.org,2002:"):
