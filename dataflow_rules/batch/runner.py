@@ -25,7 +25,6 @@ import os
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +37,7 @@ from .. import __version__
 from ..catalogues import Policies
 from ..errors import DataflowRulesError, EngineError, InputError, Location
 from ..models.decision import Verdict
+from ..progress import StatusLine, bar
 from .records import MAX_LINE_BYTES, OUTCOMES, decider_for, exit_code, fingerprint, ship, tally_records
 
 CHUNK_LINES = 256
@@ -214,34 +214,27 @@ def _record_line(raw: bytes, output: str, offset: int) -> int:
 
 
 class Progress:
-    """A one-line progress bar on a terminal; silent otherwise."""
+    """A one-line progress bar on a terminal, left on screen at the end; silent otherwise."""
 
     def __init__(self, stream: IO[str] | None, total: int, start: int) -> None:
-        self.stream, self.total, self.start = stream, total, start
-        self.t0 = self.last = time.monotonic()
-        self.done = start
+        self.line = StatusLine(stream, interval=0.2) if stream is not None else None
+        self.total, self.start, self.done = total, start, start
 
     def update(self, line: int, force: bool = False) -> None:
         self.done = line
-        now = time.monotonic()
-        if self.stream is None or (not force and now - self.last < 0.2):
+        if self.line is None or not self.line.due(final=force):
             return
-        self.last = now
-        rate = (line - self.start) / max(now - self.t0, 1e-9)
-        share = line / self.total if self.total else 1.0
+        rate = self.line.rate(line - self.start)
         eta = (self.total - line) / rate if rate > 0 else 0.0
-        filled = int(30 * share)
-        self.stream.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {line:,}/{self.total:,} lines  {rate:,.0f}/s  "
-            f"ETA {int(eta) // 60}m{int(eta) % 60:02d}s "
+        self.line.show(
+            f"{bar(line, self.total)} {line:,}/{self.total:,} lines  {rate:,.0f}/s  "
+            f"ETA {int(eta) // 60}m{int(eta) % 60:02d}s"
         )
-        self.stream.flush()
 
     def close(self) -> None:
-        if self.stream is not None:
+        if self.line is not None:
             self.update(self.done, force=True)
-            self.stream.write("\n")
-            self.stream.flush()
+            self.line.keep()
 
 
 def run_batch(
