@@ -22,6 +22,17 @@ EXE = shutil.which("dataflow-rules") or str(Path(sys.executable).parent / "dataf
 AS_OF = dt.date(2026, 3, 2)
 TODAY = dt.date(2026, 3, 10)
 
+# A CloudFormation template: valid YAML for its own tool (custom tags), no manifest.
+CLOUDFORMATION = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  RawEvents:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "${AWS::StackName}-raw-events"
+      Arn: !GetAtt [RawEvents, Arn]
+"""
+
 
 def scan_examples(**changes: object) -> ScanResult:
     """The shipped scan examples, with the shipped waiver file, on fixed dates, against the

@@ -15,17 +15,8 @@ import pytest
 
 from dataflow_rules.scan.runner import ScanOptions, scan
 
-from .helpers import PINNED_POLICIES
+from .helpers import CLOUDFORMATION, PINNED_POLICIES
 
-CLOUDFORMATION = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  RawEvents:
-    Type: AWS::S3::Bucket
-    Properties:
-      BucketName: !Sub "${AWS::StackName}-raw-events"
-      Arn: !GetAtt [RawEvents, Arn]
-"""
 HELM = """\
 apiVersion: apps/v1
 kind: Deployment

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import EXAMPLES, ROOT
+from .helpers import CLOUDFORMATION, EXAMPLES, ROOT
 
 WHEELHOUSE_VARIABLE = "DATAFLOW_RULES_WHEELHOUSE"
 MAKE_WHEELHOUSE = (
@@ -408,16 +408,6 @@ def test_scan_all_scans_the_whole_repository_honouring_gitignore(pipeline: Calla
     assert "- exit code: 4" in out, out
     assert "generated/crm-export.yaml  (transfer, 1 transfer)" in out
     assert "restrict cn.pi.general.assessment  CN outbound  line 15  FAILS" in out
-
-
-CLOUDFORMATION = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  RawEvents:
-    Type: AWS::S3::Bucket
-    Properties:
-      BucketName: !Sub "${AWS::StackName}-raw-events"
-"""
 
 
 def test_a_cloudformation_template_is_not_a_manifest_and_passes(pipeline: Callable[..., Pipeline]) -> None:

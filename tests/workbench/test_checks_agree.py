@@ -24,7 +24,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,12 +35,8 @@ from dataflow_rules.workbench import validate as validate_module
 from dataflow_rules.workbench.problems import CODES, Problem
 
 from .helpers import write_policies
+from .layer_fixtures import BASE, CITE, LAYER, Catalogue, entry
 
-FIXTURES = Path(__file__).parent / "layer_catalogues"
-BASE: dict[str, Any] = yaml.safe_load((FIXTURES / "nz.yaml").read_text(encoding="utf-8"))
-LAYER: dict[str, Any] = yaml.safe_load((FIXTURES / "nz-zone.yaml").read_text(encoding="utf-8"))
-CITE = {"instrument": "Zone Act", "article": "Art 9", "date": "2020-01-01"}
-Catalogue = dict[str, Any]
 Mutation = Callable[[Catalogue], object]
 
 
@@ -74,19 +69,6 @@ def assert_agree(directory: Path) -> None:
 
 
 # -- mutations -----------------------------------------------------------------------------
-
-
-def _entry(ident: str, **fields: Any) -> Catalogue:
-    body = {
-        "id": ident,
-        "title": ident,
-        "categories": ["personal.health"],
-        "direction": "outbound",
-        "outcome": "review",
-        "requirement": "determination",
-        "citations": [CITE],
-    }
-    return {**body, **fields}
 
 
 def _lane(ident: str, **fields: Any) -> Catalogue:
@@ -186,12 +168,12 @@ LAYER_ONLY: dict[str, Mutation] = {
     "disables-national-security": lambda c: c.update(disables=["nz.secret"]),
     "disables-exemption": lambda c: c.update(disables=["nz.exempt.research"]),
     "disables-inbound": lambda c: c.update(disables=["nz.import.health"]),
-    "inbound-entry": lambda c: c["entries"].append(_entry("nz.zone.in", direction="inbound")),
-    "both-ways-entry": lambda c: c["entries"].append(_entry("nz.zone.in", direction="both")),
+    "inbound-entry": lambda c: c["entries"].append(entry("nz.zone.in", direction="inbound")),
+    "both-ways-entry": lambda c: c["entries"].append(entry("nz.zone.in", direction="both")),
     "lane-without-direction": lambda c: c.update(green_lanes=[_lane("nz.zone.lane")]),
     "inbound-lane": lambda c: c.update(green_lanes=[_lane("nz.zone.lane", direction="inbound")]),
-    "reuses-base-entry-id": lambda c: c["entries"].append(_entry("nz.secret")),
-    "reuses-base-lane-id": lambda c: c["entries"].append(_entry("nz.base.lane")),
+    "reuses-base-entry-id": lambda c: c["entries"].append(entry("nz.secret")),
+    "reuses-base-lane-id": lambda c: c["entries"].append(entry("nz.base.lane")),
     "reuses-base-exemption-id": lambda c: c["exemptions"].append(
         {**copy.deepcopy(c["exemptions"][0]), "id": "nz.exempt.research"}
     ),

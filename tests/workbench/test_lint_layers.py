@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from dataflow_rules import load_policies
@@ -28,23 +27,11 @@ from dataflow_rules.workbench.problems import CODES, Problem, Severity
 from dataflow_rules.workbench.validate import validate_directory
 
 from .helpers import dump, write_policies
+from .layer_fixtures import BASE, CITE, LAYER, Catalogue, entry
 
 AS_OF = dt.date(2026, 3, 2)
-FIXTURES = Path(__file__).parent / "layer_catalogues"
 ZONE = "nz.zone.test"
 LAYER_CODES = {code for code in CODES if code.startswith("DFR06")}
-Catalogue = dict[str, Any]
-
-
-def _load(name: str) -> Catalogue:
-    body = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))
-    assert isinstance(body, dict)
-    return body
-
-
-BASE = _load("nz.yaml")
-LAYER = _load("nz-zone.yaml")
-CITE = {"instrument": "Zone Act", "article": "Art 9", "date": dt.date(2020, 1, 1)}
 
 
 def base() -> Catalogue:
@@ -75,19 +62,6 @@ def line_of(directory: Path, p: Problem) -> str:
     return (directory / Path(p.file).name).read_text(encoding="utf-8").splitlines()[p.line - 1]
 
 
-def _entry(ident: str, **fields: Any) -> dict[str, Any]:
-    body = {
-        "id": ident,
-        "title": ident,
-        "categories": ["personal.health"],
-        "direction": "outbound",
-        "outcome": "review",
-        "requirement": "determination",
-        "citations": [CITE],
-    }
-    return {**body, **fields}
-
-
 def _with(c: Catalogue, **changes: Any) -> Catalogue:
     c.update(changes)
     return c
@@ -103,7 +77,7 @@ def _when(c: Catalogue, **conditions: Any) -> Catalogue:
     return c
 
 
-def _add_entry(c: Catalogue, entry: dict[str, Any]) -> Catalogue:
+def _addentry(c: Catalogue, entry: dict[str, Any]) -> Catalogue:
     c.setdefault("entries", []).append(entry)
     return c
 
@@ -122,9 +96,9 @@ def _group(c: Catalogue, countries: list[str]) -> Catalogue:
 
 def _future(c: Catalogue) -> Catalogue:
     """The layer with an entry not yet in force, relieved by its exemption too."""
-    future = _entry("nz.zone.future", categories=["research.scientific"], effective="2030-01-01")
+    future = entry("nz.zone.future", categories=["research.scientific"], effective="2030-01-01")
     c["exemptions"][0]["applies_to"] = ["nz.health", "nz.zone.future"]
-    return _add_entry(c, future)
+    return _addentry(c, future)
 
 
 SECRET_COPY = {k: v for k, v in BASE["entries"][3].items() if k != "id"}
@@ -165,8 +139,8 @@ VALIDATE_CASES: list[tuple[str, Mutation, Mutation]] = [
     ("DFR062", lambda c: _with(c, disables=["nz.secret"]), lambda c: _with(c, disables=["nz.climate"])),
     (
         "DFR063",
-        lambda c: _add_entry(c, _entry("nz.zone.in", direction="both")),
-        lambda c: _add_entry(c, _entry("nz.zone.in", direction="outbound")),
+        lambda c: _addentry(c, entry("nz.zone.in", direction="both")),
+        lambda c: _addentry(c, entry("nz.zone.in", direction="outbound")),
     ),
 ]
 
@@ -184,7 +158,7 @@ def test_a_layer_gets_every_reference_error_at_once_with_lines(tmp_path: Path) -
     c["disables"] = ["nz.climate", "nz.exempt.nothing", "nz.secret"]
     c["entries"][0]["categories"] = ["research.climat"]
     c["entries"][0]["counterparties"] = {"groups": ["concern"], "except_groups": ["nowhere"]}
-    c["entries"].append(_entry("nz.health", when={"context": {"zone_listd": True}}))
+    c["entries"].append(entry("nz.health", when={"context": {"zone_listd": True}}))
     c["exemptions"][0]["applies_to"] = ["nz.health", "nz.nothing"]
     c["green_lanes"] = [
         {"id": "nz.zone.lane", "title": "lane", "purposes": ["climate_research"], "citations": [CITE]}
@@ -274,7 +248,7 @@ def test_two_layers_for_one_zone_are_reported_and_both_checked(tmp_path: Path) -
     [case[1] for case in VALIDATE_CASES]
     + [
         lambda c: _with(c, disables=["nz.zone.climate"]),
-        lambda c: _add_entry(c, _entry("nz.secret")),
+        lambda c: _addentry(c, entry("nz.secret")),
         lambda c: _when(c, context={"zone_listd": False}),
         lambda c: _exemption(c, applies_to=["nz.zone.nothing"]),
     ],
@@ -339,16 +313,16 @@ LINT_CASES: list[tuple[str, Mutation, Mutation]] = [
     ),
     (
         "DFR067",
-        lambda c: _add_entry(c, {"id": "nz.zone.secret", **SECRET_COPY}),
+        lambda c: _addentry(c, {"id": "nz.zone.secret", **SECRET_COPY}),
         # another safeguard: satisfying the base entry no longer satisfies this one
-        lambda c: _add_entry(
+        lambda c: _addentry(
             c, {"id": "nz.zone.secret", **SECRET_COPY, "mechanisms": ["cn.government_approval"]}
         ),
     ),
     (
         "DFR067",
-        lambda c: _add_entry(_with(c, disables=[], entries=[]), {"id": "nz.zone.climate2", **CLIMATE_COPY}),
-        lambda c: _add_entry(_with(c, entries=[]), {"id": "nz.zone.climate2", **CLIMATE_COPY}),  # disabled
+        lambda c: _addentry(_with(c, disables=[], entries=[]), {"id": "nz.zone.climate2", **CLIMATE_COPY}),
+        lambda c: _addentry(_with(c, entries=[]), {"id": "nz.zone.climate2", **CLIMATE_COPY}),  # disabled
     ),
     (
         "DFR068",
@@ -382,11 +356,11 @@ def test_lint_layer_messages_point_at_the_problem(tmp_path: Path) -> None:
     c["exemptions"][0]["applies_to"] = ["nz.health", "nz.import.health"]
     _group(c, ["CN", "IR"])
     c["entries"].append(
-        _entry("nz.zone.research", categories=["research.climate"], counterparties={"groups": ["concern"]})
+        entry("nz.zone.research", categories=["research.climate"], counterparties={"groups": ["concern"]})
     )
     base_body = base()
     base_body["entries"].append(
-        _entry("nz.trade", categories=["research.scientific"], counterparties={"except_groups": ["concern"]})
+        entry("nz.trade", categories=["research.scientific"], counterparties={"except_groups": ["concern"]})
     )
     directory = write(tmp_path, base_body, c)
     problems = lint(directory)
@@ -467,7 +441,7 @@ def test_an_empty_layer_is_reported_at_its_zone_unless_a_group_changes_base_rule
 
 
 def test_a_redundant_layer_entry_names_the_base_entry_and_the_fix(tmp_path: Path) -> None:
-    c = _add_entry(_with(layer(), disables=[], entries=[]), {"id": "nz.zone.climate2", **CLIMATE_COPY})
+    c = _addentry(_with(layer(), disables=[], entries=[]), {"id": "nz.zone.climate2", **CLIMATE_COPY})
     directory = write(tmp_path, base(), c)
     (p,) = lint(directory)
     assert "nz.zone.climate2" in line_of(directory, p)
@@ -477,7 +451,7 @@ def test_a_redundant_layer_entry_names_the_base_entry_and_the_fix(tmp_path: Path
     assert "list 'nz.climate' in disables" in p.message
     # A national-security base entry cannot be disabled: the advice is to leave the copy out.
     (q,) = lint(
-        write(tmp_path / "secret", base(), _add_entry(layer(), {"id": "nz.zone.secret", **SECRET_COPY}))
+        write(tmp_path / "secret", base(), _addentry(layer(), {"id": "nz.zone.secret", **SECRET_COPY}))
     )
     assert "cannot disable the national-security entry 'nz.secret'" in q.message
     assert "in disables" not in q.message
@@ -487,7 +461,7 @@ def test_a_copy_of_an_exempted_base_entry_is_not_redundant(tmp_path: Path) -> No
     """The base's research exemption clears nz.health but not a layer's copy of it, so the
     copy changes research transfers' verdicts: not reported."""
     copy_ = {k: v for k, v in BASE["entries"][0].items() if k != "id"}
-    assert lint(write(tmp_path, base(), _add_entry(layer(), {"id": "nz.zone.health", **copy_}))) == []
+    assert lint(write(tmp_path, base(), _addentry(layer(), {"id": "nz.zone.health", **copy_}))) == []
 
 
 # -- lint: the existing checks, on the catalogue the zone is decided by --------------------
@@ -495,34 +469,32 @@ def test_a_copy_of_an_exempted_base_entry_is_not_redundant(tmp_path: Path) -> No
 
 def test_a_layer_entry_shadowed_by_a_base_entry_is_reported_in_the_layer(tmp_path: Path) -> None:
     """nz.secret (restrict, no exemption) applies whenever the zone's review entry does."""
-    review = _entry(
-        "nz.zone.important", categories=["state.important"], mechanisms=["cn.security_assessment"]
-    )
-    directory = write(tmp_path / "shadowed", base(), _add_entry(layer(), review))
+    review = entry("nz.zone.important", categories=["state.important"], mechanisms=["cn.security_assessment"])
+    directory = write(tmp_path / "shadowed", base(), _addentry(layer(), review))
     (p,) = lint(directory)
     assert p.code == "DFR050" and p.file.endswith("nz-zone.yaml")
     assert "nz.zone.important" in line_of(directory, p) and "'nz.secret' (restrict)" in p.message
     # Met by another safeguard, the review entry can stand when nz.secret is satisfied.
     review["mechanisms"] = ["cn.government_approval"]
-    codes = [q.code for q in lint(write(tmp_path / "kept", base(), _add_entry(layer(), review)))]
+    codes = [q.code for q in lint(write(tmp_path / "kept", base(), _addentry(layer(), review)))]
     assert codes == ["DFR051"]
 
 
-def test_an_overlap_of_a_base_and_a_layer_entry_is_reported_at_the_layer_entry(tmp_path: Path) -> None:
-    broad = _entry("nz.zone.personal", categories=["personal"], when={"individuals": {"at_most": 2000}})
-    directory = write(tmp_path / "overlap", base(), _add_entry(layer(), broad))
+def test_an_overlap_of_a_base_and_a_layer_entry_is_reported_at_the_layerentry(tmp_path: Path) -> None:
+    broad = entry("nz.zone.personal", categories=["personal"], when={"individuals": {"at_most": 2000}})
+    directory = write(tmp_path / "overlap", base(), _addentry(layer(), broad))
     (p,) = lint(directory)
     assert p.code == "DFR051" and "nz.zone.personal" in line_of(directory, p)
     assert "'nz.health' (restrict) and 'nz.zone.personal' (review)" in p.message
-    narrow = _entry("nz.zone.personal", categories=["personal"], when={"individuals": {"at_most": 500}})
-    assert lint(write(tmp_path / "apart", base(), _add_entry(layer(), narrow))) == []
+    narrow = entry("nz.zone.personal", categories=["personal"], when={"individuals": {"at_most": 500}})
+    assert lint(write(tmp_path / "apart", base(), _addentry(layer(), narrow))) == []
 
 
 def _base_with_a_shadow() -> Catalogue:
     """The base plus a review entry that nz.health shadows (both under nz.exempt.research)."""
     c = base()
     c["entries"].append(
-        _entry(
+        entry(
             "nz.clinical",
             categories=["personal.health.clinical"],
             when={"individuals": {"at_least": 5000}, "anonymised": False},
@@ -560,7 +532,7 @@ def test_a_problem_between_base_entries_that_only_the_zone_has_is_reported_in_th
 
 
 def test_every_item_of_the_merged_catalogue_is_located_in_its_own_file(tmp_path: Path) -> None:
-    c = _add_entry(layer(), {"id": "nz.zone.secret", **SECRET_COPY})
+    c = _addentry(layer(), {"id": "nz.zone.secret", **SECRET_COPY})
     c["disables"] = ["nz.climate", "nz.import.health"]
     c["green_lanes"] = [
         {
