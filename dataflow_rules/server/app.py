@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from .. import __version__
 from ..audit import AuditError
-from ..errors import CatalogueError, EngineError, InputError
+from ..errors import CatalogueError, DataflowRulesError, EngineError, InputError
 from ..loading import dotted
 from ..models.transfer import Transfer
 from . import api, web
@@ -42,6 +42,17 @@ DESCRIPTION = """Decide whether a cross-border dataset transfer may go ahead, ag
 origin's outbound and the destination's inbound catalogue; every decision is recorded in
 an append-only, hash-chained audit trail. Errors are `{"error": kind, "message": line}`
 with the command line's one-line message."""
+
+
+ERROR_STATUS: dict[type[DataflowRulesError], tuple[int, str]] = {
+    InputError: (422, "input"),
+    TooLarge: (413, "too_large"),
+    CatalogueError: (409, "catalogue"),
+    EngineError: (500, "engine"),
+    AuditError: (503, "audit"),
+}
+"""The library's errors as HTTP: status and the ``error`` word of the body; the message is
+the command line's one line."""
 
 
 def _error(status: int, kind: str, message: str) -> JSONResponse:
@@ -103,25 +114,13 @@ def create_app(service: Service) -> FastAPI:
     app.mount("/static", StaticFiles(packages=[("dataflow_rules.server", "static")]), name="static")
     app.add_middleware(Guard, max_body_bytes=service.settings.max_body_bytes)
 
-    @app.exception_handler(InputError)
-    async def input_error(request: Request, exc: InputError) -> JSONResponse:
-        return _error(422, "input", exc.one_line())
+    async def known_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DataflowRulesError)
+        status, kind = next(ERROR_STATUS[c] for c in type(exc).__mro__ if c in ERROR_STATUS)
+        return _error(status, kind, exc.one_line())
 
-    @app.exception_handler(TooLarge)
-    async def too_large(request: Request, exc: TooLarge) -> JSONResponse:
-        return _error(413, "too_large", exc.one_line())
-
-    @app.exception_handler(CatalogueError)
-    async def catalogue_error(request: Request, exc: CatalogueError) -> JSONResponse:
-        return _error(409, "catalogue", exc.one_line())
-
-    @app.exception_handler(EngineError)
-    async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
-        return _error(500, "engine", exc.one_line())
-
-    @app.exception_handler(AuditError)
-    async def audit_error(request: Request, exc: AuditError) -> JSONResponse:
-        return _error(503, "audit", exc.one_line())
+    for error_type in ERROR_STATUS:
+        app.add_exception_handler(error_type, known_error)
 
     @app.exception_handler(api.BadRequest)
     async def bad_request(request: Request, exc: api.BadRequest) -> JSONResponse:
