@@ -27,7 +27,7 @@ def country_code(code: str) -> str:
 CountryCode = Annotated[str, AfterValidator(country_code)]
 
 
-def _not_a_number(value: object) -> object:
+def _written_date(value: object) -> object:
     """Accept a date or a YYYY-MM-DD string only. pydantic alone would read 0, or the
     string "0", as 1970-01-01 (a Unix time), so a transfer dated ``0`` was decided under
     1970's law: allow where today's rules restrict (found by fuzzing the HTTP API)."""
@@ -39,7 +39,7 @@ def _not_a_number(value: object) -> object:
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
+Date = Annotated[dt.date, BeforeValidator(_written_date)]
 """A date people write: an ISO date (YAML may give it unquoted), never a number."""
 
 
