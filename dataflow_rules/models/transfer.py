@@ -33,9 +33,18 @@ class DataItem(Strict):
     anonymised: StrictBool | None = None
     pseudonymised: StrictBool = False
     description: Text | None = None
+    population: Identifier | None = None
+    """Who the item describes: items (in this transfer or earlier ones) naming the same
+    population describe the same people and are not added up; unstated, every item is
+    taken to describe different people (the stricter reading, said in the reason)."""
+    bulk: StrictBool | None = None
+    """Stated without a count: true is read as meeting every count threshold."""
 
 
 class Exporter(Strict):
+    id: Identifier | None = None
+    """A stable identity (registration number, LEI): earlier recorded transfers of the same
+    exporter are counted together where the law counts cumulatively."""
     name: Text | None = None
     ciio: StrictBool | None = None
     """Whether the exporter is a critical-information-infrastructure operator (China)."""
@@ -45,6 +54,8 @@ class Exporter(Strict):
 
 
 class Recipient(Strict):
+    id: Identifier | None = None
+    """A stable identity of the counterparty, for counting per counterparty."""
     name: Text | None = None
     type: Identifier | None = None
     affiliate: StrictBool | None = None
@@ -52,6 +63,9 @@ class Recipient(Strict):
     controlled_by: CountryCode | None = None
     """Country whose state or nationals own or control the recipient, or where it has its
     principal place of business; the recipient's own country if none other."""
+    designated: StrictBool | None = None
+    """Whether the recipient is on a restricted-party designation of the exporting country
+    (US: designated a covered person under 28 CFR 202.211(a)(5), wherever located)."""
 
 
 class SafeguardScope(Strict):
