@@ -17,8 +17,7 @@ here, and the comparisons in the tests depend on it:
 - section 7 groups standing findings by (designation, verdict, missing facts); a reason
   also lists safeguards, so the engine may split a group further: :func:`project` merges
   the engine's reasons on those three keys before comparing;
-- safeguards (section 6a): whether a ``safeguarded`` finding still "stands" for section
-  7's default reason is open to two readings; see :data:`SAFEGUARDED_FINDINGS_STAND`. A
+- safeguards (section 6a): see :data:`SAFEGUARDED_FINDINGS_STAND`. A
   safeguard scoped to a recipient does not cover a transfer that does not name its
   recipient.
   Which safeguards are relied on is only partly specified (the alternative valid
@@ -69,17 +68,8 @@ Shortfall = tuple[str, str, str, int, frozenset[Check]]
 """(jurisdiction, side, entry_id, item, safeguards that fall short) of a standing finding."""
 
 SAFEGUARDED_FINDINGS_STAND = False
-"""Section 7 gives a side "a default reason" when "no finding stands"; section 6a says a
-finding whose requirement is met "becomes a safeguarded reason", as section 5 says a
-cleared finding "becomes an exemption reason". Read alike, a safeguarded finding no
-longer stands and its side gets the catalogue's default (False here). The engine reads
-it the other way (True): a side whose findings are all safeguarded gets no default
-reason, while one whose findings are all exempted does. The readings differ only when a
-catalogue's default is review, and the engine's makes adding a restricted entry turn
-review into allow (test_properties.py::
-test_adding_an_entry_a_safeguard_meets_never_makes_a_verdict_more_permissive). The
-reference follows the engine until docs/semantics.md settles it, so that the agreement
-property checks everything else."""
+"""A safeguarded finding does not stand (section 6a): with a review default, a side whose
+findings are all safeguarded gets the default reason (section 7)."""
 
 WARN_DAYS = 60
 """Section 6a: a safeguard relied on whose last valid day is this close is a warning."""
@@ -200,12 +190,27 @@ def reference_decide(
     j_origin = _jurisdiction(policies, transfer.origin)
     j_destination = _jurisdiction(policies, transfer.destination)
     if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
+        # Section 2: not cross-border, but the designations that read who the recipient is
+        # ("wherever located") are still checked, on the origin's outbound side.
+        inside: list[_SideEvaluation] = []
+        if j_origin is not None:
+            cat = policies.catalogues[j_origin].catalogue
+            if any(e.wherever_located for e in cat.entries):
+                inside.append(
+                    _SideEvaluation(policies.taxonomy, cat, "outbound", transfer, day, domestic=True)
+                )
+        found = {f for r in inside for f in r.findings}
         return ReferenceDecision(
-            verdict=Verdict.ALLOW,
-            findings=frozenset(),
-            exemptions=frozenset(),
-            green_lanes=frozenset(),
+            verdict=Verdict.strictest([f[4] for f in found]),
+            findings=frozenset(found),
+            exemptions=frozenset(x for r in inside for x in r.exemptions),
+            green_lanes=frozenset(g for r in inside for g in r.lanes),
             others=frozenset({(j_origin or transfer.origin, "outbound", "domestic", Verdict.ALLOW)}),
+            safeguarded=frozenset(x for r in inside for x in r.safeguarded),
+            relied={k: v for r in inside for k, v in r.relied.items()},
+            shortfalls=frozenset(x for r in inside for x in r.shortfalls),
+            cleared_by_exemption=frozenset(c for r in inside for c in r.by_exemption),
+            cleared_by_lane=frozenset(c for r in inside for c in r.by_lane),
         )
     results: list[_SideEvaluation] = []
     others: set[Other] = set()
@@ -221,7 +226,11 @@ def reference_decide(
         code = jurisdiction
         result = _SideEvaluation(policies.taxonomy, loaded.catalogue, side, transfer, day)
         results.append(result)
-        if not result.findings and not (SAFEGUARDED_FINDINGS_STAND and result.safeguarded):
+        default = Verdict(loaded.catalogue.default)
+        if not result.findings and (default is not Verdict.ALLOW or not result.applied):
+            # Section 7: when no finding stands; an allow default only when no designation
+            # applies at all (one cleared or safeguarded decided the side, and "nothing
+            # restricts this data" would be false).
             others.add((code, side, "default", Verdict(loaded.catalogue.default)))
     findings = {f for r in results for f in r.findings}
     last_days = [d for r in results for d in r.relied_last_days]
@@ -264,6 +273,7 @@ class _SideEvaluation:
         side: Side,
         transfer: Transfer,
         day: dt.date,
+        domestic: bool = False,
     ) -> None:
         self.tax = taxonomy
         self.cat = catalogue
@@ -278,6 +288,9 @@ class _SideEvaluation:
         ]
         if side == "outbound":
             designations += [("localisation", e) for e in catalogue.localisation if e.in_force(day)]
+        if domestic:
+            designations = [(k, e) for k, e in designations if isinstance(e, Entry) and e.wherever_located]
+        self.applied = False
         exemptions = [x for x in catalogue.exemptions if x.in_force(day)]
         lanes = [g for g in catalogue.green_lanes if g.direction in (side, "both") and g.in_force(day)]
 
@@ -299,8 +312,9 @@ class _SideEvaluation:
                 missing = self.applies(entry, i, item)
                 if missing is _CLOSED:
                     continue
+                self.applied = True
                 exemption = next(
-                    (x for x in exemptions if entry.id in x.applies_to and self.exemption_fires(x, item)),
+                    (x for x in exemptions if entry.id in x.applies_to and self.exemption_fires(x, i, item)),
                     None,
                 )
                 if exemption is not None:
@@ -369,10 +383,10 @@ class _SideEvaluation:
         if open_facts is None:
             return None
         missing += open_facts
-        open_facts = self.conditions(entry.when, i, item, strict=False)
+        open_facts = self.conditions(entry.when, i, item, strict=False, counted=tuple(entry.categories))
         if open_facts is None:
             return None
-        missing += open_facts
+        missing += [f for f in open_facts if f not in missing]
         return tuple(sorted(missing))
 
     def counterparty(self, cp: Counterparties, strict: bool) -> list[str] | None:
@@ -382,21 +396,72 @@ class _SideEvaluation:
             excluded |= set(self.cat.groups[g].countries)
         if self.peer in excluded:
             return None  # an excluded peer never matches, whoever controls the recipient
-        if not cp.countries and not cp.groups:
+        if not cp.countries and not cp.groups and not cp.include_designated:
             return []
         listed = set(cp.countries)
         for g in cp.groups:
             listed |= set(self.cat.groups[g].countries)
         if self.peer in listed:
             return []
-        if cp.include_controlled and self.side == "outbound":
-            control = self.transfer.recipient.controlled_by
-            if control is None:
-                return None if strict else ["recipient.controlled_by"]
-            return [] if control in listed else None
+        outbound = self.side == "outbound"
+        recipient = self.transfer.recipient
+        if cp.include_designated and outbound and recipient.designated is True:
+            return []
+        if cp.include_controlled and outbound and recipient.controlled_by in listed:
+            return []
+        open_facts = []
+        if cp.include_controlled and outbound and recipient.controlled_by is None:
+            open_facts.append("recipient.controlled_by")
+        if cp.include_designated and outbound and recipient.designated is None:
+            open_facts.append("recipient.designated")
+        if open_facts and not strict:
+            return open_facts
         return None
 
-    def conditions(self, when: Conditions, i: int, item: DataItem, strict: bool) -> list[str] | None:
+    def total(self, categories: tuple[str, ...] | None, unit: str) -> tuple[int, int | None, list[str]]:
+        """Section 3a: (the least the total is, the most it can be or None, the facts that
+        leave it open) over the items within ``categories`` (None: every item). Items naming
+        the same population count once, at their largest; a broader item may add its own
+        count; an unstated count or a bulk item leaves the most unbounded."""
+        by_population: dict[str, int] = {}
+        extra = 0
+        unbounded = False
+        open_facts: list[str] = []
+        for j, other in enumerate(self.transfer.data):
+            line = self.tax.get(other.category).ancestors
+            within = categories is None or any(c in line for c in categories)
+            broader = not within and any(
+                other.category in self.tax.get(c).ancestors for c in categories or ()
+            )
+            if not (within or broader):
+                continue
+            value = getattr(other, unit)
+            if broader:
+                open_facts.append(f"data[{j}].category")
+                if value is None or other.bulk:
+                    unbounded = True
+                else:
+                    extra += value
+                continue
+            if other.bulk:
+                value = 10**15
+            if value is None:
+                unbounded = True
+                open_facts.append(f"data[{j}].{unit}")
+                continue
+            key = other.population if other.population is not None else f"item {j}"
+            by_population[key] = max(by_population.get(key, 0), value)
+        low = sum(by_population.values())
+        return low, None if unbounded else low + extra, open_facts
+
+    def conditions(
+        self,
+        when: Conditions,
+        i: int,
+        item: DataItem,
+        strict: bool,
+        counted: tuple[str, ...] | None = None,
+    ) -> list[str] | None:
         """Sections 3.3-3.5 and 6a: None if a stated fact fails a condition, else the open
         facts. ``strict`` (exemptions and lanes): an open fact fails too."""
         t = self.transfer
@@ -415,9 +480,15 @@ class _SideEvaluation:
             count = getattr(when, name)
             if count is None:
                 continue
-            value = getattr(item, name)
-            if not check(None if value is None else _count_holds(count, value), f"data[{i}].{name}"):
+            low, high, open_facts = self.total(counted, name)
+            lo, hi = count.lower(), count.upper()
+            certain = (lo is None or low >= lo) and (hi is None or (high is not None and high <= hi))
+            possible = (lo is None or high is None or high >= lo) and (hi is None or low <= hi)
+            if certain:
+                continue
+            if strict or not possible:
                 return None
+            missing.extend(f for f in open_facts if f not in missing)
         yes_no: list[tuple[bool | None, bool | None, str]] = [
             (when.anonymised, item.anonymised, f"data[{i}].anonymised"),
             (when.exporter_ciio, t.exporter.ciio, "exporter.ciio"),
@@ -446,8 +517,11 @@ class _SideEvaluation:
 
     # -- sections 5 and 6: exemptions and green lanes ---------------------------------
 
-    def exemption_fires(self, exemption: Exemption, item: DataItem) -> bool:
-        return self.conditions(exemption.when, 0, item, strict=True) is not None
+    def exemption_fires(self, exemption: Exemption, i: int, item: DataItem) -> bool:
+        # Its counts are those of the designations it names, over their categories.
+        named = [e for e in (*self.cat.entries, *self.cat.localisation) if e.id in exemption.applies_to]
+        counted = tuple(sorted({c for e in named for c in e.categories})) or None
+        return self.conditions(exemption.when, i, item, strict=True, counted=counted) is not None
 
     def lane_fires(self, lane: GreenLane, item: DataItem) -> bool:
         t = self.transfer
@@ -463,7 +537,8 @@ class _SideEvaluation:
             return False
         if self.counterparty(lane.counterparties, strict=True) is None:
             return False
-        return self.conditions(lane.when, 0, item, strict=True) is not None
+        counted = tuple(lane.categories) if lane.categories else None
+        return self.conditions(lane.when, 0, item, strict=True, counted=counted) is not None
 
     # -- section 6a: safeguards in place ------------------------------------------------
 

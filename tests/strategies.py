@@ -183,6 +183,8 @@ def counterparties(draw: Any, groups: Sequence[str], percent_all: int = 50) -> d
         out["groups"] = _subset(draw, list(groups), most=2)
     if draw(st.booleans()):
         out["include_controlled"] = True
+    if chance(draw, 20):
+        out["include_designated"] = True
     return out
 
 
@@ -241,6 +243,8 @@ def entries(
         entry["national_security"] = True
     if chance(draw, 20):
         entry["overrides_green_lanes"] = True
+    if chance(draw, 15):
+        entry["wherever_located"] = True
     return entry
 
 
@@ -409,6 +413,8 @@ def data_items(draw: Any, categories: Sequence[str] = ()) -> DataItem:
         records=draw(_near_thresholds()),
         devices=draw(_near_thresholds()),
         anonymised=draw(st.sampled_from([None, False, True, True])),
+        population=draw(st.sampled_from([None, None, None, "p1", "p2"])),
+        bulk=draw(st.sampled_from([None, None, None, None, None, True, False])),
     )
 
 
@@ -450,6 +456,7 @@ def transfers(
             type=_maybe(draw, st.sampled_from(HOT_RECIPIENT_TYPES) | st.sampled_from(RECIPIENT_TYPES)),
             affiliate=_maybe(draw, st.booleans()),
             controlled_by=_maybe(draw, st.sampled_from(GROUP_COUNTRIES)),
+            designated=_maybe(draw, st.booleans(), percent=50),
         ),
         purpose=_maybe(draw, st.sampled_from(HOT_PURPOSES) | st.sampled_from(PURPOSES)),
         transaction=_maybe(draw, st.sampled_from(HOT_TRANSACTIONS) | st.sampled_from(TRANSACTIONS)),

@@ -177,11 +177,24 @@ def test_unknown_anonymised_and_ciio_are_missing(eng: Engine) -> None:
     d = eng.decide(
         t(data=[health(20_000, None), {"category": "personal.contact", "individuals": 200_000}], exporter={})
     )
+    # Both facts are yes/no and every combination restricts: restrict, whatever they are
+    # (case analysis, docs/semantics.md 4b); each branch's findings are named.
+    assert d.verdict is Verdict.RESTRICT
+    assert d.cases is not None and d.cases.facts == ["data[0].anonymised", "exporter.ciio"]
+    assert [b.verdict for b in d.cases.branches] == [Verdict.RESTRICT] * 4 and d.cases.splits == []
+    named = {r.entry_id for r in d.reasons if r.verdict is Verdict.RESTRICT}
+    assert named == {"aa.sensitive.inclusive", "aa.range", "aa.local.ciio"}
+    assert any(
+        r.sentence.startswith("If data[0].anonymised is false and exporter.ciio is true:") for r in d.reasons
+    )
+
+
+def test_a_fact_that_splits_the_verdict_stays_review_naming_it(eng: Engine) -> None:
+    d = eng.decide(t(data=[health(20_000, None)]))
     missing = {r.entry_id: r.missing for r in d.reasons if r.kind == "missing_fact"}
     assert missing["aa.sensitive.inclusive"] == ["data[0].anonymised"]
-    assert missing["aa.range"] == ["exporter.ciio"]
-    assert missing["aa.local.ciio"] == ["exporter.ciio"]
     assert d.verdict is Verdict.REVIEW
+    assert d.cases is not None and d.cases.splits == ["data[0].anonymised"]
 
 
 def test_broad_category_may_contain_designated_data(eng: Engine) -> None:
@@ -263,7 +276,8 @@ def test_bilateral_tension_is_shown(eng: Engine) -> None:
     )
     assert d.verdict is Verdict.RESTRICT
     kinds = {(r.jurisdiction, r.kind) for r in d.reasons}
-    assert ("US", "entry") in kinds and ("CN", "default") in kinds
+    # CN's side is decided by the lane that cleared its finding; no contradicting default.
+    assert ("US", "entry") in kinds and ("CN", "green_lane") in kinds and ("CN", "default") not in kinds
 
 
 def test_dates_decide_what_is_in_force(eng: Engine) -> None:

@@ -23,6 +23,7 @@ from ..catalogues import LoadedCatalogue, Policies, merged
 from ..models.catalogue import (
     Conditions,
     Counterparties,
+    Counting,
     Entry,
     Exemption,
     GreenLane,
@@ -30,6 +31,7 @@ from ..models.catalogue import (
 )
 from ..models.common import MAX_BOUND
 from ..taxonomy import Taxonomy
+from .counting import BIG, CountKey, Unit
 
 Side = Literal["outbound", "inbound"]
 RuleKind = Literal["entry", "localisation", "exemption", "green_lane"]
@@ -42,10 +44,17 @@ ANY = "*"
 
 UNKNOWN = 2
 """Value of a yes/no or membership flag whose fact the transfer does not state."""
-BIG = 10**15
-"""Lower-bound probe of an unknown count: above every count a transfer may state (10**10)
-and every bound a catalogue may state (models.common.MAX_BOUND), so it meets them all."""
 assert BIG > MAX_BOUND
+
+DOMESTIC = "@domestic"
+"""Plan key (in the zone's place) of a catalogue's rules read for transfers inside its
+country: the designations that decide by who the recipient is, wherever located."""
+
+# Counterparty flag values: 0 no, 1 the peer is listed (or the recipient designated),
+# 2 the recipient is controlled from a listed country, 3 open on recipient.controlled_by,
+# 4 open on recipient.designated, 5 open on both.
+CP_OPEN_CONTROL = frozenset({3, 5})
+CP_OPEN_DESIGNATED = frozenset({4, 5})
 
 MAX_PROPERTIES_PER_RULESET = 200
 """Properties the rules of one ruleset may read: facts sent to it carry only those, and
@@ -62,10 +71,10 @@ _SET_FACTS: dict[str, tuple[str, str]] = {
     "purposes": ("purpose", "purpose"),
     "transactions": ("txn", "transaction"),
 }
-_COUNTS: dict[str, str] = {"individuals": "ind", "records": "rec", "devices": "dev"}
+_COUNTS: tuple[Unit, ...] = ("individuals", "records", "devices")
 
 
-CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool]
+CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool, bool]
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,12 @@ class Rule:
     """Position of the entry, lane or exemption in its catalogue section."""
     category: str | None
     """The designation's category this rule tests (one rule per category)."""
-    unknowns: tuple[tuple[str, str, int | None], ...] = ()
-    """(fact property, user-facing field, value meaning unstated; None: property absent)
-    for each condition this rule lets an unstated fact satisfy."""
+    unknowns: tuple[tuple[str, str, frozenset[int]], ...] = ()
+    """(fact property, user-facing field, values meaning unstated) for each condition this
+    rule lets an unstated fact satisfy."""
+    counts: tuple[tuple[str, int | None, int | None], ...] = ()
+    """(count property prefix, lower bound, upper bound) of each count condition; the
+    tally behind the prefix says whether the bounds hold for certain (counting.py)."""
 
 
 @dataclass
@@ -95,8 +107,10 @@ class SidePlan:
     sets: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
     """(transfer field, allowed values) -> flag property computed per side."""
     counterparties: dict[CounterpartyKey, str] = field(default_factory=dict)
-    """(countries listed, every country listed, countries excluded, include_controlled) ->
-    flag property computed per side."""
+    """(countries listed, every country listed, countries excluded, include_controlled,
+    include_designated) -> flag property computed per side."""
+    counts: dict[CountKey, str] = field(default_factory=dict)
+    """What each count condition counts -> property prefix of its tally."""
     context: dict[str, str] = field(default_factory=dict)
     """context fact name -> property."""
     security: dict[str, str] = field(default_factory=dict)
@@ -185,6 +199,17 @@ def compile_policies(policies: Policies) -> dict[tuple[str, Side], SidePlan]:
     return plans
 
 
+def compile_domestic(policies: Policies) -> dict[str, SidePlan]:
+    """Per catalogue, the outbound designations marked ``wherever_located``: read for
+    transfers that stay inside the country (docs/semantics.md, section 2)."""
+    plans: dict[str, SidePlan] = {}
+    for code, loaded in policies.catalogues.items():
+        plan = _Compiler(policies.taxonomy, loaded, "outbound", domestic=True).plan
+        if plan.rules:
+            plans[code] = plan
+    return plans
+
+
 def compile_layers(policies: Policies) -> dict[tuple[str, str], SidePlan]:
     """One outbound plan per zone layer: its base catalogue merged with the layer
     (docs/semantics.md, section 2a), keyed by (jurisdiction, zone)."""
@@ -199,7 +224,9 @@ def compile_layers(policies: Policies) -> dict[tuple[str, str], SidePlan]:
 
 
 class _Compiler:
-    def __init__(self, taxonomy: Taxonomy, loaded: LoadedCatalogue, side: Side) -> None:
+    def __init__(
+        self, taxonomy: Taxonomy, loaded: LoadedCatalogue, side: Side, domestic: bool = False
+    ) -> None:
         self.tax = taxonomy
         self.plan = SidePlan(loaded, side)
         cat = loaded.catalogue
@@ -207,6 +234,10 @@ class _Compiler:
             *(("entry", i, e) for i, e in enumerate(cat.entries) if e.direction in (side, "both")),
             *(("localisation", i, e) for i, e in enumerate(cat.localisation) if side == "outbound"),
         ]
+        if domestic:
+            entries = [(k, i, e) for k, i, e in entries if isinstance(e, Entry) and e.wherever_located]
+            if not entries:
+                return
         for kind, i, entry in entries:
             for category in entry.categories:
                 self.designation(kind, i, entry, category)
@@ -246,11 +277,19 @@ class _Compiler:
             excluded.update(groups[g].countries)
         key: CounterpartyKey = (
             tuple(sorted(countries)),
-            cp.lists_all(),
+            cp.lists_all() and not cp.include_designated,
             tuple(sorted(excluded)),
             cp.include_controlled and self.plan.side == "outbound",
+            cp.include_designated and self.plan.side == "outbound",
         )
         return self.plan.counterparties.setdefault(key, f"p{len(self.plan.counterparties)}")
+
+    def counting(self, entry: Entry | LocalisationEntry | None) -> Counting:
+        own = entry.counting if entry is not None else None
+        return own or self.plan.loaded.catalogue.counting
+
+    def count_flag(self, key: CountKey) -> str:
+        return self.plan.counts.setdefault(key, f"g{len(self.plan.counts)}")
 
     # -- rules ----------------------------------------------------------------------
 
@@ -273,56 +312,70 @@ class _Compiler:
     ) -> None:
         # >= 1: the item is within the category (1) or broader than it (2, may contain it).
         k = self.category_flag(category)
+        unknown = frozenset({UNKNOWN})
         terms: list[dict[str, Any]] = [{"$gte": {k: 1}}]
-        tolerated: list[tuple[str, str, int | None]] = [(k, "data[{i}].category", 2)]
+        tolerated: list[tuple[str, str, frozenset[int]]] = [(k, "data[{i}].category", frozenset({2}))]
         flag = self.counterparty_flag(entry.counterparties)
         if flag:
             terms.append({"$gte": {flag: 1}})
-            tolerated.append((flag, "recipient.controlled_by", 3))
+            tolerated.append((flag, "recipient.controlled_by", CP_OPEN_CONTROL))
+            tolerated.append((flag, "recipient.designated", CP_OPEN_DESIGNATED))
         terms += self.dates(entry)
         w = entry.when
-        for name, prop in _COUNTS.items():
-            count = getattr(w, name)
+        counting = self.counting(entry)
+        counts: list[tuple[str, int | None, int | None]] = []
+        for unit in _COUNTS:
+            count = getattr(w, unit)
             if count is None:
                 continue
             lo, hi = count.lower(), count.upper()
+            g = self.count_flag(CountKey(tuple(entry.categories), unit, counting.window, counting.per))
+            # Fires while the bounds *can* hold: the most the total can be reaches the lower
+            # bound, the least it is stays within the upper one.
             if lo is not None:
-                terms.append({"$gte": {f"{prop}_lo": lo}})
+                terms.append({"$gte": {f"{g}mx": lo}})
             if hi is not None:
-                terms.append({"$lte": {f"{prop}_hi": hi}})
-            tolerated.append((prop, f"data[{{i}}].{name}", None))
+                terms.append({"$lte": {f"{g}mn": hi}})
+            counts.append((g, lo, hi))
         for name, (prop, label) in _SIMPLE_FACTS.items():
             want = getattr(w, name)
             if want is not None:
                 terms.append({"$neq": {prop: 0 if want else 1}})
-                tolerated.append((prop, label, UNKNOWN))
+                tolerated.append((prop, label, unknown))
         for name, (prop, label) in _SET_FACTS.items():
             values = getattr(w, name)
             if values is not None:
                 s = self.set_flag(prop, values)
                 terms.append({"$neq": {s: 0}})
-                tolerated.append((s, label, UNKNOWN))
+                tolerated.append((s, label, unknown))
         for key, want in sorted((w.context or {}).items()):
             x = self.context_flag(key)
             terms.append({"$neq": {x: 0 if want else 1}})
-            tolerated.append((x, f"context.{key}", UNKNOWN))
+            tolerated.append((x, f"context.{key}", unknown))
         for key, want in sorted((w.security or {}).items()):
             y = self.security_flag(key)
             terms.append({"$neq": {y: 0 if want else 1}})
-            tolerated.append((y, f"security.{key}", UNKNOWN))
-        self.add(Rule(kind, index, category, tuple(tolerated)), terms)
+            tolerated.append((y, f"security.{key}", unknown))
+        self.add(Rule(kind, index, category, tuple(tolerated), tuple(counts)), terms)
 
-    def strict_conditions(self, w: Conditions) -> list[dict[str, Any]]:
-        """Conditions that an unstated fact fails (for exemptions and green lanes)."""
+    def strict_conditions(
+        self, w: Conditions, categories: tuple[str, ...] | None, counting: Counting
+    ) -> list[dict[str, Any]]:
+        """Conditions that an unstated fact fails (for exemptions and green lanes).
+
+        A count condition holds only for certain: the least the total is (over the items
+        within ``categories``, None: every item) reaches the lower bound and the most it can
+        be stays within the upper one; an unstated count leaves the most unbounded."""
         terms: list[dict[str, Any]] = []
-        for name, prop in _COUNTS.items():
-            count = getattr(w, name)
+        for unit in _COUNTS:
+            count = getattr(w, unit)
             if count is None:
                 continue
             lo, hi = count.lower(), count.upper()
-            terms.append({"$gte": {prop: lo if lo is not None else 0}})
+            g = self.count_flag(CountKey(categories, unit, counting.window, counting.per))
+            terms.append({"$gte": {f"{g}mn": lo if lo is not None else 0}})
             if hi is not None:
-                terms.append({"$lte": {prop: hi}})
+                terms.append({"$lte": {f"{g}mx": hi}})
         for name, (prop, _) in _SIMPLE_FACTS.items():
             want = getattr(w, name)
             if want is not None:
@@ -338,7 +391,14 @@ class _Compiler:
         return terms
 
     def exemption(self, index: int, exemption: Exemption) -> None:
-        terms = [*self.dates(exemption), *self.strict_conditions(exemption.when)]
+        # Its counts are the counts of the designations it clears: over their categories,
+        # counted as they are counted.
+        cat = self.plan.loaded.catalogue
+        targets: list[Entry | LocalisationEntry] = [e for e in cat.entries if e.id in exemption.applies_to]
+        targets += [e for e in cat.localisation if e.id in exemption.applies_to]
+        categories = tuple(sorted({c for e in targets for c in e.categories})) or None
+        counting = self.counting(targets[0] if targets else None)
+        terms = [*self.dates(exemption), *self.strict_conditions(exemption.when, categories, counting)]
         self.add(Rule("exemption", index, None), terms)
 
     def lane(self, index: int, lane: GreenLane, category: str | None) -> None:
@@ -353,5 +413,6 @@ class _Compiler:
             terms.append({"$gte": {flag: 1}})
             terms.append({"$lte": {flag: 2}})
         terms += self.dates(lane)
-        terms += self.strict_conditions(lane.when)
+        lane_categories = tuple(lane.categories) if lane.categories else None
+        terms += self.strict_conditions(lane.when, lane_categories, self.counting(None))
         self.add(Rule("green_lane", index, category), terms)

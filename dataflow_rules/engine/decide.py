@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalogues import Policies
@@ -17,6 +17,7 @@ from ..models.catalogue import Catalogue, Entry, LocalisationEntry, alternatives
 from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
 from ..models.transfer import Transfer
 from .compile import Rule, Side, SidePlan
+from .counting import Tally
 from .safeguards import WARN_DAYS, evaluate
 
 _KIND_ORDER = {
@@ -40,12 +41,17 @@ class Firing:
     item: int
     fact: dict[str, Any]
 
-    def missing(self) -> tuple[str, ...]:
-        out = []
+    def missing(self, tallies: dict[str, Tally]) -> tuple[str, ...]:
+        """The unstated facts this firing was let through on: its own open conditions and
+        the open parts of any total whose bounds do not hold for certain."""
+        out: list[str] = []
         for prop, label, unknown in self.rule.unknowns:
-            value = self.fact.get(prop)
-            if (value is None) if unknown is None else (value == unknown):
+            if self.fact.get(prop) in unknown:
                 out.append(label.format(i=self.item))
+        for prefix, lo, hi in self.rule.counts:
+            t = tallies[prefix]
+            if not t.certain(lo, hi):
+                out.extend(f for f in t.open_items if f not in out)
         return tuple(out)
 
 
@@ -53,6 +59,7 @@ class Firing:
 class SideResult:
     plan: SidePlan
     firings: list[Firing]
+    tallies: dict[str, Tally] = field(default_factory=dict)
 
 
 def decide(
@@ -70,6 +77,12 @@ def decide(
         domestic = transfer.origin
     if domestic is not None:
         reasons.append(((), _domestic(transfer, domestic)))
+        # Rules on who the recipient is, read wherever it is: only their findings count.
+        for _, _, result in sides:
+            if result is not None:
+                reasons.extend(
+                    r for r in _side_reasons(policies, transfer, result, as_of) if r[1].kind != "default"
+                )
     else:
         for code, side, result in sides:
             if result is None:
@@ -186,7 +199,7 @@ def _side_reasons(
     for f in result.firings:
         if f.rule.kind in ("entry", "localisation"):
             key = (f.rule.kind, f.rule.index, f.item)
-            missing = f.missing()
+            missing = f.missing(result.tallies)
             if key not in designations or (len(missing), missing) < (
                 len(designations[key]),
                 designations[key],
@@ -229,14 +242,31 @@ def _side_reasons(
             problems = outcome.problems
         standing[(kind, index, verdict, missing, problems)].append(item)
 
+    # How each designation's totals were reached (counted together, with ledger records).
+    prefixes = {key: unit for unit_key, key in plan.counts.items() for unit in [unit_key.unit]}
+    counted: dict[tuple[str, int], list[str]] = defaultdict(list)
+    records: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for f in result.firings:
+        for prefix, _, _ in f.rule.counts:
+            t = result.tallies[prefix]
+            note = t.describe(prefixes[prefix])
+            here = (f.rule.kind, f.rule.index)
+            if note and note not in counted[here]:
+                counted[here].append(note)
+            records[here] |= set(t.records)
+
     for (kind, index, verdict, missing, problems), items in standing.items():
         entry = _designation(cat, kind, index)
-        out.append(
-            (
-                (index,),
-                _finding(policies, transfer, code, side, kind, entry, verdict, missing, items, problems),
+        reason = _finding(policies, transfer, code, side, kind, entry, verdict, missing, items, problems)
+        notes = counted.get((kind, index))
+        if notes or records.get((kind, index)):
+            reason = reason.model_copy(
+                update={
+                    "sentence": reason.sentence + (" Counts: " + "; ".join(notes) + "." if notes else ""),
+                    "records": sorted(records.get((kind, index), ())),
+                }
             )
-        )
+        out.append(((index,), reason))
 
     for (kind, index, used), items in met.items():
         entry = _designation(cat, kind, index)
@@ -292,7 +322,10 @@ def _side_reasons(
             )
         )
 
-    if not standing:
+    if not standing and (cat.default != "allow" or not designations):
+        # An allow default only when nothing was found: a side whose findings were cleared
+        # or safeguarded is decided by those reasons, and "no entry restricts this data"
+        # would be false. A review default stands whenever no finding does.
         peer = transfer.destination if side == "outbound" else transfer.origin
         verdict = Verdict(cat.default)
         out.append(
@@ -303,8 +336,12 @@ def _side_reasons(
                     side=side,
                     kind="default",
                     verdict=verdict,
-                    sentence=f"No entry of {code}'s catalogue restricts this data "
-                    f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
+                    sentence=(
+                        f"No entry of {code}'s catalogue restricts this data "
+                        if not designations
+                        else f"No finding of {code}'s catalogue still stands for this data "
+                    )
+                    + f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
                     f"for undesignated data is {verdict.value}.",
                 ),
             )

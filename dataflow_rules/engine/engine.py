@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Sequence
 
 from ..catalogues import Policies
-from ..models.decision import Decision, Verdict
+from ..models.decision import Assumption, Decision, Verdict
+from ..models.facts import Facts
 from ..models.transfer import Transfer
-from .compile import ANY, Side, SidePlan, compile_layers, compile_policies
+from .cases import analyse, open_facts
+from .compile import ANY, DOMESTIC, Side, SidePlan, compile_domestic, compile_layers, compile_policies
+from .counting import PriorItem, Tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_fact, side_base
 from .legs import onward_hops
+from .presume import apply_facts, presume
 
 PlanKey = tuple[str, Side, str | None]
 """(jurisdiction, side, zone): a zone's layered plan, or the base plan with zone None."""
@@ -34,6 +38,8 @@ class Engine:
         }
         for (code, zone), plan in compile_layers(policies).items():
             self._plans[(code, "outbound", zone)] = plan
+        for code, plan in compile_domestic(policies).items():
+            self._plans[(code, "outbound", DOMESTIC)] = plan
         self._rulesets: dict[PlanKey, dict[str, list[RuleSet]]] = {}
         for n_plan, (key, plan) in enumerate(self._plans.items()):
             branches: dict[str, list[RuleSet]] = {}
@@ -47,28 +53,90 @@ class Engine:
     def rule_count(self) -> int:
         return sum(rs.size for rs in self._all())
 
-    def decide(self, transfer: Transfer, as_of: dt.date | None = None) -> Decision:
+    def decide(
+        self,
+        transfer: Transfer,
+        as_of: dt.date | None = None,
+        prior: Sequence[PriorItem] = (),
+        facts: Facts | None = None,
+        today: dt.date | None = None,
+    ) -> Decision:
         """Decide one transfer as of ``as_of`` (default: the transfer's date, else today).
 
-        A transfer with ``onward`` legs is decided leg by leg and combined
-        (docs/semantics.md, section 8a)."""
+        ``prior``: data items of earlier transfers (a ledger of recorded decisions), added
+        to this transfer's counts where a designation counts across transfers
+        (docs/semantics.md, section 3a). ``facts``: a facts file's facts, for what the
+        transfer does not state. Facts still open are filled by the catalogues'
+        presumptions, then decided value by value where that is bounded (sections 4a, 4b);
+        every fact taken as given is listed in ``assumptions``. A transfer with ``onward``
+        legs is decided leg by leg and combined (section 8a). ``today`` (default: the
+        clock) marks a decision as of an earlier day ``retrospective``."""
         day = as_of or transfer.date or dt.date.today()
-        first = self._leg(transfer, day)
+        transfer, stated = apply_facts(transfer, facts)
+        first = self._decide_once(transfer, day, prior)
+        decision = first
+        assumed: list[Assumption] = []
+        if first.verdict is not Verdict.RESTRICT and open_facts(first):
+            presumed, assumed = presume(self.policies, transfer, first)
+            if assumed:
+                decision = self._decide_once(presumed, day, prior)
+                transfer = presumed
+            decision = analyse(
+                self.policies.taxonomy, transfer, decision, lambda t: self._decide_once(t, day, prior)
+            )
+            # What stood on stated facts stands: neither a presumption nor a case analysis
+            # may lower the verdict below the findings that named no missing fact.
+            floor = Verdict.strictest(
+                [
+                    r.verdict
+                    for r in first.reasons
+                    if r.kind not in ("missing_fact", "exemption", "green_lane")
+                ]
+            )
+            if decision.verdict.rank < floor.rank:
+                decision, assumed = first, []
+        notes = [*stated, *assumed]
+        update: dict[str, object] = {}
+        if notes:
+            update["assumptions"] = notes
+        warnings = _date_warnings(self.policies, decision, day)
+        if day < (today or dt.date.today()):
+            update["retrospective"] = True
+            warnings.append(
+                f"Decided as of {day}, before the day it was made: this is what the law said then; "
+                "no gate passes on a retrospective decision."
+            )
+        if warnings:
+            update["warnings"] = [*decision.warnings, *warnings]
+        return decision.model_copy(update=update) if update else decision
+
+    def _decide_once(self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]) -> Decision:
+        first = self._leg(transfer, day, prior)
         if not transfer.onward:
             return first
         parts: list[tuple[str | None, Decision]] = [(None, first)]
         for hop in onward_hops(self.policies, transfer):
-            parts.append((hop.label, self._leg(hop.transfer, day, outbound_only=hop.outbound_only)))
+            parts.append((hop.label, self._leg(hop.transfer, day, (), outbound_only=hop.outbound_only)))
         return combine_legs(transfer, day, parts)
 
-    def _leg(self, transfer: Transfer, day: dt.date, outbound_only: bool = False) -> Decision:
+    def _leg(
+        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], outbound_only: bool = False
+    ) -> Decision:
         """One hop: the origin's outbound rules and the destination's inbound rules, each
         from the catalogue that covers the country (a member state: the EU's)."""
         j_origin = self.policies.jurisdiction_of(transfer.origin)
         j_destination = self.policies.jurisdiction_of(transfer.destination)
         if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
+            # Not a cross-border transfer; still, rules on who the recipient is apply
+            # wherever it is (a designated covered person inside the United States).
+            inside: list[tuple[str, Side, SideResult | None]] = []
+            key: PlanKey = (j_origin or "", "outbound", DOMESTIC)
+            if key in self._plans:
+                inside.append(
+                    (transfer.origin, "outbound", self._evaluate(self._plans[key], key, transfer, day, prior))
+                )
             return decide(
-                self.policies, transfer, day, [], self.unlisted, domestic=j_origin or transfer.origin
+                self.policies, transfer, day, inside, self.unlisted, domestic=j_origin or transfer.origin
             )
         sides: list[tuple[str, Side, SideResult | None]] = []
         pairs: list[tuple[str, str | None, Side]] = [
@@ -79,28 +147,27 @@ class Engine:
             if code is None:
                 sides.append((country, side, None))
                 continue
-            key: PlanKey = (code, side, None)
+            key = (code, side, None)
             zone = transfer.exporter.zone
             if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
                 key = (code, side, zone)
-            sides.append((country, side, self._evaluate(self._plans[key], key, transfer, day)))
+            sides.append((country, side, self._evaluate(self._plans[key], key, transfer, day, prior)))
         return decide(self.policies, transfer, day, sides, self.unlisted)
 
-    def decide_all(self, transfers: Iterable[Transfer], as_of: dt.date | None = None) -> Iterator[Decision]:
-        for transfer in transfers:
-            yield self.decide(transfer, as_of)
-
-    def _evaluate(self, plan: SidePlan, key: PlanKey, transfer: Transfer, day: dt.date) -> SideResult:
+    def _evaluate(
+        self, plan: SidePlan, key: PlanKey, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]
+    ) -> SideResult:
         branches = self._rulesets[key]
         firings: list[Firing] = []
+        tallies: dict[str, Tally] = {}
         if plan.rules:
-            base = side_base(plan, transfer, day)
+            base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
             for i, item in enumerate(transfer.data):
                 fact = item_fact(plan, self.policies.taxonomy, base, item)
                 root = item.category.split(".", 1)[0]
                 for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
                     firings.extend(Firing(plan.rules[name], i, fact) for name in ruleset.match(fact))
-        return SideResult(plan, firings)
+        return SideResult(plan, firings, tallies)
 
     def stored_facts(self) -> int:
         """Facts left in the core across all rulesets: zero between decisions."""
@@ -112,3 +179,16 @@ class Engine:
 
     def _all(self) -> list[RuleSet]:
         return [rs for branches in self._rulesets.values() for sets in branches.values() for rs in sets]
+
+
+def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list[str]:
+    """An as-of date before a deciding catalogue took effect decides by rules not yet law."""
+    out = []
+    for ref in decision.catalogues:
+        loaded = policies.catalogues.get(ref.jurisdiction)
+        if loaded is not None and day < loaded.catalogue.effective:
+            out.append(
+                f"As of {day}, before the {ref.jurisdiction} catalogue's effective date "
+                f"{loaded.catalogue.effective}: its entries were not yet law, so the decision says little."
+            )
+    return out

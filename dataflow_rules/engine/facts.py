@@ -8,19 +8,31 @@ what each flag means and how an unstated fact is encoded.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from ..models.transfer import DataItem, Transfer
 from ..taxonomy import Taxonomy
-from .compile import BIG, UNKNOWN, SidePlan
+from .compile import UNKNOWN, SidePlan
+from .counting import PriorItem, Tally, tally
 
 
 def _flag(value: bool | None) -> int:
     return UNKNOWN if value is None else int(value)
 
 
-def side_base(plan: SidePlan, transfer: Transfer, as_of: dt.date) -> dict[str, Any]:
-    """The properties shared by every item's fact on this side."""
+def side_base(
+    plan: SidePlan,
+    taxonomy: Taxonomy,
+    transfer: Transfer,
+    as_of: dt.date,
+    prior: Sequence[PriorItem] = (),
+) -> tuple[dict[str, Any], dict[str, Tally]]:
+    """The properties shared by every item's fact on this side, and the tallies behind its
+    count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``)."""
+    tallies: dict[str, Tally] = {}
+    for count_key, prefix in plan.counts.items():
+        tallies[prefix] = tally(taxonomy, count_key, transfer, as_of, prior)
     base: dict[str, Any] = {
         "day": as_of.toordinal(),
         "ciio": _flag(transfer.exporter.ciio),
@@ -38,32 +50,39 @@ def side_base(plan: SidePlan, transfer: Transfer, as_of: dt.date) -> dict[str, A
         base[prop] = _flag(transfer.context.get(key))
     for key, prop in plan.security.items():
         base[prop] = _flag(transfer.security.get(key))
+    for prefix, t in tallies.items():
+        base[f"{prefix}mx"] = t.most
+        base[f"{prefix}mn"] = t.least
     outbound = plan.side == "outbound"
     peer = transfer.destination if outbound else transfer.origin
     control = transfer.recipient.controlled_by
-    for (countries, every, excluded, include_controlled), prop in plan.counterparties.items():
+    designated = transfer.recipient.designated
+    for (
+        countries,
+        every,
+        excluded,
+        include_controlled,
+        include_designated,
+    ), prop in plan.counterparties.items():
         if peer in excluded:
             base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
-        elif every or peer in countries:
+        elif every or peer in countries or (include_designated and designated is True):
             base[prop] = 1
-        elif include_controlled and control is not None:
-            base[prop] = 2 if control in countries else 0
-        elif include_controlled:
-            base[prop] = 3
+        elif include_controlled and control is not None and control in countries:
+            base[prop] = 2
         else:
-            base[prop] = 0
-    return base
+            open_control = include_controlled and control is None
+            open_designated = include_designated and designated is None
+            base[prop] = (
+                5 if open_control and open_designated else 3 if open_control else 4 if open_designated else 0
+            )
+    return base, tallies
 
 
 def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
     category = taxonomy.get(item.category)
     fact = dict(base)
     fact.update(plan.category_flags(taxonomy, item.category))
-    for name, value in (("ind", item.individuals), ("rec", item.records), ("dev", item.devices)):
-        if value is None:
-            fact[f"{name}_lo"], fact[f"{name}_hi"] = BIG, -1
-        else:
-            fact[name] = fact[f"{name}_lo"] = fact[f"{name}_hi"] = value
     fact["anon"] = _flag(item.anonymised)
     fact["ns"] = int(category.national_security)
     fact["praw"] = int(category.personal and item.anonymised is not True)

@@ -55,16 +55,38 @@ class Counterparties(Strict):
     countries: list[CountryCode] = Field(default_factory=list, max_length=300)
     groups: list[Identifier] = Field(default_factory=list, max_length=50)
     include_controlled: StrictBool = False
+    include_designated: StrictBool = False
+    """Also match a recipient stated to be designated (``recipient.designated``), wherever it is."""
     except_countries: list[CountryCode] = Field(default_factory=list, max_length=300)
     except_groups: list[Identifier] = Field(default_factory=list, max_length=50)
 
     def is_all(self) -> bool:
         """Every country, with no exclusion: no counterparty condition at all."""
-        return self.lists_all() and not self.except_countries and not self.except_groups
+        return (
+            self.lists_all()
+            and not self.except_countries
+            and not self.except_groups
+            and not self.include_designated
+        )
 
     def lists_all(self) -> bool:
         """No countries or groups listed: every country before exclusions."""
         return not self.countries and not self.groups
+
+
+class Counting(Strict):
+    """How the law counts a threshold: over which window and per whom.
+
+    ``transfer``: this transfer's items only. ``calendar_year``: since 1 January of the
+    as-of year (China, 2024 Provisions Arts 7-8). ``preceding_12_months``: the year before
+    the as-of date (28 CFR 202.205). ``per``: whose earlier transfers are added (the same
+    exporter; or the same exporter and the same recipient, the US rule's "same U.S. person
+    and the same foreign person"). Earlier transfers come from a ledger of recorded
+    decisions (docs/semantics.md, section 3a).
+    """
+
+    window: Literal["transfer", "calendar_year", "preceding_12_months"] = "transfer"
+    per: Literal["exporter", "exporter_and_recipient"] = "exporter"
 
 
 class Conditions(Strict):
@@ -148,6 +170,11 @@ class Entry(_Dated):
     """A national-security designation: no green lane can clear it."""
     overrides_green_lanes: StrictBool = False
     """The law applies whatever the purpose (e.g. the US rule ignores anonymisation)."""
+    counting: Counting | None = None
+    """How its count thresholds are counted; unset: the catalogue's ``counting``."""
+    wherever_located: StrictBool = False
+    """The rule reads who the recipient is, not where: it is checked for transfers inside
+    the country too (28 CFR 202.211(a)(5), a covered person "wherever located")."""
     citations: Citations
 
 
@@ -165,6 +192,7 @@ class LocalisationEntry(_Dated):
     mechanisms: Mechanisms = Field(default_factory=list)
     national_security: StrictBool = False
     overrides_green_lanes: StrictBool = True
+    counting: Counting | None = None
     citations: Citations
 
 
@@ -202,6 +230,29 @@ class Exemption(_Dated):
         return self
 
 
+class Presumption(Strict):
+    """A fact the law presumes when the description is silent, stated in the decision.
+
+    ``fact`` is a transfer fact an entry reads: ``data.anonymised`` (each item; limited to
+    items within ``categories`` if given), ``exporter.ciio``, ``recipient.affiliate``,
+    ``recipient.designated``, ``context.<name>`` or ``security.<name>``. A presumption
+    only fills a fact an open finding lacks; it never clears a finding standing on stated
+    facts (docs/semantics.md, section 4a).
+    """
+
+    fact: Annotated[
+        str,
+        Field(
+            pattern=r"^(data\.anonymised|exporter\.ciio|recipient\.(affiliate|designated)|(context|security)\.[a-z][a-z0-9_]*)$"
+        ),
+    ]
+    value: StrictBool
+    categories: list[str] | None = Field(default=None, min_length=1, max_length=200)
+    sentence: Text
+    """Why the law presumes it, in one sentence."""
+    citations: Citations
+
+
 class Group(Strict):
     """A named list of countries, dated because such lists change."""
 
@@ -235,6 +286,10 @@ class Catalogue(Strict):
     effective: Date
     sources: Citations
     default: Literal["allow", "review"] = "allow"
+    counting: Counting = Field(default_factory=Counting)
+    """How this catalogue's count thresholds are counted, unless an entry says otherwise."""
+    presumptions: list[Presumption] = Field(default_factory=list, max_length=100)
+    """Facts this catalogue's law presumes when a transfer leaves them unstated."""
     groups: dict[Identifier, Group] = Field(default_factory=dict)
     context_facts: dict[Identifier, Text] = Field(default_factory=dict)
     """Yes/no facts a transfer may state in its ``context`` for this catalogue's conditions."""

@@ -93,6 +93,8 @@ class Reason(BaseModel):
     """For safeguarded reasons the safeguards relied on; otherwise those that fall short."""
     expires: dt.date | None = None
     """For safeguarded reasons: the earliest last valid day of the safeguards relied on."""
+    records: list[int] = Field(default_factory=list)
+    """Ledger records (earlier recorded transfers) whose counts were added to this finding's."""
     sentence: str
 
 
@@ -130,6 +132,47 @@ class Remediation(BaseModel):
     sentence: str
 
 
+class Assumption(BaseModel):
+    """A fact the decision took as given because the description left it unstated: a
+    presumption of a catalogue's law, or a fact stated once in a facts file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fact: str
+    """As users write it: ``data[0].anonymised``, ``exporter.ciio``."""
+    value: bool | str
+    source: str
+    """``presumption CN`` (the catalogue whose law presumes it) or the facts file's path."""
+    sentence: str
+    override: str
+    """How to say otherwise."""
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class Branch(BaseModel):
+    """One combination of values of the facts a case analysis tried, and its verdict."""
+
+    model_config = ConfigDict(frozen=True)
+
+    values: dict[str, bool | str]
+    verdict: Verdict
+
+
+class CaseAnalysis(BaseModel):
+    """The decision taken for every value of facts the description leaves open.
+
+    ``facts`` were left open; every combination of their values was decided (``branches``).
+    When every branch gives the same verdict that is the decision's verdict, whatever the
+    facts are; otherwise the verdict is review and ``splits`` names the facts whose value
+    changes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    facts: list[str]
+    branches: list[Branch]
+    splits: list[str] = Field(default_factory=list)
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -148,3 +191,10 @@ class Decision(BaseModel):
     remediations: list[Remediation] = Field(default_factory=list)
     """Changes that would lower the verdict; computed only on request (``check --remediate``,
     ``explain``), empty otherwise."""
+    assumptions: list[Assumption] = Field(default_factory=list)
+    """Facts taken as given (presumptions, the facts file): each with how to override it."""
+    cases: CaseAnalysis | None = None
+    """Set when open facts were decided value by value (docs/semantics.md, section 4b)."""
+    retrospective: bool = False
+    """Decided as of a day before the day it was made: it describes the law then, and no
+    gate passes on it."""

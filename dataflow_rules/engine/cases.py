@@ -1,0 +1,152 @@
+"""Case analysis: a decision open only on facts with few possible values is decided for
+each value, and when every value gives the same verdict, that is the verdict.
+
+Whether an exporter is a critical-information-infrastructure operator matters only when
+the two answers lead to different places; when both lead to restrict, the honest answer
+is restrict "whatever exporter.ciio is", not review. Each branch is a decision of the
+engine itself (the same rules, the fact set to one value), so the reasons of a case
+analysis are the engine's own, each branch's prefixed with the values it assumed.
+Branching is bounded (:data:`MAX_BRANCHES`); past the bound, and whenever an open fact
+has no closed set of values (a count, a category, a country), the decision stays review
+(docs/semantics.md, section 4b).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+
+from ..models.decision import Branch, CaseAnalysis, Decision, Reason, Verdict
+from ..models.transfer import Transfer
+from ..taxonomy import Taxonomy
+from .presume import set_fact
+
+MAX_BRANCHES = 128
+"""At most this many combinations are decided; more stay review."""
+
+_YES_NO = re.compile(
+    r"^(data\[\d+\]\.anonymised|exporter\.ciio|recipient\.(affiliate|designated)|(context|security)\.\w+)$"
+)
+
+Value = bool | str
+
+
+def domain(taxonomy: Taxonomy, fact: str) -> list[Value] | None:
+    """Every value ``fact`` can take, or None when it has no small closed set."""
+    if _YES_NO.match(fact):
+        return [True, False]
+    if fact == "purpose":
+        return sorted(taxonomy.purposes)
+    if fact == "transaction":
+        return sorted(taxonomy.transactions)
+    if fact == "recipient.type":
+        return sorted(taxonomy.recipient_types)
+    return None
+
+
+def open_facts(decision: Decision) -> list[str]:
+    out: list[str] = []
+    for r in decision.reasons:
+        if r.kind == "missing_fact":
+            out.extend(m for m in r.missing if m not in out)
+    return out
+
+
+def analyse(
+    taxonomy: Taxonomy,
+    transfer: Transfer,
+    decision: Decision,
+    decide: Callable[[Transfer], Decision],
+) -> Decision:
+    """``decision`` decided value by value over its open facts, where that is bounded."""
+    facts = open_facts(decision)
+    if not facts:
+        return decision
+    domains: list[list[Value]] = []
+    size = 1
+    for fact in facts:
+        values = domain(taxonomy, fact)
+        if values is None:
+            return decision
+        domains.append(values)
+        size *= len(values)
+        if size > MAX_BRANCHES:
+            return decision
+    branches: list[tuple[tuple[Value, ...], Decision]] = []
+    for combo in itertools.product(*domains):
+        t = transfer
+        for fact, value in zip(facts, combo, strict=True):
+            t = set_fact(t, fact, value)
+        branches.append((combo, decide(t)))
+    summary = [
+        Branch(values=dict(zip(facts, combo, strict=True)), verdict=d.verdict) for combo, d in branches
+    ]
+    verdicts = {d.verdict for _, d in branches}
+    if len(verdicts) > 1 or verdicts == {Verdict.REVIEW}:
+        cases = CaseAnalysis(facts=facts, branches=summary, splits=_splits(facts, branches))
+        return decision.model_copy(update={"cases": cases})
+    verdict = verdicts.pop()
+    return _merge(decision, facts, branches, verdict, CaseAnalysis(facts=facts, branches=summary))
+
+
+def _splits(facts: Sequence[str], branches: Sequence[tuple[tuple[Value, ...], Decision]]) -> list[str]:
+    """The facts whose value alone changes the verdict in some branch."""
+    by_combo = {combo: d.verdict for combo, d in branches}
+    out = []
+    for n, fact in enumerate(facts):
+        for combo, verdict in by_combo.items():
+            if any(
+                by_combo.get(other) not in (None, verdict)
+                for other in by_combo
+                if other[:n] == combo[:n] and other[n + 1 :] == combo[n + 1 :] and other[n] != combo[n]
+            ):
+                out.append(fact)
+                break
+    return out
+
+
+def _merge(
+    decision: Decision,
+    facts: Sequence[str],
+    branches: Sequence[tuple[tuple[Value, ...], Decision]],
+    verdict: Verdict,
+    cases: CaseAnalysis,
+) -> Decision:
+    """One decision from branches that agree: reasons common to every branch once, the
+    rest each prefixed with the values its branch assumed."""
+    whatever = ", ".join(facts)
+    every = [r for r in branches[0][1].reasons if all(r in d.reasons for _, d in branches[1:])]
+    reasons: list[Reason] = list(every)
+    for combo, d in branches:
+        label = "If " + " and ".join(f"{f} is {_show(v)}" for f, v in zip(facts, combo, strict=True))
+        for r in d.reasons:
+            if r not in every:
+                prefixed = r.model_copy(update={"sentence": f"{label}: {r.sentence}"})
+                if prefixed not in reasons:
+                    reasons.append(prefixed)
+    reasons.sort(key=lambda r: -r.verdict.rank if r.kind not in ("exemption", "green_lane") else 0)
+    refs = {(c.jurisdiction, c.version): c for _, d in branches for c in d.catalogues}
+    expiries = [d.expires for _, d in branches if d.expires is not None]
+    warnings = sorted({w for _, d in branches for w in d.warnings})
+    warnings.append(
+        f"Decided {verdict.value} whatever {whatever} is: every one of the {len(branches)} "
+        "possible combinations gives that verdict."
+    )
+    return decision.model_copy(
+        update={
+            "verdict": verdict,
+            "reasons": reasons,
+            "catalogues": [refs[k] for k in sorted(refs)],
+            "conditions": sorted({c for _, d in branches for c in d.conditions}),
+            "expires": min(expiries) if expiries else None,
+            "warnings": warnings,
+            "cases": cases,
+        }
+    )
+
+
+def _show(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value

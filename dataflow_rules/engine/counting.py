@@ -1,0 +1,257 @@
+"""Counting as the law counts: one tally per designation, over every matching item of a
+transfer and, where the law counts across transfers, the earlier recorded ones.
+
+The laws' thresholds count people, not rows of a description: China counts the
+individuals whose personal information an exporter has provided abroad since 1 January
+(2024 Provisions Arts 7-8), the US rule counts U.S. persons "in the aggregate" over the
+preceding 12 months with the same counterparty (28 CFR 202.205). A designation listing
+several categories therefore counts every item within any of them together; items that
+name the same ``population`` describe the same people and count once (the largest); items
+that name none are taken to describe different people, the stricter reading, which the
+reason says. This module only adds numbers up: the rules that compare the totals with the
+law's bounds are compiled into durable-rules rulesets (compile.py), and the totals reach
+them as two properties of the fact: the most the total can be and the least it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..models.transfer import Transfer
+from ..taxonomy import Taxonomy
+
+Unit = Literal["individuals", "records", "devices"]
+Window = Literal["transfer", "calendar_year", "preceding_12_months"]
+Per = Literal["exporter", "exporter_and_recipient"]
+
+BIG = 10**15
+"""The most an open total can be: above every count a transfer may state (10**10) and
+every bound a catalogue may state (models.common.MAX_BOUND)."""
+
+
+@dataclass(frozen=True)
+class CountKey:
+    """What one tally counts: items within ``categories`` (None: every item), in ``unit``,
+    over ``window``, per ``per``."""
+
+    categories: tuple[str, ...] | None
+    unit: Unit
+    window: Window = "transfer"
+    per: Per = "exporter"
+
+
+@dataclass(frozen=True)
+class PriorItem:
+    """A data item of an earlier recorded transfer (the ledger), as counting needs it."""
+
+    record: int
+    """The ledger's record id, named in the reason."""
+    date: dt.date
+    exporter: str
+    recipient: str
+    category: str
+    individuals: int | None = None
+    records: int | None = None
+    devices: int | None = None
+    population: str | None = None
+    bulk: bool = False
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One total: ``low`` is certain, ``high`` the most it can be (None: unbounded)."""
+
+    low: int
+    high: int | None
+    items: tuple[int, ...] = ()
+    """Items of this transfer counted."""
+    open_items: tuple[str, ...] = ()
+    """Facts whose absence leaves the total open (``data[2].individuals``, ``data[0].category``)."""
+    summed: bool = False
+    """Several items were added up without a population stated (taken as different people)."""
+    merged: tuple[str, ...] = ()
+    """Populations named by several items or records, counted once each."""
+    bulk: tuple[int, ...] = ()
+    records: tuple[int, ...] = ()
+    """Ledger records added."""
+    since: dt.date | None = None
+    """First day of the window, when earlier transfers were counted."""
+
+    @property
+    def most(self) -> int:
+        return BIG if self.high is None else min(self.high, BIG)
+
+    @property
+    def least(self) -> int:
+        return min(self.low, BIG)
+
+    def certain(self, lo: int | None, hi: int | None) -> bool:
+        """Whether the bounds hold whatever the open facts are."""
+        return (lo is None or self.least >= lo) and (
+            hi is None or (self.high is not None and self.high <= hi)
+        )
+
+    def describe(self, unit: str) -> str:
+        """How the total was reached, for the reason's sentence ('' when it is one item's own count)."""
+        parts: list[str] = []
+        if len(self.items) + len(self.records) > 1 or self.records:
+            total = f"{self.least:,}" if self.high == self.low else f"at least {self.least:,}"
+            if self.bulk:
+                total = "bulk (stated without a count)"
+            where = _join([f"data[{i}]" for i in self.items])
+            text = f"counted together, {where}"
+            if self.records:
+                text += f" with records {_join([str(r) for r in self.records])}"
+            text += f": {total} {unit}"
+            if self.since is not None:
+                text += f" since {self.since}"
+            parts.append(text)
+            if self.summed:
+                parts.append(
+                    "items that name no population are taken to describe different people "
+                    "(give them the same `population` if they do not)"
+                )
+            if self.merged:
+                parts.append(f"population {_join(list(self.merged))} counted once")
+        elif self.bulk:
+            parts.append(f"data[{self.bulk[0]}] is stated to be bulk")
+        return "; ".join(parts)
+
+
+def window_start(window: Window, as_of: dt.date) -> dt.date | None:
+    """First day of the window ending on ``as_of`` (None: this transfer alone).
+
+    ``calendar_year``: 1 January of the as-of year (China: "since 1 January of the current
+    year"). ``preceding_12_months``: the day after the same day a year earlier (the US
+    rule's "at any point in the preceding 12 months"), so 365 days back, 366 across a 29
+    February; a 29 February as-of date reaches back to 1 March.
+    """
+    if window == "calendar_year":
+        return dt.date(as_of.year, 1, 1)
+    if window == "preceding_12_months":
+        try:
+            year_ago = as_of.replace(year=as_of.year - 1)
+        except ValueError:  # 29 February
+            year_ago = dt.date(as_of.year - 1, 2, 28)
+        return year_ago + dt.timedelta(days=1)
+    return None
+
+
+def exporter_key(transfer: Transfer) -> str:
+    """Whom the law counts per: the exporter's id, else its name; '' when neither is stated
+    (every unidentified exporter is then counted together, the stricter reading)."""
+    return transfer.exporter.id or transfer.exporter.name or ""
+
+
+def recipient_key(transfer: Transfer) -> str:
+    return transfer.recipient.id or transfer.recipient.name or ""
+
+
+@dataclass
+class _Groups:
+    known: dict[str, int] = field(default_factory=dict)
+    """population -> largest stated count."""
+    sizes: dict[str, int] = field(default_factory=dict)
+    """population -> how many items or records named it."""
+
+
+def tally(
+    taxonomy: Taxonomy,
+    key: CountKey,
+    transfer: Transfer,
+    as_of: dt.date,
+    prior: Sequence[PriorItem] = (),
+) -> Tally:
+    """The total ``key`` counts for ``transfer`` (and the earlier records in its window)."""
+    low_groups = _Groups()
+    extra_high = 0
+    unbounded = False
+    counted: list[int] = []
+    open_items: list[str] = []
+    bulk: list[int] = []
+    anonymous = 0
+    for i, item in enumerate(transfer.data):
+        relation = _relation(taxonomy, key.categories, item.category)
+        if relation is None:
+            continue
+        value = getattr(item, key.unit)
+        if relation == "broader":
+            # It may contain this data: up to its whole count, none for certain.
+            open_items.append(f"data[{i}].category")
+            if item.bulk or value is None:
+                unbounded = True
+            else:
+                extra_high += value
+            continue
+        counted.append(i)
+        if item.bulk:
+            bulk.append(i)
+            value = BIG
+        if value is None:
+            unbounded = True
+            open_items.append(f"data[{i}].{key.unit}")
+            continue
+        anonymous += _add(low_groups, item.population, value, f"#{i}")
+    records: list[int] = []
+    since = window_start(key.window, as_of)
+    if since is not None and prior:
+        me = exporter_key(transfer)
+        them = recipient_key(transfer)
+        for p in prior:
+            if not (since <= p.date <= as_of) or p.exporter != me:
+                continue
+            if key.per == "exporter_and_recipient" and p.recipient != them:
+                continue
+            if _relation(taxonomy, key.categories, p.category) != "within":
+                continue
+            value = BIG if p.bulk else getattr(p, key.unit)
+            if value is None:
+                unbounded = True
+                open_items.append(f"record {p.record}: {key.unit}")
+                records.append(p.record)
+                continue
+            records.append(p.record)
+            anonymous += _add(low_groups, p.population, value, f"r{p.record}")
+    low = sum(low_groups.known.values())
+    merged = tuple(sorted(pop for pop, n in low_groups.sizes.items() if n > 1 and not pop.startswith("#")))
+    return Tally(
+        low=low,
+        high=None if unbounded else low + extra_high,
+        items=tuple(counted),
+        open_items=tuple(sorted(set(open_items))),
+        summed=anonymous > 1,
+        merged=merged,
+        bulk=tuple(bulk),
+        records=tuple(sorted(set(records))),
+        since=since if records else None,
+    )
+
+
+def _add(groups: _Groups, population: str | None, value: int, anonymous_key: str) -> int:
+    """Add one count to its population's group; returns 1 when it named no population."""
+    name = population if population is not None else anonymous_key
+    groups.known[name] = max(groups.known.get(name, 0), value)
+    groups.sizes[name] = groups.sizes.get(name, 0) + 1
+    return 1 if population is None else 0
+
+
+def _relation(taxonomy: Taxonomy, categories: tuple[str, ...] | None, category: str) -> str | None:
+    """'within' one of ``categories``, 'broader' than one (it may contain it), or None."""
+    if categories is None:
+        return "within"
+    ancestors = set(taxonomy.get(category).ancestors)
+    if any(c in ancestors for c in categories):
+        return "within"
+    if any(category in taxonomy.get(c).ancestors for c in categories):
+        return "broader"
+    return None
+
+
+def _join(words: Iterable[str]) -> str:
+    ws = list(words)
+    if len(ws) <= 1:
+        return "".join(ws)
+    return ", ".join(ws[:-1]) + " and " + ws[-1]

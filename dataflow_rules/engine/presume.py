@@ -1,0 +1,162 @@
+"""Facts taken as given, always stated: a facts file's facts and a catalogue's presumptions.
+
+Two sources fill facts a description leaves unstated, and both are named in the decision
+as an :class:`Assumption` with how to say otherwise:
+
+- a facts file (models/facts.py) fills the exporter, recipient, context and security facts
+  of every transfer that does not state them;
+- a catalogue's ``presumptions`` fill a fact its law presumes (PIPL Art 4 and 73(4):
+  personal information is identifiable unless anonymisation is claimed), but only a fact
+  that an open finding of that catalogue lacks. A presumption never clears a finding that
+  stands on stated facts: the engine keeps the verdict of those (docs/semantics.md, 4a).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..catalogues import Policies
+from ..models.catalogue import Presumption
+from ..models.decision import Assumption, Decision
+from ..models.facts import Facts
+from ..models.transfer import Transfer
+
+_ITEM = re.compile(r"^data\[(\d+)\]\.anonymised$")
+
+
+def apply_facts(transfer: Transfer, facts: Facts | None) -> tuple[Transfer, list[Assumption]]:
+    """``transfer`` with the facts file's facts where it states none; what was taken."""
+    if facts is None:
+        return transfer, []
+    taken: list[Assumption] = []
+    source = facts.source
+
+    def take(fact: str, value: bool | str) -> None:
+        taken.append(
+            Assumption(
+                fact=fact,
+                value=value,
+                source=source,
+                sentence=f"{fact} is {_show(value)}, as {source} states for every transfer.",
+                override=f"state {fact} in the transfer, or change {source}",
+            )
+        )
+
+    exporter: dict[str, Any] = {}
+    for name in ("id", "name", "ciio", "zone"):
+        value = getattr(facts.exporter, name)
+        if value is not None and getattr(transfer.exporter, name) is None:
+            exporter[name] = value
+            take(f"exporter.{name}", value)
+    recipient: dict[str, Any] = {}
+    for name in ("type", "affiliate", "controlled_by", "designated"):
+        value = getattr(facts.recipient, name)
+        if value is not None and getattr(transfer.recipient, name) is None:
+            recipient[name] = value
+            take(f"recipient.{name}", value)
+    context = dict(transfer.context)
+    for key, value in sorted(facts.context.items()):
+        if key not in context:
+            context[key] = value
+            take(f"context.{key}", value)
+    security = dict(transfer.security)
+    for key, value in sorted(facts.security.items()):
+        if key not in security:
+            security[key] = value
+            take(f"security.{key}", value)
+    if not taken:
+        return transfer, []
+    return (
+        transfer.model_copy(
+            update={
+                "exporter": transfer.exporter.model_copy(update=exporter),
+                "recipient": transfer.recipient.model_copy(update=recipient),
+                "context": context,
+                "security": security,
+            }
+        ),
+        taken,
+    )
+
+
+def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple[Transfer, list[Assumption]]:
+    """``transfer`` with every fact an open finding lacks and its catalogue presumes."""
+    lacking: dict[str, set[str]] = {}
+    for r in decision.reasons:
+        if r.kind == "missing_fact":
+            for m in r.missing:
+                lacking.setdefault(m, set()).add(r.jurisdiction)
+    if not lacking:
+        return transfer, []
+    chosen: dict[str, tuple[Presumption, str]] = {}
+    conflicting: set[str] = set()
+    for fact, codes in sorted(lacking.items()):
+        for code in sorted(codes):
+            loaded = policies.catalogues.get(code)
+            if loaded is None:
+                continue
+            for p in loaded.catalogue.presumptions:
+                if not _covers(policies, p, fact, transfer):
+                    continue
+                if fact in chosen and chosen[fact][0].value != p.value:
+                    conflicting.add(fact)  # two laws presume differently: presume nothing
+                chosen.setdefault(fact, (p, code))
+    for fact in conflicting:
+        chosen.pop(fact, None)
+    if not chosen:
+        return transfer, []
+    updated = transfer
+    taken: list[Assumption] = []
+    for fact, (p, code) in sorted(chosen.items()):
+        updated = set_fact(updated, fact, p.value)
+        taken.append(
+            Assumption(
+                fact=fact,
+                value=p.value,
+                source=f"presumption {code}",
+                sentence=p.sentence,
+                override=f"state {fact}: {_show(not p.value)} in the transfer if it is so",
+                citations=list(p.citations),
+            )
+        )
+    return updated, taken
+
+
+def _covers(policies: Policies, p: Presumption, fact: str, transfer: Transfer) -> bool:
+    """Whether presumption ``p`` speaks to the open fact ``fact``."""
+    m = _ITEM.match(fact)
+    if m:
+        if p.fact != "data.anonymised":
+            return False
+        i = int(m.group(1))
+        if p.categories is None:
+            return True
+        line = policies.taxonomy.get(transfer.data[i].category).ancestors
+        return any(c in line for c in p.categories)
+    return p.fact == fact
+
+
+def set_fact(transfer: Transfer, fact: str, value: Any) -> Transfer:
+    """``transfer`` with one fact, as users write its path, set to ``value``."""
+    m = re.match(r"^data\[(\d+)\]\.(\w+)$", fact)
+    if m:
+        i, name = int(m.group(1)), m.group(2)
+        data = list(transfer.data)
+        data[i] = data[i].model_copy(update={name: value})
+        return transfer.model_copy(update={"data": data})
+    head, _, name = fact.partition(".")
+    if head in ("exporter", "recipient") and name:
+        part = getattr(transfer, head)
+        return transfer.model_copy(update={head: part.model_copy(update={name: value})})
+    if head in ("context", "security") and name:
+        return transfer.model_copy(update={head: {**getattr(transfer, head), name: value}})
+    if head in ("purpose", "transaction") and not name:
+        return transfer.model_copy(update={head: value})
+    raise ValueError(f"not a settable fact: {fact}")
+
+
+def _show(value: bool | str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
