@@ -18,6 +18,7 @@ from . import __version__
 from .catalogues import load_policies
 from .engine.engine import Engine
 from .errors import DataflowRulesError, InputError
+from .facts_file import FactsOption, read_facts
 from .models.decision import Decision, Verdict
 from .options import (
     AsOfOption,
@@ -101,6 +102,16 @@ def check(
             help="For review and restrict, also find the smallest changes that lower the verdict.",
         ),
     ] = False,
+    ledger: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger",
+            metavar="DB",
+            help="Count earlier recorded transfers of the same exporter (an audit store) where the law "
+            "counts cumulatively; --record uses its --audit-db as the ledger.",
+        ),
+    ] = None,
+    facts: FactsOption = None,
 ) -> None:
     """Decide every transfer in FILES and explain each decision.
 
@@ -126,7 +137,21 @@ def check(
                 )
             seen[item.transfer.id] = item
         engine = Engine(loaded, Verdict(unlisted.value))
-        decisions: list[Decision] = [engine.decide(item.transfer, day) for item in located]
+        stated = read_facts(facts)
+        book = None
+        if ledger is not None or record:
+            from .audit.ledger import load_ledger
+            from .audit.store import open_store
+
+            with open_store(ledger if ledger is not None else audit_db, create=record) as store:
+                book = load_ledger(store)
+        decisions: list[Decision] = []
+        for item in located:
+            prior = book.prior(item.transfer) if book is not None else ()
+            decision = engine.decide(item.transfer, day, prior=prior, facts=stated)
+            decisions.append(decision)
+            if book is not None:  # later transfers of this run count this one
+                book.add_transfer(item.transfer, item.transfer.id, decision.as_of)
         if record:  # before any output: a decision asked to be recorded is shown only once stored
             from .audit import record_decisions
 

@@ -281,6 +281,7 @@ class _SideEvaluation:
         self.transfer = transfer
         self.day = day
         self.peer = transfer.destination if side == "outbound" else transfer.origin
+        self.domestic = False
         code = catalogue.jurisdiction
 
         designations: list[tuple[str, Designation]] = [
@@ -288,8 +289,14 @@ class _SideEvaluation:
         ]
         if side == "outbound":
             designations += [("localisation", e) for e in catalogue.localisation if e.in_force(day)]
+        self.domestic = domestic
         if domestic:
-            designations = [(k, e) for k, e in designations if isinstance(e, Entry) and e.wherever_located]
+            # Section 2: inside the country only a designation of the recipient counts.
+            designations = [
+                (k, e)
+                for k, e in designations
+                if isinstance(e, Entry) and e.wherever_located and e.counterparties.include_designated
+            ]
         self.applied = False
         exemptions = [x for x in catalogue.exemptions if x.in_force(day)]
         lanes = [g for g in catalogue.green_lanes if g.direction in (side, "both") and g.in_force(day)]
@@ -396,6 +403,8 @@ class _SideEvaluation:
             excluded |= set(self.cat.groups[g].countries)
         if self.peer in excluded:
             return None  # an excluded peer never matches, whoever controls the recipient
+        if self.domestic:
+            cp = Counterparties(include_designated=cp.include_designated)
         if not cp.countries and not cp.groups and not cp.include_designated:
             return []
         listed = set(cp.countries)

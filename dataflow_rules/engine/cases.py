@@ -32,17 +32,36 @@ _YES_NO = re.compile(
 Value = bool | str
 
 
-def domain(taxonomy: Taxonomy, fact: str) -> list[Value] | None:
-    """Every value ``fact`` can take, or None when it has no small closed set."""
+Option = tuple[bool | str | int, Value]
+"""A value to decide with, and how the branch names it (a count names its whole range)."""
+
+COUNT = re.compile(r"^data\[(\d+)\]\.(individuals|records|devices)$")
+
+
+def domain(taxonomy: Taxonomy, fact: str) -> list[Option] | None:
+    """Every value ``fact`` can take, or None when it has no small closed set (counts are
+    given their ranges by the engine, which knows the bounds: :func:`count_ranges`)."""
     if _YES_NO.match(fact):
-        return [True, False]
+        return [(True, True), (False, False)]
     if fact == "purpose":
-        return sorted(taxonomy.purposes)
+        return [(v, v) for v in sorted(taxonomy.purposes)]
     if fact == "transaction":
-        return sorted(taxonomy.transactions)
+        return [(v, v) for v in sorted(taxonomy.transactions)]
     if fact == "recipient.type":
-        return sorted(taxonomy.recipient_types)
+        return [(v, v) for v in sorted(taxonomy.recipient_types)]
     return None
+
+
+def count_ranges(starts: set[int], most: int) -> list[Option]:
+    """One option per range between consecutive breakpoints: every count in a range gives
+    the same decision, so its first value stands for it."""
+    points = sorted({0, *(s for s in starts if 0 < s <= most)})
+    out: list[Option] = []
+    for n, start in enumerate(points):
+        end = points[n + 1] - 1 if n + 1 < len(points) else most
+        label = f"{start:,}" if start == end else f"{start:,} to {end:,}"
+        out.append((start, label))
+    return out
 
 
 def open_facts(decision: Decision) -> list[str]:
@@ -58,15 +77,25 @@ def analyse(
     transfer: Transfer,
     decision: Decision,
     decide: Callable[[Transfer], Decision],
+    counts: Callable[[Transfer, int, str], list[Option] | None],
 ) -> Decision:
-    """``decision`` decided value by value over its open facts, where that is bounded."""
+    """``decision`` decided value by value over its open facts, where that is bounded.
+
+    ``counts(transfer, item, unit)`` gives the ranges of one open count (None: it cannot
+    be split exactly); at most one count is split, the other facts must be closed."""
     facts = open_facts(decision)
     if not facts:
         return decision
-    domains: list[list[Value]] = []
+    domains: list[list[Option]] = []
     size = 1
+    split_counts = 0
     for fact in facts:
-        values = domain(taxonomy, fact)
+        m = COUNT.match(fact)
+        if m:
+            split_counts += 1
+            values = counts(transfer, int(m.group(1)), m.group(2)) if split_counts == 1 else None
+        else:
+            values = domain(taxonomy, fact)
         if values is None:
             return decision
         domains.append(values)
@@ -76,9 +105,9 @@ def analyse(
     branches: list[tuple[tuple[Value, ...], Decision]] = []
     for combo in itertools.product(*domains):
         t = transfer
-        for fact, value in zip(facts, combo, strict=True):
+        for fact, (value, _) in zip(facts, combo, strict=True):
             t = set_fact(t, fact, value)
-        branches.append((combo, decide(t)))
+        branches.append((tuple(label for _, label in combo), decide(t)))
     summary = [
         Branch(values=dict(zip(facts, combo, strict=True)), verdict=d.verdict) for combo, d in branches
     ]

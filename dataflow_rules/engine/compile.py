@@ -234,8 +234,16 @@ class _Compiler:
             *(("entry", i, e) for i, e in enumerate(cat.entries) if e.direction in (side, "both")),
             *(("localisation", i, e) for i, e in enumerate(cat.localisation) if side == "outbound"),
         ]
+        self.domestic = domestic
         if domestic:
-            entries = [(k, i, e) for k, i, e in entries if isinstance(e, Entry) and e.wherever_located]
+            # Inside the country only who the recipient is can bring a rule in: its
+            # designation (28 CFR 202.211(a)(5), "wherever located"). A US subsidiary of a
+            # foreign company is a U.S. person, so control and location do not.
+            entries = [
+                (k, i, e)
+                for k, i, e in entries
+                if isinstance(e, Entry) and e.wherever_located and e.counterparties.include_designated
+            ]
             if not entries:
                 return
         for kind, i, entry in entries:
@@ -315,7 +323,12 @@ class _Compiler:
         unknown = frozenset({UNKNOWN})
         terms: list[dict[str, Any]] = [{"$gte": {k: 1}}]
         tolerated: list[tuple[str, str, frozenset[int]]] = [(k, "data[{i}].category", frozenset({2}))]
-        flag = self.counterparty_flag(entry.counterparties)
+        cp = entry.counterparties
+        if self.domestic:
+            cp = Counterparties(
+                include_designated=True, except_countries=cp.except_countries, except_groups=cp.except_groups
+            )
+        flag = self.counterparty_flag(cp)
         if flag:
             terms.append({"$gte": {flag: 1}})
             tolerated.append((flag, "recipient.controlled_by", CP_OPEN_CONTROL))

@@ -47,8 +47,10 @@ class CountKey:
 class PriorItem:
     """A data item of an earlier recorded transfer (the ledger), as counting needs it."""
 
-    record: int
-    """The ledger's record id, named in the reason."""
+    source: str
+    """What the reason names it by: ``record 17`` (the audit trail), ``t2`` (a transfer of
+    the same run)."""
+    transfer_id: str
     date: dt.date
     exporter: str
     recipient: str
@@ -75,8 +77,8 @@ class Tally:
     merged: tuple[str, ...] = ()
     """Populations named by several items or records, counted once each."""
     bulk: tuple[int, ...] = ()
-    records: tuple[int, ...] = ()
-    """Ledger records added."""
+    records: tuple[str, ...] = ()
+    """Earlier transfers added (``record 17``, ``t2``)."""
     since: dt.date | None = None
     """First day of the window, when earlier transfers were counted."""
 
@@ -104,7 +106,7 @@ class Tally:
             where = _join([f"data[{i}]" for i in self.items])
             text = f"counted together, {where}"
             if self.records:
-                text += f" with records {_join([str(r) for r in self.records])}"
+                text += f" with {_join(list(self.records))}"
             text += f": {total} {unit}"
             if self.since is not None:
                 text += f" since {self.since}"
@@ -125,18 +127,18 @@ def window_start(window: Window, as_of: dt.date) -> dt.date | None:
     """First day of the window ending on ``as_of`` (None: this transfer alone).
 
     ``calendar_year``: 1 January of the as-of year (China: "since 1 January of the current
-    year"). ``preceding_12_months``: the day after the same day a year earlier (the US
-    rule's "at any point in the preceding 12 months"), so 365 days back, 366 across a 29
-    February; a 29 February as-of date reaches back to 1 March.
+    year"). ``preceding_12_months``: the same day a year earlier, included (the US rule's
+    "at any point in the preceding 12 months", read so that nothing a year old escapes):
+    365 days back, 366 when the year spans a 29 February; a 29 February as-of date reaches
+    back to 28 February.
     """
     if window == "calendar_year":
         return dt.date(as_of.year, 1, 1)
     if window == "preceding_12_months":
         try:
-            year_ago = as_of.replace(year=as_of.year - 1)
+            return as_of.replace(year=as_of.year - 1)
         except ValueError:  # 29 February
-            year_ago = dt.date(as_of.year - 1, 2, 28)
-        return year_ago + dt.timedelta(days=1)
+            return dt.date(as_of.year - 1, 2, 28)
     return None
 
 
@@ -195,7 +197,7 @@ def tally(
             open_items.append(f"data[{i}].{key.unit}")
             continue
         anonymous += _add(low_groups, item.population, value, f"#{i}")
-    records: list[int] = []
+    records: list[str] = []
     since = window_start(key.window, as_of)
     if since is not None and prior:
         me = exporter_key(transfer)
@@ -208,15 +210,16 @@ def tally(
             if _relation(taxonomy, key.categories, p.category) != "within":
                 continue
             value = BIG if p.bulk else getattr(p, key.unit)
+            records.append(p.source)
             if value is None:
                 unbounded = True
-                open_items.append(f"record {p.record}: {key.unit}")
-                records.append(p.record)
+                open_items.append(f"{p.source}: {key.unit}")
                 continue
-            records.append(p.record)
-            anonymous += _add(low_groups, p.population, value, f"r{p.record}")
+            anonymous += _add(low_groups, p.population, value, f"#{p.source}")
     low = sum(low_groups.known.values())
     merged = tuple(sorted(pop for pop, n in low_groups.sizes.items() if n > 1 and not pop.startswith("#")))
+    # The ledger's own order (oldest first), each once.
+    records = list(dict.fromkeys(records))
     return Tally(
         low=low,
         high=None if unbounded else low + extra_high,
@@ -225,7 +228,7 @@ def tally(
         summed=anonymous > 1,
         merged=merged,
         bulk=tuple(bulk),
-        records=tuple(sorted(set(records))),
+        records=tuple(records),
         since=since if records else None,
     )
 
@@ -255,3 +258,51 @@ def _join(words: Iterable[str]) -> str:
     if len(ws) <= 1:
         return "".join(ws)
     return ", ".join(ws[:-1]) + " and " + ws[-1]
+
+
+def prior_items(transfer: Transfer, source: str, day: dt.date) -> list[PriorItem]:
+    """A decided transfer's items, as later decisions count them."""
+    return [
+        PriorItem(
+            source=source,
+            transfer_id=transfer.id,
+            date=transfer.date or day,
+            exporter=exporter_key(transfer),
+            recipient=recipient_key(transfer),
+            category=item.category,
+            individuals=item.individuals,
+            records=item.records,
+            devices=item.devices,
+            population=item.population,
+            bulk=item.bulk is True,
+        )
+        for item in transfer.data
+    ]
+
+
+class Ledger:
+    """Earlier transfers, by exporter: what cumulative thresholds add to a new transfer.
+
+    Filled from the audit trail (audit/ledger.py), or from the other transfers of one run
+    (``scan``, ``batch --cumulative``). A transfer is never counted with itself: records of
+    the same transfer id are earlier decisions of the same transfer, not earlier transfers.
+    """
+
+    def __init__(self, items: Iterable[PriorItem] = ()) -> None:
+        self._by_exporter: dict[str, list[PriorItem]] = {}
+        for item in items:
+            self.add(item)
+
+    def add(self, item: PriorItem) -> None:
+        self._by_exporter.setdefault(item.exporter, []).append(item)
+
+    def add_transfer(self, transfer: Transfer, source: str, day: dt.date) -> None:
+        for item in prior_items(transfer, source, day):
+            self.add(item)
+
+    def prior(self, transfer: Transfer) -> list[PriorItem]:
+        mine = self._by_exporter.get(exporter_key(transfer), [])
+        return [p for p in mine if p.transfer_id != transfer.id]
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_exporter.values())

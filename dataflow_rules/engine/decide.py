@@ -245,7 +245,7 @@ def _side_reasons(
     # How each designation's totals were reached (counted together, with ledger records).
     prefixes = {key: unit for unit_key, key in plan.counts.items() for unit in [unit_key.unit]}
     counted: dict[tuple[str, int], list[str]] = defaultdict(list)
-    records: dict[tuple[str, int], set[int]] = defaultdict(set)
+    records: dict[tuple[str, int], list[str]] = defaultdict(list)
     for f in result.firings:
         for prefix, _, _ in f.rule.counts:
             t = result.tallies[prefix]
@@ -253,7 +253,7 @@ def _side_reasons(
             here = (f.rule.kind, f.rule.index)
             if note and note not in counted[here]:
                 counted[here].append(note)
-            records[here] |= set(t.records)
+            records[here] += [r for r in t.records if r not in records[here]]
 
     for (kind, index, verdict, missing, problems), items in standing.items():
         entry = _designation(cat, kind, index)
@@ -263,7 +263,7 @@ def _side_reasons(
             reason = reason.model_copy(
                 update={
                     "sentence": reason.sentence + (" Counts: " + "; ".join(notes) + "." if notes else ""),
-                    "records": sorted(records.get((kind, index), ())),
+                    "counted_with": records.get((kind, index), []),
                 }
             )
         out.append(((index,), reason))

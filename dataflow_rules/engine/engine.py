@@ -9,14 +9,17 @@ from ..catalogues import Policies
 from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.transfer import Transfer
-from .cases import analyse, open_facts
+from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
 from .compile import ANY, DOMESTIC, Side, SidePlan, compile_domestic, compile_layers, compile_policies
-from .counting import PriorItem, Tally
+from .counting import PriorItem, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_fact, side_base
 from .legs import onward_hops
-from .presume import apply_facts, presume
+from .presume import apply_facts, presume, set_fact
+
+MAX_COUNT = 10_000_000_000
+"""The largest count a transfer may state (models.transfer.Count)."""
 
 PlanKey = tuple[str, Side, str | None]
 """(jurisdiction, side, zone): a zone's layered plan, or the base plan with zone None."""
@@ -82,7 +85,11 @@ class Engine:
                 decision = self._decide_once(presumed, day, prior)
                 transfer = presumed
             decision = analyse(
-                self.policies.taxonomy, transfer, decision, lambda t: self._decide_once(t, day, prior)
+                self.policies.taxonomy,
+                transfer,
+                decision,
+                lambda t: self._decide_once(t, day, prior),
+                lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
             )
             # What stood on stated facts stands: neither a presumption nor a case analysis
             # may lower the verdict below the findings that named no missing fact.
@@ -109,6 +116,62 @@ class Engine:
         if warnings:
             update["warnings"] = [*decision.warnings, *warnings]
         return decision.model_copy(update=update) if update else decision
+
+    def _count_ranges(
+        self, transfer: Transfer, i: int, unit: str, day: dt.date, prior: Sequence[PriorItem]
+    ) -> list[Option] | None:
+        """The ranges of item ``i``'s open count within which no decision can change.
+
+        Every total a rule compares is the other counts' total plus this one (the item
+        must name no population another item or record shares, else it cannot be split
+        exactly), so each bound ``b`` of every compiled count condition in that unit
+        becomes a breakpoint ``b - others``; a safeguard's cap on individuals is one too."""
+        item = transfer.data[i]
+        if item.bulk:
+            return None
+        if item.population is not None and (
+            any(o.population == item.population for j, o in enumerate(transfer.data) if j != i)
+            or any(p.population == item.population for p in prior)
+        ):
+            return None
+        zero = set_fact(transfer, f"data[{i}].{unit}", 0)
+        starts: set[int] = set()
+        for plan in self._relevant_plans(transfer):
+            for key, prefix in plan.counts.items():
+                if key.unit != unit:
+                    continue
+                others = tally(self.policies.taxonomy, key, zero, day, prior)
+                if others.high != others.low:
+                    return None  # another open part: not a single open count
+                bounds = {
+                    b
+                    for rule in plan.rules.values()
+                    for p, lo, hi in rule.counts
+                    if p == prefix
+                    for b in (lo, None if hi is None else hi + 1)
+                    if b is not None
+                }
+                for exemption_or_lane in plan.conditions.values():
+                    bounds |= _strict_bounds(exemption_or_lane, prefix)
+                starts |= {b - others.low for b in bounds}
+        if unit == "individuals":
+            for s in transfer.safeguards:
+                if s.scope.max_individuals is not None:
+                    starts.add(s.scope.max_individuals + 1)
+        options = count_ranges(starts, MAX_COUNT)
+        return options if len(options) <= MAX_BRANCHES else None
+
+    def _relevant_plans(self, transfer: Transfer) -> list[SidePlan]:
+        """The plans a decision of ``transfer`` can read (every plan when it has onward legs)."""
+        if transfer.onward:
+            return list(self._plans.values())
+        origin = self.policies.jurisdiction_of(transfer.origin)
+        destination = self.policies.jurisdiction_of(transfer.destination)
+        return [
+            plan
+            for (code, side, _), plan in self._plans.items()
+            if (code == origin and side == "outbound") or (code == destination and side == "inbound")
+        ]
 
     def _decide_once(self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]) -> Decision:
         first = self._leg(transfer, day, prior)
@@ -191,4 +254,24 @@ def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list
                 f"As of {day}, before the {ref.jurisdiction} catalogue's effective date "
                 f"{loaded.catalogue.effective}: its entries were not yet law, so the decision says little."
             )
+    return out
+
+
+def _strict_bounds(condition: object, prefix: str) -> set[int]:
+    """The bounds an exemption's or lane's JSON condition compares ``prefix``'s totals with
+    (a lower bound ``lo``, or ``hi + 1`` for an upper one): its breakpoints."""
+    out: set[int] = set()
+    if isinstance(condition, dict):
+        for op, body in condition.items():
+            if op == "$and":
+                for term in body:
+                    out |= _strict_bounds(term, prefix)
+            elif op == "$gte" and isinstance(body, dict):
+                for prop, bound in body.items():
+                    if prop.startswith(prefix) and prop[len(prefix) :] in ("mn", "mx"):
+                        out.add(int(bound))
+            elif op == "$lte" and isinstance(body, dict):
+                for prop, bound in body.items():
+                    if prop.startswith(prefix) and prop[len(prefix) :] in ("mn", "mx"):
+                        out.add(int(bound) + 1)
     return out

@@ -93,8 +93,9 @@ class Reason(BaseModel):
     """For safeguarded reasons the safeguards relied on; otherwise those that fall short."""
     expires: dt.date | None = None
     """For safeguarded reasons: the earliest last valid day of the safeguards relied on."""
-    records: list[int] = Field(default_factory=list)
-    """Ledger records (earlier recorded transfers) whose counts were added to this finding's."""
+    counted_with: list[str] = Field(default_factory=list)
+    """Earlier transfers whose counts were added to this finding's (``record 17``: the
+    audit trail's record; ``t2``: another transfer of the same run)."""
     sentence: str
 
 
@@ -155,6 +156,7 @@ class Branch(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     values: dict[str, bool | str]
+    """Each fact's value; a count's is the range it stands for (``"0 to 9,999"``)."""
     verdict: Verdict
 
 

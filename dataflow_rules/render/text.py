@@ -33,6 +33,26 @@ def _decision(d: Decision, colour: bool, width: int) -> str:
     ]
     for r in d.reasons:
         lines.extend(_reason(r, colour, width))
+    if d.assumptions:
+        lines.append("  assumed (the description does not say; state the fact to override):")
+        for a in d.assumptions:
+            lines += textwrap.wrap(
+                f"{a.fact} = {_value(a.value)} ({a.source}): {a.sentence} To override: {a.override}.",
+                width,
+                initial_indent="    - ",
+                subsequent_indent=" " * 6,
+            )
+    if d.cases is not None and d.cases.splits:
+        lines += textwrap.wrap(
+            f"the verdict depends on {', '.join(d.cases.splits)}: "
+            + "; ".join(
+                ", ".join(f"{k}={_value(v)}" for k, v in b.values.items()) + f" gives {b.verdict.value}"
+                for b in d.cases.branches
+            ),
+            width,
+            initial_indent="  ",
+            subsequent_indent="    ",
+        )
     if d.conditions:
         lines.append("  conditions (the safeguards this decision relies on):")
         for c in d.conditions:
@@ -66,3 +86,9 @@ def _reason(r: Reason, colour: bool, width: int) -> list[str]:
             f"cites: {c.short()}", width, initial_indent=" " * 11, subsequent_indent=" " * 18
         )
     return out
+
+
+def _value(value: bool | str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value

@@ -1,0 +1,63 @@
+"""Reading the facts file: ``--facts FILE``, else the ``facts:`` section of a
+``dataflow-rules.yaml`` found in the working directory or a parent, up to the repository
+root (the directory holding ``.git``).
+
+A file given with ``--facts`` may be a whole ``dataflow-rules.yaml`` (its ``facts:``
+section is read, the rest belongs to other readers) or just the facts mapping. The
+file is read with the project's safe loader, so a mistake is one located error (exit 5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import InputError
+from .loading import parse_one, read_text
+from .models.facts import Facts
+from .validation import validate
+
+CONFIG_NAME = "dataflow-rules.yaml"
+
+FactsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--facts",
+        metavar="FILE",
+        help="Exporter facts stated once for every transfer (default: the 'facts:' of a "
+        "dataflow-rules.yaml in this directory or a parent, up to the repository root).",
+    ),
+]
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest ``dataflow-rules.yaml`` from ``start`` up to the repository root."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def read_facts(path: Path | None, start: Path | None = None) -> Facts | None:
+    """The facts of ``path`` (or of the discovered config file); None when there are none."""
+    explicit = path is not None
+    source = path if explicit else find_config(start)
+    if source is None:
+        return None
+    document = parse_one(read_text(source, InputError), str(source), InputError)
+    value = document.value
+    prefix: tuple[str, ...] = ()
+    if isinstance(value, dict) and "facts" in value:
+        value, prefix = value["facts"], ("facts",)
+    elif not explicit:
+        return None  # a config file without facts
+    if value is None:
+        return None
+    facts = validate(Facts, document, InputError, value=value, prefix=prefix)
+    return facts.model_copy(update={"source": str(path if explicit else source.name)})
