@@ -63,6 +63,7 @@ class Engine:
         prior: Sequence[PriorItem] = (),
         facts: Facts | None = None,
         today: dt.date | None = None,
+        resolve: bool = True,
     ) -> Decision:
         """Decide one transfer as of ``as_of`` (default: the transfer's date, else today).
 
@@ -73,13 +74,15 @@ class Engine:
         presumptions, then decided value by value where that is bounded (sections 4a, 4b);
         every fact taken as given is listed in ``assumptions``. A transfer with ``onward``
         legs is decided leg by leg and combined (section 8a). ``today`` (default: the
-        clock) marks a decision as of an earlier day ``retrospective``."""
+        clock) marks a decision as of an earlier day ``retrospective``. ``resolve=False``
+        stops after the rules themselves: no presumption, no case analysis (what ``explain``
+        traces condition by condition)."""
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts)
         first = self._decide_once(transfer, day, prior)
         decision = first
         assumed: list[Assumption] = []
-        if first.verdict is not Verdict.RESTRICT and open_facts(first):
+        if resolve and first.verdict is not Verdict.RESTRICT and open_facts(first):
             presumed, assumed = presume(self.policies, transfer, first)
             if assumed:
                 decision = self._decide_once(presumed, day, prior)

@@ -23,12 +23,14 @@ from ..models.catalogue import (
     Catalogue,
     Conditions,
     Counterparties,
+    Counting,
     Entry,
     Exemption,
     GreenLane,
     LocalisationEntry,
     alternatives,
 )
+from ..engine.counting import CountKey, PriorItem, Unit, tally
 from ..models.common import Count
 from ..models.transfer import DataItem, Transfer
 from ..taxonomy import Taxonomy
@@ -74,7 +76,7 @@ class Attempt:
 
     @property
     def missing(self) -> tuple[str, ...]:
-        return tuple(c.fact for c in self.checks if c.status == "unknown")
+        return tuple(dict.fromkeys(c.fact for c in self.checks if c.status == "unknown"))
 
     def fires(self) -> bool:
         """Exemptions and lanes fire only on stated facts; a designation applies unless a
@@ -163,7 +165,13 @@ def _leg(
     j_origin = policies.jurisdiction_of(transfer.origin)
     j_destination = policies.jurisdiction_of(transfer.destination)
     if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
-        return Leg(label, transfer.origin, transfer.destination, j_origin or transfer.origin, [])
+        # Inside the country only the designations read "wherever located" are checked.
+        inside = []
+        if j_origin is not None:
+            cat = policies.catalogues[j_origin].catalogue
+            if any(e.wherever_located and e.counterparties.include_designated for e in cat.entries):
+                inside.append(_Side(policies.taxonomy, cat, "outbound", transfer, day, domestic=True).run())
+        return Leg(label, transfer.origin, transfer.destination, j_origin or transfer.origin, inside)
     sides = []
     pairs: list[tuple[str, str | None, Side]] = [
         (transfer.origin, j_origin, "outbound"),
@@ -210,8 +218,16 @@ def _one_of(values: list[str] | tuple[str, ...]) -> str:
 
 class _Side:
     def __init__(
-        self, taxonomy: Taxonomy, catalogue: Catalogue, side: Side, transfer: Transfer, day: dt.date
+        self,
+        taxonomy: Taxonomy,
+        catalogue: Catalogue,
+        side: Side,
+        transfer: Transfer,
+        day: dt.date,
+        domestic: bool = False,
     ):
+        self.domestic = domestic
+        self.prior: tuple[PriorItem, ...] = ()
         self.tax = taxonomy
         self.cat = catalogue
         self.side = side
@@ -227,6 +243,12 @@ class _Side:
         ]
         if side == "outbound":
             designations += [("localisation", i, e) for i, e in enumerate(cat.localisation)]
+        if self.domestic:
+            designations = [
+                (k, i, e)
+                for k, i, e in designations
+                if isinstance(e, Entry) and e.wherever_located and e.counterparties.include_designated
+            ]
         lanes = [(i, g) for i, g in enumerate(cat.green_lanes) if g.direction in (side, "both")]
         fired_lanes: dict[int, list[int]] = {}
         fired_exemptions: dict[int, list[int]] = {}
@@ -315,6 +337,10 @@ class _Side:
         return Check("category", fact, item.category, f"within {category}", "failed")
 
     def counterparty(self, cp: Counterparties, strict: bool) -> Iterator[Check]:
+        if self.domestic:  # inside the country only the recipient's designation counts
+            cp = Counterparties(
+                include_designated=True, except_countries=cp.except_countries, except_groups=cp.except_groups
+            )
         if cp.is_all():
             return
         listed = set(cp.countries)
@@ -340,36 +366,66 @@ class _Side:
         if every or self.peer in listed:
             yield Check("counterparty", peer_fact, self.peer, expected, "held")
             return
-        if not controlled:
+        designated = cp.include_designated and self.side == "outbound"
+        if designated:
+            expected += " (or a recipient designated wherever it is)"
+        stated = self.t.recipient.designated
+        control = self.t.recipient.controlled_by
+        if designated and stated is True:
+            yield Check("counterparty", "recipient.designated", "true", expected, "held")
+            return
+        if controlled and control is not None and control in listed:
+            yield Check("counterparty", "recipient.controlled_by", control, expected, "held")
+            return
+        opened = [
+            fact
+            for fact, on, value in (
+                ("recipient.controlled_by", controlled, control),
+                ("recipient.designated", designated, stated),
+            )
+            if on and value is None
+        ]
+        if not opened:
             yield Check("counterparty", peer_fact, self.peer, expected, "failed")
             return
-        control = self.t.recipient.controlled_by
-        if control is None:
-            yield Check(
-                "counterparty",
-                "recipient.controlled_by",
-                "unstated",
-                expected,
-                "failed" if strict else "unknown",
-            )
-        else:
-            status: Status = "held" if control in listed else "failed"
-            yield Check("counterparty", "recipient.controlled_by", control, expected, status)
+        for fact in opened:
+            yield Check("counterparty", fact, "unstated", expected, "failed" if strict else "unknown")
 
-    def conditions(self, when: Conditions, n: int, item: DataItem, strict: bool) -> Iterator[Check]:
+    def conditions(
+        self,
+        when: Conditions,
+        n: int,
+        item: DataItem,
+        strict: bool,
+        counted: tuple[str, ...] | None = None,
+        counting: Counting | None = None,
+    ) -> Iterator[Check]:
         """Sections 3.3-3.5, in the engine's order (so missing facts come out alike).
 
         ``strict`` (exemptions, lanes): an unstated fact is reported unknown but the rule
-        does not fire; for a designation it makes a missing-fact review.
+        does not fire; for a designation it makes a missing-fact review. Counts compare
+        the total over the items within ``counted`` (None: every item), tallied by the
+        engine's own counting (section 3a).
         """
         t = self.t
+        how = counting or self.cat.counting
         for name in ("individuals", "records", "devices"):
             count: Count | None = getattr(when, name)
             if count is None:
                 continue
-            value = getattr(item, name)
-            status: Status = "unknown" if value is None else ("held" if count.holds(value) else "failed")
-            yield Check(name, f"data[{n}].{name}", _show(value), count.describe(), status)
+            unit: Unit = name
+            total = tally(self.tax, CountKey(counted, unit, how.window, how.per), t, self.day, self.prior)
+            lo, hi = count.lower(), count.upper()
+            shown = f"{total.least:,}" if total.high == total.low else f"at least {total.least:,}"
+            status: Status
+            if total.certain(lo, hi):
+                status = "held"
+                yield Check(name, f"total {name}", shown, count.describe(), status)
+            elif (lo is None or total.most >= lo) and (hi is None or total.least <= hi) and total.open_items:
+                for fact in total.open_items:
+                    yield Check(name, fact, shown, count.describe(), "unknown")
+            else:
+                yield Check(name, f"total {name}", shown, count.describe(), "failed")
         yes_no: list[tuple[str, bool | None, bool | None, str]] = [
             ("anonymised", when.anonymised, item.anonymised, f"data[{n}].anonymised"),
             ("exporter_ciio", when.exporter_ciio, t.exporter.ciio, "exporter.ciio"),
@@ -408,12 +464,21 @@ class _Side:
             self.category(category, n, item, broader_ok=True),
             *self.counterparty(entry.counterparties, strict=False),
             *self.in_force(entry),
-            *self.conditions(entry.when, n, item, strict=False),
+            *self.conditions(
+                entry.when, n, item, strict=False, counted=tuple(entry.categories), counting=entry.counting
+            ),
         ]
         return Attempt(kind, entry.id, index, n, category, tuple(checks))
 
     def exemption(self, index: int, exemption: Exemption, n: int, item: DataItem) -> Attempt:
-        checks = [*self.in_force(exemption), *self.conditions(exemption.when, n, item, strict=True)]
+        named: list[Designation] = [e for e in self.cat.entries if e.id in exemption.applies_to]
+        named += [e for e in self.cat.localisation if e.id in exemption.applies_to]
+        counted = tuple(sorted({c for e in named for c in e.categories})) or None
+        how = named[0].counting if named else None
+        checks = [
+            *self.in_force(exemption),
+            *self.conditions(exemption.when, n, item, strict=True, counted=counted, counting=how),
+        ]
         return Attempt("exemption", exemption.id, index, n, None, tuple(checks))
 
     def lane(self, index: int, lane: GreenLane, category: str | None, n: int, item: DataItem) -> Attempt:
@@ -454,7 +519,9 @@ class _Side:
         checks += [
             *self.counterparty(lane.counterparties, strict=True),
             *self.in_force(lane),
-            *self.conditions(lane.when, n, item, strict=True),
+            *self.conditions(
+                lane.when, n, item, strict=True, counted=tuple(lane.categories) if lane.categories else None
+            ),
         ]
         return Attempt("green_lane", lane.id, index, n, category, tuple(checks))
 
