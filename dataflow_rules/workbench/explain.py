@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..catalogues import Policies, merged
+from ..engine.counting import CountKey, PriorItem, Unit, tally
 from ..engine.legs import onward_hops
 from ..engine.safeguards import evaluate
 from ..models.catalogue import (
@@ -30,7 +31,6 @@ from ..models.catalogue import (
     LocalisationEntry,
     alternatives,
 )
-from ..engine.counting import CountKey, PriorItem, Unit, tally
 from ..models.common import Count
 from ..models.transfer import DataItem, Transfer
 from ..taxonomy import Taxonomy
