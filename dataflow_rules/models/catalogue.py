@@ -148,6 +148,10 @@ class Entry(_Dated):
     """A national-security designation: no green lane can clear it."""
     overrides_green_lanes: StrictBool = False
     """The law applies whatever the purpose (e.g. the US rule ignores anonymisation)."""
+    overlaps: list[Identifier] = Field(default_factory=list, max_length=50)
+    """Designations the law makes apply together with this one to the same data, the
+    stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
+    Each id must be an entry or localisation entry of the catalogue (DFR013)."""
     citations: Citations
 
 
@@ -165,6 +169,10 @@ class LocalisationEntry(_Dated):
     mechanisms: Mechanisms = Field(default_factory=list)
     national_security: StrictBool = False
     overrides_green_lanes: StrictBool = True
+    overlaps: list[Identifier] = Field(default_factory=list, max_length=50)
+    """Designations the law makes apply together with this one to the same data, the
+    stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
+    Each id must be an entry or localisation entry of the catalogue (DFR013)."""
     citations: Citations
 
 
