@@ -311,6 +311,13 @@ class _References:
                         + ", ".join(sorted(self.tax.requirements)),
                         (section, i, "requirement"),
                     )
+                for j, other in enumerate(entry.overlaps):
+                    if other not in designations:
+                        self.problem(
+                            "DFR013",
+                            f"overlaps names unknown entry '{other}'",
+                            (section, i, "overlaps", j),
+                        )
         for i, lane in enumerate(cat.green_lanes):
             if lane.categories:
                 self.categories(lane.categories, ("green_lanes", i, "categories"))

@@ -195,7 +195,7 @@ def reference_decide(
         inside: list[_SideEvaluation] = []
         if j_origin is not None:
             cat = policies.catalogues[j_origin].catalogue
-            if any(e.wherever_located for e in cat.entries):
+            if any(_at_home(e) is not None for e in cat.entries):
                 inside.append(
                     _SideEvaluation(policies.taxonomy, cat, "outbound", transfer, day, domestic=True)
                 )
@@ -293,9 +293,7 @@ class _SideEvaluation:
         if domestic:
             # Section 2: inside the country only a designation of the recipient counts.
             designations = [
-                (k, e)
-                for k, e in designations
-                if isinstance(e, Entry) and e.wherever_located and e.counterparties.include_designated
+                (k, e) for k, e in designations if isinstance(e, Entry) and _at_home(e) is not None
             ]
         self.applied = False
         exemptions = [x for x in catalogue.exemptions if x.in_force(day)]
@@ -386,7 +384,10 @@ class _SideEvaluation:
             missing.append(f"data[{i}].category")  # the item is broader: it may contain it
         else:
             return None
-        open_facts = self.counterparty(entry.counterparties, strict=False)
+        cp = entry.counterparties
+        if self.domestic and isinstance(entry, Entry):
+            cp = _at_home(entry) or cp
+        open_facts = self.counterparty(cp, strict=False)
         if open_facts is None:
             return None
         missing += open_facts
@@ -403,8 +404,6 @@ class _SideEvaluation:
             excluded |= set(self.cat.groups[g].countries)
         if self.peer in excluded:
             return None  # an excluded peer never matches, whoever controls the recipient
-        if self.domestic:
-            cp = Counterparties(include_designated=cp.include_designated)
         if not cp.countries and not cp.groups and not cp.include_designated:
             return []
         listed = set(cp.countries)
@@ -632,3 +631,22 @@ def _count_holds(count: Count, value: int) -> bool:
         and (count.less_than is None or value < count.less_than)
         and (count.at_most is None or value <= count.at_most)
     )
+
+
+def _at_home(entry: Entry) -> Counterparties | None:
+    """Section 2: whom ``entry`` reaches inside its own country (None: nobody): only the
+    recipient facts it names in ``wherever_located``, never the location."""
+    cp = entry.counterparties
+    controlled = "controlled" in entry.wherever_located and cp.include_controlled
+    designated = "designated" in entry.wherever_located
+    if not (controlled or designated):
+        return None
+    home = Counterparties(
+        countries=cp.countries if controlled else [],
+        groups=cp.groups if controlled else [],
+        include_controlled=controlled,
+        include_designated=designated,
+        except_countries=cp.except_countries,
+        except_groups=cp.except_groups,
+    )
+    return None if home.is_all() else home

@@ -244,7 +244,9 @@ def entries(
     if chance(draw, 20):
         entry["overrides_green_lanes"] = True
     if chance(draw, 15):
-        entry["wherever_located"] = True
+        entry["wherever_located"] = draw(
+            st.sampled_from([["designated"], ["controlled"], ["designated", "controlled"]])
+        )
     return entry
 
 

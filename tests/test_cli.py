@@ -56,6 +56,7 @@ def test_stdin_json() -> None:
         "destination": "US",
         "date": "2026-03-02",
         "purpose": "climate_research",
+        "recipient": {"type": "research_institution"},  # unstated: the DSL Art 36 rule asks
         "data": [{"category": "research.climate"}],
     }
     result = run("check", "-", "--format", "json", stdin=json.dumps(transfer).encode())

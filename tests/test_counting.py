@@ -44,6 +44,7 @@ def cn_contacts(items: list[dict[str, Any]], **kw: Any) -> Transfer:
         "recipient": {"id": "us-crm", "type": "company", "controlled_by": "US"},
         "purpose": "marketing",
         "transaction": "vendor_agreement",
+        "context": {"exporter_automotive_data_processor": False},
         "data": items,
     }
     base.update(kw)
@@ -245,4 +246,4 @@ def test_the_count_that_splits_the_verdict_is_named(engine: Engine, policies: Po
     assert d.verdict is Verdict.REVIEW
     assert d.cases is not None and d.cases.splits == ["data[0].individuals"]
     ranges = {b.values["data[0].individuals"]: b.verdict for b in d.cases.branches}
-    assert ranges["10,000 to 99,999"] is Verdict.ALLOW and ranges["100,000 to 999,999"] is Verdict.RESTRICT
+    assert ranges["10,000 to 99,999"] is Verdict.ALLOW and ranges["100,000"] is Verdict.RESTRICT

@@ -81,8 +81,11 @@ def _t(
         "destination": "US",
         "date": "2026-03-02",
         "exporter": {"ciio": extra.pop("ciio", False), "zone": zone},
+        # A company recipient and a non-automotive exporter, stated: unstated, the national
+        # rules on foreign requests (DSL Art 36) and automotive data (Art 3) ask for them.
+        "recipient": {"type": "company"},
         "purpose": extra.pop("purpose", "business_operations"),
-        "context": extra.pop("context", _classes(listed)),
+        "context": {"exporter_automotive_data_processor": False, **extra.pop("context", _classes(listed))},
         "data": [
             {"category": category, "individuals": individuals, "anonymised": extra.pop("anonymised", False)}
         ],

@@ -61,7 +61,10 @@ def _health(policies: Policies, **safeguard: object) -> Transfer:
         "origin": "CN",
         "destination": "US",
         "exporter": {"ciio": False},
-        "recipient": {"name": "Example Partner Inc.", "controlled_by": "US"},
+        # Stated so that only the health-data threshold decides (an unstated recipient type or
+        # purpose leaves the DSL Art 36 foreign-request rule open).
+        "recipient": {"name": "Example Partner Inc.", "type": "company", "controlled_by": "US"},
+        "purpose": "healthcare_delivery",
         "data": [{"category": "personal.health.clinical", "individuals": 50_000, "anonymised": False}],
         "safeguards": [
             {

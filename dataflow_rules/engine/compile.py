@@ -199,6 +199,27 @@ def compile_policies(policies: Policies) -> dict[tuple[str, Side], SidePlan]:
     return plans
 
 
+def domestic_counterparties(entry: Entry) -> Counterparties:
+    """Who an entry reaches inside its own country: only the recipient facts it names in
+    ``wherever_located`` (the listed countries stay, for ``controlled``)."""
+    cp = entry.counterparties
+    controlled = "controlled" in entry.wherever_located and cp.include_controlled
+    return Counterparties(
+        countries=cp.countries if controlled else [],
+        groups=cp.groups if controlled else [],
+        include_controlled=controlled,
+        include_designated="designated" in entry.wherever_located,
+        except_countries=cp.except_countries,
+        except_groups=cp.except_groups,
+    )
+
+
+def reaches_at_home(entry: Entry) -> bool:
+    """Whether the entry is read for transfers inside its country at all (it names who it
+    reaches wherever located, and that is some recipient fact, not everyone)."""
+    return bool(entry.wherever_located) and not domestic_counterparties(entry).is_all()
+
+
 def compile_domestic(policies: Policies) -> dict[str, SidePlan]:
     """Per catalogue, the outbound designations marked ``wherever_located``: read for
     transfers that stay inside the country (docs/semantics.md, section 2)."""
@@ -236,14 +257,10 @@ class _Compiler:
         ]
         self.domestic = domestic
         if domestic:
-            # Inside the country only who the recipient is can bring a rule in: its
-            # designation (28 CFR 202.211(a)(5), "wherever located"). A US subsidiary of a
-            # foreign company is a U.S. person, so control and location do not.
-            entries = [
-                (k, i, e)
-                for k, i, e in entries
-                if isinstance(e, Entry) and e.wherever_located and e.counterparties.include_designated
-            ]
+            # Inside the country only who the recipient is can bring a rule in, as each
+            # entry says (wherever_located): a designation (28 CFR 202.211(a)(5)), or
+            # control from a listed country (PADFA). Never the location.
+            entries = [(k, i, e) for k, i, e in entries if isinstance(e, Entry) and reaches_at_home(e)]
             if not entries:
                 return
         for kind, i, entry in entries:
@@ -324,10 +341,8 @@ class _Compiler:
         terms: list[dict[str, Any]] = [{"$gte": {k: 1}}]
         tolerated: list[tuple[str, str, frozenset[int]]] = [(k, "data[{i}].category", frozenset({2}))]
         cp = entry.counterparties
-        if self.domestic:
-            cp = Counterparties(
-                include_designated=True, except_countries=cp.except_countries, except_groups=cp.except_groups
-            )
+        if self.domestic and isinstance(entry, Entry):
+            cp = domestic_counterparties(entry)
         flag = self.counterparty_flag(cp)
         if flag:
             terms.append({"$gte": {flag: 1}})

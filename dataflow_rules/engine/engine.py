@@ -82,11 +82,12 @@ class Engine:
         first = self._decide_once(transfer, day, prior)
         decision = first
         assumed: list[Assumption] = []
-        if resolve and first.verdict is not Verdict.RESTRICT and open_facts(first):
+        if resolve and open_facts(first):
             presumed, assumed = presume(self.policies, transfer, first)
             if assumed:
                 decision = self._decide_once(presumed, day, prior)
                 transfer = presumed
+        if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
             decision = analyse(
                 self.policies.taxonomy,
                 transfer,
@@ -94,6 +95,7 @@ class Engine:
                 lambda t: self._decide_once(t, day, prior),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
             )
+        if decision is not first:
             # What stood on stated facts stands: neither a presumption nor a case analysis
             # may lower the verdict below the findings that named no missing fact.
             floor = Verdict.strictest(

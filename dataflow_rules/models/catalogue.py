@@ -172,9 +172,15 @@ class Entry(_Dated):
     """The law applies whatever the purpose (e.g. the US rule ignores anonymisation)."""
     counting: Counting | None = None
     """How its count thresholds are counted; unset: the catalogue's ``counting``."""
-    wherever_located: StrictBool = False
-    """The rule reads who the recipient is, not where: it is checked for transfers inside
-    the country too (28 CFR 202.211(a)(5), a covered person "wherever located")."""
+    wherever_located: list[Literal["designated", "controlled"]] = Field(default_factory=list, max_length=2)
+    """Who the rule reaches wherever they are, so it is also checked for transfers inside
+    the country: a recipient ``designated`` (28 CFR 202.211(a)(5), a covered person
+    designated "wherever located"), one ``controlled`` from a listed country (PADFA's
+    "controlled by a foreign adversary"). Location alone never brings it in at home."""
+    overlaps: list[Identifier] = Field(default_factory=list, max_length=50)
+    """Designations the law makes apply together with this one to the same data, the
+    stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
+    Each id must be an entry or localisation entry of the catalogue (DFR013)."""
     citations: Citations
 
 
@@ -193,6 +199,10 @@ class LocalisationEntry(_Dated):
     national_security: StrictBool = False
     overrides_green_lanes: StrictBool = True
     counting: Counting | None = None
+    overlaps: list[Identifier] = Field(default_factory=list, max_length=50)
+    """Designations the law makes apply together with this one to the same data, the
+    stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
+    Each id must be an entry or localisation entry of the catalogue (DFR013)."""
     citations: Citations
 
 

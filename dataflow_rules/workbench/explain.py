@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..catalogues import Policies, merged
+from ..engine.compile import domestic_counterparties, reaches_at_home
 from ..engine.counting import CountKey, PriorItem, Unit, tally
 from ..engine.legs import onward_hops
 from ..engine.safeguards import evaluate
@@ -169,7 +170,7 @@ def _leg(
         inside = []
         if j_origin is not None:
             cat = policies.catalogues[j_origin].catalogue
-            if any(e.wherever_located and e.counterparties.include_designated for e in cat.entries):
+            if any(reaches_at_home(e) for e in cat.entries):
                 inside.append(_Side(policies.taxonomy, cat, "outbound", transfer, day, domestic=True).run())
         return Leg(label, transfer.origin, transfer.destination, j_origin or transfer.origin, inside)
     sides = []
@@ -245,9 +246,7 @@ class _Side:
             designations += [("localisation", i, e) for i, e in enumerate(cat.localisation)]
         if self.domestic:
             designations = [
-                (k, i, e)
-                for k, i, e in designations
-                if isinstance(e, Entry) and e.wherever_located and e.counterparties.include_designated
+                (k, i, e) for k, i, e in designations if isinstance(e, Entry) and reaches_at_home(e)
             ]
         lanes = [(i, g) for i, g in enumerate(cat.green_lanes) if g.direction in (side, "both")]
         fired_lanes: dict[int, list[int]] = {}
@@ -337,10 +336,6 @@ class _Side:
         return Check("category", fact, item.category, f"within {category}", "failed")
 
     def counterparty(self, cp: Counterparties, strict: bool) -> Iterator[Check]:
-        if self.domestic:  # inside the country only the recipient's designation counts
-            cp = Counterparties(
-                include_designated=True, except_countries=cp.except_countries, except_groups=cp.except_groups
-            )
         if cp.is_all():
             return
         listed = set(cp.countries)
@@ -462,7 +457,12 @@ class _Side:
     ) -> Attempt:
         checks = [
             self.category(category, n, item, broader_ok=True),
-            *self.counterparty(entry.counterparties, strict=False),
+            *self.counterparty(
+                domestic_counterparties(entry)
+                if self.domestic and isinstance(entry, Entry)
+                else entry.counterparties,
+                strict=False,
+            ),
             *self.in_force(entry),
             *self.conditions(
                 entry.when, n, item, strict=False, counted=tuple(entry.categories), counting=entry.counting

@@ -162,6 +162,8 @@ class _Lint:
         for (sa, ia, a), (sb, ib, b) in itertools.combinations(designations, 2):
             if (
                 a.outcome != b.outcome
+                and b.id not in a.overlaps
+                and a.id not in b.overlaps
                 and not self.shadows(a, b)
                 and not self.shadows(b, a)
                 and self.overlap(a, b)

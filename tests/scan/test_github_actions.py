@@ -70,6 +70,7 @@ exporter: {{name: Example Retailer, ciio: false}}
 recipient: {{name: Example Partner, type: company, controlled_by: {controller}}}
 purpose: {purpose}
 transaction: {transaction}
+context: {{exporter_automotive_data_processor: false}}
 data:
   - category: {category}
     {count}

@@ -22,6 +22,7 @@ date: 2026-03-02
 exporter: {ciio: false}
 recipient: {type: company, controlled_by: US}
 purpose: marketing
+context: {exporter_automotive_data_processor: false}
 data:
   - category: personal.contact
     individuals: 150000

@@ -181,3 +181,15 @@ def test_validate_passing_means_the_loader_loads(tmp_path: Path) -> None:
     directory = write_policies(tmp_path, {"nz.yaml": base_catalogue()})
     assert validate_directory(directory).problems == []
     load_policies(directory)
+
+
+def test_an_overlap_marked_in_the_catalogue_is_not_reported(tmp_path: Path) -> None:
+    # The DFR051 trigger, with the added review entry naming the entry it overlaps.
+    c = TRIGGERS["DFR051"](base_catalogue())
+    assert isinstance(c, dict)
+    first = c["entries"][0]["id"]
+    c["entries"][-1]["overlaps"] = [first]
+    assert "DFR051" not in codes(write_policies(tmp_path / "marked", {"nz.yaml": c}))
+    c["entries"][-1]["overlaps"] = ["no.such"]
+    found = codes(write_policies(tmp_path / "unknown", {"nz.yaml": c}))
+    assert "DFR013" in found and "DFR051" in found

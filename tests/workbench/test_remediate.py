@@ -107,12 +107,16 @@ def test_check_remediate_adds_them_to_json_and_plain_check_does_not() -> None:
 
 
 def _transfer(body: dict[str, Any]) -> Transfer:
+    # From China, a company recipient and a non-automotive exporter are stated: unstated, the
+    # foreign-request (DSL Art 36) and automotive (Art 3) rules would ask for them.
+    china = {"recipient": {"type": "company"}, "context": {"exporter_automotive_data_processor": False}}
     return Transfer.model_validate(
         {
             "id": "t",
             "date": "2026-03-02",
             "exporter": {"ciio": False},
             "purpose": "business_operations",
+            **(china if body.get("origin") == "CN" else {}),
             **body,
         }
     )
