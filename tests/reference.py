@@ -436,6 +436,9 @@ class _SideEvaluation:
             (when.purposes, t.purpose, "purpose"),
             (when.transactions, t.transaction, "transaction"),
             (when.recipient_types, t.recipient.type, "recipient.type"),
+            (when.disclosers, t.roles.discloser, "roles.discloser"),
+            (when.recipient_roles, t.roles.recipient, "roles.recipient"),
+            (when.assessment_outcomes, t.impact_assessment.outcome, "impact_assessment.outcome"),
         ]
         for allowed, stated, name in choices:
             if allowed is None:
