@@ -56,6 +56,8 @@ def onward_hops(policies: Policies, transfer: Transfer) -> list[Hop]:
                     "transaction": leg.transaction or transfer.transaction,
                     "safeguards": [*transfer.safeguards, *leg.safeguards],
                     "onward": [],
+                    "roles": Roles(),
+                    "impact_assessment": leg.impact_assessment,
                 }
             )
             label = f"Onward leg {k + 1} ({transfer.origin}'s export rules for data reaching {there})"
