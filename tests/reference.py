@@ -151,7 +151,8 @@ def project(decision: Decision) -> dict[str, object]:
         "safeguarded": frozenset(safeguarded),
         "shortfalls": frozenset(shortfalls),
         "expires": decision.expires,
-        "warned": bool(decision.warnings),
+        # Section 6a's warnings: a safeguard relied on that expires soon (not the as-of notes).
+        "warned": any(" expires on " in w for w in decision.warnings),
     }
 
 
@@ -515,6 +516,9 @@ class _SideEvaluation:
             (when.purposes, t.purpose, "purpose"),
             (when.transactions, t.transaction, "transaction"),
             (when.recipient_types, t.recipient.type, "recipient.type"),
+            (when.disclosers, t.roles.discloser, "roles.discloser"),
+            (when.recipient_roles, t.roles.recipient, "roles.recipient"),
+            (when.assessment_outcomes, t.impact_assessment.outcome, "impact_assessment.outcome"),
         ]
         for allowed, stated, name in choices:
             if allowed is None:

@@ -19,13 +19,24 @@ import datetime as dt
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from hypothesis import strategies as st
 
 from dataflow_rules.catalogues import Policies, build_policies, default_policy_dir
-from dataflow_rules.models.transfer import DataItem, Exporter, Recipient, Safeguard, Transfer
+from dataflow_rules.models.transfer import (
+    AssessmentOutcome,
+    DataItem,
+    Discloser,
+    Exporter,
+    ImpactAssessment,
+    Recipient,
+    RecipientRole,
+    Roles,
+    Safeguard,
+    Transfer,
+)
 from dataflow_rules.taxonomy import Taxonomy, load_taxonomy
 
 T = TypeVar("T")
@@ -58,6 +69,9 @@ REQUIREMENTS: list[str] = sorted(TAXONOMY.requirements)
 MECHANISMS: list[str] = sorted(TAXONOMY.mechanisms)
 HOT_MECHANISMS = ["cn.security_assessment", "cn.standard_contract", "consent.separate", "eu.scc"]
 SECURITY_MEASURES: list[str] = sorted(TAXONOMY.security_measures)
+DISCLOSERS: list[str] = list(get_args(Discloser))
+RECIPIENT_ROLES: list[str] = list(get_args(RecipientRole))
+ASSESSMENT_OUTCOMES: list[str] = list(get_args(AssessmentOutcome))
 RECIPIENT_NAMES = ["Acme Ltd", "Beta GmbH", "ACME LTD"]
 OBTAINED = [
     dt.date(2021, 3, 22),
@@ -154,6 +168,12 @@ def conditions(
         when["transactions"] = _subset(draw, TRANSACTIONS, HOT_TRANSACTIONS)
     if maybe():
         when["recipient_types"] = _subset(draw, RECIPIENT_TYPES, HOT_RECIPIENT_TYPES)
+    if maybe():
+        when["disclosers"] = _subset(draw, DISCLOSERS)
+    if maybe():
+        when["recipient_roles"] = _subset(draw, RECIPIENT_ROLES)
+    if maybe():
+        when["assessment_outcomes"] = _subset(draw, ASSESSMENT_OUTCOMES, most=1)
     if context and maybe():
         keys = _subset(draw, list(context), most=2)
         when["context"] = {k: draw(st.booleans()) for k in keys}
@@ -466,6 +486,13 @@ def transfers(
         context={k: draw(st.booleans()) for k in ctx_keys},
         security={k: draw(st.booleans()) for k in sec_keys},
         safeguards=[] if chance(draw, 40) else draw(st.lists(safeguards(), max_size=3)),
+        roles=Roles(
+            discloser=_maybe(draw, st.sampled_from(DISCLOSERS), percent=40),
+            recipient=_maybe(draw, st.sampled_from(RECIPIENT_ROLES), percent=40),
+        ),
+        impact_assessment=ImpactAssessment(
+            outcome=_maybe(draw, st.sampled_from(ASSESSMENT_OUTCOMES), percent=40)
+        ),
     )
 
 

@@ -8,6 +8,7 @@ whatever the catalogues say, and are checked on the engine directly.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,8 +55,16 @@ _KIND_ORDER = [
 
 
 @contextmanager
-def engine_for(policies: Policies, unlisted: Verdict = Verdict.REVIEW) -> Iterator[Engine]:
+def engine_for(
+    policies: Policies, unlisted: Verdict = Verdict.REVIEW, resolve: bool = False
+) -> Iterator[Engine]:
+    """An engine over ``policies``. The properties below are about the rules themselves
+    (sections 2-8), so by default its decisions stop there (``resolve=False``); the
+    properties of presumptions and case analysis (sections 4a, 4b) ask for ``resolve``."""
     engine = Engine(policies, unlisted)
+    if not resolve:
+        plain = engine.decide
+        engine.decide = functools.partial(plain, resolve=False)  # type: ignore[method-assign]
     try:
         yield engine
     finally:

@@ -70,6 +70,10 @@ _SET_FACTS: dict[str, tuple[str, str]] = {
     "recipient_types": ("rtype", "recipient.type"),
     "purposes": ("purpose", "purpose"),
     "transactions": ("txn", "transaction"),
+    # Issue 18 (whether a flow is a transfer at all; the impact assessment's outcome).
+    "disclosers": ("disc", "roles.discloser"),
+    "recipient_roles": ("rrole", "roles.recipient"),
+    "assessment_outcomes": ("tia", "impact_assessment.outcome"),
 }
 _COUNTS: tuple[Unit, ...] = ("individuals", "records", "devices")
 

@@ -42,6 +42,10 @@ def side_base(
         "rtype": transfer.recipient.type,
         "purpose": transfer.purpose,
         "txn": transfer.transaction,
+        # Issue 18: roles and the impact assessment (compile.py _SET_FACTS).
+        "disc": transfer.roles.discloser,
+        "rrole": transfer.roles.recipient,
+        "tia": transfer.impact_assessment.outcome,
     }
     for (name, allowed), prop in plan.sets.items():
         value = values[name]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..catalogues import Policies
-from ..models.transfer import Transfer
+from ..models.transfer import Roles, Transfer
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ def onward_hops(policies: Policies, transfer: Transfer) -> list[Hop]:
                 "context": {**transfer.context, **leg.context},
                 "safeguards": list(leg.safeguards),
                 "onward": [],
+                "roles": Roles(),
+                "impact_assessment": leg.impact_assessment,
             }
         )
         out.append(Hop(f"Onward leg {k + 1} ({here} to {there})", carried))
@@ -54,6 +56,8 @@ def onward_hops(policies: Policies, transfer: Transfer) -> list[Hop]:
                     "transaction": leg.transaction or transfer.transaction,
                     "safeguards": [*transfer.safeguards, *leg.safeguards],
                     "onward": [],
+                    "roles": Roles(),
+                    "impact_assessment": leg.impact_assessment,
                 }
             )
             label = f"Onward leg {k + 1} ({transfer.origin}'s export rules for data reaching {there})"

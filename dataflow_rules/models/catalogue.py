@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from .common import Citation, Count, CountryCode, Date, Identifier, Strict, Text, country_code
+from .transfer import AssessmentOutcome, Discloser, RecipientRole
 
 Direction = Literal["outbound", "inbound", "both"]
 Outcome = Literal["restrict", "review"]
@@ -109,6 +110,13 @@ class Conditions(Strict):
     context: dict[Identifier, StrictBool] | None = Field(default=None, min_length=1)
     security: dict[Identifier, StrictBool] | None = Field(default=None, min_length=1)
     """Security measures of the transfer (taxonomy ``security_measures``) required or excluded."""
+    # Issue 18: whether the flow is a transfer at all, and the impact assessment's outcome.
+    disclosers: list[Discloser] | None = Field(default=None, min_length=1)
+    """Who discloses (``roles.discloser``) is one of these."""
+    recipient_roles: list[RecipientRole] | None = Field(default=None, min_length=1)
+    """Who receives, seen from the discloser (``roles.recipient``), is one of these."""
+    assessment_outcomes: list[AssessmentOutcome] | None = Field(default=None, min_length=1)
+    """The transfer impact assessment's outcome (``impact_assessment.outcome``) is one of these."""
 
     def facts(self) -> list[str]:
         """The transfer facts these conditions read, in a stable order."""
@@ -123,6 +131,9 @@ class Conditions(Strict):
             "recipient_types",
             "purposes",
             "transactions",
+            "disclosers",
+            "recipient_roles",
+            "assessment_outcomes",
         ):
             if getattr(self, name) is not None:
                 names.append(name)

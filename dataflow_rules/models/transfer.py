@@ -7,7 +7,7 @@ decision review (see docs/semantics.md), never allow.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool
 
@@ -16,6 +16,47 @@ from .common import CountryCode, Date, Identifier, Strict, Text
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
 """Counts up to ten billion: more than every person alive, so any larger value is an error.
 Strict: a yes/no or a text where a count belongs is an error, not the count 1."""
+
+
+# -- Whether a flow is a transfer at all, and the transfer impact assessment (issue 18) -----
+#
+# Kept apart from the US and CN "employment agreement" (``transaction``): that is a kind of
+# deal the US rule counts; these say who hands the data to whom, which decides whether GDPR
+# or UK GDPR Chapter V applies at all (EDPB Guidelines 05/2021; ICO, "Are we making a
+# restricted transfer?"). Each catalogue encodes its own answer from these facts.
+
+Discloser = Literal["controller", "processor", "data_subject"]
+"""Who hands the data over: a controller, a processor acting for its controller, or the
+data subject sending their own data (then no exporter discloses it)."""
+
+RecipientRole = Literal["other_party", "exporters_controller", "same_entity", "exporters_employee"]
+"""Who receives it, seen from the discloser: another controller or processor (a separate
+legal person, including a company of the same group); the controller on whose behalf the
+discloser (a processor) processes; the discloser's own legal entity (a branch or office
+abroad); or the discloser's own employee acting for it."""
+
+AssessmentOutcome = Literal["not_impinged", "impinged"]
+"""The conclusion of the assessment of the destination's law and practice for this transfer
+(EDPB Recommendations 01/2020, Step 3; the ICO's transfer risk assessment): nothing in them
+impinges on the safeguard relied on, or something does, so that only an effective
+supplementary measure (the transfer's ``security`` measures) lets the transfer go ahead."""
+
+
+class Roles(Strict):
+    """Who discloses the data and who receives it; unstated: unknown (the catalogues then
+    treat the flow as the transfer it may be)."""
+
+    discloser: Discloser | None = None
+    recipient: RecipientRole | None = None
+
+
+class ImpactAssessment(Strict):
+    """The transfer impact (UK: risk) assessment made for a transfer relying on standard
+    clauses, binding corporate rules or another Art 46 safeguard."""
+
+    outcome: AssessmentOutcome | None = None
+    reference: Text | None = None
+    """Where the assessment is documented: what an auditor looks up."""
 
 
 class DataItem(Strict):
@@ -108,6 +149,9 @@ class OnwardLeg(Strict):
     context: dict[Identifier, StrictBool] = Field(default_factory=dict)
     """Overrides the transfer's context facts for this leg."""
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
+    impact_assessment: ImpactAssessment = Field(default_factory=ImpactAssessment)
+    """The origin exporter's assessment of the law at this leg's destination (unset:
+    unknown); the leg's own roles are not described, so they are unknown."""
 
 
 class Transfer(Strict):
@@ -127,3 +171,7 @@ class Transfer(Strict):
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
     onward: Annotated[list[OnwardLeg], Field(max_length=10)] = Field(default_factory=list)
     """Successive further hops: destination -> onward[0].destination -> onward[1]..."""
+    roles: Roles = Field(default_factory=Roles)
+    """Who discloses and who receives (issue 18): whether the flow is a transfer at all."""
+    impact_assessment: ImpactAssessment = Field(default_factory=ImpactAssessment)
+    """The transfer impact assessment's outcome, read with ``security`` measures."""

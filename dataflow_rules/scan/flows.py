@@ -138,7 +138,9 @@ def build(
         if description:
             body["description"] = description[:2000]
         if side is not None:
-            body.update(side.model_dump(include={"exporter", "recipient", "context"}, exclude_none=True))
+            body.update(
+                side.model_dump(include={"exporter", "recipient", "context", "roles"}, exclude_none=True)
+            )
             for key_name in ("date", "transaction", "purpose"):
                 if getattr(side, key_name) is not None:
                     body[key_name] = getattr(side, key_name)

@@ -18,7 +18,7 @@ from ..catalogues import Policies
 from ..errors import InputError
 from ..loading import Document, parse_one
 from ..models.common import CountryCode, Date, Identifier, Strict, Text
-from ..models.transfer import Count, Exporter, Recipient
+from ..models.transfer import Count, Exporter, Recipient, Roles
 from ..validation import validate
 
 SIDECAR_TAG = ".dataflow"
@@ -47,6 +47,9 @@ class Sidecar(Strict):
     transaction: Identifier | None = None
     context: dict[Identifier, bool] = Field(default_factory=dict)
     data: DataFacts = Field(default_factory=DataFacts)
+    roles: Roles = Field(default_factory=Roles)
+    """Who discloses and who receives (a manifest cannot say): e.g. the exporter's own
+    employee abroad, which is no GDPR or UK GDPR Chapter V transfer."""
 
     @model_validator(mode="after")
     def _one_destination_field(self) -> Sidecar:

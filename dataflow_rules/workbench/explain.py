@@ -12,7 +12,7 @@ are exactly the engine's findings, on every example and on generated transfers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -210,7 +210,7 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _one_of(values: list[str] | tuple[str, ...]) -> str:
+def _one_of(values: Sequence[str]) -> str:
     return "one of " + ", ".join(values)
 
 
@@ -429,10 +429,18 @@ class _Side:
         for condition, want, said, fact in yes_no:
             if want is not None:
                 yield _equal(condition, fact, want, said)
-        choices: list[tuple[str, list[str] | None, str | None, str]] = [
+        choices: list[tuple[str, Sequence[str] | None, str | None, str]] = [
             ("recipient_types", when.recipient_types, t.recipient.type, "recipient.type"),
             ("purposes", when.purposes, t.purpose, "purpose"),
             ("transactions", when.transactions, t.transaction, "transaction"),
+            ("disclosers", when.disclosers, t.roles.discloser, "roles.discloser"),
+            ("recipient_roles", when.recipient_roles, t.roles.recipient, "roles.recipient"),
+            (
+                "assessment_outcomes",
+                when.assessment_outcomes,
+                t.impact_assessment.outcome,
+                "impact_assessment.outcome",
+            ),
         ]
         for condition, allowed, stated, fact in choices:
             if allowed is None:

@@ -351,6 +351,17 @@ def _range(c: Count | None) -> tuple[int, float]:
     return (lo or 0), (float("inf") if hi is None else hi)
 
 
+_CHOICES = (
+    "recipient_types",
+    "purposes",
+    "transactions",
+    "disclosers",
+    "recipient_roles",
+    "assessment_outcomes",
+)
+"""Choice conditions: the transfer's value must be one of those listed."""
+
+
 def _weaker(b: Conditions, a: Conditions) -> bool:
     """Every transfer meeting ``a``'s conditions meets ``b``'s."""
     for name in ("individuals", "records", "devices"):
@@ -367,7 +378,7 @@ def _weaker(b: Conditions, a: Conditions) -> bool:
         want = getattr(b, name)
         if want is not None and getattr(a, name) != want:
             return False
-    for name in ("recipient_types", "purposes", "transactions"):
+    for name in _CHOICES:
         allowed = getattr(b, name)
         if allowed is not None and (getattr(a, name) is None or not set(getattr(a, name)) <= set(allowed)):
             return False
@@ -398,7 +409,7 @@ def _conflicts(a: Conditions, b: Conditions) -> list[str]:
         x, y = getattr(a, name), getattr(b, name)
         if x is not None and y is not None and x != y:
             out.append(name)
-    for name in ("recipient_types", "purposes", "transactions"):
+    for name in _CHOICES:
         x, y = getattr(a, name), getattr(b, name)
         if x is not None and y is not None and not set(x) & set(y):
             out.append(name)

@@ -187,6 +187,22 @@ def test_sidecar_facts_and_conflicts(tmp_path: Path) -> None:
     assert f.status == "error" and f.error is not None and "unknown purpose 'sightseeing'" in f.error.message
 
 
+def test_sidecar_roles_decide_whether_it_is_a_transfer(tmp_path: Path) -> None:
+    """A manifest cannot say who receives the data; the sidecar can (issue 18)."""
+    write(tmp_path / "patients.yml", DATASET)
+    sidecar = {"origin": "DE", "destination": "SG", "data": {"anonymised": False}}
+    write(tmp_path / "patients.dataflow.yaml", sidecar)
+    (plain,) = one(run_scan(tmp_path), "patients.yml").transfers
+    assert plain.decision is not None and plain.decision.verdict.value == "restrict"
+    write(tmp_path / "patients.dataflow.yaml", {**sidecar, "roles": {"recipient": "exporters_employee"}})
+    (own,) = one(run_scan(tmp_path), "patients.yml").transfers
+    assert own.decision is not None
+    cleared = [r.entry_id for r in own.decision.reasons if r.kind == "exemption"]
+    assert cleared == ["eu.exempt.not_transfer.same_controller"]
+    # Art 9 still asks for the health data's processing condition: review, not restrict.
+    assert own.decision.verdict.value == "review"
+
+
 def test_orphan_sidecar_is_an_error_and_a_named_sidecar_brings_its_manifest(tmp_path: Path) -> None:
     write(tmp_path / "lonely.dataflow.yaml", {"origin": "US"})
     f = one(run_scan(tmp_path), "lonely.dataflow.yaml")
