@@ -561,7 +561,11 @@ class _SideEvaluation:
         if the requirement is met, the safeguards the entry names that fall short)."""
         alternatives = [(m,) if isinstance(m, str) else tuple(m) for m in entry.mechanisms]
         named = {m for alternative in alternatives for m in alternative}
-        checked = [(s, self.status(s, item)) for s in self.transfer.safeguards if s.mechanism in named]
+        together = self.total(tuple(entry.categories), "individuals")
+        self._entry_categories = tuple(entry.categories)
+        checked = [
+            (s, self.status(s, item, together)) for s in self.transfer.safeguards if s.mechanism in named
+        ]
         short = [(s.mechanism, s.reference, status) for s, status in checked if status != "met"]
         # Each fully met alternative: per mechanism, the met safeguards lasting longest.
         met_alternatives: list[tuple[dt.date, list[list[Safeguard]]]] = []
@@ -600,7 +604,9 @@ class _SideEvaluation:
             days.append(anniversary - dt.timedelta(days=1))
         return min(days, default=None)
 
-    def status(self, safeguard: Safeguard, item: DataItem) -> str:
+    def status(
+        self, safeguard: Safeguard, item: DataItem, together: tuple[int, int | None, list[str]] | None = None
+    ) -> str:
         """Section 6a's checks, in order."""
         if safeguard.obtained > self.day:
             return "not_yet_valid"
@@ -615,10 +621,24 @@ class _SideEvaluation:
         line = self.tax.get(item.category).ancestors
         if scope.categories is not None and not any(c in line for c in scope.categories):
             return "out_of_scope"
-        if scope.max_individuals is not None and (
-            item.individuals is None or item.individuals > scope.max_individuals
-        ):
-            return "out_of_scope"
+        if scope.max_individuals is not None:
+            # Section 6a: the cap covers the individuals counted together (section 3a) when
+            # several items or records count; else the item's own count.
+            counted = (
+                [
+                    o
+                    for o in self.transfer.data
+                    if any(c in self.tax.get(o.category).ancestors for c in self._entry_categories)
+                ]
+                if together is not None
+                else []
+            )
+            if together is not None and len(counted) > 1:
+                high = together[1]
+                if high is None or high > scope.max_individuals:
+                    return "out_of_scope"
+            elif item.individuals is None or item.individuals > scope.max_individuals:
+                return "out_of_scope"
         return "met"
 
 

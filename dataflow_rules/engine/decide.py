@@ -17,7 +17,7 @@ from ..models.catalogue import Catalogue, Entry, LocalisationEntry, alternatives
 from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
 from ..models.transfer import Transfer
 from .compile import Rule, Side, SidePlan
-from .counting import Tally
+from .counting import CountKey, PriorItem, Tally, tally
 from .safeguards import WARN_DAYS, evaluate
 
 _KIND_ORDER = {
@@ -60,6 +60,7 @@ class SideResult:
     plan: SidePlan
     firings: list[Firing]
     tallies: dict[str, Tally] = field(default_factory=dict)
+    prior: tuple[PriorItem, ...] = ()
 
 
 def decide(
@@ -235,7 +236,17 @@ def _side_reasons(
         verdict = Verdict.REVIEW if missing else Verdict(entry.outcome)
         problems: tuple[SafeguardCheck, ...] = ()
         if transfer.safeguards and entry.mechanisms:
-            outcome = evaluate(alternatives(entry.mechanisms), transfer, item, policies.taxonomy, as_of)
+            how = entry.counting or cat.counting
+            total = tally(
+                policies.taxonomy,
+                CountKey(tuple(entry.categories), "individuals", how.window, how.per),
+                transfer,
+                as_of,
+                result.prior,
+            )
+            outcome = evaluate(
+                alternatives(entry.mechanisms), transfer, item, policies.taxonomy, as_of, total
+            )
             if outcome.met:
                 met[(kind, index, outcome.used)].append(item)
                 continue

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..models.decision import SafeguardCheck, SafeguardStatus
 from ..models.transfer import Safeguard, Transfer
 from ..taxonomy import Taxonomy
+from .counting import Tally
 
 WARN_DAYS = 60
 """A safeguard relied on that expires within this many days of the as-of date is warned about."""
@@ -35,9 +36,18 @@ def last_valid_day(safeguard: Safeguard, taxonomy: Taxonomy) -> dt.date | None:
 
 
 def check(
-    safeguard: Safeguard, transfer: Transfer, item: int, taxonomy: Taxonomy, as_of: dt.date
+    safeguard: Safeguard,
+    transfer: Transfer,
+    item: int,
+    taxonomy: Taxonomy,
+    as_of: dt.date,
+    total: Tally | None = None,
 ) -> SafeguardCheck:
-    """The status of one safeguard for one data item on ``as_of``."""
+    """The status of one safeguard for one data item on ``as_of``.
+
+    ``total``: the individuals the finding counts together (its designation's tally); a
+    cap on individuals is checked against the most that total can be, so a transfer split
+    into items (or into transfers) is covered only as the whole is."""
     until = last_valid_day(safeguard, taxonomy)
     data = transfer.data[item]
     scope = safeguard.scope
@@ -70,7 +80,20 @@ def check(
                 "out_of_scope",
                 f"covers {', '.join(scope.categories)}, not data[{item}] ({data.category})",
             )
-    if scope.max_individuals is not None:
+    if scope.max_individuals is not None and total is not None and len(total.items) + len(total.records) > 1:
+        if total.high is None:
+            return result(
+                "out_of_scope",
+                f"covers at most {scope.max_individuals:,} individuals and the individuals counted "
+                "together are not all stated",
+            )
+        if total.high > scope.max_individuals:
+            return result(
+                "out_of_scope",
+                f"covers at most {scope.max_individuals:,} individuals; counted together there are "
+                f"{total.high:,}",
+            )
+    elif scope.max_individuals is not None:
         if data.individuals is None:
             return result(
                 "out_of_scope",
@@ -104,11 +127,14 @@ def evaluate(
     item: int,
     taxonomy: Taxonomy,
     as_of: dt.date,
+    total: Tally | None = None,
 ) -> Outcome:
     """Is any alternative fully met? Prefer the one that stays valid longest."""
     relevant = {m for alt in alternatives for m in alt}
     checks = [
-        check(s, transfer, item, taxonomy, as_of) for s in transfer.safeguards if s.mechanism in relevant
+        check(s, transfer, item, taxonomy, as_of, total)
+        for s in transfer.safeguards
+        if s.mechanism in relevant
     ]
     best: tuple[SafeguardCheck, ...] | None = None
     for alt in alternatives:

@@ -311,7 +311,10 @@ class _Side:
         if lanes and not entry.national_security and not entry.overrides_green_lanes:
             return Finding(fate="green_lane", by=self.cat.green_lanes[min(lanes)].id, **common)
         if self.t.safeguards and entry.mechanisms:
-            outcome = evaluate(alternatives(entry.mechanisms), self.t, item, self.tax, self.day)
+            how = entry.counting or self.cat.counting
+            key = CountKey(tuple(entry.categories), "individuals", how.window, how.per)
+            total = tally(self.tax, key, self.t, self.day, self.prior)
+            outcome = evaluate(alternatives(entry.mechanisms), self.t, item, self.tax, self.day, total)
             if outcome.met:
                 return Finding(fate="safeguarded", by=", ".join(c.reference for c in outcome.used), **common)
         return Finding(fate="stands", **common)

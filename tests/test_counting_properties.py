@@ -1,0 +1,204 @@
+"""Properties of counting, the ledger, presumptions and case analysis (docs/semantics.md,
+sections 3a, 4a, 4b): whatever the catalogues say, splitting an item, adding a presumption
+or deciding open facts value by value never gets a transfer a more permissive answer than
+the law gives the whole; on the shipped catalogues, adding an earlier transfer to the
+ledger never lowers a later verdict."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dataflow_rules import Engine, Transfer, Verdict
+from dataflow_rules.engine.cases import COUNT
+from dataflow_rules.engine.counting import Ledger
+from dataflow_rules.engine.presume import set_fact
+
+from .reference import reference_decide
+from .strategies import CONTEXT_FACTS, Scenario, aimed_scenarios, scenarios
+
+SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+
+
+def _floor(decision: Any) -> int:
+    """The strictest verdict standing on stated facts alone."""
+    return Verdict.strictest(
+        [r.verdict for r in decision.reasons if r.kind not in ("missing_fact", "exemption", "green_lane")]
+    ).rank
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(scenario=aimed_scenarios(max_transfers=2), data=st.data())
+def test_splitting_an_item_never_lowers_the_verdict(scenario: Scenario, data: Any) -> None:
+    policies = scenario.policies()
+    engine = Engine(policies)
+    try:
+        for t in scenario.transfers:
+            splittable = [
+                i
+                for i, item in enumerate(t.data)
+                if item.individuals is not None
+                and item.individuals >= 2
+                and not item.bulk
+                and item.population is None
+            ]
+            if not splittable:
+                continue
+            i = data.draw(st.sampled_from(splittable))
+            item = t.data[i]
+            assert item.individuals is not None
+            a = data.draw(st.integers(1, item.individuals - 1))
+            first = item.model_copy(update={"individuals": a})
+            second = item.model_copy(
+                update={
+                    "individuals": item.individuals - a,
+                    "records": None if item.records is None else 0,
+                    "devices": None if item.devices is None else 0,
+                }
+            )
+            split = t.model_copy(update={"data": [*t.data[:i], first, second, *t.data[i + 1 :]]})
+            for resolve in (False, True):
+                whole = engine.decide(t, scenario.as_of, resolve=resolve)
+                parts = engine.decide(split, scenario.as_of, resolve=resolve)
+                assert parts.verdict.rank >= whole.verdict.rank, (t.id, resolve)
+    finally:
+        engine.close()
+
+
+def _with_presumptions(scenario: Scenario, data: Any) -> Scenario:
+    """The scenario's catalogues, each given a few presumptions drawn at random."""
+    facts = ["data.anonymised", "exporter.ciio", "recipient.affiliate", "recipient.designated"]
+    facts += [f"context.{c}" for c in CONTEXT_FACTS]
+    out = []
+    for catalogue in scenario.catalogues:
+        c = copy.deepcopy(catalogue)
+        if c.get("zone") is None:
+            chosen = data.draw(st.lists(st.sampled_from(facts), max_size=3, unique=True))
+            c["presumptions"] = [
+                {
+                    "fact": f,
+                    "value": data.draw(st.booleans()),
+                    "sentence": "Presumed for the test.",
+                    "citations": [{"instrument": "Test Act", "article": "Art 1", "date": "2020-01-01"}],
+                }
+                for f in chosen
+            ]
+        out.append(c)
+    return scenario.with_catalogues(out)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(scenario=scenarios(max_transfers=3) | aimed_scenarios(max_transfers=3), data=st.data())
+def test_a_presumption_never_lowers_what_stated_facts_decide(scenario: Scenario, data: Any) -> None:
+    presumed = _with_presumptions(scenario, data)
+    policies = presumed.policies()
+    engine = Engine(policies)
+    try:
+        for t in presumed.transfers:
+            rules = engine.decide(t, presumed.as_of, resolve=False)
+            resolved = engine.decide(t, presumed.as_of)
+            assert resolved.verdict.rank >= _floor(rules)
+            if rules.verdict is Verdict.RESTRICT:
+                assert resolved.verdict is Verdict.RESTRICT
+            for a in resolved.assumptions:  # every presumption used is one a catalogue declares
+                assert a.source.startswith("presumption ")
+    finally:
+        engine.close()
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(scenario=scenarios(max_transfers=3) | aimed_scenarios(max_transfers=3))
+def test_case_analysis_agrees_with_deciding_each_branch(scenario: Scenario) -> None:
+    policies = scenario.policies()
+    engine = Engine(policies)
+    try:
+        for t in scenario.transfers:
+            d = engine.decide(t, scenario.as_of)
+            if d.cases is None or any(COUNT.match(f) for f in d.cases.facts):
+                continue
+            for branch in d.cases.branches:
+                explicit = t
+                for fact, value in branch.values.items():
+                    explicit = set_fact(explicit, fact, value)
+                assert engine.decide(explicit, scenario.as_of, resolve=False).verdict is branch.verdict
+                assert reference_decide(policies, explicit, scenario.as_of).verdict is branch.verdict
+            verdicts = {b.verdict for b in d.cases.branches}
+            if not d.cases.splits and verdicts != {Verdict.REVIEW}:
+                assert verdicts == {d.verdict}
+            else:
+                assert d.verdict is Verdict.REVIEW or d.verdict.rank >= max(v.rank for v in verdicts)
+    finally:
+        engine.close()
+
+
+# -- the ledger, on the shipped catalogues ----------------------------------------------------
+
+CATEGORIES = [
+    "personal.contact",
+    "personal.health",
+    "personal.financial",
+    "personal.omic.genomic",
+    "personal.biometric",
+    "personal.location.precise",
+    "personal.identifiers",
+    "personal.ordinary.purchase_history",
+]
+
+
+@st.composite
+def flows(draw: Any, day: dt.date, ident: str) -> Transfer:
+    origin = draw(st.sampled_from(["CN", "US"]))
+    destination = draw(st.sampled_from([c for c in ("CN", "US", "DE", "SG", "JP", "HK") if c != origin]))
+    items = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "category": st.sampled_from(CATEGORIES),
+                    "individuals": st.sampled_from(
+                        [50, 99, 101, 999, 1_001, 9_999, 10_001, 60_000, 99_999, 400_000]
+                    ),
+                    "anonymised": st.sampled_from([False, True]),
+                }
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    return Transfer.model_validate(
+        {
+            "id": ident,
+            "origin": origin,
+            "destination": destination,
+            "date": day.isoformat(),
+            "exporter": {"id": "exporter-1", "ciio": draw(st.booleans())},
+            "recipient": {
+                "id": "recipient-1",
+                "type": "company",
+                "controlled_by": draw(st.sampled_from(["CN", "US", "DE"])),
+            },
+            "purpose": draw(st.sampled_from(["marketing", "business_operations", "scientific_research"])),
+            "transaction": draw(st.sampled_from(["vendor_agreement", "data_brokerage", "intra_group"])),
+            "context": {"exporter_automotive_data_processor": False, "exporter_is_data_broker": False},
+            "data": items,
+        }
+    )
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(data=st.data())
+def test_adding_a_transfer_to_the_ledger_never_lowers_a_later_verdict(engine: Engine, data: Any) -> None:
+    day = dt.date(2026, 6, 1)
+    earlier = data.draw(flows(day - dt.timedelta(days=data.draw(st.integers(0, 400))), "earlier"))
+    later = data.draw(flows(day, "later"))
+    ledger = Ledger()
+    ledger.add_transfer(earlier, "record 1", earlier.date or day)
+    alone = engine.decide(later, day)
+    counted = engine.decide(later, day, prior=ledger.prior(later))
+    assert counted.verdict.rank >= alone.verdict.rank, (earlier, later)
