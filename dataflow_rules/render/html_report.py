@@ -42,6 +42,42 @@ def _citations(x: Finding) -> str:
     return f'<ul class="cites">{"".join(items)}</ul>' if items else ""
 
 
+def _anchor(rule_id: str) -> str:
+    """The id of a rule's row; rule ids are catalogue ids and ``kind/id``, no spaces."""
+    return "rule-" + "-".join(rule_id.split())
+
+
+def _articles(x: Finding) -> str:
+    """The finding's citations in short (the article); the rules table has them in full."""
+    if not x.citations:
+        return ""
+    href = escape("#" + quote(_anchor(x.rule_id), safe="/"))
+    return "; ".join(f'<a href="{href}">{escape(c.article.split(" (", 1)[0])}</a>' for c in x.citations)
+
+
+def _rules_table(transfers: list[TransferResult]) -> str:
+    """Each rule with a finding, once: its title, requirement and full citations."""
+    first: dict[str, Finding] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for t in transfers:
+        for x in t.findings:
+            first.setdefault(x.rule_id, x)
+            counts[x.rule_id] += 1
+    rows = "".join(
+        f'<tr id="{escape(_anchor(r))}"><td><code>{escape(r)}</code></td><td>{verdict_badge(x.verdict.value)}</td>'
+        f"<td>{escape(x.title or '')}"
+        + (f'<div class="req">Requirement: {escape(x.requirement)}</div>' if x.requirement else "")
+        + f'</td><td>{_citations(x)}</td><td class="num">{counts[r]:,}</td></tr>'
+        for r, x in sorted(first.items())
+    )
+    return (
+        '<section class="rules"><h2>Rules with findings</h2><table class="findings"><thead><tr>'
+        "<th scope=col>rule</th><th scope=col>verdict</th><th scope=col>what it requires</th>"
+        "<th scope=col>cites</th><th scope=col class=num>findings</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
 def _status(t: TransferResult, x: Finding, result: ScanResult) -> str:
     if x.waiver is not None:
         w = x.waiver
@@ -66,15 +102,13 @@ def _rows(t: TransferResult, index: int, result: ScanResult, base: str) -> list[
         ]
     rows = []
     for x in t.findings:
-        message = escape(x.message) + (
-            f'<div class="req">Requirement: {escape(x.requirement)}</div>' if x.requirement else ""
-        )
-        title = f'<div class="title">{escape(x.title)}</div>' if x.title else ""
+        message = escape(x.message)
         rows.append(
             f'<tr data-t="{index}" data-rule="{escape(x.rule_id)}"'
             + (' class="is-waived"' if x.waived else "")
-            + f">{head}<td><code>{escape(x.rule_id)}</code> {verdict_badge(x.verdict.value)}{title}</td>"
-            f"<td>{_status(t, x, result)}</td><td>{message}</td><td>{_citations(x)}</td>"
+            + f'>{head}<td><a href="#{escape(quote(_anchor(x.rule_id), safe="/"))}"><code>{escape(x.rule_id)}</code></a> '
+            f"{verdict_badge(x.verdict.value)}</td>"
+            f"<td>{_status(t, x, result)}</td><td>{message}</td><td>{_articles(x)}</td>"
             f"<td>{_where(x.place, base)}</td></tr>"
         )
     return rows
@@ -161,6 +195,7 @@ def render(result: ScanResult, source_base: str = "") -> str:
             flows_table(counts, "Transfers by origin, destination and verdict", "flows-table"),
             "</section>",
             f'<section class="per-flow"><h2>Findings per flow</h2>{"".join(sections) or "<p>No transfers found.</p>"}</section>',
+            _rules_table(transfers),
         ]
     )
     data = {

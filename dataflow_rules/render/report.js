@@ -66,7 +66,7 @@
     const height = Math.max(300, Math.min(1600, 60 + 30 * Math.max(origins.length, destinations.length)));
     const layout = Object.assign({}, SANKEY.layout, { height: height });
     el.dataset.flows = String(flows.length);
-    return Plotly.react(el, [trace], layout, CONFIG).then(() => { el.dataset.drawn = "1"; });
+    return Plotly.newPlot(el, [trace], layout, CONFIG).then(() => { el.dataset.drawn = "1"; });
   }
 
   /* x labels and {verdict: [y...]} -> a stacked bar chart, strictest on top of the legend */
@@ -76,7 +76,7 @@
     }));
     const layout = Object.assign({}, BAR.layout, { height: 320, yaxis: { title: { text: title } } });
     el.dataset.drawn = "0";
-    return Plotly.react(el, traces, layout, CONFIG).then(() => { el.dataset.drawn = "1"; });
+    return Plotly.newPlot(el, traces, layout, CONFIG).then(() => { el.dataset.drawn = "1"; });
   }
 
   function fillFlowsTable(table, flows) {
