@@ -102,22 +102,46 @@
     const chart = document.getElementById("sankey");
     const table = document.getElementById("flows-table");
     const shown = document.getElementById("shown");
-    const rows = Array.from(document.querySelectorAll("tr[data-t]"), (tr) => [tr, +tr.dataset.t, tr.dataset.rule]);
     const sections = Array.from(document.querySelectorAll("section.flow"));
     const all = data.transfers;
-    function apply() {
+
+    /* A flow's later rows wait as gzipped HTML (see html_report.py): inflate and parse them in. */
+    async function expand(section) {
+      const later = section.querySelector("script.more-rows");
+      if (!later) return;
+      later.remove();
+      const bytes = Uint8Array.from(atob(later.textContent.trim()), (c) => c.charCodeAt(0));
+      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      const html = await new Response(stream).text();
+      section.querySelector("tbody").insertAdjacentHTML("beforeend", html);
+      const button = section.querySelector("button.show-all");
+      if (button) button.parentElement.remove();
+    }
+
+    let generation = 0;
+    async function apply() {
+      const mine = ++generation;
+      chart.dataset.drawn = "0";
       const verdicts = new Set(Array.from(form.querySelectorAll("input[name=verdict]:checked"), (i) => i.value));
       const country = form.country.value;
       const rule = form.rule.value;
+      const narrowed = verdicts.size < ORDER.length || country !== "" || rule !== "";
       const ruleIndex = rule ? data.rules.indexOf(rule) : -1;
       const visible = all.map(([o, d, v, r]) =>
         verdicts.has(v) && (!country || o === country || d === country) && (ruleIndex < 0 || r.includes(ruleIndex)));
+      const flowsShown = new Set();
       let n = 0;
-      visible.forEach((ok) => { if (ok) n += 1; });
-      for (const [tr, t, r] of rows) tr.hidden = !(visible[t] && (!rule || r === rule));
-      for (const s of sections) {
-        const any = s.querySelector("tr[data-t]:not([hidden])");
-        s.hidden = !any;
+      all.forEach(([o, d], i) => { if (visible[i]) { n += 1; flowsShown.add(o + "\u0000" + d); } });
+      const shownSections = sections.filter((s) => {
+        s.hidden = !flowsShown.has(s.dataset.origin + "\u0000" + s.dataset.destination);
+        return !s.hidden;
+      });
+      if (narrowed) await Promise.all(shownSections.map(expand));
+      if (mine !== generation) return;  /* a later change of the filters is being applied */
+      for (const s of shownSections) {
+        for (const tr of s.querySelectorAll("tr[data-t]")) {
+          tr.hidden = !(visible[+tr.dataset.t] && (!rule || tr.dataset.rule === rule));
+        }
       }
       const flows = aggregate(all.filter((_, i) => visible[i]).map(([o, d, v]) => [o, d, v]));
       fillFlowsTable(table, flows);
@@ -126,6 +150,14 @@
       return sankey(chart, flows);
     }
     form.addEventListener("change", apply);
+    for (const s of sections) {
+      const button = s.querySelector("button.show-all");
+      if (button) button.addEventListener("click", () => { chart.dataset.drawn = "0"; expand(s).then(apply); });
+    }
+    /* A browser prints at once after "beforeprint", before rows can be inflated: a first
+       print may lack the packed rows (each flow's heading gives its count); printing
+       again, or "show all" first, prints every row. */
+    window.addEventListener("beforeprint", () => { Promise.all(sections.map(expand)).then(apply); });
     apply();
   }
 

@@ -17,7 +17,7 @@ import pytest
 
 from dataflow_rules.render.flowchart import COLOURS
 from dataflow_rules.render.html_diff import render as render_diff
-from dataflow_rules.render.html_report import render
+from dataflow_rules.render.html_report import FIRST_ROWS, render
 from dataflow_rules.scan.result import ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 from dataflow_rules.workbench.corpus import generate_corpus
@@ -100,7 +100,7 @@ def channels(hex_colour: str) -> str:
 
 def visible_rows(page: Any) -> list[tuple[int, str]]:
     return page.evaluate(
-        "[...document.querySelectorAll('tr[data-t]:not([hidden])')].map((r) => [+r.dataset.t, r.dataset.rule])"
+        "[...document.querySelectorAll('section.flow:not([hidden]) tr[data-t]:not([hidden])')].map((r) => [+r.dataset.t, r.dataset.rule])"
     )
 
 
@@ -188,8 +188,27 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, Path]:
 
 def test_10000_transfer_report_draws_and_filters(page: Any, big: tuple[ScanResult, Path]) -> None:
     result, path = big
-    assert len(result.transfers()) == 10_000
+    transfers = result.transfers()
+    assert len(transfers) == 10_000
     check_report(page, result, path, "scan-10000")
+
+    # A long flow opens with its first rows; "show all" brings in the rest, and printing too.
+    open_report(page, path)
+    first = page.locator("section.flow:has(button.show-all)").first
+    origin, destination = first.get_attribute("data-origin"), first.get_attribute("data-destination")
+    section = page.locator(f"section.flow[data-origin={origin}][data-destination={destination}]")
+    expected = sum(
+        max(1, len(t.findings)) for t in transfers if (t.origin, t.destination) == (origin, destination)
+    )
+    assert section.locator("tr[data-t]").count() == FIRST_ROWS < expected
+    section.locator("button.show-all").click()
+    page.wait_for_selector("#sankey[data-drawn='1']")
+    assert section.locator("tr[data-t]:not([hidden])").count() == expected
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    every = sum(max(1, len(t.findings)) for t in transfers)
+    page.wait_for_function(f"document.querySelectorAll('tr[data-t]:not([hidden])').length === {every}")
+    assert page.locator("script.more-rows").count() == 0
 
 
 def test_diff_report_draws_both_diagrams(page: Any, tmp_path: Path) -> None:

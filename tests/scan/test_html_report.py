@@ -4,7 +4,9 @@ to its line, input errors first, deterministic, and safe with hostile names."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import gzip
 import json
 import re
 from html.parser import HTMLParser
@@ -48,7 +50,7 @@ class Page(HTMLParser):
         self.rows: list[tuple[dict[str, str], str]] = []
         self.scripts: dict[str, str] = {}
         self._row: tuple[dict[str, str], list[str]] | None = None
-        self._script: tuple[str, list[str]] | None = None
+        self._script: tuple[dict[str, str], list[str]] | None = None
         self.feed(text)
         self.close()
 
@@ -58,15 +60,21 @@ class Page(HTMLParser):
         if tag == "tr":
             self._row = (values, [])
         if tag == "script":
-            self._script = (values.get("id", ""), [])
+            self._script = (values, [])
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "tr" and self._row is not None:
             self.rows.append((self._row[0], " ".join(" ".join(self._row[1]).split())))
             self._row = None
         if tag == "script" and self._script is not None:
-            self.scripts[self._script[0]] = "".join(self._script[1])
+            attrs, text = self._script[0], "".join(self._script[1])
             self._script = None
+            self.scripts[attrs.get("id", "")] = text
+            if attrs.get("type") == "text/x-rows":  # a flow's later rows, as the page parses them in
+                rows = gzip.decompress(base64.b64decode(text)).decode("utf-8")
+                later = Page(f"<table><tbody>{rows}</tbody></table>")
+                self.elements += later.elements[2:]
+                self.rows += later.rows
 
     def handle_data(self, data: str) -> None:
         if self._row is not None:
