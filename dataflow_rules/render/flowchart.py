@@ -41,7 +41,8 @@ def plotly_js() -> str:
 
 
 @cache
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
+    """report.js or report.css, as shipped in this package."""
     return files("dataflow_rules.render").joinpath(name).read_text(encoding="utf-8")
 
 
@@ -130,7 +131,7 @@ def page(title: str, body: str, data: Mapping[str, Any], heading: str | None = N
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f'<meta name="generator" content="dataflow-rules {escape(__version__)}">',
             f"<title>{escape(title)}</title>",
-            f"<style>{_asset('report.css')}</style>",
+            f"<style>{asset('report.css')}</style>",
             "</head><body>",
             f"<header><h1>{escape(heading or title)}</h1></header><main>",
             body,
@@ -140,7 +141,7 @@ def page(title: str, body: str, data: Mapping[str, Any], heading: str | None = N
             f'<script type="application/json" id="sankey-template">{script_json(sankey_template())}</script>',
             f'<script type="application/json" id="bar-template">{script_json(bar_template())}</script>',
             f"<script>{plotly_js()}</script>",
-            f"<script>{_asset('report.js')}</script>",
+            f"<script>{asset('report.js')}</script>",
             "</body></html>\n",
         ]
     )

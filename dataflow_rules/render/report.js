@@ -74,7 +74,9 @@
     const traces = ORDER.filter((v) => series[v]).map((v) => ({
       type: "bar", name: v, x: x, y: series[v], marker: { color: COLOURS[v] },
     }));
-    const layout = Object.assign({}, BAR.layout, { height: 320, yaxis: { title: { text: title } } });
+    const layout = Object.assign({}, BAR.layout, {
+      height: 320, xaxis: { type: "category", automargin: true }, yaxis: { title: { text: title }, automargin: true },
+    });
     el.dataset.drawn = "0";
     return Plotly.newPlot(el, traces, layout, CONFIG).then(() => { el.dataset.drawn = "1"; });
   }

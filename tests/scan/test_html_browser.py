@@ -234,3 +234,18 @@ def test_diff_report_draws_both_diagrams(page: Any, tmp_path: Path) -> None:
         assert nodes == len({o for o, _, _ in flows}) + len({d for _, d, _ in flows})
     assert "t0" in page.inner_text("section.moved")
     shot(page, "diff.png")
+
+
+def test_shipped_plotly_styles_are_the_bundled_plotlys(page: Any, tmp_path: Path) -> None:
+    """The service links render/plotly-global.css instead of letting plotly.js inject it
+    (its CSP allows no inline style): it must be the rules this plotly.js injects."""
+    from dataflow_rules.render.flowchart import asset
+
+    path = tmp_path / "examples.html"
+    path.write_text(render(scan_all_examples()), encoding="utf-8")
+    open_report(page, path)
+    injected = page.evaluate(
+        "[...document.getElementById('plotly.js-style-global').sheet.cssRules].map((r) => r.cssText).reverse()"
+    )
+    shipped = asset("plotly-global.css").split("*/", 1)[1].strip().splitlines()
+    assert shipped == injected
