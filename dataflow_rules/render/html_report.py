@@ -22,8 +22,11 @@ from urllib.parse import quote
 from ..scan.result import Finding, Place, ScanResult, TransferResult
 from .flowchart import VERDICTS, count_flows, flows_table, page, verdict_badge
 
+PACK_ABOVE = 2000
+"""A report of at most this many finding rows has every row in the page as it opens."""
+
 FIRST_ROWS = 10
-"""Rows of a flow's table in the page as it opens; the rest wait, gzipped and base64'd in
+"""In a larger report, the rows of a flow's table in the page as it opens; the rest wait, gzipped and base64'd in
 an inert <script type="text/x-rows"> (which the browser neither parses into elements nor
 has to tokenise at length), until the reader asks, a filter needs them, or the page is
 printed; report.js inflates them with the browser's DecompressionStream. The rows are
@@ -190,9 +193,11 @@ def render(result: ScanResult, source_base: str = "") -> str:
     for i, t in enumerate(transfers):
         by_flow[(t.origin, t.destination)].append(i)
     sections = []
+    pack = sum(max(1, len(t.findings)) for t in transfers) > PACK_ABOVE
     for (origin, destination), indexes in sorted(by_flow.items()):
         rows = [row for i in indexes for row in _rows(transfers[i], i, result, source_base)]
-        later = "".join(rows[FIRST_ROWS:])
+        first = rows[:FIRST_ROWS] if pack else rows
+        later = "".join(rows[FIRST_ROWS:]) if pack else ""
         more = (
             f'<script type="text/x-rows" class="more-rows">{pack_rows(later)}</script>'
             f'<p><button type="button" class="show-all">show all {len(rows):,} rows of this flow</button></p>'
@@ -202,10 +207,10 @@ def render(result: ScanResult, source_base: str = "") -> str:
         sections.append(
             f'<section class="flow" data-origin="{escape(origin)}" data-destination="{escape(destination)}">'
             f'<h3>{escape(origin)} → {escape(destination)} <span class="count">{len(indexes):,} transfers</span></h3>'
-            '<table class="findings"><thead><tr><th scope=col>transfer</th><th scope=col>verdict</th>'
+            '<table class="findings per-flow"><thead><tr><th scope=col>transfer</th><th scope=col>verdict</th>'
             "<th scope=col>finding</th><th scope=col>status</th><th scope=col>what it says</th>"
             "<th scope=col>cites</th><th scope=col>where</th></tr></thead>"
-            f"<tbody>{''.join(rows[:FIRST_ROWS])}</tbody></table>{more}</section>"
+            f"<tbody>{''.join(first)}</tbody></table>{more}</section>"
         )
     counts = count_flows((t.origin, t.destination, t.verdict.value) for t in transfers)
     body = "".join(
