@@ -66,6 +66,17 @@ def _group(key: tuple[str, ...], items: list[Changed]) -> str:
     )
 
 
+def _moved(result: DiffResult) -> str:
+    """Verdict before -> verdict after of the transfers whose verdict moved: the edit at a glance."""
+    return (
+        '<section class="diagram"><h2>Verdicts moved</h2>'
+        '<div class="chart sankey" id="sankey-moved" role="img" aria-label="Transfers by old and new verdict; '
+        'the table after it gives the same numbers"></div>'
+        + (_transitions(result.changed_transitions(), "Changed transfers by transition") if result.changed else "")
+        + "</section>"
+    )
+
+
 def render(result: DiffResult) -> str:
     before: Counter[FlowKey] = Counter()
     after: Counter[FlowKey] = Counter()
@@ -79,6 +90,7 @@ def render(result: DiffResult) -> str:
         f"versions: <strong>{changed:,} changed</strong>{share}"
         + (f"; {len(result.errors):,} could not be decided" if result.errors else "")
         + ".</p></section>",
+        _moved(result),
         '<section class="diagram"><h2>Flows before and after</h2><div class="charts-2">',
         f"<div><h3>before: <code>{escape(result.old_label)}</code></h3>"
         '<div class="chart sankey" id="sankey-before" role="img" aria-label="Flows under the old catalogues; the table after it gives the same numbers"></div>'
@@ -89,8 +101,6 @@ def render(result: DiffResult) -> str:
         + flows_table(after, "Transfers by flow and verdict, after", "flows-after")
         + "</div></div></section>",
     ]
-    if result.changed:
-        parts.append(_transitions(result.changed_transitions(), "Changed transfers by transition"))
     if result.catalogue_changes:
         items = "".join(f"<li>{escape(c)}</li>" for c in result.catalogue_changes)
         parts.append(f"<section><h2>Catalogue changes</h2><ul>{items}</ul></section>")
@@ -107,7 +117,13 @@ def render(result: DiffResult) -> str:
     def flows(counts: Counter[FlowKey]) -> list[list[object]]:
         return [[o, d, v, k] for (o, d, v), k in sorted(counts.items())]
 
-    data = {"kind": "diff", "before": flows(before), "after": flows(after)}
+    moved = sorted(Counter((c.old, c.new) for c in result.changed if c.old != c.new).items())
+    data = {
+        "kind": "diff",
+        "before": flows(before),
+        "after": flows(after),
+        "moved": [[a, b, b, k] for (a, b), k in moved],
+    }
     title = f"dataflow-rules diff {result.old_label} -> {result.new_label}"
     return page(
         title,

@@ -28,7 +28,8 @@
     return out;
   }
 
-  function sankey(el, flows) {
+  function sankey(el, flows, ends) {
+    const [left, right] = ends || [" (origin)", " (destination)"];
     el.dataset.drawn = "0";
     if (!flows.length) {
       Plotly.purge(el);
@@ -46,8 +47,8 @@
     };
     const origins = [...new Set(flows.map((f) => f[0]))].sort();
     const destinations = [...new Set(flows.map((f) => f[1]))].sort();
-    origins.forEach((o) => node("o" + o, o + " (origin)"));
-    destinations.forEach((d) => node("d" + d, d + " (destination)"));
+    origins.forEach((o) => node("o" + o, o + left));
+    destinations.forEach((d) => node("d" + d, d + right));
     const link = { source: [], target: [], value: [], color: [], customdata: [] };
     for (const [o, d, v, n] of flows) {
       link.source.push(index.get("o" + o));
@@ -166,6 +167,7 @@
   function initDiff() {
     sankey(document.getElementById("sankey-before"), data.before);
     sankey(document.getElementById("sankey-after"), data.after);
+    sankey(document.getElementById("sankey-moved"), data.moved, [" (before)", " (after)"]);
   }
 
   function initTrail() {
