@@ -72,7 +72,11 @@ def _moved(result: DiffResult) -> str:
         '<section class="diagram"><h2>Verdicts moved</h2>'
         '<div class="chart sankey" id="sankey-moved" role="img" aria-label="Transfers by old and new verdict; '
         'the table after it gives the same numbers"></div>'
-        + (_transitions(result.changed_transitions(), "Changed transfers by transition") if result.changed else "")
+        + (
+            _transitions(result.changed_transitions(), "Changed transfers by transition")
+            if result.changed
+            else ""
+        )
         + "</section>"
     )
 

@@ -235,7 +235,7 @@ def test_diff_report_draws_both_diagrams(page: Any, tmp_path: Path) -> None:
     page.wait_for_selector("#sankey-moved[data-drawn='1']")
     moved = {(c.old, c.new) for c in result.changed if c.old != c.new}
     assert moved
-    nodes, links, fills = drawn(page, "#sankey-moved")
+    nodes, links, _ = drawn(page, "#sankey-moved")
     assert links == len(moved) and nodes == len({a for a, _ in moved}) + len({b for _, b in moved})
     assert "t0" in page.inner_text("section.moved")
     shot(page, "diff.png")
