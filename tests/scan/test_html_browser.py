@@ -23,7 +23,6 @@ from dataflow_rules.scan.runner import ScanOptions, scan
 from dataflow_rules.workbench.corpus import generate_corpus
 from dataflow_rules.workbench.diff import run_diff
 
-from ..server.conftest import browser  # noqa: F401 - the session's Chromium
 from ..workbench.helpers import base_catalogue, transfer, write_policies
 from .test_html_report import scan_all_examples
 
@@ -45,7 +44,7 @@ def write_big_scan(directory: Path, count: int = 10_000, per_file: int = 1000) -
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the fixture imported above
+def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1300, "height": 900})
     outside: list[str] = []
 
