@@ -19,6 +19,7 @@ from collections import defaultdict
 from html import escape
 from urllib.parse import quote
 
+from ..models.decision import Verdict
 from ..scan.result import Finding, Place, ScanResult, TransferResult
 from .flowchart import VERDICTS, count_flows, flows_table, page, verdict_badge
 
@@ -114,8 +115,12 @@ def _rows(t: TransferResult, index: int, result: ScanResult, base: str) -> list[
         f"<td>{verdict_badge(t.verdict.value)}</td>"
     )
     if not t.findings:
+        # A review or restrict transfer shows no finding only when the baseline left it out.
+        none = (
+            "no findings" if t.verdict is Verdict.ALLOW else "its findings are in the baseline (not listed)"
+        )
         return [
-            f'<tr data-t="{index}" data-rule="">{head}<td colspan=4 class="none">no findings</td>'
+            f'<tr data-t="{index}" data-rule="">{head}<td colspan=4 class="none">{none}</td>'
             f"<td>{_where(t.place, base)}</td></tr>"
         ]
     rows = []

@@ -121,6 +121,7 @@ def test_every_transfer_and_finding_in_its_flow(examples: tuple[ScanResult, str]
         mine = [(a, row) for a, row in rows if a["data-t"] == str(i)]
         assert all(t.id in row for _, row in mine)
         if not t.findings:
+            assert t.verdict.value == "allow"
             assert len(mine) == 1 and "no findings" in mine[0][1]
             continue
         assert [a["data-rule"] for a, _ in mine] == [x.rule_id for x in t.findings]
@@ -244,3 +245,15 @@ def test_diff_html_groups_moved_transfers(tmp_path: Path) -> None:
         assert key in text
     ids = {a.get("id") for _, a in page.elements}
     assert {"sankey-before", "sankey-after", "flows-before", "flows-after"} <= ids
+
+
+def test_baselined_findings_are_counted_not_listed(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    done = run("scan", "--no-progress", "--create-baseline", str(baseline), "examples/us-cn-genomic-101.yaml")
+    assert done.returncode == 0, done.stderr
+    result = scan(ScanOptions(paths=[ALL_EXAMPLES / "us-cn-genomic-101.yaml"], cwd=ROOT, baseline=baseline))
+    assert result.baselined > 0 and not any(t.findings for t in result.transfers())
+    text = render(result)
+    assert f"{result.baselined} findings left out because the baseline holds them" in text
+    rows = [row for a, row in Page(text).rows if "data-t" in a]
+    assert len(rows) == 1 and "its findings are in the baseline" in rows[0] and "RESTRICT" in rows[0].upper()
