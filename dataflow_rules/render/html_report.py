@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from ..models.decision import Verdict
 from ..scan.result import Finding, Place, ScanResult, TransferResult
+from ..scan.runner import FINDING_KINDS
 from .flowchart import VERDICTS, count_flows, flows_table, page, verdict_badge
 
 PACK_ABOVE = 2000
@@ -109,16 +110,24 @@ def _status(t: TransferResult, x: Finding, result: ScanResult) -> str:
     return '<span class="status open">open</span>'
 
 
+def _no_findings(t: TransferResult) -> str:
+    """Why a transfer has no finding row: nothing stands against it, the baseline holds its
+    findings, or its verdict comes from a reason that is not a finding (a default)."""
+    if t.verdict is Verdict.ALLOW:
+        return "no findings"
+    reasons = [r for r in (t.decision.reasons if t.decision else []) if r.verdict is not Verdict.ALLOW]
+    if any(r.kind in FINDING_KINDS for r in reasons):
+        return "its findings are in the baseline (not listed)"
+    return "no findings; the verdict comes from: " + " ".join(r.sentence for r in reasons)
+
+
 def _rows(t: TransferResult, index: int, result: ScanResult, base: str) -> list[str]:
     head = (
         f'<td><a class="src tid" href="{escape(source_href(t.place, base))}">{escape(t.id)}</a></td>'
         f"<td>{verdict_badge(t.verdict.value)}</td>"
     )
     if not t.findings:
-        # A review or restrict transfer shows no finding only when the baseline left it out.
-        none = (
-            "no findings" if t.verdict is Verdict.ALLOW else "its findings are in the baseline (not listed)"
-        )
+        none = escape(_no_findings(t))
         return [
             f'<tr data-t="{index}" data-rule="">{head}<td colspan=4 class="none">{none}</td>'
             f"<td>{_where(t.place, base)}</td></tr>"

@@ -121,7 +121,6 @@ def test_every_transfer_and_finding_in_its_flow(examples: tuple[ScanResult, str]
         mine = [(a, row) for a, row in rows if a["data-t"] == str(i)]
         assert all(t.id in row for _, row in mine)
         if not t.findings:
-            assert t.verdict.value == "allow"
             assert len(mine) == 1 and "no findings" in mine[0][1]
             continue
         assert [a["data-rule"] for a, _ in mine] == [x.rule_id for x in t.findings]
@@ -257,3 +256,21 @@ def test_baselined_findings_are_counted_not_listed(tmp_path: Path) -> None:
     assert f"{result.baselined} findings left out because the baseline holds them" in text
     rows = [row for a, row in Page(text).rows if "data-t" in a]
     assert len(rows) == 1 and "its findings are in the baseline" in rows[0] and "RESTRICT" in rows[0].upper()
+
+
+def test_a_verdict_from_a_default_says_where_it_comes_from(tmp_path: Path) -> None:
+    """Defaults are not findings (docs/scan.md): a review by a catalogue's default says why."""
+    catalogue = base_catalogue()
+    catalogue["default"] = "review"
+    other = {**base_catalogue(), "jurisdiction": "AU", "entries": [], "groups": {}}
+    policies = write_policies(tmp_path / "policies", {"nz.yaml": catalogue, "au.yaml": other})
+    (tmp_path / "t.yaml").write_text(json.dumps(transfer("t1", "AU", "personal.contact", individuals=10)))
+    result = scan(
+        ScanOptions(paths=[tmp_path / "t.yaml"], cwd=tmp_path, as_of=AS_OF, today=TODAY, policies=policies)
+    )
+    [t] = result.transfers()
+    assert t.verdict.value == "review" and not t.findings and t.decision is not None
+    rows = [row for a, row in Page(render(result)).rows if "data-t" in a]
+    assert len(rows) == 1 and "the verdict comes from" in rows[0]
+    defaults = [r for r in t.decision.reasons if r.kind == "default" and r.verdict.value == "review"]
+    assert defaults and all(" ".join(r.sentence.split()) in rows[0] for r in defaults)
