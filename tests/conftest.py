@@ -8,6 +8,8 @@ import pytest
 
 from dataflow_rules import Engine, Policies, load_policies
 
+from .browser import browser  # noqa: F401 - the session's Chromium, for tests/server and tests/scan
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 POLICIES = ROOT / "policies"

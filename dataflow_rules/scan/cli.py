@@ -24,7 +24,7 @@ from ..options import (
     parse_date,
 )
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 
 class FailOnOption(StrEnum):
@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--format",
                 "-f",
-                help="Output format, repeatable: text, json, sarif, junit, github; FORMAT:FILE writes to a file.",
+                help="Output format, repeatable: text, json, sarif, junit, github, html; FORMAT:FILE writes to a file.",
             ),
         ] = None,
         output: Annotated[
@@ -190,7 +190,7 @@ def register(app: typer.Typer) -> None:
             bar.close()
         for name, file in targets:
             use_colour = (sys.stdout.isatty() if colour is None else colour) if file is None else bool(colour)
-            text = _render(name, result, use_colour)
+            text = _render(name, result, use_colour) if name != "html" else _render_html(result, file)
             if file is None:
                 typer.echo(text, nl=False)
             else:
@@ -266,6 +266,18 @@ def _render(name: str, result: object, colour: bool) -> str:
     from .text import render as render_text
 
     return render_text(result, colour=colour)
+
+
+def _render_html(result: object, file: Path | None) -> str:
+    """The HTML report, its manifest links relative to where the report is written."""
+    import os
+
+    from ..render.html_report import render as render_html
+    from .result import ScanResult
+
+    assert isinstance(result, ScanResult)
+    where = os.path.relpath(Path.cwd(), (file or Path("x")).absolute().parent)
+    return render_html(result, "" if where == "." else Path(where).as_posix() + "/")
 
 
 def _write(path: Path, text: str) -> None:

@@ -255,6 +255,62 @@ def _not_found(message: str) -> HTMLResponse:
     return _page("message.html", 404, title="Not found", message=message)
 
 
+@router.get("/decisions/overview", response_class=HTMLResponse)
+async def overview_page(request: Request, since: str = "", until: str = "") -> HTMLResponse:
+    """Decisions over a period by verdict, by day and destination, and their flows (issue 17)."""
+    from ..render.flowchart import COLOURS, VERDICTS, bar_template, flows_table, sankey_template, script_json
+    from .trail import Trail, read_trail
+
+    service = _service(request)
+    status, error = 200, None
+    try:
+        first, last = parse_date(since, "from"), parse_date(until, "to")
+    except InputError as exc:
+        status, error, first, last = 422, exc.one_line(), None, None
+    try:
+        trail = (
+            Trail(None, None)
+            if error
+            else await run_in_threadpool(read_trail, service.store.search, first, last)
+        )
+    except DataflowRulesError as exc:
+        return _page("message.html", 503, title="Audit store unavailable", message=exc.one_line())
+    return _page(
+        "overview.html",
+        status,
+        trail=trail,
+        since=since if first else "",
+        until=until if last else "",
+        error=error,
+        verdicts=VERDICTS,
+        days=trail.day_labels(),
+        destinations=trail.destination_labels(),
+        flows_table=flows_table(trail.flows, "Decisions by origin, destination and verdict", "flows-table"),
+        data=script_json({**trail.data(), "colours": COLOURS}),
+        sankey_template=script_json(sankey_template()),
+        bar_template=script_json(bar_template()),
+    )
+
+
+_ASSETS = {
+    "plotly.js": "application/javascript",
+    "report.js": "application/javascript",
+    "report.css": "text/css",
+    "plotly-global.css": "text/css",
+}
+
+
+@router.get("/decisions/overview/{name}")
+async def overview_asset(name: str) -> Response:
+    """plotly.js and the report's script and styles, from this process (the page's CSP allows no CDN)."""
+    from ..render.flowchart import asset, plotly_js
+
+    if name not in _ASSETS:
+        return _not_found(f"no such file {name!r}")
+    body = plotly_js() if name == "plotly.js" else asset(name)
+    return Response(body, media_type=_ASSETS[name], headers={"cache-control": "private, max-age=3600"})
+
+
 @router.get("/decisions/{record_id}", response_class=HTMLResponse)
 async def decision_page(request: Request, record_id: int, through: int | None = None) -> HTMLResponse:
     return await _show(request, record_id, through, "decision.html")

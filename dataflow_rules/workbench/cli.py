@@ -41,6 +41,7 @@ class DiffFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 def validate(
@@ -162,6 +163,10 @@ def diff(
         typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n", nl=False)
     elif fmt is DiffFormat.markdown:
         typer.echo(render_markdown(result), nl=False)
+    elif fmt is DiffFormat.html:
+        from ..render.html_diff import render as render_html
+
+        typer.echo(render_html(result), nl=False)
     else:
         typer.echo(render_text(result), nl=False)
     if result.errors:

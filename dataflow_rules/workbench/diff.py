@@ -79,6 +79,8 @@ class Changed:
     responsible: tuple[str, ...]
     removed: tuple[ReasonKey, ...]
     added: tuple[ReasonKey, ...]
+    origin: str = ""
+    destination: str = ""
 
 
 @dataclass
@@ -91,6 +93,8 @@ class DiffResult:
     changed: list[Changed] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     catalogue_changes: list[str] = field(default_factory=list)
+    flows: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    """(origin, destination, old verdict, new verdict) -> transfers: the diagrams of the HTML report."""
 
     def groups(self) -> list[tuple[tuple[str, ...], list[Changed]]]:
         by: dict[tuple[str, ...], list[Changed]] = defaultdict(list)
@@ -126,8 +130,12 @@ def _parse(raw: Raw, policies: Policies) -> Transfer:
     return transfer
 
 
-def decide_pair(raw: Raw) -> tuple[str, str, Changed | None] | str:
-    """(old verdict, new verdict, the change if any), or an error line."""
+Pair = tuple[str, str, Changed | None, str, str]
+"""(old verdict, new verdict, the change if any, origin, destination)."""
+
+
+def decide_pair(raw: Raw) -> Pair | str:
+    """The transfer's verdicts under both versions, or an error line."""
     assert _PAIR is not None, "worker not initialised"
     old_p, new_p, old_e, new_e, as_of = _PAIR
     try:
@@ -150,11 +158,13 @@ def decide_pair(raw: Raw) -> tuple[str, str, Changed | None] | str:
             responsible(a, b),
             tuple(sorted(ka - kb)),
             tuple(sorted(kb - ka)),
+            transfer.origin,
+            transfer.destination,
         )
-    return a.verdict.value, b.verdict.value, change
+    return a.verdict.value, b.verdict.value, change, transfer.origin, transfer.destination
 
 
-def _work(chunk: list[Raw]) -> list[tuple[str, str, Changed | None] | str]:
+def _work(chunk: list[Raw]) -> list[Pair | str]:
     return [decide_pair(raw) for raw in chunk]
 
 
@@ -184,7 +194,7 @@ def run_diff(
     result = DiffResult(*labels, catalogue_changes=catalogue_changes(old, new))
     if jobs <= 1:
         _init(str(old_dir), str(new_dir), as_of, unlisted.value)
-        outputs: Iterable[list[tuple[str, str, Changed | None] | str]] = map(_work, _chunks(corpus))
+        outputs: Iterable[list[Pair | str]] = map(_work, _chunks(corpus))
         _collect(result, outputs, progress)
         return result
     with ProcessPoolExecutor(
@@ -199,7 +209,7 @@ def run_diff(
 
 def _collect(
     result: DiffResult,
-    outputs: Iterable[list[tuple[str, str, Changed | None] | str]],
+    outputs: Iterable[list[Pair | str]],
     progress: Callable[[int], None] | None,
 ) -> None:
     for chunk in outputs:
@@ -209,6 +219,7 @@ def _collect(
                 continue
             result.total += 1
             result.transitions[(out[0], out[1])] += 1
+            result.flows[(out[3], out[4], out[0], out[1])] += 1
             if out[2] is not None:
                 result.changed.append(out[2])
         if progress:

@@ -1,5 +1,6 @@
 """A real ``dataflow-rules serve`` process on loopback, started and stopped by the tests,
-and a real headless Chromium (Debian's, driven by Playwright) for the page tests."""
+and a real headless Chromium (Debian's, driven by Playwright) for the page tests: the
+``browser`` fixture, in tests/browser.py, shared with the HTML report tests."""
 
 from __future__ import annotations
 
@@ -18,17 +19,6 @@ import httpx
 import pytest
 
 from ..audit.conftest import pg_server, pg_url  # noqa: F401 - fixtures, re-exported here
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class Server:
@@ -129,20 +119,3 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def http(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"browser tests skipped: {CHROMIUM} is missing (Debian package 'chromium'; .ci/run installs it)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
