@@ -36,6 +36,9 @@ from dataflow_rules.loading import MAX_BYTES, parse_documents
 from ..conftest import EXAMPLES
 from .jsonl import EXE, example_values, records, run
 
+# Slow lane (hypothesis fuzzing, in-process and through the CLI): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 N = int(os.environ.get("DFR_FUZZ_EXAMPLES", "0"))
 
 
