@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from . import __version__
-from .catalogues import load_policies
+from . import __version__, helptext
+from .catalogues import Policies, load_policies
 from .engine.engine import Engine
-from .errors import DataflowRulesError, InputError
+from .errors import DataflowRulesError, InputError, Location, raise_all
 from .models.decision import Decision, Verdict
 from .options import (
     AsOfOption,
@@ -32,7 +32,9 @@ from .transfers import Located, read_transfers
 
 EXIT = {Verdict.ALLOW: 0, Verdict.REVIEW: 3, Verdict.RESTRICT: 4}
 
+helptext.install()
 app = typer.Typer(
+    rich_markup_mode=None,  # plain click help: paragraphs and \b blocks kept as written
     name="dataflow-rules",
     help="Decide whether a cross-border dataset transfer may go ahead, against both countries' catalogues.",
     no_args_is_help=True,
@@ -75,7 +77,8 @@ def _ids(first: int, last: int) -> str:
 @app.command()
 def check(
     files: Annotated[
-        list[str], typer.Argument(help="Transfer descriptions (YAML or JSON); '-' reads stdin.")
+        list[str],
+        typer.Argument(metavar="FILE...", help="Transfer descriptions (YAML or JSON); '-' reads stdin."),
     ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     policies: PoliciesOption = None,
@@ -88,11 +91,17 @@ def check(
     ] = False,
     requested_by: Annotated[
         str | None,
-        typer.Option("--requested-by", help="Who asks, stored with --record (default: the login name)."),
+        typer.Option(
+            "--requested-by", metavar="NAME", help="Who asks, stored with --record (default: the login name)."
+        ),
     ] = None,
     audit_db: Annotated[
         str | None,
-        typer.Option("--audit-db", help="Audit store for --record: a SQLite file or a postgresql:// URL."),
+        typer.Option(
+            "--audit-db",
+            metavar="FILE|URL",
+            help="Audit store for --record: a SQLite file or a postgresql:// URL.",
+        ),
     ] = None,
     remediate: Annotated[
         bool,
@@ -102,29 +111,24 @@ def check(
         ),
     ] = False,
 ) -> None:
-    """Decide every transfer in FILES and explain each decision.
+    """Decide every transfer in FILE... and explain each decision.
 
-    Every file is read and checked before anything is decided: one bad transfer gives an
-    error (exit 5) and no decisions.
+    Every file is read and checked before anything is decided: bad input gives every
+    error of every file (exit 5) and no decisions. A directory is not read: `scan` finds
+    the transfers in a tree.
+
+    \b
+    Exit codes (the strictest verdict, else the error):
+      0  allow             5  input error (a transfer description)
+      3  review            6  catalogue error
+      4  restrict          7  engine error
+      2  usage error       8  audit store error (with --record)
     """
     day = parse_date(as_of)
     requester = _requester(record, requested_by, audit_db)
     try:
         loaded = load_policies(policies)
-        located: list[Located] = []
-        for name in files:
-            if name == "-":
-                located += read_transfers(None, loaded, sys.stdin.buffer.read())
-            else:
-                located += read_transfers(Path(name), loaded)
-        seen: dict[str, Located] = {}
-        for item in located:
-            if item.transfer.id in seen:
-                raise InputError(
-                    f"transfer id '{item.transfer.id}' is used again (first in {seen[item.transfer.id].locate('id')})",
-                    item.locate("id"),
-                )
-            seen[item.transfer.id] = item
+        located = _read_all(files, loaded)
         engine = Engine(loaded, Verdict(unlisted.value))
         decisions: list[Decision] = [engine.decide(item.transfer, day) for item in located]
         if record:  # before any output: a decision asked to be recorded is shown only once stored
@@ -146,6 +150,8 @@ def check(
                 with_remediations(engine, i.transfer, d) for i, d in zip(located, decisions, strict=True)
             ]
     except DataflowRulesError as error:
+        if fmt is Format.json:
+            typer.echo(_error_document(error), nl=False)
         raise fail(error) from None
     if fmt is Format.json:
         from .render.json import render as render_json
@@ -157,6 +163,67 @@ def check(
         use_colour = sys.stdout.isatty() if colour is None else colour
         typer.echo(render_text(decisions, colour=use_colour), nl=False)
     raise typer.Exit(EXIT[Verdict.strictest([d.verdict for d in decisions])])
+
+
+def _read_all(files: list[str], loaded: Policies) -> list[Located]:
+    """Every transfer of every file, or one error holding the problems of all of them."""
+    located: list[Located] = []
+    problems: list[InputError] = []
+    for name in files:
+        try:
+            if name == "-":
+                located += read_transfers(None, loaded, sys.stdin.buffer.read())
+            elif Path(name).is_dir():
+                problems.append(
+                    InputError(
+                        f"is a directory; check reads transfer files (use `dataflow-rules scan {name}`"
+                        " to find and decide every transfer in a tree)",
+                        Location(name),
+                    )
+                )
+            else:
+                located += read_transfers(Path(name), loaded)
+        except InputError as error:
+            problems.append(error)
+    seen: dict[str, Located] = {}
+    for item in located:
+        if item.transfer.id in seen:
+            problems.append(
+                InputError(
+                    f"transfer id '{item.transfer.id}' is used again (first in {seen[item.transfer.id].locate('id')})",
+                    item.locate("id"),
+                )
+            )
+        else:
+            seen[item.transfer.id] = item
+    raise_all(problems)
+    return located
+
+
+def _error_document(error: DataflowRulesError) -> str:
+    """The JSON form of a failed run, for pipelines that read --format json: every
+    problem with its file, line, column and field, and the exit code."""
+    import json
+
+    problems = []
+    for p in error.problems:
+        where = p.location
+        problems.append(
+            {
+                "file": where.file if where else None,
+                "line": where.line if where else None,
+                "column": where.column if where else None,
+                "field": where.field if where else None,
+                "message": p.message,
+            }
+        )
+    doc = {
+        "schema_version": 1,
+        "error": type(error.problems[0]).__name__.removesuffix("Error").lower(),  # input, catalogue, engine
+        "exit_code": error.exit_code,
+        "errors": problems,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 @app.command()
@@ -182,6 +249,22 @@ def catalogues(
 def version() -> None:
     """Print the tool's version."""
     typer.echo(__version__)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _top(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Decide whether a cross-border dataset transfer may go ahead, against both countries' catalogues."""
 
 
 def _register_features() -> None:

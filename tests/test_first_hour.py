@@ -1,0 +1,116 @@
+"""The first hour of a new user: every error of a file in one run, with "did you mean" for
+every closed vocabulary, a JSON error document, and help that reads like a mature CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dataflow_rules import __version__
+from dataflow_rules.cli import app
+
+from .conftest import EXAMPLES
+
+THREE_MISTAKES = """\
+id: first-try
+origin: US
+destination: CN
+purpose: Scientific Research
+transaction: data_sharing
+recipient: {type: university, controlled_by: CN}
+data:
+  - category: personal.heath
+    individuals: many
+safeguards:
+  - mechanism: standard_contract
+    reference: X-1
+    date_obtained: 2026-01-01
+    expiry: 2027-01-01
+"""
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    path = tmp_path / "first.yaml"
+    path.write_text(THREE_MISTAKES)
+    return path
+
+
+def test_every_error_of_a_file_in_one_run(bad: Path) -> None:
+    code, out, err = invoke("check", str(bad))
+    assert code == 5 and out == ""
+    lines = err.splitlines()
+    expected = [
+        ":4:1: purpose: unknown purpose 'Scientific Research' (did you mean 'scientific_research'?)",
+        ":5:1: transaction: unknown transaction 'data_sharing' (did you mean 'research_collaboration'?)",
+        ":6:13: recipient.type: unknown recipient type 'university' (did you mean 'research_institution'?)",
+        ":8:5: data[0].category: unknown category 'personal.heath' (did you mean 'personal.health'?)",
+        ":9:5: data[0].individuals: input should be a valid integer (got 'many')",
+        ":11:5: safeguards[0].obtained: required field 'safeguards[0].obtained' is missing",
+        ":11:5: safeguards[0].mechanism: unknown mechanism 'standard_contract' (did you mean 'cn.standard_contract'?)",
+        ":13:5: safeguards[0].date_obtained: unknown field 'date_obtained' (did you mean 'obtained', which is missing?)",
+        ":14:5: safeguards[0].expiry: unknown field 'expiry' (did you mean 'expires'?)",
+    ]
+    assert len(lines) == len(expected), err
+    for line, want in zip(lines, expected, strict=True):
+        assert line.startswith(f"error: {bad}{want}"), (line, want)
+    assert "string should match pattern" not in err  # the vocabulary error explains the field
+
+
+def test_errors_of_every_file_together(bad: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text("id: b\norigin: US\ndestination: CN\ndata: [{category: personal, individual: 3}]\n")
+    code, _, err = invoke("check", str(other), str(EXAMPLES / "us-cn-genomic-101.yaml"), str(bad))
+    assert code == 5
+    assert f"error: {other}:4:" in err and "unknown field 'individual' (did you mean 'individuals'?)" in err
+    assert err.count(f"error: {bad}:") == 9
+
+
+def test_json_error_document(bad: Path) -> None:
+    code, out, err = invoke("check", "--format", "json", str(bad))
+    assert code == 5
+    doc = json.loads(out)
+    assert doc["schema_version"] == 1 and doc["error"] == "input" and doc["exit_code"] == 5
+    assert len(doc["errors"]) == 9 == len(err.splitlines())
+    assert doc["errors"][0] == {
+        "file": str(bad),
+        "line": 4,
+        "column": 1,
+        "field": "purpose",
+        "message": doc["errors"][0]["message"],
+    }
+    assert doc["errors"][0]["message"].startswith("unknown purpose 'Scientific Research'")
+
+
+def test_a_directory_points_to_scan() -> None:
+    code, _, err = invoke("check", str(EXAMPLES))
+    assert code == 5
+    assert "is a directory" in err and f"dataflow-rules scan {EXAMPLES}" in err
+
+
+def test_bad_as_of_is_a_usage_error() -> None:
+    code, _, err = invoke("check", "--as-of", "2026-13-01", str(EXAMPLES / "us-cn-genomic-101.yaml"))
+    assert code == 2 and "'2026-13-01' is not a date (YYYY-MM-DD)" in err
+
+
+def test_version_option() -> None:
+    assert invoke("--version") == (0, f"{__version__}\n", "")
+
+
+def test_help_names_what_each_option_takes() -> None:
+    code, out, _ = invoke("check", "--help")
+    assert code == 0
+    assert "Usage: dataflow-rules check [OPTIONS] FILE..." in out
+    for shown in ("--policies DIR", "--as-of DATE", "--format text|json", "--audit-db FILE|URL"):
+        assert shown in out, shown
+    assert "<bool>" not in out and "<str>" not in out and "{" not in out
+    for code_line in ("0  allow", "3  review", "4  restrict", "5  input error", "2  usage error"):
+        assert code_line in out, code_line
