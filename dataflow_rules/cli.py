@@ -48,6 +48,20 @@ class Format(StrEnum):
     json = "json"
 
 
+class Vocabulary(StrEnum):
+    """The ``vocab`` argument (the same names as :class:`dataflow_rules.vocab.Kind`, kept
+    here so importing the CLI does not import the vocabulary module)."""
+
+    purposes = "purposes"
+    recipients = "recipients"
+    transactions = "transactions"
+    categories = "categories"
+    mechanisms = "mechanisms"
+    security = "security"
+    context = "context"
+    lanes = "lanes"
+
+
 def _requester(record: bool, requested_by: str | None, audit_db: str | None) -> str | None:
     """Who asks, for --record: the option, else the login name."""
     if not record:
@@ -243,6 +257,85 @@ def catalogues(
             f"{len(c.localisation)} localisation, {len(c.green_lanes)} green lanes, "
             f"{len(c.exemptions)} exemptions  sha256:{lc.digest[:16]}  {lc.source}"
         )
+
+
+class VocabFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+
+
+@app.command()
+def vocab(
+    kind: Annotated[
+        Vocabulary | None,
+        typer.Argument(
+            metavar="[KIND]",
+            help="purposes, recipients, transactions, categories, mechanisms, security, context or lanes (default: all).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        VocabFormat, typer.Option("--format", "-f", help="text, or the Markdown docs/transfers.md embeds.")
+    ] = VocabFormat.text,
+    policies: PoliciesOption = None,
+) -> None:
+    """List the words a transfer may use in each closed field, with what each means.
+
+    The lists come from the loaded taxonomy and catalogues (`lanes`: each green lane and
+    the purpose, transaction and data that reach it).
+    """
+    from .vocab import FIELD, Kind, render_markdown, render_text
+
+    try:
+        loaded = load_policies(policies)
+    except DataflowRulesError as error:
+        raise fail(error) from None
+    kinds = [Kind(kind.value)] if kind is not None else list(Kind)
+    render = render_markdown if fmt is VocabFormat.markdown else render_text
+    parts = []
+    for k in kinds:
+        head = "" if len(kinds) == 1 else f"{k.value} ({FIELD[k]}):\n"
+        parts.append(head + render(loaded, k))
+    typer.echo("\n".join(parts), nl=False)
+
+
+new_app = typer.Typer(help="Write a commented starting point for a file people write.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+
+@new_app.command("transfer")
+def new_transfer(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write here (created 0600, never overwritten) instead of standard output.",
+        ),
+    ] = None,
+    policies: PoliciesOption = None,
+) -> None:
+    """A commented transfer description that `check` decides as written: edit it into yours."""
+    import os
+
+    from .vocab import template
+
+    try:
+        text = template(load_policies(policies))
+    except DataflowRulesError as error:
+        raise fail(error) from None
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise typer.BadParameter(f"{output} exists; not overwritten", param_hint="--output") from None
+    except OSError as exc:
+        raise fail(InputError(f"cannot create file: {exc.strerror}", Location(str(output)))) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    typer.echo(f"wrote {output}; decide it with: dataflow-rules check {output}", err=True)
 
 
 @app.command()
