@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -121,7 +122,13 @@ def diff(
     ],
     new: Annotated[str, typer.Argument(help="New catalogues: a directory or a git revision.")],
     corpus: Annotated[
-        Path, typer.Option("--corpus", "-c", help="Transfers: JSON lines, YAML/JSON, or a directory.")
+        Path,
+        typer.Option(
+            "--corpus",
+            "-c",
+            metavar="PATH",
+            help="Transfers: a JSON-lines file, or a file or tree read as `scan` reads it.",
+        ),
     ],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
@@ -139,7 +146,7 @@ def diff(
 ) -> None:
     """Decide a corpus under two catalogue versions; report every transfer whose verdict or reasons change."""
     from ..models.decision import Verdict
-    from .corpus import count_corpus, iter_corpus
+    from .corpus import count_corpus
     from .diff import render_markdown, render_text, run_diff, to_json
     from .progress import Bar
     from .revisions import policy_directory
@@ -152,7 +159,7 @@ def diff(
             total = count_corpus(corpus) if show else None
             bar = Bar(sys.stderr, total) if show else None
             result = run_diff(
-                old_dir, new_dir, iter_corpus(corpus), (old, new), day, workers, bar, Verdict(unlisted)
+                old_dir, new_dir, _corpus(corpus, old_dir), (old, new), day, workers, bar, Verdict(unlisted)
             )
             if bar:
                 bar.close()
@@ -167,6 +174,20 @@ def diff(
     if result.errors:
         raise typer.Exit(InputError.exit_code)
     raise typer.Exit(EXIT_DIFF_CHANGED if fail_on_change and result.changed else 0)
+
+
+def _corpus(corpus: Path, old_dir: Path) -> Iterator[tuple[str, int, object] | str]:
+    """JSON lines as they are (the fast form for large corpora); any other file or a tree
+    read by scan's own reader, so diff sees what scan sees (Fides, ODCS, sidecars)."""
+    if corpus.is_file() and corpus.suffix == ".jsonl":
+        from .corpus import iter_corpus
+
+        yield from iter_corpus(corpus)
+        return
+    from ..catalogues import load_policies
+    from .scanned import iter_scanned
+
+    yield from iter_scanned(corpus, load_policies(old_dir))
 
 
 def explain(

@@ -126,8 +126,11 @@ def _parse(raw: Raw, policies: Policies) -> Transfer:
     return transfer
 
 
-def decide_pair(raw: Raw) -> tuple[str, str, Changed | None] | str:
-    """(old verdict, new verdict, the change if any), or an error line."""
+def decide_pair(raw: Raw | str) -> tuple[str, str, Changed | None] | str:
+    """(old verdict, new verdict, the change if any), or an error line (a corpus file
+    that could not be read arrives as its error line)."""
+    if isinstance(raw, str):
+        return raw
     assert _PAIR is not None, "worker not initialised"
     old_p, new_p, old_e, new_e, as_of = _PAIR
     try:
@@ -154,12 +157,12 @@ def decide_pair(raw: Raw) -> tuple[str, str, Changed | None] | str:
     return a.verdict.value, b.verdict.value, change
 
 
-def _work(chunk: list[Raw]) -> list[tuple[str, str, Changed | None] | str]:
+def _work(chunk: list[Raw | str]) -> list[tuple[str, str, Changed | None] | str]:
     return [decide_pair(raw) for raw in chunk]
 
 
-def _chunks(raws: Iterable[Raw]) -> Iterator[list[Raw]]:
-    chunk: list[Raw] = []
+def _chunks(raws: Iterable[Raw | str]) -> Iterator[list[Raw | str]]:
+    chunk: list[Raw | str] = []
     for raw in raws:
         chunk.append(raw)
         if len(chunk) >= CHUNK:
@@ -172,7 +175,7 @@ def _chunks(raws: Iterable[Raw]) -> Iterator[list[Raw]]:
 def run_diff(
     old_dir: Path,
     new_dir: Path,
-    corpus: Iterable[Raw],
+    corpus: Iterable[Raw | str],
     labels: tuple[str, str],
     as_of: dt.date | None = None,
     jobs: int = 1,
