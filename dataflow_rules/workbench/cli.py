@@ -71,25 +71,33 @@ def lint(
     ] = None,
 ) -> None:
     """Semantic problems a schema cannot see, each with a stable code (exit 6 errors, 10 warnings)."""
-    from .lint import lint_directory
+    from .lint import lint_directory_marked
     from .problems import Severity, render_json, render_sarif, render_text
 
-    problems = lint_directory(directory, parse_date(as_of))
+    problems, expected = lint_directory_marked(directory, parse_date(as_of))
     if fmt is LintFormat.sarif:
         typer.echo(render_sarif(problems, __version__), nl=False)
     elif fmt is LintFormat.json:
         typer.echo(render_json(problems), nl=False)
     else:
         typer.echo(render_text(problems, "lint"), nl=False)
+        if expected:
+            typer.echo(
+                f"lint: {len(expected)} expected warning(s) not shown (marked '# lint: expected' in the catalogues)"
+            )
     if any(p.severity is Severity.ERROR for p in problems):
         raise typer.Exit(EXIT_CATALOGUE)
     raise typer.Exit(EXIT_LINT_WARNINGS if problems else 0)
 
 
 def test(
-    path: Annotated[Path, typer.Argument(help="A suite file or a directory of *_test.yaml suites.")] = Path(
-        "policies-tests"
-    ),
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[PATH]",
+            help="A suite file or a directory of *_test.yaml suites (default: ./policies-tests if there, else the suites installed with the shipped catalogues).",
+        ),
+    ] = None,
     policies: PoliciesOption = None,
     threshold: Annotated[
         float | None, typer.Option("--threshold", help="Fail (exit 12) when coverage is below PCT percent.")
@@ -99,11 +107,11 @@ def test(
 ) -> None:
     """Run catalogue test suites; report failures with diffs, and coverage (exit 11 failed, 12 coverage low)."""
     from ..catalogues import load_policies
-    from .suites import discover, render_json, render_text, run_suites
+    from .suites import default_suites, discover, render_json, render_text, run_suites
 
     try:
         loaded = load_policies(policies)
-        run = run_suites(discover(path), loaded)
+        run = run_suites(discover(path or default_suites()), loaded)
     except DataflowRulesError as error:
         raise fail(error) from None
     if fmt is OutFormat.json:

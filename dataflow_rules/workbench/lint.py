@@ -44,7 +44,7 @@ from ..models.catalogue import (
 )
 from ..models.common import Citation, Count
 from ..taxonomy import Taxonomy
-from .problems import Problem, ordered
+from .problems import Problem, Severity, ordered
 from .validate import CatalogueFile, validate_directory
 
 Designation = Entry | LocalisationEntry
@@ -55,7 +55,51 @@ _EVERY = frozenset(str(c.alpha_2) for c in pycountry.countries)
 _PLACEHOLDER = re.compile(r"^\s*(n/?a|tbd|todo|tba|xxx+|\?+|-+|none|unknown|see above)\s*$", re.IGNORECASE)
 
 
+EXPECTED = re.compile(r"#\s*lint:\s*expected\s+(DFR\d{3})\s+([A-Za-z0-9_.:-]+)\s*:\s*(\S.*)$")
+"""A warning the drafters meant, marked in the catalogue in the comment block just above
+the item it is reported at: ``# lint: expected DFR051 eu.special_categories: why``. The
+other id named must appear in the warning, and a reason is required, so a marker covers
+one known pair and says why; errors cannot be marked."""
+
+
 def lint_directory(directory: Path | None = None, as_of: dt.date | None = None) -> list[Problem]:
+    """Every problem, less the warnings marked as expected in the catalogues."""
+    return lint_directory_marked(directory, as_of)[0]
+
+
+def lint_directory_marked(
+    directory: Path | None = None, as_of: dt.date | None = None
+) -> tuple[list[Problem], list[Problem]]:
+    """(the problems to report, the warnings the catalogues mark as expected)."""
+    problems = _lint_all(directory, as_of)
+    kept: list[Problem] = []
+    expected: list[Problem] = []
+    lines: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem.severity is not Severity.ERROR and _marked(problem, lines):
+            expected.append(problem)
+        else:
+            kept.append(problem)
+    return kept, expected
+
+
+def _marked(problem: Problem, cache: dict[str, list[str]]) -> bool:
+    if problem.file not in cache:
+        try:
+            cache[problem.file] = Path(problem.file).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            cache[problem.file] = []
+    text = cache[problem.file]
+    n = problem.line - 2  # the line above the item, 0-based
+    while 0 <= n < len(text) and text[n].lstrip().startswith("#"):
+        m = EXPECTED.search(text[n])
+        if m and m[1] == problem.code and f"'{m[2]}'" in problem.message:
+            return True
+        n -= 1
+    return False
+
+
+def _lint_all(directory: Path | None, as_of: dt.date | None) -> list[Problem]:
     checked = validate_directory(directory)
     problems = list(checked.problems)
     day = as_of or dt.date.today()
