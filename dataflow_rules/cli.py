@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from . import __version__, helptext
-from .catalogues import Policies, load_policies
+from .catalogues import LoadedCatalogue, Policies, load_policies
 from .engine.engine import Engine
 from .errors import DataflowRulesError, InputError, Location, raise_all
 from .models.decision import Decision, Verdict
@@ -124,6 +124,15 @@ def check(
             help="For review and restrict, also find the smallest changes that lower the verdict.",
         ),
     ] = False,
+    alternatives: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alternative-destination",
+            metavar="COUNTRY",
+            help="With --remediate: a country the exporter could send the data to instead (repeatable); "
+            "no other destination is suggested.",
+        ),
+    ] = None,
 ) -> None:
     """Decide every transfer in FILE... and explain each decision.
 
@@ -161,7 +170,8 @@ def check(
             from .workbench.remediate import with_remediations
 
             decisions = [
-                with_remediations(engine, i.transfer, d) for i, d in zip(located, decisions, strict=True)
+                with_remediations(engine, i.transfer, d, [a.upper() for a in alternatives or ()])
+                for i, d in zip(located, decisions, strict=True)
             ]
     except DataflowRulesError as error:
         if fmt is Format.json:
@@ -244,19 +254,31 @@ def _error_document(error: DataflowRulesError) -> str:
 def catalogues(
     policies: PoliciesOption = None,
 ) -> None:
-    """List the loaded catalogues with their versions, entry counts and digests."""
+    """List every loaded catalogue and zone layer with its version, entry counts and digest.
+
+    A zone layer (e.g. the Tianjin free trade zone) decides the outbound side for exporters
+    registered in its zone, so it is listed under its base, indented, like a catalogue.
+    """
     try:
         loaded = load_policies(policies)
     except DataflowRulesError as error:
         raise fail(error) from None
     typer.echo(f"taxonomy {loaded.taxonomy.version}  {len(loaded.taxonomy.categories)} categories")
+    layers = sorted(loaded.layers.items())
     for code, lc in loaded.catalogues.items():
-        c = lc.catalogue
-        typer.echo(
-            f"{code}  {c.version:<10} effective {c.effective}  {len(c.entries)} entries, "
-            f"{len(c.localisation)} localisation, {len(c.green_lanes)} green lanes, "
-            f"{len(c.exemptions)} exemptions  sha256:{lc.digest[:16]}  {lc.source}"
-        )
+        typer.echo(f"{code}  {_described(lc)}")
+        for (base, zone), layer in layers:
+            if base == code:
+                typer.echo(f"  {code} zone {zone}  {_described(layer)}")
+
+
+def _described(lc: LoadedCatalogue) -> str:
+    c = lc.catalogue
+    return (
+        f"{c.version:<10} effective {c.effective}  {len(c.entries)} entries, "
+        f"{len(c.localisation)} localisation, {len(c.green_lanes)} green lanes, "
+        f"{len(c.exemptions)} exemptions  sha256:{lc.digest[:16]}  {lc.source}"
+    )
 
 
 class VocabFormat(StrEnum):

@@ -114,3 +114,80 @@ def test_help_names_what_each_option_takes() -> None:
     assert "<bool>" not in out and "<str>" not in out and "{" not in out
     for code_line in ("0  allow", "3  review", "4  restrict", "5  input error", "2  usage error"):
         assert code_line in out, code_line
+
+
+# -- remediation: small, plausible changes first; destinations only where the exporter could go
+
+
+def _remediations(*args: str) -> list[dict[str, object]]:
+    code, out, _ = invoke("check", "--format", "json", "--remediate", *args)
+    assert code in (3, 4), out
+    return list(json.loads(out)["decisions"][0]["remediations"])
+
+
+def test_no_destination_is_suggested_unless_the_exporter_names_it() -> None:
+    rems = _remediations(str(EXAMPLES / "us-cn-genomic-101.yaml"))
+    assert rems, "a restricted genomic export has smaller changes to offer"
+    assert not [c for r in rems for c in r["changes"] if c["path"] == "destination"]  # type: ignore[index, union-attr]
+
+
+def test_named_destinations_come_last_and_only_those() -> None:
+    from dataflow_rules.models.decision import Change
+    from dataflow_rules.workbench.remediate import effort
+
+    rems = _remediations(
+        "--alternative-destination",
+        "GB",
+        "--alternative-destination",
+        "us",
+        str(EXAMPLES / "us-cn-genomic-101.yaml"),
+    )
+    moved = [c["value"] for r in rems for c in r["changes"] if c["path"] == "destination"]  # type: ignore[index, union-attr]
+    assert moved == ["GB"]  # US is the origin; nothing alphabetical was added
+    efforts = [sum(effort(Change.model_validate(c)) for c in r["changes"]) for r in rems]  # type: ignore[union-attr]
+    assert efforts == sorted(efforts) and rems[-1]["changes"][0]["path"] == "destination"  # type: ignore[index]
+
+
+def test_a_safeguard_or_a_count_is_offered_before_anonymising() -> None:
+    rems = _remediations(str(EXAMPLES / "cn-us-pi-1000000.yaml"))
+    paths = [r["changes"][0]["path"] for r in rems]  # type: ignore[index]
+    assert paths.index("data[0].anonymised") > paths.index("safeguards")
+    assert paths.index("data[0].anonymised") > paths.index("data[0].individuals")
+
+
+# -- the shipped repository: catalogues, lint
+
+
+def test_catalogues_lists_every_layer() -> None:
+    code, out, _ = invoke("catalogues")
+    assert code == 0
+    layer = [line for line in out.splitlines() if "cn.ftz.tianjin" in line]
+    assert len(layer) == 1 and "sha256:" in layer[0] and "2024.05" in layer[0], out
+
+
+def test_lint_is_a_gate_on_the_shipped_catalogues() -> None:
+    code, out, _ = invoke("lint")
+    assert code == 0, out
+    assert "lint: 0 error(s), 0 warning(s)" in out
+    assert "4 expected warning(s) not shown" in out
+
+
+def test_an_expected_marker_covers_only_its_pair_and_needs_a_reason(tmp_path: Path) -> None:
+    import shutil
+
+    from dataflow_rules.catalogues import default_policy_dir
+
+    directory = tmp_path / "p"
+    shutil.copytree(default_policy_dir(), directory)
+    eu = directory / "eu.yaml"
+    text = eu.read_text()
+    # Without its reason, the first marker no longer counts: that warning is back.
+    eu.write_text(
+        text.replace("DFR051 eu.special_categories: both apply", "DFR051 eu.special_categories both apply", 1)
+    )
+    code, out, _ = invoke("lint", str(directory))
+    assert code == 10 and out.count("DFR051") == 1 and "eu.transfer.no_adequacy" in out
+    # Naming another entry does not cover this pair either.
+    eu.write_text(text.replace("DFR051 eu.special_categories:", "DFR051 eu.transfer.us_not_dpf:", 1))
+    code, out, _ = invoke("lint", str(directory))
+    assert code == 10 and out.count("DFR051") == 1
