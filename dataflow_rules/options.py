@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import DataflowRulesError, InputError
+from .errors import DataflowRulesError
 
 
 class Unlisted(StrEnum):
@@ -75,10 +75,11 @@ def fail(error: DataflowRulesError) -> typer.Exit:
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
-    """An ISO date option, or exit 5 (bad input) naming the option and the value."""
+    """An ISO date option, or a usage error (exit 2) naming the option and the value: a
+    wrong option is the command line's fault, not the input's."""
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise fail(InputError(f"{option} '{value}' is not a date (YYYY-MM-DD)")) from None
+        raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint=option) from None
