@@ -16,6 +16,37 @@ from typer import core
 
 _KINDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH", "bool": "BOOLEAN"}
 
+METAVARS = {
+    "--format": "FORMAT[:PATH]",  # a free-text --format is scan's repeatable FORMAT[:PATH]
+    "--output": "FILE",
+    "--policies": "DIR",
+    "--as-of": "DATE",
+    "--audit-db": "FILE|URL",
+    "--requested-by": "NAME",
+    "--transfer": "ID",
+    "--before": "ID",
+    "--head": "HASH",
+    "--host": "HOST",
+    "--port": "PORT",
+    "--origin": "COUNTRY",
+    "--destination": "COUNTRY",
+    "--include": "PATTERN",
+    "--exclude": "PATTERN",
+    "--waivers": "FILE",
+    "--baseline": "FILE",
+    "--create-baseline": "FILE",
+    "--fides-map": "FILE",
+    "--odcs-map": "FILE",
+    "--threshold": "PCT",
+    "--workers": "N",
+    "--jobs": "N",
+    "--count": "N",
+    "--seed": "N",
+    "--limit": "N",
+}
+"""The project's metavar for an option by its name, where the option declares none: one
+table, so the same flag reads the same in every command (docs/cli.md uses these names)."""
+
 
 def _kind(param: Any, ctx: Any) -> str | None:
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
@@ -25,6 +56,9 @@ def _kind(param: Any, ctx: Any) -> str | None:
     desc = param.type_descriptor
     if desc.is_choice:
         return "|".join(str(getattr(c, "value", c)) for c in desc.choices or ())
+    for opt in param.opts:
+        if opt in METAVARS:
+            return METAVARS[opt]
     shown = core._TyperParameter.display_type(param, ctx).strip("<>")
     bare = shown.removeprefix("list[").removesuffix("]").split(".")[-1]
     return _KINDS.get(bare, _KINDS.get(shown, bare.upper()))
@@ -41,7 +75,7 @@ def _argument_name(self: Any) -> str:
 
 def _argument_usage(self: Any) -> str:
     name = _argument_name(self)
-    return name if self.required else f"[{name}]"
+    return name if self.required or name.startswith("[") else f"[{name}]"
 
 
 def _option_type(self: Any, ctx: Any) -> str | None:

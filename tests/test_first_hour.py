@@ -191,3 +191,30 @@ def test_an_expected_marker_covers_only_its_pair_and_needs_a_reason(tmp_path: Pa
     eu.write_text(text.replace("DFR051 eu.special_categories:", "DFR051 eu.transfer.us_not_dpf:", 1))
     code, out, _ = invoke("lint", str(directory))
     assert code == 10 and out.count("DFR051") == 1
+
+
+def _command_paths() -> list[list[str]]:
+    import typer
+
+    def walk(cmd: object, path: list[str]) -> list[list[str]]:
+        subs = getattr(cmd, "commands", None)
+        if not subs:
+            return [path]
+        return [path] + [p for name, sub in sorted(subs.items()) for p in walk(sub, [*path, name])]
+
+    return walk(typer.main.get_command(app), [])
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "top")
+def test_every_help_shows_metavars_not_python_types(path: list[str]) -> None:
+    code, out, _ = invoke(*path, "--help")
+    assert code == 0, out
+    for python_type in ("<bool>", "<str>", "<int>", "<path>", "<list", "<float>", "{", "[["):
+        assert python_type not in out, (path, python_type, out)
+
+
+def test_usage_errors_exit_2() -> None:
+    assert invoke("check", "--no-such-option", str(EXAMPLES / "us-cn-genomic-101.yaml"))[0] == 2
+    assert invoke("check")[0] == 2
+    assert invoke("vocab", "colours")[0] == 2
+    assert invoke("lint", "--as-of", "soon")[0] == 2
