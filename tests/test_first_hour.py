@@ -218,3 +218,53 @@ def test_usage_errors_exit_2() -> None:
     assert invoke("check")[0] == 2
     assert invoke("vocab", "colours")[0] == 2
     assert invoke("lint", "--as-of", "soon")[0] == 2
+
+
+# -- five first transfers, written from the README: each decides on the first or second run
+
+FIRST_TRANSFERS = {
+    "lab": ("recipient: {type: laboratory, controlled_by: US}", "laboratory", None),
+    "uni": ("recipient: {type: university, controlled_by: US}", "university", "research_institution"),
+    "ordinary": ("purpose: ordinary_business", "ordinary_business", "business_operations"),
+    "sharing": ("transaction: data_sharing", "data_sharing", "research_collaboration"),
+    "research": ("purpose: Scientific Research", "Scientific Research", "scientific_research"),
+}
+BASE = """\
+id: first-{name}
+origin: CN
+destination: US
+date: 2026-03-02
+exporter: {{ciio: false}}
+{line}
+data:
+  - category: research.climate
+    records: 1000
+"""
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_TRANSFERS))
+def test_a_first_transfer_decides_by_the_second_run(name: str, tmp_path: Path) -> None:
+    line, word, hint = FIRST_TRANSFERS[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(BASE.format(name=name, line=line))
+    code, _, err = invoke("check", str(path))
+    assert code == 5 and len(err.splitlines()) == 1, err
+    if hint is None:  # nothing close: the message lists every word, with the one meant among them
+        assert "did you mean" not in err and "research_institution" in err
+        hint = "research_institution"
+    else:
+        assert f"(did you mean '{hint}'?)" in err, err
+    path.write_text(BASE.format(name=name, line=line.replace(word, hint)))
+    code, _, err = invoke("check", str(path))
+    assert code in (0, 3, 4), err
+
+
+def test_climate_research_reaches_the_lane_not_the_default(tmp_path: Path) -> None:
+    path = tmp_path / "climate.yaml"
+    path.write_text(
+        BASE.format(name="climate", line="purpose: climate_research\ntransaction: research_collaboration")
+    )
+    code, out, _ = invoke("check", "--format", "json", str(path))
+    assert code == 0
+    kinds = {(r["jurisdiction"], r["kind"]) for r in json.loads(out)["decisions"][0]["reasons"]}
+    assert ("CN", "green_lane") in kinds, kinds
