@@ -71,7 +71,11 @@ class InputErrors(InputError):
     every file). It reads as its first problem to code that prints one line; :attr:`problems`
     holds them all, in file and line order."""
 
-    def __init__(self, problems: list[InputError]) -> None:
+    def __init__(self, problems: list[InputError] | str, location: Location | None = None) -> None:
+        # Also callable as InputError(message, location): code that re-raises an error as
+        # ``type(exc)(message, location)`` (to relocate it) gets a one-problem error.
+        if isinstance(problems, str):
+            problems = [InputError(problems, location)]
         if not problems:
             raise ValueError("InputErrors needs at least one problem")
         flat = [q for p in problems for q in p.problems]

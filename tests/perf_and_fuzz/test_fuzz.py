@@ -380,9 +380,12 @@ def test_the_cli_refuses_unreadable_transfers(
     path.write_bytes(text)
     result = run("check", "--format", "json", str(path))
     assert result.returncode == 5, result.stderr
-    assert result.stdout == b""
-    err = result.stderr.decode()
-    assert err.count("\n") == 1 and err.startswith(f"error: {path}")
+    # No decision: the JSON output is the error document, one entry per stderr line.
+    document = json.loads(result.stdout)
+    assert set(document) == {"schema_version", "error", "exit_code", "errors"} and document["exit_code"] == 5
+    lines = result.stderr.decode().splitlines()
+    assert lines and all(line.startswith(f"error: {path}") for line in lines), lines
+    assert len(document["errors"]) == len(lines)
     if line is not None:
         src, out = tmp / "in.jsonl", tmp / "out.jsonl"
         src.write_bytes(line + b"\n")
