@@ -86,7 +86,11 @@ def _option_type(self: Any, ctx: Any) -> str | None:
 
 
 def install() -> None:
-    """Apply the conventions to typer's parameter classes (idempotent)."""
+    """Apply the conventions to typer's parameter classes (idempotent). A typer without
+    these hooks keeps its own help (tests/test_first_hour.py then says so)."""
+    hooks = ("display_type_rich", "_rich_display_name", "_usage_display_name")
+    if not all(hasattr(core.TyperArgument, h) for h in hooks) or not hasattr(core, "_TyperParameter"):
+        return
     core.TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign]
     core.TyperArgument._rich_display_name = _argument_name  # type: ignore[method-assign]
     core.TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
