@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from . import __version__
-from .catalogues import load_policies
+from . import __version__, helptext
+from .catalogues import LoadedCatalogue, Policies, load_policies
 from .engine.engine import Engine
-from .errors import DataflowRulesError, InputError
+from .errors import DataflowRulesError, InputError, Location, raise_all
 from .facts_file import FactsOption, read_facts
 from .models.decision import Decision, Verdict
 from .options import (
@@ -33,7 +33,9 @@ from .transfers import Located, read_transfers
 
 EXIT = {Verdict.ALLOW: 0, Verdict.REVIEW: 3, Verdict.RESTRICT: 4}
 
+helptext.install()
 app = typer.Typer(
+    rich_markup_mode=None,  # plain click help: paragraphs and \b blocks kept as written
     name="dataflow-rules",
     help="Decide whether a cross-border dataset transfer may go ahead, against both countries' catalogues.",
     no_args_is_help=True,
@@ -45,6 +47,20 @@ app = typer.Typer(
 class Format(StrEnum):
     text = "text"
     json = "json"
+
+
+class Vocabulary(StrEnum):
+    """The ``vocab`` argument (the same names as :class:`dataflow_rules.vocab.Kind`, kept
+    here so importing the CLI does not import the vocabulary module)."""
+
+    purposes = "purposes"
+    recipients = "recipients"
+    transactions = "transactions"
+    categories = "categories"
+    mechanisms = "mechanisms"
+    security = "security"
+    context = "context"
+    lanes = "lanes"
 
 
 def _requester(record: bool, requested_by: str | None, audit_db: str | None) -> str | None:
@@ -76,7 +92,8 @@ def _ids(first: int, last: int) -> str:
 @app.command()
 def check(
     files: Annotated[
-        list[str], typer.Argument(help="Transfer descriptions (YAML or JSON); '-' reads stdin.")
+        list[str],
+        typer.Argument(metavar="FILE...", help="Transfer descriptions (YAML or JSON); '-' reads stdin."),
     ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     policies: PoliciesOption = None,
@@ -89,11 +106,17 @@ def check(
     ] = False,
     requested_by: Annotated[
         str | None,
-        typer.Option("--requested-by", help="Who asks, stored with --record (default: the login name)."),
+        typer.Option(
+            "--requested-by", metavar="NAME", help="Who asks, stored with --record (default: the login name)."
+        ),
     ] = None,
     audit_db: Annotated[
         str | None,
-        typer.Option("--audit-db", help="Audit store for --record: a SQLite file or a postgresql:// URL."),
+        typer.Option(
+            "--audit-db",
+            metavar="FILE|URL",
+            help="Audit store for --record: a SQLite file or a postgresql:// URL.",
+        ),
     ] = None,
     remediate: Annotated[
         bool,
@@ -112,30 +135,34 @@ def check(
         ),
     ] = None,
     facts: FactsOption = None,
+    alternatives: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alternative-destination",
+            metavar="COUNTRY",
+            help="With --remediate: a country the exporter could send the data to instead (repeatable); "
+            "no other destination is suggested.",
+        ),
+    ] = None,
 ) -> None:
-    """Decide every transfer in FILES and explain each decision.
+    """Decide every transfer in FILE... and explain each decision.
 
-    Every file is read and checked before anything is decided: one bad transfer gives an
-    error (exit 5) and no decisions.
+    Every file is read and checked before anything is decided: bad input gives every
+    error of every file (exit 5) and no decisions. A directory is not read: `scan` finds
+    the transfers in a tree.
+
+    \b
+    Exit codes (the strictest verdict, else the error):
+      0  allow             5  input error (a transfer description)
+      3  review            6  catalogue error
+      4  restrict          7  engine error
+      2  usage error       8  audit store error (with --record)
     """
     day = parse_date(as_of)
     requester = _requester(record, requested_by, audit_db)
     try:
         loaded = load_policies(policies)
-        located: list[Located] = []
-        for name in files:
-            if name == "-":
-                located += read_transfers(None, loaded, sys.stdin.buffer.read())
-            else:
-                located += read_transfers(Path(name), loaded)
-        seen: dict[str, Located] = {}
-        for item in located:
-            if item.transfer.id in seen:
-                raise InputError(
-                    f"transfer id '{item.transfer.id}' is used again (first in {seen[item.transfer.id].locate('id')})",
-                    item.locate("id"),
-                )
-            seen[item.transfer.id] = item
+        located = _read_all(files, loaded)
         engine = Engine(loaded, Verdict(unlisted.value))
         stated = read_facts(facts)
         book = None
@@ -168,9 +195,17 @@ def check(
             from .workbench.remediate import with_remediations
 
             decisions = [
-                with_remediations(engine, i.transfer, d) for i, d in zip(located, decisions, strict=True)
+                with_remediations(
+                    engine,
+                    i.transfer,
+                    d,
+                    [a.upper() for a in alternatives or ()] or (list(stated.alternatives) if stated else []),
+                )
+                for i, d in zip(located, decisions, strict=True)
             ]
     except DataflowRulesError as error:
+        if fmt is Format.json:
+            typer.echo(_error_document(error), nl=False)
         raise fail(error) from None
     if fmt is Format.json:
         from .render.json import render as render_json
@@ -184,29 +219,197 @@ def check(
     raise typer.Exit(EXIT[Verdict.strictest([d.verdict for d in decisions])])
 
 
+def _read_all(files: list[str], loaded: Policies) -> list[Located]:
+    """Every transfer of every file, or one error holding the problems of all of them."""
+    located: list[Located] = []
+    problems: list[InputError] = []
+    for name in files:
+        try:
+            if name == "-":
+                located += read_transfers(None, loaded, sys.stdin.buffer.read())
+            elif Path(name).is_dir():
+                problems.append(
+                    InputError(
+                        f"is a directory; check reads transfer files (use `dataflow-rules scan {name}`"
+                        " to find and decide every transfer in a tree)",
+                        Location(name),
+                    )
+                )
+            else:
+                located += read_transfers(Path(name), loaded)
+        except InputError as error:
+            problems.append(error)
+    seen: dict[str, Located] = {}
+    for item in located:
+        if item.transfer.id in seen:
+            problems.append(
+                InputError(
+                    f"transfer id '{item.transfer.id}' is used again (first in {seen[item.transfer.id].locate('id')})",
+                    item.locate("id"),
+                )
+            )
+        else:
+            seen[item.transfer.id] = item
+    raise_all(problems)
+    return located
+
+
+def _error_document(error: DataflowRulesError) -> str:
+    """The JSON form of a failed run, for pipelines that read --format json: every
+    problem with its file, line, column and field, and the exit code."""
+    import json
+
+    problems = []
+    for p in error.problems:
+        where = p.location
+        problems.append(
+            {
+                "file": where.file if where else None,
+                "line": where.line if where else None,
+                "column": where.column if where else None,
+                "field": where.field if where else None,
+                "message": p.message,
+            }
+        )
+    doc = {
+        "schema_version": 1,
+        "error": type(error.problems[0]).__name__.removesuffix("Error").lower(),  # input, catalogue, engine
+        "exit_code": error.exit_code,
+        "errors": problems,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
 @app.command()
 def catalogues(
     policies: PoliciesOption = None,
 ) -> None:
-    """List the loaded catalogues with their versions, entry counts and digests."""
+    """List every loaded catalogue and zone layer with its version, entry counts and digest.
+
+    A zone layer (e.g. the Tianjin free trade zone) decides the outbound side for exporters
+    registered in its zone, so it is listed under its base, indented, like a catalogue.
+    """
     try:
         loaded = load_policies(policies)
     except DataflowRulesError as error:
         raise fail(error) from None
     typer.echo(f"taxonomy {loaded.taxonomy.version}  {len(loaded.taxonomy.categories)} categories")
+    layers = sorted(loaded.layers.items())
     for code, lc in loaded.catalogues.items():
-        c = lc.catalogue
-        typer.echo(
-            f"{code}  {c.version:<10} effective {c.effective}  {len(c.entries)} entries, "
-            f"{len(c.localisation)} localisation, {len(c.green_lanes)} green lanes, "
-            f"{len(c.exemptions)} exemptions  sha256:{lc.digest[:16]}  {lc.source}"
-        )
+        typer.echo(f"{code}  {_described(lc)}")
+        for (base, zone), layer in layers:
+            if base == code:
+                typer.echo(f"  {code} zone {zone}  {_described(layer)}")
+
+
+def _described(lc: LoadedCatalogue) -> str:
+    c = lc.catalogue
+    return (
+        f"{c.version:<10} effective {c.effective}  {len(c.entries)} entries, "
+        f"{len(c.localisation)} localisation, {len(c.green_lanes)} green lanes, "
+        f"{len(c.exemptions)} exemptions  sha256:{lc.digest[:16]}  {lc.source}"
+    )
+
+
+class VocabFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+
+
+@app.command()
+def vocab(
+    kind: Annotated[
+        Vocabulary | None,
+        typer.Argument(
+            metavar="[KIND]",
+            help="purposes, recipients, transactions, categories, mechanisms, security, context or lanes (default: all).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        VocabFormat, typer.Option("--format", "-f", help="text, or the Markdown docs/transfers.md embeds.")
+    ] = VocabFormat.text,
+    policies: PoliciesOption = None,
+) -> None:
+    """List the words a transfer may use in each closed field, with what each means.
+
+    The lists come from the loaded taxonomy and catalogues (`lanes`: each green lane and
+    the purpose, transaction and data that reach it).
+    """
+    from .vocab import FIELD, Kind, render_markdown, render_text
+
+    try:
+        loaded = load_policies(policies)
+    except DataflowRulesError as error:
+        raise fail(error) from None
+    kinds = [Kind(kind.value)] if kind is not None else list(Kind)
+    render = render_markdown if fmt is VocabFormat.markdown else render_text
+    parts = []
+    for k in kinds:
+        head = "" if len(kinds) == 1 else f"{k.value} ({FIELD[k]}):\n"
+        parts.append(head + render(loaded, k))
+    typer.echo("\n".join(parts), nl=False)
+
+
+new_app = typer.Typer(help="Write a commented starting point for a file people write.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+
+@new_app.command("transfer")
+def new_transfer(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write here (created 0600, never overwritten) instead of standard output.",
+        ),
+    ] = None,
+    policies: PoliciesOption = None,
+) -> None:
+    """A commented transfer description that `check` decides as written: edit it into yours."""
+    import os
+
+    from .vocab import template
+
+    try:
+        text = template(load_policies(policies))
+    except DataflowRulesError as error:
+        raise fail(error) from None
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise typer.BadParameter(f"{output} exists; not overwritten", param_hint="--output") from None
+    except OSError as exc:
+        raise fail(InputError(f"cannot create file: {exc.strerror}", Location(str(output)))) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    typer.echo(f"wrote {output}; decide it with: dataflow-rules check {output}", err=True)
 
 
 @app.command()
 def version() -> None:
     """Print the tool's version."""
     typer.echo(__version__)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _top(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Decide whether a cross-border dataset transfer may go ahead, against both countries' catalogues."""
 
 
 def _register_features() -> None:

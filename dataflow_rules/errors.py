@@ -53,11 +53,46 @@ class DataflowRulesError(Exception):
         text = f"{self.location}: {self.message}" if self.location else self.message
         return " ".join(text.split())
 
+    @property
+    def problems(self) -> tuple[DataflowRulesError, ...]:
+        """Every problem this error stands for (one, unless it gathers several), so a
+        caller can print them all and the user fixes a file in one run, not one per error."""
+        return (self,)
+
 
 class InputError(DataflowRulesError):
     """A transfer description cannot be read or does not fit the schema."""
 
     exit_code = 5
+
+
+class InputErrors(InputError):
+    """Several problems found in one run (schema and reference errors of every transfer of
+    every file). It reads as its first problem to code that prints one line; :attr:`problems`
+    holds them all, in file and line order."""
+
+    def __init__(self, problems: list[InputError] | str, location: Location | None = None) -> None:
+        # Also callable as InputError(message, location): code that re-raises an error as
+        # ``type(exc)(message, location)`` (to relocate it) gets a one-problem error.
+        if isinstance(problems, str):
+            problems = [InputError(problems, location)]
+        if not problems:
+            raise ValueError("InputErrors needs at least one problem")
+        flat = [q for p in problems for q in p.problems]
+        self._problems: tuple[DataflowRulesError, ...] = tuple(flat)
+        super().__init__(flat[0].message, flat[0].location)
+
+    @property
+    def problems(self) -> tuple[DataflowRulesError, ...]:
+        return self._problems
+
+
+def raise_all(problems: list[InputError]) -> None:
+    """Raise nothing, the one problem, or all of them together."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InputErrors(problems)
 
 
 class CatalogueError(DataflowRulesError):

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import DataflowRulesError, InputError
+from .errors import DataflowRulesError
 
 
 class Unlisted(StrEnum):
@@ -26,13 +26,31 @@ class Unlisted(StrEnum):
     allow = "allow"
 
 
+def _iso_date(value: str | None) -> str | None:
+    """Refuse a date option that is not YYYY-MM-DD while arguments are parsed: a wrong
+    option is a usage error (exit 2), not bad input (exit 5)."""
+    if value is not None:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+    return value
+
+
 PoliciesOption = Annotated[
     Path | None,
-    typer.Option("--policies", "-p", help="Policy directory (default: the shipped catalogues)."),
+    typer.Option(
+        "--policies", "-p", metavar="DIR", help="Policy directory (default: the shipped catalogues)."
+    ),
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Decide as of this date (default: each transfer's date, else today)."),
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        callback=_iso_date,
+        help="Decide as of this date, YYYY-MM-DD (default: each transfer's date, else today).",
+    ),
 ]
 UnlistedOption = Annotated[
     Unlisted,
@@ -49,16 +67,19 @@ ProgressOption = Annotated[
 
 
 def fail(error: DataflowRulesError) -> typer.Exit:
-    """Print the error's one line on stderr; the caller raises the returned exit."""
-    typer.echo(f"error: {error.one_line()}", err=True)
+    """Print one line per problem on stderr (every problem of the input, so it is fixed in
+    one run); the caller raises the returned exit."""
+    for problem in error.problems:
+        typer.echo(f"error: {problem.one_line()}", err=True)
     return typer.Exit(error.exit_code)
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
-    """An ISO date option, or exit 5 (bad input) naming the option and the value."""
+    """An ISO date option, or a usage error (exit 2) naming the option and the value: a
+    wrong option is the command line's fault, not the input's."""
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise fail(InputError(f"{option} '{value}' is not a date (YYYY-MM-DD)")) from None
+        raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint=option) from None

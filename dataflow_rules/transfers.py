@@ -8,16 +8,19 @@ for a whole one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .catalogues import Policies
-from .errors import InputError, Location
-from .loading import Document, decode, parse_documents, read_text
+from .errors import DataflowRulesError, InputError, Location, raise_all
+from .loading import Document, decode, dotted, parse_documents, read_text
 from .models.transfer import Transfer
-from .validation import validate
+from .suggest import did_you_mean
+from .validation import all_errors
 
 MAX_TRANSFERS_PER_FILE = 100_000
 
@@ -44,38 +47,57 @@ def read_transfers(path: Path | None, policies: Policies, stdin: bytes | None = 
 
 
 def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]:
+    """Every transfer of ``text``, or one error holding every problem found in it (schema
+    and reference errors of every transfer together), so a file is fixed in one run."""
     out: list[Located] = []
+    problems: list[InputError] = []
     for document in parse_documents(text, source, InputError):
         value = document.value
         prefix: tuple[str | int, ...] = ()
         if isinstance(value, dict) and set(value) == {"transfers"}:
             value, prefix = value["transfers"], ("transfers",)
         if isinstance(value, list):
-            if len(out) + len(value) > MAX_TRANSFERS_PER_FILE:
+            if len(out) + len(problems) + len(value) > MAX_TRANSFERS_PER_FILE:
                 raise InputError(
                     f"more than {MAX_TRANSFERS_PER_FILE} transfers in one input", Location(source)
                 )
-            for i, item in enumerate(value):
-                out.append(_one(document, item, (*prefix, i), policies))
+            items = [(item, (*prefix, i)) for i, item in enumerate(value)]
         elif isinstance(value, dict):
-            out.append(_one(document, value, prefix, policies))
+            items = [(value, prefix)]
         else:
-            raise InputError(
-                "expected a transfer (a mapping), a list of transfers or 'transfers:'",
-                document.locate(prefix),
+            problems.append(
+                InputError(
+                    "expected a transfer (a mapping), a list of transfers or 'transfers:'",
+                    document.locate(prefix),
+                )
             )
-    if not out:
+            continue
+        for item, at in items:
+            try:
+                out.append(_one(document, item, at, policies))
+            except InputError as error:
+                problems.append(error)
+    if not out and not problems:
         raise InputError("no transfer found", Location(source))
     ids: dict[str, Located] = {}
     for located in out:
         tid = located.transfer.id
         if tid in ids:
             first = ids[tid].locate("id")
-            raise InputError(
-                f"duplicate transfer id '{tid}' (first on line {first.line})", located.locate("id")
+            problems.append(
+                InputError(
+                    f"duplicate transfer id '{tid}' (first on line {first.line})", located.locate("id")
+                )
             )
-        ids[tid] = located
+        else:
+            ids[tid] = located
+    raise_all(sorted(problems, key=_order))
     return out
+
+
+def _order(error: DataflowRulesError) -> tuple[int, int, str]:
+    where = error.location
+    return (where.line or 0, where.column or 0, error.message) if where else (0, 0, error.message)
 
 
 def layouts_schema(transfer_ref: str) -> dict[str, Any]:
@@ -111,61 +133,121 @@ def _one(document: Document, value: object, path: tuple[str | int, ...], policie
             f" (its fields: {found})",
             document.locate(path),
         )
-    transfer = validate(Transfer, document, InputError, value, path)
+    # Reference errors are found on the raw mapping, so they come with the schema errors
+    # in the same run; a schema error at a field a reference error already explains (a
+    # purpose spelled 'Scientific Research' breaks the id pattern too) is left out.
+    words = reference_problems(value, policies)
+    explained = {dotted(at) for at, _ in words}
+    problems = [InputError(message, document.locate((*path, *at))) for at, message in words]
+    try:
+        transfer = Transfer.model_validate(value)
+    except ValidationError as exc:
+        for where, message in all_errors(exc, document, path, Transfer):
+            field_path = exc_path(where, path)
+            if field_path not in explained:
+                problems.append(InputError(message, where))
+        raise_all(sorted(problems, key=_order))
+        raise AssertionError("unreachable: a validation error always has a problem") from None
+    raise_all(problems)
     located = Located(transfer, document, path)
     check_references(located, policies)
     return located
 
 
-def check_references(located: Located, policies: Policies) -> None:
-    """Categories and vocabulary words must exist; context facts must be declared."""
-    t, tax = located.transfer, policies.taxonomy
-    for i, item in enumerate(t.data):
-        if item.category not in tax:
-            hint = tax.closest(item.category)
-            raise InputError(
-                f"unknown category '{item.category}'" + (f" (did you mean '{hint}'?)" if hint else ""),
-                located.locate("data", i, "category"),
+def exc_path(where: Location, prefix: tuple[str | int, ...]) -> str | None:
+    """The dotted field of a located schema error, relative to its transfer."""
+    base = dotted(prefix)
+    name = where.field or ""
+    if base and name.startswith(base):
+        name = name[len(base) :].lstrip(".")
+    return name or None
+
+
+def reference_problems(
+    value: Mapping[str, Any], policies: Policies
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every unknown category, vocabulary word, zone and context fact of a raw transfer
+    mapping, as (field path, message); fields of the wrong type are left to the schema."""
+    tax = policies.taxonomy
+    out: list[tuple[tuple[str | int, ...], str]] = []
+
+    def word(at: tuple[str | int, ...], known: Mapping[str, object], what: str, v: object) -> None:
+        if isinstance(v, str) and v not in known:
+            out.append(
+                (at, f"unknown {what} '{v}'{did_you_mean(v, known)}; known: {', '.join(sorted(known))}")
             )
-    _word(located, t.purpose, tax.purposes, "purpose", ("purpose",))
-    _word(located, t.transaction, tax.transactions, "transaction", ("transaction",))
-    _word(located, t.recipient.type, tax.recipient_types, "recipient type", ("recipient", "type"))
-    for i, safeguard in enumerate(t.safeguards):
-        _word(located, safeguard.mechanism, tax.mechanisms, "mechanism", ("safeguards", i, "mechanism"))
-        for j, category in enumerate(safeguard.scope.categories or ()):
-            if category not in tax:
-                raise InputError(
-                    f"unknown category '{category}'",
-                    located.locate("safeguards", i, "scope", "categories", j),
-                )
-        if safeguard.expires is not None and safeguard.expires < safeguard.obtained:
-            raise InputError("expires is before obtained", located.locate("safeguards", i, "expires"))
-    for key in t.security:
-        _word(located, key, tax.security_measures, "security measure", ("security", key))
-    zone = t.exporter.zone
-    if zone is not None:
-        origin = policies.jurisdiction_of(t.origin)
-        zones = sorted(z for (code, z) in policies.layers if code == origin)
-        if origin is None or zone not in zones:
+
+    def category(at: tuple[str | int, ...], v: object) -> None:
+        if isinstance(v, str) and v not in tax:
+            hint = tax.closest(v)
+            out.append((at, f"unknown category '{v}'" + (f" (did you mean '{hint}'?)" if hint else "")))
+
+    def items(v: object) -> list[tuple[int, Any]]:
+        return list(enumerate(v)) if isinstance(v, list) else []
+
+    def mapping(v: object) -> Mapping[str, Any]:
+        return v if isinstance(v, dict) else {}
+
+    def side(base: tuple[str | int, ...], m: Mapping[str, Any]) -> None:
+        word((*base, "purpose"), tax.purposes, "purpose", m.get("purpose"))
+        word((*base, "transaction"), tax.transactions, "transaction", m.get("transaction"))
+        word(
+            (*base, "recipient", "type"),
+            tax.recipient_types,
+            "recipient type",
+            mapping(m.get("recipient")).get("type"),
+        )
+        for i, sg in items(m.get("safeguards")):
+            sg = mapping(sg)
+            word((*base, "safeguards", i, "mechanism"), tax.mechanisms, "mechanism", sg.get("mechanism"))
+            for j, c in items(mapping(sg.get("scope")).get("categories")):
+                category((*base, "safeguards", i, "scope", "categories", j), c)
+
+    for i, item in items(value.get("data")):
+        category(("data", i, "category"), mapping(item).get("category"))
+    side((), value)
+    for k, leg in items(value.get("onward")):
+        side(("onward", k), mapping(leg))
+    for key in mapping(value.get("security")):
+        word(("security", key), tax.security_measures, "security measure", key)
+    zone = mapping(value.get("exporter")).get("zone")
+    if isinstance(zone, str):
+        origin = value.get("origin")
+        code = policies.jurisdiction_of(origin) if isinstance(origin, str) else None
+        zones = sorted(z for (c, z) in policies.layers if c == code)
+        if code is None or zone not in zones:
             known = ", ".join(zones) or "none"
-            raise InputError(
-                f"unknown zone '{zone}' for exporters in {t.origin}; the loaded layers for it: {known}",
-                located.locate("exporter", "zone"),
+            out.append(
+                (
+                    ("exporter", "zone"),
+                    f"unknown zone '{zone}' for exporters in {origin}; the loaded layers for it: {known}",
+                )
             )
     declared = policies.context_facts()
-    for key in t.context:
+    for key in mapping(value.get("context")):
         if key not in declared:
             known = ", ".join(sorted(declared)) or "none"
-            raise InputError(
-                f"unknown context fact '{key}'; the loaded catalogues declare: {known}",
-                located.locate("context", key),
+            hint = did_you_mean(str(key), {d: "" for d in declared})
+            out.append(
+                (
+                    ("context", key),
+                    f"unknown context fact '{key}'{hint}; the loaded catalogues declare: {known}",
+                )
             )
+    return out
 
 
-def _word(
-    located: Located, value: str | None, known: Mapping[str, object], what: str, path: Sequence[str | int]
-) -> None:
-    if value is not None and value not in known:
-        raise InputError(
-            f"unknown {what} '{value}'; known: {', '.join(sorted(known))}", located.locate(*path)
-        )
+def check_references(located: Located, policies: Policies) -> None:
+    """Categories and vocabulary words must exist; context facts must be declared; a
+    safeguard cannot expire before it was obtained. Every problem is raised together."""
+    t = located.transfer
+    problems = [
+        InputError(message, located.locate(*at))
+        for at, message in reference_problems(t.model_dump(mode="json"), policies)
+    ]
+    for i, safeguard in enumerate(t.safeguards):
+        if safeguard.expires is not None and safeguard.expires < safeguard.obtained:
+            problems.append(
+                InputError("expires is before obtained", located.locate("safeguards", i, "expires"))
+            )
+    raise_all(sorted(problems, key=_order))

@@ -57,12 +57,77 @@ def validate(
 
 
 def all_errors(
-    exc: ValidationError, document: Document, prefix: Sequence[str | int] = ()
+    exc: ValidationError,
+    document: Document,
+    prefix: Sequence[str | int] = (),
+    model: type[BaseModel] | None = None,
 ) -> list[tuple[Any, str]]:
-    """Every error as (location, message), sorted by position in the file."""
+    """Every error as (location, message), sorted by position in the file. With ``model``
+    (the one validated), an unknown field also names the field it most likely meant."""
     out = []
-    for err in exc.errors():
+    errors = exc.errors()
+    missing: dict[tuple[Any, ...], list[str]] = {}
+    for err in errors:
+        if err.get("type") == "missing" and err["loc"]:
+            missing.setdefault(tuple(err["loc"][:-1]), []).append(str(err["loc"][-1]))
+    for err in errors:
         path = (*prefix, *err["loc"])
-        out.append((document.locate(path), describe({**err, "loc": path})))
+        message = describe({**err, "loc": path})
+        if err.get("type") == "extra_forbidden" and err["loc"]:
+            # An unknown field beside a missing required one is usually that field misnamed
+            # (date_obtained for obtained): say so on the unknown field's line.
+            parent = tuple(err["loc"][:-1])
+            siblings = missing.get(parent, [])
+            hint = _closest(str(err["loc"][-1]), siblings)
+            if hint:
+                message += f" (did you mean '{hint}', which is missing?)"
+            elif model is not None:
+                hint = _closest(str(err["loc"][-1]), _fields_at(model, parent))
+                if hint:
+                    message += f" (did you mean '{hint}'?)"
+        out.append((document.locate(path), message))
     out.sort(key=lambda pair: (pair[0].line or 0, pair[0].column or 0, pair[1]))
     return out
+
+
+def _closest(name: str, candidates: list[str]) -> str | None:
+    """The missing field an unknown one most likely stands for: the only one missing, else
+    a near spelling or one whose name is part of the other's."""
+    import difflib
+
+    for c in sorted(candidates):
+        if len(c) > 3 and (c in name or name in c):
+            return c
+    near = difflib.get_close_matches(name, candidates, n=1, cutoff=0.7)
+    return near[0] if near else None
+
+
+def _fields_at(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
+    """The field names of the model nested at ``path`` inside ``model`` (list indexes and
+    mapping keys skipped), or none when the path leaves the models."""
+    import typing
+
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        current = _model_in(field.annotation, typing)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(annotation: Any, typing: Any) -> Any:
+    """The pydantic model inside an annotation (``X | None``, ``list[X]``, ``Annotated``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg, typing)
+        if found is not None:
+            return found
+    return None

@@ -23,3 +23,15 @@ def policies() -> Policies:
 @pytest.fixture(scope="session")
 def engine(policies: Policies) -> Engine:
     return Engine(policies)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs on PostgreSQL goes to the slow lane: each starts or uses a real
+    server (initdb, a database per test). Marked here rather than test by test because most
+    of them are the ``postgresql`` case of a test parametrized over both back-ends (the
+    ``store_url`` fixture, ``backend`` parameters), whose ``sqlite`` case stays fast."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and "postgresql" in params.params.values()
+        if on_postgres or "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -94,7 +94,9 @@ def test_catalogue_error_exit_6(tmp_path: Path) -> None:
 
 
 def test_bad_as_of_and_usage_errors() -> None:
-    assert run("check", "--as-of", "yesterday", str(EXAMPLES / "cn-us-pi-100000.yaml")).returncode == 5
+    bad_date = run("check", "--as-of", "yesterday", str(EXAMPLES / "cn-us-pi-100000.yaml"))
+    assert bad_date.returncode == 2  # a wrong option is a usage error, not bad input
+    assert b"'yesterday' is not a date (YYYY-MM-DD)" in bad_date.stderr
     assert run("check", "--format", "xml", str(EXAMPLES / "cn-us-pi-100000.yaml")).returncode == 2
     assert run("check", str(EXAMPLES / "does-not-exist.yaml")).returncode == 5
 

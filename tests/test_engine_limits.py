@@ -223,6 +223,7 @@ def test_3_a_closed_engine_gives_its_memory_back() -> None:
 # -- 4. rule-count cliff: thousands of entries --------------------------------------------
 
 
+@pytest.mark.slow  # a 5,000-entry catalogue, about 12 s
 def test_4_a_catalogue_of_5000_entries_loads_and_decides_correctly() -> None:
     rng = random.Random(4)
     started = time.process_time()  # CPU time: other processes may share the machine
@@ -292,6 +293,7 @@ def _worker_decide(t: Transfer) -> tuple[str, str]:
     return t.id, _WORKER_ENGINE.decide(t, DAY).model_dump_json()
 
 
+@pytest.mark.slow  # a pool of worker processes
 def test_5_separate_processes_get_the_sequential_decisions() -> None:
     texts = [(f"{c['jurisdiction']}.yaml", to_yaml(c)) for c in _concurrency_catalogues()]
     policies = build_policies(TAXONOMY, texts)

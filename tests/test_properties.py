@@ -138,6 +138,7 @@ def without_safeguards_while_they_stand(scenario: Scenario) -> Scenario:
 # -- agreement with the specification ----------------------------------------------------
 
 
+@pytest.mark.slow  # 250 hypothesis scenarios, about 15 s
 @settings(max_examples=250, **SETTINGS)
 @given(
     scenario=scenarios(max_transfers=4) | aimed_scenarios(max_transfers=4),
@@ -234,6 +235,7 @@ def standing(decision: Decision) -> set[tuple[str, str, str, int]]:
     }
 
 
+@pytest.mark.slow  # a fresh engine per example, about 8 s
 @settings(max_examples=60, **SETTINGS)
 @given(pair=scenarios_with_an_added_entry())
 def test_adding_a_restricted_entry_never_makes_a_verdict_more_permissive(

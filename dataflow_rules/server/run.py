@@ -60,7 +60,11 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     snapshot = service.state.current
-    cats = ", ".join(f"{c} {lc.catalogue.version}" for c, lc in snapshot.policies.catalogues.items())
+    loaded = snapshot.policies
+    cats = ", ".join(
+        [f"{c} {lc.catalogue.version}" for c, lc in loaded.catalogues.items()]
+        + [f"{c} zone {z} {lc.catalogue.version}" for (c, z), lc in sorted(loaded.layers.items())]
+    )
     print(f"dataflow-rules serving http://{shown}:{port}/", flush=True)
     print(f"catalogues: {cats}; audit store: {service.store.display}", flush=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -87,9 +88,13 @@ def lint(
 
 
 def test(
-    path: Annotated[Path, typer.Argument(help="A suite file or a directory of *_test.yaml suites.")] = Path(
-        "policies-tests"
-    ),
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[PATH]",
+            help="A suite file or a directory of *_test.yaml suites (default: ./policies-tests if there, else the suites installed with the shipped catalogues).",
+        ),
+    ] = None,
     policies: PoliciesOption = None,
     threshold: Annotated[
         float | None, typer.Option("--threshold", help="Fail (exit 12) when coverage is below PCT percent.")
@@ -99,11 +104,11 @@ def test(
 ) -> None:
     """Run catalogue test suites; report failures with diffs, and coverage (exit 11 failed, 12 coverage low)."""
     from ..catalogues import load_policies
-    from .suites import discover, render_json, render_text, run_suites
+    from .suites import default_suites, discover, render_json, render_text, run_suites
 
     try:
         loaded = load_policies(policies)
-        run = run_suites(discover(path), loaded)
+        run = run_suites(discover(path or default_suites()), loaded)
     except DataflowRulesError as error:
         raise fail(error) from None
     if fmt is OutFormat.json:
@@ -122,7 +127,13 @@ def diff(
     ],
     new: Annotated[str, typer.Argument(help="New catalogues: a directory or a git revision.")],
     corpus: Annotated[
-        Path, typer.Option("--corpus", "-c", help="Transfers: JSON lines, YAML/JSON, or a directory.")
+        Path,
+        typer.Option(
+            "--corpus",
+            "-c",
+            metavar="PATH",
+            help="Transfers: a JSON-lines file, or a file or tree read as `scan` reads it.",
+        ),
     ],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
@@ -140,7 +151,7 @@ def diff(
 ) -> None:
     """Decide a corpus under two catalogue versions; report every transfer whose verdict or reasons change."""
     from ..models.decision import Verdict
-    from .corpus import count_corpus, iter_corpus
+    from .corpus import count_corpus
     from .diff import render_markdown, render_text, run_diff, to_json
     from .progress import Bar
     from .revisions import policy_directory
@@ -153,7 +164,7 @@ def diff(
             total = count_corpus(corpus) if show else None
             bar = Bar(sys.stderr, total) if show else None
             result = run_diff(
-                old_dir, new_dir, iter_corpus(corpus), (old, new), day, workers, bar, Verdict(unlisted)
+                old_dir, new_dir, _corpus(corpus, old_dir), (old, new), day, workers, bar, Verdict(unlisted)
             )
             if bar:
                 bar.close()
@@ -172,6 +183,20 @@ def diff(
     if result.errors:
         raise typer.Exit(InputError.exit_code)
     raise typer.Exit(EXIT_DIFF_CHANGED if fail_on_change and result.changed else 0)
+
+
+def _corpus(corpus: Path, old_dir: Path) -> Iterator[tuple[str, int, object] | str]:
+    """JSON lines as they are (the fast form for large corpora); any other file or a tree
+    read by scan's own reader, so diff sees what scan sees (Fides, ODCS, sidecars)."""
+    if corpus.is_file() and corpus.suffix == ".jsonl":
+        from .corpus import iter_corpus
+
+        yield from iter_corpus(corpus)
+        return
+    from ..catalogues import load_policies
+    from .scanned import iter_scanned
+
+    yield from iter_scanned(corpus, load_policies(old_dir))
 
 
 def explain(

@@ -134,8 +134,11 @@ Pair = tuple[str, str, Changed | None, str, str]
 """(old verdict, new verdict, the change if any, origin, destination)."""
 
 
-def decide_pair(raw: Raw) -> Pair | str:
-    """The transfer's verdicts under both versions, or an error line."""
+def decide_pair(raw: Raw | str) -> Pair | str:
+    """The transfer's verdicts under both versions, or an error line (a corpus file that
+    could not be read arrives as its error line)."""
+    if isinstance(raw, str):
+        return raw
     assert _PAIR is not None, "worker not initialised"
     old_p, new_p, old_e, new_e, as_of = _PAIR
     try:
@@ -164,12 +167,12 @@ def decide_pair(raw: Raw) -> Pair | str:
     return a.verdict.value, b.verdict.value, change, transfer.origin, transfer.destination
 
 
-def _work(chunk: list[Raw]) -> list[Pair | str]:
+def _work(chunk: list[Raw | str]) -> list[Pair | str]:
     return [decide_pair(raw) for raw in chunk]
 
 
-def _chunks(raws: Iterable[Raw]) -> Iterator[list[Raw]]:
-    chunk: list[Raw] = []
+def _chunks(raws: Iterable[Raw | str]) -> Iterator[list[Raw | str]]:
+    chunk: list[Raw | str] = []
     for raw in raws:
         chunk.append(raw)
         if len(chunk) >= CHUNK:
@@ -182,7 +185,7 @@ def _chunks(raws: Iterable[Raw]) -> Iterator[list[Raw]]:
 def run_diff(
     old_dir: Path,
     new_dir: Path,
-    corpus: Iterable[Raw],
+    corpus: Iterable[Raw | str],
     labels: tuple[str, str],
     as_of: dt.date | None = None,
     jobs: int = 1,

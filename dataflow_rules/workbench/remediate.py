@@ -2,11 +2,18 @@
 
 Nothing here reasons about the catalogues' logic: candidate variants of the transfer
 (put in place a safeguard a standing reason names, anonymise an item, leave an item out,
-stay under a threshold the catalogues state, use an affiliate recipient, pick another
-destination) are each decided by the engine itself, and a change is offered only with
-the verdict the engine gave the changed transfer.
+stay under a threshold the catalogues state, use an affiliate recipient, send the data to
+another country the exporter could use) are each decided by the engine itself, and a
+change is offered only with the verdict the engine gave the changed transfer.
 Single changes are tried first; pairs are offered only when they reach a verdict lower
 than either of their parts alone.
+
+Suggestions are ranked by how small and plausible the change is, not by field name: a
+safeguard to put in place or a count to stay under first, then anonymising, then a
+different recipient or leaving data out, and a different destination last. A destination
+is suggested only when the caller names the countries the exporter could actually send
+to (its facts or configuration, ``alternatives``): a list of every country the catalogues
+happen to name, in alphabetical order, is not advice.
 """
 
 from __future__ import annotations
@@ -19,16 +26,14 @@ from typing import Any
 
 from ..catalogues import Policies
 from ..engine.engine import Engine
-from ..models.catalogue import Entry, GreenLane, LocalisationEntry
+from ..models.catalogue import Entry, LocalisationEntry
 from ..models.common import country_code
 from ..models.decision import Change, Decision, Remediation, Verdict
 from ..models.transfer import Transfer
 
 COUNTS = ("individuals", "records", "devices")
-NEUTRAL_DESTINATIONS = ("DE", "GB", "JP", "SG")
-"""Destinations tried besides every country the loaded catalogues name."""
 MAX_DESTINATIONS = 5
-"""Most "pick another destination" remediations shown (the least strict first)."""
+"""Most "send it elsewhere" remediations shown (the least strict first)."""
 MAX_PAIR_CANDIDATES = 30
 
 _ITEM = re.compile(r"^data\[(\d+)\](?:\.(\w+))?$")
@@ -73,8 +78,28 @@ def apply(transfer: Transfer, changes: Sequence[Change], day: dt.date | None = N
     return Transfer.model_validate(body)
 
 
-def remediate(engine: Engine, transfer: Transfer, decision: Decision) -> list[Remediation]:
-    """Remediations for a review or restrict decision (none for allow), least strict first."""
+def effort(change: Change) -> int:
+    """How large a change is for the exporter, for ranking: a safeguard (paperwork) or a
+    smaller count 1, anonymising 2, another recipient or less data 3, another country 4."""
+    if change.op == "add":
+        return 1
+    if change.path == "destination":
+        return 4
+    if change.path == "recipient.controlled_by":
+        return 0  # goes with a destination change
+    if change.op == "remove" or change.path.startswith("recipient."):
+        return 3
+    if change.path.endswith(".anonymised"):
+        return 2
+    return 1
+
+
+def remediate(
+    engine: Engine, transfer: Transfer, decision: Decision, alternatives: Sequence[str] = ()
+) -> list[Remediation]:
+    """Remediations for a review or restrict decision (none for allow), smallest and most
+    plausible first. ``alternatives``: countries the exporter could send the data to
+    instead (from its facts or configuration); without them no destination is suggested."""
     if decision.verdict is Verdict.ALLOW:
         return []
     day = decision.as_of
@@ -82,7 +107,7 @@ def remediate(engine: Engine, transfer: Transfer, decision: Decision) -> list[Re
     def verdict_of(changes: Sequence[Change]) -> Verdict:
         return engine.decide(apply(transfer, changes, day), day).verdict
 
-    singles = list(_candidates(engine.policies, transfer, decision))
+    singles = list(_candidates(engine.policies, transfer, decision, alternatives))
     results = [(group, verdict_of(group)) for group in singles]
     better = [(g, v) for g, v in results if v.rank < decision.verdict.rank]
     better = _best_counts(better)
@@ -111,7 +136,15 @@ def remediate(engine: Engine, transfer: Transfer, decision: Decision) -> list[Re
         )
         for group, v in chosen
     ]
-    out.sort(key=lambda r: (len(r.changes), r.verdict.rank, [c.path for c in r.changes], r.sentence))
+    out.sort(
+        key=lambda r: (
+            sum(effort(c) for c in r.changes),
+            r.verdict.rank,
+            len(r.changes),
+            [c.path for c in r.changes],
+            r.sentence,
+        )
+    )
     return out
 
 
@@ -140,7 +173,9 @@ def _best_counts(found: list[tuple[list[Change], Verdict]]) -> list[tuple[list[C
     return out + list(keep.values())
 
 
-def _candidates(policies: Policies, transfer: Transfer, decision: Decision) -> Iterable[list[Change]]:
+def _candidates(
+    policies: Policies, transfer: Transfer, decision: Decision, alternatives: Sequence[str]
+) -> Iterable[list[Change]]:
     """Single changes worth trying: on the items the standing reasons are about, then on
     the recipient and the destination."""
     taxonomy = policies.taxonomy
@@ -179,7 +214,7 @@ def _candidates(policies: Policies, transfer: Transfer, decision: Decision) -> I
                 sentence="use a recipient in the exporter's own corporate group (an affiliate)",
             )
         ]
-    for country in _destinations(policies, transfer):
+    for country in _destinations(transfer, alternatives):
         changes = [
             Change(
                 op="set", path="destination", value=country, sentence=f"send the data to {country} instead"
@@ -253,23 +288,10 @@ def _lower_bounds(policies: Policies, transfer: Transfer, category: str, name: s
     return sorted(bounds)
 
 
-def _destinations(policies: Policies, transfer: Transfer) -> list[str]:
-    """Countries the catalogues name (jurisdictions, covered countries, groups,
-    counterparties) and a few neutral ones; never a jurisdiction that is not a country."""
-    named: set[str] = set(policies.catalogues) | set(NEUTRAL_DESTINATIONS)
-    for loaded in policies.catalogues.values():
-        cat = loaded.catalogue
-        named |= set(cat.covers)
-        for group in cat.groups.values():
-            named |= set(group.countries)
-        rules: list[Entry | LocalisationEntry | GreenLane] = [
-            *cat.entries,
-            *cat.localisation,
-            *cat.green_lanes,
-        ]
-        for rule in rules:
-            named |= set(rule.counterparties.countries)
-    return sorted(c for c in named - {transfer.origin, transfer.destination} if _is_country(c))
+def _destinations(transfer: Transfer, alternatives: Sequence[str]) -> list[str]:
+    """The countries the exporter named as possible destinations, less the transfer's own
+    ends; never a jurisdiction that is not a country."""
+    return sorted({c for c in alternatives if _is_country(c)} - {transfer.origin, transfer.destination})
 
 
 def _is_country(code: str) -> bool:
@@ -280,6 +302,8 @@ def _is_country(code: str) -> bool:
     return True
 
 
-def with_remediations(engine: Engine, transfer: Transfer, decision: Decision) -> Decision:
+def with_remediations(
+    engine: Engine, transfer: Transfer, decision: Decision, alternatives: Sequence[str] = ()
+) -> Decision:
     """The decision with its ``remediations`` filled in."""
-    return decision.model_copy(update={"remediations": remediate(engine, transfer, decision)})
+    return decision.model_copy(update={"remediations": remediate(engine, transfer, decision, alternatives)})

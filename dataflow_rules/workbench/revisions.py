@@ -28,7 +28,11 @@ def policy_directory(spec: str, cwd: Path | None = None) -> Iterator[Path]:
         yield plain
         return
     rev, _, sub = spec.partition(":")
-    sub = sub.strip("/") or "."
+    # REV:PATH is relative to the repository's top, and git archive run from a
+    # subdirectory only sees that subdirectory: run git from the top.
+    top = Path(_git(["rev-parse", "--show-toplevel"], cwd, spec).decode(errors="replace").strip())
+    cwd = top
+    sub = _follow_links(rev, sub.strip("/") or ".", cwd, spec)
     with tempfile.TemporaryDirectory(prefix="dataflow-rules-rev-") as tmp:
         archive = _git(["archive", "--format=tar", f"{rev}:{sub}" if sub != "." else rev], cwd, spec)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
@@ -40,6 +44,33 @@ def policy_directory(spec: str, cwd: Path | None = None) -> Iterator[Path]:
                 assert data is not None
                 (Path(tmp) / Path(m.name).name).write_bytes(data.read())
         yield Path(tmp)
+
+
+MAX_LINKS = 10
+"""Symbolic links followed inside a revision before giving up (a loop is an error)."""
+
+
+def _follow_links(rev: str, sub: str, cwd: Path | None, spec: str) -> str:
+    """The path ``sub`` names in ``rev`` once symbolic links are followed: ``policies`` is
+    a link in this repository (to ``dataflow_rules/policies``), and ``git archive
+    REV:policies`` refuses a link ("not a tree object")."""
+    import posixpath
+
+    for _ in range(MAX_LINKS):
+        if sub == ".":
+            return sub
+        listed = _git(["ls-tree", "--full-tree", rev, "--", sub], cwd, spec).decode(errors="replace")
+        mode, _, rest = listed.partition(" ")
+        if mode != "120000":
+            return sub
+        blob = rest.split()[1]
+        target = _git(["cat-file", "blob", blob], cwd, spec).decode(errors="replace").strip()
+        if target.startswith("/"):
+            raise CatalogueError(f"'{sub}' in revision {rev} links outside the repository", Location(spec))
+        sub = posixpath.normpath(posixpath.join(posixpath.dirname(sub), target))
+        if sub.startswith(".."):
+            raise CatalogueError(f"'{sub}' in revision {rev} links outside the repository", Location(spec))
+    raise CatalogueError(f"more than {MAX_LINKS} symbolic links at '{sub}' in revision {rev}", Location(spec))
 
 
 def _git(args: list[str], cwd: Path | None, spec: str) -> bytes:

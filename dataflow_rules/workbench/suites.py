@@ -112,6 +112,15 @@ class SuiteRun:
         return [r for r in self.results if not r.passed]
 
 
+def default_suites(cwd: Path | None = None) -> Path:
+    """``policies-tests`` in the working directory (a policy repository's own suites),
+    else the suites installed with the package, so ``dataflow-rules test`` runs anywhere."""
+    here = Path(cwd or ".") / "policies-tests"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "policies-tests"
+
+
 def discover(path: Path) -> list[Path]:
     """The suite files at ``path``: the file itself, or every ``*_test.yaml`` beneath it."""
     if path.is_file():

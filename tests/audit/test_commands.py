@@ -161,6 +161,7 @@ def test_verify_passes_then_names_the_edited_record(tmp_path: Path) -> None:
     assert lines[-1] == f"chain broken: {len(lines) - 1} problem(s) in 3 records of {db}"
 
 
+@pytest.mark.slow  # many recorder processes at once
 def test_concurrent_recorders_extend_one_chain(tmp_path: Path) -> None:
     """Several ``check --record`` processes at once: one chain, every decision in it."""
     db = tmp_path / "audit.sqlite"

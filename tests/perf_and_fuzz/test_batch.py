@@ -232,6 +232,7 @@ def _check_prefix(out: Path, reference: list[dict[str, Any]]) -> int:
 COPIES = 2500  # about 50,000 lines: seconds of work, so the run is surely interrupted mid-way
 
 
+@pytest.mark.slow  # 50,000 lines and a killed worker, about 14 s
 def test_killing_a_worker_stops_the_run_and_resume_completes_it(
     tmp_path: Path, values: list[dict[str, Any]], reference: list[dict[str, Any]]
 ) -> None:
@@ -270,6 +271,7 @@ def test_killing_a_worker_stops_the_run_and_resume_completes_it(
     assert not state.exists()
 
 
+@pytest.mark.slow  # 50,000 lines and a killed command, about 12 s
 def test_killing_the_whole_command_then_resuming(
     tmp_path: Path, values: list[dict[str, Any]], reference: list[dict[str, Any]]
 ) -> None:

@@ -36,6 +36,9 @@ from dataflow_rules.loading import MAX_BYTES, parse_documents
 from ..conftest import EXAMPLES
 from .jsonl import EXE, example_values, records, run
 
+# Slow lane (hypothesis fuzzing, in-process and through the CLI): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 N = int(os.environ.get("DFR_FUZZ_EXAMPLES", "0"))
 
 
@@ -377,9 +380,12 @@ def test_the_cli_refuses_unreadable_transfers(
     path.write_bytes(text)
     result = run("check", "--format", "json", str(path))
     assert result.returncode == 5, result.stderr
-    assert result.stdout == b""
-    err = result.stderr.decode()
-    assert err.count("\n") == 1 and err.startswith(f"error: {path}")
+    # No decision: the JSON output is the error document, one entry per stderr line.
+    document = json.loads(result.stdout)
+    assert set(document) == {"schema_version", "error", "exit_code", "errors"} and document["exit_code"] == 5
+    lines = result.stderr.decode().splitlines()
+    assert lines and all(line.startswith(f"error: {path}") for line in lines), lines
+    assert len(document["errors"]) == len(lines)
     if line is not None:
         src, out = tmp / "in.jsonl", tmp / "out.jsonl"
         src.write_bytes(line + b"\n")

@@ -33,6 +33,9 @@ from dataflow_rules.spark import RESULT_COLUMNS, decide_dataframe  # noqa: E402
 
 from .jsonl import example_values, jsonl, records  # noqa: E402
 
+# Slow lane (Spark in local mode starts a JVM): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,9 @@ from hypothesis import strategies as st
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 from ..conftest import EXAMPLES
+
+# Slow lane (hypothesis-damaged manifests through the real adapters): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
 
 MANIFESTS = sorted(
     p

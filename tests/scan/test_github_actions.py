@@ -46,6 +46,9 @@ import yaml
 
 from .helpers import ROOT, parse_workflow_commands, run
 
+# Slow lane (nektos/act runs the workflow): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 WORKFLOW = ROOT / "examples" / "ci" / "github-actions.yml"
 DOC = ROOT / "docs" / "scan.md"
 VENV_BIN = Path(sys.executable).parent

@@ -30,6 +30,9 @@ import yaml
 
 from .helpers import CLOUDFORMATION, EXAMPLES, ROOT
 
+# Slow lane (the real pre-commit builds the hook environment): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 WHEELHOUSE_VARIABLE = "DATAFLOW_RULES_WHEELHOUSE"
 MAKE_WHEELHOUSE = (
     'python3 -c \'import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); '

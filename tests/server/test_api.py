@@ -278,6 +278,7 @@ def test_reload_swaps_catalogues_and_keeps_them_on_error(tmp_path: Path) -> None
         assert srv.stop(), srv.stderr
 
 
+@pytest.mark.slow  # concurrent clients across reloads of a real server
 def test_no_request_sees_half_a_reload(tmp_path: Path) -> None:
     """Decide under load while the catalogues flip between two versions that differ in both
     their version label and a rule: every decision must be exactly one version's decision."""

@@ -18,6 +18,9 @@ from ..conftest import EXAMPLES
 from ..test_cli import run
 from .conftest import Server
 
+# Slow lane (a real headless Chromium): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 SHOTS = os.environ.get("DATAFLOW_RULES_SCREENSHOTS")
 """Set to a directory to keep the screenshots and the PDF the tests take."""
 

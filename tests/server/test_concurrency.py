@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from dataflow_rules import Engine, parse_transfers
@@ -15,6 +16,9 @@ from dataflow_rules.render.json import render
 
 from ..conftest import EXAMPLES
 from .conftest import Server
+
+# Slow lane (many concurrent clients against real servers, about 20 s): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
 
 CLIENTS = 16
 PER_CLIENT = 130  # 16 x 130 = 2,080 requests

@@ -14,6 +14,9 @@ from dataflow_rules.audit import open_store
 from ..conftest import EXAMPLES
 from .conftest import Server
 
+# Slow lane (servers killed under load, PostgreSQL): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 BODIES = [
     (EXAMPLES / name).read_bytes()
     for name in (

@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 from ..conftest import EXAMPLES
 from .conftest import Server
 
+# Slow lane (hostile HTTP bodies fuzzed against a real server): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 VALID = (EXAMPLES / "us-cn-genomic-101.yaml").read_bytes()
 READ_ERRORS = {400, 413, 415, 422}
 

@@ -54,6 +54,9 @@ from dataflow_rules.server.settings import MAX_RECORD_ID
 from ..conftest import EXAMPLES
 from .conftest import Server
 
+# Slow lane (schemathesis fuzzes every operation, about 100 s): `pytest -m slow`, run by .ci/run as its own step.
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = int(os.environ.get("DATAFLOW_RULES_FUZZ_EXAMPLES", "25"))
 """Random requests per operation (valid and invalid together); the coverage and examples
 phases add their own fixed set of cases on top. Raise it to search harder."""
