@@ -20,7 +20,7 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
 from ..transfers import parse_transfers
-from . import fides, odcs
+from . import fides, gate, odcs
 from .adapted import AdaptedTransfer, Gap
 from .baseline import fingerprint, load_baseline
 from .flows import Defaults
@@ -126,7 +126,8 @@ def _problem(error: DataflowRulesError, file: str) -> Problem:
 
 def _is_transfer(value: object) -> bool:
     if isinstance(value, list):
-        return bool(value) and _is_transfer(value[0]) and not isinstance(value[0], list)
+        # Any element, not only the first: `[1, {transfer}]` must not hide the transfer.
+        return any(isinstance(v, dict) and _is_transfer(v) for v in value)
     if not isinstance(value, dict):
         return False
     if set(value) == {"transfers"}:
@@ -170,6 +171,14 @@ class _Scanner:
             except InputError as refused:
                 if could_be_manifest(text, _kind):
                     raise
+                line = gate.raw_line(text)
+                if line is not None:
+                    # Fail closed: unreadable, but its text shows a transfer (issue 19, item 7).
+                    raise InputError(
+                        f"{refused.message} (the text shows a transfer's fields, origin or"
+                        f" destination and data, at line {line}: it cannot be skipped)",
+                        refused.location or Location(display, line),
+                    ) from None
                 # Valid for its own tool (a CloudFormation tag, a Helm template), not ours.
                 return FileResult(
                     path=display,
@@ -179,6 +188,14 @@ class _Scanner:
             kinds = [_kind(d.value) for d in documents]
             first = next((k for k in kinds if k is not None), None)
             if first is None:
+                found = gate.find_in_documents(documents)
+                if found is not None:
+                    doc, where = found
+                    raise InputError(
+                        "a transfer's fields (origin or destination, and data) in a file that is not"
+                        " a manifest this tool reads: nothing in it was decided, so it cannot be skipped",
+                        doc.locate(where),
+                    )
                 reason = (
                     "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract"
                 )
