@@ -221,3 +221,20 @@ def test_input_errors_in_sarif_and_github(tmp_path: Path) -> None:
         ("error", "bad.yaml"),
         ("error", "gone.yaml"),
     ]
+
+
+def test_every_sarif_rule_has_what_github_asks_for(result: ScanResult) -> None:
+    """GitHub's rules (GH2012, SARIF2005), checked without the multitool too."""
+    (run,) = json.loads(sarif.render(result))["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://") and driver["semanticVersion"]
+    assert run["automationDetails"]["id"]
+    assert {r["ruleId"] for r in run["results"]} == {r["id"] for r in driver["rules"]}
+    for rule in driver["rules"]:
+        assert rule["name"][0].isupper() and rule["name"].isalnum()
+        for key in ("shortDescription", "fullDescription"):
+            assert rule[key]["text"].endswith(".")
+        assert "What to do" in rule["help"]["text"] and "What to do" in rule["help"]["markdown"]
+        assert rule["helpUri"].startswith("https://")
+        if rule["properties"]["tags"][1] in ("entry", "localisation"):
+            assert "Cites: " in rule["help"]["text"] and "**Cites:**" in rule["help"]["markdown"]
