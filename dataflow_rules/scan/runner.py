@@ -138,10 +138,10 @@ def _is_transfer(value: object) -> bool:
 def _kind(value: object) -> FileKind | None:
     if _is_transfer(value):
         return "transfer"
+    if odcs.is_odcs(value):  # before Fides: a v2 contract's `dataset:` is a list too
+        return "odcs"
     if fides.is_fides(value):
         return "fides"
-    if odcs.is_odcs(value):
-        return "odcs"
     return None
 
 
@@ -196,8 +196,9 @@ class _Scanner:
                         " a manifest this tool reads: nothing in it was decided, so it cannot be skipped",
                         doc.locate(where),
                     )
-                reason = (
-                    "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract"
+                reason = next(
+                    (r for r in (odcs.skip_reason(d.value) for d in documents) if r),
+                    "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract",
                 )
                 return FileResult(path=display, status="skipped", reason=reason)
             if first == "odcs" and not all(odcs.is_readable(d.value) for d in documents):
