@@ -59,6 +59,7 @@ _HELP_ANCHOR = {
     "no_catalogue": "#findings",
     "unmapped_label": "#odcs",
     "no_data_categories": "#fides",
+    "fides_key_outside_taxonomy": "#fides",
 }
 
 
@@ -95,6 +96,11 @@ def _what_to_do(finding: Finding) -> str:
             "Label the data with a taxonomy category (a `dataflow:<category>` tag or a fideslang key),"
             " or map the label in an ODCS map file (--odcs-map)."
         )
+    if finding.kind == "fides_key_outside_taxonomy":
+        return (
+            "Use a key of the fideslang default taxonomy for the data, or state its category in the"
+            " manifest's sidecar; the parent's mapping is used until then."
+        )
     return "Label the data with fideslang data categories or ODCS classifications and tags."
 
 
@@ -111,6 +117,12 @@ def _rule(finding: Finding) -> dict[str, Any]:
     elif finding.kind == "unmapped_label":
         short = "A data label names no category the tool can map"
         full = short + "; the data's category must be stated before the transfer can be decided."
+    elif finding.kind == "fides_key_outside_taxonomy":
+        short = "A fideslang data category is outside the fideslang default taxonomy"
+        full = (
+            short + "; it is mapped only through its nearest known parent, which `fides evaluate`"
+            " would not accept."
+        )
     else:
         short = "The manifest labels no data with a category"
         full = short + "; the tool cannot tell what data crosses the border."

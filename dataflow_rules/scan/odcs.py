@@ -22,6 +22,7 @@ from ..catalogues import Policies
 from ..errors import InputError, Location
 from ..loading import Document, dotted
 from .adapted import AdaptedTransfer, Gap
+from .fides import outside_gap
 from .flows import Defaults, Items, Stated, build, countries, country
 from .mapping import UNSPECIFIED, FidesMap, OdcsMap
 from .sidecar import LoadedSidecar
@@ -138,6 +139,9 @@ class _Labels:
             mapped = self.fmap.category(low)
             if mapped is not None:
                 self.items.add(mapped[0], place)
+                outside = self.fmap.outside_taxonomy(low)
+                if outside is not None:
+                    self.items.gaps.append(outside_gap(value, mapped[0], outside, place))
                 return "category"
         table = self.omap.classification if is_classification else self.omap.tags
         if low in table:

@@ -81,14 +81,21 @@ class WaiverRef(_Frozen):
 
 
 FindingKind = Literal[
-    "entry", "localisation", "missing_fact", "no_catalogue", "unmapped_label", "no_data_categories"
+    "entry",
+    "localisation",
+    "missing_fact",
+    "no_catalogue",
+    "unmapped_label",
+    "no_data_categories",
+    "fides_key_outside_taxonomy",
 ]
 
 
 class Finding(_Frozen):
     rule_id: str
     """The catalogue entry id, or a synthetic id: ``missing-fact/<entry>``,
-    ``no-catalogue/<CC>``, ``unmapped-label``, ``no-data-categories``."""
+    ``no-catalogue/<CC>``, ``unmapped-label``, ``no-data-categories``,
+    ``fides-key-outside-taxonomy``."""
     kind: FindingKind
     verdict: Verdict
     jurisdiction: str | None = None
