@@ -180,6 +180,8 @@ class ScanResult(_Frozen):
     unused_waivers: list[Place] = Field(default_factory=list)
     baselined: int = 0
     """Findings left out because the baseline already holds them."""
+    deselected: int = 0
+    """Findings left out by ``--check``/``--skip-check``."""
 
     def transfers(self) -> list[TransferResult]:
         return [t for f in self.files for t in f.transfers]

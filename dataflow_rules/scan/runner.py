@@ -9,6 +9,7 @@ Catalogue and engine failures stop the scan (exit 6 and 7), as in ``check``.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,12 @@ class ScanOptions:
     today: dt.date | None = None
     """The day waivers are judged on (default: today)."""
     cwd: Path | None = None
+    checks: Sequence[str] = ()
+    """Report only findings whose rule id (or the entry it concerns) matches one (id or glob)."""
+    skip_checks: Sequence[str] = ()
+    """Leave out findings whose rule id (or the entry it concerns) matches one."""
+    config: Path | None = None
+    """The config file the options came from: reported as the scan's own file, not scanned."""
 
 
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
@@ -78,7 +85,9 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
     walk = Walker(options.include, options.exclude, options.gitignore, cwd).walk(list(options.paths))
     errors += [Problem(place=Place(file=m), message="no such file or directory") for m in walk.missing]
     candidates = _with_manifests(walk.files, cwd)
-    config = {display_path(p, cwd) for p in (options.waivers, options.baseline) if p is not None}
+    config = {
+        display_path(p, cwd) for p in (options.waivers, options.baseline, options.config) if p is not None
+    }
     scanner = _Scanner(policies, engine, fmap, omap, options, waivers, known)
     files: list[FileResult] = [
         FileResult(path=s.display, status="skipped", reason=s.reason) for s in walk.skipped
@@ -87,7 +96,9 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         if candidate.display in config:
             files.append(
                 FileResult(
-                    path=candidate.display, status="skipped", reason="the scan's own waiver or baseline file"
+                    path=candidate.display,
+                    status="skipped",
+                    reason="the scan's own config, waiver or baseline file",
                 )
             )
         else:
@@ -102,6 +113,7 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         errors=errors,
         unused_waivers=waivers.unused() if not waivers.problems else [],
         baselined=scanner.baselined,
+        deselected=scanner.deselected,
     )
 
 
@@ -117,6 +129,17 @@ def _with_manifests(candidates: list[Candidate], cwd: Path) -> list[Candidate]:
                     seen.add(display)
                     out.append(Candidate(manifest, display, True))
     return sorted(out, key=lambda c: c.display)
+
+
+def selected(rule_id: str, checks: Sequence[str], skip_checks: Sequence[str]) -> bool:
+    """Whether ``--check``/``--skip-check`` keep a finding: each pattern is an id or a glob
+    (``us.dsp.*``) matched against the rule id and, for ``missing-fact/<entry>``, the entry."""
+    names = {rule_id, rule_id.split("/", 1)[1]} if rule_id.startswith("missing-fact/") else {rule_id}
+
+    def hit(patterns: Sequence[str]) -> bool:
+        return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
+
+    return (not checks or hit(checks)) and not hit(skip_checks)
 
 
 def _problem(error: DataflowRulesError, file: str) -> Problem:
@@ -159,6 +182,7 @@ class _Scanner:
         self.policies, self.engine, self.fmap, self.omap = policies, engine, fmap, omap
         self.options, self.waivers, self.baseline = options, waivers, baseline
         self.baselined = 0
+        self.deselected = 0
 
     def file(self, candidate: Candidate) -> FileResult:
         display = candidate.display
@@ -301,6 +325,9 @@ class _Scanner:
         verdicts = [f.verdict for f in findings] + ([decision.verdict] if decision else [])
         kept = []
         for finding in findings:
+            if not selected(finding.rule_id, self.options.checks, self.options.skip_checks):
+                self.deselected += 1
+                continue
             if finding.fingerprint in self.baseline:
                 self.baselined += 1
                 continue
