@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -141,7 +142,10 @@ def find_config(cwd: Path) -> Path | None:
 def load_config(path: Path, display: str) -> ScanConfig:
     """Read and check a config file; raise :class:`ConfigErrors` with every error."""
     try:
-        doc = parse_one(read_text(path, InputError), display, InputError)
+        text = read_text(path, InputError)
+        if not text.strip():
+            return ScanConfig(path, display)  # an empty file states nothing
+        doc = parse_one(text, display, InputError)
     except InputError as error:
         raise ConfigErrors([error.one_line()]) from None
     if doc.value is None:
@@ -220,8 +224,8 @@ def _plain(value: Any, cwd: Path) -> Any:
             return value.as_posix()
     if isinstance(value, list):
         return [_plain(v, cwd) for v in value]
-    if hasattr(value, "value") and not isinstance(value, (str, bool, int)):
-        return value.value  # an enum
+    if isinstance(value, Enum):
+        return value.value
     return value
 
 
