@@ -162,18 +162,48 @@ def test_junit_input_errors_are_error_cases(tmp_path: Path) -> None:
     assert isinstance(error, Error) and "bad.yaml:5:" in (error.message or "")
 
 
-def test_github_annotations_parse_and_point_at_lines(result: ScanResult) -> None:
+def test_github_annotations_are_one_per_transfer_at_its_strictest_finding(result: ScanResult) -> None:
     commands, plain = parse_workflow_commands(github.render(result))
     assert len(plain) == 1 and plain[0].startswith("dataflow-rules scan:")
-    findings = [(t, x) for t in result.transfers() for x in t.findings]
-    assert len(commands) == len(findings)
-    for command, (t, x) in zip(commands, findings, strict=True):
+    with_findings = [t for t in result.transfers() if t.findings]
+    assert len(commands) == len(with_findings) < sum(len(t.findings) for t in with_findings)
+    rank = {"error": 0, "warning": 1, "notice": 2}
+    assert [rank[c.name] for c in commands] == sorted(rank[c.name] for c in commands)  # errors first
+    by_id = {t.id: t for t in with_findings}
+    for command in commands:
+        t = by_id[command.message.split(" (", 1)[0]]
+        levels = [
+            "notice" if x.waived else "error" if result.fail_on.fails(x.verdict) else "warning"
+            for x in t.findings
+        ]
+        x = t.findings[levels.index(min(levels, key=rank.__getitem__))]
+        assert command.name == min(levels, key=rank.__getitem__)
         assert command.properties["file"] == x.place.file
         assert command.properties["line"] == str(x.place.line)
-        assert x.rule_id in command.properties["title"]
-        assert command.message.startswith(f"{t.id} (")
-        expected = "notice" if x.waived else "error" if result.fail_on.fails(x.verdict) else "warning"
-        assert command.name == expected
+        assert command.properties["title"].startswith(f"{x.verdict.value}: {x.rule_id}")
+        others = len(t.findings) - 1
+        if others:
+            assert command.properties["title"].endswith(f"and {others} more finding" + ("s" if others > 1 else ""))
+            assert all(o.rule_id in command.message.split("\nAlso: ")[1] for o in t.findings if o is not x)
+
+
+def test_github_annotations_are_capped_with_a_pointer_to_the_sarif(tmp_path: Path) -> None:
+    flows = "\n".join(
+        f"- id: flow-{n:02}\n  origin: US\n  destination: CN\n  date: 2026-03-02\n"
+        f"  transaction: vendor_agreement\n  recipient: {{type: company, controlled_by: CN}}\n"
+        f"  data:\n    - category: personal.omic.genomic\n      individuals: {200 + n}\n"
+        for n in range(14)
+    )
+    (tmp_path / "flows.yaml").write_text(flows)
+    (tmp_path / "bad.yaml").write_text("origin: CN\ndestination: US\ndata: [\n")
+    result = scan_examples(paths=[tmp_path], waivers=None, cwd=tmp_path)
+    assert len([t for t in result.transfers() if t.findings]) == 14
+    commands, _ = parse_workflow_commands(github.render(result))
+    assert len(commands) == github.LIMIT + 1
+    assert commands[0].properties["file"] == "bad.yaml"  # input errors first
+    last = commands[-1]
+    assert last.name == "error" and "file" not in last.properties
+    assert last.message.startswith("5 more in the SARIF report (5 errors)")
 
 
 def test_github_escapes_what_the_runner_would_misread() -> None:
