@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from junitparser import Error, Failure, JUnitXml
+from junitparser import Error, Failure, JUnitXml, Skipped
 
 from dataflow_rules.render import github, junit, sarif
 from dataflow_rules.scan import json_report, text
@@ -138,7 +138,7 @@ def test_junit_read_by_a_junit_parser(result: ScanResult, tmp_path: Path) -> Non
     path = tmp_path / "scan.xml"
     path.write_text(junit.render(result), encoding="utf-8")
     xml = JUnitXml.fromfile(str(path))
-    cases = [case for suite in xml for case in suite]
+    cases = [case for suite in xml for case in suite if not case.is_skipped]
     assert len(cases) == len(result.transfers())  # one test case per transfer
     failing = {case.name.split(" ")[0] for case in cases if any(isinstance(r, Failure) for r in case.result)}
     expected = {t.id for t in result.transfers() if t.failing(result.fail_on)}
@@ -146,8 +146,15 @@ def test_junit_read_by_a_junit_parser(result: ScanResult, tmp_path: Path) -> Non
     assert not any(isinstance(r, Error) for case in cases for r in case.result)
     waived = next(c for c in cases if c.name.startswith("crm_platform:Newsletter_campaigns"))
     assert waived.is_passed and "waived by Li Wei" in (waived.system_out or "")
+    skipped = [case for suite in xml for case in suite if case.is_skipped]
+    not_scanned = [f for f in result.files if f.status == "skipped"]
+    assert [c.name for c in skipped] == [f"{f.path} (not scanned)" for f in not_scanned] and skipped
+    for case, f in zip(skipped, not_scanned, strict=True):
+        (mark,) = case.result
+        assert isinstance(mark, Skipped) and mark.message == f.reason
     xml.update_statistics()
-    assert xml.tests == len(cases) and xml.failures == len(expected)
+    assert xml.tests == len(cases) + len(skipped) and xml.failures == len(expected)
+    assert xml.skipped == len(skipped)
 
 
 def test_junit_input_errors_are_error_cases(tmp_path: Path) -> None:
@@ -183,7 +190,9 @@ def test_github_annotations_are_one_per_transfer_at_its_strictest_finding(result
         assert command.properties["title"].startswith(f"{x.verdict.value}: {x.rule_id}")
         others = len(t.findings) - 1
         if others:
-            assert command.properties["title"].endswith(f"and {others} more finding" + ("s" if others > 1 else ""))
+            assert command.properties["title"].endswith(
+                f"and {others} more finding" + ("s" if others > 1 else "")
+            )
             assert all(o.rule_id in command.message.split("\nAlso: ")[1] for o in t.findings if o is not x)
 
 
