@@ -202,6 +202,10 @@ class _Labels:
                 self.properties(items.get("properties"), (*where, "items", "properties"))
 
 
+Labels = _Labels
+"""The label reader, shared with the dbt adapter (dbt tags read as ODCS tags)."""
+
+
 def _custom(doc: Document, contract: dict[str, Any]) -> Stated:
     listed = contract.get("customProperties")
     if not isinstance(listed, list):

@@ -119,7 +119,7 @@ class Finding(_Frozen):
         return self.waiver is not None
 
 
-SourceKind = Literal["transfer", "fides_dataset", "fides_system", "odcs_contract"]
+SourceKind = Literal["transfer", "fides_dataset", "fides_system", "odcs_contract", "dbt_model"]
 
 
 class TransferResult(_Frozen):
@@ -142,7 +142,7 @@ class TransferResult(_Frozen):
 
 
 FileStatus = Literal["recognised", "skipped", "error"]
-FileKind = Literal["transfer", "fides", "odcs", "sidecar"]
+FileKind = Literal["transfer", "fides", "odcs", "dbt", "sidecar"]
 
 
 class FileResult(_Frozen):

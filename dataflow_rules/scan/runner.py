@@ -21,7 +21,7 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
 from ..transfers import parse_transfers
-from . import fides, gate, odcs
+from . import dbt, fides, gate, odcs
 from .adapted import AdaptedTransfer, Gap
 from .baseline import fingerprint, load_baseline
 from .flows import Defaults
@@ -163,6 +163,8 @@ def _kind(value: object) -> FileKind | None:
         return "transfer"
     if odcs.is_odcs(value):  # before Fides: a v2 contract's `dataset:` is a list too
         return "odcs"
+    if dbt.is_dbt(value):
+        return "dbt"
     if fides.is_fides(value):
         return "fides"
     return None
@@ -294,6 +296,10 @@ class _Scanner:
         sidecar = self._load_sidecar(candidate)
         if kind == "fides":
             adapted, without = fides.adapt(documents, sidecar, self.options.defaults, self.fmap)
+        elif kind == "dbt":
+            adapted, without = dbt.adapt(
+                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
+            )
         else:
             adapted, without = odcs.adapt(
                 documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap

@@ -14,6 +14,7 @@ _SOURCES = {
     "fides_dataset": "Fides dataset",
     "fides_system": "Fides system",
     "odcs_contract": "ODCS contract",
+    "dbt_model": "dbt model",
 }
 
 

@@ -60,6 +60,7 @@ def test_examples_cover_every_kind_of_finding(result: ScanResult) -> None:
         "fides_dataset",
         "fides_system",
         "odcs_contract",
+        "dbt_model",
     }
     assert any(f.waived for t in result.transfers() for f in t.findings)
 
