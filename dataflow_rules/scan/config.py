@@ -47,7 +47,7 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("paths", "paths", "paths", ["."]),
-    Option("include", "include", "list", ["*.yaml", "*.yml", "*.json"]),
+    Option("include", "include", "list", ["*.yaml", "*.yml", "*.json", "*.ndjson", "*.jsonl"]),
     Option("exclude", "exclude", "list", []),
     Option("gitignore", "gitignore", "bool", True),
     Option("format", "fmt", "list", ["text"]),

@@ -167,9 +167,12 @@ def build(
 
 
 def _no_categories(place: Location, source: SourceKind) -> Gap:
-    what = {"fides_dataset": "dataset", "fides_system": "declaration", "dbt_model": "model"}.get(
-        source, "contract"
-    )
+    what = {
+        "fides_dataset": "dataset",
+        "fides_system": "declaration",
+        "dbt_model": "model",
+        "openlineage_run": "input dataset",
+    }.get(source, "contract")
     return Gap(
         "no-data-categories",
         "no_data_categories",

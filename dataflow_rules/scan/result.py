@@ -119,7 +119,9 @@ class Finding(_Frozen):
         return self.waiver is not None
 
 
-SourceKind = Literal["transfer", "fides_dataset", "fides_system", "odcs_contract", "dbt_model"]
+SourceKind = Literal[
+    "transfer", "fides_dataset", "fides_system", "odcs_contract", "dbt_model", "openlineage_run"
+]
 
 
 class TransferResult(_Frozen):
@@ -142,7 +144,7 @@ class TransferResult(_Frozen):
 
 
 FileStatus = Literal["recognised", "skipped", "error"]
-FileKind = Literal["transfer", "fides", "odcs", "dbt", "sidecar"]
+FileKind = Literal["transfer", "fides", "odcs", "dbt", "openlineage", "sidecar"]
 
 
 class FileResult(_Frozen):

@@ -21,7 +21,7 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
 from ..transfers import parse_transfers
-from . import dbt, fides, gate, odcs
+from . import dbt, fides, gate, odcs, openlineage
 from .adapted import AdaptedTransfer, Gap
 from .baseline import fingerprint, load_baseline
 from .flows import Defaults
@@ -34,6 +34,8 @@ from .walk import DEFAULT_INCLUDE, Candidate, Walker, display_path
 
 Progress = Callable[[int, int, str], None]
 FINDING_KINDS = ("entry", "localisation", "missing_fact", "no_catalogue")
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+"""Read one JSON value a line (OpenLineage events are often logged so)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ def _kind(value: object) -> FileKind | None:
         return "odcs"
     if dbt.is_dbt(value):
         return "dbt"
+    if openlineage.is_openlineage(value):
+        return "openlineage"
     if fides.is_fides(value):
         return "fides"
     return None
@@ -193,9 +197,12 @@ class _Scanner:
                 return self._sidecar(candidate)
             text = read_text(candidate.path, InputError)
             try:
-                documents = list(parse_documents(text, display, InputError))
+                if candidate.path.suffix.lower() in NDJSON_SUFFIXES:
+                    documents = openlineage.ndjson_documents(text, display, InputError)
+                else:
+                    documents = list(parse_documents(text, display, InputError))
             except InputError as refused:
-                if could_be_manifest(text, _kind):
+                if could_be_manifest(text, _kind) or openlineage.has_event_line(text):
                     raise
                 line = gate.raw_line(text)
                 if line is not None:
@@ -254,7 +261,7 @@ class _Scanner:
         if not manifests:
             stem = candidate.path.name.split(".dataflow.")[0]
             raise InputError(
-                f"sidecar without a manifest: no {stem}.yaml, {stem}.yml or {stem}.json beside it",
+                f"sidecar without a manifest: no {stem}.yaml, {stem}.yml, {stem}.json or {stem}.ndjson beside it",
                 Location(candidate.display),
             )
         # Read and check it here too, so a broken sidecar is reported on its own line.
@@ -296,6 +303,10 @@ class _Scanner:
         sidecar = self._load_sidecar(candidate)
         if kind == "fides":
             adapted, without = fides.adapt(documents, sidecar, self.options.defaults, self.fmap)
+        elif kind == "openlineage":
+            adapted, without = openlineage.adapt(
+                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
+            )
         elif kind == "dbt":
             adapted, without = dbt.adapt(
                 documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap

@@ -15,6 +15,7 @@ _SOURCES = {
     "fides_system": "Fides system",
     "odcs_contract": "ODCS contract",
     "dbt_model": "dbt model",
+    "openlineage_run": "OpenLineage run",
 }
 
 

@@ -61,6 +61,7 @@ def test_examples_cover_every_kind_of_finding(result: ScanResult) -> None:
         "fides_system",
         "odcs_contract",
         "dbt_model",
+        "openlineage_run",
     }
     assert any(f.waived for t in result.transfers() for f in t.findings)
 
