@@ -112,8 +112,10 @@ class _Labels:
             if not isinstance(tags, list):
                 raise InputError("tags must be a list of strings", self.doc.locate((*path, "tags")))
             for k, tag in enumerate(tags):
-                if isinstance(tag, str):
-                    outcomes.append(self.label(tag, (*path, "tags", k), False))
+                if not isinstance(tag, str):
+                    # Never skipped silently: a label the tool cannot read is not "no label".
+                    raise InputError("a tag must be a string", self.doc.locate((*path, "tags", k)))
+                outcomes.append(self.label(tag, (*path, "tags", k), False))
         if not is_property or {"category", "gap"} & set(outcomes):
             return
         if "clear" in outcomes:

@@ -123,3 +123,16 @@ def test_files_without_a_transfer_are_still_skipped(tmp_path: Path, text: str) -
 )
 def test_raw_line_finds_keys_in_every_syntax(text: str, line: int | None) -> None:
     assert gate.raw_line(text) == line
+
+
+def test_an_odcs_tag_that_is_not_a_string_is_an_error_not_no_label(tmp_path: Path) -> None:
+    """A tag the tool cannot read used to be skipped, so a contract could look all-public."""
+    text = (
+        "apiVersion: v3.0.2\nkind: DataContract\nid: c\nschema:\n  - name: t\n    properties:\n"
+        "      - name: a\n        classification: public\n        tags: [7]\n"
+        "customProperties:\n  - property: dataflowOrigin\n    value: CN\n"
+        "  - property: dataflowDestinations\n    value: US\n"
+    )
+    code, status, error = _scan(tmp_path, "c.odcs.yaml", text)
+    assert (code, status) == (5, "error")
+    assert error is not None and error.startswith("c.odcs.yaml:9:") and "a tag must be a string" in error
