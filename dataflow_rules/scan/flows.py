@@ -172,6 +172,7 @@ def _no_categories(place: Location, source: SourceKind) -> Gap:
         "fides_system": "declaration",
         "dbt_model": "model",
         "openlineage_run": "input dataset",
+        "terraform_replication": "source resource",
     }.get(source, "contract")
     return Gap(
         "no-data-categories",

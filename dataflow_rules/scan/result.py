@@ -120,7 +120,13 @@ class Finding(_Frozen):
 
 
 SourceKind = Literal[
-    "transfer", "fides_dataset", "fides_system", "odcs_contract", "dbt_model", "openlineage_run"
+    "transfer",
+    "fides_dataset",
+    "fides_system",
+    "odcs_contract",
+    "dbt_model",
+    "openlineage_run",
+    "terraform_replication",
 ]
 
 
@@ -144,7 +150,7 @@ class TransferResult(_Frozen):
 
 
 FileStatus = Literal["recognised", "skipped", "error"]
-FileKind = Literal["transfer", "fides", "odcs", "dbt", "openlineage", "sidecar"]
+FileKind = Literal["transfer", "fides", "odcs", "dbt", "openlineage", "terraform", "sidecar"]
 
 
 class FileResult(_Frozen):

@@ -21,7 +21,7 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
 from ..transfers import parse_transfers
-from . import dbt, fides, gate, odcs, openlineage
+from . import dbt, fides, gate, odcs, openlineage, terraform
 from .adapted import AdaptedTransfer, Gap
 from .baseline import fingerprint, load_baseline
 from .flows import Defaults
@@ -169,6 +169,8 @@ def _kind(value: object) -> FileKind | None:
         return "dbt"
     if openlineage.is_openlineage(value):
         return "openlineage"
+    if terraform.is_plan(value):
+        return "terraform"
     if fides.is_fides(value):
         return "fides"
     return None
@@ -303,6 +305,10 @@ class _Scanner:
         sidecar = self._load_sidecar(candidate)
         if kind == "fides":
             adapted, without = fides.adapt(documents, sidecar, self.options.defaults, self.fmap)
+        elif kind == "terraform":
+            adapted, without = terraform.adapt(
+                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
+            )
         elif kind == "openlineage":
             adapted, without = openlineage.adapt(
                 documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap

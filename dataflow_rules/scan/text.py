@@ -16,6 +16,7 @@ _SOURCES = {
     "odcs_contract": "ODCS contract",
     "dbt_model": "dbt model",
     "openlineage_run": "OpenLineage run",
+    "terraform_replication": "Terraform replication",
 }
 
 
