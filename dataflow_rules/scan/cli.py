@@ -220,7 +220,7 @@ def register(app: typer.Typer) -> None:
             )
             result = run_scan(
                 ScanOptions(
-                    paths=list(value["paths"] or [Path(".")]),
+                    paths=[Path(p) for p in value["paths"] or ["."]],
                     include=list(value["include"]),
                     exclude=list(value["exclude"] or ()),
                     gitignore=bool(value["gitignore"]),

@@ -177,3 +177,12 @@ def test_create_config_writes_the_flags_and_reproduces_them(tmp_path: Path) -> N
 def test_a_missing_config_file_is_an_input_error(tmp_path: Path) -> None:
     done = run("scan", "--config", "nope.yaml", cwd=tmp_path)
     assert done.returncode == 5 and b"nope.yaml" in done.stderr
+
+
+def test_no_flags_and_no_config_scans_the_working_directory(tmp_path: Path) -> None:
+    """The defaults alone (paths: [.]) run a scan, outside any repository too."""
+    (tmp_path / "flows").mkdir()
+    shutil.copy(EXAMPLES / "transfers" / "vendor-flows.yaml", tmp_path / "flows" / "vendor-flows.yaml")
+    done = run("scan", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 4, done.stderr
+    assert b"flows/vendor-flows.yaml" in done.stdout
