@@ -37,8 +37,13 @@ _COUNTRY = _key("(?:origin|destination)")
 
 
 def transfer_fields(value: object) -> bool:
-    """A mapping with ``data`` and ``origin`` or ``destination``: what a transfer is."""
-    return isinstance(value, dict) and "data" in value and bool({"origin", "destination"} & set(value))
+    """A mapping with ``data`` and ``origin`` or ``destination`` whose value is a scalar (a
+    country code, right or wrong): what a transfer is. A JSON Schema's ``properties``, whose
+    ``origin`` is itself a mapping, describes transfers without stating one."""
+    if not isinstance(value, dict) or "data" not in value:
+        return False
+    countries = [value[k] for k in ("origin", "destination") if k in value]
+    return any(not isinstance(c, (dict, list)) for c in countries)
 
 
 def find_in_documents(documents: Sequence[Document]) -> tuple[Document, Path_] | None:

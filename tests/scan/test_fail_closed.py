@@ -136,3 +136,16 @@ def test_an_odcs_tag_that_is_not_a_string_is_an_error_not_no_label(tmp_path: Pat
     code, status, error = _scan(tmp_path, "c.odcs.yaml", text)
     assert (code, status) == (5, "error")
     assert error is not None and error.startswith("c.odcs.yaml:9:") and "a tag must be a string" in error
+
+
+def test_the_transfer_json_schema_is_not_a_transfer(tmp_path: Path) -> None:
+    """docs/scan.md tells users to keep `dataflow-rules schema transfer` beside manifests:
+    its `properties` name the fields, with schemas as values, and state no transfer."""
+    from dataflow_rules.catalogues import load_policies
+    from dataflow_rules.scan.schemas import schema_for
+
+    text = json.dumps(schema_for("transfer", load_policies(PINNED_POLICIES)), indent=2)
+    code, status, _ = _scan(tmp_path, "transfer.schema.json", text)
+    assert (code, status) == (0, "skipped")
+    # ... while a value that is a country code, even a wrong one, is a transfer's field.
+    assert gate.transfer_fields({"origin": 1, "data": None})
