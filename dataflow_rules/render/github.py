@@ -1,14 +1,23 @@
-"""GitHub Actions workflow commands: one annotation per finding and per input error.
+"""GitHub Actions workflow commands: one annotation per transfer, capped, then a summary.
 
-``::error`` for findings that fail under ``--fail-on`` and for input errors, ``::warning``
-for open findings that do not fail, ``::notice`` for waived findings (still shown, as in
-every format). Values are escaped as the runner expects: ``%``, CR and LF in messages,
-and also ``:`` and ``,`` in properties.
+GitHub shows about ten annotations of a kind per step, so one annotation per finding buried
+the failures of a large scan (1,197 annotations for 166 transfers, issue 15). Each transfer
+with findings gets one annotation, at its strictest finding's line, titled with that
+finding's rule and the count of the others, whose rule ids and lines the message lists:
+``::error`` when a finding fails under ``--fail-on``, ``::warning`` when one is open but
+does not fail, ``::notice`` when all are waived. Input errors each get an ``::error``.
+Errors come first; past :data:`LIMIT` annotations one last annotation says how many more
+are in the SARIF report. Values are escaped as the runner expects: ``%``, CR and LF in
+messages, and also ``:`` and ``,`` in properties.
 """
 
 from __future__ import annotations
 
-from ..scan.result import Finding, Place, ScanResult, TransferResult
+from ..scan.result import Finding, Place, Problem, ScanResult, TransferResult
+
+LIMIT = 10
+"""Annotations written before the "n more in the SARIF report" line."""
+_RANK = {"error": 0, "warning": 1, "notice": 2}
 
 
 def escape_data(text: str) -> str:
@@ -19,36 +28,78 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(kind: str, place: Place, title: str, message: str) -> str:
-    props = [f"file={escape_property(place.file)}"]
-    if place.line is not None:
-        props.append(f"line={place.line}")
-        if place.column is not None:
-            props.append(f"col={place.column}")
+def command(kind: str, place: Place | None, title: str, message: str) -> str:
+    props = []
+    if place is not None:
+        props.append(f"file={escape_property(place.file)}")
+        if place.line is not None:
+            props.append(f"line={place.line}")
+            if place.column is not None:
+                props.append(f"col={place.column}")
     props.append(f"title={escape_property(title)}")
     return f"::{kind} {','.join(props)}::{escape_data(message)}"
 
 
-def _finding(t: TransferResult, x: Finding, result: ScanResult) -> str:
+def level(x: Finding, result: ScanResult) -> str:
     if x.waiver is not None:
-        kind = "notice"
-        w = x.waiver
-        tail = f" Waived by {w.approved_by} until {w.expires.isoformat()} ({w.ticket}): {w.reason}"
-    else:
-        kind = "error" if result.fail_on.fails(x.verdict) else "warning"
-        tail = ""
+        return "notice"
+    return "error" if result.fail_on.fails(x.verdict) else "warning"
+
+
+def primary(t: TransferResult, result: ScanResult) -> Finding:
+    """The finding a transfer's annotation stands at: the first of the strictest level."""
+    return min(t.findings, key=lambda x: _RANK[level(x, result)])
+
+
+def _transfer(t: TransferResult, result: ScanResult) -> tuple[str, str]:
+    x = primary(t, result)
+    kind = level(x, result)
+    others = [o for o in t.findings if o is not x]
     title = f"{x.verdict.value}: {x.rule_id}" + (" (waived)" if x.waived else "")
+    if others:
+        title += f" and {len(others)} more finding" + ("" if len(others) == 1 else "s")
     message = f"{t.id} ({t.origin} -> {t.destination}): {x.message}"
     if x.requirement:
         message += f" Requirement: {x.requirement}."
     if x.citations:
         message += " Cites: " + "; ".join(c.short() for c in x.citations) + "."
-    return command(kind, x.place, title, message + tail)
+    if x.waiver is not None:
+        w = x.waiver
+        message += f" Waived by {w.approved_by} until {w.expires.isoformat()} ({w.ticket}): {w.reason}"
+    if others:
+        listed = [
+            f"{o.verdict.value} {o.rule_id}"
+            + (f" line {o.place.line}" if o.place.line else "")
+            + (" (waived)" if o.waived else "")
+            for o in others
+        ]
+        message += "\nAlso: " + "; ".join(listed)
+    return kind, command(kind, x.place, title, message)
+
+
+def _problem(p: Problem) -> tuple[str, str]:
+    return "error", command("error", p.place, "dataflow-rules input error", p.message)
 
 
 def render(result: ScanResult) -> str:
-    lines = [_finding(t, x, result) for t in result.transfers() for x in t.findings]
-    lines += [command("error", p.place, "dataflow-rules input error", p.message) for p in result.problems()]
+    annotations = [_problem(p) for p in result.problems()]
+    annotations += [_transfer(t, result) for t in result.transfers() if t.findings]
+    annotations.sort(key=lambda a: _RANK[a[0]])  # stable: file order within a level
+    lines = [text for _, text in annotations[:LIMIT]]
+    hidden = annotations[LIMIT:]
+    if hidden:
+        kind = hidden[0][0]
+        counts = {k: sum(1 for h, _ in hidden if h == k) for k in _RANK}
+        said = ", ".join(f"{n} {k}" + ("" if n == 1 else "s") for k, n in counts.items() if n)
+        lines.append(
+            command(
+                kind,
+                None,
+                "dataflow-rules: more annotations",
+                f"{len(hidden)} more in the SARIF report ({said}); GitHub shows about {LIMIT} a step."
+                " Upload the SARIF (--format sarif:FILE) to code scanning, or see --format text.",
+            )
+        )
     s = result.summary()
     lines.append(
         f"dataflow-rules scan: {s.transfers} transfers in {s.recognised} manifests; "

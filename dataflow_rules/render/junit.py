@@ -3,8 +3,10 @@
 A transfer's test case fails when it has an open finding that ``--fail-on`` counts; its
 other findings (waived, or below the threshold) are listed in ``system-out``, so they stay
 visible. A file that could not be read is a test case with an ``error``, as is each input
-error outside the scanned files (waivers, baseline). Times are 0: the report is
-deterministic.
+error outside the scanned files (waivers, baseline). A file not scanned (not a manifest,
+excluded, an ODCS version not read, ...), or a manifest that yields no transfer (no
+countries), is a ``skipped`` test case with the reason, so a test report shows what the
+gate did not look at. Times are 0: the report is deterministic.
 """
 
 from __future__ import annotations
@@ -72,19 +74,31 @@ def _error_case(suite: ET.Element, problem: Problem, name: str) -> None:
     error.text = problem.one_line()
 
 
-def _counts(element: ET.Element, tests: int, failures: int, errors: int) -> None:
+def _skipped_case(suite: ET.Element, path: str, reason: str) -> None:
+    case = ET.SubElement(
+        suite, "testcase", {"classname": path, "name": f"{path} (not scanned)", "file": path, "time": "0"}
+    )
+    ET.SubElement(case, "skipped", {"message": reason})
+
+
+def _counts(element: ET.Element, tests: int, failures: int, errors: int, skipped: int = 0) -> None:
     element.set("tests", str(tests))
     element.set("failures", str(failures))
     element.set("errors", str(errors))
-    element.set("skipped", "0")
+    element.set("skipped", str(skipped))
     element.set("time", "0")
 
 
 def render(result: ScanResult) -> str:
     root = ET.Element("testsuites", {"name": "dataflow-rules scan"})
-    total = [0, 0, 0]
+    total = [0, 0, 0, 0]
     for f in result.files:
         if not f.transfers and f.error is None:
+            if f.status == "skipped" or (f.status == "recognised" and f.kind != "sidecar"):
+                suite = ET.SubElement(root, "testsuite", {"name": f.path})
+                _skipped_case(suite, f.path, f.reason or "no transfer in it")
+                _counts(suite, 1, 0, 0, 1)
+                total = [total[0] + 1, total[1], total[2], total[3] + 1]
             continue
         suite = ET.SubElement(root, "testsuite", {"name": f.path})
         tests = failures = errors = 0
@@ -95,13 +109,13 @@ def render(result: ScanResult) -> str:
             tests += 1
             failures += _case(suite, t, result)
         _counts(suite, tests, failures, errors)
-        total = [total[0] + tests, total[1] + failures, total[2] + errors]
+        total = [total[0] + tests, total[1] + failures, total[2] + errors, total[3]]
     if result.errors:
         suite = ET.SubElement(root, "testsuite", {"name": _CONFIG_SUITE})
         for problem in result.errors:
             _error_case(suite, problem, f"{problem.place.file} (input error)")
         _counts(suite, len(result.errors), 0, len(result.errors))
-        total = [total[0] + len(result.errors), total[1], total[2] + len(result.errors)]
+        total = [total[0] + len(result.errors), total[1], total[2] + len(result.errors), total[3]]
     _counts(root, *total)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

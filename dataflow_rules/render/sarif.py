@@ -10,6 +10,7 @@ notifications, so code scanning shows them at their line too.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +21,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INPUT_ERROR = "input-error"
 _LEVEL = {Verdict.RESTRICT: "error", Verdict.REVIEW: "warning", Verdict.ALLOW: "note"}
 FINGERPRINT_KEY = "dataflowRulesFinding/v1"
+AUTOMATION_ID = "dataflow-rules/scan/"
+"""The run's category for code scanning (matches upload-sarif's ``category: dataflow-rules``)."""
 
 
 def uri(file: str) -> str:
@@ -45,6 +48,62 @@ def _location(place: Place, message: str | None = None, ident: int | None = None
     return out
 
 
+INFORMATION_URI = "https://example.com/your-org/dataflow-rules"
+"""The tool's home page (the placeholder the README and pre-commit docs use for this
+repository's URL): set it where the project is published."""
+DOCS_URI = INFORMATION_URI + "/blob/main/docs/scan.md"
+_HELP_ANCHOR = {
+    "entry": "#findings",
+    "localisation": "#findings",
+    "missing_fact": "#sidecars",
+    "no_catalogue": "#findings",
+    "unmapped_label": "#odcs",
+    "no_data_categories": "#fides",
+    "fides_key_outside_taxonomy": "#fides",
+}
+
+
+def rule_name(rule_id: str) -> str:
+    """A PascalCase name for a rule id (``cn.pi.general.contract`` -> ``CnPiGeneralContract``),
+    as SARIF's own rules ask a reportingDescriptor's ``name`` to be."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", rule_id) if w]
+    name = "".join(w[:1].upper() + w[1:] for w in words)
+    return name if name[:1].isalpha() else "Rule" + name
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _what_to_do(finding: Finding) -> str:
+    if finding.kind in ("entry", "localisation"):
+        if finding.requirement:
+            return (
+                f"Meet the requirement ({finding.requirement}) before the data moves, or record an"
+                " approved, expiring waiver for this transfer and entry."
+            )
+        return "Do not move the data as described; change the transfer or record an approved waiver."
+    if finding.kind == "missing_fact":
+        return (
+            "State the missing facts in the manifest or its sidecar (NAME.dataflow.yaml) so the"
+            " entry can be decided; until then the transfer stays under review."
+        )
+    if finding.kind == "no_catalogue":
+        return f"Add a catalogue for {finding.jurisdiction} to the policy directory, or have the transfer reviewed by hand."
+    if finding.kind == "unmapped_label":
+        return (
+            "Label the data with a taxonomy category (a `dataflow:<category>` tag or a fideslang key),"
+            " or map the label in an ODCS map file (--odcs-map)."
+        )
+    if finding.kind == "fides_key_outside_taxonomy":
+        return (
+            "Use a key of the fideslang default taxonomy for the data, or state its category in the"
+            " manifest's sidecar; the parent's mapping is used until then."
+        )
+    return "Label the data with fideslang data categories or ODCS classifications and tags."
+
+
 def _rule(finding: Finding) -> dict[str, Any]:
     if finding.kind in ("entry", "localisation"):
         short = finding.title or finding.rule_id
@@ -54,28 +113,38 @@ def _rule(finding: Finding) -> dict[str, Any]:
         full = f"{short}: {finding.title}." if finding.title else short
     elif finding.kind == "no_catalogue":
         short = f"No catalogue is loaded for {finding.jurisdiction}: its rules were not checked"
-        full = short
+        full = short + "; the transfer cannot be decided for that side."
     elif finding.kind == "unmapped_label":
         short = "A data label names no category the tool can map"
         full = short + "; the data's category must be stated before the transfer can be decided."
+    elif finding.kind == "fides_key_outside_taxonomy":
+        short = "A fideslang data category is outside the fideslang default taxonomy"
+        full = (
+            short + "; it is mapped only through its nearest known parent, which `fides evaluate`"
+            " would not accept."
+        )
     else:
         short = "The manifest labels no data with a category"
         full = short + "; the tool cannot tell what data crosses the border."
-    rule: dict[str, Any] = {
-        "id": finding.rule_id,
-        "shortDescription": {"text": short},
-        "fullDescription": {"text": full},
-        "defaultConfiguration": {"level": _LEVEL[finding.verdict]},
-    }
     cites = [c.short() for c in finding.citations]
     urls = [c.url for c in finding.citations if c.url]
-    if urls:
-        rule["helpUri"] = urls[0]
+    todo = _what_to_do(finding)
+    text = _sentence(full) + " What to do: " + todo
+    markdown = f"**{_sentence(short)}**\n\n{_sentence(full)}\n\n**What to do:** {todo}"
     if cites:
-        rule["help"] = {
-            "text": "Cites: " + "; ".join(cites),
-            "markdown": "Cites:\n\n" + "\n".join(f"- {c}" for c in cites),
-        }
+        text += " Cites: " + "; ".join(cites) + "."
+        markdown += "\n\n**Cites:**\n\n" + "\n".join(
+            f"- [{c.short()}]({c.url})" if c.url else f"- {c.short()}" for c in finding.citations
+        )
+    rule: dict[str, Any] = {
+        "id": finding.rule_id,
+        "name": rule_name(finding.rule_id),
+        "shortDescription": {"text": _sentence(short)},
+        "fullDescription": {"text": _sentence(full)},
+        "help": {"text": text, "markdown": markdown},
+        "helpUri": urls[0] if urls else DOCS_URI + _HELP_ANCHOR[finding.kind],
+        "defaultConfiguration": {"level": _LEVEL[finding.verdict]},
+    }
     properties: dict[str, Any] = {"tags": ["cross-border-data", finding.kind.replace("_", "-")]}
     if finding.jurisdiction:
         properties["jurisdiction"] = finding.jurisdiction
@@ -83,6 +152,26 @@ def _rule(finding: Finding) -> dict[str, Any]:
         properties["requirement"] = finding.requirement
     rule["properties"] = properties
     return rule
+
+
+_INPUT_ERROR_RULE: dict[str, Any] = {
+    "id": INPUT_ERROR,
+    "name": "InputError",
+    "shortDescription": {"text": "An input file could not be read; nothing in it was decided."},
+    "fullDescription": {
+        "text": "A manifest, sidecar, waiver or baseline file could not be read or does not fit its"
+        " format, so no transfer in it was decided and the scan fails closed."
+    },
+    "help": {
+        "text": "What to do: fix the file at the line and field the message names, then scan again;"
+        " every error of the file is reported at once.",
+        "markdown": "**What to do:** fix the file at the line and field the message names, then scan"
+        " again; every error of the file is reported at once.",
+    },
+    "helpUri": DOCS_URI + "#exit-codes-and---fail-on",
+    "defaultConfiguration": {"level": "error"},
+    "properties": {"tags": ["cross-border-data", "input-error"]},
+}
 
 
 def _result(t: TransferResult, x: Finding, index: int) -> dict[str, Any]:
@@ -147,12 +236,7 @@ def render(result: ScanResult) -> str:
         rules.setdefault(x.rule_id, _rule(x))
     problems = result.problems()
     if problems:
-        rules[INPUT_ERROR] = {
-            "id": INPUT_ERROR,
-            "shortDescription": {"text": "An input file could not be read; nothing in it was decided"},
-            "defaultConfiguration": {"level": "error"},
-            "properties": {"tags": ["cross-border-data", "input-error"]},
-        }
+        rules[INPUT_ERROR] = _INPUT_ERROR_RULE
     ids = sorted(rules)
     index = {rule_id: n for n, rule_id in enumerate(ids)}
     results = [_result(t, x, index[x.rule_id]) for t, x in pairs]
@@ -174,11 +258,13 @@ def render(result: ScanResult) -> str:
                 "tool": {
                     "driver": {
                         "name": result.tool["name"],
+                        "informationUri": INFORMATION_URI,
                         "version": result.tool["version"],
                         "semanticVersion": result.tool["version"],
                         "rules": [rules[r] for r in ids],
                     }
                 },
+                "automationDetails": {"id": AUTOMATION_ID},
                 "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
                 "results": results,

@@ -8,10 +8,12 @@ The Python API::
         print(transfer.id, transfer.verdict, [f.rule_id for f in transfer.findings])
     raise SystemExit(result.exit_code())
 
-Stages, one module each: ``walk`` (which files), ``runner`` (recognise, adapt, decide),
-``fides``/``odcs``/``flows``/``sidecar``/``mapping`` (other manifest formats),
-``waivers``/``baseline``, ``result`` (the one model every format renders). The renderers
-are ``scan.text``, ``scan.json_report`` and ``dataflow_rules.render.{sarif,junit,github}``.
+Stages, one module each: ``config`` (dataflow-rules.yaml), ``walk`` (which files),
+``runner`` (recognise, adapt, decide), ``gate`` (fail closed on what could not be read),
+``fides``/``odcs``/``dbt``/``openlineage``/``terraform``/``flows``/``sidecar``/``mapping``
+(other manifest formats), ``waivers``/``baseline``, ``result`` (the one model every format
+renders). Formats are registered in ``formats``; the renderers are ``scan.text``,
+``scan.json_report`` and ``dataflow_rules.render.{sarif,junit,github}``.
 Importing this package is cheap; the stages load when :func:`scan` is first called.
 """
 

@@ -23,8 +23,8 @@ from ..options import (
     UnlistedOption,
     parse_date,
 )
-
-FORMATS = ("text", "json", "sarif", "junit", "github", "html")
+from .formats import TextStyle, names, render
+from .walk import display_path
 
 
 class FailOnOption(StrEnum):
@@ -45,9 +45,9 @@ def outputs(formats: list[str], output: str | None) -> list[tuple[str, Path | No
     parsed: list[tuple[str, Path | None]] = []
     for value in formats or ["text"]:
         name, _, file = value.partition(":")
-        if name not in FORMATS:
+        if name not in names():
             raise typer.BadParameter(
-                f"unknown format '{name}'; choose from {', '.join(FORMATS)} (FORMAT or FORMAT:FILE)",
+                f"unknown format '{name}'; choose from {', '.join(names())} (FORMAT or FORMAT:FILE)",
                 param_hint="--format",
             )
         parsed.append((name, Path(file) if file else None))
@@ -71,6 +71,7 @@ def outputs(formats: list[str], output: str | None) -> list[tuple[str, Path | No
 def register(app: typer.Typer) -> None:
     @app.command()
     def scan(
+        ctx: typer.Context,
         paths: Annotated[
             list[Path] | None,
             typer.Argument(help="Files and directories to scan (default: the current directory)."),
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--format",
                 "-f",
-                help="Output format, repeatable: text, json, sarif, junit, github, html; FORMAT:FILE writes to a file.",
+                help=f"Output format, repeatable: {', '.join(names())}; FORMAT:FILE writes to a file.",
             ),
         ] = None,
         output: Annotated[
@@ -130,6 +131,35 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--odcs-map", help="ODCS label mapping file (default: the shipped one)."),
         ] = None,
+        check: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--check", help="Report only findings whose rule id matches (id or glob; repeatable)."
+            ),
+        ] = None,
+        skip_check: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--skip-check", help="Leave out findings whose rule id matches (id or glob; repeatable)."
+            ),
+        ] = None,
+        compact: Annotated[
+            bool, typer.Option("--compact", help="Text: one line a finding, no repeated citations.")
+        ] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", help="Text: failures and errors only.")] = False,
+        config: Annotated[
+            Path | None,
+            typer.Option(
+                "--config", help="Config file (default: dataflow-rules.yaml at the repository root)."
+            ),
+        ] = None,
+        show_config: Annotated[
+            bool, typer.Option("--show-config", help="Print the merged options and where each came from.")
+        ] = False,
+        create_config: Annotated[
+            Path | None,
+            typer.Option("--create-config", help="Write a config file of the flags given, then stop."),
+        ] = None,
         policies: PoliciesOption = None,
         as_of: AsOfOption = None,
         unlisted: UnlistedOption = Unlisted.review,
@@ -139,45 +169,73 @@ def register(app: typer.Typer) -> None:
         """Find and decide every transfer in PATHS (transfer manifests, Fides, ODCS), for CI.
 
         Reports in text, JSON, SARIF, JUnit or GitHub annotations; exit codes in docs/scan.md.
+        Options may also come from dataflow-rules.yaml (docs/scan.md, "Config file").
         """
 
         from ..errors import DataflowRulesError, InputError
         from ..models.decision import Verdict
+        from . import config as cfg
         from .flows import Defaults, country
         from .progress import Progress
         from .result import FailOn
         from .runner import ScanOptions
         from .runner import scan as run_scan
-        from .walk import DEFAULT_INCLUDE
 
-        targets = outputs(fmt or [], output)
-        if baseline is not None and create_baseline is not None:
+        cwd = Path.cwd()
+        given = dict(ctx.params)
+        command_line = {name for name in given if _from_command_line(ctx, name)}
+        if create_config is not None:
+            if create_config.exists():
+                raise typer.BadParameter(
+                    f"{create_config} exists; not overwritten", param_hint="--create-config"
+                )
+            _write(create_config, cfg.create(given, command_line - {"create_config"}, cwd))
+            typer.echo(f"config written to {create_config}", err=True)
+            raise typer.Exit(0)
+        try:
+            found = config if config is not None else cfg.find_config(cwd)
+            loaded = cfg.load_config(found, display_path(found, cwd)) if found is not None else None
+        except cfg.ConfigErrors as errors:
+            for line in errors.lines:
+                typer.echo(f"error: {line}", err=True)
+            raise typer.Exit(errors.exit_code) from None
+        merged = cfg.merge(given, loaded, command_line)
+        if show_config:
+            typer.echo(cfg.show(merged, loaded, cwd), nl=False)
+            raise typer.Exit(0)
+        value = {key: setting.value for key, setting in merged.items()}
+        targets = outputs(list(value["format"] or []), output)
+        if value["baseline"] is not None and create_baseline is not None:
             raise typer.BadParameter(
                 "give --baseline or --create-baseline, not both", param_hint="--baseline"
             )
         day = parse_date(as_of)
         show = sys.stderr.isatty() if progress is None else progress
         bar = Progress(sys.stderr) if show else None
+        origin_value = value["origin"]
         try:
             defaults = Defaults(
-                country(origin, _option("--origin")) if origin else None,
-                tuple(country(d, _option("--destination")) for d in destination or ()),
+                country(origin_value, _option("--origin")) if origin_value else None,
+                tuple(country(d, _option("--destination")) for d in value["destination"] or ()),
             )
             result = run_scan(
                 ScanOptions(
-                    paths=paths or [Path(".")],
-                    include=include or DEFAULT_INCLUDE,
-                    exclude=exclude or (),
-                    gitignore=gitignore,
-                    policies=policies,
+                    paths=[Path(p) for p in value["paths"] or ["."]],
+                    include=list(value["include"]),
+                    exclude=list(value["exclude"] or ()),
+                    gitignore=bool(value["gitignore"]),
+                    policies=value["policies"],
                     as_of=day,
-                    unlisted=Verdict(unlisted.value),
+                    unlisted=Verdict(_text(value["unlisted"])),
                     defaults=defaults,
-                    fides_map=fides_map,
-                    odcs_map=odcs_map,
-                    waivers=waivers,
-                    baseline=baseline,
-                    fail_on=FailOn(fail_on.value),
+                    fides_map=value["fides-map"],
+                    odcs_map=value["odcs-map"],
+                    waivers=value["waivers"],
+                    baseline=value["baseline"],
+                    fail_on=FailOn(_text(value["fail-on"])),
+                    checks=tuple(value["check"] or ()),
+                    skip_checks=tuple(value["skip-check"] or ()),
+                    config=found,
                 ),
                 bar,
             )
@@ -188,9 +246,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(error.exit_code) from None
         if bar is not None:
             bar.close()
+        style = TextStyle(compact=bool(value["compact"]), quiet=bool(value["quiet"]))
         for name, file in targets:
             use_colour = (sys.stdout.isatty() if colour is None else colour) if file is None else bool(colour)
-            text = _render(name, result, use_colour) if name != "html" else _render_html(result, file)
+            text = render(name, result, use_colour, style, _links(file) if name == "html" else "")
             if file is None:
                 typer.echo(text, nl=False)
             else:
@@ -243,41 +302,23 @@ def _option(name: str) -> Location:
     return Location("<command line>", field=name)
 
 
-def _render(name: str, result: object, colour: bool) -> str:
-    from .result import ScanResult
-
-    assert isinstance(result, ScanResult)
-    if name == "json":
-        from .json_report import render as render_json
-
-        return render_json(result)
-    if name == "sarif":
-        from ..render.sarif import render as render_sarif
-
-        return render_sarif(result)
-    if name == "junit":
-        from ..render.junit import render as render_junit
-
-        return render_junit(result)
-    if name == "github":
-        from ..render.github import render as render_github
-
-        return render_github(result)
-    from .text import render as render_text
-
-    return render_text(result, colour=colour)
+def _from_command_line(ctx: typer.Context, name: str) -> bool:
+    """Whether a parameter was given (flag or environment), not left at its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
-def _render_html(result: object, file: Path | None) -> str:
-    """The HTML report, its manifest links relative to where the report is written."""
+def _text(value: object) -> str:
+    """An option's plain string, whether it came as an enum (command line) or text (file)."""
+    return str(getattr(value, "value", value))
+
+
+def _links(file: Path | None) -> str:
+    """The prefix that makes manifest links relative to where the HTML report is written."""
     import os
 
-    from ..render.html_report import render as render_html
-    from .result import ScanResult
-
-    assert isinstance(result, ScanResult)
     where = os.path.relpath(Path.cwd(), (file or Path("x")).absolute().parent)
-    return render_html(result, "" if where == "." else Path(where).as_posix() + "/")
+    return "" if where == "." else Path(where).as_posix() + "/"
 
 
 def _write(path: Path, text: str) -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, Location
 from ..loading import Document
-from .adapted import AdaptedTransfer
+from .adapted import AdaptedTransfer, Gap
 from .flows import Defaults, Items, Stated, build, countries, country
 from .mapping import FidesMap
 from .sidecar import LoadedSidecar
@@ -100,7 +100,21 @@ def _categories(doc: Document, value: dict[str, Any], path: Path_, items: Items,
                 place,
             )
         items.add(mapped[0], place)
+        outside = fmap.outside_taxonomy(key.strip())
+        if outside is not None:
+            items.gaps.append(outside_gap(key.strip(), mapped[0], outside, place))
     return bool(listed)
+
+
+def outside_gap(key: str, category: str, why: str, place: Location) -> Gap:
+    """A review finding for a fideslang key outside the default taxonomy (issue 15)."""
+    return Gap(
+        "fides-key-outside-taxonomy",
+        "fides_key_outside_taxonomy",
+        f"fideslang category '{key}' {why}, as '{category}'; `fides evaluate` rejects keys outside"
+        " the taxonomy: use a default taxonomy key or state the category in the sidecar",
+        place,
+    )
 
 
 def _fields(doc: Document, fields: object, path: Path_, items: Items, fmap: FidesMap) -> None:

@@ -169,9 +169,13 @@ def build(
 
 
 def _no_categories(place: Location, source: SourceKind) -> Gap:
-    what = (
-        "dataset" if source == "fides_dataset" else "declaration" if source == "fides_system" else "contract"
-    )
+    what = {
+        "fides_dataset": "dataset",
+        "fides_system": "declaration",
+        "dbt_model": "model",
+        "openlineage_run": "input dataset",
+        "terraform_replication": "source resource",
+    }.get(source, "contract")
     return Gap(
         "no-data-categories",
         "no_data_categories",

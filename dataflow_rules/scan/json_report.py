@@ -21,5 +21,6 @@ def render(result: ScanResult) -> str:
         "errors": dumped["errors"],
         "unused_waivers": dumped["unused_waivers"],
         "baselined": dumped["baselined"],
+        "deselected": dumped["deselected"],
     }
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

@@ -42,6 +42,8 @@ class _FidesMapFile(Strict):
     categories: dict[str, str] = Field(min_length=1)
     fideslang_1: dict[str, str] = Field(default_factory=dict)
     """fideslang 1.x key -> the fideslang 2.x/3.x key of the same data."""
+    fideslang_draft_keys: list[str] = Field(default_factory=list)
+    """Listed keys that the released taxonomy (``fideslang_version``) does not have."""
     data_uses: dict[str, Identifier] = Field(default_factory=dict)
 
 
@@ -66,6 +68,26 @@ class FidesMap:
     data_uses: dict[str, str]
     renamed: dict[str, str] = field(default_factory=dict)
     """fideslang 1.x key -> fideslang 2.x/3.x key (the map file's ``fideslang_1``)."""
+    fideslang_version: str = ""
+    """The released fideslang whose default taxonomy the map was checked against."""
+    draft: frozenset[str] = frozenset()
+    """Listed keys outside that released taxonomy (from an unreleased draft)."""
+
+    def outside_taxonomy(self, key: str) -> str | None:
+        """Why ``key`` is outside the fideslang default taxonomy, or None if it is in it.
+
+        A key listed in ``categories`` (and not a draft key) or in ``fideslang_1`` is a key of
+        a released default taxonomy. Any other key is mapped only through its nearest listed
+        parent, which ``fides evaluate`` would not do: the scan says so (a review finding)
+        instead of mapping it silently.
+        """
+        if key in self.renamed or (key in self.categories and key not in self.draft):
+            return None
+        released = f"the fideslang {self.fideslang_version} default taxonomy"
+        if key in self.categories:
+            return f"is not in {released} (it is a key of fideslang's unreleased 3.2.0 draft)"
+        listed, _ = self._nearest(key)
+        return f"is not in {released}: it is mapped only through its parent '{listed}'"
 
     @property
     def name(self) -> str:
@@ -164,7 +186,14 @@ def load_fides_map(policies: Policies, path: Path | None = None) -> FidesMap:
         dict(parsed.categories),
         dict(parsed.data_uses),
         dict(parsed.fideslang_1),
+        parsed.fideslang_version,
+        frozenset(parsed.fideslang_draft_keys),
     )
+    for n, key in enumerate(parsed.fideslang_draft_keys):
+        if key not in fmap.categories:
+            raise InputError(
+                f"draft key '{key}' is not listed in categories", doc.locate(("fideslang_draft_keys", n))
+            )
     _check_renames(fmap, doc)
     return fmap
 

@@ -22,6 +22,7 @@ from ..catalogues import Policies
 from ..errors import InputError, Location
 from ..loading import Document, dotted
 from .adapted import AdaptedTransfer, Gap
+from .fides import outside_gap
 from .flows import Defaults, Items, Stated, build, countries, country
 from .mapping import UNSPECIFIED, FidesMap, OdcsMap
 from .sidecar import LoadedSidecar
@@ -31,18 +32,51 @@ ORIGIN_PROPERTY = "dataflowOrigin"
 DESTINATIONS_PROPERTY = "dataflowDestinations"
 
 
+def _v2_dataset(value: dict[str, Any]) -> bool:
+    """A v2 ``dataset``: a list of tables, or the older ``{tables: [...]}``."""
+    dataset = value.get("dataset")
+    return isinstance(dataset, list) or (isinstance(dataset, dict) and "tables" in dataset)
+
+
+def _legacy_v2(value: dict[str, Any]) -> bool:
+    """The layout before ``kind: DataContract`` (one official v2.2.2 example still has it):
+    ``standardVersion: 2.x`` and a ``dataset``."""
+    version = str(value.get("standardVersion", "")).strip()
+    return version.startswith(("2.", "v2.")) and _v2_dataset(value)
+
+
 def is_odcs(value: object) -> bool:
-    return isinstance(value, dict) and value.get("kind") == "DataContract" and "apiVersion" in value
+    """An ODCS contract: ``kind: DataContract`` with an ``apiVersion``, or a v2 contract
+    without one (v2.2.2's schema makes ``apiVersion`` optional; nine of its eleven official
+    examples leave it out), or the older ``standardVersion: 2.x`` layout."""
+    if not isinstance(value, dict):
+        return False
+    if value.get("kind") == "DataContract":
+        return "apiVersion" in value or _v2_dataset(value)
+    return _legacy_v2(value)
+
+
+def skip_reason(value: object) -> str | None:
+    """Why a document that is otherwise an ODCS contract is not read, naming what it lacks."""
+    if isinstance(value, dict) and value.get("kind") == "DataContract" and not is_odcs(value):
+        return (
+            "ODCS contract (kind: DataContract) without apiVersion and without a v2 dataset:"
+            " state apiVersion (v3.x.x or v2.x.x) to have it read"
+        )
+    return None
 
 
 def major_version(value: object) -> int | None:
     """The ODCS major version of a contract (``v3.0.2`` -> 3), None if it is not one we read.
 
     v2 is also accepted without the ``v`` (``2.2.2``): the v2 standard's own examples write
-    it so, although its JSON schema asks for the ``v``.
+    it so, although its JSON schema asks for the ``v``. A contract without ``apiVersion`` is
+    v2 when it has a v2 ``dataset`` (v3 requires ``apiVersion``).
     """
     if not isinstance(value, dict):
         return None
+    if "apiVersion" not in value:
+        return 2 if is_odcs(value) else None
     version = str(value.get("apiVersion", "")).strip()
     if version.startswith("v3"):
         return 3
@@ -78,8 +112,10 @@ class _Labels:
             if not isinstance(tags, list):
                 raise InputError("tags must be a list of strings", self.doc.locate((*path, "tags")))
             for k, tag in enumerate(tags):
-                if isinstance(tag, str):
-                    outcomes.append(self.label(tag, (*path, "tags", k), False))
+                if not isinstance(tag, str):
+                    # Never skipped silently: a label the tool cannot read is not "no label".
+                    raise InputError("a tag must be a string", self.doc.locate((*path, "tags", k)))
+                outcomes.append(self.label(tag, (*path, "tags", k), False))
         if not is_property or {"category", "gap"} & set(outcomes):
             return
         if "clear" in outcomes:
@@ -105,6 +141,9 @@ class _Labels:
             mapped = self.fmap.category(low)
             if mapped is not None:
                 self.items.add(mapped[0], place)
+                outside = self.fmap.outside_taxonomy(low)
+                if outside is not None:
+                    self.items.gaps.append(outside_gap(value, mapped[0], outside, place))
                 return "category"
         table = self.omap.classification if is_classification else self.omap.tags
         if low in table:
@@ -163,6 +202,10 @@ class _Labels:
             if isinstance(items, dict):
                 self.element(items, (*where, "items"), False)
                 self.properties(items.get("properties"), (*where, "items", "properties"))
+
+
+Labels = _Labels
+"""The label reader, shared with the dbt adapter (dbt tags read as ODCS tags)."""
 
 
 def _custom(doc: Document, contract: dict[str, Any]) -> Stated:
@@ -258,10 +301,13 @@ def _v2(doc: Document, contract: dict[str, Any], labels: _Labels) -> tuple[str, 
     if key_field is None:
         raise InputError("required field 'uuid' is missing or not a string", doc.locate(("uuid",)))
     tables = contract.get("dataset")
+    base: Path_ = ("dataset",)
+    if isinstance(tables, dict) and "tables" in tables:  # the older `dataset: {tables: [...]}`
+        tables, base = tables["tables"], ("dataset", "tables")
     if tables is not None and not isinstance(tables, list):
-        raise InputError("dataset must be a list of tables", doc.locate(("dataset",)))
+        raise InputError("dataset must be a list of tables", doc.locate(base))
     for j, table in enumerate(tables or []):
-        where: Path_ = ("dataset", j)
+        where: Path_ = (*base, j)
         if not isinstance(table, dict):
             raise InputError("a dataset table must be a mapping", doc.locate(where))
         labels.element(table, where, False)

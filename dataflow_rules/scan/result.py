@@ -81,14 +81,21 @@ class WaiverRef(_Frozen):
 
 
 FindingKind = Literal[
-    "entry", "localisation", "missing_fact", "no_catalogue", "unmapped_label", "no_data_categories"
+    "entry",
+    "localisation",
+    "missing_fact",
+    "no_catalogue",
+    "unmapped_label",
+    "no_data_categories",
+    "fides_key_outside_taxonomy",
 ]
 
 
 class Finding(_Frozen):
     rule_id: str
     """The catalogue entry id, or a synthetic id: ``missing-fact/<entry>``,
-    ``no-catalogue/<CC>``, ``unmapped-label``, ``no-data-categories``."""
+    ``no-catalogue/<CC>``, ``unmapped-label``, ``no-data-categories``,
+    ``fides-key-outside-taxonomy``."""
     kind: FindingKind
     verdict: Verdict
     jurisdiction: str | None = None
@@ -112,7 +119,15 @@ class Finding(_Frozen):
         return self.waiver is not None
 
 
-SourceKind = Literal["transfer", "fides_dataset", "fides_system", "odcs_contract"]
+SourceKind = Literal[
+    "transfer",
+    "fides_dataset",
+    "fides_system",
+    "odcs_contract",
+    "dbt_model",
+    "openlineage_run",
+    "terraform_replication",
+]
 
 
 class TransferResult(_Frozen):
@@ -135,7 +150,7 @@ class TransferResult(_Frozen):
 
 
 FileStatus = Literal["recognised", "skipped", "error"]
-FileKind = Literal["transfer", "fides", "odcs", "sidecar"]
+FileKind = Literal["transfer", "fides", "odcs", "dbt", "openlineage", "terraform", "sidecar"]
 
 
 class FileResult(_Frozen):
@@ -173,6 +188,8 @@ class ScanResult(_Frozen):
     unused_waivers: list[Place] = Field(default_factory=list)
     baselined: int = 0
     """Findings left out because the baseline already holds them."""
+    deselected: int = 0
+    """Findings left out by ``--check``/``--skip-check``."""
 
     def transfers(self) -> list[TransferResult]:
         return [t for f in self.files for t in f.transfers]

@@ -9,6 +9,7 @@ Catalogue and engine failures stop the scan (exit 6 and 7), as in ``check``.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
 from ..transfers import parse_transfers
-from . import fides, odcs
+from . import dbt, fides, gate, odcs, openlineage, terraform
 from .adapted import AdaptedTransfer, Gap
 from .baseline import fingerprint, load_baseline
 from .flows import Defaults
@@ -33,6 +34,8 @@ from .walk import DEFAULT_INCLUDE, Candidate, Walker, display_path
 
 Progress = Callable[[int, int, str], None]
 FINDING_KINDS = ("entry", "localisation", "missing_fact", "no_catalogue")
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+"""Read one JSON value a line (OpenLineage events are often logged so)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,12 @@ class ScanOptions:
     today: dt.date | None = None
     """The day waivers are judged on (default: today)."""
     cwd: Path | None = None
+    checks: Sequence[str] = ()
+    """Report only findings whose rule id (or the entry it concerns) matches one (id or glob)."""
+    skip_checks: Sequence[str] = ()
+    """Leave out findings whose rule id (or the entry it concerns) matches one."""
+    config: Path | None = None
+    """The config file the options came from: reported as the scan's own file, not scanned."""
 
 
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
@@ -78,7 +87,9 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
     walk = Walker(options.include, options.exclude, options.gitignore, cwd).walk(list(options.paths))
     errors += [Problem(place=Place(file=m), message="no such file or directory") for m in walk.missing]
     candidates = _with_manifests(walk.files, cwd)
-    config = {display_path(p, cwd) for p in (options.waivers, options.baseline) if p is not None}
+    config = {
+        display_path(p, cwd) for p in (options.waivers, options.baseline, options.config) if p is not None
+    }
     scanner = _Scanner(policies, engine, fmap, omap, options, waivers, known)
     files: list[FileResult] = [
         FileResult(path=s.display, status="skipped", reason=s.reason) for s in walk.skipped
@@ -87,7 +98,9 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         if candidate.display in config:
             files.append(
                 FileResult(
-                    path=candidate.display, status="skipped", reason="the scan's own waiver or baseline file"
+                    path=candidate.display,
+                    status="skipped",
+                    reason="the scan's own config, waiver or baseline file",
                 )
             )
         else:
@@ -102,6 +115,7 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         errors=errors,
         unused_waivers=waivers.unused() if not waivers.problems else [],
         baselined=scanner.baselined,
+        deselected=scanner.deselected,
     )
 
 
@@ -119,6 +133,17 @@ def _with_manifests(candidates: list[Candidate], cwd: Path) -> list[Candidate]:
     return sorted(out, key=lambda c: c.display)
 
 
+def selected(rule_id: str, checks: Sequence[str], skip_checks: Sequence[str]) -> bool:
+    """Whether ``--check``/``--skip-check`` keep a finding: each pattern is an id or a glob
+    (``us.dsp.*``) matched against the rule id and, for ``missing-fact/<entry>``, the entry."""
+    names = {rule_id, rule_id.split("/", 1)[1]} if rule_id.startswith("missing-fact/") else {rule_id}
+
+    def hit(patterns: Sequence[str]) -> bool:
+        return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
+
+    return (not checks or hit(checks)) and not hit(skip_checks)
+
+
 def _problem(error: DataflowRulesError, file: str) -> Problem:
     place = Place.of(error.location) if error.location else Place(file=file)
     return Problem(place=place, message=error.message)
@@ -126,7 +151,8 @@ def _problem(error: DataflowRulesError, file: str) -> Problem:
 
 def _is_transfer(value: object) -> bool:
     if isinstance(value, list):
-        return bool(value) and _is_transfer(value[0]) and not isinstance(value[0], list)
+        # Any element, not only the first: `[1, {transfer}]` must not hide the transfer.
+        return any(isinstance(v, dict) and _is_transfer(v) for v in value)
     if not isinstance(value, dict):
         return False
     if set(value) == {"transfers"}:
@@ -137,10 +163,16 @@ def _is_transfer(value: object) -> bool:
 def _kind(value: object) -> FileKind | None:
     if _is_transfer(value):
         return "transfer"
+    if odcs.is_odcs(value):  # before Fides: a v2 contract's `dataset:` is a list too
+        return "odcs"
+    if dbt.is_dbt(value):
+        return "dbt"
+    if openlineage.is_openlineage(value):
+        return "openlineage"
+    if terraform.is_plan(value):
+        return "terraform"
     if fides.is_fides(value):
         return "fides"
-    if odcs.is_odcs(value):
-        return "odcs"
     return None
 
 
@@ -158,6 +190,7 @@ class _Scanner:
         self.policies, self.engine, self.fmap, self.omap = policies, engine, fmap, omap
         self.options, self.waivers, self.baseline = options, waivers, baseline
         self.baselined = 0
+        self.deselected = 0
 
     def file(self, candidate: Candidate) -> FileResult:
         display = candidate.display
@@ -166,10 +199,21 @@ class _Scanner:
                 return self._sidecar(candidate)
             text = read_text(candidate.path, InputError)
             try:
-                documents = list(parse_documents(text, display, InputError))
+                if candidate.path.suffix.lower() in NDJSON_SUFFIXES:
+                    documents = openlineage.ndjson_documents(text, display, InputError)
+                else:
+                    documents = list(parse_documents(text, display, InputError))
             except InputError as refused:
-                if could_be_manifest(text, _kind):
+                if could_be_manifest(text, _kind) or openlineage.has_event_line(text):
                     raise
+                line = gate.raw_line(text)
+                if line is not None:
+                    # Fail closed: unreadable, but its text shows a transfer (issue 19, item 7).
+                    raise InputError(
+                        f"{refused.message} (the text shows a transfer's fields, origin or"
+                        f" destination and data, at line {line}: it cannot be skipped)",
+                        refused.location or Location(display, line),
+                    ) from None
                 # Valid for its own tool (a CloudFormation tag, a Helm template), not ours.
                 return FileResult(
                     path=display,
@@ -179,8 +223,17 @@ class _Scanner:
             kinds = [_kind(d.value) for d in documents]
             first = next((k for k in kinds if k is not None), None)
             if first is None:
-                reason = (
-                    "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract"
+                found = gate.find_in_documents(documents)
+                if found is not None:
+                    doc, where = found
+                    raise InputError(
+                        "a transfer's fields (origin or destination, and data) in a file that is not"
+                        " a manifest this tool reads: nothing in it was decided, so it cannot be skipped",
+                        doc.locate(where),
+                    )
+                reason = next(
+                    (r for r in (odcs.skip_reason(d.value) for d in documents) if r),
+                    "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract",
                 )
                 return FileResult(path=display, status="skipped", reason=reason)
             if first == "odcs" and not all(odcs.is_readable(d.value) for d in documents):
@@ -210,7 +263,7 @@ class _Scanner:
         if not manifests:
             stem = candidate.path.name.split(".dataflow.")[0]
             raise InputError(
-                f"sidecar without a manifest: no {stem}.yaml, {stem}.yml or {stem}.json beside it",
+                f"sidecar without a manifest: no {stem}.yaml, {stem}.yml, {stem}.json or {stem}.ndjson beside it",
                 Location(candidate.display),
             )
         # Read and check it here too, so a broken sidecar is reported on its own line.
@@ -252,6 +305,18 @@ class _Scanner:
         sidecar = self._load_sidecar(candidate)
         if kind == "fides":
             adapted, without = fides.adapt(documents, sidecar, self.options.defaults, self.fmap)
+        elif kind == "terraform":
+            adapted, without = terraform.adapt(
+                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
+            )
+        elif kind == "openlineage":
+            adapted, without = openlineage.adapt(
+                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
+            )
+        elif kind == "dbt":
+            adapted, without = dbt.adapt(
+                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
+            )
         else:
             adapted, without = odcs.adapt(
                 documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
@@ -283,6 +348,9 @@ class _Scanner:
         verdicts = [f.verdict for f in findings] + ([decision.verdict] if decision else [])
         kept = []
         for finding in findings:
+            if not selected(finding.rule_id, self.options.checks, self.options.skip_checks):
+                self.deselected += 1
+                continue
             if finding.fingerprint in self.baseline:
                 self.baselined += 1
                 continue

@@ -23,6 +23,9 @@ from ..validation import validate
 
 SIDECAR_TAG = ".dataflow"
 EXTENSIONS = (".yaml", ".yml", ".json")
+"""What a sidecar itself may be written in."""
+MANIFEST_EXTENSIONS = (*EXTENSIONS, ".ndjson", ".jsonl")
+"""What a manifest beside a sidecar may be (NDJSON: OpenLineage event logs)."""
 
 
 class DataFacts(Strict):
@@ -82,7 +85,7 @@ def sidecars_for(manifest: Path) -> list[Path]:
 def manifests_for(sidecar: Path) -> list[Path]:
     """The manifest files a sidecar could belong to."""
     stem = sidecar.stem[: -len(SIDECAR_TAG)]
-    return [p for ext in EXTENSIONS if (p := sidecar.with_name(stem + ext)).is_file()]
+    return [p for ext in MANIFEST_EXTENSIONS if (p := sidecar.with_name(stem + ext)).is_file()]
 
 
 def parse_sidecar(text: str, source: str, policies: Policies) -> LoadedSidecar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from ..models.decision import Verdict
+from .formats import RenderContext, TextStyle
 from .result import FileResult, Finding, ScanResult, TransferResult
 
 _COLOURS = {Verdict.ALLOW: "32", Verdict.REVIEW: "33", Verdict.RESTRICT: "31"}
@@ -13,6 +14,9 @@ _SOURCES = {
     "fides_dataset": "Fides dataset",
     "fides_system": "Fides system",
     "odcs_contract": "ODCS contract",
+    "dbt_model": "dbt model",
+    "openlineage_run": "OpenLineage run",
+    "terraform_replication": "Terraform replication",
 }
 
 
@@ -30,31 +34,127 @@ class _Style:
         return f"\x1b[2m{text}\x1b[0m" if self.colour else text
 
 
-def render(result: ScanResult, colour: bool = False, width: int = 100) -> str:
-    style = _Style(colour)
+def render_context(result: ScanResult, context: RenderContext) -> str:
+    """The registry's entry point (dataflow_rules/scan/formats.py)."""
+    return render(result, context.colour, style=context.style)
+
+
+def render(result: ScanResult, colour: bool = False, width: int = 100, style: TextStyle | None = None) -> str:
+    """The report: per file (or, ``compact``, one line a finding), then what was not
+    scanned, errors, unused waivers, the summary table and the summary line. ``quiet`` keeps
+    only failing findings, errors and the summary line."""
+    options = style or TextStyle()
+    paint = _Style(colour)
+    full = result
+    if options.quiet:
+        result = _failing_only(result)
     blocks: list[str] = []
-    for f in result.files:
-        if f.status == "recognised" and f.kind != "sidecar":
-            blocks.append(_file(f, result, style, width))
-    for title, listed in (
-        ("Sidecars", [f for f in result.files if f.kind == "sidecar" and f.status == "recognised"]),
-        ("Not scanned", [f for f in result.files if f.status == "skipped"]),
-    ):
-        if listed:
-            lines = [style.bold(f"{title} ({len(listed)}):")]
-            lines += [f"  {f.path}: {f.reason}" for f in listed]
-            blocks.append("\n".join(lines))
+    if options.compact:
+        blocks += _compact(result, paint)
+    else:
+        for f in result.files:
+            if f.status == "recognised" and f.kind != "sidecar" and (f.transfers or not options.quiet):
+                blocks.append(_file(f, result, paint, width))
+    if options.compact and not options.quiet:
+        blocks += _compact_lists(result, paint)
+    elif not options.quiet:
+        for title, listed in (
+            ("Sidecars", [f for f in result.files if f.kind == "sidecar" and f.status == "recognised"]),
+            ("Not scanned", [f for f in result.files if f.status == "skipped"]),
+        ):
+            if listed:
+                lines = [paint.bold(f"{title} ({len(listed)}):")]
+                lines += [f"  {f.path}: {f.reason}" for f in listed]
+                blocks.append("\n".join(lines))
     problems = result.problems()
     if problems:
-        lines = [style.bold(f"Errors ({len(problems)}):")]
+        lines = [paint.bold(f"Errors ({len(problems)}):")]
         lines += [f"  error: {p.one_line()}" for p in problems]
         blocks.append("\n".join(lines))
-    if result.unused_waivers:
-        lines = [style.bold(f"Waivers that matched no finding ({len(result.unused_waivers)}):")]
+    if result.unused_waivers and not options.quiet:
+        lines = [paint.bold(f"Waivers that matched no finding ({len(result.unused_waivers)}):")]
         lines += [f"  {p}" for p in result.unused_waivers]
         blocks.append("\n".join(lines))
-    blocks.append(_summary(result, style))
+    table = summary_table(result)
+    if table and not options.quiet:
+        blocks.append(table)
+    blocks.append(_summary(full, paint))
     return "\n\n".join(blocks) + "\n"
+
+
+def _failing_only(result: ScanResult) -> ScanResult:
+    """The result with only failing findings, and only transfers that have one (``--quiet``)."""
+    files = []
+    for f in result.files:
+        kept = [
+            t.model_copy(update={"findings": t.failing(result.fail_on)})
+            for t in f.transfers
+            if t.failing(result.fail_on)
+        ]
+        files.append(f.model_copy(update={"transfers": kept}))
+    return result.model_copy(update={"files": files})
+
+
+def _compact(result: ScanResult, paint: _Style) -> list[str]:
+    """One line a finding (``file:line: verdict rule transfer``); citations once, numbered."""
+    legend: dict[str, int] = {}
+    lines: list[str] = []
+    for f in result.files:
+        for t in f.transfers:
+            for x in t.findings:
+                refs = [legend.setdefault(c.short(), len(legend) + 1) for c in x.citations]
+                status = " WAIVED" if x.waived else " FAILS" if result.fail_on.fails(x.verdict) else ""
+                cites = f" [{','.join(str(n) for n in refs)}]" if refs else ""
+                lines.append(
+                    f"{x.place.file}:{x.place.line or 1}: {paint.verdict(x.verdict.value, x.verdict)}"
+                    f" {x.rule_id} {t.id} ({t.origin}->{t.destination}){status}{cites}"
+                )
+    blocks = ["\n".join(lines)] if lines else []
+    if legend:
+        blocks.append(
+            "\n".join([paint.bold("Citations:"), *(f"  [{n}] {text}" for text, n in legend.items())])
+        )
+    return blocks
+
+
+def _compact_lists(result: ScanResult, paint: _Style) -> list[str]:
+    """Sidecars and files not scanned as counts per reason (``--format json`` lists them)."""
+    sidecars = sum(1 for f in result.files if f.kind == "sidecar" and f.status == "recognised")
+    reasons: dict[str, int] = {}
+    for f in result.files:
+        if f.status == "skipped":
+            reason = (f.reason or "").split(" (")[0]
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons and not sidecars:
+        return []
+    lines = [paint.bold("Not scanned:")] if reasons else []
+    lines += [f"  {n:>4} {'file' if n == 1 else 'files'}: {r}" for r, n in sorted(reasons.items())]
+    if sidecars:
+        lines.append(f"Sidecars: {sidecars}")
+    return ["\n".join(lines)]
+
+
+def summary_table(result: ScanResult) -> str:
+    """Findings per rule (restrict, review, waived, failing) and transfers per verdict."""
+    rows: dict[str, list[int]] = {}
+    for t in result.transfers():
+        for x in t.findings:
+            row = rows.setdefault(x.rule_id, [0, 0, 0, 0])
+            row[0 if x.verdict is Verdict.RESTRICT else 1] += 1
+            row[2] += x.waived
+            row[3] += (not x.waived) and result.fail_on.fails(x.verdict)
+    if not rows:
+        return ""
+    width = max(len("rule"), *(len(r) for r in rows))
+    head = f"  {'rule':<{width}}  restrict  review  waived  failing"
+    lines = ["Findings by rule:", head]
+    for rule in sorted(rows, key=lambda r: (-rows[r][0], -rows[r][1], r)):
+        a, b, c, d = rows[rule]
+        lines.append(f"  {rule:<{width}}  {a:>8}  {b:>6}  {c:>6}  {d:>7}")
+    verdicts = result.summary().verdicts
+    lines += ["", "Transfers by verdict:"]
+    lines += [f"  {name:<8}  {verdicts[name]:>5}" for name in ("restrict", "review", "allow")]
+    return "\n".join(lines)
 
 
 def _file(f: FileResult, result: ScanResult, style: _Style, width: int) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .ignore import Pattern, compile_pattern, decide, ignored_by, parse_lines
 
-DEFAULT_INCLUDE = ("*.yaml", "*.yml", "*.json")
+DEFAULT_INCLUDE = ("*.yaml", "*.yml", "*.json", "*.ndjson", "*.jsonl")
 
 
 @dataclass(frozen=True)

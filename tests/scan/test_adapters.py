@@ -53,7 +53,7 @@ def test_fideslang_examples(policies: Policies, key: str, category: str) -> None
 
 
 def test_maps_are_versioned_and_checked(policies: Policies, tmp_path: Path) -> None:
-    assert load_fides_map(policies).version == "2" and load_odcs_map(policies).version == "2"
+    assert load_fides_map(policies).version == "3" and load_odcs_map(policies).version == "2"
     bad = tmp_path / "map.yaml"
     bad.write_text(
         'mapping_version: "2"\nfideslang_version: "3.2.0"\ntaxonomy_version: x\ncategories:\n  user: personal.contcat\n'
@@ -175,8 +175,14 @@ def test_sidecar_facts_and_conflicts(tmp_path: Path) -> None:
     (t,) = one(run_scan(tmp_path), "patients.yml").transfers
     assert t.decision is not None and t.destination == "CN"
     assert t.findings and all(
-        "20,000 individuals" in x.message for x in t.findings if x.kind != "no_catalogue"
+        "20,000 individuals" in x.message
+        for x in t.findings
+        if x.kind not in ("no_catalogue", "fides_key_outside_taxonomy")
     )
+    # user.health.medical_diagnosis is from fideslang's unreleased 3.2.0 draft: said so.
+    assert [x.place.field for x in t.findings if x.kind == "fides_key_outside_taxonomy"] == [
+        "dataset[0].collections[0].fields[1].data_categories[0]"
+    ]
     write(tmp_path / "patients.dataflow.yaml", {"origin": "US", "destinations": ["SG"]})
     f = one(run_scan(tmp_path), "patients.yml")
     assert f.status == "error" and f.error is not None
@@ -329,3 +335,65 @@ def test_shipped_examples_are_realistic_and_our_own() -> None:
         value = yaml.safe_load(path.read_text())
         assert set(value) <= {"dataset", "system"}
     assert (ROOT / "examples" / "scan" / "waivers.yaml").is_file()
+
+
+def test_the_map_states_the_installed_fideslang_and_lists_its_every_key(policies: Policies) -> None:
+    """The map says truthfully which released fideslang it was checked against: that of the
+    installed fideslang, every data category of whose default taxonomy it lists by name (so
+    only keys outside the taxonomy are ever mapped through a parent)."""
+    import fideslang
+    from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+
+    fmap = load_fides_map(policies)
+    assert fmap.fideslang_version == fideslang.__version__ == "3.1.4"
+    released = {c.fides_key for c in DEFAULT_TAXONOMY.data_category}
+    assert not released - set(fmap.categories)
+    assert all(fmap.outside_taxonomy(k) is None for k in released)
+    # Draft keys are exactly the listed keys the release does not have.
+    assert fmap.draft == set(fmap.categories) - released
+
+
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [
+        ("user.cookie_id", "mapped only through its parent 'user'"),  # fideslang's own demo system
+        ("user.contact.email.work", "mapped only through its parent 'user.contact.email'"),
+        ("user.health", "unreleased 3.2.0 draft"),
+    ],
+)
+def test_keys_outside_the_fideslang_taxonomy_are_a_review_finding(
+    tmp_path: Path, key: str, said: str
+) -> None:
+    dataset = {
+        "dataset": [
+            {
+                "fides_key": "events",
+                "third_country_transfers": ["SGP"],
+                "collections": [{"name": "c", "fields": [{"name": "f", "data_categories": [key]}]}],
+            }
+        ]
+    }
+    write(tmp_path / "events.yml", dataset)
+    write(tmp_path / "events.dataflow.yaml", {"origin": "US"})
+    (t,) = one(run_scan(tmp_path), "events.yml").transfers
+    (x,) = [x for x in t.findings if x.rule_id == "fides-key-outside-taxonomy"]
+    assert x.verdict.value == "review" and said in x.message and "3.1.4" in x.message
+    assert x.place.line is not None and t.verdict.value != "allow"
+
+
+def test_a_default_taxonomy_key_gives_no_such_finding(tmp_path: Path) -> None:
+    dataset = {
+        "dataset": [
+            {
+                "fides_key": "events",
+                "third_country_transfers": ["SGP"],
+                "collections": [
+                    {"name": "c", "fields": [{"name": "f", "data_categories": ["user.device.cookie_id"]}]}
+                ],
+            }
+        ]
+    }
+    write(tmp_path / "events.yml", dataset)
+    write(tmp_path / "events.dataflow.yaml", {"origin": "US"})
+    (t,) = one(run_scan(tmp_path), "events.yml").transfers
+    assert t.categories and not [x for x in t.findings if x.rule_id == "fides-key-outside-taxonomy"]

@@ -8,8 +8,9 @@ not only to our adapters.
   taxonomy.
 - ODCS: every v3 contract validates against the official ODCS JSON schema that PyPI
   ``open-data-contract-standard`` ships (the schema published by bitol-io for that release)
-  and parses with that package's pydantic model. No package ships an ODCS v2 schema, so the
-  v2 example is checked in test_odcs_v2.py instead.
+  and parses with that package's pydantic model. No package ships the ODCS v2 schema: the
+  v2 example is checked against the official v2.2.2 schema, vendored from the standard's
+  repository, in test_odcs_v2.py.
 
 Each check is shown to reject a damaged copy, so a pass means something.
 """

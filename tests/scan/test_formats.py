@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from junitparser import Error, Failure, JUnitXml
+from junitparser import Error, Failure, JUnitXml, Skipped
 
 from dataflow_rules.render import github, junit, sarif
 from dataflow_rules.scan import json_report, text
@@ -60,6 +60,9 @@ def test_examples_cover_every_kind_of_finding(result: ScanResult) -> None:
         "fides_dataset",
         "fides_system",
         "odcs_contract",
+        "dbt_model",
+        "openlineage_run",
+        "terraform_replication",
     }
     assert any(f.waived for t in result.transfers() for f in t.findings)
 
@@ -138,7 +141,7 @@ def test_junit_read_by_a_junit_parser(result: ScanResult, tmp_path: Path) -> Non
     path = tmp_path / "scan.xml"
     path.write_text(junit.render(result), encoding="utf-8")
     xml = JUnitXml.fromfile(str(path))
-    cases = [case for suite in xml for case in suite]
+    cases = [case for suite in xml for case in suite if not case.is_skipped]
     assert len(cases) == len(result.transfers())  # one test case per transfer
     failing = {case.name.split(" ")[0] for case in cases if any(isinstance(r, Failure) for r in case.result)}
     expected = {t.id for t in result.transfers() if t.failing(result.fail_on)}
@@ -146,8 +149,15 @@ def test_junit_read_by_a_junit_parser(result: ScanResult, tmp_path: Path) -> Non
     assert not any(isinstance(r, Error) for case in cases for r in case.result)
     waived = next(c for c in cases if c.name.startswith("crm_platform:Newsletter_campaigns"))
     assert waived.is_passed and "waived by Li Wei" in (waived.system_out or "")
+    skipped = [case for suite in xml for case in suite if case.is_skipped]
+    not_scanned = [f for f in result.files if f.status == "skipped"]
+    assert [c.name for c in skipped] == [f"{f.path} (not scanned)" for f in not_scanned] and skipped
+    for case, f in zip(skipped, not_scanned, strict=True):
+        (mark,) = case.result
+        assert isinstance(mark, Skipped) and mark.message == f.reason
     xml.update_statistics()
-    assert xml.tests == len(cases) and xml.failures == len(expected)
+    assert xml.tests == len(cases) + len(skipped) and xml.failures == len(expected)
+    assert xml.skipped == len(skipped)
 
 
 def test_junit_input_errors_are_error_cases(tmp_path: Path) -> None:
@@ -162,18 +172,55 @@ def test_junit_input_errors_are_error_cases(tmp_path: Path) -> None:
     assert isinstance(error, Error) and "bad.yaml:5:" in (error.message or "")
 
 
-def test_github_annotations_parse_and_point_at_lines(result: ScanResult) -> None:
+def test_github_annotations_are_one_per_transfer_at_its_strictest_finding(result: ScanResult) -> None:
     commands, plain = parse_workflow_commands(github.render(result))
     assert len(plain) == 1 and plain[0].startswith("dataflow-rules scan:")
-    findings = [(t, x) for t in result.transfers() for x in t.findings]
-    assert len(commands) == len(findings)
-    for command, (t, x) in zip(commands, findings, strict=True):
+    with_findings = [t for t in result.transfers() if t.findings]
+    assert len(with_findings) < sum(len(t.findings) for t in with_findings)
+    if len(with_findings) > github.LIMIT:  # the last says how many more are in the SARIF
+        *commands, more = commands
+        assert "file" not in more.properties
+        assert more.message.startswith(f"{len(with_findings) - github.LIMIT} more in the SARIF report")
+    assert len(commands) == min(len(with_findings), github.LIMIT)
+    rank = {"error": 0, "warning": 1, "notice": 2}
+    assert [rank[c.name] for c in commands] == sorted(rank[c.name] for c in commands)  # errors first
+    by_id = {t.id: t for t in with_findings}
+    for command in commands:
+        t = by_id[command.message.split(" (", 1)[0]]
+        levels = [
+            "notice" if x.waived else "error" if result.fail_on.fails(x.verdict) else "warning"
+            for x in t.findings
+        ]
+        x = t.findings[levels.index(min(levels, key=rank.__getitem__))]
+        assert command.name == min(levels, key=rank.__getitem__)
         assert command.properties["file"] == x.place.file
         assert command.properties["line"] == str(x.place.line)
-        assert x.rule_id in command.properties["title"]
-        assert command.message.startswith(f"{t.id} (")
-        expected = "notice" if x.waived else "error" if result.fail_on.fails(x.verdict) else "warning"
-        assert command.name == expected
+        assert command.properties["title"].startswith(f"{x.verdict.value}: {x.rule_id}")
+        others = len(t.findings) - 1
+        if others:
+            assert command.properties["title"].endswith(
+                f"and {others} more finding" + ("s" if others > 1 else "")
+            )
+            assert all(o.rule_id in command.message.split("\nAlso: ")[1] for o in t.findings if o is not x)
+
+
+def test_github_annotations_are_capped_with_a_pointer_to_the_sarif(tmp_path: Path) -> None:
+    flows = "\n".join(
+        f"- id: flow-{n:02}\n  origin: US\n  destination: CN\n  date: 2026-03-02\n"
+        f"  transaction: vendor_agreement\n  recipient: {{type: company, controlled_by: CN}}\n"
+        f"  data:\n    - category: personal.omic.genomic\n      individuals: {200 + n}\n"
+        for n in range(14)
+    )
+    (tmp_path / "flows.yaml").write_text(flows)
+    (tmp_path / "bad.yaml").write_text("origin: CN\ndestination: US\ndata: [\n")
+    result = scan_examples(paths=[tmp_path], waivers=None, cwd=tmp_path)
+    assert len([t for t in result.transfers() if t.findings]) == 14
+    commands, _ = parse_workflow_commands(github.render(result))
+    assert len(commands) == github.LIMIT + 1
+    assert commands[0].properties["file"] == "bad.yaml"  # input errors first
+    last = commands[-1]
+    assert last.name == "error" and "file" not in last.properties
+    assert last.message.startswith("5 more in the SARIF report (5 errors)")
 
 
 def test_github_escapes_what_the_runner_would_misread() -> None:
@@ -221,3 +268,20 @@ def test_input_errors_in_sarif_and_github(tmp_path: Path) -> None:
         ("error", "bad.yaml"),
         ("error", "gone.yaml"),
     ]
+
+
+def test_every_sarif_rule_has_what_github_asks_for(result: ScanResult) -> None:
+    """GitHub's rules (GH2012, SARIF2005), checked without the multitool too."""
+    (run,) = json.loads(sarif.render(result))["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://") and driver["semanticVersion"]
+    assert run["automationDetails"]["id"]
+    assert {r["ruleId"] for r in run["results"]} == {r["id"] for r in driver["rules"]}
+    for rule in driver["rules"]:
+        assert rule["name"][0].isupper() and rule["name"].isalnum()
+        for key in ("shortDescription", "fullDescription"):
+            assert rule[key]["text"].endswith(".")
+        assert "What to do" in rule["help"]["text"] and "What to do" in rule["help"]["markdown"]
+        assert rule["helpUri"].startswith("https://")
+        if rule["properties"]["tags"][1] in ("entry", "localisation"):
+            assert "Cites: " in rule["help"]["text"] and "**Cites:**" in rule["help"]["markdown"]

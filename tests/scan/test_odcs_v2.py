@@ -10,9 +10,12 @@ from ``uuid`` (v2's required identifier).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -23,6 +26,8 @@ from dataflow_rules.scan.runner import ScanOptions, scan
 from .helpers import EXAMPLES, scan_examples
 
 V2_EXAMPLE = EXAMPLES / "odcs" / "payment-disputes.odcs.yaml"
+V2_SCHEMA = Path(__file__).parent / "schemas" / "odcs-json-schema-v2.2.2.json"
+UPSTREAM_V2 = Path(__file__).parent / "upstream" / "odcs-v2.2.2"
 
 
 def _scan(root: Path, defaults: Defaults | None = None) -> ScanResult:
@@ -78,25 +83,85 @@ def test_the_shipped_v2_example_is_decided_with_lines() -> None:
             assert _line(V2_EXAMPLE, x.place.line) in {"tags: [pii]", "tags: [email]", "tags: [pci]"}
 
 
-LOGICAL_TYPES = {"string", "date", "number", "integer", "object", "array", "boolean"}
+def _v2_validator() -> jsonschema.Draft201909Validator:
+    schema = json.loads(V2_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft201909Validator.check_schema(schema)
+    return jsonschema.Draft201909Validator(schema)
 
 
-def test_the_v2_example_has_what_the_v2_2_2_standard_requires() -> None:
-    """No official v2 JSON schema can be had here (docs/scan.md, ODCS): the required keys of
-    the ODCS v2.2.2 standard's tables, checked by hand."""
+def _errors(value: object) -> list[str]:
+    """Schema errors of a contract as JSON sees it (YAML's unquoted dates are strings there)."""
+    as_json = json.loads(json.dumps(value, default=str))
+    return [f"{list(e.path)}: {e.message}" for e in _v2_validator().iter_errors(as_json)]
+
+
+def test_the_vendored_v2_schema_is_the_official_one() -> None:
+    """tests/scan/schemas/README.md says where it comes from; its bytes are pinned."""
+    digest = hashlib.sha256(V2_SCHEMA.read_bytes()).hexdigest()
+    assert digest == "a17f0d2ffa06deac2f3d1becd9828a0bb3e006a4bf9a189195dcef6786ad85d4"
+    assert json.loads(V2_SCHEMA.read_text())["properties"]["apiVersion"]["default"] == "v2.2.2"
+    assert "apiVersion" not in json.loads(V2_SCHEMA.read_text())["required"]
+
+
+def test_the_v2_example_validates_against_the_official_v2_2_2_schema() -> None:
     value = yaml.safe_load(V2_EXAMPLE.read_text())
-    required = ("version", "kind", "uuid", "type", "status", "dataset", "datasetName", "quantumName", "roles")
-    for key in required:
-        assert key in value, key
     assert value["kind"] == "DataContract" and value["apiVersion"] == "v2.2.2"
-    for table in value["dataset"]:
-        assert isinstance(table["table"], str) and table["columns"]
-        for column in table["columns"]:
-            assert {"column", "logicalType", "physicalType"} <= set(column), column
-            assert column["logicalType"] in LOGICAL_TYPES
-            assert isinstance(column.get("isPrimaryKey", False), bool)  # boolean since v2.2.2
-    for role in value["roles"]:
-        assert {"role", "access"} <= set(role)
+    assert _errors(value) == []
+
+
+def test_the_v2_schema_check_can_fail() -> None:
+    value = yaml.safe_load(V2_EXAMPLE.read_text())
+    del value["uuid"]
+    value["dataset"][0]["columns"][0]["isPrimaryKey"] = "yes"
+    assert len(_errors(value)) == 2
+
+
+OFFICIAL = sorted(UPSTREAM_V2.glob("*.odcs.yaml"))
+
+
+def test_all_eleven_official_v2_2_2_examples_are_there() -> None:
+    assert len(OFFICIAL) == 11
+    without = [p.name for p in OFFICIAL if "apiVersion" not in yaml.safe_load(p.read_text())]
+    assert len(without) == 10  # nine kind: DataContract, one older kind: managedDataset
+
+
+@pytest.mark.parametrize("path", OFFICIAL, ids=[p.name for p in OFFICIAL])
+def test_the_official_v2_2_2_examples_are_recognised_and_decided(path: Path) -> None:
+    """Countries from the command line, as for any contract that states none."""
+    f = _one(_scan(path.parent, Defaults("CN", ("US",))), path.name)
+    assert (f.status, f.kind, f.error) == ("recognised", "odcs", None)
+    (t,) = f.transfers
+    assert (t.origin, t.destination, t.source) == ("CN", "US", "odcs_contract")
+    # They label no data with a category we map: never an allow, a review saying so
+    # (full-example's `classification: restricted` is sensitive without saying what).
+    assert t.verdict.value == "review"
+    assert {x.rule_id for x in t.findings} <= {"no-data-categories", "unmapped-label"} and t.findings
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in OFFICIAL if "managedDataset" not in p.read_text()], ids=lambda p: p.name
+)
+def test_the_official_data_contract_examples_validate_against_the_v2_2_2_schema(path: Path) -> None:
+    assert _errors(yaml.safe_load(path.read_text())) == []
+
+
+def test_a_contract_without_apiversion_or_v2_dataset_says_apiversion_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "c.odcs.yaml").write_text(
+        V3.format(classification="PII", tags="").replace("apiVersion: v3.0.2\n", "")
+    )
+    f = _one(_scan(tmp_path), "c.odcs.yaml")
+    assert f.status == "skipped" and f.reason is not None and "without apiVersion" in f.reason
+
+
+def test_a_v2_contract_without_apiversion_decides_as_with_it(tmp_path: Path) -> None:
+    for name, text in (("with", V2.format(version="v2.2.2", classification="PII", tags="")),):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "c.odcs.yaml").write_text(text)
+        (tmp_path / "without").mkdir()
+        (tmp_path / "without" / "c.odcs.yaml").write_text(text.replace("apiVersion: v2.2.2\n", ""))
+    (a,) = _one(_scan(tmp_path / "with"), "c.odcs.yaml").transfers
+    (b,) = _one(_scan(tmp_path / "without"), "c.odcs.yaml").transfers
+    assert _seen(a) == _seen(b) and a.categories == ["personal"]
 
 
 V3 = """\
