@@ -7,6 +7,9 @@ before uvicorn starts accepting; connections made meanwhile wait in the backlog.
 
 SIGHUP reloads the catalogues (as ``POST /api/reload``); SIGINT and SIGTERM stop the
 server gracefully: requests in flight are finished, so none is acknowledged unrecorded.
+
+On first start (no token file, or one holding no token) an API token with every role is
+created and printed once on standard error, as Jupyter does; only its hash is kept.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ from fastapi import FastAPI
 from ..audit import open_store
 from ..errors import DataflowRulesError
 from .app import create_app
+from .auth import Authenticator
+from .middleware import HostPolicy
+from .protocol import bounded
 from .service import Service
-from .settings import Settings
+from .settings import KEEP_ALIVE, Settings
 from .state import PolicyState
+from .tokens import ROLES, TokenFile, default_tokens_path
 
 log = logging.getLogger("dataflow_rules.server")
 
@@ -53,15 +60,38 @@ def build(settings: Settings) -> Service:
     return Service(settings, state, store)
 
 
+def authenticator(settings: Settings) -> Authenticator:
+    """The token file (the first token made now if there is none) and the trusted proxies."""
+    path = settings.tokens or default_tokens_path(settings.audit_db)
+    tokens = TokenFile(path)
+    if not tokens.exists():
+        entry, token = tokens.create("admin", ROLES)
+        print(
+            f"created the first API token '{entry.name}' (roles {', '.join(entry.roles)}); "
+            f"it is shown only this once, and stored hashed in {path}:\n    {token}\n"
+            "sign in at /login with it, or send 'Authorization: Bearer <token>'; "
+            "more with 'dataflow-rules tokens create'",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Authenticator(
+        tokens, settings.trusted_proxies, settings.proxy_user_header, settings.proxy_roles_header
+    )
+
+
 def serve(settings: Settings, log_level: str = "warning") -> None:
     service = build(settings)
-    app = create_app(service)
+    hosts = HostPolicy()
+    app = create_app(service, authenticator(settings), hosts)
     sock = bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
+    derived = HostPolicy.derive(settings.host, port, settings.allowed_hosts, tls=settings.tls)
+    hosts.names, hosts.anything = derived.names, derived.anything
     shown = f"[{host}]" if ":" in host else host
+    scheme = "https" if settings.tls else "http"
     snapshot = service.state.current
     cats = ", ".join(f"{c} {lc.catalogue.version}" for c, lc in snapshot.policies.catalogues.items())
-    print(f"dataflow-rules serving http://{shown}:{port}/", flush=True)
+    print(f"dataflow-rules serving {scheme}://{shown}:{port}/", flush=True)
     print(f"catalogues: {cats}; audit store: {service.store.display}", flush=True)
 
     @contextlib.asynccontextmanager
@@ -82,7 +112,12 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
         access_log=False,
         timeout_graceful_shutdown=30,
         server_header=False,
-        limit_concurrency=1000,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=KEEP_ALIVE,
+        http=bounded(settings.header_timeout),
+        ws="none",
+        ssl_certfile=str(settings.certfile) if settings.certfile else None,
+        ssl_keyfile=str(settings.keyfile) if settings.keyfile else None,
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])
