@@ -39,7 +39,7 @@ from ..errors import CatalogueError, DataflowRulesError, EngineError, InputError
 from ..loading import dotted
 from ..models.transfer import Transfer
 from . import api, web
-from .auth import Authenticate, Authenticator
+from .auth import COOKIE, PUBLIC, Authenticate, Authenticator
 from .middleware import Guard, HostPolicy
 from .service import Busy, Service, TooLarge
 
@@ -102,6 +102,21 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
+    return schema
+
+
+def document_security(schema: dict[str, Any]) -> dict[str, Any]:
+    """Name how to authenticate: a bearer token (or the login form's cookie) on every
+    operation whose ``x-roles`` is not ``public``."""
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "dataflow-rules tokens create"},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE, "description": "set by POST /login"},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if PUBLIC not in operation.get("x-roles", []):
+                operation["security"] = [{"bearer": []}, {"cookie": []}]
     return schema
 
 
@@ -178,7 +193,7 @@ def create_app(service: Service, authenticator: Authenticator, hosts: HostPolicy
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(transfer.pop("$defs", {}))
             components["Transfer"] = transfer
-            app.openapi_schema = document_errors(schema)
+            app.openapi_schema = document_security(document_errors(schema))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

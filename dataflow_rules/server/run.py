@@ -61,29 +61,37 @@ def build(settings: Settings) -> Service:
 
 
 def authenticator(settings: Settings) -> Authenticator:
-    """The token file (the first token made now if there is none) and the trusted proxies."""
-    path = settings.tokens or default_tokens_path(settings.audit_db)
-    tokens = TokenFile(path)
-    if not tokens.exists():
-        entry, token = tokens.create("admin", ROLES)
-        print(
-            f"created the first API token '{entry.name}' (roles {', '.join(entry.roles)}); "
-            f"it is shown only this once, and stored hashed in {path}:\n    {token}\n"
-            "sign in at /login with it, or send 'Authorization: Bearer <token>'; "
-            "more with 'dataflow-rules tokens create'",
-            file=sys.stderr,
-            flush=True,
-        )
+    """The token file and the trusted proxies (raises TokenError if the file is unreadable)."""
+    tokens = TokenFile(settings.tokens or default_tokens_path(settings.audit_db))
+    tokens.exists()
     return Authenticator(
         tokens, settings.trusted_proxies, settings.proxy_user_header, settings.proxy_roles_header
+    )
+
+
+def first_token(tokens: TokenFile) -> None:
+    """Make and print the first token if there is none: after the port is bound, so a
+    start that fails mints nothing."""
+    if tokens.exists():
+        return
+    entry, token = tokens.create("admin", ROLES)
+    print(
+        f"created the first API token '{entry.name}' (roles {', '.join(entry.roles)}); "
+        f"it is shown only this once, and stored hashed in {tokens.path}:\n    {token}\n"
+        "sign in at /login with it, or send 'Authorization: Bearer <token>'; "
+        "more with 'dataflow-rules tokens create'",
+        file=sys.stderr,
+        flush=True,
     )
 
 
 def serve(settings: Settings, log_level: str = "warning") -> None:
     service = build(settings)
     hosts = HostPolicy()
-    app = create_app(service, authenticator(settings), hosts)
+    auth = authenticator(settings)
+    app = create_app(service, auth, hosts)
     sock = bind(settings.host, settings.port)
+    first_token(auth.tokens)
     host, port = sock.getsockname()[:2]
     derived = HostPolicy.derive(settings.host, port, settings.allowed_hosts, tls=settings.tls)
     hosts.names, hosts.anything = derived.names, derived.anything

@@ -57,7 +57,9 @@ def create(
     except DataflowRulesError as error:
         raise fail(error) from None
     typer.echo(token)
-    typer.echo(f"created token {entry.id} for {entry.name} ({', '.join(entry.roles)}) in {file.path}", err=True)
+    typer.echo(
+        f"created token {entry.id} for {entry.name} ({', '.join(entry.roles)}) in {file.path}", err=True
+    )
 
 
 @tokens_app.command("list")
@@ -77,7 +79,9 @@ def list_tokens(tokens: TokensPath = None, audit_db: AuditDb = None) -> None:
 
 @tokens_app.command()
 def revoke(
-    which: Annotated[str, typer.Argument(metavar="ID_OR_NAME", help="A token's id, or a name (all its tokens).")],
+    which: Annotated[
+        str, typer.Argument(metavar="ID_OR_NAME", help="A token's id, or a name (all its tokens).")
+    ],
     tokens: TokensPath = None,
     audit_db: AuditDb = None,
 ) -> None:
