@@ -18,6 +18,7 @@ from . import __version__
 from .catalogues import load_policies
 from .engine.engine import Engine
 from .errors import DataflowRulesError, InputError
+from .loading import read_stream
 from .models.decision import Decision, Verdict
 from .options import (
     AsOfOption,
@@ -114,7 +115,7 @@ def check(
         located: list[Located] = []
         for name in files:
             if name == "-":
-                located += read_transfers(None, loaded, sys.stdin.buffer.read())
+                located += read_transfers(None, loaded, read_stream(sys.stdin.buffer, "<stdin>", InputError))
             else:
                 located += read_transfers(Path(name), loaded)
         seen: dict[str, Located] = {}
