@@ -55,6 +55,9 @@ class Document:
     source: str
     value: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    booleans: dict[Path_, str] = field(default_factory=dict)
+    """Values YAML 1.1 read as booleans from a bare word other than true/false (``NO``,
+    ``yes``, ``off``), by path, with the word: so a schema error can say "quote it"."""
 
     def locate(self, path: Sequence[str | int]) -> Location:
         """The location of the deepest known prefix of ``path`` (pydantic's ``loc``)."""
@@ -209,6 +212,7 @@ class _EventBuilder:
         # Only PyYAML's pure-Python parser yields surrogate escapes (libyaml refuses them),
         # so only then is each string scalar checked for a pair to join.
         self.surrogates = _Loader is yaml.SafeLoader
+        self.booleans: dict[Path_, str] = {}
 
     def fail(self, message: str, mark: Any, path: Path_) -> DataflowRulesError:
         return self.error(
@@ -297,9 +301,10 @@ class _EventBuilder:
                 raise self.fail("YAML aliases (*name) are not accepted", event.start_mark, path)
             elif kind is yaml.DocumentStartEvent:
                 marks, root, have_root, root_empty = {}, None, False, False
+                self.booleans = {}
             elif kind is yaml.DocumentEndEvent:
                 if have_root and not root_empty:  # skip an empty document, e.g. after '---'
-                    docs.append(Document(self.source, root, marks))
+                    docs.append(Document(self.source, root, marks, self.booleans))
             elif kind is yaml.StreamEndEvent:
                 return docs
 
@@ -319,6 +324,12 @@ class _EventBuilder:
         if type(event) is not yaml.ScalarEvent:
             raise self.fail("mapping keys must be plain strings", mark, path)
         key = self._scalar(event, path)
+        if isinstance(key, bool) and event.value.lower() not in ("true", "false"):
+            raise self.fail(
+                f"key {event.value} is read by YAML as the boolean {str(key).lower()}; quote it: '{event.value}'",
+                mark,
+                path,
+            )
         if not isinstance(key, str):
             key = str(key).lower() if isinstance(key, bool) else str(key)
         if key in top.container:
@@ -371,4 +382,6 @@ class _EventBuilder:
             raise self.fail(f"number {event.value!r} is not finite", event.start_mark, path)
         if isinstance(value, bytes):
             raise self.fail("binary values are not accepted", event.start_mark, path)
+        if isinstance(value, bool) and event.value.lower() not in ("true", "false"):
+            self.booleans[path] = event.value
         return value
