@@ -12,6 +12,7 @@ from ..errors import DataflowRulesError
 from ..models.decision import Verdict
 from ..options import PoliciesOption, Unlisted
 from .settings import (
+    CHECKPOINT_EVERY,
     DEFAULT_PORT,
     HEADER_TIMEOUT,
     MAX_BODY_BYTES,
@@ -104,6 +105,16 @@ def serve(
         Path | None, typer.Option("--certfile", help="TLS certificate chain (PEM): serve https.")
     ] = None,
     keyfile: Annotated[Path | None, typer.Option("--keyfile", help="TLS private key (PEM).")] = None,
+    checkpoint_key: Annotated[
+        Path | None,
+        typer.Option("--checkpoint-key", help="Sign the audit chain's head with this key (audit keygen)."),
+    ] = None,
+    checkpoint_log: Annotated[
+        Path | None, typer.Option("--checkpoint-log", help="Append the signed checkpoints here.")
+    ] = None,
+    checkpoint_every: Annotated[
+        float, typer.Option("--checkpoint-every", min=1, help="Seconds between checkpoints.")
+    ] = CHECKPOINT_EVERY,
     insecure_bind: Annotated[
         bool,
         typer.Option(
@@ -132,6 +143,9 @@ def serve(
 
     if (certfile is None) != (keyfile is None):
         typer.echo("error: --certfile and --keyfile go together", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if (checkpoint_key is None) != (checkpoint_log is None):
+        typer.echo("error: --checkpoint-key and --checkpoint-log go together", err=True)
         raise typer.Exit(EXIT_USAGE)
     try:
         proxies = parse_networks(trusted_proxy or [])
@@ -163,6 +177,9 @@ def serve(
         allowed_hosts=tuple(allowed_host or ()),
         certfile=certfile,
         keyfile=keyfile,
+        checkpoint_key=checkpoint_key,
+        checkpoint_log=checkpoint_log,
+        checkpoint_every=checkpoint_every,
     )
     try:
         run(settings, log_level=log_level.value)

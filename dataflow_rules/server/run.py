@@ -111,7 +111,14 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, reload_in_background)
+        task = asyncio.create_task(_checkpoints(service)) if settings.checkpoint_key else None
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if settings.checkpoint_key:
+            await loop.run_in_executor(None, _checkpoint, service)  # the last word before stopping
 
     app.router.lifespan_context = lifespan
     config = uvicorn.Config(
@@ -132,6 +139,37 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     finally:
         sock.close()
         service.store.close()
+
+
+async def _checkpoints(service: Service) -> None:
+    """Every ``checkpoint_every`` seconds, a signed checkpoint if records were added."""
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, _checkpoint, service)
+    while True:
+        await asyncio.sleep(service.settings.checkpoint_every)
+        await loop.run_in_executor(None, _checkpoint, service)
+
+
+_last_signed: dict[int, int] = {}
+
+
+def _checkpoint(service: Service) -> None:
+    from ..audit.checkpoint import ChainBroken, make_checkpoint
+
+    settings = service.settings
+    assert settings.checkpoint_key is not None and settings.checkpoint_log is not None
+    try:
+        count = service.store.ping()
+        if _last_signed.get(id(service)) == count:
+            return
+        made = make_checkpoint(service.store, settings.checkpoint_key, settings.checkpoint_log)
+        _last_signed[id(service)] = made.count
+    except ChainBroken as broken:
+        for problem in broken.problems:
+            print(f"error: checkpoint: {problem}", file=sys.stderr, flush=True)
+        print(f"error: checkpoint: {broken.one_line()}", file=sys.stderr, flush=True)
+    except DataflowRulesError as error:
+        print(f"error: checkpoint: {error.one_line()}", file=sys.stderr, flush=True)
 
 
 def _reload(service: Service) -> None:

@@ -23,6 +23,8 @@ HEADER_TIMEOUT = 10.0
 request; a client that trickles its headers or body is cut off then (slowloris)."""
 KEEP_ALIVE = 5
 """Seconds an idle kept-alive connection stays open."""
+CHECKPOINT_EVERY = 300.0
+"""Seconds between signed checkpoints, when the service makes them (and records were added)."""
 PROXY_USER_HEADER = "X-Forwarded-User"
 PROXY_ROLES_HEADER = "X-Forwarded-Roles"
 MAX_RECORD_ID = 2**63 - 1
@@ -55,6 +57,10 @@ class Settings:
     """Host header values accepted besides those derived from --host and the bound port."""
     certfile: Path | None = None
     keyfile: Path | None = None
+    checkpoint_key: Path | None = None
+    """Sign the chain's head with this Ed25519 key every ``checkpoint_every`` seconds."""
+    checkpoint_log: Path | None = None
+    checkpoint_every: float = CHECKPOINT_EVERY
 
     @property
     def tls(self) -> bool:
