@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalogues import Policies
-from .errors import InputError, Location
+from .errors import DataflowRulesError, InputError, Location
 from .loading import Document, decode, parse_documents, read_text
 from .models.transfer import Transfer
 from .validation import validate
@@ -43,7 +43,15 @@ def read_transfers(path: Path | None, policies: Policies, stdin: bytes | None = 
     return parse_transfers(text, source, policies)
 
 
-def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]:
+def parse_transfers(
+    text: str,
+    source: str,
+    policies: Policies,
+    limit: int | None = None,
+    limit_error: type[DataflowRulesError] = InputError,
+) -> list[Located]:
+    """Every transfer in ``text``, each checked. ``limit``: refuse more than this many with
+    ``limit_error`` before checking any of a list that crosses it (the service's bound)."""
     out: list[Located] = []
     for document in parse_documents(text, source, InputError):
         value = document.value
@@ -51,6 +59,11 @@ def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]
         if isinstance(value, dict) and set(value) == {"transfers"}:
             value, prefix = value["transfers"], ("transfers",)
         if isinstance(value, list):
+            if limit is not None and len(out) + len(value) > limit:
+                raise limit_error(
+                    f"{len(out) + len(value)} transfers in one request; the limit is {limit}",
+                    Location(source),
+                )
             if len(out) + len(value) > MAX_TRANSFERS_PER_FILE:
                 raise InputError(
                     f"more than {MAX_TRANSFERS_PER_FILE} transfers in one input", Location(source)

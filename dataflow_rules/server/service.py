@@ -109,7 +109,9 @@ class Service:
         channel: Channel,
     ) -> Outcome:
         with self.state.use() as snapshot:
-            located = parse_transfers(text, source, snapshot.policies)
+            located = parse_transfers(
+                text, source, snapshot.policies, limit=self.settings.max_transfers, limit_error=TooLarge
+            )
             if len(located) > self.settings.max_transfers:
                 raise TooLarge(
                     f"{len(located)} transfers in one request; the limit is {self.settings.max_transfers}",
