@@ -112,7 +112,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Ser
 
 @pytest.mark.slow
 def test_identity_and_roles_come_from_the_proxy(proxied: tuple[str, Server]) -> None:
-    url, srv = proxied
+    url, _ = proxied
     alice, bob = ("alice", "alice-pw"), ("bob", "bob-pw")
     yaml = {"content-type": "application/yaml"}
     assert httpx.get(f"{url}/api/decisions").status_code == 401  # nginx: no credentials
