@@ -43,7 +43,7 @@ _NAME = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,200}$")
 class TokenError(DataflowRulesError):
     """The token file cannot be read or written, or a token command was misused."""
 
-    exit_code = 6
+    exit_code = 14
 
 
 @dataclass(frozen=True)
