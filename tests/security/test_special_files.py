@@ -161,4 +161,6 @@ def test_scan_reports_loops_dangling_links_and_special_files_and_goes_on(tmp_pat
 def test_batch_refuses_a_device(tmp_path: Path) -> None:
     result = run("batch", "/dev/zero", "-o", str(tmp_path / "out.jsonl"))
     assert result.returncode == 5
-    assert one_line(result) == "error: /dev/zero: cannot read file: it is a character device, not a regular file"
+    assert (
+        one_line(result) == "error: /dev/zero: cannot read file: it is a character device, not a regular file"
+    )
