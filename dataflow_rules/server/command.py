@@ -159,6 +159,13 @@ def serve(
             err=True,
         )
         raise typer.Exit(EXIT_USAGE)
+    if host in ("", "0.0.0.0", "::") and not allowed_host:
+        typer.echo(
+            f"error: listening on {host or 'every address'} names no host to answer to: "
+            "give the names clients use with --allowed-host (every other Host gets 400)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
     settings = Settings(
         host=host,
         port=port,

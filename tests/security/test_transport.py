@@ -71,7 +71,7 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1"])  # refused before the Host check
 def test_a_non_loopback_bind_without_tls_or_proxy_is_refused(host: str, tmp_path: Path) -> None:
     result = _serve("--host", host, "--port", "0", "--audit-db", str(tmp_path / "a.sqlite"))
     assert result.returncode == 2, result.stderr
@@ -143,3 +143,10 @@ def test_tls_serves_https_and_sets_a_secure_cookie(tmp_path: Path) -> None:
             httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).raise_for_status()
     finally:
         assert srv.stop(), "".join(srv.stderr)
+
+
+def test_a_wildcard_bind_must_name_its_hosts(tmp_path: Path) -> None:
+    result = _serve(
+        "--host", "0.0.0.0", "--insecure-bind", "--port", "0", "--audit-db", str(tmp_path / "a.sqlite")
+    )
+    assert result.returncode == 2 and "--allowed-host" in result.stderr, result.stderr
