@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+import pytest
 
 from dataflow_rules.server.tokens import TokenFile
 
@@ -56,3 +61,43 @@ def test_a_token_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     path.chmod(0o644)
     listed = tokens("list", "--tokens", str(path))
     assert listed.returncode == 14 and "readable by others" in listed.stderr
+
+
+@pytest.mark.slow
+def test_first_start_makes_a_token_shows_it_once_and_keeps_its_hash_0600(tmp_path: Path) -> None:
+    """As Jupyter does: a service started with no token file makes one token with every
+    role, prints it on standard error once, and a second start prints none."""
+    store = tmp_path / "audit.sqlite"
+    outputs = []
+    for _ in range(2):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dataflow_rules.cli", "serve", "--port", "0", "--audit-db", str(store)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: os.umask(0),
+        )
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().split()[-1].rstrip("/")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            anonymous = httpx.get(f"{url}/api/decisions").status_code
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        outputs.append((err, anonymous, url))
+    first, second = outputs[0][0], outputs[1][0]
+    assert "created the first API token 'admin' (roles decider, reader, admin)" in first
+    [token] = [word for word in first.split() if word.startswith("dfr_")]
+    assert "dfr_" not in second, "a second start showed a token again"
+    assert outputs[0][1] == outputs[1][1] == 401
+    path = tmp_path / "audit.sqlite.tokens"
+    assert path.stat().st_mode & 0o777 == 0o600 and token not in path.read_text()
+    identity = TokenFile(path).identify(token)
+    assert identity is not None and identity.roles == {"decider", "reader", "admin"}
