@@ -387,4 +387,5 @@ async def decisions_page(
         records=[r.summary() for r in found],
         filters={"transfer_id": transfer_id, "requested_by": requested_by, "verdict": verdict},
         next_before=found[-1].seq if len(found) == query.limit and found[-1].seq > 1 else None,
+        identity=identity_of(request).name,
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..server.conftest import Server
+from ..server.conftest import Server, browser  # noqa: F401 - the browser fixture, re-exported
 
 
 @pytest.fixture(scope="module")
