@@ -87,7 +87,7 @@ def load_policies(directory: Path | None = None) -> Policies:
     if not directory.is_dir():
         raise CatalogueError("policy directory not found", Location(str(directory)))
     tax_path = directory / TAXONOMY_FILE
-    if not tax_path.is_file():
+    if not tax_path.exists() and not tax_path.is_symlink():  # a FIFO or a bad link: read_text says which
         raise CatalogueError(f"no {TAXONOMY_FILE} in the policy directory", Location(str(directory)))
     tax_text = read_text(tax_path, CatalogueError)
     taxonomy = parse_taxonomy(parse_one(tax_text, str(tax_path), CatalogueError))

@@ -19,6 +19,7 @@ from .catalogues import LoadedCatalogue, Policies, load_policies
 from .engine.engine import Engine
 from .errors import DataflowRulesError, InputError, Location, raise_all
 from .facts_file import FactsOption, read_facts
+from .loading import read_stream
 from .models.decision import Decision, Verdict
 from .options import (
     AsOfOption,
@@ -226,7 +227,7 @@ def _read_all(files: list[str], loaded: Policies) -> list[Located]:
     for name in files:
         try:
             if name == "-":
-                located += read_transfers(None, loaded, sys.stdin.buffer.read())
+                located += read_transfers(None, loaded, read_stream(sys.stdin.buffer, "<stdin>", InputError))
             elif Path(name).is_dir():
                 problems.append(
                     InputError(

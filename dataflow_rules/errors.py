@@ -50,8 +50,10 @@ class DataflowRulesError(Exception):
 
     def one_line(self) -> str:
         """The message as printed: one line, location first, no newlines from user data."""
+        from .safe_text import printable
+
         text = f"{self.location}: {self.message}" if self.location else self.message
-        return " ".join(text.split())
+        return printable(" ".join(text.split()))
 
     @property
     def problems(self) -> tuple[DataflowRulesError, ...]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -54,6 +55,9 @@ class Document:
     source: str
     value: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    booleans: dict[Path_, str] = field(default_factory=dict)
+    """Values YAML 1.1 read as booleans from a bare word other than true/false (``NO``,
+    ``yes``, ``off``), by path, with the word: so a schema error can say "quote it"."""
 
     def locate(self, path: Sequence[str | int]) -> Location:
         """The location of the deepest known prefix of ``path`` (pydantic's ``loc``)."""
@@ -75,19 +79,83 @@ def dotted(path: Sequence[str | int]) -> str:
     return out
 
 
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_bytes(
+    path: Path, error: type[DataflowRulesError], *, limit: int = MAX_BYTES, what: str = "file"
+) -> bytes:
+    """Read a regular file of at most ``limit`` bytes; refuse anything else at once.
+
+    A FIFO, a character device (``/dev/zero``), a socket or a link to one is refused
+    before a byte is read: reading one grew without bound or hung. It is opened
+    non-blocking (opening a FIFO otherwise waits for a writer) and checked on the open
+    descriptor, so a file swapped for a FIFO after a check is still caught; and it is read
+    to at most ``limit`` + 1 bytes whatever its size claims (a file growing as it is read).
+    """
+    where = Location(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", where) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise error(f"cannot read {what}: it is {_kind(st.st_mode)}, not a regular file", where)
+        if st.st_size > limit:
+            raise error(f"{what} is {st.st_size} bytes; the limit is {limit} bytes", where)
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise error(f"{what} is larger than the limit of {limit} bytes", where)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", where) from None
+    finally:
+        os.close(fd)
+
+
+def read_stream(
+    stream: BinaryIO, source: str, error: type[DataflowRulesError], limit: int = MAX_BYTES
+) -> bytes:
+    """At most ``limit`` bytes of a stream (stdin): ``yes | dataflow-rules check -`` is
+    refused after ``limit`` + 1 bytes instead of filling memory."""
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while total <= limit:
+            chunk = stream.read(min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise error(f"cannot read input: {exc.strerror}", Location(source)) from None
+    if total > limit:
+        raise error(f"input is larger than the limit of {limit} bytes", Location(source))
+    return b"".join(chunks)
+
+
 def read_text(path: Path, error: type[DataflowRulesError]) -> str:
-    """Read a file as UTF-8, refusing oversized files before reading them."""
-    try:
-        size = os.stat(path).st_size
-    except OSError as exc:
-        raise error(f"cannot read file: {exc.strerror}", Location(str(path))) from None
-    if size > MAX_BYTES:
-        raise error(f"file is {size} bytes; the limit is {MAX_BYTES} bytes", Location(str(path)))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise error(f"cannot read file: {exc.strerror}", Location(str(path))) from None
-    return decode(data, str(path), error)
+    """Read a regular file as UTF-8, refusing special and oversized files before reading them."""
+    return decode(read_bytes(path, error), str(path), error)
 
 
 def decode(data: bytes, source: str, error: type[DataflowRulesError]) -> str:
@@ -144,6 +212,7 @@ class _EventBuilder:
         # Only PyYAML's pure-Python parser yields surrogate escapes (libyaml refuses them),
         # so only then is each string scalar checked for a pair to join.
         self.surrogates = _Loader is yaml.SafeLoader
+        self.booleans: dict[Path_, str] = {}
 
     def fail(self, message: str, mark: Any, path: Path_) -> DataflowRulesError:
         return self.error(
@@ -232,9 +301,10 @@ class _EventBuilder:
                 raise self.fail("YAML aliases (*name) are not accepted", event.start_mark, path)
             elif kind is yaml.DocumentStartEvent:
                 marks, root, have_root, root_empty = {}, None, False, False
+                self.booleans = {}
             elif kind is yaml.DocumentEndEvent:
                 if have_root and not root_empty:  # skip an empty document, e.g. after '---'
-                    docs.append(Document(self.source, root, marks))
+                    docs.append(Document(self.source, root, marks, self.booleans))
             elif kind is yaml.StreamEndEvent:
                 return docs
 
@@ -254,6 +324,12 @@ class _EventBuilder:
         if type(event) is not yaml.ScalarEvent:
             raise self.fail("mapping keys must be plain strings", mark, path)
         key = self._scalar(event, path)
+        if isinstance(key, bool) and event.value.lower() not in ("true", "false"):
+            raise self.fail(
+                f"key {event.value} is read by YAML as the boolean {str(key).lower()}; quote it: '{event.value}'",
+                mark,
+                path,
+            )
         if not isinstance(key, str):
             key = str(key).lower() if isinstance(key, bool) else str(key)
         if key in top.container:
@@ -306,4 +382,6 @@ class _EventBuilder:
             raise self.fail(f"number {event.value!r} is not finite", event.start_mark, path)
         if isinstance(value, bytes):
             raise self.fail("binary values are not accepted", event.start_mark, path)
+        if isinstance(value, bool) and event.value.lower() not in ("true", "false"):
+            self.booleans[path] = event.value
         return value

@@ -46,9 +46,17 @@ def read_transfers(path: Path | None, policies: Policies, stdin: bytes | None = 
     return parse_transfers(text, source, policies)
 
 
-def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]:
+def parse_transfers(
+    text: str,
+    source: str,
+    policies: Policies,
+    limit: int | None = None,
+    limit_error: type[DataflowRulesError] = InputError,
+) -> list[Located]:
     """Every transfer of ``text``, or one error holding every problem found in it (schema
-    and reference errors of every transfer together), so a file is fixed in one run."""
+    and reference errors of every transfer together), so a file is fixed in one run.
+    ``limit``: refuse more than this many with ``limit_error`` before checking any of a
+    list that crosses it (the service's bound)."""
     out: list[Located] = []
     problems: list[InputError] = []
     for document in parse_documents(text, source, InputError):
@@ -57,6 +65,11 @@ def parse_transfers(text: str, source: str, policies: Policies) -> list[Located]
         if isinstance(value, dict) and set(value) == {"transfers"}:
             value, prefix = value["transfers"], ("transfers",)
         if isinstance(value, list):
+            if limit is not None and len(out) + len(problems) + len(value) > limit:
+                raise limit_error(
+                    f"{len(out) + len(problems) + len(value)} transfers in one request; the limit is {limit}",
+                    Location(source),
+                )
             if len(out) + len(problems) + len(value) > MAX_TRANSFERS_PER_FILE:
                 raise InputError(
                     f"more than {MAX_TRANSFERS_PER_FILE} transfers in one input", Location(source)

@@ -13,11 +13,21 @@ from .loading import Document, dotted
 M = TypeVar("M", bound=BaseModel)
 
 
-def describe(error: Any) -> str:
-    """A plain message for one pydantic error, naming the field and the value's fault."""
+STRING_KINDS = ("string_type", "literal_error", "enum", "string_pattern_mismatch")
+"""Errors that mean "a string was wanted": where YAML 1.1 read a bare word as a boolean."""
+
+
+def describe(error: Any, boolean_text: str | None = None) -> str:
+    """A plain message for one pydantic error, naming the field and the value's fault.
+
+    ``boolean_text``: the bare word the value was written as, if YAML read it as a boolean
+    (``origin: NO`` is Norway to a person and ``false`` to YAML 1.1)."""
     kind = error.get("type", "")
     loc = error.get("loc", ())
     name = dotted(loc) or "document"
+    if boolean_text is not None and isinstance(error.get("input"), bool) and kind in STRING_KINDS:
+        value = str(error["input"]).lower()
+        return f"{boolean_text} is read by YAML as the boolean {value}; quote it: '{boolean_text}'"
     if kind == "extra_forbidden":
         return f"unknown field '{loc[-1] if loc else name}'"
     if kind == "missing":
@@ -72,7 +82,7 @@ def all_errors(
             missing.setdefault(tuple(err["loc"][:-1]), []).append(str(err["loc"][-1]))
     for err in errors:
         path = (*prefix, *err["loc"])
-        message = describe({**err, "loc": path})
+        message = describe({**err, "loc": path}, document.booleans.get(path))
         if err.get("type") == "extra_forbidden" and err["loc"]:
             # An unknown field beside a missing required one is usually that field misnamed
             # (date_obtained for obtained): say so on the unknown field's line.

@@ -188,19 +188,53 @@ def verify(
         str | None,
         typer.Option("--head", help="The head hash printed by an earlier verify: detects removed records."),
     ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help="A signed checkpoint log (audit checkpoint): detects truncation, removal and rewriting.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="The public key the checkpoints were signed with (KEY.pub)."),
+    ] = None,
 ) -> None:
     """Check the hash chain: every record unchanged, none inserted or removed.
 
-    Exit 0 if the chain is intact, 9 if it is not (each problem on its own line).
+    With --checkpoints (and --public-key) also every signed checkpoint: records it covers
+    must all be there, unchanged. Exit 0 if all is intact, 9 if not (each problem on its
+    own line, saying truncation, removal or rewriting).
     """
     from .store import open_store
 
+    if (checkpoints is None) != (public_key is None):
+        typer.echo("error: --checkpoints and --public-key go together", err=True)
+        raise typer.Exit(2)
+    anchored: list[str] | None = None
+    result: Verification
     try:
         with open_store(audit_db, create=False) as store:
-            result: Verification = store.verify(head)
+            if checkpoints is not None and public_key is not None:
+                from .checkpoint import check_against, load_public
+
+                result, anchored = check_against(store, checkpoints, load_public(public_key))
+            else:
+                result = store.verify(head)
             where = store.display
     except DataflowRulesError as error:
         raise fail(error) from None
+    if anchored is not None:
+        if not anchored:
+            typer.echo(
+                f"ok: {result.count} records in {where}, chain intact, every checkpoint in "
+                f"{checkpoints} holds; head {result.head}"
+            )
+            return
+        for problem in anchored:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"not intact: {len(anchored)} problem(s) in {result.count} records of {where}", err=True)
+        raise typer.Exit(EXIT_CHAIN_BROKEN)
     if result.ok:
         typer.echo(f"ok: {result.count} records in {where}, chain intact; head {result.head}")
         return
@@ -210,6 +244,51 @@ def verify(
         f"chain broken: {len(result.problems)} problem(s) in {result.count} records of {where}", err=True
     )
     raise typer.Exit(EXIT_CHAIN_BROKEN)
+
+
+@audit_app.command()
+def keygen(
+    key: Annotated[
+        Path, typer.Option("--key", help="Where to write the private key (KEY.pub: the public one).")
+    ],
+) -> None:
+    """Make an Ed25519 signing key for checkpoints (0600). Keep it apart from the store."""
+    from .checkpoint import generate_key
+
+    try:
+        public = generate_key(key)
+    except DataflowRulesError as error:
+        raise fail(error) from None
+    typer.echo(f"wrote signing key {key} and public key {public}")
+
+
+@audit_app.command()
+def checkpoint(
+    key: Annotated[Path, typer.Option("--key", help="The Ed25519 signing key (audit keygen).")],
+    log: Annotated[Path, typer.Option("--log", help="The checkpoint log to append to (created 0600).")],
+    audit_db: AuditDb = None,
+) -> None:
+    """Sign the chain's head (count, head hash, time) and append it to the checkpoint log.
+
+    The store is verified first, against its chain and against the log so far; a store
+    that does not verify is not signed (exit 9)."""
+    from .checkpoint import ChainBroken, make_checkpoint
+    from .store import open_store
+
+    try:
+        with open_store(audit_db, create=False) as store:
+            made = make_checkpoint(store, key, log)
+            where = store.display
+    except ChainBroken as broken:
+        for problem in broken.chain_problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"error: {broken.one_line()}", err=True)
+        raise typer.Exit(EXIT_CHAIN_BROKEN) from None
+    except DataflowRulesError as error:
+        raise fail(error) from None
+    typer.echo(
+        f"checkpoint: {made.count} records in {where}, head {made.head}, at {made.time}; appended to {log}"
+    )
 
 
 def register(app: typer.Typer) -> None:

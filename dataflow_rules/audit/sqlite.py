@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from ..secure_files import touch_private
 from .records import COLUMNS, AuditError, NewRecord, Row
 from .store import AuditStore, Query, where
 
@@ -54,7 +55,10 @@ class SqliteStore(AuditStore):
             raise AuditError(f"no audit store at {path} (nothing has been recorded there)")
         try:
             if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # The store holds full transfer descriptions: 0600 (its directory 0700 if
+                # made here) whatever the umask; SQLite gives its -wal and -shm files the
+                # database file's mode.
+                touch_private(path)
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"cannot open audit store {path}: {exc}") from None

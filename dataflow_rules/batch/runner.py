@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -266,6 +267,17 @@ def run_batch(
         stream = input_path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", Location(source)) from None
+    mode = os.fstat(stream.fileno()).st_mode
+    if not stat.S_ISREG(mode):  # /dev/zero never ends; a FIFO cannot be resumed or counted
+        stream.close()
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a character device"
+            if stat.S_ISCHR(mode)
+            else "a special file"
+        )
+        raise InputError(f"cannot read file: it is {kind}, not a regular file", Location(source))
     blob = ship(policies)
     key = fingerprint(blob)
     summary = Summary()

@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from ..models.decision import Decision, Reason, Verdict
+from ..safe_text import printable_output
 
 _COLOURS = {Verdict.ALLOW: "32", Verdict.REVIEW: "33", Verdict.RESTRICT: "31"}
 
@@ -22,7 +23,8 @@ def render(decisions: Sequence[Decision], colour: bool = False, width: int = 88)
             f"{len(decisions)} transfers: "
             + ", ".join(f"{counts[v]} {v.value}" for v in (Verdict.RESTRICT, Verdict.REVIEW, Verdict.ALLOW))
         )
-    return "\n\n".join(blocks) + "\n"
+    # Categories, ids, references come from users: no control or bidi character acts.
+    return printable_output("\n\n".join(blocks) + "\n")
 
 
 def _decision(d: Decision, colour: bool, width: int) -> str:

@@ -4,13 +4,17 @@ Files named on the command line are always read unless ``--exclude`` matches the
 pre-commit hook passes exactly the changed files). Files found by walking a directory must
 match an ``--include`` pattern (default ``*.yaml``, ``*.yml``, ``*.json``) and no
 ``--exclude`` pattern, and not be ignored by a ``.gitignore`` of the repository. ``.git``
-is never entered and symbolic links to directories are not followed. Order is sorted by
-path, so the same tree always gives the same scan.
+is never entered and symbolic links to directories are not followed. A symbolic link that
+loops or leads nowhere is reported as skipped, with the reason, and the walk goes on (a
+loop used to end the scan with a traceback). Order is sorted by path, so the same tree
+always gives the same scan.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,8 +138,40 @@ class Walker:
                     self.result.skipped.append(Skipped(display + "/", reason))
                     continue
                 self._directory(path, ignores)
+            elif entry.is_symlink():
+                self._link(path, display, ignores)
             elif entry.is_file():
                 self._file(path, display, explicit=False, ignores=ignores)
+            else:
+                self._special(display, "not a regular file (a FIFO, socket or device): not read")
+
+    def _special(self, display: str, reason: str) -> None:
+        """Report a path that is not read, if its name would have been scanned."""
+        included = decide(self.include, display, False)
+        if included is None or included.negated or self._excluded(display, False) or display in self._seen:
+            return
+        self._seen.add(display)
+        self.result.skipped.append(Skipped(display, reason))
+
+    def _link(self, path: Path, display: str, ignores: Sequence[Pattern]) -> None:
+        """A symbolic link met while walking: followed to a regular file; reported if it
+        loops or dangles (when its name would have been scanned); else left alone."""
+        try:
+            target = os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                self._special(display, "symbolic link loop")
+            elif exc.errno == errno.ENOENT:
+                self._special(display, f"dangling symbolic link (to {os.readlink(path)})")
+            else:
+                self._special(display, f"cannot follow the symbolic link: {exc.strerror}")
+            return
+        if stat.S_ISREG(target.st_mode):
+            self._file(path, display, explicit=False, ignores=ignores)
+        elif not stat.S_ISDIR(target.st_mode):
+            self._special(
+                display, "symbolic link to something not a regular file (a FIFO, socket or device): not read"
+            )
 
     def _load(self, directory: Path) -> list[Pattern]:
         if not self.gitignore:

@@ -11,21 +11,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from .. import __version__
-from ..audit import AuditError, clean_requester
+from ..audit import AuditError
 from ..audit import Query as AuditQuery
-from ..audit.records import MAX_REQUESTER
 from ..errors import InputError
 from ..loading import decode
 from ..models.decision import Decision, Verdict
 from ..transfers import layouts_schema
+from .auth import AUTHENTICATED, PUBLIC, roles
 from .service import Service, parse_date
-from .settings import MAX_RECORD_ID, REQUESTER_HEADER
+from .settings import MAX_RECORD_ID
+from .web import identity_of
 
 SOURCE = "request"
 """The name errors give the request body, where the command line gives a file name."""
@@ -54,7 +55,8 @@ class BadRequest(Exception):
 
 class ErrorBody(BaseModel):
     error: str = Field(
-        description="input, too_large, unsupported_media_type, not_found, catalogue, audit, engine, forbidden"
+        description="input, unauthenticated, forbidden, too_large, busy, unsupported_media_type, "
+        "not_found, catalogue, audit, engine"
     )
     message: str = Field(description="One line, as the command line prints it after 'error: '.")
 
@@ -151,6 +153,8 @@ GUARDED = (403, 413)
 """What the request guard (middleware.py) may answer to any POST before a route sees it:
 a cross-site request, a body over the size limit. Listed on every POST so that the
 description names every status the service really sends."""
+AUTH = (401, 403)
+"""What the authentication middleware answers before a route that needs an identity runs."""
 
 DateText = Annotated[
     str,
@@ -158,20 +162,6 @@ DateText = Annotated[
 ]
 """A date as the command line's ``--as-of`` reads it; empty means not given (as a blank form
 field). Kept a string, not a ``date``, so that a bad one gets the command line's message."""
-
-RequesterText = Annotated[
-    str,
-    WithJsonSchema(
-        {
-            "type": "string",
-            "maxLength": MAX_REQUESTER,
-            # printable: no C0/C1 control characters, no soft hyphen (str.isprintable)
-            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u00a0\\u00ad]*$",
-        }
-    ),
-]
-"""Who asks, as :func:`clean_requester` takes it: one printable line of at most
-``MAX_REQUESTER`` characters (blank means nobody named). Anything else is a 400."""
 
 RECORD_ID_RANGE: dict[str, Any] = {"ge": 1, "le": MAX_RECORD_ID}
 """Record ids are positive signed 64-bit integers; a larger number used to reach the store
@@ -215,20 +205,16 @@ def _transfer_body_schema() -> dict[str, Any]:
 
 router = APIRouter(prefix="/api", tags=["api"])
 
+MAX_PAGE = 1000
+"""Most records in one page of ``GET /api/decisions`` (each summary is about 300 bytes)."""
+
 
 def service_of(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
 
-def requester(value: str | None) -> str | None:
-    try:
-        return clean_requester(value)
-    except ValueError as exc:
-        raise BadRequest(400, "input", f"{REQUESTER_HEADER} header {exc}") from None
-
-
-@router.get("/health", response_model=Health, responses=_errors(503))
+@router.get("/health", response_model=Health, responses=_errors(503), openapi_extra=roles(PUBLIC))
 async def health(request: Request) -> dict[str, Any]:
     """The service answers and its audit store answers."""
     service = service_of(request)
@@ -241,13 +227,20 @@ async def health(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/catalogues", response_model=Catalogues)
+@router.get(
+    "/catalogues", response_model=Catalogues, responses=_errors(401), openapi_extra=roles(AUTHENTICATED)
+)
 async def catalogues(request: Request) -> dict[str, Any]:
     """The taxonomy and catalogues decisions are made with now: versions and sha256 digests."""
     return service_of(request).state.current.describe()
 
 
-@router.post("/reload", response_model=Catalogues, responses=_errors(409, *GUARDED))
+@router.post(
+    "/reload",
+    response_model=Catalogues,
+    responses=_errors(*AUTH, 409, *GUARDED),
+    openapi_extra=roles("admin"),
+)
 async def reload(request: Request) -> dict[str, Any]:
     """Load the policy directory again and switch to it at once (also: SIGHUP).
 
@@ -261,8 +254,8 @@ async def reload(request: Request) -> dict[str, Any]:
 @router.post(
     "/decisions",
     response_model=Decisions,
-    responses=_errors(400, *GUARDED, 415, 422, 500, 503),
-    openapi_extra={"requestBody": _transfer_body_schema()},
+    responses=_errors(400, *AUTH, *GUARDED, 415, 422, 429, 500, 503),
+    openapi_extra={"requestBody": _transfer_body_schema(), **roles("decider")},
 )
 async def decide(
     request: Request,
@@ -273,12 +266,11 @@ async def decide(
     unlisted: Annotated[
         Unlisted | None, Query(description="Verdict for a side with no catalogue (default: the server's).")
     ] = None,
-    requested_by: Annotated[
-        RequesterText | None,
-        Header(alias=REQUESTER_HEADER, description="Who asks; stored in the audit record."),
-    ] = None,
 ) -> JSONResponse:
     """Decide every transfer in the body, record each decision, and return them.
+
+    The record's ``requested_by`` is the authenticated identity (the token's name, or the
+    user the trusted proxy names); no header can set it.
 
     Nothing is decided if any transfer is malformed (422, with the command line's message).
     """
@@ -294,7 +286,7 @@ async def decide(
         day = parse_date(as_of, "as_of")
     except InputError as exc:
         raise BadRequest(400, "input", exc.one_line()) from None
-    who = requester(requested_by)
+    who = identity_of(request).name
     text = decode(await request.body(), SOURCE, InputError)
     outcome = await run_in_threadpool(
         lambda: service.evaluate(
@@ -309,10 +301,12 @@ async def decide(
     return JSONResponse(outcome.body())
 
 
-@router.get("/decisions", response_model=RecordList, responses=_errors(400, 503))
+@router.get(
+    "/decisions", response_model=RecordList, responses=_errors(400, *AUTH, 503), openapi_extra=roles("reader")
+)
 async def list_decisions(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     before: Annotated[
         int | None, Query(**RECORD_ID_RANGE, description="Only records with a smaller id.")
     ] = None,
@@ -335,7 +329,12 @@ async def list_decisions(
     }
 
 
-@router.get("/decisions/{record_id}", response_model=Record, responses=_errors(400, 404, 503))
+@router.get(
+    "/decisions/{record_id}",
+    response_model=Record,
+    responses=_errors(400, *AUTH, 404, 503),
+    openapi_extra=roles("reader"),
+)
 async def get_decision(
     request: Request, record_id: Annotated[int, Path(**RECORD_ID_RANGE)]
 ) -> dict[str, Any]:
@@ -346,7 +345,9 @@ async def get_decision(
     return record.as_json()
 
 
-@router.get("/audit/verify", response_model=ChainCheck, responses=_errors(503))
+@router.get(
+    "/audit/verify", response_model=ChainCheck, responses=_errors(*AUTH, 503), openapi_extra=roles("reader")
+)
 async def verify(request: Request) -> dict[str, Any]:
     """Check the audit trail's hash chain (as ``dataflow-rules audit verify``)."""
     result = await run_in_threadpool(service_of(request).store.verify)

@@ -4,14 +4,18 @@ Every error the service sends is ``{"error": kind, "message": one line}``, with 
 command line's message for the same problem:
 
     400 input              a malformed request (query or path parameter, header)
+    400 input              also: a Host header that is not one of this service's names
     403 forbidden          a POST from another site's page
     404 not_found          no such record or route
     405 method_not_allowed a method the path does not take (with ``Allow``; HEAD is taken
                            wherever GET is, answered as GET without the body)
     409 catalogue          reload: the catalogue files do not load (the old ones stay)
+    401 unauthenticated    no identity, or a token that is not valid (``WWW-Authenticate``)
+    403 forbidden          the identity lacks the route's role
     413 too_large          body over the size limit, or too many transfers
     415 unsupported_media_type
     422 input              a transfer description is malformed: nothing was decided
+    429 busy               too many decision requests in progress (``Retry-After``)
     500 engine             the rules engine failed: nothing was decided
     503 audit              the audit store did not take the record: nothing is returned
 """
@@ -35,8 +39,9 @@ from ..errors import CatalogueError, DataflowRulesError, EngineError, InputError
 from ..loading import dotted
 from ..models.transfer import Transfer
 from . import api, web
-from .middleware import Guard
-from .service import Service, TooLarge
+from .auth import COOKIE, PUBLIC, Authenticate, Authenticator
+from .middleware import Guard, HostPolicy
+from .service import Busy, Service, TooLarge
 
 DESCRIPTION = """Decide whether a cross-border dataset transfer may go ahead, against the
 origin's outbound and the destination's inbound catalogue; every decision is recorded in
@@ -47,6 +52,7 @@ with the command line's one-line message."""
 ERROR_STATUS: dict[type[DataflowRulesError], tuple[int, str]] = {
     InputError: (422, "input"),
     TooLarge: (413, "too_large"),
+    Busy: (429, "busy"),
     CatalogueError: (409, "catalogue"),
     EngineError: (500, "engine"),
     AuditError: (503, "audit"),
@@ -99,7 +105,24 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def create_app(service: Service) -> FastAPI:
+def document_security(schema: dict[str, Any]) -> dict[str, Any]:
+    """Name how to authenticate: a bearer token (or the login form's cookie) on every
+    operation whose ``x-roles`` is not ``public``."""
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "dataflow-rules tokens create"},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE, "description": "set by POST /login"},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if PUBLIC not in operation.get("x-roles", []):
+                operation["security"] = [{"bearer": []}, {"cookie": []}]
+    return schema
+
+
+def create_app(service: Service, authenticator: Authenticator, hosts: HostPolicy | None = None) -> FastAPI:
+    """The application; ``hosts`` names the Host values accepted (run.py completes it
+    once the port is bound)."""
     app = FastAPI(
         title="dataflow-rules",
         version=__version__,
@@ -109,15 +132,27 @@ def create_app(service: Service) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.service = service
+    app.state.authenticator = authenticator
     app.include_router(api.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(packages=[("dataflow_rules.server", "static")]), name="static")
-    app.add_middleware(Guard, max_body_bytes=service.settings.max_body_bytes)
+    # Added innermost first: Guard (hosts, CSRF, body size, HEAD as GET) runs before
+    # Authenticate, which then sees the method the route matches.
+    app.add_middleware(
+        Authenticate,
+        authenticator=authenticator,
+        routes=lambda: app.router.routes,
+        login_page=lambda: web.login_page().encode(),
+    )
+    app.add_middleware(Guard, max_body_bytes=service.settings.max_body_bytes, hosts=hosts or HostPolicy())
 
     async def known_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DataflowRulesError)
         status, kind = next(ERROR_STATUS[c] for c in type(exc).__mro__ if c in ERROR_STATUS)
-        return _error(status, kind, exc.one_line())
+        response = _error(status, kind, exc.one_line())
+        if status == 429:
+            response.headers["Retry-After"] = "1"
+        return response
 
     for error_type in ERROR_STATUS:
         app.add_exception_handler(error_type, known_error)
@@ -158,7 +193,7 @@ def create_app(service: Service) -> FastAPI:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(transfer.pop("$defs", {}))
             components["Transfer"] = transfer
-            app.openapi_schema = document_errors(schema)
+            app.openapi_schema = document_security(document_errors(schema))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +11,20 @@ import typer
 from ..errors import DataflowRulesError
 from ..models.decision import Verdict
 from ..options import PoliciesOption, Unlisted
-from .settings import DEFAULT_PORT, MAX_BODY_BYTES, MAX_TRANSFERS
+from .settings import (
+    CHECKPOINT_EVERY,
+    DEFAULT_PORT,
+    HEADER_TIMEOUT,
+    MAX_BODY_BYTES,
+    MAX_CONNECTIONS,
+    MAX_PENDING,
+    MAX_TRANSFERS,
+    PROXY_ROLES_HEADER,
+    PROXY_USER_HEADER,
+)
+
+EXIT_USAGE = 2
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class _LogLevel(StrEnum):
@@ -47,6 +61,68 @@ def serve(
     max_transfers: Annotated[
         int, typer.Option("--max-transfers", min=1, help="Most transfers decided in one request.")
     ] = MAX_TRANSFERS,
+    max_pending: Annotated[
+        int,
+        typer.Option("--max-pending", min=1, help="Most decision requests in progress at once (then 429)."),
+    ] = MAX_PENDING,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", min=1, help="Most open connections (then 503).")
+    ] = MAX_CONNECTIONS,
+    header_timeout: Annotated[
+        float,
+        typer.Option("--header-timeout", min=0.1, help="Seconds a connection has to send a whole request."),
+    ] = HEADER_TIMEOUT,
+    tokens: Annotated[
+        Path | None,
+        typer.Option(
+            "--tokens",
+            help="API token file (default: $DATAFLOW_RULES_TOKENS, else beside the audit store).",
+            show_default=False,
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address or network of an authenticating reverse proxy whose identity headers are "
+            "believed (repeatable).",
+        ),
+    ] = None,
+    proxy_user_header: Annotated[
+        str, typer.Option("--proxy-user-header", help="Header the trusted proxy names the user in.")
+    ] = PROXY_USER_HEADER,
+    proxy_roles_header: Annotated[
+        str, typer.Option("--proxy-roles-header", help="Header the trusted proxy lists the user's roles in.")
+    ] = PROXY_ROLES_HEADER,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Another Host header value to answer (the proxy's public name; '*': any). Repeatable.",
+        ),
+    ] = None,
+    certfile: Annotated[
+        Path | None, typer.Option("--certfile", help="TLS certificate chain (PEM): serve https.")
+    ] = None,
+    keyfile: Annotated[Path | None, typer.Option("--keyfile", help="TLS private key (PEM).")] = None,
+    checkpoint_key: Annotated[
+        Path | None,
+        typer.Option("--checkpoint-key", help="Sign the audit chain's head with this key (audit keygen)."),
+    ] = None,
+    checkpoint_log: Annotated[
+        Path | None, typer.Option("--checkpoint-log", help="Append the signed checkpoints here.")
+    ] = None,
+    checkpoint_every: Annotated[
+        float, typer.Option("--checkpoint-every", min=1, help="Seconds between checkpoints.")
+    ] = CHECKPOINT_EVERY,
+    insecure_bind: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-bind",
+            help="Listen on a non-loopback address without TLS or a trusted proxy (tokens then "
+            "cross the network in clear).",
+        ),
+    ] = False,
     log_level: Annotated[_LogLevel, typer.Option("--log-level")] = _LogLevel.warning,
 ) -> None:
     """Serve the web page and the HTTP API (OpenAPI at /openapi.json).
@@ -63,12 +139,33 @@ def serve(
             err=True,
         )
         raise typer.Exit(1) from None
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    from .auth import parse_networks
+
+    if (certfile is None) != (keyfile is None):
+        typer.echo("error: --certfile and --keyfile go together", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if (checkpoint_key is None) != (checkpoint_log is None):
+        typer.echo("error: --checkpoint-key and --checkpoint-log go together", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        proxies = parse_networks(trusted_proxy or [])
+    except ValueError as exc:
+        typer.echo(f"error: --trusted-proxy: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    if host not in LOOPBACK and certfile is None and not proxies and not insecure_bind:
         typer.echo(
-            f"warning: listening on {host}: anyone who can reach it can decide and record transfers"
-            " (there is no authentication)",
+            f"error: refusing to listen on {host} without TLS (--certfile/--keyfile) or a trusted "
+            "proxy (--trusted-proxy): tokens would cross the network in clear; --insecure-bind forces it",
             err=True,
         )
+        raise typer.Exit(EXIT_USAGE)
+    if host in ("", "0.0.0.0", "::") and not allowed_host:
+        typer.echo(
+            f"error: listening on {host or 'every address'} names no host to answer to: "
+            "give the names clients use with --allowed-host (every other Host gets 400)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
     settings = Settings(
         host=host,
         port=port,
@@ -77,6 +174,19 @@ def serve(
         unlisted=Verdict(unlisted.value),
         max_body_bytes=max_body_bytes,
         max_transfers=max_transfers,
+        max_pending=max_pending,
+        max_connections=max_connections,
+        header_timeout=header_timeout,
+        tokens=tokens,
+        trusted_proxies=proxies,
+        proxy_user_header=proxy_user_header,
+        proxy_roles_header=proxy_roles_header,
+        allowed_hosts=tuple(allowed_host or ()),
+        certfile=certfile,
+        keyfile=keyfile,
+        checkpoint_key=checkpoint_key,
+        checkpoint_log=checkpoint_log,
+        checkpoint_every=checkpoint_every,
     )
     try:
         run(settings, log_level=log_level.value)

@@ -2,9 +2,14 @@
 
 - A body larger than the limit is refused with 413 before it is read (by Content-Length)
   or as soon as it grows past the limit (chunked bodies); the route then gets it whole.
-- A POST from another site's page (an ``Origin`` that is not this server, or
-  ``Sec-Fetch-Site: cross-site``) is refused with 403, so a web page elsewhere cannot make
-  a browser record decisions or reload catalogues here.
+- A ``Host`` that is not one of this service's names is refused with 400 (DNS
+  rebinding: a page on attacker.example whose name is made to resolve to 127.0.0.1 sends
+  ``Host: attacker.example``). The names are derived from ``--host`` and the bound port
+  (loopback: 127.0.0.1, localhost and [::1]) plus ``--allowed-host``.
+- A POST from another site's page (``Sec-Fetch-Site: cross-site``, ``Origin: null``, or an
+  ``Origin`` whose host is not one of the allowed names) is refused with 403, so a web
+  page elsewhere cannot make a browser record decisions or reload catalogues here.
+  ``Origin == Host`` alone is not trusted: under DNS rebinding both name the attacker.
 - Every response carries a Content-Security-Policy that allows this server's own files
   only: the page can never load anything from the network.
 - A HEAD request is answered as the GET to the same URL would be (status and headers,
@@ -16,7 +21,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +44,45 @@ SECURITY_HEADERS = [
 ]
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+@dataclass
+class HostPolicy:
+    """The ``Host`` values this service answers to, as ``name`` or ``name:port``, lowercase."""
+
+    names: set[str] = field(default_factory=set)
+    anything: bool = False
+    """``--allowed-host '*'``: every Host (only behind a proxy that checks it itself)."""
+
+    @staticmethod
+    def derive(host: str, port: int, extra: Iterable[str] = (), tls: bool = False) -> HostPolicy:
+        """The names for a server bound to ``host``:``port``; an empty or wildcard bind
+        address names no host, so its names come from ``extra`` only."""
+        shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        bases = set(LOOPBACK_NAMES) if shown in LOOPBACK_NAMES else set()
+        if host not in ("", "0.0.0.0", "::"):
+            bases.add(shown.lower())
+        policy = HostPolicy()
+        default_port = 443 if tls else 80
+        for name in [*bases, *extra]:
+            name = name.strip().lower()
+            if name == "*":
+                policy.anything = True
+            elif name:
+                policy.names.add(name)
+                if ":" not in name.removeprefix("[").split("]")[-1]:
+                    policy.names.add(f"{name}:{port}")
+                    if port == default_port:
+                        policy.names.add(name)
+        return policy
+
+    def allows(self, host: str | None) -> bool:
+        if self.anything:
+            return True
+        return host is not None and host.strip().lower() in self.names
+
+
 async def send_error(send: Send, status: int, kind: str, message: str) -> None:
     body = json.dumps({"error": kind, "message": message}).encode()
     await send(
@@ -55,9 +100,10 @@ async def send_error(send: Send, status: int, kind: str, message: str) -> None:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, hosts: HostPolicy) -> None:
         self.app = app
         self.limit = max_body_bytes
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,6 +114,9 @@ class Guard:
             scope = {**scope, "method": "GET"}
             send = _without_body(send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if not self.hosts.allows(headers.get("host")):
+            await send_error(send, 400, "input", "Host header names no host this service answers to")
+            return
         too_large = f"request body is larger than {self.limit} bytes"
         declared = headers.get("content-length")
         if declared is not None:
@@ -77,7 +126,7 @@ class Guard:
             if int(declared) > self.limit:
                 await send_error(send, 413, "too_large", too_large)
                 return
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and _cross_site(headers):
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and _cross_site(headers, self.hosts):
             await send_error(send, 403, "forbidden", "cross-site request refused")
             return
 
@@ -129,12 +178,15 @@ def _without_body(send: Send) -> Send:
     return headless
 
 
-def _cross_site(headers: dict[str, str]) -> bool:
-    if headers.get("sec-fetch-site") == "cross-site":
+def _cross_site(headers: dict[str, str], hosts: HostPolicy) -> bool:
+    if headers.get("sec-fetch-site") in ("cross-site", "same-site"):
         return True
     origin = headers.get("origin")
     if origin is None:
         return False  # not from a browser page (curl, scripts, other services)
     if origin == "null":
         return True
-    return urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
+    netloc = urlsplit(origin).netloc.lower()
+    if not hosts.allows(netloc) and not (hosts.anything and netloc == headers.get("host", "").lower()):
+        return True
+    return netloc != headers.get("host", "").lower()

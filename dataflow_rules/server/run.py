@@ -7,6 +7,9 @@ before uvicorn starts accepting; connections made meanwhile wait in the backlog.
 
 SIGHUP reloads the catalogues (as ``POST /api/reload``); SIGINT and SIGTERM stop the
 server gracefully: requests in flight are finished, so none is acknowledged unrecorded.
+
+On first start (no token file, or one holding no token) an API token with every role is
+created and printed once on standard error, as Jupyter does; only its hash is kept.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ from fastapi import FastAPI
 from ..audit import open_store
 from ..errors import DataflowRulesError
 from .app import create_app
+from .auth import Authenticator
+from .middleware import HostPolicy
+from .protocol import bounded
 from .service import Service
-from .settings import Settings
+from .settings import KEEP_ALIVE, Settings
 from .state import PolicyState
+from .tokens import ROLES, TokenFile, default_tokens_path
 
 log = logging.getLogger("dataflow_rules.server")
 
@@ -53,19 +60,50 @@ def build(settings: Settings) -> Service:
     return Service(settings, state, store)
 
 
+def authenticator(settings: Settings) -> Authenticator:
+    """The token file and the trusted proxies (raises TokenError if the file is unreadable)."""
+    tokens = TokenFile(settings.tokens or default_tokens_path(settings.audit_db))
+    tokens.exists()
+    return Authenticator(
+        tokens, settings.trusted_proxies, settings.proxy_user_header, settings.proxy_roles_header
+    )
+
+
+def first_token(tokens: TokenFile) -> None:
+    """Make and print the first token if there is none: after the port is bound, so a
+    start that fails mints nothing."""
+    if tokens.exists():
+        return
+    entry, token = tokens.create("admin", ROLES)
+    print(
+        f"created the first API token '{entry.name}' (roles {', '.join(entry.roles)}); "
+        f"it is shown only this once, and stored hashed in {tokens.path}:\n    {token}\n"
+        "sign in at /login with it, or send 'Authorization: Bearer <token>'; "
+        "more with 'dataflow-rules tokens create'",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def serve(settings: Settings, log_level: str = "warning") -> None:
     service = build(settings)
-    app = create_app(service)
+    hosts = HostPolicy()
+    auth = authenticator(settings)
+    app = create_app(service, auth, hosts)
     sock = bind(settings.host, settings.port)
+    first_token(auth.tokens)
     host, port = sock.getsockname()[:2]
+    derived = HostPolicy.derive(settings.host, port, settings.allowed_hosts, tls=settings.tls)
+    hosts.names, hosts.anything = derived.names, derived.anything
     shown = f"[{host}]" if ":" in host else host
+    scheme = "https" if settings.tls else "http"
     snapshot = service.state.current
     loaded = snapshot.policies
     cats = ", ".join(
         [f"{c} {lc.catalogue.version}" for c, lc in loaded.catalogues.items()]
         + [f"{c} zone {z} {lc.catalogue.version}" for (c, z), lc in sorted(loaded.layers.items())]
     )
-    print(f"dataflow-rules serving http://{shown}:{port}/", flush=True)
+    print(f"dataflow-rules serving {scheme}://{shown}:{port}/", flush=True)
     print(f"catalogues: {cats}; audit store: {service.store.display}", flush=True)
 
     @contextlib.asynccontextmanager
@@ -77,7 +115,14 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, reload_in_background)
+        task = asyncio.create_task(_checkpoints(service)) if settings.checkpoint_key else None
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if settings.checkpoint_key:
+            await loop.run_in_executor(None, _checkpoint, service)  # the last word before stopping
 
     app.router.lifespan_context = lifespan
     config = uvicorn.Config(
@@ -86,13 +131,49 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
         access_log=False,
         timeout_graceful_shutdown=30,
         server_header=False,
-        limit_concurrency=1000,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=KEEP_ALIVE,
+        http=bounded(settings.header_timeout),
+        ws="none",
+        ssl_certfile=str(settings.certfile) if settings.certfile else None,
+        ssl_keyfile=str(settings.keyfile) if settings.keyfile else None,
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
         service.store.close()
+
+
+async def _checkpoints(service: Service) -> None:
+    """Every ``checkpoint_every`` seconds, a signed checkpoint if records were added."""
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, _checkpoint, service)
+    while True:
+        await asyncio.sleep(service.settings.checkpoint_every)
+        await loop.run_in_executor(None, _checkpoint, service)
+
+
+_last_signed: dict[int, int] = {}
+
+
+def _checkpoint(service: Service) -> None:
+    from ..audit.checkpoint import ChainBroken, make_checkpoint
+
+    settings = service.settings
+    assert settings.checkpoint_key is not None and settings.checkpoint_log is not None
+    try:
+        count = service.store.ping()
+        if _last_signed.get(id(service)) == count:
+            return
+        made = make_checkpoint(service.store, settings.checkpoint_key, settings.checkpoint_log)
+        _last_signed[id(service)] = made.count
+    except ChainBroken as broken:
+        for problem in broken.chain_problems:
+            print(f"error: checkpoint: {problem}", file=sys.stderr, flush=True)
+        print(f"error: checkpoint: {broken.one_line()}", file=sys.stderr, flush=True)
+    except DataflowRulesError as error:
+        print(f"error: checkpoint: {error.one_line()}", file=sys.stderr, flush=True)
 
 
 def _reload(service: Service) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,13 @@ from .state import PolicyState
 
 class TooLarge(DataflowRulesError):
     """The request is larger than the service accepts (HTTP 413)."""
+
+    exit_code = 5
+
+
+class Busy(DataflowRulesError):
+    """As many decision requests as the service takes at once are in progress (HTTP 429):
+    one more would only make every one of them slower, so it is refused at once."""
 
     exit_code = 5
 
@@ -56,6 +64,7 @@ class Service:
         self.state = state
         self.store = store
         self._vocabulary: tuple[int, Vocabulary] | None = None
+        self._pending = threading.BoundedSemaphore(settings.max_pending)
 
     def vocabulary(self) -> Vocabulary:
         """What the web form offers, from the current snapshot (rebuilt after a reload)."""
@@ -77,11 +86,32 @@ class Service:
     ) -> Outcome:
         """Decide every transfer in ``text`` (YAML or JSON) with one snapshot, and record them.
 
-        Raises InputError (nothing decided), TooLarge, EngineError or AuditError (nothing
-        recorded, nothing returned).
+        Raises InputError (nothing decided), TooLarge, Busy, EngineError or AuditError
+        (nothing recorded, nothing returned).
         """
+        if not self._pending.acquire(blocking=False):
+            raise Busy(
+                f"{self.settings.max_pending} decision requests are in progress; try again shortly",
+                Location(source),
+            )
+        try:
+            return self._evaluate(text, source, as_of, unlisted, requested_by, channel)
+        finally:
+            self._pending.release()
+
+    def _evaluate(
+        self,
+        text: str,
+        source: str,
+        as_of: dt.date | None,
+        unlisted: Verdict | None,
+        requested_by: str | None,
+        channel: Channel,
+    ) -> Outcome:
         with self.state.use() as snapshot:
-            located = parse_transfers(text, source, snapshot.policies)
+            located = parse_transfers(
+                text, source, snapshot.policies, limit=self.settings.max_transfers, limit_error=TooLarge
+            )
             if len(located) > self.settings.max_transfers:
                 raise TooLarge(
                     f"{len(located)} transfers in one request; the limit is {self.settings.max_transfers}",

@@ -20,10 +20,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
-from ..audit import AuditError, AuditRecord, Query, clean_requester
+from ..audit import AuditError, AuditRecord, Query
 from ..errors import DataflowRulesError, EngineError, InputError
 from ..models.decision import Verdict
 from ..models.transfer import Transfer
+from .auth import AUTHENTICATED, COOKIE, PUBLIC, roles
 from .forms import (
     PASTE_SOURCE,
     FormData,
@@ -32,9 +33,10 @@ from .forms import (
     items_for_display,
     safeguards_for_display,
 )
-from .service import Outcome, Service, TooLarge, parse_date
+from .service import Busy, Outcome, Service, TooLarge, parse_date
 from .settings import MAX_RECORD_ID
 from .state import Snapshot
+from .tokens import Identity
 
 MAX_FORM_FIELDS = 5000
 MAX_SHOWN = 100
@@ -57,6 +59,19 @@ def _service(request: Request) -> Service:
     return service
 
 
+def identity_of(request: Request) -> Identity:
+    """Who this request is from: set by the authentication middleware before any route
+    that needs an identity runs (a route reached without one is a bug: fail, never guess)."""
+    identity = request.scope.get("state", {}).get("identity")
+    if not isinstance(identity, Identity):
+        raise RuntimeError("route reached without an authenticated identity")
+    return identity
+
+
+def login_page(error: str | None = None) -> str:
+    return _env.get_template("login.html").render(version=__version__, error=error)
+
+
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("version", __version__)
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status)
@@ -69,6 +84,7 @@ def _vocabulary(service: Service) -> Vocabulary:
 def _form_page(
     service: Service,
     *,
+    identity: Identity,
     status: int = 200,
     form: FormData | None = None,
     pasted: str = "",
@@ -87,12 +103,49 @@ def _form_page(
         error=error,
         paste_open=paste_open,
         catalogues=snapshot.describe(),
+        identity=identity.name,
     )
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, openapi_extra=roles("decider"))
 async def home(request: Request) -> HTMLResponse:
-    return _form_page(_service(request))
+    return _form_page(_service(request), identity=identity_of(request))
+
+
+@router.get("/login", response_class=HTMLResponse, openapi_extra=roles(PUBLIC))
+async def login_form() -> HTMLResponse:
+    return HTMLResponse(login_page())
+
+
+@router.post("/login", response_class=HTMLResponse, openapi_extra=roles(PUBLIC))
+async def login(request: Request) -> Response:
+    """Check the token and keep it in an HttpOnly, SameSite=Strict cookie: the page's
+    script cannot read it and no other site's page can make the browser send it."""
+    try:
+        fields = dict(await _fields(request))
+    except InputError as error:
+        return HTMLResponse(login_page(error.one_line()), status_code=400)
+    token = fields.get("token", "").strip()
+    auth = request.app.state.authenticator
+    if not token or auth.tokens.identify(token) is None:
+        return HTMLResponse(login_page("that token is not valid (revoked, or mistyped)"), status_code=401)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout", openapi_extra=roles(AUTHENTICATED))
+async def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
 
 
 async def _fields(request: Request) -> list[tuple[str, str]]:
@@ -124,56 +177,63 @@ def _decided(outcome: Outcome) -> RedirectResponse:
 
 
 async def _evaluate(
-    service: Service, text: str, source: str, values: FormData, channel_form: bool
+    service: Service, text: str, source: str, values: FormData, channel_form: bool, identity: Identity
 ) -> Outcome | str:
-    """Decide and record, or return the one-line message to show at the form."""
-    try:
-        requested_by = clean_requester(values.get("requested_by"))
-    except ValueError as exc:
-        return f"your name {exc}"
+    """Decide and record, or return the one-line message to show at the form. The record
+    names the signed-in identity, never a name typed into the form."""
+    requested_by = identity.name
     try:
         day = parse_date(values.get("as_of"), "decide as of")
         return await run_in_threadpool(
             lambda: service.evaluate(text, source, as_of=day, requested_by=requested_by, channel="web")
         )
-    except (InputError, TooLarge) as error:
+    except (InputError, TooLarge, Busy) as error:
         return form_message(error) if channel_form else error.one_line()
 
 
-@router.post("/check", response_class=HTMLResponse)
+@router.post("/check", response_class=HTMLResponse, openapi_extra=roles("decider"))
 async def check_form(request: Request) -> Response:
     service = _service(request)
+    who = identity_of(request)
     try:
         form = FormData.parse(await _fields(request))
     except InputError as error:
-        return _form_page(service, status=400, error=error.one_line())
+        return _form_page(service, identity=who, status=400, error=error.one_line())
     try:
-        result = await _evaluate(service, form.transfer_text(_vocabulary(service)), "form", form, True)
+        result = await _evaluate(service, form.transfer_text(_vocabulary(service)), "form", form, True, who)
     except (AuditError, EngineError) as error:
         return _not_decided(error)
     if isinstance(result, str):
-        return _form_page(service, status=422, form=form, error=result)
+        return _form_page(service, identity=who, status=422, form=form, error=result)
     return _decided(result)
 
 
-@router.post("/check-yaml", response_class=HTMLResponse)
+@router.post("/check-yaml", response_class=HTMLResponse, openapi_extra=roles("decider"))
 async def check_pasted(request: Request) -> Response:
     service = _service(request)
+    who = identity_of(request)
     try:
         form = FormData.parse(await _fields(request))
     except InputError as error:
-        return _form_page(service, status=400, error=error.one_line(), paste_open=True)
+        return _form_page(service, identity=who, status=400, error=error.one_line(), paste_open=True)
     text = form.values.get("transfer_yaml", "")
     if not text.strip():
         return _form_page(
-            service, status=422, form=form, error="paste a transfer description first", paste_open=True
+            service,
+            identity=who,
+            status=422,
+            form=form,
+            error="paste a transfer description first",
+            paste_open=True,
         )
     try:
-        result = await _evaluate(service, text, PASTE_SOURCE, form, False)
+        result = await _evaluate(service, text, PASTE_SOURCE, form, False, who)
     except (AuditError, EngineError) as error:
         return _not_decided(error)
     if isinstance(result, str):
-        return _form_page(service, status=422, form=form, pasted=text, error=result, paste_open=True)
+        return _form_page(
+            service, identity=who, status=422, form=form, pasted=text, error=result, paste_open=True
+        )
     return _decided(result)
 
 
@@ -255,7 +315,7 @@ def _not_found(message: str) -> HTMLResponse:
     return _page("message.html", 404, title="Not found", message=message)
 
 
-@router.get("/decisions/overview", response_class=HTMLResponse)
+@router.get("/decisions/overview", response_class=HTMLResponse, openapi_extra=roles("reader"))
 async def overview_page(request: Request, since: str = "", until: str = "") -> HTMLResponse:
     """Decisions over a period by verdict, by day and destination, and their flows (issue 17)."""
     from ..render.flowchart import COLOURS, VERDICTS, bar_template, flows_table, sankey_template, script_json
@@ -300,7 +360,7 @@ _ASSETS = {
 }
 
 
-@router.get("/decisions/overview/{name}")
+@router.get("/decisions/overview/{name}", openapi_extra=roles("reader"))
 async def overview_asset(name: str) -> Response:
     """plotly.js and the report's script and styles, from this process (the page's CSP allows no CDN)."""
     from ..render.flowchart import asset, plotly_js
@@ -311,12 +371,14 @@ async def overview_asset(name: str) -> Response:
     return Response(body, media_type=_ASSETS[name], headers={"cache-control": "private, max-age=3600"})
 
 
-@router.get("/decisions/{record_id}", response_class=HTMLResponse)
+@router.get("/decisions/{record_id}", response_class=HTMLResponse, openapi_extra=roles("reader", "decider"))
 async def decision_page(request: Request, record_id: int, through: int | None = None) -> HTMLResponse:
     return await _show(request, record_id, through, "decision.html")
 
 
-@router.get("/decisions/{record_id}/report", response_class=HTMLResponse)
+@router.get(
+    "/decisions/{record_id}/report", response_class=HTMLResponse, openapi_extra=roles("reader", "decider")
+)
 async def report_page(request: Request, record_id: int, through: int | None = None) -> HTMLResponse:
     return await _show(request, record_id, through, "report.html")
 
@@ -330,6 +392,11 @@ async def _show(request: Request, first: int, through: int | None, template: str
         records = await _records(service, first, last)
     except AuditError as error:
         return _page("message.html", 503, title="Audit store unavailable", message=error.one_line())
+    who = identity_of(request)
+    if not who.has("reader"):
+        # A decider sees the records of their own decisions (the page a form submission
+        # leads to), not anyone else's: reading the trail is the reader role's.
+        records = [r for r in records if r.row.requested_by == who.name]
     if not records:
         return _not_found(f"no decision record {first}")
     vocab = _vocabulary(service)
@@ -347,10 +414,11 @@ async def _show(request: Request, first: int, through: int | None, template: str
         first=first,
         through=last if last != first else None,
         printed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        identity=who.name,
     )
 
 
-@router.get("/decisions", response_class=HTMLResponse)
+@router.get("/decisions", response_class=HTMLResponse, openapi_extra=roles("reader"))
 async def decisions_page(
     request: Request,
     transfer_id: str = "",
@@ -375,4 +443,5 @@ async def decisions_page(
         records=[r.summary() for r in found],
         filters={"transfer_id": transfer_id, "requested_by": requested_by, "verdict": verdict},
         next_before=found[-1].seq if len(found) == query.limit and found[-1].seq > 1 else None,
+        identity=identity_of(request).name,
     )

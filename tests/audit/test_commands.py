@@ -72,7 +72,9 @@ def test_unwritable_store_gives_no_decision(tmp_path: Path) -> None:
     blocker.write_text("x")
     result = record(blocker / "audit.sqlite", GENOMIC)  # a path under a regular file
     assert result.returncode == 8
-    assert result.stdout == b""
+    # --format json: the error document, and no decision in it.
+    body = json.loads(result.stdout)
+    assert "decisions" not in body and body["errors"], body
     assert result.stderr.decode().startswith("error: cannot open audit store")
 
 

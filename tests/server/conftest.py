@@ -20,9 +20,13 @@ import pytest
 
 from ..audit.conftest import pg_server, pg_url  # noqa: F401 - fixtures, re-exported here
 
+ALL_ROLES = ("decider", "reader", "admin")
+TESTER = "tester"
+"""The name of the token every test server is started with: what its records say asked."""
+
 
 class Server:
-    """One ``dataflow-rules serve --port 0`` process."""
+    """One ``dataflow-rules serve --port 0`` process, authenticated by a token file made here."""
 
     def __init__(
         self,
@@ -30,17 +34,45 @@ class Server:
         audit_db: str | Path,
         env: dict[str, str] | None = None,
         switch_interval: float | None = None,
+        tokens: Path | None = None,
+        ready: bool = True,
     ) -> None:
         """``switch_interval``: run the server with ``sys.setswitchinterval`` set this low,
-        so its threads switch every few bytecodes and a race has every chance to show."""
+        so its threads switch every few bytecodes and a race has every chance to show.
+
+        ``tokens``: the token file to serve with (default: a new one beside a SQLite store,
+        or in a temporary directory); ``self.token`` holds every role, and :meth:`client`
+        sends it."""
+        from dataflow_rules.server.tokens import TokenFile
+
         self.audit_db = str(audit_db)
+        if tokens is None:
+            if "://" in self.audit_db:
+                import tempfile
+
+                tokens = Path(tempfile.mkdtemp(prefix="dfr-tokens-")) / "tokens"
+            else:
+                tokens = Path(self.audit_db).with_name(Path(self.audit_db).name + ".tokens")
+        self.tokens = TokenFile(tokens)
+        self.token = self.make_token(TESTER, ALL_ROLES)
         start = ["-m", "dataflow_rules.cli"]
         if switch_interval is not None:
             start = [
                 "-c",
                 f"import sys; sys.setswitchinterval({switch_interval}); import dataflow_rules.cli as c; c.main()",
             ]
-        command = [sys.executable, *start, "serve", "--port", "0", "--audit-db", self.audit_db, *args]
+        command = [
+            sys.executable,
+            *start,
+            "serve",
+            "--port",
+            "0",
+            "--audit-db",
+            self.audit_db,
+            "--tokens",
+            str(self.tokens.path),
+            *args,
+        ]
         self.proc = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
@@ -65,6 +97,8 @@ class Server:
             self.stop()
             raise RuntimeError(f"unexpected first line {first!r}: {''.join(self.stderr)}")
         self.url = first.split()[-1].rstrip("/")
+        if not ready:
+            return
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -81,8 +115,21 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
-    def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, **{"timeout": 30, **kwargs})
+    def make_token(self, name: str, roles: tuple[str, ...] | list[str]) -> str:
+        """A new token in this server's token file (the server reads it at the next request)."""
+        return self.tokens.create(name, roles)[1]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The ``Authorization`` header of the all-roles token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """A client that sends ``token`` (default: the all-roles one); ``token=""``: none."""
+        chosen = self.token if token is None else token
+        headers = {"Authorization": f"Bearer {chosen}"} if chosen else {}
+        headers.update(kwargs.pop("headers", {}))
+        return httpx.Client(base_url=self.url, headers=headers, **{"timeout": 30, **kwargs})
 
     def stop(self) -> bool:
         """SIGTERM, then SIGKILL if it will not go. True if it shut down cleanly: ended by

@@ -16,7 +16,7 @@ import pytest
 
 from ..conftest import EXAMPLES
 from ..test_cli import run
-from .conftest import Server
+from .conftest import TESTER, Server
 
 # Slow lane (a real headless Chromium): `pytest -m slow`, run by .ci/run as its own step.
 pytestmark = pytest.mark.slow
@@ -33,6 +33,11 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     pg.requests = requests
+    # Sign in as a person would: the login form sets the HttpOnly, SameSite=Strict cookie.
+    pg.goto("/login")
+    pg.fill("#token", server.token)
+    pg.click("#sign-in")
+    pg.wait_for_selector("#identity")
     yield pg
     context.close()
     outside = [url for url in requests if not url.startswith(server.url)]
@@ -60,11 +65,11 @@ def fill_genomic_transfer(page: Any, transfer_id: str, who: str) -> None:
     page.fill("#data-0-individuals", "101")
     page.select_option("#data-0-anonymised", "no")
     page.select_option("#context-exporter_is_data_broker", "no")
-    page.fill("#requested_by", who)
+    assert page.inner_text("#identity") == who  # recorded as the signed-in identity
 
 
 def test_fill_submit_read_print_and_find(page: Any, server: Server, tmp_path: Path) -> None:
-    fill_genomic_transfer(page, "web-genomic-101", "Officer Wu")
+    fill_genomic_transfer(page, "web-genomic-101", TESTER)
     shot(page, "form.png")
     page.click("#submit")
     page.wait_for_selector(".verdict-banner")
@@ -84,11 +89,11 @@ def test_fill_submit_read_print_and_find(page: Any, server: Server, tmp_path: Pa
         claimed = suggestions.nth(k).get_attribute("data-verdict")
         assert claimed in ("allow", "review")  # lower than restrict
         assert f"the verdict would be {claimed}" in suggestions.nth(k).inner_text()
-    assert "Officer Wu" in page.inner_text(".requested-by")
+    assert TESTER in page.inner_text(".requested-by")
     shot(page, "result.png")
 
     # The page shows the decision the command line makes for the same transfer.
-    stored = httpx.get(f"{server.url}/api/decisions/{record_id}").json()
+    stored = httpx.get(f"{server.url}/api/decisions/{record_id}", headers=server.auth).json()
     path = tmp_path / "t.json"
     path.write_text(json.dumps(stored["transfer"]))
     cli = json.loads(run("check", "--format", "json", str(path)).stdout)
@@ -112,7 +117,7 @@ def test_fill_submit_read_print_and_find(page: Any, server: Server, tmp_path: Pa
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     flat = " ".join(unicodedata.normalize("NFKC", text).split())  # NFKC: the "ffi" ligature
     assert "RESTRICT" in flat and "web-genomic-101" in flat and f"audit record #{record_id}" in flat
-    assert stored["created_at"] in flat and "Officer Wu" in flat
+    assert stored["created_at"] in flat and TESTER in flat
     for catalogue in stored["catalogues"]["catalogues"]:
         assert catalogue["version"] in flat
         assert catalogue["digest"] in flat.replace(" ", ""), catalogue["jurisdiction"]
@@ -121,7 +126,7 @@ def test_fill_submit_read_print_and_find(page: Any, server: Server, tmp_path: Pa
 
     # Later: find it among past decisions.
     page.goto("/decisions")
-    page.fill("#filter-requester", "Officer Wu")
+    page.fill("#filter-requester", TESTER)
     page.click("#filters button[type=submit]")
     page.wait_for_selector("#records")
     rows = page.locator("tr.record-row")
@@ -134,7 +139,7 @@ def test_fill_submit_read_print_and_find(page: Any, server: Server, tmp_path: Pa
 
 
 def test_add_items_with_javascript(page: Any, server: Server) -> None:
-    fill_genomic_transfer(page, "web-two-items", "Officer Wu")
+    fill_genomic_transfer(page, "web-two-items", TESTER)
     page.click("#add-item")
     page.click("#add-item")
     assert page.locator("#items .item").count() == 3
@@ -145,7 +150,9 @@ def test_add_items_with_javascript(page: Any, server: Server) -> None:
     page.click("#submit")
     page.wait_for_selector(".verdict-banner")
     record_id = int(page.url.rsplit("/", 1)[1])
-    data = httpx.get(f"{server.url}/api/decisions/{record_id}").json()["transfer"]["data"]
+    data = httpx.get(f"{server.url}/api/decisions/{record_id}", headers=server.auth).json()["transfer"][
+        "data"
+    ]
     assert [(d["category"], d.get("individuals"), d.get("records")) for d in data] == [
         ("personal.omic.genomic", 101, None),
         ("research.climate", None, 5000),
@@ -154,7 +161,7 @@ def test_add_items_with_javascript(page: Any, server: Server) -> None:
 
 
 def test_form_error_shows_the_clis_message_and_keeps_the_input(page: Any, tmp_path: Path) -> None:
-    fill_genomic_transfer(page, "web-bad", "Officer Wu")
+    fill_genomic_transfer(page, "web-bad", TESTER)
     page.fill("#destination", "XX")
     page.click("#submit")
     page.wait_for_selector("#form-error")
@@ -221,7 +228,6 @@ def test_safeguard_entered_in_the_form_turns_restrict_into_a_conditional_allow(
         page.select_option("#data-0-category", "personal.contact")
         page.fill("#data-0-individuals", "150000")
         page.select_option("#data-0-anonymised", "no")
-        page.fill("#requested_by", "Officer Li")
 
     fill("web-contact-bare")
     page.click("#submit")
@@ -262,7 +268,7 @@ def test_safeguard_entered_in_the_form_turns_restrict_into_a_conditional_allow(
 
     # The stored transfer is the one the YAML would describe, and the command line decides
     # it exactly as the page did.
-    stored = httpx.get(f"{server.url}/api/decisions/{record_id}").json()
+    stored = httpx.get(f"{server.url}/api/decisions/{record_id}", headers=server.auth).json()
     assert stored["transfer"]["safeguards"] == [
         {
             "mechanism": "cn.standard_contract",

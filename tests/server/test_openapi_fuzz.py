@@ -92,7 +92,9 @@ def api_schema(openapi_server: Server) -> BaseSchema:
     negative generation; derandomised, seeded, no example database: a CI run is the same
     run every time and ends in bounded time."""
     config = schemathesis.Config(seed=SEED)
-    schema = schemathesis.openapi.from_url(f"{openapi_server.url}/openapi.json", config=config, timeout=30)
+    schema = schemathesis.openapi.from_url(
+        f"{openapi_server.url}/openapi.json", config=config, timeout=30, headers=openapi_server.auth
+    )
     schema.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         max_examples=MAX_EXAMPLES,
@@ -223,11 +225,14 @@ def _assert_error_or_decision(
         HealthCheck.function_scoped_fixture,
     ],
 )
-def test_every_operation_keeps_to_its_description(case: AnyCase, api: httpx.Client) -> None:
+def test_every_operation_keeps_to_its_description(
+    case: AnyCase, api: httpx.Client, openapi_server: Server
+) -> None:
     """Every generated request gets an answer the description allows, and the audit trail
-    moves only with the decisions returned."""
+    moves only with the decisions returned. (Sent with the all-roles token; who may call
+    what is tests/security/test_roles.py's.)"""
     before = _audit_count(api)
-    response = case.call(timeout=30)
+    response = case.call(timeout=30, headers=openapi_server.auth)
     after = _audit_count(api)
     case.validate_response(response, excluded_checks=_checks_for(case))
     _assert_error_or_decision(case, response, api, before, after)
@@ -324,20 +329,18 @@ def test_the_body_description_matches_what_is_read(api: httpx.Client) -> None:
     assert response.status_code == 200 and response.json()["verdict"] == "restrict"
 
 
-def test_as_of_and_requester_are_described_as_they_are_read(api: httpx.Client) -> None:
-    """``as_of`` was described as any string and ``X-Requested-By`` as any header, though
-    the service refuses anything but a date (or nothing) and a printable line of at most
-    200 characters."""
+def test_as_of_is_described_as_it_is_read_and_no_header_names_the_requester(api: httpx.Client) -> None:
+    """``as_of`` was described as any string, though the service refuses anything but a
+    date (or nothing). ``X-Requested-By`` is gone: the record names the authenticated
+    identity, so no parameter may claim to set it."""
     spec = api.get("/openapi.json").json()
     params = {p["name"]: p["schema"] for p in spec["paths"]["/api/decisions"]["post"]["parameters"]}
     assert {"type": "string", "format": "date"} in params["as_of"]["anyOf"]
-    assert params["X-Requested-By"]["anyOf"][0]["maxLength"] == 200
+    assert "X-Requested-By" not in params
     body = GENOMIC.read_bytes()
     assert api.post("/api/decisions", content=body, headers=YAML, params={"as_of": ""}).status_code == 200
     bad = api.post("/api/decisions", content=body, headers=YAML, params={"as_of": "2026-13-01"})
     assert (bad.status_code, bad.json()["error"]) == (400, "input")
-    long = api.post("/api/decisions", content=body, headers={**YAML, "X-Requested-By": "a" * 201})
-    assert long.status_code == 400 and "the limit is 200" in long.json()["message"]
 
 
 # Defects the fuzzing found outside dataflow_rules/server (models, loading.py), now fixed.

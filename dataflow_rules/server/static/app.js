@@ -1,5 +1,5 @@
-// The little JavaScript the page uses: adding and removing data-item and safeguard rows, remembering the
-// requester's name in this browser, and the report's print button. Everything works
+// The little JavaScript the page uses: adding and removing data-item and safeguard rows and
+// the report's print button (who asks is the signed-in identity: nothing to remember). Everything works
 // without it except adding rows (the form then has one of each).
 "use strict";
 
@@ -44,19 +44,6 @@ function setUpRepeat(box) {
   });
 }
 
-function rememberRequester() {
-  var key = "dataflow-rules.requested_by";
-  var fields = document.querySelectorAll("input.requester");
-  var saved = null;
-  try { saved = window.localStorage.getItem(key); } catch (e) { saved = null; }
-  fields.forEach(function (el) {
-    if (!el.value && saved) { el.value = saved; }
-    el.addEventListener("change", function () {
-      try { window.localStorage.setItem(key, el.value); } catch (e) { /* storage disabled */ }
-    });
-  });
-}
-
 function setUpPrint() {
   document.querySelectorAll("[data-action=print]").forEach(function (el) {
     el.addEventListener("click", function () { window.print(); });
@@ -65,6 +52,5 @@ function setUpPrint() {
 
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("fieldset.repeat").forEach(setUpRepeat);
-  rememberRequester();
   setUpPrint();
 });
