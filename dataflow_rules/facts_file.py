@@ -44,10 +44,12 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
-def read_facts(path: Path | None, start: Path | None = None) -> Facts | None:
-    """The facts of ``path`` (or of the discovered config file); None when there are none."""
+def read_facts(path: Path | None, start: Path | None = None, config: Path | None = None) -> Facts | None:
+    """The facts of ``path`` (a facts file, or a config file with ``facts:``), else of
+    ``config`` (a config file named with ``--config``) or of the discovered config file;
+    None when there are none."""
     explicit = path is not None
-    source = path if explicit else find_config(start)
+    source = path if explicit else (config or find_config(start))
     if source is None:
         return None
     document = parse_one(read_text(source, InputError), str(source), InputError)

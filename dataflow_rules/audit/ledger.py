@@ -20,19 +20,31 @@ from .store import AuditStore
 
 
 def load_ledger(store: AuditStore) -> Ledger:
-    newest: dict[str, tuple[int, Transfer, dt.date]] = {}
-    for row in store.rows():
-        record = AuditRecord.of(row)
-        try:
-            transfer = Transfer.model_validate(record.transfer)
-            day = dt.date.fromisoformat(str(record.decision.get("as_of")))
-        except (ValidationError, ValueError, TypeError) as exc:
-            # Skipping it would undercount: a ledger that cannot be read whole is an error.
-            raise AuditError(
-                f"record {record.seq} cannot be read as a transfer, so the ledger is incomplete: {exc}"
-            ) from None
-        newest[transfer.id] = (record.seq, transfer, day)
-    ledger = Ledger()
-    for seq, transfer, day in sorted(newest.values(), key=lambda v: v[0]):
-        ledger.add_transfer(transfer, f"record {seq}", day)
-    return ledger
+    return LedgerReader(store).read()
+
+
+class LedgerReader:
+    """The ledger of one store, read once and then only the records appended since (the
+    service keeps one, so a decision does not re-read the whole trail)."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+        self.seen = 0
+        self.newest: dict[str, tuple[int, Transfer, dt.date]] = {}
+
+    def read(self) -> Ledger:
+        for row in self.store.rows(after=self.seen):
+            record = AuditRecord.of(row)
+            try:
+                transfer = Transfer.model_validate(record.transfer)
+                day = dt.date.fromisoformat(str(record.decision.get("as_of")))
+            except (ValidationError, ValueError, TypeError) as exc:
+                raise AuditError(
+                    f"record {record.seq} cannot be read as a transfer, so the ledger is incomplete: {exc}"
+                ) from None
+            self.newest[transfer.id] = (record.seq, transfer, day)
+            self.seen = record.seq
+        ledger = Ledger()
+        for seq, transfer, day in sorted(self.newest.values(), key=lambda v: v[0]):
+            ledger.add_transfer(transfer, f"record {seq}", day)
+        return ledger

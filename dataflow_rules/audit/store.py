@@ -96,9 +96,9 @@ class AuditStore(ABC):
             rows = self._search(query, limit)
         return [AuditRecord.of(row) for row in rows]
 
-    def rows(self, batch: int = 500) -> Iterator[Row]:
-        """Every row in chain order, read in batches (for verify and export)."""
-        after = 0
+    def rows(self, batch: int = 500, after: int = 0) -> Iterator[Row]:
+        """Every row in chain order (those after record ``after``), read in batches (for
+        verify, export and the ledger)."""
         while True:
             with self._lock:
                 chunk = self._after(after, batch)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..models.transfer import Transfer
@@ -296,13 +296,17 @@ class Ledger:
     def add(self, item: PriorItem) -> None:
         self._by_exporter.setdefault(item.exporter, []).append(item)
 
-    def add_transfer(self, transfer: Transfer, source: str, day: dt.date) -> None:
+    def add_transfer(self, transfer: Transfer, source: str, day: dt.date, key: str | None = None) -> None:
+        """Add ``transfer``'s items; ``key`` (default: its id) is what ``prior`` leaves out."""
         for item in prior_items(transfer, source, day):
-            self.add(item)
+            self.add(item if key is None else replace(item, transfer_id=key))
 
-    def prior(self, transfer: Transfer) -> list[PriorItem]:
+    def prior(self, transfer: Transfer, key: str | None = None) -> list[PriorItem]:
+        """The earlier items of ``transfer``'s exporter, less those of ``key`` (default:
+        the transfer's id): a transfer is never counted with itself."""
         mine = self._by_exporter.get(exporter_key(transfer), [])
-        return [p for p in mine if p.transfer_id != transfer.id]
+        own = transfer.id if key is None else key
+        return [p for p in mine if p.transfer_id != own]
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_exporter.values())

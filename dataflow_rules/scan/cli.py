@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from ..errors import Location
+from ..facts_file import FactsOption, read_facts
 from ..options import (
     AsOfOption,
     ColourOption,
@@ -165,6 +166,7 @@ def register(app: typer.Typer) -> None:
         unlisted: UnlistedOption = Unlisted.review,
         colour: ColourOption = None,
         progress: ProgressOption = None,
+        facts_file: FactsOption = None,
     ) -> None:
         """Find and decide every transfer in PATHS (transfer manifests, Fides, ODCS), for CI.
 
@@ -218,6 +220,7 @@ def register(app: typer.Typer) -> None:
                 country(origin_value, _option("--origin")) if origin_value else None,
                 tuple(country(d, _option("--destination")) for d in value["destination"] or ()),
             )
+            stated = read_facts(facts_file, start=cwd, config=found)
             result = run_scan(
                 ScanOptions(
                     paths=[Path(p) for p in value["paths"] or ["."]],
@@ -236,6 +239,7 @@ def register(app: typer.Typer) -> None:
                     checks=tuple(value["check"] or ()),
                     skip_checks=tuple(value["skip-check"] or ()),
                     config=found,
+                    facts=stated,
                 ),
                 bar,
             )

@@ -16,10 +16,13 @@ from pathlib import Path
 
 from .. import __version__
 from ..catalogues import Policies, load_policies
+from ..engine.counting import Ledger, PriorItem
 from ..engine.engine import Engine
+from ..engine.presume import apply_facts
 from ..errors import DataflowRulesError, InputError, Location
 from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
+from ..models.facts import Facts
 from ..transfers import parse_transfers
 from . import dbt, fides, gate, odcs, openlineage, terraform
 from .adapted import AdaptedTransfer, Gap
@@ -62,6 +65,14 @@ class ScanOptions:
     """Leave out findings whose rule id (or the entry it concerns) matches one."""
     config: Path | None = None
     """The config file the options came from: reported as the scan's own file, not scanned."""
+    facts: Facts | None = None
+    """Facts stated once for the repository's exporter (the config's ``facts:``)."""
+    decided_on: dt.date | None = None
+    """The day the scan runs (default: the clock): decisions are as of it unless ``as_of``
+    says otherwise, and an ``as_of`` before it is retrospective and fails the gate."""
+    cumulative: bool = True
+    """Count the run's transfers together, per exporter and counterparty, where the law
+    counts across transfers: the manifests of one repository are one exporter's flows."""
 
 
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
@@ -90,7 +101,21 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
     config = {
         display_path(p, cwd) for p in (options.waivers, options.baseline, options.config) if p is not None
     }
+    today = options.decided_on or dt.date.today()
+    if options.as_of is not None and options.as_of < today:
+        # A gate decides today's transfers by today's law: a back-dated scan never passes.
+        errors.append(
+            Problem(
+                place=Place(file="<command line>"),
+                message=f"--as-of {options.as_of} is before today ({today}): a retrospective scan "
+                "describes the law then and cannot pass a gate",
+            )
+        )
     scanner = _Scanner(policies, engine, fmap, omap, options, waivers, known)
+    if options.cumulative:
+        scanner.ledger = scanner.collect(
+            [c for c in candidates if c.display not in config], options.as_of or today
+        )
     files: list[FileResult] = [
         FileResult(path=s.display, status="skipped", reason=s.reason) for s in walk.skipped
     ]
@@ -149,6 +174,15 @@ def _problem(error: DataflowRulesError, file: str) -> Problem:
     return Problem(place=place, message=error.message)
 
 
+def _is_suite(value: object) -> bool:
+    """A catalogue test suite file (workbench/suites.py): ``suite`` and a list of ``tests``."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("suite"), str)
+        and isinstance(value.get("tests"), list)
+    )
+
+
 def _is_transfer(value: object) -> bool:
     if isinstance(value, list):
         # Any element, not only the first: `[1, {transfer}]` must not hide the transfer.
@@ -191,6 +225,8 @@ class _Scanner:
         self.options, self.waivers, self.baseline = options, waivers, baseline
         self.baselined = 0
         self.deselected = 0
+        self.ledger: Ledger | None = None
+        self._collecting: list[tuple[str, AdaptedTransfer]] | None = None
 
     def file(self, candidate: Candidate) -> FileResult:
         display = candidate.display
@@ -222,6 +258,14 @@ class _Scanner:
                 )
             kinds = [_kind(d.value) for d in documents]
             first = next((k for k in kinds if k is not None), None)
+            if first is None and documents and all(_is_suite(d.value) for d in documents):
+                # Catalogue test cases (dataflow-rules test): hypothetical transfers, run by
+                # `dataflow-rules test`, not flows of this repository.
+                return FileResult(
+                    path=display,
+                    status="skipped",
+                    reason="a catalogue test suite (run by `dataflow-rules test`)",
+                )
             if first is None:
                 found = gate.find_in_documents(documents)
                 if found is not None:
@@ -334,11 +378,39 @@ class _Scanner:
             )
         return adapted, note
 
+    def collect(self, candidates: list[Candidate], day: dt.date) -> Ledger:
+        """The run's transfers, read as the scan reads them and not decided: the ledger each
+        decision of the run counts (a file that cannot be read adds nothing here and is
+        reported as an error by the scan itself)."""
+        ledger = Ledger()
+        self._collecting = []
+        try:
+            for candidate in candidates:
+                self.file(candidate)
+        finally:
+            found, self._collecting = self._collecting, None
+        for file, adapted in found:
+            if adapted.transfer is not None:
+                transfer = apply_facts(adapted.transfer, self.options.facts)[0]
+                ledger.add_transfer(
+                    transfer, f"{file} {adapted.id}", transfer.date or day, f"{file}#{adapted.id}"
+                )
+        return ledger
+
     def _decide(self, file: str, adapted: AdaptedTransfer) -> TransferResult:
         decision: Decision | None = None
         findings: list[Finding] = []
+        if self._collecting is not None:
+            self._collecting.append((file, adapted))
+            return self._result(adapted, Verdict.ALLOW, None, [])
         if adapted.transfer is not None:
-            decision = self.engine.decide(adapted.transfer, self.options.as_of)
+            transfer = adapted.transfer
+            day = self.options.as_of or self.options.decided_on or dt.date.today()
+            prior: Sequence[PriorItem] = ()
+            if self.ledger is not None:
+                key = f"{file}#{adapted.id}"
+                prior = self.ledger.prior(apply_facts(transfer, self.options.facts)[0], key)
+            decision = self.engine.decide(transfer, day, prior=prior, facts=self.options.facts)
             findings += [
                 self._from_reason(file, adapted, r)
                 for r in decision.reasons
@@ -355,6 +427,11 @@ class _Scanner:
                 self.baselined += 1
                 continue
             kept.append(self.waivers.apply(file, adapted.id, finding))
+        return self._result(adapted, Verdict.strictest(verdicts), decision, kept)
+
+    def _result(
+        self, adapted: AdaptedTransfer, verdict: Verdict, decision: Decision | None, findings: list[Finding]
+    ) -> TransferResult:
         return TransferResult(
             id=adapted.id,
             source=adapted.source,
@@ -363,9 +440,9 @@ class _Scanner:
             origin=adapted.origin,
             destination=adapted.destination,
             categories=[i.category for i in adapted.transfer.data] if adapted.transfer else [],
-            verdict=Verdict.strictest(verdicts),
+            verdict=verdict,
             decision=decision,
-            findings=kept,
+            findings=findings,
         )
 
     def _from_reason(self, file: str, adapted: AdaptedTransfer, r: Reason) -> Finding:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..audit import AuditRecord, AuditStore, Channel, NewRecord
+from ..audit.ledger import LedgerReader
+from ..catalogues import Policies
 from ..errors import DataflowRulesError, InputError, Location
 from ..models.decision import Decision, Verdict
 from ..render.json import render as render_json
@@ -65,6 +68,10 @@ class Service:
         self.store = store
         self._vocabulary: tuple[int, Vocabulary] | None = None
         self._pending = threading.BoundedSemaphore(settings.max_pending)
+        self._ledger = LedgerReader(store)
+        self._counting = threading.Lock()
+        """Held from reading the ledger to recording: two requests of one exporter never
+        miss each other's counts (the law counts them together)."""
 
     def vocabulary(self) -> Vocabulary:
         """What the web form offers, from the current snapshot (rebuilt after a reload)."""
@@ -119,9 +126,29 @@ class Service:
                 )
             choice = unlisted or self.settings.unlisted
             engine = snapshot.engines[choice]
-            decisions = [engine.decide(item.transfer, as_of) for item in located]
             policies = snapshot.policies
-        options = {"as_of": as_of.isoformat() if as_of else None, "unlisted": choice.value}
+            # Decided as of today unless asked otherwise (a transfer's own date does not
+            # back-date a recorded decision), counting the trail's earlier transfers.
+            day = as_of or dt.date.today()
+            with self._counting:
+                ledger = self._ledger.read()
+                decisions = []
+                for item in located:
+                    decision = engine.decide(item.transfer, day, prior=ledger.prior(item.transfer))
+                    decisions.append(decision)
+                    ledger.add_transfer(item.transfer, item.transfer.id, decision.as_of)
+                options = {"as_of": as_of.isoformat() if as_of else None, "unlisted": choice.value}
+                return self._record(located, decisions, policies, requested_by, channel, options)
+
+    def _record(
+        self,
+        located: list[Located],
+        decisions: list[Decision],
+        policies: Policies,
+        requested_by: str | None,
+        channel: Channel,
+        options: Mapping[str, Any],
+    ) -> Outcome:
         records = self.store.append(
             [
                 NewRecord.of(

@@ -415,15 +415,21 @@ class _Side:
             total = tally(self.tax, CountKey(counted, unit, how.window, how.per), t, self.day, self.prior)
             lo, hi = count.lower(), count.upper()
             shown = f"{total.least:,}" if total.high == total.low else f"at least {total.least:,}"
+            # One item's own count is named as that item's; a total as the total.
+            fact = (
+                f"data[{total.items[0]}].{name}"
+                if len(total.items) == 1 and not total.records
+                else f"total {name} ({', '.join(f'data[{i}]' for i in total.items) or 'no item'})"
+            )
             status: Status
             if total.certain(lo, hi):
                 status = "held"
-                yield Check(name, f"total {name}", shown, count.describe(), status)
+                yield Check(name, fact, shown, count.describe(), status)
             elif (lo is None or total.most >= lo) and (hi is None or total.least <= hi) and total.open_items:
                 for fact in total.open_items:
                     yield Check(name, fact, shown, count.describe(), "unknown")
             else:
-                yield Check(name, f"total {name}", shown, count.describe(), "failed")
+                yield Check(name, fact, shown, count.describe(), "failed")
         yes_no: list[tuple[str, bool | None, bool | None, str]] = [
             ("anonymised", when.anonymised, item.anonymised, f"data[{n}].anonymised"),
             ("exporter_ciio", when.exporter_ciio, t.exporter.ciio, "exporter.ciio"),

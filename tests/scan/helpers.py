@@ -41,6 +41,7 @@ def scan_examples(**changes: object) -> ScanResult:
         paths=[EXAMPLES],
         waivers=EXAMPLES / "waivers.yaml",
         as_of=AS_OF,
+        decided_on=AS_OF,
         today=TODAY,
         cwd=ROOT,
         policies=PINNED_POLICIES,

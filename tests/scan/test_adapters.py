@@ -155,7 +155,11 @@ DATASET = {
 
 
 def run_scan(root: Path, **options: object) -> ScanResult:
-    return scan(ScanOptions(paths=[root], cwd=root, as_of=dt.date(2026, 3, 2), **options))  # type: ignore[arg-type]
+    return scan(
+        ScanOptions(
+            paths=[root], cwd=root, as_of=dt.date(2026, 3, 2), decided_on=dt.date(2026, 3, 2), **options
+        )
+    )  # type: ignore[arg-type]
 
 
 def test_countries_from_the_command_line_and_the_note_without_them(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_several_formats_in_one_run(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     result = run(
-        "scan", str(EXAMPLES), "--as-of", "2026-03-02", "--no-colour",
+        "scan", str(EXAMPLES), "--no-colour",
         "-f", "text", "-f", f"sarif:{out / 'scan.sarif'}", "-f", f"junit:{out / 'scan.xml'}",
         "-f", "github", "--output", str(out / "annotations.txt"),
     )  # fmt: skip
@@ -177,7 +177,12 @@ def test_a_thousand_manifests(tmp_path: Path) -> None:
     for i in range(1000):
         count = (i * 997) % 200_000
         sub = tmp_path / f"team{i % 10}"
-        write(sub / f"flow-{i:04}.yaml", TRANSFER.format(id=f"flow-{i:04}", origin="CN", count=count))
+        # One exporter each: a scan counts one exporter's manifests together (issue 19).
+        text = TRANSFER.format(id=f"flow-{i:04}", origin="CN", count=count)
+        write(
+            sub / f"flow-{i:04}.yaml",
+            text.replace("exporter: {ciio: false}", f"exporter: {{id: x{i}, ciio: false}}"),
+        )
         expected[f"team{i % 10}/flow-{i:04}.yaml"] = "restrict" if count >= 100_000 else "allow"
     started = time.monotonic()
     result = run("scan", ".", "-f", "json", cwd=tmp_path)

@@ -44,7 +44,13 @@ def _scan(tmp_path: Path, name: str, text: str) -> tuple[int, str, str | None]:
     path = tmp_path / name
     path.write_text(text)
     result = scan(
-        ScanOptions(paths=[path], cwd=tmp_path, as_of=dt.date(2026, 3, 2), policies=PINNED_POLICIES)
+        ScanOptions(
+            paths=[path],
+            cwd=tmp_path,
+            as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
+            policies=PINNED_POLICIES,
+        )
     )
     (file,) = result.files
     return result.exit_code(), file.status, file.error.one_line() if file.error else None

@@ -155,6 +155,7 @@ def _scan(path: Path, origin: str, destinations: tuple[str, ...]) -> FileResult:
             paths=[path],
             cwd=path.parent,
             as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
             defaults=Defaults(origin, destinations),
             gitignore=False,
         )

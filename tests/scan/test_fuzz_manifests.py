@@ -75,7 +75,11 @@ def test_damaged_manifests_are_errors_or_decisions(
         value = _replace(value, rng.choice(_paths(value)), new)
     (root / manifest.name).write_text(yaml.dump(value, Dumper=_NoAliases, allow_unicode=True))
 
-    result = scan(ScanOptions(paths=[root], cwd=root, as_of=dt.date(2026, 3, 2), gitignore=False))
+    result = scan(
+        ScanOptions(
+            paths=[root], cwd=root, as_of=dt.date(2026, 3, 2), decided_on=dt.date(2026, 3, 2), gitignore=False
+        )
+    )
 
     (damaged,) = [f for f in result.files if f.path.endswith(manifest.name)]
     if damaged.error is not None:

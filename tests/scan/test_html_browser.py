@@ -179,7 +179,9 @@ def test_examples_report_draws_and_filters(page: Any, tmp_path: Path) -> None:
 def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, Path]:
     root = tmp_path_factory.mktemp("big")
     manifests = write_big_scan(root / "manifests")
-    result = scan(ScanOptions(paths=[manifests], cwd=root, as_of=dt.date(2026, 3, 2)))
+    result = scan(
+        ScanOptions(paths=[manifests], cwd=root, as_of=dt.date(2026, 3, 2), decided_on=dt.date(2026, 3, 2))
+    )
     path = root / "big.html"
     path.write_text(render(result), encoding="utf-8")
     return result, path

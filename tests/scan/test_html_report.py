@@ -34,6 +34,7 @@ def scan_all_examples(**kwargs: Any) -> ScanResult:
             paths=[ALL_EXAMPLES],
             waivers=ALL_EXAMPLES / "scan" / "waivers.yaml",
             as_of=AS_OF,
+            decided_on=AS_OF,
             today=TODAY,
             cwd=ROOT,
             **kwargs,
@@ -177,7 +178,7 @@ def test_deterministic(examples: tuple[ScanResult, str]) -> None:
 
 def test_input_errors_come_first(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("origin: US\ndestination: CN\ndata:\n  - category: nope\n")
-    result = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, as_of=AS_OF, today=TODAY))
+    result = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, as_of=AS_OF, today=TODAY, decided_on=AS_OF))
     page = Page(render(result))
     sections = [a.get("class") for tag, a in page.elements if tag == "section"]
     assert sections[0] == "problems"
@@ -193,7 +194,7 @@ def test_hostile_names_are_text(tmp_path: Path) -> None:
         "id: t1\norigin: US\ndestination: CN\ndate: 2026-03-02\n"
         "data:\n  - category: personal.contact\n    individuals: 10\n"
     )
-    result = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, as_of=AS_OF, today=TODAY))
+    result = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, as_of=AS_OF, today=TODAY, decided_on=AS_OF))
     assert [t.place.file for t in result.transfers()] == [name]
     text = render(result)
     assert "<script>alert" not in text
@@ -266,7 +267,14 @@ def test_a_verdict_from_a_default_says_where_it_comes_from(tmp_path: Path) -> No
     policies = write_policies(tmp_path / "policies", {"nz.yaml": catalogue, "au.yaml": other})
     (tmp_path / "t.yaml").write_text(json.dumps(transfer("t1", "AU", "personal.contact", individuals=10)))
     result = scan(
-        ScanOptions(paths=[tmp_path / "t.yaml"], cwd=tmp_path, as_of=AS_OF, today=TODAY, policies=policies)
+        ScanOptions(
+            paths=[tmp_path / "t.yaml"],
+            cwd=tmp_path,
+            as_of=AS_OF,
+            today=TODAY,
+            decided_on=AS_OF,
+            policies=policies,
+        )
     )
     [t] = result.transfers()
     assert t.verdict.value == "review" and not t.findings and t.decision is not None

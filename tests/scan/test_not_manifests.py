@@ -53,7 +53,13 @@ def _scan(tmp_path: Path, name: str, text: str) -> tuple[str, str | None, str | 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     result = scan(
-        ScanOptions(paths=[path], cwd=tmp_path, as_of=dt.date(2026, 3, 2), policies=PINNED_POLICIES)
+        ScanOptions(
+            paths=[path],
+            cwd=tmp_path,
+            as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
+            policies=PINNED_POLICIES,
+        )
     )
     (file,) = result.files
     message = file.error.message if file.error else None
@@ -122,7 +128,13 @@ def test_the_scan_still_fails_on_the_manifest_beside_a_template(tmp_path: Path) 
     (tmp_path / "flows").mkdir()
     (tmp_path / "flows" / "crm.yaml").write_text(MANIFEST)
     result = scan(
-        ScanOptions(paths=[tmp_path], cwd=tmp_path, as_of=dt.date(2026, 3, 2), policies=PINNED_POLICIES)
+        ScanOptions(
+            paths=[tmp_path],
+            cwd=tmp_path,
+            as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
+            policies=PINNED_POLICIES,
+        )
     )
     by_path = {f.path: f for f in result.files}
     assert by_path["infra/stack.yaml"].status == "skipped"

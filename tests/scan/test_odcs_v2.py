@@ -36,6 +36,7 @@ def _scan(root: Path, defaults: Defaults | None = None) -> ScanResult:
             paths=[root],
             cwd=root,
             as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
             defaults=defaults or Defaults(),
             gitignore=False,
         )

@@ -150,6 +150,7 @@ def _scan(*paths: Path, cwd: Path = FOLDER, defaults: Defaults | None = None) ->
             paths=list(paths),
             cwd=cwd,
             as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
             policies=PINNED_POLICIES,
             defaults=defaults or Defaults(),
         )

@@ -64,7 +64,7 @@ def _validate(log: dict[str, Any], tmp_path: Path) -> list[str]:
 
 
 def _examples_log() -> dict[str, Any]:
-    result = scan(ScanOptions(paths=[ROOT / "examples"], as_of=AS_OF, cwd=ROOT))
+    result = scan(ScanOptions(paths=[ROOT / "examples"], as_of=AS_OF, decided_on=AS_OF, cwd=ROOT))
     assert result.transfers() and result.exit_code() == 4
     log: dict[str, Any] = json.loads(sarif.render(result))
     return log
@@ -76,7 +76,7 @@ def test_sarif_of_the_examples_passes_githubs_rules(tmp_path: Path) -> None:
 
 def test_sarif_with_an_input_error_passes_githubs_rules(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("origin: CN\ndestination: US\ndata: [\n")
-    result = scan(ScanOptions(paths=[tmp_path / "broken.yaml"], as_of=AS_OF, cwd=tmp_path))
+    result = scan(ScanOptions(paths=[tmp_path / "broken.yaml"], as_of=AS_OF, decided_on=AS_OF, cwd=tmp_path))
     assert result.exit_code() == 5
     out = tmp_path / "out"
     out.mkdir()

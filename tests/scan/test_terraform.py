@@ -28,7 +28,15 @@ PLAN = EXAMPLES / "terraform" / "statements-replication.tfplan.json"
 
 
 def _scan(path: Path, cwd: Path) -> ScanResult:
-    return scan(ScanOptions(paths=[path], cwd=cwd, as_of=dt.date(2026, 3, 2), policies=PINNED_POLICIES))
+    return scan(
+        ScanOptions(
+            paths=[path],
+            cwd=cwd,
+            as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
+            policies=PINNED_POLICIES,
+        )
+    )
 
 
 def _one(result: ScanResult, name: str) -> FileResult:
