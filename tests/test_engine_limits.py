@@ -309,6 +309,7 @@ def test_5_separate_processes_get_the_sequential_decisions() -> None:
 # -- 6. one fact at a time, however many items ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_6_a_transfer_with_a_thousand_items_against_hundreds_of_rules() -> None:
     rng = random.Random(6)
     policies = policies_from([random_catalogue(rng, "CN", 250, 10, 10, 3)])

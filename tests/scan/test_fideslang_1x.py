@@ -237,6 +237,7 @@ def test_a_1x_system_decides_as_its_2x_translation(tmp_path: Path) -> None:
     _same_decisions(tmp_path, system(False), system(True))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(KEYS_1X), min_size=1, max_size=6, unique=True))
 def test_any_mix_of_1x_keys_decides_as_its_translation(tmp_path_factory: Any, keys: list[str]) -> None:
