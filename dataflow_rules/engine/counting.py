@@ -27,6 +27,9 @@ Unit = Literal["individuals", "records", "devices"]
 Window = Literal["transfer", "calendar_year", "preceding_12_months"]
 Per = Literal["exporter", "exporter_and_recipient"]
 
+MAX_NAMED = 10
+"""Earlier transfers named in a reason's sentence; ``counted_with`` lists them all."""
+
 BIG = 10**15
 """The most an open total can be: above every count a transfer may state (10**10) and
 every bound a catalogue may state (models.common.MAX_BOUND)."""
@@ -106,7 +109,10 @@ class Tally:
             where = _join([f"data[{i}]" for i in self.items])
             text = f"counted together, {where}"
             if self.records:
-                text += f" with {_join(list(self.records))}"
+                shown = list(self.records[:MAX_NAMED])
+                if len(self.records) > MAX_NAMED:
+                    shown.append(f"{len(self.records) - MAX_NAMED:,} more")
+                text += f" with {_join(shown)}"
             text += f": {total} {unit}"
             if self.since is not None:
                 text += f" since {self.since}"

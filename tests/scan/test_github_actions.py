@@ -69,7 +69,7 @@ id: {id}
 origin: CN
 destination: {destination}
 date: 2026-03-02
-exporter: {{name: Example Retailer, ciio: false}}
+exporter: {{id: {id}-exporter, name: Example Retailer, ciio: false}}
 recipient: {{name: Example Partner, type: company, controlled_by: {controller}}}
 purpose: {purpose}
 transaction: {transaction}
@@ -91,7 +91,8 @@ def transfer(
     purpose: str = "marketing",
     transaction: str = "vendor_agreement",
 ) -> str:
-    """A transfer manifest from China, modelled on the shipped examples (examples/cn-*.yaml)."""
+    """A transfer manifest from China, modelled on the shipped examples (examples/cn-*.yaml);
+    each from an exporter of its own, so the scan does not count them together."""
     count = f"individuals: {individuals}" if individuals is not None else f"records: {records}"
     return TRANSFER.format(
         id=id,
