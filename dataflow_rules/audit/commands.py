@@ -61,7 +61,12 @@ def list_records(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many.")] = 20,
     before: Annotated[int | None, typer.Option("--before", help="Only records older than this id.")] = None,
     transfer: Annotated[str | None, typer.Option("--transfer", help="Only this transfer id.")] = None,
-    requested_by: Annotated[str | None, typer.Option("--requested-by", help="Only records asked by.")] = None,
+    requested_by: Annotated[
+        str | None,
+        typer.Option(
+            "--requested-by", metavar="NAME", help="Only records of decisions this identity asked for."
+        ),
+    ] = None,
     verdict: Annotated[VerdictName | None, typer.Option("--verdict", help="Only this verdict.")] = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:

@@ -81,11 +81,21 @@ class CatalogueInfo(BaseModel):
     exemptions: int
 
 
+class LayerInfo(BaseModel):
+    jurisdiction: str
+    zone: str
+    title: str
+    version: str
+    digest: str
+    source: str
+
+
 class Catalogues(BaseModel):
     generation: int = Field(description="Increases by one at every successful reload.")
     loaded_at: str
     taxonomy: dict[str, str]
     catalogues: list[CatalogueInfo]
+    layers: list[LayerInfo] = Field(default_factory=list, description="Zone layers (docs/semantics.md 2a).")
 
 
 class RecordRef(BaseModel):

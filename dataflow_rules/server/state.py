@@ -54,6 +54,17 @@ class Snapshot:
                 }
                 for code, lc in p.catalogues.items()
             ],
+            "layers": [
+                {
+                    "jurisdiction": code,
+                    "zone": zone,
+                    "title": lc.catalogue.title,
+                    "version": lc.catalogue.version,
+                    "digest": lc.digest,
+                    "source": lc.source,
+                }
+                for (code, zone), lc in sorted(p.layers.items())
+            ],
         }
 
 

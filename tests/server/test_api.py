@@ -47,6 +47,13 @@ def test_health_and_catalogues(http: httpx.Client) -> None:
     assert [(c["jurisdiction"], c["version"], c["digest"]) for c in body["catalogues"]] == [
         (code, lc.catalogue.version, lc.digest) for code, lc in shipped.catalogues.items()
     ]
+    # Zone layers decide their zone's exports: listed with version and digest too.
+    assert [(c["jurisdiction"], c["zone"], c["version"], c["digest"]) for c in body["layers"]] == [
+        (code, zone, lc.catalogue.version, lc.digest) for (code, zone), lc in sorted(shipped.layers.items())
+    ]
+    assert body["layers"], "the shipped Tianjin layer"
+    page = http.get("/").text
+    assert all(f"zone {zone} {lc.catalogue.version}" in page for (_, zone), lc in shipped.layers.items())
 
 
 def test_openapi_describes_the_api_and_no_page_loads_from_the_network(http: httpx.Client) -> None:
