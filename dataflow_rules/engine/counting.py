@@ -16,7 +16,7 @@ them as two properties of the fact: the most the total can be and the least it i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -81,7 +81,9 @@ class Tally:
     """Populations named by several items or records, counted once each."""
     bulk: tuple[int, ...] = ()
     records: tuple[str, ...] = ()
-    """Earlier transfers added (``record 17``, ``t2``)."""
+    """Earlier transfers added (``record 17``, ``t2``): the first MAX_NAMED."""
+    more: int = 0
+    """Further earlier items added beyond those named."""
     since: dt.date | None = None
     """First day of the window, when earlier transfers were counted."""
 
@@ -102,16 +104,16 @@ class Tally:
     def describe(self, unit: str) -> str:
         """How the total was reached, for the reason's sentence ('' when it is one item's own count)."""
         parts: list[str] = []
-        if len(self.items) + len(self.records) > 1 or self.records:
+        if len(self.items) + len(self.records) > 1 or self.records or self.more:
             total = f"{self.least:,}" if self.high == self.low else f"at least {self.least:,}"
             if self.bulk:
                 total = "bulk (stated without a count)"
             where = _join([f"data[{i}]" for i in self.items])
             text = f"counted together, {where}"
-            if self.records:
-                shown = list(self.records[:MAX_NAMED])
-                if len(self.records) > MAX_NAMED:
-                    shown.append(f"{len(self.records) - MAX_NAMED:,} more")
+            if self.records or self.more:
+                shown = list(self.records)
+                if self.more:
+                    shown.append(f"{self.more:,} more earlier items")
                 text += f" with {_join(shown)}"
             text += f": {total} {unit}"
             if self.since is not None:
@@ -204,29 +206,64 @@ def tally(
             continue
         anonymous += _add(low_groups, item.population, value, f"#{i}")
     records: list[str] = []
+    more = 0
     since = window_start(key.window, as_of)
     if since is not None and prior:
         me = exporter_key(transfer)
         them = recipient_key(transfer)
-        for p in prior:
-            if not (since <= p.date <= as_of) or p.exporter != me:
-                continue
-            if key.per == "exporter_and_recipient" and p.recipient != them:
-                continue
-            if _relation(taxonomy, key.categories, p.category) != "within":
+
+        def wanted(day: dt.date, exporter: str, recipient: str, category: str) -> bool:
+            if not (since <= day <= as_of) or exporter != me:
+                return False
+            if key.per == "exporter_and_recipient" and recipient != them:
+                return False
+            return _relation(taxonomy, key.categories, category) == "within"
+
+        named: set[str] = set()
+
+        def name(source: str) -> None:
+            nonlocal more
+            if source in named:
+                return
+            named.add(source)
+            if len(records) < MAX_NAMED:
+                records.append(source)
+            else:
+                more += 1
+
+        one_by_one: Iterable[PriorItem] = prior
+        if isinstance(prior, PriorSet):
+            # Items that name no population add up: summed once per bucket, not item by item.
+            for (exporter, recipient, category, day), bucket in prior.buckets():
+                if not wanted(day, exporter, recipient, category):
+                    continue
+                known, n_known, unknown, sources = bucket.without(prior.own, key.unit)
+                if unknown:
+                    unbounded = True
+                    open_items.extend(f"{u}: {key.unit}" for u in unknown)
+                if n_known:
+                    low_groups.known[f"#{exporter}|{recipient}|{category}|{day}"] = known
+                    low_groups.sizes[f"#{exporter}|{recipient}|{category}|{day}"] = n_known
+                    anonymous += n_known
+                for source in sources:
+                    name(source)
+            one_by_one = prior.special()
+        for n, p in enumerate(one_by_one):
+            if not wanted(p.date, p.exporter, p.recipient, p.category):
                 continue
             value = BIG if p.bulk else getattr(p, key.unit)
-            records.append(p.source)
+            name(p.source)
             if value is None:
                 unbounded = True
                 open_items.append(f"{p.source}: {key.unit}")
                 continue
-            anonymous += _add(low_groups, p.population, value, f"#{p.source}")
+            anonymous += _add(low_groups, p.population, value, f"#{p.source}#{n}")
     low = sum(low_groups.known.values())
     merged = tuple(sorted(pop for pop, n in low_groups.sizes.items() if n > 1 and not pop.startswith("#")))
     # The ledger's own order (oldest first), each once.
     records = list(dict.fromkeys(records))
     return Tally(
+        more=more,
         low=low,
         high=None if unbounded else low + extra_high,
         items=tuple(counted),
@@ -235,7 +272,7 @@ def tally(
         merged=merged,
         bulk=tuple(bulk),
         records=tuple(records),
-        since=since if records else None,
+        since=since if records or more else None,
     )
 
 
@@ -296,6 +333,7 @@ class Ledger:
 
     def __init__(self, items: Iterable[PriorItem] = ()) -> None:
         self._by_exporter: dict[str, list[PriorItem]] = {}
+        self._sums: dict[str, tuple[int, _Sums]] = {}
         for item in items:
             self.add(item)
 
@@ -307,12 +345,107 @@ class Ledger:
         for item in prior_items(transfer, source, day):
             self.add(item if key is None else replace(item, transfer_id=key))
 
-    def prior(self, transfer: Transfer, key: str | None = None) -> list[PriorItem]:
+    def prior(self, transfer: Transfer, key: str | None = None) -> PriorSet:
         """The earlier items of ``transfer``'s exporter, less those of ``key`` (default:
         the transfer's id): a transfer is never counted with itself."""
-        mine = self._by_exporter.get(exporter_key(transfer), [])
-        own = transfer.id if key is None else key
-        return [p for p in mine if p.transfer_id != own]
+        exporter = exporter_key(transfer)
+        mine = self._by_exporter.get(exporter, [])
+        sums = self._sums.get(exporter)
+        if sums is None or sums[0] != len(mine):
+            sums = (len(mine), _Sums(mine))
+            self._sums[exporter] = sums
+        return PriorSet(mine, transfer.id if key is None else key, sums[1])
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_exporter.values())
+
+
+_UNITS = ("individuals", "records", "devices")
+
+
+@dataclass
+class _Bucket:
+    """Earlier items of one (exporter, recipient, category, date) that name no population:
+    what a tally adds of them, per unit, and whose they are."""
+
+    known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
+    n_known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
+    unknown: dict[str, list[str]] = field(default_factory=lambda: {u: [] for u in _UNITS})
+    sources: list[str] = field(default_factory=list)
+    by_key: dict[str, list[PriorItem]] = field(default_factory=dict)
+
+    def add(self, item: PriorItem) -> None:
+        for unit in _UNITS:
+            value = getattr(item, unit)
+            if value is None:
+                self.unknown[unit].append(item.source)
+            else:
+                self.known[unit] += value
+                self.n_known[unit] += 1
+        if item.source not in self.sources[-1:]:
+            self.sources.append(item.source)
+        self.by_key.setdefault(item.transfer_id, []).append(item)
+
+    def without(self, own: str, unit: str) -> tuple[int, int, list[str], list[str]]:
+        """(sum, items summed, sources with the count unstated, sources) less ``own``'s."""
+        mine = self.by_key.get(own, [])
+        if not mine:
+            return self.known[unit], self.n_known[unit], self.unknown[unit], self.sources
+        values = [getattr(p, unit) for p in mine]
+        stated = [v for v in values if v is not None]
+        gone = {p.source for p in mine}
+        return (
+            self.known[unit] - sum(stated),
+            self.n_known[unit] - len(stated),
+            [s for s in self.unknown[unit] if s not in gone],
+            [s for s in self.sources if s not in gone],
+        )
+
+
+class _Sums:
+    """One exporter's earlier items, pre-summed: items naming no population (and not bulk)
+    by bucket, the others kept one by one (their populations count once, at the largest)."""
+
+    def __init__(self, items: Sequence[PriorItem]) -> None:
+        self.buckets: dict[tuple[str, str, str, dt.date], _Bucket] = {}
+        self.special: list[PriorItem] = []
+        for item in items:
+            if item.population is not None or item.bulk:
+                self.special.append(item)
+            else:
+                key = (item.exporter, item.recipient, item.category, item.date)
+                self.buckets.setdefault(key, _Bucket()).add(item)
+
+
+class PriorSet(Sequence[PriorItem]):
+    """The earlier items a transfer's tallies add (its exporter's, less its own), with the
+    pre-summed form :func:`tally` reads so that a run of N transfers costs N, not N²."""
+
+    def __init__(self, items: list[PriorItem], own: str, sums: _Sums) -> None:
+        self._items = items
+        self.own = own
+        self._sums = sums
+        self._kept: list[PriorItem] | None = None
+
+    def _list(self) -> list[PriorItem]:
+        if self._kept is None:
+            self._kept = [p for p in self._items if p.transfer_id != self.own]
+        return self._kept
+
+    def buckets(self) -> Iterable[tuple[tuple[str, str, str, dt.date], _Bucket]]:
+        return self._sums.buckets.items()
+
+    def special(self) -> list[PriorItem]:
+        return [p for p in self._sums.special if p.transfer_id != self.own]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __bool__(self) -> bool:
+        return any(p.transfer_id != self.own for p in self._items)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self._list()[index]
+
+    def __iter__(self) -> Iterator[PriorItem]:
+        return iter(self._list())

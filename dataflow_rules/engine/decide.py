@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ class SideResult:
     plan: SidePlan
     firings: list[Firing]
     tallies: dict[str, Tally] = field(default_factory=dict)
-    prior: tuple[PriorItem, ...] = ()
+    prior: Sequence[PriorItem] = ()
 
 
 def decide(

@@ -235,7 +235,7 @@ class Engine:
                 root = item.category.split(".", 1)[0]
                 for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
                     firings.extend(Firing(plan.rules[name], i, fact) for name in ruleset.match(fact))
-        return SideResult(plan, firings, tallies, tuple(prior))
+        return SideResult(plan, firings, tallies, prior)
 
     def stored_facts(self) -> int:
         """Facts left in the core across all rulesets: zero between decisions."""

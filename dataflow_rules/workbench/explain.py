@@ -347,7 +347,7 @@ class _Side:
         excluded = set(cp.except_countries)
         for g in cp.except_groups:
             excluded |= set(self.cat.groups[g].countries)
-        every = cp.lists_all()
+        every = cp.lists_all() and not cp.include_designated  # as the engine: a designation is asked
         names = [*cp.countries, *(f"group {g}" for g in cp.groups)]
         peer_fact = "destination" if self.side == "outbound" else "origin"
         controlled = cp.include_controlled and self.side == "outbound"
