@@ -284,10 +284,26 @@ def _add(groups: _Groups, population: str | None, value: int, anonymous_key: str
     return 1 if population is None else 0
 
 
+_RELATIONS: dict[tuple[Taxonomy, tuple[str, ...], str], str | None] = {}
+"""Memo of :func:`_relation` (a taxonomy is immutable once loaded; the key holds the
+taxonomy itself, so no other can take its place); cleared when it grows large."""
+
+
 def _relation(taxonomy: Taxonomy, categories: tuple[str, ...] | None, category: str) -> str | None:
     """'within' one of ``categories``, 'broader' than one (it may contain it), or None."""
     if categories is None:
         return "within"
+    memo = (taxonomy, categories, category)
+    if memo in _RELATIONS:
+        return _RELATIONS[memo]
+    found = _relate(taxonomy, categories, category)
+    if len(_RELATIONS) > 100_000:
+        _RELATIONS.clear()
+    _RELATIONS[memo] = found
+    return found
+
+
+def _relate(taxonomy: Taxonomy, categories: tuple[str, ...], category: str) -> str | None:
     ancestors = set(taxonomy.get(category).ancestors)
     if any(c in ancestors for c in categories):
         return "within"
