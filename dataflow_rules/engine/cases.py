@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from ..models.decision import Branch, CaseAnalysis, Decision, Reason, Verdict
 from ..models.transfer import Transfer
 from ..taxonomy import Taxonomy
-from .presume import set_fact
+from .presume import set_fact, show_value
 
 MAX_BRANCHES = 128
 """At most this many combinations are decided; more stay review."""
@@ -148,7 +148,7 @@ def _merge(
     every = [r for r in branches[0][1].reasons if all(r in d.reasons for _, d in branches[1:])]
     reasons: list[Reason] = list(every)
     for combo, d in branches:
-        label = "If " + " and ".join(f"{f} is {_show(v)}" for f, v in zip(facts, combo, strict=True))
+        label = "If " + " and ".join(f"{f} is {show_value(v)}" for f, v in zip(facts, combo, strict=True))
         for r in d.reasons:
             if r not in every:
                 prefixed = r.model_copy(update={"sentence": f"{label}: {r.sentence}"})
@@ -173,9 +173,3 @@ def _merge(
             "cases": cases,
         }
     )
-
-
-def _show(value: Value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value

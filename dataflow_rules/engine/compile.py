@@ -94,8 +94,9 @@ class Rule:
     """(fact property, user-facing field, values meaning unstated) for each condition this
     rule lets an unstated fact satisfy."""
     counts: tuple[tuple[str, int | None, int | None], ...] = ()
-    """(count property prefix, lower bound, upper bound) of each count condition; the
-    tally behind the prefix says whether the bounds hold for certain (counting.py)."""
+    """(count property prefix, lower bound, upper bound) of each count condition. For a
+    designation the tally behind the prefix says whether the bounds hold for certain
+    (counting.py); for every rule they are where case analysis splits an open count."""
 
 
 @dataclass
@@ -391,13 +392,18 @@ class _Compiler:
         self.add(Rule(kind, index, category, tuple(tolerated), tuple(counts)), terms)
 
     def strict_conditions(
-        self, w: Conditions, categories: tuple[str, ...] | None, counting: Counting
+        self,
+        w: Conditions,
+        categories: tuple[str, ...] | None,
+        counting: Counting,
+        counts: list[tuple[str, int | None, int | None]],
     ) -> list[dict[str, Any]]:
         """Conditions that an unstated fact fails (for exemptions and green lanes).
 
         A count condition holds only for certain: the least the total is (over the items
         within ``categories``, None: every item) reaches the lower bound and the most it can
-        be stays within the upper one; an unstated count leaves the most unbounded."""
+        be stays within the upper one; an unstated count leaves the most unbounded. Each
+        count condition is also recorded in ``counts`` (the bounds case analysis splits at)."""
         terms: list[dict[str, Any]] = []
         for unit in _COUNTS:
             count = getattr(w, unit)
@@ -408,6 +414,7 @@ class _Compiler:
             terms.append({"$gte": {f"{g}mn": lo if lo is not None else 0}})
             if hi is not None:
                 terms.append({"$lte": {f"{g}mx": hi}})
+            counts.append((g, lo, hi))
         for name, (prop, _) in _SIMPLE_FACTS.items():
             want = getattr(w, name)
             if want is not None:
@@ -430,8 +437,12 @@ class _Compiler:
         targets += [e for e in cat.localisation if e.id in exemption.applies_to]
         categories = tuple(sorted({c for e in targets for c in e.categories})) or None
         counting = self.counting(targets[0] if targets else None)
-        terms = [*self.dates(exemption), *self.strict_conditions(exemption.when, categories, counting)]
-        self.add(Rule("exemption", index, None), terms)
+        counts: list[tuple[str, int | None, int | None]] = []
+        terms = [
+            *self.dates(exemption),
+            *self.strict_conditions(exemption.when, categories, counting, counts),
+        ]
+        self.add(Rule("exemption", index, None, counts=tuple(counts)), terms)
 
     def lane(self, index: int, lane: GreenLane, category: str | None) -> None:
         # The seeds' proviso, in the rule itself: no national-security data and no personal
@@ -446,5 +457,6 @@ class _Compiler:
             terms.append({"$lte": {flag: 2}})
         terms += self.dates(lane)
         lane_categories = tuple(lane.categories) if lane.categories else None
-        terms += self.strict_conditions(lane.when, lane_categories, self.counting(None))
-        self.add(Rule("green_lane", index, category), terms)
+        counts: list[tuple[str, int | None, int | None]] = []
+        terms += self.strict_conditions(lane.when, lane_categories, self.counting(None), counts)
+        self.add(Rule("green_lane", index, category, counts=tuple(counts)), terms)

@@ -156,8 +156,6 @@ class Engine:
                     for b in (lo, None if hi is None else hi + 1)
                     if b is not None
                 }
-                for exemption_or_lane in plan.conditions.values():
-                    bounds |= _strict_bounds(exemption_or_lane, prefix)
                 starts |= {b - others.low for b in bounds}
         if unit == "individuals":
             for s in transfer.safeguards:
@@ -259,24 +257,4 @@ def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list
                 f"As of {day}, before the {ref.jurisdiction} catalogue's effective date "
                 f"{loaded.catalogue.effective}: its entries were not yet law, so the decision says little."
             )
-    return out
-
-
-def _strict_bounds(condition: object, prefix: str) -> set[int]:
-    """The bounds an exemption's or lane's JSON condition compares ``prefix``'s totals with
-    (a lower bound ``lo``, or ``hi + 1`` for an upper one): its breakpoints."""
-    out: set[int] = set()
-    if isinstance(condition, dict):
-        for op, body in condition.items():
-            if op == "$and":
-                for term in body:
-                    out |= _strict_bounds(term, prefix)
-            elif op == "$gte" and isinstance(body, dict):
-                for prop, bound in body.items():
-                    if prop.startswith(prefix) and prop[len(prefix) :] in ("mn", "mx"):
-                        out.add(int(bound))
-            elif op == "$lte" and isinstance(body, dict):
-                for prop, bound in body.items():
-                    if prop.startswith(prefix) and prop[len(prefix) :] in ("mn", "mx"):
-                        out.add(int(bound) + 1)
     return out

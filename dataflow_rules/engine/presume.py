@@ -38,7 +38,7 @@ def apply_facts(transfer: Transfer, facts: Facts | None) -> tuple[Transfer, list
                 fact=fact,
                 value=value,
                 source=source,
-                sentence=f"{fact} is {_show(value)}, as {source} states for every transfer.",
+                sentence=f"{fact} is {show_value(value)}, as {source} states for every transfer.",
                 override=f"state {fact} in the transfer, or change {source}",
             )
         )
@@ -116,7 +116,7 @@ def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple
                 value=p.value,
                 source=f"presumption {code}",
                 sentence=p.sentence,
-                override=f"state {fact}: {_show(not p.value)} in the transfer if it is so",
+                override=f"state {fact}: {show_value(not p.value)} in the transfer if it is so",
                 citations=list(p.citations),
             )
         )
@@ -156,7 +156,8 @@ def set_fact(transfer: Transfer, fact: str, value: Any) -> Transfer:
     raise ValueError(f"not a settable fact: {fact}")
 
 
-def _show(value: bool | str) -> str:
+def show_value(value: bool | str) -> str:
+    """A fact's value as users write it: true, false, or the word."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
