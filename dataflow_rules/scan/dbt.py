@@ -27,7 +27,7 @@ from ..catalogues import Policies
 from ..errors import InputError
 from ..loading import Document
 from .adapted import AdaptedTransfer
-from .flows import Defaults, Stated, build, countries, country
+from .flows import Defaults, Stated, build, countries, country, country_list
 from .mapping import FidesMap, OdcsMap
 from .odcs import Labels
 from .sidecar import LoadedSidecar
@@ -163,14 +163,8 @@ def _stated(doc: Document, model: dict[str, Any], path: Path_) -> Stated:
             origin = (country(ours["origin"], doc.locate((*base, "origin"))), doc.locate((*base, "origin")))
         for key in ("destinations", "destination"):
             if key in ours:
-                value = ours[key]
-                listed = value if isinstance(value, list) else [value]
                 at = (*base, key)
-                codes = tuple(
-                    country(v, doc.locate((*at, j) if isinstance(value, list) else at))
-                    for j, v in enumerate(listed)
-                )
-                dests = (codes, doc.locate(at))
+                dests = (country_list(ours[key], doc, at), doc.locate(at))
     return Stated(origin, dests)
 
 

@@ -16,6 +16,7 @@ import pycountry
 from pydantic import ValidationError
 
 from ..errors import InputError, Location
+from ..loading import Document
 from ..models.transfer import Transfer
 from .adapted import AdaptedTransfer, Gap, transfer_id
 from .result import SourceKind
@@ -56,6 +57,13 @@ def country(value: object, place: Location) -> str:
     if found is None:
         raise InputError(f"'{value}' is not an ISO 3166-1 alpha-2 or alpha-3 country code", place)
     return str(found.alpha_2)
+
+
+def country_list(value: object, doc: Document, at: Sequence[str | int]) -> tuple[str, ...]:
+    """One code or a list of codes at path ``at`` of ``doc``, each error at its own place."""
+    if isinstance(value, list):
+        return tuple(country(v, doc.locate((*at, j))) for j, v in enumerate(value))
+    return (country(value, doc.locate(at)),)
 
 
 @dataclass(frozen=True)

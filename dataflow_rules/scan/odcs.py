@@ -23,7 +23,7 @@ from ..errors import InputError, Location
 from ..loading import Document, dotted
 from .adapted import AdaptedTransfer, Gap
 from .fides import outside_gap
-from .flows import Defaults, Items, Stated, build, countries, country
+from .flows import Defaults, Items, Stated, build, countries, country, country_list
 from .mapping import UNSPECIFIED, FidesMap, OdcsMap
 from .sidecar import LoadedSidecar
 
@@ -222,12 +222,7 @@ def _custom(doc: Document, contract: dict[str, Any]) -> Stated:
         if name == ORIGIN_PROPERTY:
             origin = (country(value, doc.locate(where)), doc.locate(where))
         elif name == DESTINATIONS_PROPERTY:
-            values = value if isinstance(value, list) else [value]
-            codes = tuple(
-                country(v, doc.locate((*where, j) if isinstance(value, list) else where))
-                for j, v in enumerate(values)
-            )
-            dests = (codes, doc.locate(where))
+            dests = (country_list(value, doc, where), doc.locate(where))
     return Stated(origin, dests)
 
 
