@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -30,6 +29,7 @@ from .models.catalogue import (
     Exemption,
     LocalisationEntry,
 )
+from .shipped import shipped_dir
 from .taxonomy import Taxonomy, parse_taxonomy
 from .validation import validate
 
@@ -78,7 +78,7 @@ class Policies:
 
 def default_policy_dir() -> Path:
     """The catalogues shipped inside the package, so the tool works from any directory."""
-    return Path(str(resources.files("dataflow_rules") / "policies"))
+    return shipped_dir("policies")
 
 
 def load_policies(directory: Path | None = None) -> Policies:

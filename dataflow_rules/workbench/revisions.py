@@ -51,9 +51,9 @@ MAX_LINKS = 10
 
 
 def _follow_links(rev: str, sub: str, cwd: Path | None, spec: str) -> str:
-    """The path ``sub`` names in ``rev`` once symbolic links are followed: ``policies`` is
-    a link in this repository (to ``dataflow_rules/policies``), and ``git archive
-    REV:policies`` refuses a link ("not a tree object")."""
+    """The path ``sub`` names in ``rev`` once symbolic links are followed: ``policies`` was
+    a link in this repository's older revisions (to ``dataflow_rules/policies``), and ``git
+    archive REV:policies`` refuses a link ("not a tree object")."""
     import posixpath
 
     for _ in range(MAX_LINKS):

@@ -25,6 +25,7 @@ from ..loading import Document, parse_one, read_text
 from ..models.common import Identifier, Strict, Text
 from ..models.decision import Decision, Verdict
 from ..models.transfer import Transfer
+from ..shipped import shipped_dir
 from ..transfers import Located, check_references, read_transfers
 from ..validation import validate
 from .explain import Trace, trace
@@ -118,7 +119,7 @@ def default_suites(cwd: Path | None = None) -> Path:
     here = Path(cwd or ".") / "policies-tests"
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parent.parent / "policies-tests"
+    return shipped_dir("policies-tests")
 
 
 def discover(path: Path) -> list[Path]:

@@ -216,7 +216,7 @@ def test_schema_command_validates_the_examples(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kind", "files"),
     [
-        ("catalogue", ["dataflow_rules/policies/cn.yaml", "dataflow_rules/policies/us.yaml"]),
+        ("catalogue", ["policies/cn.yaml", "policies/us.yaml"]),
         ("sidecar", [p.relative_to(ROOT).as_posix() for p in sorted(EXAMPLES.rglob("*.dataflow.yaml"))]),
         ("waivers", ["examples/scan/waivers.yaml"]),
     ],
