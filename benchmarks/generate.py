@@ -6,7 +6,7 @@ import random
 
 import yaml
 
-from dataflow_rules.taxonomy import Taxonomy
+from dataflow_rules.models.taxonomy import Taxonomy
 
 CITE = {"instrument": "Generated benchmark catalogue", "article": "n/a", "date": "2025-01-01"}
 

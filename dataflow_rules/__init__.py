@@ -9,10 +9,11 @@ The public API::
         print(decision.verdict, [r.sentence for r in decision.reasons])
 """
 
-from .catalogues import Policies, load_policies
+from .catalogues import load_policies
 from .engine.engine import Engine
 from .errors import CatalogueError, DataflowRulesError, EngineError, InputError, Location
 from .models.decision import Decision, Reason, Verdict
+from .models.policies import Policies
 from .models.transfer import DataItem, Transfer
 from .transfers import parse_transfers, read_transfers
 

@@ -15,12 +15,13 @@ from typing import Annotated
 import typer
 
 from . import __version__, helptext
-from .catalogues import LoadedCatalogue, Policies, load_policies
+from .catalogues import load_policies
 from .engine.engine import Engine
 from .errors import DataflowRulesError, InputError, Location, raise_all
 from .facts_file import FactsOption, read_facts
 from .loading import read_stream
 from .models.decision import Decision, Verdict
+from .models.policies import LoadedCatalogue, Policies
 from .options import (
     AsOfOption,
     ColourOption,

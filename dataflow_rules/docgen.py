@@ -11,7 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-from .catalogues import Policies, load_policies
+from .catalogues import load_policies
+from .models.policies import Policies
 from .vocab import Kind, render_markdown
 
 BLOCK = re.compile(r"(<!-- vocab (\w+) -->\n)(.*?)(<!-- /vocab -->)", re.S)

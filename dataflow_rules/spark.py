@@ -38,8 +38,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "dataflow_rules.spark needs pyspark, pandas and pyarrow: pip install 'dataflow-rules[spark]'"
     ) from exc
 
-from .catalogues import Policies
 from .models.decision import Verdict
+from .models.policies import Policies
 from .models.transfer import Transfer
 
 if TYPE_CHECKING:

@@ -1,129 +1,17 @@
-"""The shared data taxonomy: a tree of category ids and the closed vocabularies.
-
-The taxonomy is data (``policies/taxonomy.yaml``); this module only gives it a shape and
-answers the two questions evaluation asks: what are a category's ancestors, and is it
-personal or national-security data.
-"""
+"""Reading the taxonomy file (``policies/taxonomy.yaml``) into the model of
+:mod:`dataflow_rules.models.taxonomy`, every schema error at its file, line and field."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
-from .errors import CatalogueError, Location
+from .errors import CatalogueError
 from .loading import Document, parse_one, read_text
-from .models.common import Citation
+from .models.taxonomy import Category, Mechanism, Taxonomy, _TaxonomyFile
 
-_SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: str = Field(min_length=1)
-    personal: bool | None = None
-    national_security: bool | None = None
-    children: dict[str, _Node] = Field(default_factory=dict)
-
-
-class Mechanism(BaseModel):
-    """A way of meeting a legal requirement (an assessment passed, a contract filed, ...)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: str = Field(min_length=1)
-    validity_years: int | None = Field(default=None, ge=1, le=50)
-    """How long the law says a result stays valid, where it says so."""
-    citation: Citation | None = None
-    """Where the law sets the validity period (required with ``validity_years``)."""
-
-    @model_validator(mode="after")
-    def _validity_is_cited(self) -> Mechanism:
-        if self.validity_years is not None and self.citation is None:
-            raise ValueError("a validity period needs the citation that sets it")
-        return self
-
-
-class _TaxonomyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: str
-    categories: dict[str, _Node]
-    purposes: dict[str, str]
-    recipient_types: dict[str, str]
-    transactions: dict[str, str]
-    requirements: dict[str, str]
-    mechanisms: dict[str, Mechanism] = Field(default_factory=dict)
-    security_measures: dict[str, str] = Field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Category:
-    """One taxonomy category with its inherited flags resolved."""
-
-    id: str
-    description: str
-    personal: bool
-    national_security: bool
-    ancestors: tuple[str, ...]
-    """Every ancestor id from the root down, then the id itself."""
-
-
-class Taxonomy:
-    """The category tree and vocabularies that catalogues and transfers must use."""
-
-    def __init__(self, parsed: _TaxonomyFile, source: str) -> None:
-        self.version = parsed.version
-        self.source = source
-        self.categories: dict[str, Category] = {}
-        self.purposes = dict(parsed.purposes)
-        self.recipient_types = dict(parsed.recipient_types)
-        self.transactions = dict(parsed.transactions)
-        self.requirements = dict(parsed.requirements)
-        self.mechanisms = dict(parsed.mechanisms)
-        self.security_measures = dict(parsed.security_measures)
-        self._children: dict[str, list[str]] = {}
-        for name, node in parsed.categories.items():
-            self._add(name, node, (), False, False)
-
-    def _add(self, name: str, node: _Node, parents: tuple[str, ...], personal: bool, security: bool) -> None:
-        if not _SEGMENT.match(name):
-            raise CatalogueError(
-                f"category segment '{name}' must be lower-case letters, digits and _",
-                Location(self.source, field="categories"),
-            )
-        cid = f"{parents[-1]}.{name}" if parents else name
-        personal = node.personal if node.personal is not None else personal
-        security = node.national_security if node.national_security is not None else security
-        self.categories[cid] = Category(cid, node.description, personal, security, (*parents, cid))
-        self._children[cid] = []
-        if parents:
-            self._children[parents[-1]].append(cid)
-        for child, sub in node.children.items():
-            self._add(child, sub, (*parents, cid), personal, security)
-
-    def __contains__(self, category_id: object) -> bool:
-        return category_id in self.categories
-
-    def get(self, category_id: str) -> Category:
-        return self.categories[category_id]
-
-    def descendants(self, category_id: str) -> list[str]:
-        """The category and everything beneath it, depth first."""
-        out = [category_id]
-        for child in self._children[category_id]:
-            out.extend(self.descendants(child))
-        return out
-
-    def closest(self, unknown: str) -> str | None:
-        """A near-miss suggestion for an unknown id, for friendlier errors."""
-        import difflib
-
-        match = difflib.get_close_matches(unknown, list(self.categories), n=1)
-        return match[0] if match else None
+__all__ = ["Category", "Mechanism", "Taxonomy", "load_taxonomy", "parse_taxonomy"]
 
 
 def parse_taxonomy(document: Document) -> Taxonomy:

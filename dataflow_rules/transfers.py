@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .catalogues import Policies
 from .errors import DataflowRulesError, InputError, Location, raise_all
 from .loading import Document, decode, dotted, parse_documents, read_text
+from .models.policies import Policies
 from .models.transfer import Transfer
 from .suggest import did_you_mean
 from .validation import all_errors

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from .catalogues import Policies
-from .taxonomy import Taxonomy
+from .models.policies import Policies
+from .models.taxonomy import Taxonomy
 
 
 class Kind(StrEnum):

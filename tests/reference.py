@@ -34,7 +34,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dataflow_rules.catalogues import Policies
 from dataflow_rules.models.catalogue import (
     Catalogue,
     Conditions,
@@ -46,8 +45,9 @@ from dataflow_rules.models.catalogue import (
 )
 from dataflow_rules.models.common import Count
 from dataflow_rules.models.decision import Decision, Verdict
+from dataflow_rules.models.policies import Policies
+from dataflow_rules.models.taxonomy import Taxonomy
 from dataflow_rules.models.transfer import DataItem, Safeguard, Transfer
-from dataflow_rules.taxonomy import Taxonomy
 
 Side = Literal["outbound", "inbound"]
 Designation = Entry | LocalisationEntry

@@ -24,7 +24,9 @@ from typing import Any, TypeVar, get_args
 import yaml
 from hypothesis import strategies as st
 
-from dataflow_rules.catalogues import Policies, build_policies, default_policy_dir
+from dataflow_rules.catalogues import build_policies, default_policy_dir
+from dataflow_rules.models.policies import Policies
+from dataflow_rules.models.taxonomy import Taxonomy
 from dataflow_rules.models.transfer import (
     AssessmentOutcome,
     DataItem,
@@ -37,7 +39,7 @@ from dataflow_rules.models.transfer import (
     Safeguard,
     Transfer,
 )
-from dataflow_rules.taxonomy import Taxonomy, load_taxonomy
+from dataflow_rules.taxonomy import load_taxonomy
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ import yaml
 from dataflow_rules import Engine, Policies, Transfer, Verdict, read_transfers
 from dataflow_rules.catalogues import build_policies
 from dataflow_rules.errors import CatalogueError
-from dataflow_rules.taxonomy import Taxonomy
+from dataflow_rules.models.taxonomy import Taxonomy
 
 from .conftest import EXAMPLES
 

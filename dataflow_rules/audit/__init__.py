@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..catalogues import Policies
 from ..models.decision import Decision
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 from .commands import register
 from .records import AuditError, AuditRecord, Channel, NewRecord, Row, Verification, clean_requester

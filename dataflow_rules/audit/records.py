@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import __version__
-from ..catalogues import Policies
 from ..errors import DataflowRulesError
 from ..models.decision import Decision
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 
 GENESIS = "0" * 64

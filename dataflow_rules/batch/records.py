@@ -24,11 +24,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import __version__
-from ..catalogues import Policies
 from ..engine.engine import Engine
 from ..errors import DataflowRulesError, EngineError, InputError, Location
 from ..loading import Document
 from ..models.decision import Decision, Verdict
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 from ..transfers import Located, check_references
 from ..validation import validate

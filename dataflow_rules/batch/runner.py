@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from .. import __version__
-from ..catalogues import Policies
 from ..errors import DataflowRulesError, EngineError, InputError, Location
 from ..models.decision import Verdict
+from ..models.policies import Policies
 from ..progress import StatusLine, bar
 from .records import MAX_LINE_BYTES, OUTCOMES, decider_for, exit_code, fingerprint, ship, tally_records
 

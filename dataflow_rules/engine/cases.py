@@ -18,8 +18,8 @@ import re
 from collections.abc import Callable, Sequence
 
 from ..models.decision import Branch, CaseAnalysis, Decision, Reason, Verdict
+from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
-from ..taxonomy import Taxonomy
 from .presume import set_fact, show_value
 
 MAX_BRANCHES = 128

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..catalogues import LoadedCatalogue, Policies, merged
 from ..models.catalogue import (
     Conditions,
     Counterparties,
@@ -30,7 +29,8 @@ from ..models.catalogue import (
     LocalisationEntry,
 )
 from ..models.common import MAX_BOUND
-from ..taxonomy import Taxonomy
+from ..models.policies import LoadedCatalogue, Policies, merged
+from ..models.taxonomy import Taxonomy
 from .counting import BIG, CountKey, Unit
 
 Side = Literal["outbound", "inbound"]

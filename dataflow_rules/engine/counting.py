@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
-from ..taxonomy import Taxonomy
 
 Unit = Literal["individuals", "records", "devices"]
 Window = Literal["transfer", "calendar_year", "preceding_12_months"]

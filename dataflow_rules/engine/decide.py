@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalogues import Policies
 from ..models.catalogue import Catalogue, Entry, LocalisationEntry, alternatives
 from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 from .compile import Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, Tally, tally

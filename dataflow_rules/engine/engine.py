@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ..catalogues import Policies
 from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
 from .compile import ANY, DOMESTIC, Side, SidePlan, compile_domestic, compile_layers, compile_policies

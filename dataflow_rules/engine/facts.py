@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from ..models.taxonomy import Taxonomy
 from ..models.transfer import DataItem, Transfer
-from ..taxonomy import Taxonomy
 from .compile import UNKNOWN, SidePlan
 from .counting import PriorItem, Tally, tally
 

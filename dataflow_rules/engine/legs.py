@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..catalogues import Policies
+from ..models.policies import Policies
 from ..models.transfer import Roles, Transfer
 
 

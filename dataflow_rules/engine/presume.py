@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..catalogues import Policies
 from ..models.catalogue import Presumption
 from ..models.decision import Assumption, Decision
 from ..models.facts import Facts
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 
 _ITEM = re.compile(r"^data\[(\d+)\]\.anonymised$")

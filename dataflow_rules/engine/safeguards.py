@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..models.decision import SafeguardCheck, SafeguardStatus
+from ..models.taxonomy import Taxonomy
 from ..models.transfer import Safeguard, Transfer
-from ..taxonomy import Taxonomy
 from .counting import Tally
 
 WARN_DAYS = 60

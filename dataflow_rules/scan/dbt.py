@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalogues import Policies
 from ..errors import InputError
 from ..loading import Document
+from ..models.policies import Policies
 from .adapted import AdaptedTransfer
 from .flows import Defaults, Stated, build, countries, country, country_list
 from .mapping import FidesMap, OdcsMap

@@ -22,10 +22,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..catalogues import Policies
 from ..errors import InputError, Location
 from ..loading import Document, parse_one, read_text
 from ..models.common import Identifier, Strict
+from ..models.policies import Policies
 from ..validation import validate
 
 UNSPECIFIED = "unspecified"

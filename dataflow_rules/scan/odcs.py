@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalogues import Policies
 from ..errors import InputError, Location
 from ..loading import Document, dotted
+from ..models.policies import Policies
 from .adapted import AdaptedTransfer, Gap
 from .fides import outside_gap
 from .flows import Defaults, Items, Stated, build, countries, country, country_list

@@ -25,9 +25,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..catalogues import Policies
 from ..errors import InputError, Location
 from ..loading import Document, parse_documents
+from ..models.policies import Policies
 from .adapted import AdaptedTransfer
 from .flows import Defaults, Stated, build, countries, country
 from .mapping import FidesMap, OdcsMap

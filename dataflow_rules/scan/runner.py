@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..catalogues import Policies, load_policies
+from ..catalogues import load_policies
 from ..engine.counting import Ledger, PriorItem
 from ..engine.engine import Engine
 from ..engine.presume import apply_facts
@@ -23,6 +23,7 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
 from ..models.facts import Facts
+from ..models.policies import Policies
 from ..transfers import parse_transfers
 from . import dbt, fides, gate, odcs, openlineage, terraform
 from .adapted import AdaptedTransfer, Gap

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..catalogues import Policies
 from ..models.catalogue import Catalogue
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 from ..transfers import layouts_schema
 from .sidecar import Sidecar

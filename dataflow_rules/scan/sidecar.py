@@ -14,10 +14,10 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from ..catalogues import Policies
 from ..errors import InputError
 from ..loading import Document, parse_one
 from ..models.common import CountryCode, Date, Identifier, Strict, Text
+from ..models.policies import Policies
 from ..models.transfer import Count, Exporter, Recipient, Roles
 from ..validation import validate
 

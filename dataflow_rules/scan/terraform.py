@@ -25,9 +25,9 @@ from typing import Any
 
 import yaml
 
-from ..catalogues import Policies
 from ..errors import InputError, Location
 from ..loading import Document
+from ..models.policies import Policies
 from .adapted import AdaptedTransfer
 from .flows import Defaults, Stated, build, countries
 from .mapping import FidesMap, OdcsMap

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalogues import Policies
 from ..errors import DataflowRulesError, Location
+from ..models.policies import Policies
 
 FORM_SOURCE = "form"
 PASTE_SOURCE = "pasted"

@@ -16,9 +16,9 @@ from typing import Any
 
 from ..audit import AuditRecord, AuditStore, Channel, NewRecord
 from ..audit.ledger import LedgerReader
-from ..catalogues import Policies
 from ..errors import DataflowRulesError, InputError, Location
 from ..models.decision import Decision, Verdict
+from ..models.policies import Policies
 from ..render.json import render as render_json
 from ..transfers import Located, parse_transfers
 from .forms import Vocabulary

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..audit.records import now_utc
-from ..catalogues import Policies, load_policies
+from ..catalogues import load_policies
 from ..engine.engine import Engine
 from ..models.decision import Verdict
+from ..models.policies import Policies
 
 
 @dataclass(frozen=True)

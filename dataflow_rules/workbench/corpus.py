@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InputError, Location
 from ..loading import parse_documents, read_text
-from ..taxonomy import Taxonomy
+from ..models.taxonomy import Taxonomy
 
 CORPUS_SUFFIXES = (".jsonl", ".yaml", ".yml", ".json")
 

@@ -24,11 +24,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..catalogues import Policies, load_policies
+from ..catalogues import load_policies
 from ..engine.engine import Engine
 from ..errors import DataflowRulesError, InputError
 from ..loading import Document
 from ..models.decision import Decision, Reason, Verdict
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 from ..transfers import Located, check_references
 from ..validation import all_errors

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..catalogues import Policies, merged
 from ..engine.compile import domestic_counterparties, reaches_at_home
 from ..engine.counting import CountKey, PriorItem, Unit, tally
 from ..engine.legs import onward_hops
@@ -33,8 +32,9 @@ from ..models.catalogue import (
     alternatives,
 )
 from ..models.common import Count
+from ..models.policies import Policies, merged
+from ..models.taxonomy import Taxonomy
 from ..models.transfer import DataItem, Transfer
-from ..taxonomy import Taxonomy
 
 Status = Literal["held", "failed", "unknown"]
 Side = Literal["outbound", "inbound"]

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import pycountry
 
-from ..catalogues import merged
 from ..errors import Location
 from ..loading import Document
 from ..models.catalogue import (
@@ -43,7 +42,8 @@ from ..models.catalogue import (
     alternatives,
 )
 from ..models.common import Citation, Count
-from ..taxonomy import Taxonomy
+from ..models.policies import merged
+from ..models.taxonomy import Taxonomy
 from .problems import Problem, ordered
 from .validate import CatalogueFile, validate_directory
 

@@ -10,11 +10,11 @@ the loader checks it.
 
 from __future__ import annotations
 
-from ..catalogues import Report, check_references
+from ..crossref import Report, check_references
 from ..errors import Location
 from ..loading import Document
 from ..models.catalogue import Catalogue
-from ..taxonomy import Taxonomy
+from ..models.taxonomy import Taxonomy
 from .problems import Problem
 
 

@@ -24,11 +24,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..catalogues import Policies
 from ..engine.engine import Engine
 from ..models.catalogue import Entry, LocalisationEntry
 from ..models.common import country_code
 from ..models.decision import Change, Decision, Remediation, Verdict
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 
 COUNTS = ("individuals", "records", "devices")

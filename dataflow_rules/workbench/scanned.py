@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..catalogues import Policies
 from ..models.decision import Verdict
+from ..models.policies import Policies
 from ..scan import runner
 from ..scan.adapted import AdaptedTransfer
 from ..scan.mapping import load_fides_map, load_odcs_map

@@ -18,12 +18,12 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ..catalogues import Policies
 from ..engine.engine import Engine
 from ..errors import InputError, Location
 from ..loading import Document, parse_one, read_text
 from ..models.common import Identifier, Strict, Text
 from ..models.decision import Decision, Verdict
+from ..models.policies import Policies
 from ..models.transfer import Transfer
 from ..shipped import shipped_dir
 from ..transfers import Located, check_references, read_transfers

@@ -18,11 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..catalogues import TAXONOMY_FILE, Combination, default_policy_dir, load_policies
+from ..catalogues import TAXONOMY_FILE, default_policy_dir, load_policies
+from ..crossref import Combination
 from ..errors import CatalogueError, Location
 from ..loading import Document, parse_one, read_text
 from ..models.catalogue import Catalogue
-from ..taxonomy import Taxonomy, parse_taxonomy
+from ..models.taxonomy import Taxonomy
+from ..taxonomy import parse_taxonomy
 from ..validation import describe
 from .problems import Problem, ordered
 from .references import collecting, reference_problems

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dataflow_rules.catalogues import Policies
 from dataflow_rules.errors import InputError
+from dataflow_rules.models.policies import Policies
 from dataflow_rules.server.forms import FORM_SOURCE, FormData, Vocabulary, form_message
 from dataflow_rules.transfers import parse_transfers
 

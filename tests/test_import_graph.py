@@ -1,0 +1,94 @@
+"""The package's layering, read from the source: the engine decides over models and its own
+modules only (no loader, no CLI, no IO), and the models import nothing but each other and the
+error tree, so nothing reaches a loader through them either.
+
+Imports under ``if TYPE_CHECKING:`` are annotations, not dependencies, and are left out."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from .conftest import ROOT
+
+PACKAGE = ROOT / "dataflow_rules"
+
+# errors.py is the one leaf every layer may raise from: it imports nothing of the package.
+LEAVES = {"dataflow_rules.errors"}
+
+
+def _module(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path, root: Path = ROOT) -> set[str]:
+    """Every ``dataflow_rules`` module ``path`` imports when it runs (function-level ones too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = _module(path, root)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("dataflow_rules")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                target = node.module or ""
+            if target.startswith("dataflow_rules"):
+                found.add(target)
+                for alias in node.names:  # `from dataflow_rules import cli` imports a module
+                    sub = root.joinpath(*target.split("."), alias.name)
+                    if sub.with_suffix(".py").exists() or sub.is_dir():
+                        found.add(f"{target}.{alias.name}")
+    return found
+
+
+def _graph(sub: str) -> dict[str, set[str]]:
+    return {_module(p): _runtime_imports(p) for p in sorted((PACKAGE / sub).rglob("*.py"))}
+
+
+def _outside(graph: dict[str, set[str]], allowed: tuple[str, ...]) -> dict[str, set[str]]:
+    return {
+        module: bad
+        for module, imports in graph.items()
+        if (bad := {i for i in imports if i not in LEAVES and not i.startswith(allowed)})
+    }
+
+
+def test_the_engine_imports_only_models_and_its_own_modules() -> None:
+    graph = _graph("engine")
+    assert graph.get("dataflow_rules.engine.engine")
+    assert _outside(graph, ("dataflow_rules.models", "dataflow_rules.engine")) == {}
+
+
+def test_the_models_import_only_models() -> None:
+    graph = _graph("models")
+    assert "dataflow_rules.models.policies" in graph
+    assert _outside(graph, ("dataflow_rules.models",)) == {}
+
+
+def test_the_reader_sees_a_forbidden_import(tmp_path: Path) -> None:
+    """The check can fail: a loader import in an engine module is found, a type-only one is not."""
+    engine = tmp_path / "dataflow_rules" / "engine"
+    engine.mkdir(parents=True)
+    probe = engine / "probe.py"
+    probe.write_text(
+        "from typing import TYPE_CHECKING\nfrom ..catalogues import load_policies\n"
+        "if TYPE_CHECKING:\n    from ..loading import Document\n"
+        "def f():\n    from dataflow_rules import cli\n"
+    )
+    assert _module(probe, tmp_path) == "dataflow_rules.engine.probe"
+    (tmp_path / "dataflow_rules" / "cli.py").write_text("")
+    found = _runtime_imports(probe, tmp_path)
+    assert {"dataflow_rules.catalogues", "dataflow_rules.cli"} <= found
+    assert "dataflow_rules.loading" not in found
+    assert _outside({"probe": found}, ("dataflow_rules.models", "dataflow_rules.engine")) == {"probe": found}
