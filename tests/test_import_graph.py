@@ -92,3 +92,12 @@ def test_the_reader_sees_a_forbidden_import(tmp_path: Path) -> None:
     assert {"dataflow_rules.catalogues", "dataflow_rules.cli"} <= found
     assert "dataflow_rules.loading" not in found
     assert _outside({"probe": found}, ("dataflow_rules.models", "dataflow_rules.engine")) == {"probe": found}
+
+
+def test_the_writers_import_no_capability() -> None:
+    """render/ writes result models; it does not reach back into the commands that make
+    them (the render<->scan cycle this ended)."""
+    graph = _graph("render")
+    assert "dataflow_rules.render.sarif" in graph
+    forbidden = ("dataflow_rules.scan", "dataflow_rules.cli", "dataflow_rules.batch", "dataflow_rules.server")
+    assert {m: bad for m, i in graph.items() if (bad := {x for x in i if x.startswith(forbidden)})} == {}

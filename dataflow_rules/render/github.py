@@ -13,7 +13,7 @@ messages, and also ``:`` and ``,`` in properties.
 
 from __future__ import annotations
 
-from ..scan.result import Finding, Place, Problem, ScanResult, TransferResult
+from ..models.scan import Finding, Place, Problem, ScanResult, TransferResult
 
 LIMIT = 10
 """Annotations written before the "n more in the SARIF report" line."""

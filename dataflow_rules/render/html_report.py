@@ -20,8 +20,7 @@ from html import escape
 from urllib.parse import quote
 
 from ..models.decision import Verdict
-from ..scan.result import Finding, Place, ScanResult, TransferResult
-from ..scan.runner import FINDING_KINDS
+from ..models.scan import FINDING_KINDS, Finding, Place, ScanResult, TransferResult
 from .flowchart import VERDICTS, count_flows, flows_table, page, verdict_badge
 
 PACK_ABOVE = 2000

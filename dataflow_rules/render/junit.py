@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from ..scan.result import Finding, Problem, ScanResult, TransferResult
+from ..models.scan import Finding, Problem, ScanResult, TransferResult
 
 _CONFIG_SUITE = "dataflow-rules configuration"
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..models.decision import Verdict
-from ..scan.result import Finding, Place, Problem, ScanResult, TransferResult
+from ..models.scan import Finding, Place, Problem, ScanResult, TransferResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INPUT_ERROR = "input-error"

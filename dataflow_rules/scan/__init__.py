@@ -11,9 +11,10 @@ The Python API::
 Stages, one module each: ``config`` (dataflow-rules.yaml), ``walk`` (which files),
 ``runner`` (recognise, adapt, decide), ``gate`` (fail closed on what could not be read),
 ``fides``/``odcs``/``dbt``/``openlineage``/``terraform``/``flows``/``sidecar``/``mapping``
-(other manifest formats), ``waivers``/``baseline``, ``result`` (the one model every format
-renders). Formats are registered in ``formats``; the renderers are ``scan.text``,
-``scan.json_report`` and ``dataflow_rules.render.{sarif,junit,github}``.
+(other manifest formats), ``waivers``/``baseline``. The one model every format renders is
+``dataflow_rules.models.scan``; formats are registered in ``dataflow_rules.render.formats``
+and written by ``dataflow_rules.render`` (``scan_text``, ``scan_json``, ``sarif``, ``junit``,
+``github``, ``html_report``).
 Importing this package is cheap; the stages load when :func:`scan` is first called.
 """
 
@@ -22,8 +23,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..models.scan import FailOn, Finding, ScanResult, TransferResult
     from .flows import Defaults
-    from .result import FailOn, Finding, ScanResult, TransferResult
     from .runner import ScanOptions, scan
 
 __all__ = ["Defaults", "FailOn", "Finding", "ScanOptions", "ScanResult", "TransferResult", "scan"]

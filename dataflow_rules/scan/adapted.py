@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from ..errors import Location
 from ..models.decision import Verdict
+from ..models.scan import FindingKind, SourceKind
 from ..models.transfer import Transfer
-from .result import FindingKind, SourceKind
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.:\-]+")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import InputError, Location
 from ..loading import read_text
-from .result import Finding
+from ..models.scan import Finding
 
 BASELINE_VERSION = 1
 

@@ -24,7 +24,7 @@ from ..options import (
     UnlistedOption,
     parse_date,
 )
-from .formats import TextStyle, names, render
+from ..render.formats import TextStyle, names, render
 from .walk import display_path
 
 
@@ -176,10 +176,10 @@ def register(app: typer.Typer) -> None:
 
         from ..errors import DataflowRulesError, InputError
         from ..models.decision import Verdict
+        from ..models.scan import FailOn
         from . import config as cfg
         from .flows import Defaults, country
         from .progress import Progress
-        from .result import FailOn
         from .runner import ScanOptions
         from .runner import scan as run_scan
 

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from ..errors import InputError, Location
 from ..loading import Document
+from ..models.scan import SourceKind
 from ..models.transfer import Transfer
 from .adapted import AdaptedTransfer, Gap, transfer_id
-from .result import SourceKind
 from .sidecar import LoadedSidecar
 
 

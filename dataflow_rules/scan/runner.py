@@ -24,20 +24,29 @@ from ..loading import Document, parse_documents, read_text
 from ..models.decision import Decision, Reason, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
+from ..models.scan import (
+    FINDING_KINDS,
+    FailOn,
+    FileKind,
+    FileResult,
+    Finding,
+    Place,
+    Problem,
+    ScanResult,
+    TransferResult,
+)
 from ..transfers import parse_transfers
 from . import dbt, fides, gate, odcs, openlineage, terraform
 from .adapted import AdaptedTransfer, Gap
 from .baseline import fingerprint, load_baseline
 from .flows import Defaults
 from .mapping import FidesMap, OdcsMap, load_fides_map, load_odcs_map
-from .result import FailOn, FileKind, FileResult, Finding, Place, Problem, ScanResult, TransferResult
 from .sidecar import LoadedSidecar, is_sidecar, manifests_for, parse_sidecar, sidecars_for
 from .sniff import could_be_manifest
 from .waivers import Waivers, load_waivers
 from .walk import DEFAULT_INCLUDE, Candidate, Walker, display_path
 
 Progress = Callable[[int, int, str], None]
-FINDING_KINDS = ("entry", "localisation", "missing_fact", "no_catalogue")
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 """Read one JSON value a line (OpenLineage events are often logged so)."""
 

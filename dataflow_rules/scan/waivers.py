@@ -19,8 +19,8 @@ from pydantic import Field
 from ..errors import DataflowRulesError, InputError
 from ..loading import Document, parse_one, read_text
 from ..models.common import Date, Identifier, Strict, Text
+from ..models.scan import Finding, Place, Problem, WaiverRef
 from ..validation import all_errors
-from .result import Finding, Place, Problem, WaiverRef
 
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from ..models.decision import Verdict
 from ..models.policies import Policies
+from ..models.scan import Place, TransferResult
 from ..scan import runner
 from ..scan.adapted import AdaptedTransfer
 from ..scan.mapping import load_fides_map, load_odcs_map
-from ..scan.result import Place, TransferResult
 from ..scan.waivers import Waivers
 from ..scan.walk import Walker
 from .corpus import Raw

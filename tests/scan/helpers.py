@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dataflow_rules.scan.result import ScanResult
+from dataflow_rules.models.scan import ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from dataflow_rules import Policies
+from dataflow_rules.models.scan import FileResult, ScanResult
 from dataflow_rules.scan.flows import Defaults
 from dataflow_rules.scan.mapping import load_fides_map, load_odcs_map
-from dataflow_rules.scan.result import FileResult, ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 from .helpers import EXAMPLES, ROOT, scan_examples

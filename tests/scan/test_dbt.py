@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dataflow_rules.models.scan import FileResult, ScanResult
 from dataflow_rules.scan import dbt
 from dataflow_rules.scan.flows import Defaults
-from dataflow_rules.scan.result import FileResult, ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 from .helpers import EXAMPLES, PINNED_POLICIES

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from dataflow_rules import Policies
 from dataflow_rules.errors import InputError
+from dataflow_rules.models.scan import FileResult, ScanResult, TransferResult
 from dataflow_rules.scan.flows import Defaults
 from dataflow_rules.scan.mapping import FidesMap, load_fides_map
-from dataflow_rules.scan.result import FileResult, ScanResult, TransferResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 HERE = Path(__file__).parent

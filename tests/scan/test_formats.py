@@ -13,9 +13,10 @@ import jsonschema
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
+from dataflow_rules.models.scan import ScanResult
 from dataflow_rules.render import github, junit, sarif
-from dataflow_rules.scan import json_report, text
-from dataflow_rules.scan.result import ScanResult
+from dataflow_rules.render import scan_json as json_report
+from dataflow_rules.render import scan_text as text
 
 from .helpers import GOLDEN, SARIF_SCHEMA, parse_workflow_commands, scan_examples
 
@@ -224,7 +225,7 @@ def test_github_annotations_are_capped_with_a_pointer_to_the_sarif(tmp_path: Pat
 
 
 def test_github_escapes_what_the_runner_would_misread() -> None:
-    from dataflow_rules.scan.result import Place
+    from dataflow_rules.models.scan import Place
 
     line = github.command("error", Place(file="a,b:c%.yaml", line=3), "t: 1, 2", "50% done\nnext")
     (command,), _ = parse_workflow_commands(line + "\n")

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from dataflow_rules.models.scan import ScanResult
 from dataflow_rules.render.flowchart import COLOURS
 from dataflow_rules.render.html_diff import render as render_diff
 from dataflow_rules.render.html_report import FIRST_ROWS, render
-from dataflow_rules.scan.result import ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 from dataflow_rules.workbench.corpus import generate_corpus
 from dataflow_rules.workbench.diff import run_diff

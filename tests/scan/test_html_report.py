@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from dataflow_rules.models.scan import Place, ScanResult
 from dataflow_rules.render.html_diff import render as render_diff
 from dataflow_rules.render.html_report import render, source_href
-from dataflow_rules.scan.result import Place, ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 from dataflow_rules.workbench.diff import run_diff
 

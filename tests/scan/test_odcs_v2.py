@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 import yaml
 
+from dataflow_rules.models.scan import FileResult, ScanResult, TransferResult
 from dataflow_rules.scan.flows import Defaults
-from dataflow_rules.scan.result import FileResult, ScanResult, TransferResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 from .helpers import EXAMPLES, scan_examples

@@ -18,8 +18,8 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.facet_v2 import DatasetFacet, datasource_dataset, schema_dataset, tags_dataset
 from openlineage.client.serde import Serde
 
+from dataflow_rules.models.scan import FileResult, ScanResult
 from dataflow_rules.scan.flows import Defaults
-from dataflow_rules.scan.result import FileResult, ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 from .helpers import EXAMPLES, PINNED_POLICIES

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml, Skipped
 
+from dataflow_rules.models.scan import ScanResult
 from dataflow_rules.render import junit
-from dataflow_rules.scan import text
-from dataflow_rules.scan.formats import TextStyle, names
-from dataflow_rules.scan.result import ScanResult
+from dataflow_rules.render import scan_text as text
+from dataflow_rules.render.formats import TextStyle, names
 from dataflow_rules.scan.runner import selected
 
 from .helpers import scan_examples

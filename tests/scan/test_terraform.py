@@ -18,7 +18,7 @@ from typing import Any
 import pycountry
 import pytest
 
-from dataflow_rules.scan.result import FileResult, ScanResult
+from dataflow_rules.models.scan import FileResult, ScanResult
 from dataflow_rules.scan.runner import ScanOptions, scan
 from dataflow_rules.scan.terraform import is_plan, region_table
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from dataflow_rules.render import github, junit, sarif
-from dataflow_rules.scan import json_report, text
+from dataflow_rules.render import scan_json as json_report
+from dataflow_rules.render import scan_text as text
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 from .helpers import run

@@ -21,6 +21,9 @@ from ..models.decision import Decision, Verdict
 
 SCHEMA_VERSION = 1
 
+FINDING_KINDS = ("entry", "localisation", "missing_fact", "no_catalogue")
+"""The reason kinds a scan reports as findings (the others explain, they do not find)."""
+
 
 class FailOn(StrEnum):
     """Which open findings fail the scan."""

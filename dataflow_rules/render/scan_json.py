@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .result import ScanResult
+from ..models.scan import ScanResult
 
 
 def render(result: ScanResult) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .result import ScanResult
+    from ..models.scan import ScanResult
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ def _html(result: ScanResult, context: RenderContext) -> str:
     return render_html(result, context.links)
 
 
-register("text", _lazy("dataflow_rules.scan.text", "render_context"), "grouped by file, for people")
-register("json", _plain("dataflow_rules.scan.json_report", "render"), "the full result model")
+register("text", _lazy("dataflow_rules.render.scan_text", "render_context"), "grouped by file, for people")
+register("json", _plain("dataflow_rules.render.scan_json", "render"), "the full result model")
 register("sarif", _plain("dataflow_rules.render.sarif", "render"), "SARIF 2.1.0 for code scanning")
 register("junit", _plain("dataflow_rules.render.junit", "render"), "JUnit XML test report")
 register("github", _plain("dataflow_rules.render.github", "render"), "GitHub Actions annotations")

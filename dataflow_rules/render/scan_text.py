@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from ..models.decision import Verdict
+from ..models.scan import FileResult, Finding, ScanResult, TransferResult
 from .formats import RenderContext, TextStyle
-from .result import FileResult, Finding, ScanResult, TransferResult
 
 _COLOURS = {Verdict.ALLOW: "32", Verdict.REVIEW: "33", Verdict.RESTRICT: "31"}
 _SOURCES = {
