@@ -5,16 +5,22 @@ finding at the line of the data item it is about (other items as related locatio
 Waived findings stay in the log with an accepted external suppression naming approver,
 expiry and ticket. Input errors are results of the rule ``input-error`` and tool
 notifications, so code scanning shows them at their line too.
+
+``lint`` writes its problems through the same :func:`sarif_log` (:func:`render_problems`):
+one rule per DFR code, one result per problem at its line and column.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from ..models.decision import Verdict
+from ..models.problems import CODES
+from ..models.problems import Problem as CatalogueProblem
 from ..models.scan import Finding, Place, Problem, ScanResult, TransferResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -250,25 +256,61 @@ def render(result: ScanResult) -> str:
             {"level": "error", "message": {"text": p.one_line()}, "locations": [_location(p.place)]}
             for p in problems
         ]
+    driver = {
+        "name": result.tool["name"],
+        "informationUri": INFORMATION_URI,
+        "version": result.tool["version"],
+        "semanticVersion": result.tool["version"],
+        "rules": [rules[r] for r in ids],
+    }
+    return sarif_log(
+        driver,
+        results,
+        automationDetails={"id": AUTOMATION_ID},
+        invocations=[invocation],
+        columnKind="unicodeCodePoints",
+    )
+
+
+def sarif_log(driver: dict[str, Any], results: list[dict[str, Any]], **run: Any) -> str:
+    """The one SARIF 2.1.0 log every command writes: one run of ``driver`` with ``results``
+    and the run's other properties in the order given, so ``scan`` and ``lint`` cannot drift
+    apart in schema, version or encoding."""
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": result.tool["name"],
-                        "informationUri": INFORMATION_URI,
-                        "version": result.tool["version"],
-                        "semanticVersion": result.tool["version"],
-                        "rules": [rules[r] for r in ids],
-                    }
-                },
-                "automationDetails": {"id": AUTOMATION_ID},
-                "invocations": [invocation],
-                "columnKind": "unicodeCodePoints",
-                "results": results,
-            }
-        ],
+        "runs": [{"tool": {"driver": driver}, **run, "results": results}],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_problems(problems: Sequence[CatalogueProblem], version: str) -> str:
+    """SARIF 2.1.0, one rule per code, so code-scanning UIs can annotate the catalogue."""
+    used = sorted({p.code for p in problems} | set(CODES))
+    rules = [
+        {
+            "id": code,
+            "name": CODES[code][0],
+            "shortDescription": {"text": CODES[code][2]},
+            "defaultConfiguration": {"level": CODES[code][1].value},
+        }
+        for code in used
+    ]
+    results = [
+        {
+            "ruleId": p.code,
+            "ruleIndex": used.index(p.code),
+            "level": p.severity.value,
+            "message": {"text": f"{p.field}: {p.message}" if p.field else p.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": p.file},
+                        "region": {"startLine": p.line, "startColumn": p.column},
+                    }
+                }
+            ],
+        }
+        for p in problems
+    ]
+    return sarif_log({"name": "dataflow-rules lint", "version": version, "rules": rules}, results)

@@ -52,7 +52,7 @@ def validate(
     fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.text,
 ) -> None:
     """Report every schema and reference error in every catalogue at once (exit 6 if any)."""
-    from .problems import render_json, render_text
+    from ..render.problems import render_json, render_text
     from .validate import validate_directory
 
     problems = validate_directory(directory).problems
@@ -72,8 +72,10 @@ def lint(
     ] = None,
 ) -> None:
     """Semantic problems a schema cannot see, each with a stable code (exit 6 errors, 10 warnings)."""
+    from ..models.problems import Severity
+    from ..render.problems import render_json, render_text
+    from ..render.sarif import render_problems as render_sarif
     from .lint import lint_directory
-    from .problems import Severity, render_json, render_sarif, render_text
 
     problems = lint_directory(directory, parse_date(as_of))
     if fmt is LintFormat.sarif:

@@ -43,8 +43,8 @@ from ..models.catalogue import (
 )
 from ..models.common import Citation, Count
 from ..models.policies import merged
+from ..models.problems import Problem, ordered
 from ..models.taxonomy import Taxonomy
-from .problems import Problem, ordered
 from .validate import CatalogueFile, validate_directory
 
 Designation = Entry | LocalisationEntry

@@ -14,8 +14,8 @@ from ..crossref import Report, check_references
 from ..errors import Location
 from ..loading import Document
 from ..models.catalogue import Catalogue
+from ..models.problems import Problem
 from ..models.taxonomy import Taxonomy
-from .problems import Problem
 
 
 def collecting(out: list[Problem]) -> Report:

@@ -23,10 +23,10 @@ from ..crossref import Combination
 from ..errors import CatalogueError, Location
 from ..loading import Document, parse_one, read_text
 from ..models.catalogue import Catalogue
+from ..models.problems import Problem, ordered
 from ..models.taxonomy import Taxonomy
 from ..taxonomy import parse_taxonomy
 from ..validation import describe
-from .problems import Problem, ordered
 from .references import collecting, reference_problems
 
 

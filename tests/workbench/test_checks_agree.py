@@ -31,8 +31,8 @@ import dataflow_rules.catalogues
 from dataflow_rules import load_policies
 from dataflow_rules.catalogues import default_policy_dir
 from dataflow_rules.errors import CatalogueError
+from dataflow_rules.models.problems import CODES, Problem
 from dataflow_rules.workbench import validate as validate_module
-from dataflow_rules.workbench.problems import CODES, Problem
 
 from .helpers import write_policies
 from .layer_fixtures import BASE, CITE, LAYER, Catalogue, entry

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dataflow_rules.cli import app
+from dataflow_rules.models.problems import CODES
 from dataflow_rules.workbench.lint import lint_directory
-from dataflow_rules.workbench.problems import CODES
 from dataflow_rules.workbench.validate import validate_directory
 
 from .helpers import CITE, base_catalogue, dump, write_policies

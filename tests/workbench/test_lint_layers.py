@@ -22,8 +22,8 @@ from dataflow_rules import load_policies
 from dataflow_rules.cli import app
 from dataflow_rules.errors import CatalogueError
 from dataflow_rules.models.policies import merged
+from dataflow_rules.models.problems import CODES, Problem, Severity
 from dataflow_rules.workbench.lint import _Origins, lint_directory
-from dataflow_rules.workbench.problems import CODES, Problem, Severity
 from dataflow_rules.workbench.validate import validate_directory
 
 from .helpers import dump, write_policies

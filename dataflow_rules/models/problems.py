@@ -1,14 +1,14 @@
 """One result model for ``validate`` and ``lint``: a located problem with a stable code.
 
-Codes never change meaning once published (docs/workbench.md lists them); a renderer
-only chooses how to show a list of problems.
+Codes never change meaning once published (docs/workbench.md lists them); a writer in
+``dataflow_rules.render`` (``problems`` for text and JSON, ``sarif``) only chooses how to show a
+list of problems.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 
 from ..errors import Location
@@ -145,67 +145,3 @@ class Problem:
 def ordered(problems: Sequence[Problem]) -> list[Problem]:
     """Problems in file order, duplicates removed: the same input gives the same output."""
     return sorted(set(problems), key=Problem.sort_key)
-
-
-def render_text(problems: Sequence[Problem], what: str) -> str:
-    lines = [p.one_line() for p in problems]
-    errors = sum(p.severity is Severity.ERROR for p in problems)
-    warnings = len(problems) - errors
-    lines.append(f"{what}: {errors} error(s), {warnings} warning(s)")
-    return "\n".join(lines) + "\n"
-
-
-def render_json(problems: Sequence[Problem]) -> str:
-    body = {
-        "schema_version": 1,
-        "problems": [{**asdict(p), "severity": p.severity.value, "name": p.name} for p in problems],
-    }
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-
-
-def render_sarif(problems: Sequence[Problem], version: str) -> str:
-    """SARIF 2.1.0, one rule per code, so code-scanning UIs can annotate the catalogue."""
-    used = sorted({p.code for p in problems} | set(CODES))
-    rules = [
-        {
-            "id": code,
-            "name": CODES[code][0],
-            "shortDescription": {"text": CODES[code][2]},
-            "defaultConfiguration": {"level": CODES[code][1].value},
-        }
-        for code in used
-    ]
-    results = [
-        {
-            "ruleId": p.code,
-            "ruleIndex": used.index(p.code),
-            "level": p.severity.value,
-            "message": {"text": f"{p.field}: {p.message}" if p.field else p.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": p.file},
-                        "region": {"startLine": p.line, "startColumn": p.column},
-                    }
-                }
-            ],
-        }
-        for p in problems
-    ]
-    body = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "dataflow-rules lint",
-                        "version": version,
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

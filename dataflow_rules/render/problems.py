@@ -1,0 +1,26 @@
+"""``validate`` and ``lint`` as text (one line a problem, then the count) and as JSON (the
+result model, for tools). SARIF is :func:`dataflow_rules.render.sarif.render_problems`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from ..models.problems import Problem, Severity
+
+
+def render_text(problems: Sequence[Problem], what: str) -> str:
+    lines = [p.one_line() for p in problems]
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
+    lines.append(f"{what}: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(problems: Sequence[Problem]) -> str:
+    body = {
+        "schema_version": 1,
+        "problems": [{**asdict(p), "severity": p.severity.value, "name": p.name} for p in problems],
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
