@@ -29,6 +29,7 @@ from .options import (
     Unlisted,
     UnlistedOption,
     fail,
+    format_option,
     parse_date,
 )
 from .transfers import Located, read_transfers
@@ -44,11 +45,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class Vocabulary(StrEnum):
@@ -97,7 +93,7 @@ def check(
         list[str],
         typer.Argument(metavar="FILE...", help="Transfer descriptions (YAML or JSON); '-' reads stdin."),
     ],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    fmt: Annotated[str, format_option("decisions", help="Output format.")] = "text",
     policies: PoliciesOption = None,
     as_of: AsOfOption = None,
     unlisted: UnlistedOption = Unlisted.review,
@@ -206,10 +202,10 @@ def check(
                 for i, d in zip(located, decisions, strict=True)
             ]
     except DataflowRulesError as error:
-        if fmt is Format.json:
+        if fmt == "json":
             typer.echo(_error_document(error), nl=False)
         raise fail(error) from None
-    if fmt is Format.json:
+    if fmt == "json":
         from .render.json import render as render_json
 
         typer.echo(render_json(decisions), nl=False)
@@ -313,11 +309,6 @@ def _described(lc: LoadedCatalogue) -> str:
     )
 
 
-class VocabFormat(StrEnum):
-    text = "text"
-    markdown = "markdown"
-
-
 @app.command()
 def vocab(
     kind: Annotated[
@@ -328,8 +319,8 @@ def vocab(
         ),
     ] = None,
     fmt: Annotated[
-        VocabFormat, typer.Option("--format", "-f", help="text, or the Markdown docs/transfers.md embeds.")
-    ] = VocabFormat.text,
+        str, format_option("vocabulary", help="text, or the Markdown docs/transfers.md embeds.")
+    ] = "text",
     policies: PoliciesOption = None,
 ) -> None:
     """List the words a transfer may use in each closed field, with what each means.
@@ -344,7 +335,7 @@ def vocab(
     except DataflowRulesError as error:
         raise fail(error) from None
     kinds = [Kind(kind.value)] if kind is not None else list(Kind)
-    render = render_markdown if fmt is VocabFormat.markdown else render_text
+    render = render_markdown if fmt == "markdown" else render_text
     parts = []
     for k in kinds:
         head = "" if len(kinds) == 1 else f"{k.value} ({FIELD[k]}):\n"

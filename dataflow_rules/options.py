@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -64,6 +64,22 @@ ProgressOption = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="Progress on stderr (default: when stderr is a terminal)."),
 ]
+
+
+def format_option(kind: str, help: str | None = None) -> Any:
+    """The ``--format``/``-f`` option of a command that writes a ``kind`` of result: its
+    choices come from the one format registry (:mod:`dataflow_rules.render.formats`), so every
+    command spells, lists and refuses formats the same way."""
+    from .render.formats import choices
+
+    allowed = choices(kind)
+
+    def only(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise typer.BadParameter(f"'{value}' is not one of {', '.join(map(repr, allowed))}.")
+        return value
+
+    return typer.Option("--format", "-f", metavar="|".join(allowed), callback=only, help=help)
 
 
 def fail(error: DataflowRulesError) -> typer.Exit:

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from ..errors import DataflowRulesError
-from ..options import fail
+from ..options import fail, format_option
 from .records import AuditRecord, Verification
 
 EXIT_CHAIN_BROKEN = 9
@@ -39,16 +39,6 @@ AuditDb = Annotated[
 ]
 
 
-class ListFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class ExportFormat(StrEnum):
-    csv = "csv"
-    json = "json"
-
-
 class VerdictName(StrEnum):
     allow = "allow"
     review = "review"
@@ -68,7 +58,7 @@ def list_records(
         ),
     ] = None,
     verdict: Annotated[VerdictName | None, typer.Option("--verdict", help="Only this verdict.")] = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+    fmt: Annotated[str, format_option("audit-list")] = "text",
 ) -> None:
     """List recorded decisions, newest first."""
     from .store import Query, open_store
@@ -86,7 +76,7 @@ def list_records(
             )
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt is ListFormat.json:
+    if fmt == "json":
         typer.echo(json.dumps([r.summary() for r in found], indent=2, ensure_ascii=False))
         return
     if not found:
@@ -105,7 +95,7 @@ def list_records(
 def show(
     record_id: Annotated[int, typer.Argument(metavar="ID", help="The record's id.")],
     audit_db: AuditDb = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+    fmt: Annotated[str, format_option("audit-list")] = "text",
 ) -> None:
     """Show one recorded decision: the transfer, the decision, its catalogues and hashes."""
     from .records import AuditError
@@ -118,7 +108,7 @@ def show(
             raise AuditError(f"no audit record {record_id} in {store.display}")
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt is ListFormat.json:
+    if fmt == "json":
         typer.echo(json.dumps(record.as_json(), indent=2, ensure_ascii=False))
         return
     typer.echo(describe(record), nl=False)
@@ -160,7 +150,7 @@ def describe(record: AuditRecord) -> str:
 @audit_app.command()
 def export(
     audit_db: AuditDb = None,
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv or json.")] = ExportFormat.json,
+    fmt: Annotated[str, format_option("audit-export", help="csv or json.")] = "json",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (default: standard output).")
     ] = None,
@@ -170,7 +160,7 @@ def export(
     from .records import AuditError
     from .store import open_store
 
-    writer = write_csv if fmt is ExportFormat.csv else write_json
+    writer = write_csv if fmt == "csv" else write_json
     try:
         with open_store(audit_db, create=False) as store:
             if output is None:

@@ -1,14 +1,17 @@
-"""The registry of scan output formats: name -> renderer of one :class:`ScanResult`.
+"""The one registry of output formats: every format any command writes, with what it is, and
+which formats each kind of result can be written in.
 
-To add a format (e.g. ``html``), write a module with ``render(result, context) -> str`` and
-call :func:`register` below, at the end of this file, with a loader that imports it only
-when the format is used, so ``dataflow-rules`` starts as fast as before::
+Every command's ``--format`` takes its choices from here (:func:`choices`, read by
+``options.format_option``), so a format is spelt and described once. A scan result's
+writers are registered by name with a loader that imports the writer only when the format is
+used, so ``dataflow-rules`` starts as fast as before. To add a scan format (e.g. ``xml``), add
+it to :data:`FORMATS`, write a module with ``render(result, context) -> str`` and call::
 
-    register("html", _lazy("dataflow_rules.scan.html", "render"), "a self-contained HTML page")
+    register("xml", _lazy("dataflow_rules.render.scan_xml", "render"))
 
 ``--format NAME`` and ``--format NAME:FILE`` then work, ``--help`` and the usage error list
-it, and the config file's ``format:`` accepts it. Nothing else needs to change. This module
-imports nothing heavy itself: the CLI reads :data:`FORMATS` at start-up.
+it, and the config file's ``format:`` accepts it. This module imports nothing heavy itself:
+the CLI reads it at start-up.
 """
 
 from __future__ import annotations
@@ -43,6 +46,32 @@ class RenderContext:
 Renderer = Callable[["ScanResult", RenderContext], str]
 
 
+FORMATS: dict[str, str] = {
+    "text": "for people",
+    "json": "the full result model, for tools",
+    "sarif": "SARIF 2.1.0 for code scanning",
+    "junit": "JUnit XML test report",
+    "github": "GitHub Actions annotations",
+    "markdown": "Markdown, for a pull request or the docs",
+    "html": "a self-contained HTML report",
+    "csv": "comma-separated values, one row a record",
+}
+"""Every output format of the tool, in the order help lists them."""
+
+WRITTEN_AS: dict[str, tuple[str, ...]] = {
+    "decisions": ("text", "json"),  # check
+    "trace": ("text", "json"),  # explain
+    "validation": ("text", "json"),  # validate
+    "lint": ("text", "json", "sarif"),
+    "suites": ("text", "json"),  # test
+    "diff": ("text", "json", "markdown", "html"),
+    "vocabulary": ("text", "markdown"),
+    "audit-list": ("text", "json"),
+    "audit-export": ("csv", "json"),
+}
+"""The formats each kind of result is written in; a scan's are the registered writers."""
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -53,11 +82,17 @@ class Format:
 _REGISTRY: dict[str, Format] = {}
 
 
-def register(name: str, renderer: Renderer, description: str) -> None:
-    """Make ``--format name`` render with ``renderer``; a name is registered once."""
-    if name in _REGISTRY or not name.isidentifier():
-        raise ValueError(f"format name '{name}' is taken or not an identifier")
-    _REGISTRY[name] = Format(name, renderer, description)
+def register(name: str, renderer: Renderer) -> None:
+    """Make ``scan --format name`` render with ``renderer``; a name is registered once and is
+    one of :data:`FORMATS`."""
+    if name in _REGISTRY or name not in FORMATS:
+        raise ValueError(f"format name '{name}' is taken or not in FORMATS")
+    _REGISTRY[name] = Format(name, renderer, FORMATS[name])
+
+
+def choices(kind: str) -> tuple[str, ...]:
+    """The format names a ``kind`` of result is written in (``scan``: the registered ones)."""
+    return names() if kind == "scan" else WRITTEN_AS[kind]
 
 
 def _lazy(module: str, function: str) -> Renderer:
@@ -90,12 +125,12 @@ def _html(result: ScanResult, context: RenderContext) -> str:
     return render_html(result, context.links)
 
 
-register("text", _lazy("dataflow_rules.render.scan_text", "render_context"), "grouped by file, for people")
-register("json", _plain("dataflow_rules.render.scan_json", "render"), "the full result model")
-register("sarif", _plain("dataflow_rules.render.sarif", "render"), "SARIF 2.1.0 for code scanning")
-register("junit", _plain("dataflow_rules.render.junit", "render"), "JUnit XML test report")
-register("github", _plain("dataflow_rules.render.github", "render"), "GitHub Actions annotations")
-register("html", _html, "a self-contained HTML report with a flow diagram")
+register("text", _lazy("dataflow_rules.render.scan_text", "render_context"))
+register("json", _plain("dataflow_rules.render.scan_json", "render"))
+register("sarif", _plain("dataflow_rules.render.sarif", "render"))
+register("junit", _plain("dataflow_rules.render.junit", "render"))
+register("github", _plain("dataflow_rules.render.github", "render"))
+register("html", _html)
 
 
 def names() -> tuple[str, ...]:

@@ -10,7 +10,6 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +17,15 @@ import typer
 
 from .. import __version__
 from ..errors import DataflowRulesError, InputError
-from ..options import PoliciesOption, ProgressOption, Unlisted, UnlistedOption, fail, parse_date
+from ..options import (
+    PoliciesOption,
+    ProgressOption,
+    Unlisted,
+    UnlistedOption,
+    fail,
+    format_option,
+    parse_date,
+)
 
 EXIT_CATALOGUE = 6
 EXIT_LINT_WARNINGS = 10
@@ -27,38 +34,18 @@ EXIT_COVERAGE_LOW = 12
 EXIT_DIFF_CHANGED = 13
 
 
-class LintFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class DiffFormat(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
 def validate(
     directory: Annotated[
         Path | None, typer.Argument(help="Policy directory (default: the shipped one).")
     ] = None,
-    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.text,
+    fmt: Annotated[str, format_option("validation")] = "text",
 ) -> None:
     """Report every schema and reference error in every catalogue at once (exit 6 if any)."""
     from ..render.problems import render_json, render_text
     from .validate import validate_directory
 
     problems = validate_directory(directory).problems
-    typer.echo(
-        render_json(problems) if fmt is OutFormat.json else render_text(problems, "validate"), nl=False
-    )
+    typer.echo(render_json(problems) if fmt == "json" else render_text(problems, "validate"), nl=False)
     raise typer.Exit(EXIT_CATALOGUE if problems else 0)
 
 
@@ -66,7 +53,7 @@ def lint(
     directory: Annotated[
         Path | None, typer.Argument(help="Policy directory (default: the shipped one).")
     ] = None,
-    fmt: Annotated[LintFormat, typer.Option("--format", "-f")] = LintFormat.text,
+    fmt: Annotated[str, format_option("lint")] = "text",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date for expiry checks (default: today).")
     ] = None,
@@ -78,9 +65,9 @@ def lint(
     from .lint import lint_directory
 
     problems = lint_directory(directory, parse_date(as_of))
-    if fmt is LintFormat.sarif:
+    if fmt == "sarif":
         typer.echo(render_sarif(problems, __version__), nl=False)
-    elif fmt is LintFormat.json:
+    elif fmt == "json":
         typer.echo(render_json(problems), nl=False)
     else:
         typer.echo(render_text(problems, "lint"), nl=False)
@@ -101,7 +88,7 @@ def test(
     threshold: Annotated[
         float | None, typer.Option("--threshold", help="Fail (exit 12) when coverage is below PCT percent.")
     ] = None,
-    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.text,
+    fmt: Annotated[str, format_option("suites")] = "text",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing tests too.")] = False,
 ) -> None:
     """Run catalogue test suites; report failures with diffs, and coverage (exit 11 failed, 12 coverage low)."""
@@ -113,7 +100,7 @@ def test(
         run = run_suites(discover(path or default_suites()), loaded)
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt is OutFormat.json:
+    if fmt == "json":
         typer.echo(json.dumps(render_json(run, threshold), indent=2) + "\n", nl=False)
     else:
         typer.echo(render_text(run, threshold, verbose), nl=False)
@@ -137,7 +124,7 @@ def diff(
             help="Transfers: a JSON-lines file, or a file or tree read as `scan` reads it.",
         ),
     ],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    fmt: Annotated[str, format_option("diff")] = "text",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
     jobs: Annotated[
         int,
@@ -172,11 +159,11 @@ def diff(
                 bar.close()
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt is DiffFormat.json:
+    if fmt == "json":
         typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n", nl=False)
-    elif fmt is DiffFormat.markdown:
+    elif fmt == "markdown":
         typer.echo(render_markdown(result), nl=False)
-    elif fmt is DiffFormat.html:
+    elif fmt == "html":
         from ..render.html_diff import render as render_html
 
         typer.echo(render_html(result), nl=False)
@@ -205,7 +192,7 @@ def explain(
     file: Annotated[Path, typer.Argument(help="A transfer description (YAML or JSON).")],
     policies: PoliciesOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
-    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.text,
+    fmt: Annotated[str, format_option("trace")] = "text",
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list rules whose category does not match the data.")
     ] = False,
@@ -231,7 +218,7 @@ def explain(
             pairs.append((decision, trace(loaded, item.transfer, decision.as_of)))
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt is OutFormat.json:
+    if fmt == "json":
         body = {"schema_version": 1, "explanations": [to_json(d, t) for d, t in pairs]}
         typer.echo(json.dumps(body, indent=2, ensure_ascii=False) + "\n", nl=False)
     else:
