@@ -17,7 +17,7 @@ import typer
 from . import __version__, helptext
 from .catalogues import load_policies
 from .engine.engine import Engine
-from .errors import DataflowRulesError, InputError, Location, raise_all
+from .errors import DataflowRulesError, InputError, Location, raise_all, verdict_exit
 from .facts_file import FactsOption, read_facts
 from .loading import read_stream
 from .models.decision import Decision, Verdict
@@ -33,8 +33,6 @@ from .options import (
     parse_date,
 )
 from .transfers import Located, read_transfers
-
-EXIT = {Verdict.ALLOW: 0, Verdict.REVIEW: 3, Verdict.RESTRICT: 4}
 
 helptext.install()
 app = typer.Typer(
@@ -214,7 +212,7 @@ def check(
 
         use_colour = sys.stdout.isatty() if colour is None else colour
         typer.echo(render_text(decisions, colour=use_colour), nl=False)
-    raise typer.Exit(EXIT[Verdict.strictest([d.verdict for d in decisions])])
+    raise typer.Exit(verdict_exit(Verdict.strictest([d.verdict for d in decisions])))
 
 
 def _read_all(files: list[str], loaded: Policies) -> list[Located]:

@@ -6,16 +6,56 @@ catalogue from a bad transfer from a restrict verdict.
 
     DataflowRulesError
     ├── InputError               a transfer description is malformed          exit 5
+    │   └── InputErrors          several of them, all reported at once        exit 5
+    ├── TooLarge                 a service request is too large (HTTP 413)    exit 5
+    ├── Busy                     the service is at its limit (HTTP 429)       exit 5
     ├── CatalogueError           a catalogue or the taxonomy is malformed     exit 6
-    └── EngineError              the engine failed; no decision was taken    exit 7
+    ├── EngineError              the engine failed; no decision was taken    exit 7
+    ├── Interrupted              a batch stopped early; its output resumes    exit 7
+    ├── AuditError               the audit store cannot be used              exit 8
+    │   └── ChainBroken          the audit chain does not verify             exit 8
+    └── TokenError               the token file or a token command is wrong  exit 14
+    ConfigErrors (an Exception)  every error of a scan config file            exit 5
 
-Exit codes 0, 3 and 4 are the verdicts allow, review and restrict; 2 is a usage error
-(unknown option), 1 an unexpected crash. docs/cli.md lists them all.
+:class:`ExitCode` below is the one table of exit codes (docs/cli.md lists them all): the
+verdicts, the error classes' codes and the workbench's outcomes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .audit.records import Verification
+
+
+class ExitCode(IntEnum):
+    """Every exit code the tool gives, stable once published (docs/cli.md)."""
+
+    ALLOW = 0
+    CRASH = 1
+    """An unexpected failure (a bug); the traceback is printed."""
+    USAGE = 2
+    REVIEW = 3
+    RESTRICT = 4
+    INPUT = 5
+    CATALOGUE = 6
+    ENGINE = 7
+    AUDIT = 8
+    CHAIN_BROKEN = 9
+    LINT_WARNINGS = 10
+    TEST_FAILED = 11
+    COVERAGE_LOW = 12
+    DIFF_CHANGED = 13
+    TOKEN = 14
+
+
+def verdict_exit(verdict: str) -> ExitCode:
+    """The exit code of a verdict (``allow``, ``review``, ``restrict``): the strictest
+    verdict of a run is its exit code."""
+    return ExitCode[str(verdict).upper()]
 
 
 @dataclass(frozen=True)
@@ -41,7 +81,7 @@ class Location:
 class DataflowRulesError(Exception):
     """Base of every error the tool raises on purpose."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.CRASH
 
     def __init__(self, message: str, location: Location | None = None) -> None:
         self.message = message
@@ -65,7 +105,7 @@ class DataflowRulesError(Exception):
 class InputError(DataflowRulesError):
     """A transfer description cannot be read or does not fit the schema."""
 
-    exit_code = 5
+    exit_code: int = ExitCode.INPUT
 
 
 class InputErrors(InputError):
@@ -100,10 +140,60 @@ def raise_all(problems: list[InputError]) -> None:
 class CatalogueError(DataflowRulesError):
     """A catalogue or the taxonomy cannot be read, does not fit the schema, or is inconsistent."""
 
-    exit_code = 6
+    exit_code: int = ExitCode.CATALOGUE
 
 
 class EngineError(DataflowRulesError):
     """The rules engine failed; the transfer was not decided."""
 
-    exit_code = 7
+    exit_code: int = ExitCode.ENGINE
+
+
+class Interrupted(DataflowRulesError):
+    """The run stopped before the end of its input; the output is a resumable prefix."""
+
+    exit_code: int = ExitCode.ENGINE
+
+
+class ConfigErrors(Exception):
+    """Every error of a config file, one located line each (exit 5)."""
+
+    exit_code: int = ExitCode.INPUT
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class TooLarge(DataflowRulesError):
+    """The request is larger than the service accepts (HTTP 413)."""
+
+    exit_code: int = ExitCode.INPUT
+
+
+class Busy(DataflowRulesError):
+    """As many decision requests as the service takes at once are in progress (HTTP 429):
+    one more would only make every one of them slower, so it is refused at once."""
+
+    exit_code: int = ExitCode.INPUT
+
+
+class AuditError(DataflowRulesError):
+    """The audit store cannot be opened, read or written. Nothing was recorded."""
+
+    exit_code: int = ExitCode.AUDIT
+
+
+class ChainBroken(AuditError):
+    """The store does not verify: it is not signed."""
+
+    def __init__(self, problems: list[str], chain: Verification) -> None:
+        super().__init__(f"not signed: the store does not verify ({len(problems)} problem(s))")
+        self.chain_problems = problems
+        self.chain = chain
+
+
+class TokenError(DataflowRulesError):
+    """The token file cannot be read or written, or a token command was misused."""
+
+    exit_code: int = ExitCode.TOKEN

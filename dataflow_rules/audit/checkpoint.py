@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ChainBroken as ChainBroken
 from ..errors import Location
 from ..secure_files import append_private, write_private
 from .records import AuditError, Verification, canonical, now_utc
@@ -237,15 +238,6 @@ def make_checkpoint(store: AuditStore, key_path: Path, log: Path) -> Checkpoint:
     except OSError as exc:
         raise AuditError(f"cannot append to the checkpoint log: {exc.strerror}", Location(str(log))) from None
     return Checkpoint(0, chain.count, chain.head, checkpoint.time, checkpoint.key, signature)
-
-
-class ChainBroken(AuditError):
-    """The store does not verify: it is not signed."""
-
-    def __init__(self, problems: list[str], chain: Verification) -> None:
-        super().__init__(f"not signed: the store does not verify ({len(problems)} problem(s))")
-        self.chain_problems = problems
-        self.chain = chain
 
 
 __all__ = ["ChainBroken", "Checkpoint", "check_against", "generate_key", "make_checkpoint", "write_private"]

@@ -14,11 +14,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import DataflowRulesError
+from ..errors import DataflowRulesError, ExitCode
 from ..options import fail, format_option
 from .records import AuditRecord, Verification
-
-EXIT_CHAIN_BROKEN = 9
 
 audit_app = typer.Typer(
     name="audit",
@@ -229,7 +227,7 @@ def verify(
         for problem in anchored:
             typer.echo(f"error: {problem}", err=True)
         typer.echo(f"not intact: {len(anchored)} problem(s) in {result.count} records of {where}", err=True)
-        raise typer.Exit(EXIT_CHAIN_BROKEN)
+        raise typer.Exit(ExitCode.CHAIN_BROKEN)
     if result.ok:
         typer.echo(f"ok: {result.count} records in {where}, chain intact; head {result.head}")
         return
@@ -238,7 +236,7 @@ def verify(
     typer.echo(
         f"chain broken: {len(result.problems)} problem(s) in {result.count} records of {where}", err=True
     )
-    raise typer.Exit(EXIT_CHAIN_BROKEN)
+    raise typer.Exit(ExitCode.CHAIN_BROKEN)
 
 
 @audit_app.command()
@@ -278,7 +276,7 @@ def checkpoint(
         for problem in broken.chain_problems:
             typer.echo(f"error: {problem}", err=True)
         typer.echo(f"error: {broken.one_line()}", err=True)
-        raise typer.Exit(EXIT_CHAIN_BROKEN) from None
+        raise typer.Exit(ExitCode.CHAIN_BROKEN) from None
     except DataflowRulesError as error:
         raise fail(error) from None
     typer.echo(

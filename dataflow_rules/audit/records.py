@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import __version__
-from ..errors import DataflowRulesError
+from ..errors import AuditError as AuditError
 from ..models.decision import Decision
 from ..models.policies import Policies
 from ..models.transfer import Transfer
@@ -36,12 +36,6 @@ RECORD_FORMAT = 1
 MAX_REQUESTER = 200
 
 Channel = Literal["cli", "http", "web"]
-
-
-class AuditError(DataflowRulesError):
-    """The audit store cannot be opened, read or written. Nothing was recorded."""
-
-    exit_code = 8
 
 
 def canonical(value: Any) -> str:

@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from .. import __version__
-from ..errors import DataflowRulesError, EngineError, InputError, Location
+from ..errors import InputError, Location
+from ..errors import Interrupted as Interrupted
 from ..models.decision import Verdict
 from ..models.policies import Policies
 from ..progress import StatusLine, bar
@@ -75,12 +76,6 @@ class Summary:
             f"batch: {self.records:,} records{resumed}: {t['allow']:,} allow, {t['review']:,} review, "
             f"{t['restrict']:,} restrict, {errors:,} not decided -> {output}"
         )
-
-
-class Interrupted(DataflowRulesError):
-    """The run stopped before the end of its input; the output is a resumable prefix."""
-
-    exit_code = EngineError.exit_code
 
 
 # -- reading -----------------------------------------------------------------------------

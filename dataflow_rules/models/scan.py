@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import Location
+from ..errors import ExitCode, Location, verdict_exit
 from ..models.common import Citation
 from ..models.decision import Decision, Verdict
 
@@ -38,7 +38,7 @@ class FailOn(StrEnum):
         return verdict.rank >= Verdict(self.value).rank
 
 
-EXIT_INPUT_ERROR = 5
+EXIT_INPUT_ERROR = int(ExitCode.INPUT)
 """A file, sidecar, mapping, waiver or baseline could not be read: the scan is incomplete."""
 
 
@@ -222,9 +222,7 @@ class ScanResult(_Frozen):
         if self.problems():
             return EXIT_INPUT_ERROR
         failing = [x.verdict for t in self.transfers() for x in t.failing(self.fail_on)]
-        if not failing:
-            return 0
-        return {Verdict.RESTRICT: 4, Verdict.REVIEW: 3, Verdict.ALLOW: 0}[Verdict.strictest(failing)]
+        return int(verdict_exit(Verdict.strictest(failing))) if failing else 0
 
 
 _ORDER = (Verdict.RESTRICT, Verdict.REVIEW, Verdict.ALLOW)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import ConfigErrors as ConfigErrors
 from ..errors import InputError, Location
 from ..loading import Document, parse_one, read_text
 from ..validation import all_errors
@@ -96,16 +97,6 @@ class _ConfigFile(BaseModel):
     compact: bool | None = None
     quiet: bool | None = None
     facts: dict[str, Any] | None = None
-
-
-class ConfigErrors(Exception):
-    """Every error of a config file, one located line each (exit 5)."""
-
-    exit_code = InputError.exit_code
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 @dataclass(frozen=True)

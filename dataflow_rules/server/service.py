@@ -16,7 +16,9 @@ from typing import Any
 
 from ..audit import AuditRecord, AuditStore, Channel, NewRecord
 from ..audit.ledger import LedgerReader
-from ..errors import DataflowRulesError, InputError, Location
+from ..errors import Busy as Busy
+from ..errors import InputError, Location
+from ..errors import TooLarge as TooLarge
 from ..models.decision import Decision, Verdict
 from ..models.policies import Policies
 from ..render.json import render as render_json
@@ -24,19 +26,6 @@ from ..transfers import Located, parse_transfers
 from .forms import Vocabulary
 from .settings import Settings
 from .state import PolicyState
-
-
-class TooLarge(DataflowRulesError):
-    """The request is larger than the service accepts (HTTP 413)."""
-
-    exit_code = 5
-
-
-class Busy(DataflowRulesError):
-    """As many decision requests as the service takes at once are in progress (HTTP 429):
-    one more would only make every one of them slower, so it is refused at once."""
-
-    exit_code = 5
 
 
 @dataclass(frozen=True)

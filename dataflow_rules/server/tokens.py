@@ -30,7 +30,8 @@ from typing import Any
 
 from ..audit.records import now_utc
 from ..audit.store import default_location
-from ..errors import DataflowRulesError, Location
+from ..errors import Location
+from ..errors import TokenError as TokenError
 from ..secure_files import write_private
 
 ROLES = ("decider", "reader", "admin")
@@ -38,12 +39,6 @@ TOKENS_ENV = "DATAFLOW_RULES_TOKENS"
 FORMAT = 1
 _TOKEN = re.compile(r"^dfr_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 _NAME = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,200}$")
-
-
-class TokenError(DataflowRulesError):
-    """The token file cannot be read or written, or a token command was misused."""
-
-    exit_code = 14
 
 
 @dataclass(frozen=True)

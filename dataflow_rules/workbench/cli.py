@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..errors import DataflowRulesError, InputError
+from ..errors import DataflowRulesError, ExitCode, InputError, verdict_exit
 from ..options import (
     PoliciesOption,
     ProgressOption,
@@ -26,12 +26,6 @@ from ..options import (
     format_option,
     parse_date,
 )
-
-EXIT_CATALOGUE = 6
-EXIT_LINT_WARNINGS = 10
-EXIT_TEST_FAILED = 11
-EXIT_COVERAGE_LOW = 12
-EXIT_DIFF_CHANGED = 13
 
 
 def validate(
@@ -46,7 +40,7 @@ def validate(
 
     problems = validate_directory(directory).problems
     typer.echo(render_json(problems) if fmt == "json" else render_text(problems, "validate"), nl=False)
-    raise typer.Exit(EXIT_CATALOGUE if problems else 0)
+    raise typer.Exit(ExitCode.CATALOGUE if problems else 0)
 
 
 def lint(
@@ -72,8 +66,8 @@ def lint(
     else:
         typer.echo(render_text(problems, "lint"), nl=False)
     if any(p.severity is Severity.ERROR for p in problems):
-        raise typer.Exit(EXIT_CATALOGUE)
-    raise typer.Exit(EXIT_LINT_WARNINGS if problems else 0)
+        raise typer.Exit(ExitCode.CATALOGUE)
+    raise typer.Exit(ExitCode.LINT_WARNINGS if problems else 0)
 
 
 def test(
@@ -105,9 +99,9 @@ def test(
     else:
         typer.echo(render_text(run, threshold, verbose), nl=False)
     if run.failed:
-        raise typer.Exit(EXIT_TEST_FAILED)
+        raise typer.Exit(ExitCode.TEST_FAILED)
     if threshold is not None and run.coverage.percent < threshold:
-        raise typer.Exit(EXIT_COVERAGE_LOW)
+        raise typer.Exit(ExitCode.COVERAGE_LOW)
 
 
 def diff(
@@ -171,7 +165,7 @@ def diff(
         typer.echo(render_text(result), nl=False)
     if result.errors:
         raise typer.Exit(InputError.exit_code)
-    raise typer.Exit(EXIT_DIFF_CHANGED if fail_on_change and result.changed else 0)
+    raise typer.Exit(ExitCode.DIFF_CHANGED if fail_on_change and result.changed else 0)
 
 
 def _corpus(corpus: Path, old_dir: Path) -> Iterator[tuple[str, int, object] | str]:
@@ -199,7 +193,6 @@ def explain(
 ) -> None:
     """The full trace of a decision: every condition held, failed or unknown, and remediations."""
     from ..catalogues import load_policies
-    from ..cli import EXIT
     from ..engine.engine import Engine
     from ..models.decision import Verdict
     from ..transfers import read_transfers
@@ -223,7 +216,7 @@ def explain(
         typer.echo(json.dumps(body, indent=2, ensure_ascii=False) + "\n", nl=False)
     else:
         typer.echo("\n".join(render_text(d, t, show_all) for d, t in pairs), nl=False)
-    raise typer.Exit(EXIT[Verdict.strictest([d.verdict for d, _ in pairs])])
+    raise typer.Exit(verdict_exit(Verdict.strictest([d.verdict for d, _ in pairs])))
 
 
 def corpus(
