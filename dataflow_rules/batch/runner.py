@@ -24,7 +24,6 @@ import json
 import os
 import signal
 import stat
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -481,11 +480,3 @@ def _collect(
             "must guard its entry point with if __name__ == '__main__')"
         ) from None
     return data, tally, last_line
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def stderr_if_tty() -> IO[str] | None:
-    return sys.stderr if sys.stderr.isatty() else None

@@ -330,6 +330,3 @@ class Catalogue(Strict):
         if self.disables and self.zone is None:
             raise ValueError("only a layer (a catalogue with 'zone') may disable entries")
         return self
-
-    def is_layer(self) -> bool:
-        return self.zone is not None

@@ -22,7 +22,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..errors import InputError, Location
+from ..errors import InputError
 from ..loading import Document, parse_one, read_text
 from ..models.common import Identifier, Strict
 from ..models.policies import Policies
@@ -249,7 +249,3 @@ def load_odcs_map(policies: Policies, path: Path | None = None) -> OdcsMap:
         tables["classification"],
         tables["tags"],
     )
-
-
-def describe_location(location: Location) -> str:
-    return f"{location.file}:{location.line}" if location.line else location.file
