@@ -1,390 +1,79 @@
-"""The command line: parse arguments, call the library, pick a renderer, set the exit code.
+"""The command line's entry point: the app, and where each command comes from.
 
-No decision logic lives here. Exit codes (docs/cli.md): 0 allow, 3 review, 4 restrict,
-5 bad transfer input, 6 bad catalogue, 7 engine failure, 2 usage error.
+Every capability registers its commands the same way: a ``commands.py`` with
+``register(app)`` (:data:`CAPABILITIES`). A command's module is imported only when that
+command runs (or ``--help`` lists them all), so ``dataflow-rules check`` does not pay for
+importing ``scan``, ``serve`` or the workbench. No decision logic lives here; exit codes are
+:class:`dataflow_rules.errors.ExitCode` (docs/cli.md).
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
+import importlib
+from functools import cache
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__, helptext
-from .catalogues import load_policies
-from .engine.engine import Engine
-from .errors import DataflowRulesError, InputError, Location, raise_all, verdict_exit
-from .facts_file import FactsOption, read_facts
-from .loading import read_stream
-from .models.decision import Decision, Verdict
-from .models.policies import LoadedCatalogue, Policies
-from .options import (
-    AsOfOption,
-    ColourOption,
-    PoliciesOption,
-    Unlisted,
-    UnlistedOption,
-    fail,
-    format_option,
-    parse_date,
+
+CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "dataflow_rules.commands": ("check", "catalogues", "vocab", "version", "new"),
+    "dataflow_rules.server.commands": ("serve", "tokens"),
+    "dataflow_rules.batch.commands": ("batch",),
+    "dataflow_rules.scan.commands": ("scan", "schema"),
+    "dataflow_rules.workbench.commands": ("validate", "lint", "test", "diff", "explain", "corpus"),
+    "dataflow_rules.audit.commands": ("audit",),
+}
+"""Each capability's ``commands`` module and the commands its ``register(app)`` adds
+(tests/test_cli.py checks the two agree)."""
+
+ORDER = (
+    *("check", "catalogues", "vocab", "version", "serve", "batch", "scan", "schema"),
+    *("validate", "lint", "test", "diff", "explain", "corpus", "new", "audit", "tokens"),
 )
-from .transfers import Located, read_transfers
+"""The order ``--help`` lists commands in: commands, then groups, as typer lists them."""
+
+_SETTINGS: dict[str, Any] = {
+    "rich_markup_mode": None,  # plain click help: paragraphs and \b blocks kept as written
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+}
 
 helptext.install()
+
+
+@cache
+def loaded(module: str) -> dict[str, Any]:
+    """The click commands ``module``'s ``register(app)`` adds, built once."""
+    holder = typer.Typer(**_SETTINGS)
+    importlib.import_module(module).register(holder)
+    return dict(typer.main.get_group(holder).commands)
+
+
+_WHERE = {name: module for module, names in CAPABILITIES.items() for name in names}
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: lists every command, imports a command's module on first use."""
+
+    # typer vendors its own click; its types are private, so these read as Any.
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(ORDER)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        module = _WHERE.get(cmd_name)
+        return None if module is None else loaded(module).get(cmd_name)
+
+
 app = typer.Typer(
-    rich_markup_mode=None,  # plain click help: paragraphs and \b blocks kept as written
+    cls=LazyGroup,
     name="dataflow-rules",
     help="Decide whether a cross-border dataset transfer may go ahead, against both countries' catalogues.",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    **_SETTINGS,
 )
-
-
-class Vocabulary(StrEnum):
-    """The ``vocab`` argument (the same names as :class:`dataflow_rules.vocab.Kind`, kept
-    here so importing the CLI does not import the vocabulary module)."""
-
-    purposes = "purposes"
-    recipients = "recipients"
-    transactions = "transactions"
-    categories = "categories"
-    mechanisms = "mechanisms"
-    security = "security"
-    context = "context"
-    lanes = "lanes"
-
-
-def _requester(record: bool, requested_by: str | None, audit_db: str | None) -> str | None:
-    """Who asks, for --record: the option, else the login name."""
-    if not record:
-        for name, value in (("--requested-by", requested_by), ("--audit-db", audit_db)):
-            if value is not None:
-                raise typer.BadParameter("only means something with --record", param_hint=name)
-        return None
-    from .audit import clean_requester
-
-    if requested_by is None:
-        import getpass
-
-        try:
-            requested_by = getpass.getuser()
-        except (KeyError, OSError):
-            return None
-    try:
-        return clean_requester(requested_by)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--requested-by") from None
-
-
-def _ids(first: int, last: int) -> str:
-    return f"decision {first}" if first == last else f"decisions {first}-{last}"
-
-
-@app.command()
-def check(
-    files: Annotated[
-        list[str],
-        typer.Argument(metavar="FILE...", help="Transfer descriptions (YAML or JSON); '-' reads stdin."),
-    ],
-    fmt: Annotated[str, format_option("decisions", help="Output format.")] = "text",
-    policies: PoliciesOption = None,
-    as_of: AsOfOption = None,
-    unlisted: UnlistedOption = Unlisted.review,
-    colour: ColourOption = None,
-    record: Annotated[
-        bool,
-        typer.Option("--record", help="Store every decision in the audit trail ('dataflow-rules audit')."),
-    ] = False,
-    requested_by: Annotated[
-        str | None,
-        typer.Option(
-            "--requested-by", metavar="NAME", help="Who asks, stored with --record (default: the login name)."
-        ),
-    ] = None,
-    audit_db: Annotated[
-        str | None,
-        typer.Option(
-            "--audit-db",
-            metavar="FILE|URL",
-            help="Audit store for --record: a SQLite file or a postgresql:// URL.",
-        ),
-    ] = None,
-    remediate: Annotated[
-        bool,
-        typer.Option(
-            "--remediate",
-            help="For review and restrict, also find the smallest changes that lower the verdict.",
-        ),
-    ] = False,
-    ledger: Annotated[
-        str | None,
-        typer.Option(
-            "--ledger",
-            metavar="DB",
-            help="Count earlier recorded transfers of the same exporter (an audit store) where the law "
-            "counts cumulatively; --record uses its --audit-db as the ledger.",
-        ),
-    ] = None,
-    facts: FactsOption = None,
-    alternatives: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--alternative-destination",
-            metavar="COUNTRY",
-            help="With --remediate: a country the exporter could send the data to instead (repeatable); "
-            "no other destination is suggested.",
-        ),
-    ] = None,
-) -> None:
-    """Decide every transfer in FILE... and explain each decision.
-
-    Every file is read and checked before anything is decided: bad input gives every
-    error of every file (exit 5) and no decisions. A directory is not read: `scan` finds
-    the transfers in a tree.
-
-    \b
-    Exit codes (the strictest verdict, else the error):
-      0  allow             5  input error (a transfer description)
-      3  review            6  catalogue error
-      4  restrict          7  engine error
-      2  usage error       8  audit store error (with --record)
-    """
-    day = parse_date(as_of)
-    requester = _requester(record, requested_by, audit_db)
-    try:
-        loaded = load_policies(policies)
-        located = _read_all(files, loaded)
-        engine = Engine(loaded, Verdict(unlisted.value))
-        stated = read_facts(facts)
-        book = None
-        if ledger is not None or record:
-            from .audit.ledger import load_ledger
-            from .audit.store import open_store
-
-            with open_store(ledger if ledger is not None else audit_db, create=record) as store:
-                book = load_ledger(store)
-        decisions: list[Decision] = []
-        for item in located:
-            prior = book.prior(item.transfer) if book is not None else ()
-            decision = engine.decide(item.transfer, day, prior=prior, facts=stated)
-            decisions.append(decision)
-            if book is not None:  # later transfers of this run count this one
-                book.add_transfer(item.transfer, item.transfer.id, decision.as_of)
-        if record:  # before any output: a decision asked to be recorded is shown only once stored
-            from .audit import record_decisions
-
-            where, stored = record_decisions(
-                audit_db,
-                [(item.transfer, d) for item, d in zip(located, decisions, strict=True)],
-                loaded,
-                requested_by=requester,
-                channel="cli",
-                options={"as_of": as_of, "unlisted": unlisted.value},
-            )
-            typer.echo(f"recorded {_ids(stored[0].seq, stored[-1].seq)} in {where}", err=True)
-        if remediate:  # advice, not part of the decision: computed after any recording
-            from .workbench.remediate import with_remediations
-
-            decisions = [
-                with_remediations(
-                    engine,
-                    i.transfer,
-                    d,
-                    [a.upper() for a in alternatives or ()] or (list(stated.alternatives) if stated else []),
-                )
-                for i, d in zip(located, decisions, strict=True)
-            ]
-    except DataflowRulesError as error:
-        if fmt == "json":
-            typer.echo(_error_document(error), nl=False)
-        raise fail(error) from None
-    if fmt == "json":
-        from .render.json import render as render_json
-
-        typer.echo(render_json(decisions), nl=False)
-    else:
-        from .render.text import render as render_text
-
-        use_colour = sys.stdout.isatty() if colour is None else colour
-        typer.echo(render_text(decisions, colour=use_colour), nl=False)
-    raise typer.Exit(verdict_exit(Verdict.strictest([d.verdict for d in decisions])))
-
-
-def _read_all(files: list[str], loaded: Policies) -> list[Located]:
-    """Every transfer of every file, or one error holding the problems of all of them."""
-    located: list[Located] = []
-    problems: list[InputError] = []
-    for name in files:
-        try:
-            if name == "-":
-                located += read_transfers(None, loaded, read_stream(sys.stdin.buffer, "<stdin>", InputError))
-            elif Path(name).is_dir():
-                problems.append(
-                    InputError(
-                        f"is a directory; check reads transfer files (use `dataflow-rules scan {name}`"
-                        " to find and decide every transfer in a tree)",
-                        Location(name),
-                    )
-                )
-            else:
-                located += read_transfers(Path(name), loaded)
-        except InputError as error:
-            problems.append(error)
-    seen: dict[str, Located] = {}
-    for item in located:
-        if item.transfer.id in seen:
-            problems.append(
-                InputError(
-                    f"transfer id '{item.transfer.id}' is used again (first in {seen[item.transfer.id].locate('id')})",
-                    item.locate("id"),
-                )
-            )
-        else:
-            seen[item.transfer.id] = item
-    raise_all(problems)
-    return located
-
-
-def _error_document(error: DataflowRulesError) -> str:
-    """The JSON form of a failed run, for pipelines that read --format json: every
-    problem with its file, line, column and field, and the exit code."""
-    import json
-
-    problems = []
-    for p in error.problems:
-        where = p.location
-        problems.append(
-            {
-                "file": where.file if where else None,
-                "line": where.line if where else None,
-                "column": where.column if where else None,
-                "field": where.field if where else None,
-                "message": p.message,
-            }
-        )
-    doc = {
-        "schema_version": 1,
-        "error": type(error.problems[0]).__name__.removesuffix("Error").lower(),  # input, catalogue, engine
-        "exit_code": error.exit_code,
-        "errors": problems,
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-@app.command()
-def catalogues(
-    policies: PoliciesOption = None,
-) -> None:
-    """List every loaded catalogue and zone layer with its version, entry counts and digest.
-
-    A zone layer (e.g. the Tianjin free trade zone) decides the outbound side for exporters
-    registered in its zone, so it is listed under its base, indented, like a catalogue.
-    """
-    try:
-        loaded = load_policies(policies)
-    except DataflowRulesError as error:
-        raise fail(error) from None
-    typer.echo(f"taxonomy {loaded.taxonomy.version}  {len(loaded.taxonomy.categories)} categories")
-    layers = sorted(loaded.layers.items())
-    for code, lc in loaded.catalogues.items():
-        typer.echo(f"{code}  {_described(lc)}")
-        for (base, zone), layer in layers:
-            if base == code:
-                typer.echo(f"  {code} zone {zone}  {_described(layer)}")
-
-
-def _described(lc: LoadedCatalogue) -> str:
-    c = lc.catalogue
-    return (
-        f"{c.version:<10} effective {c.effective}  {len(c.entries)} entries, "
-        f"{len(c.localisation)} localisation, {len(c.green_lanes)} green lanes, "
-        f"{len(c.exemptions)} exemptions  sha256:{lc.digest[:16]}  {lc.source}"
-    )
-
-
-@app.command()
-def vocab(
-    kind: Annotated[
-        Vocabulary | None,
-        typer.Argument(
-            metavar="[KIND]",
-            help="purposes, recipients, transactions, categories, mechanisms, security, context or lanes (default: all).",
-        ),
-    ] = None,
-    fmt: Annotated[
-        str, format_option("vocabulary", help="text, or the Markdown docs/transfers.md embeds.")
-    ] = "text",
-    policies: PoliciesOption = None,
-) -> None:
-    """List the words a transfer may use in each closed field, with what each means.
-
-    The lists come from the loaded taxonomy and catalogues (`lanes`: each green lane and
-    the purpose, transaction and data that reach it).
-    """
-    from .vocab import FIELD, Kind, render_markdown, render_text
-
-    try:
-        loaded = load_policies(policies)
-    except DataflowRulesError as error:
-        raise fail(error) from None
-    kinds = [Kind(kind.value)] if kind is not None else list(Kind)
-    render = render_markdown if fmt == "markdown" else render_text
-    parts = []
-    for k in kinds:
-        head = "" if len(kinds) == 1 else f"{k.value} ({FIELD[k]}):\n"
-        parts.append(head + render(loaded, k))
-    typer.echo("\n".join(parts), nl=False)
-
-
-new_app = typer.Typer(help="Write a commented starting point for a file people write.", no_args_is_help=True)
-app.add_typer(new_app, name="new")
-
-
-@new_app.command("transfer")
-def new_transfer(
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write here (created 0600, never overwritten) instead of standard output.",
-        ),
-    ] = None,
-    policies: PoliciesOption = None,
-) -> None:
-    """A commented transfer description that `check` decides as written: edit it into yours."""
-    import os
-
-    from .vocab import template
-
-    try:
-        text = template(load_policies(policies))
-    except DataflowRulesError as error:
-        raise fail(error) from None
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise typer.BadParameter(f"{output} exists; not overwritten", param_hint="--output") from None
-    except OSError as exc:
-        raise fail(InputError(f"cannot create file: {exc.strerror}", Location(str(output)))) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    typer.echo(f"wrote {output}; decide it with: dataflow-rules check {output}", err=True)
-
-
-@app.command()
-def version() -> None:
-    """Print the tool's version."""
-    typer.echo(__version__)
 
 
 def _print_version(value: bool) -> None:
@@ -401,29 +90,6 @@ def _top(
     ] = False,
 ) -> None:
     """Decide whether a cross-border dataset transfer may go ahead, against both countries' catalogues."""
-
-
-def _register_features() -> None:
-    """Commands from feature packages. Each package exposes ``register(app)`` and keeps its
-    heavy imports inside the command bodies, so ``check`` stays fast to start."""
-    from .audit import register as register_audit
-    from .batch import register as register_batch
-    from .scan.cli import register as register_scan
-    from .server import register as register_serve
-    from .workbench import register as register_workbench
-
-    registrations: list[Callable[[typer.Typer], None]] = [
-        register_audit,
-        register_serve,
-        register_batch,
-        register_scan,
-        register_workbench,
-    ]
-    for register in registrations:
-        register(app)
-
-
-_register_features()
 
 
 def main() -> None:

@@ -121,3 +121,42 @@ def test_catalogues_and_version() -> None:
     out = run("catalogues").stdout.decode()
     assert "CN" in out and "US" in out and "sha256:" in out
     assert run("version").stdout.strip()
+
+
+def test_every_capability_registers_the_commands_the_app_lists() -> None:
+    """cli.CAPABILITIES names each commands module and the commands it adds: they must
+    agree, or a command would be listed and missing, or registered and never reached."""
+    import importlib
+
+    import typer
+
+    from dataflow_rules import cli
+
+    for module, names in cli.CAPABILITIES.items():
+        holder = typer.Typer()
+        importlib.import_module(module).register(holder)
+        assert tuple(typer.main.get_group(holder).commands) == names, module
+    listed = [n for names in cli.CAPABILITIES.values() for n in names]
+    assert sorted(cli.ORDER) == sorted(listed) and len(set(listed)) == len(listed)
+
+
+def test_check_imports_no_other_capability() -> None:
+    """A command's module loads only when it runs: `check` starts without scan, the
+    workbench, batch, the audit trail or the service (the cold start of issue 14)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from dataflow_rules.cli import main; sys.argv = ['dataflow-rules', 'check', '--as-of', "
+        f"'2026-06-01', {str(EXAMPLES / 'cn-us-pi-100000.yaml')!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    loaded = set(done.stderr.split())
+    assert "dataflow_rules.commands" in loaded and "restrict" in done.stdout
+    others = {"scan", "workbench", "batch", "audit", "server"}
+    assert {m for m in loaded if m.split(".")[:2][-1] in others and m.startswith("dataflow_rules.")} == set()
+    assert not {"pycountry", "pathspec"} & loaded

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -174,13 +175,15 @@ def test_lint_is_a_gate_on_the_shipped_catalogues() -> None:
 def _command_paths() -> list[list[str]]:
     import typer
 
-    def walk(cmd: object, path: list[str]) -> list[list[str]]:
-        subs = getattr(cmd, "commands", None)
-        if not subs:
+    def walk(cmd: Any, path: list[str]) -> list[list[str]]:
+        if not hasattr(cmd, "list_commands"):  # a group lists its commands (the top one lazily)
             return [path]
-        return [path] + [p for name, sub in sorted(subs.items()) for p in walk(sub, [*path, name])]
+        names = sorted(cmd.list_commands(None))
+        return [path] + [p for name in names for p in walk(cmd.get_command(None, name), [*path, name])]
 
-    return walk(typer.main.get_command(app), [])
+    paths = walk(typer.main.get_command(app), [])
+    assert ["scan"] in paths and ["audit", "verify"] in paths  # the walk reaches every command
+    return paths
 
 
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "top")

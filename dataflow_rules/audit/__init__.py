@@ -17,7 +17,6 @@ from typing import Any
 from ..models.decision import Decision
 from ..models.policies import Policies
 from ..models.transfer import Transfer
-from .commands import register
 from .records import AuditError, AuditRecord, Channel, NewRecord, Row, Verification, clean_requester
 from .store import AuditStore, Query, default_location, open_store
 
@@ -34,7 +33,6 @@ __all__ = [
     "default_location",
     "open_store",
     "record_decisions",
-    "register",
 ]
 
 

@@ -35,7 +35,6 @@ __all__ = [
     "decider_for",
     "parse_line",
     "read_line",
-    "register",
     "run_batch",
     "ship",
     "unship",
@@ -47,10 +46,3 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f".{module}", __name__), name)
-
-
-def register(app: Any) -> None:
-    """Add the ``batch`` command to the CLI; its heavy imports stay in the command body."""
-    from .cli import register as _register
-
-    _register(app)

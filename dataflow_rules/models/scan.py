@@ -43,7 +43,7 @@ EXIT_INPUT_ERROR = int(ExitCode.INPUT)
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class Place(_Frozen):

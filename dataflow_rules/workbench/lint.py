@@ -28,8 +28,6 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import pycountry
-
 from ..errors import Location
 from ..loading import Document
 from ..models.catalogue import (
@@ -41,7 +39,7 @@ from ..models.catalogue import (
     LocalisationEntry,
     alternatives,
 )
-from ..models.common import Citation, Count
+from ..models.common import Citation, Count, alpha_2_codes
 from ..models.policies import merged
 from ..models.problems import Problem, ordered
 from ..models.taxonomy import Taxonomy
@@ -51,7 +49,7 @@ Designation = Entry | LocalisationEntry
 Dated = Entry | LocalisationEntry | Exemption
 Path_ = tuple[str | int, ...]
 Locator = Callable[[Sequence[str | int]], Location]
-_EVERY = frozenset(str(c.alpha_2) for c in pycountry.countries)
+_EVERY = alpha_2_codes()
 _PLACEHOLDER = re.compile(r"^\s*(n/?a|tbd|todo|tba|xxx+|\?+|-+|none|unknown|see above)\s*$", re.IGNORECASE)
 
 
