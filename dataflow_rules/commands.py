@@ -198,10 +198,13 @@ def check(
 
         typer.echo(render_json(decisions), nl=False)
     else:
+        from .render.style import wants_colour
         from .render.text import render as render_text
 
-        use_colour = sys.stdout.isatty() if colour is None else colour
-        typer.echo(render_text(decisions, colour=use_colour), nl=False)
+        use_colour = wants_colour(colour, sys.stdout)
+        typer.echo(
+            render_text(decisions, colour=use_colour), nl=False, color=use_colour
+        )  # click strips colour off a pipe otherwise
     raise typer.Exit(verdict_exit(Verdict.strictest([d.verdict for d in decisions])))
 
 

@@ -160,3 +160,26 @@ def test_check_imports_no_other_capability() -> None:
     others = {"scan", "workbench", "batch", "audit", "server"}
     assert {m for m in loaded if m.split(".")[:2][-1] in others and m.startswith("dataflow_rules.")} == set()
     assert not {"pycountry", "pathspec"} & loaded
+
+
+def test_colour_reaches_a_pipe_when_asked_and_no_color_turns_the_default_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--colour` colours even through a pipe (`| less -R`: click strips colour off a pipe
+    unless told), `--no-colour` never does, and NO_COLOR turns the terminal default off."""
+    import io
+
+    from dataflow_rules.render.style import wants_colour
+
+    example = str(EXAMPLES / "us-cn-genomic-101.yaml")
+    assert "\x1b[1;31mRESTRICT\x1b[0m" in run("check", "--colour", example).stdout.decode()
+    assert "\x1b[" not in run("check", "--no-colour", example).stdout.decode()
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert wants_colour(None, Terminal()) and not wants_colour(None, io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not wants_colour(None, Terminal()) and wants_colour(True, Terminal())

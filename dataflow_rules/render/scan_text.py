@@ -7,8 +7,9 @@ import textwrap
 from ..models.decision import Verdict
 from ..models.scan import FileResult, Finding, ScanResult, TransferResult
 from .formats import RenderContext, TextStyle
+from .style import paint
+from .style import verdict as paint_verdict
 
-_COLOURS = {Verdict.ALLOW: "32", Verdict.REVIEW: "33", Verdict.RESTRICT: "31"}
 _SOURCES = {
     "transfer": "transfer",
     "fides_dataset": "Fides dataset",
@@ -25,13 +26,13 @@ class _Style:
         self.colour = colour
 
     def verdict(self, text: str, verdict: Verdict) -> str:
-        return f"\x1b[1;{_COLOURS[verdict]}m{text}\x1b[0m" if self.colour else text
+        return paint_verdict(text, verdict, self.colour)
 
     def bold(self, text: str) -> str:
-        return f"\x1b[1m{text}\x1b[0m" if self.colour else text
+        return paint(text, "bold", self.colour)
 
     def dim(self, text: str) -> str:
-        return f"\x1b[2m{text}\x1b[0m" if self.colour else text
+        return paint(text, "dim", self.colour)
 
 
 def render_context(result: ScanResult, context: RenderContext) -> str:

@@ -7,12 +7,7 @@ from collections.abc import Sequence
 
 from ..models.decision import Decision, Reason, Verdict
 from ..safe_text import printable_output
-
-_COLOURS = {Verdict.ALLOW: "32", Verdict.REVIEW: "33", Verdict.RESTRICT: "31"}
-
-
-def _paint(text: str, verdict: Verdict, colour: bool) -> str:
-    return f"\x1b[1;{_COLOURS[verdict]}m{text}\x1b[0m" if colour else text
+from .style import verdict as _paint
 
 
 def render(decisions: Sequence[Decision], colour: bool = False, width: int = 88) -> str:

@@ -177,6 +177,7 @@ def register(app: typer.Typer) -> None:
         from ..errors import DataflowRulesError, InputError
         from ..models.decision import Verdict
         from ..models.scan import FailOn
+        from ..render.style import wants_colour
         from . import config as cfg
         from .flows import Defaults, country
         from .progress import Progress
@@ -252,10 +253,10 @@ def register(app: typer.Typer) -> None:
             bar.close()
         style = TextStyle(compact=bool(value["compact"]), quiet=bool(value["quiet"]))
         for name, file in targets:
-            use_colour = (sys.stdout.isatty() if colour is None else colour) if file is None else bool(colour)
+            use_colour = wants_colour(colour, sys.stdout) if file is None else bool(colour)
             text = render(name, result, use_colour, style, _links(file) if name == "html" else "")
             if file is None:
-                typer.echo(text, nl=False)
+                typer.echo(text, nl=False, color=use_colour)  # click strips colour off a pipe otherwise
             else:
                 _write(file, text)
         code = result.exit_code()
