@@ -82,11 +82,19 @@ def format_option(kind: str, help: str | None = None) -> Any:
     return typer.Option("--format", "-f", metavar="|".join(allowed), callback=only, help=help)
 
 
+def say_error(message: str) -> None:
+    """The one way a command tells the user what went wrong: ``error: MESSAGE`` on standard
+    error, one line, with no control or bidi character from user data acting."""
+    from .safe_text import printable
+
+    typer.echo(f"error: {printable(message)}", err=True)
+
+
 def fail(error: DataflowRulesError) -> typer.Exit:
     """Print one line per problem on stderr (every problem of the input, so it is fixed in
     one run); the caller raises the returned exit."""
     for problem in error.problems:
-        typer.echo(f"error: {problem.one_line()}", err=True)
+        say_error(problem.one_line())
     return typer.Exit(error.exit_code)
 
 

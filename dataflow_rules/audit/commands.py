@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from ..errors import DataflowRulesError, ExitCode
-from ..options import fail, format_option
+from ..options import fail, format_option, say_error
 from .records import AuditRecord, Verification
 
 audit_app = typer.Typer(
@@ -225,14 +225,14 @@ def verify(
             )
             return
         for problem in anchored:
-            typer.echo(f"error: {problem}", err=True)
+            say_error(f"{problem}")
         typer.echo(f"not intact: {len(anchored)} problem(s) in {result.count} records of {where}", err=True)
         raise typer.Exit(ExitCode.CHAIN_BROKEN)
     if result.ok:
         typer.echo(f"ok: {result.count} records in {where}, chain intact; head {result.head}")
         return
     for problem in result.problems:
-        typer.echo(f"error: {problem}", err=True)
+        say_error(f"{problem}")
     typer.echo(
         f"chain broken: {len(result.problems)} problem(s) in {result.count} records of {where}", err=True
     )
@@ -274,8 +274,8 @@ def checkpoint(
             where = store.display
     except ChainBroken as broken:
         for problem in broken.chain_problems:
-            typer.echo(f"error: {problem}", err=True)
-        typer.echo(f"error: {broken.one_line()}", err=True)
+            say_error(f"{problem}")
+        say_error(f"{broken.one_line()}")
         raise typer.Exit(ExitCode.CHAIN_BROKEN) from None
     except DataflowRulesError as error:
         raise fail(error) from None

@@ -23,6 +23,7 @@ from ..options import (
     Unlisted,
     UnlistedOption,
     parse_date,
+    say_error,
 )
 from ..render.formats import TextStyle, names, render
 from .walk import display_path
@@ -200,7 +201,7 @@ def register(app: typer.Typer) -> None:
             loaded = cfg.load_config(found, display_path(found, cwd)) if found is not None else None
         except cfg.ConfigErrors as errors:
             for line in errors.lines:
-                typer.echo(f"error: {line}", err=True)
+                say_error(f"{line}")
             raise typer.Exit(errors.exit_code) from None
         merged = cfg.merge(given, loaded, command_line)
         if show_config:
@@ -247,7 +248,7 @@ def register(app: typer.Typer) -> None:
         except DataflowRulesError as error:
             if bar is not None:
                 bar.close()
-            typer.echo(f"error: {error.one_line()}", err=True)
+            say_error(f"{error.one_line()}")
             raise typer.Exit(error.exit_code) from None
         if bar is not None:
             bar.close()
@@ -294,7 +295,7 @@ def register(app: typer.Typer) -> None:
         try:
             loaded = load_policies(policies)
         except DataflowRulesError as error:
-            typer.echo(f"error: {error.one_line()}", err=True)
+            say_error(f"{error.one_line()}")
             raise typer.Exit(error.exit_code) from None
         text = json.dumps(schema_for(kind.value, loaded), indent=2, ensure_ascii=False) + "\n"
         if output is None:
@@ -330,5 +331,5 @@ def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        typer.echo(f"error: cannot write {path}: {exc.strerror}", err=True)
+        say_error(f"cannot write {path}: {exc.strerror}")
         raise typer.Exit(2) from None

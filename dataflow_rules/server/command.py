@@ -10,7 +10,7 @@ import typer
 
 from ..errors import DataflowRulesError
 from ..models.decision import Verdict
-from ..options import PoliciesOption, Unlisted
+from ..options import PoliciesOption, Unlisted, say_error
 from .settings import (
     CHECKPOINT_EVERY,
     DEFAULT_PORT,
@@ -150,7 +150,7 @@ def serve(
     try:
         proxies = parse_networks(trusted_proxy or [])
     except ValueError as exc:
-        typer.echo(f"error: --trusted-proxy: {exc}", err=True)
+        say_error(f"--trusted-proxy: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
     if host not in LOOPBACK and certfile is None and not proxies and not insecure_bind:
         typer.echo(
@@ -191,10 +191,10 @@ def serve(
     try:
         run(settings, log_level=log_level.value)
     except DataflowRulesError as error:
-        typer.echo(f"error: {error.one_line()}", err=True)
+        say_error(f"{error.one_line()}")
         raise typer.Exit(error.exit_code) from None
     except OSError as exc:
-        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        say_error(f"cannot listen on {host}:{port}: {exc.strerror}")
         raise typer.Exit(1) from None
 
 
