@@ -256,10 +256,9 @@ class SidePlan:
         """
         by_branch: dict[str, list[str]] = {}
         for name, rule in self.rules.items():
-            branch = rule.category.split(".", 1)[0] if rule.category else ANY
-            by_branch.setdefault(branch, []).append(name)
+            by_branch.setdefault(branch(rule), []).append(name)
         out: list[Chunk] = []
-        for branch, names in sorted(by_branch.items()):
+        for root, names in sorted(by_branch.items()):
             current: list[str] = []
             reads: set[str] = set()
             for name in names:
@@ -267,13 +266,18 @@ class SidePlan:
                 if current and (
                     len(current) >= MAX_RULES_PER_RULESET or len(wider) > MAX_PROPERTIES_PER_RULESET
                 ):
-                    out.append(Chunk(branch, {n: self.conditions[n] for n in current}, frozenset(reads)))
+                    out.append(Chunk(root, {n: self.conditions[n] for n in current}, frozenset(reads)))
                     current, wider = [], set(self.reads[name])
                 current.append(name)
                 reads = wider
             if current:
-                out.append(Chunk(branch, {n: self.conditions[n] for n in current}, frozenset(reads)))
+                out.append(Chunk(root, {n: self.conditions[n] for n in current}, frozenset(reads)))
         return out
+
+
+def branch(rule: Rule) -> str:
+    """The taxonomy branch whose items' facts a rule is matched against (``ANY``: all)."""
+    return rule.category.split(".", 1)[0] if rule.category else ANY
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,23 @@ from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.transfer import Transfer
 from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
-from .compile import ANY, DOMESTIC, Side, SidePlan, compile_domestic, compile_layers, compile_policies
+from .compile import (
+    ANY,
+    DOMESTIC,
+    Side,
+    SidePlan,
+    branch,
+    compile_domestic,
+    compile_layers,
+    compile_policies,
+)
 from .counting import PriorItem, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_fact, side_base
 from .legs import onward_hops
 from .presume import apply_facts, presume, set_fact
+from .trace import Leg, SideTrace, Trace, describe
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
@@ -122,6 +132,24 @@ class Engine:
             update["warnings"] = [*decision.warnings, *warnings]
         return decision.model_copy(update=update) if update else decision
 
+    def trace(
+        self,
+        transfer: Transfer,
+        as_of: dt.date | None = None,
+        prior: Sequence[PriorItem] = (),
+        facts: Facts | None = None,
+    ) -> Trace:
+        """The rules' own decision of ``transfer`` (``decide(resolve=False)``) with its
+        trace: hop by hop and side by side, every compiled rule on every item's fact,
+        whether durable-rules fired it, each condition held, failed or unknown against the
+        fact document asserted, and what became of every finding. ``explain``, remediation
+        and ``test --coverage`` read this; none of them re-implements a rule."""
+        day = as_of or transfer.date or dt.date.today()
+        transfer, _ = apply_facts(transfer, facts)
+        legs: list[Leg] = []
+        decision = self._decide_once(transfer, day, prior, legs)
+        return Trace(transfer.id, day, legs, decision)
+
     def _count_ranges(
         self, transfer: Transfer, i: int, unit: str, day: dt.date, prior: Sequence[PriorItem]
     ) -> list[Option] | None:
@@ -176,20 +204,37 @@ class Engine:
             if (code == origin and side == "outbound") or (code == destination and side == "inbound")
         ]
 
-    def _decide_once(self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]) -> Decision:
-        first = self._leg(transfer, day, prior)
+    def _decide_once(
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        record: list[Leg] | None = None,
+    ) -> Decision:
+        """``record``: where to append each hop's trace (None: no trace is built)."""
+        first = self._leg(transfer, day, prior, record=record)
         if not transfer.onward:
             return first
         parts: list[tuple[str | None, Decision]] = [(None, first)]
         for hop in onward_hops(self.policies, transfer):
-            parts.append((hop.label, self._leg(hop.transfer, day, (), outbound_only=hop.outbound_only)))
+            leg = self._leg(
+                hop.transfer, day, (), outbound_only=hop.outbound_only, record=record, label=hop.label
+            )
+            parts.append((hop.label, leg))
         return combine_legs(transfer, day, parts)
 
     def _leg(
-        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], outbound_only: bool = False
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        outbound_only: bool = False,
+        record: list[Leg] | None = None,
+        label: str | None = None,
     ) -> Decision:
         """One hop: the origin's outbound rules and the destination's inbound rules, each
         from the catalogue that covers the country (a member state: the EU's)."""
+        tracing = record is not None
         j_origin = self.policies.jurisdiction_of(transfer.origin)
         j_destination = self.policies.jurisdiction_of(transfer.destination)
         if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
@@ -199,8 +244,15 @@ class Engine:
             key: PlanKey = (j_origin or "", "outbound", DOMESTIC)
             if key in self._plans:
                 inside.append(
-                    (transfer.origin, "outbound", self._evaluate(self._plans[key], key, transfer, day, prior))
+                    (
+                        transfer.origin,
+                        "outbound",
+                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing),
+                    )
                 )
+            if record is not None:
+                where = j_origin or transfer.origin
+                record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
             return decide(
                 self.policies, transfer, day, inside, self.unlisted, domestic=j_origin or transfer.origin
             )
@@ -217,23 +269,45 @@ class Engine:
             zone = transfer.exporter.zone
             if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
                 key = (code, side, zone)
-            sides.append((country, side, self._evaluate(self._plans[key], key, transfer, day, prior)))
+            sides.append(
+                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing))
+            )
+        if record is not None:
+            record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
         return decide(self.policies, transfer, day, sides, self.unlisted)
 
     def _evaluate(
-        self, plan: SidePlan, key: PlanKey, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]
+        self,
+        plan: SidePlan,
+        key: PlanKey,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        tracing: bool = False,
     ) -> SideResult:
         branches = self._rulesets[key]
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
+        cat = plan.loaded.catalogue
+        side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat) if tracing else None
         if plan.rules:
             base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
             for i, item in enumerate(transfer.data):
                 fact = item_fact(plan, self.policies.taxonomy, base, item)
                 root = item.category.split(".", 1)[0]
+                fired: set[str] = set()
                 for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
-                    firings.extend(Firing(plan.rules[name], i, fact) for name in ruleset.match(fact))
-        return SideResult(plan, firings, tallies, prior)
+                    names = ruleset.match(fact)
+                    firings.extend(Firing(plan.rules[name], i, fact) for name in names)
+                    fired.update(names)
+                if side_trace is not None:
+                    # Every rule of the plan on this fact: those asked with durable-rules'
+                    # answer, the others (another taxonomy branch) described, not fired.
+                    side_trace.attempts += [
+                        describe(rule, i, fact, tallies, transfer, name in fired, branch(rule) in (root, ANY))
+                        for name, rule in plan.rules.items()
+                    ]
+        return SideResult(plan, firings, tallies, prior, side_trace)
 
     def stored_facts(self) -> int:
         """Facts left in the core across all rulesets: zero between decisions."""
@@ -245,6 +319,17 @@ class Engine:
 
     def _all(self) -> list[RuleSet]:
         return [rs for branches in self._rulesets.values() for sets in branches.values() for rs in sets]
+
+
+def _traces(sides: list[tuple[str, Side, SideResult | None]]) -> list[SideTrace]:
+    """Each side's trace; a side without a catalogue is traced as not loaded."""
+    out = []
+    for country, side, result in sides:
+        if result is None or result.trace is None:
+            out.append(SideTrace(country, side, False))
+        else:
+            out.append(result.trace)
+    return out
 
 
 def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list[str]:
