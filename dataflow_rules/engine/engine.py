@@ -117,7 +117,12 @@ class Engine:
             )
             if decision.verdict.rank < floor.rank:
                 decision, assumed = first, []
-        notes = [*stated, *assumed]
+        return self._annotate(decision, [*stated, *assumed], day, today)
+
+    def _annotate(
+        self, decision: Decision, notes: list[Assumption], day: dt.date, today: dt.date | None
+    ) -> Decision:
+        """The facts taken as given, and the warnings about the as-of date."""
         update: dict[str, object] = {}
         if notes:
             update["assumptions"] = notes
@@ -138,6 +143,7 @@ class Engine:
         as_of: dt.date | None = None,
         prior: Sequence[PriorItem] = (),
         facts: Facts | None = None,
+        today: dt.date | None = None,
     ) -> Trace:
         """The rules' own decision of ``transfer`` (``decide(resolve=False)``) with its
         trace: hop by hop and side by side, every compiled rule on every item's fact,
@@ -145,9 +151,9 @@ class Engine:
         fact document asserted, and what became of every finding. ``explain``, remediation
         and ``test --coverage`` read this; none of them re-implements a rule."""
         day = as_of or transfer.date or dt.date.today()
-        transfer, _ = apply_facts(transfer, facts)
+        transfer, stated = apply_facts(transfer, facts)
         legs: list[Leg] = []
-        decision = self._decide_once(transfer, day, prior, legs)
+        decision = self._annotate(self._decide_once(transfer, day, prior, legs), stated, day, today)
         return Trace(transfer.id, day, legs, decision)
 
     def _count_ranges(
