@@ -475,12 +475,15 @@ class _Compiler:
         every = cp.lists_all() and not cp.include_designated
         outbound = self.plan.side == "outbound"
         text = "any country" if every or not names else _one_of(names)
+        others = []
         if cp.include_controlled and outbound:
-            text += " (or a recipient controlled from one)"
+            others.append("controlled from one")
+        if cp.include_designated and outbound:
+            others.append("designated wherever it is")
+        if others:
+            text += f" (or a recipient {', or '.join(others)})"
         if cp.except_countries or cp.except_groups:
             text += ", except " + ", ".join([*cp.except_countries, *(f"group {g}" for g in cp.except_groups)])
-        if cp.include_designated and outbound:
-            text += " (or a recipient designated wherever it is)"
         return text
 
     def designation(
@@ -727,7 +730,7 @@ class _Compiler:
                 unknown="fails",
                 open=(("anon", "data[{i}].anonymised", frozenset({UNKNOWN})),),
                 subject="data[{i}].anonymised",
-                expected="true, if personal data (personal data qualifies only anonymised)",
+                expected="true (personal data qualifies only anonymised)",
             ),
         ]
         if category is not None:

@@ -210,6 +210,16 @@ def _count_checks(conds: list[Condition], fact: Mapping[str, Any], t: Tally) -> 
     return [Check(c.name, f, shown, c.expected, "unknown") for f in t.open_items], threshold
 
 
+def _in_force(conds: list[Condition], fact: Mapping[str, Any], item: int) -> Check:
+    """A rule's effective and expiry dates, as one check."""
+    start = next((dt.date.fromordinal(c.bound) for c in conds if c.op == ">="), None)
+    end = next((dt.date.fromordinal(c.bound) for c in conds if c.op == "<="), None)
+    held = all(_status(c, fact, item)[0] == "held" for c in conds)
+    day = dt.date.fromordinal(int(fact["day"])).isoformat()
+    window = f"from {start or 'always'} to {end or 'no end'}"
+    return Check(conds[0].name, "as_of", day, window, "held" if held else "failed")
+
+
 def describe(
     rule: Rule,
     item: int,
@@ -235,9 +245,10 @@ def describe(
             continue
         status, unstated = _status(c, fact, item)
         if c.fact == "day":
-            checks.append(
-                Check(c.name, "as_of", dt.date.fromordinal(int(fact["day"])).isoformat(), c.expected, status)
-            )
+            if "day" in done:
+                continue
+            done.add("day")
+            checks.append(_in_force([d for d in rule.conditions if d.fact == "day"], fact, item))
             continue
         subject = c.subject.format(i=item)
         value = fact.get(c.fact)

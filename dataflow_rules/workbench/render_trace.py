@@ -53,7 +53,9 @@ def _resolution(decision: Decision, t: Trace) -> list[str]:
             f"{len(decision.cases.branches)} branches"
         )
     if decision.verdict is not rules.verdict:
-        out.append(f"  the rules alone decide {rules.verdict.value}; the decision is {decision.verdict.value}")
+        out.append(
+            f"  the rules alone decide {rules.verdict.value}; the decision is {decision.verdict.value}"
+        )
     return out
 
 
@@ -63,7 +65,7 @@ def _side(side: SideTrace, show_all: bool) -> list[str]:
         return [head + ": no catalogue loaded, nothing checked"]
     lines = [head + ":"]
     skipped: list[str] = []
-    for a in side.attempts:
+    for a in _ordered(side.attempts):
         if not show_all and _off_topic(a):
             skipped.append(a.id)
             continue
@@ -88,6 +90,19 @@ def _side(side: SideTrace, show_all: bool) -> list[str]:
             f"    ({len(names)} rules not about this data, category does not match: {', '.join(names)}; --all shows them)"
         )
     return lines
+
+
+def _ordered(attempts: list[Attempt]) -> list[Attempt]:
+    """Item by item its green lanes then its exemptions; then each designation (entries,
+    then localisation, in catalogue order) on each item."""
+
+    def key(pair: tuple[int, Attempt]) -> tuple[int, ...]:
+        pos, a = pair
+        if a.kind in ("green_lane", "exemption"):
+            return (0, a.item, a.kind == "exemption", pos)
+        return (1, a.kind == "localisation", a.index, a.item, pos)
+
+    return [a for _, a in sorted(enumerate(attempts), key=key)]
 
 
 def _off_topic(a: Attempt) -> bool:
