@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from ..catalogues import LoadedCatalogue, Policies, merged
@@ -187,13 +188,13 @@ class Rule:
         terms = [t for c in self.conditions for t in c.terms()]
         return terms[0] if len(terms) == 1 else {"$and": terms}
 
-    @property
+    @cached_property
     def unknowns(self) -> tuple[tuple[str, str, frozenset[int]], ...]:
         """(fact property, user-facing field, values meaning unstated) for each condition
         this rule lets an unstated fact satisfy (designations only)."""
         return tuple(o for c in self.conditions if c.unknown == "holds" and c.tally is None for o in c.open)
 
-    @property
+    @cached_property
     def counts(self) -> tuple[tuple[str, int | None, int | None], ...]:
         """(count property prefix, lower bound, upper bound) of each count condition. For a
         designation the tally behind the prefix says whether the bounds hold for certain
