@@ -230,6 +230,7 @@ class SidePlan:
     categories: dict[str, str] = field(default_factory=dict)
     """category id -> flag property."""
     _category_flags: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _related: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict, repr=False)
 
     def category_flags(self, taxonomy: Taxonomy, category: str) -> dict[str, int]:
         """The category flags of an item of ``category``: 1 within, 2 broader (memoised)."""
@@ -244,6 +245,25 @@ class SidePlan:
                     flags[prop] = 2  # the item's category is broader: it may contain this data
             self._category_flags[category] = flags
         return flags
+
+    def item_properties(self) -> frozenset[str]:
+        """The fact properties that differ from item to item (facts.item_fact); every other
+        property is the same for all items of a side (facts.side_base)."""
+        return frozenset({*self.categories.values(), "anon", "ns", "praw"})
+
+    def related(self, taxonomy: Taxonomy, categories: tuple[str, ...] | None, category: str) -> bool:
+        """Whether an item of ``category`` is within or broader than one of ``categories``
+        (None: every item), so that a total over them can count it (memoised)."""
+        if categories is None:
+            return True
+        memo = (categories, category)
+        found = self._related.get(memo)
+        if found is None:
+            line = taxonomy.get(category).ancestors
+            found = self._related[memo] = any(
+                c in line or category in taxonomy.get(c).ancestors for c in categories
+            )
+        return found
 
     def chunks(self) -> list[Chunk]:
         """Rulesets: rules grouped by the taxonomy branch they test, then cut so that each

@@ -62,7 +62,7 @@ MAX_PROPERTIES = 240
 """Below the core's MAX_OBJECT_PROPERTIES (255), leaving room for sid and id."""
 
 
-def _value(value: int | str) -> str:
+def json_value(value: int | str) -> str:
     """A fact property's JSON text (facts carry small integers and short strings)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -103,7 +103,12 @@ class RuleSet:
         action message is ``{"<rule>":{"m":...}}``: the name is its first key). A fact no
         rule matched is not stored by the core (notes point 2: "not handled"), so it costs
         one call; a matched fact costs assert, one call per fired rule, and retract."""
-        body = ",".join(f'"{k}":{_value(fact[k])}' for k in self.reads if k in fact)
+        return self.match_body(",".join(f'"{k}":{json_value(fact[k])}' for k in self.reads if k in fact))
+
+    def match_body(self, body: str) -> list[str]:
+        """``match`` of a fact given as its JSON members (``"k0":1,"day":739000``), only
+        properties this ruleset reads: callers that decide many items build the shared part
+        of that text once (engine.py)."""
         with _locked():
             text = f'{{"sid":"0","id":{next(_FACT_IDS)}{"," if body else ""}{body}}}'
             fired: list[str] = []

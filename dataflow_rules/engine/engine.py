@@ -22,7 +22,7 @@ from .compile import (
 )
 from .counting import PriorItem, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
-from .durable import RuleSet
+from .durable import RuleSet, json_value
 from .facts import item_fact, side_base
 from .legs import onward_hops
 from .presume import apply_facts, presume, set_fact
@@ -54,12 +54,19 @@ class Engine:
         for code, plan in compile_domestic(policies).items():
             self._plans[(code, "outbound", DOMESTIC)] = plan
         self._rulesets: dict[PlanKey, dict[str, list[RuleSet]]] = {}
+        self._reads: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        """id(ruleset) -> (the side-wide properties it reads, the item's own it reads)."""
         for n_plan, (key, plan) in enumerate(self._plans.items()):
             branches: dict[str, list[RuleSet]] = {}
             prefix = f"{key[0]}_{key[1]}" if key[2] is None else f"{key[0]}_{key[1]}_z{n_plan}"
             for n, chunk in enumerate(plan.chunks()):
                 ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
                 branches.setdefault(chunk.branch, []).append(ruleset)
+                own = plan.item_properties()
+                self._reads[id(ruleset)] = (
+                    tuple(k for k in ruleset.reads if k not in own),
+                    tuple(k for k in ruleset.reads if k in own),
+                )
             self._rulesets[key] = branches
 
     @property
@@ -298,12 +305,22 @@ class Engine:
         side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat) if tracing else None
         if plan.rules:
             base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
+            shared: dict[int, str] = {}
+            """Per ruleset, the JSON members of the side-wide properties it reads: built once
+            per side, not once per item."""
             for i, item in enumerate(transfer.data):
                 fact = item_fact(plan, self.policies.taxonomy, base, item)
                 root = item.category.split(".", 1)[0]
                 fired: set[str] = set()
                 for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
-                    names = ruleset.match(fact)
+                    side_keys, item_keys = self._reads[id(ruleset)]
+                    head = shared.get(id(ruleset))
+                    if head is None:
+                        head = shared[id(ruleset)] = ",".join(
+                            f'"{k}":{json_value(base[k])}' for k in side_keys if k in base
+                        )
+                    own = ",".join(f'"{k}":{json_value(fact[k])}' for k in item_keys if k in fact)
+                    names = ruleset.match_body(f"{head},{own}" if head and own else head or own)
                     firings.extend(Firing(plan.rules[name], i, fact) for name in names)
                     fired.update(names)
                 if side_trace is not None:

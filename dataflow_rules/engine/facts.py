@@ -14,7 +14,9 @@ from typing import Any
 from ..models.transfer import DataItem, Transfer
 from ..taxonomy import Taxonomy
 from .compile import UNKNOWN, SidePlan
-from .counting import PriorItem, Tally, tally
+from .counting import PriorItem, Tally, tally, window_start
+
+_NOTHING = Tally(low=0, high=0)
 
 
 def _flag(value: bool | None) -> int:
@@ -32,6 +34,13 @@ def side_base(
     count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``)."""
     tallies: dict[str, Tally] = {}
     for count_key, prefix in plan.counts.items():
+        if (not prior or window_start(count_key.window, as_of) is None) and not any(
+            plan.related(taxonomy, count_key.categories, item.category) for item in transfer.data
+        ):
+            # Nothing it counts is in this transfer, and no earlier transfer can count: the
+            # total is exactly zero (what tally() returns then, without walking the items).
+            tallies[prefix] = _NOTHING
+            continue
         tallies[prefix] = tally(taxonomy, count_key, transfer, as_of, prior)
     base: dict[str, Any] = {
         "day": as_of.toordinal(),
