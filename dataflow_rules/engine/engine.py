@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
 
 from ..catalogues import Policies
+from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.transfer import Transfer
@@ -22,8 +27,8 @@ from .compile import (
 )
 from .counting import PriorItem, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
-from .durable import RuleSet, json_value
-from .facts import item_fact, side_base
+from .durable import RuleSet
+from .facts import item_properties, side_base
 from .legs import onward_hops
 from .presume import apply_facts, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
@@ -54,19 +59,15 @@ class Engine:
         for code, plan in compile_domestic(policies).items():
             self._plans[(code, "outbound", DOMESTIC)] = plan
         self._rulesets: dict[PlanKey, dict[str, list[RuleSet]]] = {}
-        self._reads: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        """id(ruleset) -> (the side-wide properties it reads, the item's own it reads)."""
+        self._payloads: dict[int, _Payload] = {}
+        """id(ruleset) -> how to write the facts it reads."""
         for n_plan, (key, plan) in enumerate(self._plans.items()):
             branches: dict[str, list[RuleSet]] = {}
             prefix = f"{key[0]}_{key[1]}" if key[2] is None else f"{key[0]}_{key[1]}_z{n_plan}"
             for n, chunk in enumerate(plan.chunks()):
                 ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
                 branches.setdefault(chunk.branch, []).append(ruleset)
-                own = plan.item_properties()
-                self._reads[id(ruleset)] = (
-                    tuple(k for k in ruleset.reads if k not in own),
-                    tuple(k for k in ruleset.reads if k in own),
-                )
+                self._payloads[id(ruleset)] = _Payload.of(ruleset, plan.item_properties())
             self._rulesets[key] = branches
 
     @property
@@ -305,22 +306,20 @@ class Engine:
         side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat) if tracing else None
         if plan.rules:
             base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
-            shared: dict[int, str] = {}
-            """Per ruleset, the JSON members of the side-wide properties it reads: built once
-            per side, not once per item."""
+            heads: dict[int, str] = {}
+            """Per ruleset, the JSON members of the side-wide properties it reads: written
+            once per side, not once per item."""
             for i, item in enumerate(transfer.data):
-                fact = item_fact(plan, self.policies.taxonomy, base, item)
+                own = item_properties(plan, self.policies.taxonomy, item)
+                fact = {**base, **own}
                 root = item.category.split(".", 1)[0]
                 fired: set[str] = set()
                 for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
-                    side_keys, item_keys = self._reads[id(ruleset)]
-                    head = shared.get(id(ruleset))
+                    payload = self._payloads[id(ruleset)]
+                    head = heads.get(id(ruleset))
                     if head is None:
-                        head = shared[id(ruleset)] = ",".join(
-                            f'"{k}":{json_value(base[k])}' for k in side_keys if k in base
-                        )
-                    own = ",".join(f'"{k}":{json_value(fact[k])}' for k in item_keys if k in fact)
-                    names = ruleset.match_body(f"{head},{own}" if head and own else head or own)
+                        head = heads[id(ruleset)] = payload.head(base)
+                    names = ruleset.match_body(payload.body(head, own))
                     firings.extend(Firing(plan.rules[name], i, fact) for name in names)
                     fired.update(names)
                 if side_trace is not None:
@@ -342,6 +341,40 @@ class Engine:
 
     def _all(self) -> list[RuleSet]:
         return [rs for branches in self._rulesets.values() for sets in branches.values() for rs in sets]
+
+
+@dataclass(frozen=True)
+class _Payload:
+    """How to write the fact one ruleset reads as JSON members, fast: the side-wide
+    properties through one %-template (every fact value is an integer), the item's own
+    (few, and sparse: an absent category flag is not sent) one by one."""
+
+    template: str
+    side_keys: tuple[str, ...]
+    item_keys: frozenset[str]
+
+    @staticmethod
+    def of(ruleset: RuleSet, item_properties: frozenset[str]) -> _Payload:
+        side = tuple(k for k in ruleset.reads if k not in item_properties)
+        template = ",".join(f'"{k}":%d' for k in side)
+        return _Payload(template, side, frozenset(ruleset.reads) & item_properties)
+
+    @cached_property
+    def _get(self) -> Callable[[Mapping[str, Any]], Any]:
+        return itemgetter(*self.side_keys)
+
+    def head(self, base: Mapping[str, Any]) -> str:
+        if not self.side_keys:
+            return ""
+        try:
+            values = self._get(base)
+            return self.template % (values if len(self.side_keys) > 1 else (values,))
+        except (KeyError, TypeError):
+            raise EngineError(f"a fact property is missing or not an integer: {self.side_keys}") from None
+
+    def body(self, head: str, own: Mapping[str, int]) -> str:
+        tail = ",".join([f'"{k}":{v:d}' for k, v in own.items() if k in self.item_keys])
+        return f"{head},{tail}" if head and tail else head or tail
 
 
 def _traces(sides: list[tuple[str, Side, SideResult | None]]) -> list[SideTrace]:

@@ -92,11 +92,16 @@ def side_base(
     return base, tallies
 
 
-def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
+def item_properties(plan: SidePlan, taxonomy: Taxonomy, item: DataItem) -> dict[str, int]:
+    """The properties of one item's fact that are its own (category flags, anonymised, the
+    lane proviso's flags); the rest of the fact is the side's (:func:`side_base`)."""
     category = taxonomy.get(item.category)
-    fact = dict(base)
-    fact.update(plan.category_flags(taxonomy, item.category))
-    fact["anon"] = _flag(item.anonymised)
-    fact["ns"] = int(category.national_security)
-    fact["praw"] = int(category.personal and item.anonymised is not True)
-    return fact
+    own = dict(plan.category_flags(taxonomy, item.category))
+    own["anon"] = _flag(item.anonymised)
+    own["ns"] = int(category.national_security)
+    own["praw"] = int(category.personal and item.anonymised is not True)
+    return own
+
+
+def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
+    return {**base, **item_properties(plan, taxonomy, item)}
