@@ -125,6 +125,113 @@ def dict_lookup(n: int) -> list[float]:
     return timed(lambda: [table.get(c) for c in cats], n)
 
 
+# -- engine figures (issue 14, item 5) -------------------------------------------------------
+
+
+def engine_scaling(quick: bool = False, sizes: tuple[int, ...] = (50, 5000)) -> dict[str, float]:
+    """Warm ``Engine.decide`` of one fixed transfer against catalogues of ``sizes`` entries
+    holding the same few entries that match it (three on its category, one an exemption
+    would clear), the rest spread over every category unrelated to it, in the same taxonomy
+    branch too. Reports µs per decision (the median of medians over interleaved rounds),
+    C-core calls per decision, and the bare C-core baseline measured in the same process."""
+    import random
+
+    import yaml
+
+    from dataflow_rules import Engine, Transfer, load_policies
+    from dataflow_rules.catalogues import default_policy_dir
+    from dataflow_rules.engine import durable
+
+    from .generate import CITE, _NoAliases
+
+    from dataflow_rules.errors import CatalogueError
+    from dataflow_rules.loading import parse_one
+    from dataflow_rules.taxonomy import parse_taxonomy
+
+    shipped = default_policy_dir()
+    tax_text = (shipped / "taxonomy.yaml").read_text()
+    taxonomy = parse_taxonomy(parse_one(tax_text, "taxonomy.yaml", CatalogueError))
+    item = "personal.contact"
+    matching: list[dict[str, object]] = [
+        {"id": "few.contact.bulk", "title": "Few: bulk contact data", "categories": [item],
+         "direction": "outbound", "outcome": "restrict", "requirement": "determination",
+         "when": {"individuals": {"at_least": 10_000}}, "citations": [CITE]},
+        {"id": "few.personal", "title": "Few: personal data", "categories": ["personal"],
+         "direction": "outbound", "outcome": "review", "requirement": "determination", "citations": [CITE]},
+        {"id": "few.contact.marketing", "title": "Few: marketing", "categories": [item],
+         "direction": "both", "outcome": "review", "requirement": "determination",
+         "when": {"purposes": ["marketing"]}, "citations": [CITE]},
+    ]
+    transfer = Transfer.model_validate(
+        {"id": "scale", "origin": "CN", "destination": "US", "purpose": "marketing",
+         "exporter": {"name": "E", "ciio": False}, "recipient": {"name": "R", "type": "company"},
+         "data": [{"category": item, "individuals": 50_000, "anonymised": False}]}
+    )
+    out: dict[str, float] = {}
+    engines = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            rng = random.Random(size)
+            d = Path(tmp) / f"scale{size}"
+            d.mkdir()
+            (d / "taxonomy.yaml").write_text(tax_text)
+            unrelated = [c for c in sorted(taxonomy.categories) if c not in (item, "personal")]
+            fillers = [
+                {"id": f"fill.{i}", "title": f"Filler {i}", "categories": [rng.choice(unrelated)],
+                 "direction": rng.choice(["outbound", "inbound", "both"]),
+                 "outcome": rng.choice(["restrict", "review"]), "requirement": "determination",
+                 "when": {"individuals": {"at_least": rng.choice([10, 1000, 100_000])}}, "citations": [CITE]}
+                for i in range(size - len(matching))
+            ]
+            body = {
+                "jurisdiction": "CN", "title": f"Scaling catalogue of {size} entries", "version": f"scale-{size}",
+                "effective": "2025-01-01", "sources": [CITE], "entries": matching + fillers,
+            }
+            (d / "cn.yaml").write_text(yaml.dump(body, Dumper=_NoAliases, sort_keys=False))
+            engines[size] = Engine(load_policies(d))
+        for e in engines.values():
+            for _ in range(200):
+                e.decide(transfer)
+        rounds = 5 if quick else 15
+        n = 200 if quick else 1000
+        medians: dict[int, list[float]] = {size: [] for size in sizes}
+        bare: list[float] = []
+        for _ in range(rounds):
+            bare.append(summary(bare_durable(n))[0])
+            for size, e in engines.items():
+                medians[size].append(summary(timed(lambda e=e: e.decide(transfer), n))[0])
+        for size, e in engines.items():
+            calls = 0
+            real = durable._core
+
+            class _Count:
+                def __getattr__(self, name: str) -> Any:
+                    f = getattr(real, name)
+                    if not callable(f) or name == "error":
+                        return f
+
+                    def counted(*args: Any) -> Any:
+                        nonlocal calls
+                        calls += 1
+                        return f(*args)
+
+                    return counted
+
+            durable._core = _Count()  # type: ignore[assignment]
+            try:
+                e.decide(transfer)
+            finally:
+                durable._core = real
+            out[f"decide_{size}_us"] = statistics.median(medians[size])
+            out[f"core_calls_{size}"] = calls
+            out[f"rulesets_{size}"] = len(e._all())
+            reasons = e.decide(transfer).reasons
+            out[f"reasons_{size}"] = len(reasons)
+            e.close()
+    out["bare_us"] = statistics.median(bare)
+    return out
+
+
 # -- one catalogue set, in its own process ------------------------------------------------
 
 

@@ -40,9 +40,6 @@ RuleKind = Literal["entry", "localisation", "exemption", "green_lane"]
 MAX_RULES_PER_RULESET = 100
 """Chunk size: a quarter of the 400 simple rules measured safe, a sixth of the cliff."""
 
-ANY = "*"
-"""Branch of rules that every data item's fact is matched against."""
-
 UNKNOWN = 2
 """Value of a yes/no or membership flag whose fact the transfer does not state."""
 assert BIG > MAX_BOUND
@@ -266,46 +263,60 @@ class SidePlan:
         return found
 
     def chunks(self) -> list[Chunk]:
-        """Rulesets: rules grouped by the taxonomy branch they test, then cut so that each
-        holds at most MAX_RULES_PER_RULESET rules reading at most MAX_PROPERTIES_PER_RULESET
-        properties.
+        """Rulesets: rules grouped by the category they test, categories in order, cut so
+        that each holds at most MAX_RULES_PER_RULESET rules reading at most
+        MAX_PROPERTIES_PER_RULESET properties.
 
-        A data item's fact only needs the rulesets of its own top-level branch (a
-        category's ancestors and descendants share its root) plus those of ``ANY``
-        (exemptions, lanes without categories), so large catalogues cost a fraction of
-        their size per item.
+        A data item's fact only needs the rulesets holding a category its own is within or
+        broader than, plus those holding rules of no category (exemptions, lanes without
+        categories): a catalogue of thousands of entries costs an item only the rules about
+        its data, and a small one fits in one ruleset, asked once per item.
         """
-        by_branch: dict[str, list[str]] = {}
+        by_category: dict[str | None, list[str]] = {}
         for name, rule in self.rules.items():
-            by_branch.setdefault(branch(rule), []).append(name)
+            by_category.setdefault(rule.category, []).append(name)
         out: list[Chunk] = []
-        for root, names in sorted(by_branch.items()):
-            current: list[str] = []
-            reads: set[str] = set()
-            for name in names:
+        current: list[str] = []
+        categories: set[str | None] = set()
+        reads: set[str] = set()
+        for category in sorted(by_category, key=lambda c: (c is not None, c or "")):
+            for name in by_category[category]:
                 wider = reads | self.reads[name]
                 if current and (
                     len(current) >= MAX_RULES_PER_RULESET or len(wider) > MAX_PROPERTIES_PER_RULESET
                 ):
-                    out.append(Chunk(root, {n: self.conditions[n] for n in current}, frozenset(reads)))
-                    current, wider = [], set(self.reads[name])
+                    out.append(
+                        Chunk(
+                            frozenset(categories), {n: self.conditions[n] for n in current}, frozenset(reads)
+                        )
+                    )
+                    current, categories, wider = [], set(), set(self.reads[name])
                 current.append(name)
+                categories.add(category)
                 reads = wider
-            if current:
-                out.append(Chunk(root, {n: self.conditions[n] for n in current}, frozenset(reads)))
+        if current:
+            out.append(
+                Chunk(frozenset(categories), {n: self.conditions[n] for n in current}, frozenset(reads))
+            )
         return out
 
-
-def branch(rule: Rule) -> str:
-    """The taxonomy branch whose items' facts a rule is matched against (``ANY``: all)."""
-    return rule.category.split(".", 1)[0] if rule.category else ANY
+    def related_categories(self, taxonomy: Taxonomy, category: str) -> frozenset[str | None]:
+        """The rule categories an item of ``category`` can meet: those it is within or
+        broader than, and None (rules of no category)."""
+        line = set(taxonomy.get(category).ancestors)
+        found: set[str | None] = {None}
+        for cid in self.categories:
+            if cid in line or category in taxonomy.get(cid).ancestors:
+                found.add(cid)
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """One ruleset to build: its branch, its rules and the fact properties they read."""
+    """One ruleset to build: the categories its rules test (None: rules of no category),
+    its rules and the fact properties they read."""
 
-    branch: str
+    categories: frozenset[str | None]
     rules: dict[str, dict[str, Any]]
     reads: frozenset[str]
 

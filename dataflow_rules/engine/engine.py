@@ -16,11 +16,9 @@ from ..models.facts import Facts
 from ..models.transfer import Transfer
 from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
 from .compile import (
-    ANY,
     DOMESTIC,
     Side,
     SidePlan,
-    branch,
     compile_domestic,
     compile_layers,
     compile_policies,
@@ -58,17 +56,29 @@ class Engine:
             self._plans[(code, "outbound", zone)] = plan
         for code, plan in compile_domestic(policies).items():
             self._plans[(code, "outbound", DOMESTIC)] = plan
-        self._rulesets: dict[PlanKey, dict[str, list[RuleSet]]] = {}
+        self._rulesets: dict[PlanKey, list[tuple[RuleSet, frozenset[str | None]]]] = {}
+        """Per plan, its rulesets and the rule categories each holds."""
         self._payloads: dict[int, _Payload] = {}
         """id(ruleset) -> how to write the facts it reads."""
+        self._asked: dict[tuple[PlanKey, str], tuple[RuleSet, ...]] = {}
+        """(plan, an item's category) -> the rulesets its fact is asserted into (memoised)."""
         for n_plan, (key, plan) in enumerate(self._plans.items()):
-            branches: dict[str, list[RuleSet]] = {}
+            sets: list[tuple[RuleSet, frozenset[str | None]]] = []
             prefix = f"{key[0]}_{key[1]}" if key[2] is None else f"{key[0]}_{key[1]}_z{n_plan}"
             for n, chunk in enumerate(plan.chunks()):
                 ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
-                branches.setdefault(chunk.branch, []).append(ruleset)
+                sets.append((ruleset, chunk.categories))
                 self._payloads[id(ruleset)] = _Payload.of(ruleset, plan.item_properties())
-            self._rulesets[key] = branches
+            self._rulesets[key] = sets
+
+    def _rulesets_for(self, key: PlanKey, plan: SidePlan, category: str) -> tuple[RuleSet, ...]:
+        """The rulesets holding a rule an item of ``category`` can meet."""
+        found = self._asked.get((key, category))
+        if found is None:
+            related = plan.related_categories(self.policies.taxonomy, category)
+            found = tuple(rs for rs, held in self._rulesets[key] if held & related)
+            self._asked[(key, category)] = found
+        return found
 
     @property
     def rule_count(self) -> int:
@@ -299,7 +309,6 @@ class Engine:
         prior: Sequence[PriorItem],
         tracing: bool = False,
     ) -> SideResult:
-        branches = self._rulesets[key]
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
         cat = plan.loaded.catalogue
@@ -312,9 +321,9 @@ class Engine:
             for i, item in enumerate(transfer.data):
                 own = item_properties(plan, self.policies.taxonomy, item)
                 fact = {**base, **own}
-                root = item.category.split(".", 1)[0]
                 fired: set[str] = set()
-                for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
+                asked = self._rulesets_for(key, plan, item.category)
+                for ruleset in asked:
                     payload = self._payloads[id(ruleset)]
                     head = heads.get(id(ruleset))
                     if head is None:
@@ -323,10 +332,11 @@ class Engine:
                     firings.extend(Firing(plan.rules[name], i, fact) for name in names)
                     fired.update(names)
                 if side_trace is not None:
+                    evaluated = {n for rs in asked for n in rs.rules}
                     # Every rule of the plan on this fact: those asked with durable-rules'
                     # answer, the others (another taxonomy branch) described, not fired.
                     side_trace.attempts += [
-                        describe(rule, i, fact, tallies, transfer, name in fired, branch(rule) in (root, ANY))
+                        describe(rule, i, fact, tallies, transfer, name in fired, name in evaluated)
                         for name, rule in plan.rules.items()
                     ]
         return SideResult(plan, firings, tallies, prior, side_trace)
@@ -340,7 +350,7 @@ class Engine:
             rs.close()
 
     def _all(self) -> list[RuleSet]:
-        return [rs for branches in self._rulesets.values() for sets in branches.values() for rs in sets]
+        return [rs for sets in self._rulesets.values() for rs, _ in sets]
 
 
 @dataclass(frozen=True)
