@@ -227,7 +227,7 @@ class SidePlan:
     categories: dict[str, str] = field(default_factory=dict)
     """category id -> flag property."""
     _category_flags: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
-    _related: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict, repr=False)
+    _counted_by: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def category_flags(self, taxonomy: Taxonomy, category: str) -> dict[str, int]:
         """The category flags of an item of ``category``: 1 within, 2 broader (memoised)."""
@@ -248,19 +248,37 @@ class SidePlan:
         property is the same for all items of a side (facts.side_base)."""
         return frozenset({*self.categories.values(), "anon", "ns", "praw"})
 
-    def related(self, taxonomy: Taxonomy, categories: tuple[str, ...] | None, category: str) -> bool:
-        """Whether an item of ``category`` is within or broader than one of ``categories``
-        (None: every item), so that a total over them can count it (memoised)."""
-        if categories is None:
-            return True
-        memo = (categories, category)
-        found = self._related.get(memo)
+    def counted_by(self, taxonomy: Taxonomy, category: str) -> frozenset[str]:
+        """The tallies (count property prefixes) that can count an item of ``category``:
+        it is within or broader than one of their categories, or they count every item
+        (memoised)."""
+        found = self._counted_by.get(category)
         if found is None:
-            line = taxonomy.get(category).ancestors
-            found = self._related[memo] = any(
-                c in line or category in taxonomy.get(c).ancestors for c in categories
+            line = set(taxonomy.get(category).ancestors)
+            found = frozenset(
+                prefix
+                for key, prefix in self.counts.items()
+                if key.categories is None
+                or any(c in line or category in taxonomy.get(c).ancestors for c in key.categories)
             )
+            self._counted_by[category] = found
         return found
+
+    @cached_property
+    def set_flags(self) -> tuple[tuple[str, frozenset[str], str], ...]:
+        """(transfer field, allowed values, flag property) of each choice flag."""
+        return tuple((name, frozenset(allowed), prop) for (name, allowed), prop in self.sets.items())
+
+    @cached_property
+    def counterparty_flags(
+        self,
+    ) -> tuple[tuple[frozenset[str], bool, frozenset[str], bool, bool, str], ...]:
+        """(countries listed, every country, countries excluded, include_controlled,
+        include_designated, flag property) of each counterparty flag."""
+        return tuple(
+            (frozenset(countries), every, frozenset(excluded), controlled, designated, prop)
+            for (countries, every, excluded, controlled, designated), prop in self.counterparties.items()
+        )
 
     def chunks(self) -> list[Chunk]:
         """Rulesets: rules grouped by the category they test, categories in order, cut so

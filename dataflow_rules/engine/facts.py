@@ -33,10 +33,11 @@ def side_base(
     """The properties shared by every item's fact on this side, and the tallies behind its
     count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``)."""
     tallies: dict[str, Tally] = {}
+    counted: set[str] = set()
+    for item in transfer.data:
+        counted |= plan.counted_by(taxonomy, item.category)
     for count_key, prefix in plan.counts.items():
-        if (not prior or window_start(count_key.window, as_of) is None) and not any(
-            plan.related(taxonomy, count_key.categories, item.category) for item in transfer.data
-        ):
+        if prefix not in counted and (not prior or window_start(count_key.window, as_of) is None):
             # Nothing it counts is in this transfer, and no earlier transfer can count: the
             # total is exactly zero (what tally() returns then, without walking the items).
             tallies[prefix] = _NOTHING
@@ -56,13 +57,16 @@ def side_base(
         "rrole": transfer.roles.recipient,
         "tia": transfer.impact_assessment.outcome,
     }
-    for (name, allowed), prop in plan.sets.items():
+    for name, allowed, prop in plan.set_flags:
         value = values[name]
         base[prop] = UNKNOWN if value is None else int(value in allowed)
+    context, security = transfer.context, transfer.security
     for key, prop in plan.context.items():
-        base[prop] = _flag(transfer.context.get(key))
+        stated = context.get(key)
+        base[prop] = UNKNOWN if stated is None else int(stated)
     for key, prop in plan.security.items():
-        base[prop] = _flag(transfer.security.get(key))
+        stated = security.get(key)
+        base[prop] = UNKNOWN if stated is None else int(stated)
     for prefix, t in tallies.items():
         base[f"{prefix}mx"] = t.most
         base[f"{prefix}mn"] = t.least
@@ -70,13 +74,7 @@ def side_base(
     peer = transfer.destination if outbound else transfer.origin
     control = transfer.recipient.controlled_by
     designated = transfer.recipient.designated
-    for (
-        countries,
-        every,
-        excluded,
-        include_controlled,
-        include_designated,
-    ), prop in plan.counterparties.items():
+    for countries, every, excluded, include_controlled, include_designated, prop in plan.counterparty_flags:
         if peer in excluded:
             base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
         elif every or peer in countries or (include_designated and designated is True):
