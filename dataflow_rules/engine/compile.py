@@ -265,6 +265,11 @@ class SidePlan:
         return found
 
     @cached_property
+    def count_properties(self) -> tuple[tuple[str, str, str], ...]:
+        """(tally prefix, property of the most it can be, property of the least it is)."""
+        return tuple((prefix, f"{prefix}mx", f"{prefix}mn") for prefix in self.counts.values())
+
+    @cached_property
     def set_flags(self) -> tuple[tuple[str, frozenset[str], str], ...]:
         """(transfer field, allowed values, flag property) of each choice flag."""
         return tuple((name, frozenset(allowed), prop) for (name, allowed), prop in self.sets.items())

@@ -67,9 +67,10 @@ def side_base(
     for key, prop in plan.security.items():
         stated = security.get(key)
         base[prop] = UNKNOWN if stated is None else int(stated)
-    for prefix, t in tallies.items():
-        base[f"{prefix}mx"] = t.most
-        base[f"{prefix}mn"] = t.least
+    for prefix, most, least in plan.count_properties:
+        t = tallies[prefix]
+        base[most] = t.most
+        base[least] = t.least
     outbound = plan.side == "outbound"
     peer = transfer.destination if outbound else transfer.origin
     control = transfer.recipient.controlled_by
