@@ -265,6 +265,11 @@ class SidePlan:
         return found
 
     @cached_property
+    def count_units(self) -> dict[str, str]:
+        """Tally prefix -> the unit it counts."""
+        return {prefix: key.unit for key, prefix in self.counts.items()}
+
+    @cached_property
     def count_properties(self) -> tuple[tuple[str, str, str], ...]:
         """(tally prefix, property of the most it can be, property of the least it is)."""
         return tuple((prefix, f"{prefix}mx", f"{prefix}mn") for prefix in self.counts.values())

@@ -305,7 +305,7 @@ def _side_reasons(
                 seen.exemptions_fired.setdefault(cat.exemptions[n].id, []).append(item)
 
     # How each designation's totals were reached (counted together, with ledger records).
-    prefixes = {key: unit for unit_key, key in plan.counts.items() for unit in [unit_key.unit]}
+    prefixes = plan.count_units
     counted: dict[tuple[str, int], list[str]] = defaultdict(list)
     records: dict[tuple[str, int], list[str]] = defaultdict(list)
     for f in result.firings:
