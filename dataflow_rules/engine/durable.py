@@ -41,10 +41,15 @@ inside a locked section of the same thread, which would then hang)."""
 @contextlib.contextmanager
 def _locked() -> Iterator[None]:
     with _LOCK:
-        while _RETIRED:
-            handle, used = _RETIRED.pop()
-            _free(handle, used)
+        _drain()
         yield
+
+
+def _drain() -> None:
+    """Free the retired rulesets; the caller holds the lock."""
+    while _RETIRED:
+        handle, used = _RETIRED.pop()
+        _free(handle, used)
 
 
 def _free(handle: Any, used: bool) -> None:
@@ -109,7 +114,9 @@ class RuleSet:
         """``match`` of a fact given as its JSON members (``"k0":1,"day":739000``), only
         properties this ruleset reads: callers that decide many items build the shared part
         of that text once (engine.py)."""
-        with _locked():
+        with _LOCK:  # not _locked(): a generator context manager adds microseconds per call
+            if _RETIRED:
+                _drain()
             text = f'{{"sid":"0","id":{next(_FACT_IDS)}{"," if body else ""}{body}}}'
             fired: list[str] = []
             handled = False
