@@ -334,7 +334,8 @@ class Engine:
                 if side_trace is not None:
                     evaluated = {n for rs in asked for n in rs.rules}
                     # Every rule of the plan on this fact: those asked with durable-rules'
-                    # answer, the others (another taxonomy branch) described, not fired.
+                    # answer, the others (in no ruleset holding a category related to the
+                    # item's) described, not fired.
                     side_trace.attempts += [
                         describe(rule, i, fact, tallies, transfer, name in fired, name in evaluated)
                         for name, rule in plan.rules.items()

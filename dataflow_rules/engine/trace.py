@@ -54,8 +54,8 @@ class Threshold:
 class Attempt:
     """One compiled rule (a designation, exemption or green lane for one category) on one
     data item's fact. ``fired`` is durable-rules' answer; ``evaluated`` says whether the
-    fact was asserted into the rule's ruleset at all (a rule of another taxonomy branch is
-    described, with its category failing, but never asked)."""
+    fact was asserted into the rule's ruleset at all (a rule only in rulesets of categories
+    unrelated to the item's is described, its category failing, but never asked)."""
 
     kind: RuleKind
     id: str
