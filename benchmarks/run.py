@@ -125,6 +125,182 @@ def dict_lookup(n: int) -> list[float]:
     return timed(lambda: [table.get(c) for c in cats], n)
 
 
+# -- engine figures (issue 14, item 5) -------------------------------------------------------
+
+
+def core_calls(fn: Callable[[], object]) -> int:
+    """How many calls into durable-rules' C core ``fn`` makes."""
+    from dataflow_rules.engine import durable
+
+    real = durable._core
+    calls = 0
+
+    class _Counting:
+        def __getattr__(self, name: str) -> Any:
+            f = getattr(real, name)
+            if not callable(f) or name == "error":
+                return f
+
+            def counted(*args: Any) -> Any:
+                nonlocal calls
+                calls += 1
+                return f(*args)
+
+            return counted
+
+    durable._core = _Counting()
+    try:
+        fn()
+    finally:
+        durable._core = real
+    return calls
+
+
+def engine_figures(quick: bool = False, sizes: tuple[int, ...] = (50, 5000)) -> dict[str, float]:
+    """The engine's own figures (issue 14, item 5), in this process, interleaved rounds,
+    each the median of medians: warm ``Engine.decide`` over the shipped catalogues and the
+    examples, and over one fixed transfer against catalogues of ``sizes`` entries holding
+    the same few entries that match it (three, on its category and its parent), the rest
+    spread over every category unrelated to it, in the same taxonomy branch too; C-core
+    calls per decision; and the bare C-core fact (20 rules) as the baseline.
+
+        python -c 'from benchmarks.run import engine_figures; print(engine_figures())'
+    """
+    import contextlib
+    import random
+
+    import yaml
+
+    from dataflow_rules import DataflowRulesError, Engine, Transfer, load_policies, read_transfers
+    from dataflow_rules.catalogues import default_policy_dir
+    from dataflow_rules.errors import CatalogueError
+    from dataflow_rules.loading import parse_one
+    from dataflow_rules.taxonomy import parse_taxonomy
+
+    from .generate import CITE, _NoAliases
+
+    shipped = default_policy_dir()
+    tax_text = (shipped / "taxonomy.yaml").read_text()
+    taxonomy = parse_taxonomy(parse_one(tax_text, "taxonomy.yaml", CatalogueError))
+    item = "personal.contact"
+    matching: list[dict[str, object]] = [
+        {
+            "id": "few.contact.bulk",
+            "title": "Few: bulk contact data",
+            "categories": [item],
+            "direction": "outbound",
+            "outcome": "restrict",
+            "requirement": "determination",
+            "when": {"individuals": {"at_least": 10_000}},
+            "citations": [CITE],
+        },
+        {
+            "id": "few.personal",
+            "title": "Few: personal data",
+            "categories": ["personal"],
+            "direction": "outbound",
+            "outcome": "review",
+            "requirement": "determination",
+            "citations": [CITE],
+        },
+        {
+            "id": "few.contact.marketing",
+            "title": "Few: marketing",
+            "categories": [item],
+            "direction": "both",
+            "outcome": "review",
+            "requirement": "determination",
+            "when": {"purposes": ["marketing"]},
+            "citations": [CITE],
+        },
+    ]
+    transfer = Transfer.model_validate(
+        {
+            "id": "scale",
+            "origin": "CN",
+            "destination": "US",
+            "purpose": "marketing",
+            "exporter": {"name": "E", "ciio": False},
+            "recipient": {"name": "R", "type": "company"},
+            "data": [{"category": item, "individuals": 50_000, "anonymised": False}],
+        }
+    )
+    out: dict[str, float] = {}
+    engines = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            rng = random.Random(size)
+            d = Path(tmp) / f"scale{size}"
+            d.mkdir()
+            (d / "taxonomy.yaml").write_text(tax_text)
+            unrelated = [c for c in sorted(taxonomy.categories) if c not in (item, "personal")]
+            fillers = [
+                {
+                    "id": f"fill.{i}",
+                    "title": f"Filler {i}",
+                    "categories": [rng.choice(unrelated)],
+                    "direction": rng.choice(["outbound", "inbound", "both"]),
+                    "outcome": rng.choice(["restrict", "review"]),
+                    "requirement": "determination",
+                    "when": {"individuals": {"at_least": rng.choice([10, 1000, 100_000])}},
+                    "citations": [CITE],
+                }
+                for i in range(size - len(matching))
+            ]
+            body = {
+                "jurisdiction": "CN",
+                "title": f"Scaling catalogue of {size} entries",
+                "version": f"scale-{size}",
+                "effective": "2025-01-01",
+                "sources": [CITE],
+                "entries": matching + fillers,
+            }
+            (d / "cn.yaml").write_text(yaml.dump(body, Dumper=_NoAliases, sort_keys=False))
+            engines[size] = Engine(load_policies(d))
+        shipped_engine = Engine(load_policies(shipped))
+        examples: list[Transfer] = []
+        for path in sorted((ROOT / "examples").glob("*.yaml")):
+            with contextlib.suppress(DataflowRulesError):  # an example being edited: the others
+                examples += [x.transfer for x in read_transfers(path, shipped_engine.policies)]
+        for x in examples * 3:
+            shipped_engine.decide(x)
+        for e in engines.values():
+            for _ in range(200):
+                e.decide(transfer)
+        rounds = 5 if quick else 15
+        n = 200 if quick else 1000
+        medians: dict[int, list[float]] = {size: [] for size in sizes}
+        bare: list[float] = []
+        warm: list[float] = []
+        for _ in range(rounds):
+            bare.append(summary(bare_durable(n))[0])
+            samples: list[float] = []
+            for _ in range(max(1, n // len(examples))):
+                for x in examples:
+                    samples += timed(lambda x=x: shipped_engine.decide(x), 1)
+            warm.append(summary(samples)[0])
+            for size, e in engines.items():
+                medians[size].append(summary(timed(lambda e=e: e.decide(transfer), n))[0])
+        out["shipped_us"] = statistics.median(warm)
+        for size, e in [("shipped", shipped_engine), *engines.items()]:
+            asked = examples if size == "shipped" else [transfer]
+            calls = core_calls(lambda e=e, asked=asked: [e.decide(x) for x in asked])
+            out[f"core_calls_{size}"] = calls / len(asked)
+            if size == "shipped":
+                continue
+            out[f"decide_{size}_us"] = statistics.median(medians[int(size)])
+            out[f"rulesets_{size}"] = len(e._all())
+            reasons = e.decide(transfer).reasons
+            out[f"reasons_{size}"] = len(reasons)
+            e.close()
+        shipped_engine.close()
+    out["bare_us"] = statistics.median(bare)
+    out["shipped_over_bare"] = out["shipped_us"] / out["bare_us"]
+    out[f"ratio_{sizes[-1]}_over_{sizes[0]}"] = out[f"decide_{sizes[-1]}_us"] / out[f"decide_{sizes[0]}_us"]
+    out["load_average"] = os.getloadavg()[0]
+    return out
+
+
 # -- one catalogue set, in its own process ------------------------------------------------
 
 

@@ -15,8 +15,9 @@ missing fact: review, never allow), while for an *exemption* or *green lane* it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from ..models.catalogue import (
@@ -38,9 +39,6 @@ RuleKind = Literal["entry", "localisation", "exemption", "green_lane"]
 
 MAX_RULES_PER_RULESET = 100
 """Chunk size: a quarter of the 400 simple rules measured safe, a sixth of the cliff."""
-
-ANY = "*"
-"""Branch of rules that every data item's fact is matched against."""
 
 UNKNOWN = 2
 """Value of a yes/no or membership flag whose fact the transfer does not state."""
@@ -81,22 +79,128 @@ _COUNTS: tuple[Unit, ...] = ("individuals", "records", "devices")
 CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool, bool]
 
 
+Op = Literal["==", "!=", ">=", "<=", "between"]
+Role = Literal["designation", "exemption", "lane"]
+Unstated = Literal["holds", "fails"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a rule, explicitly: the fact property it reads, the comparison and
+    bound, and what an unstated value does.
+
+    This is the one description of a rule's logic. The durable-rules JSON is generated from
+    it (:meth:`terms`), and the trace of a decision describes each condition from it against
+    the very fact document the engine asserted (:mod:`.trace`), so explain, remediation and
+    coverage never re-implement the rules.
+    """
+
+    name: str
+    """What the catalogue calls the condition (``category``, ``individuals``, ``purposes``,
+    ``context.collected_abroad``, ``in force``, ...)."""
+    fact: str
+    """The fact property compared (compile-time names such as ``k0``, ``s1``, ``g0mx``)."""
+    op: Op
+    bound: int
+    upper: int | None = None
+    """For ``between``: the inclusive upper bound (``bound`` is the lower)."""
+    unknown: Unstated = "holds"
+    """What an unstated fact does: ``holds`` for designations (the rule fires and names the
+    missing fact: review, never allow), ``fails`` for exemptions and green lanes (nothing
+    is cleared on a guess)."""
+    open: tuple[tuple[str, str, frozenset[int]], ...] = ()
+    """(fact property, user-facing field, values meaning unstated): when the property has
+    one of those values, the field is what the transfer leaves unstated."""
+    subject: str = ""
+    """The user-facing field shown as the condition's value (``data[{i}].category``)."""
+    expected: str = ""
+    """What the condition needs, as the catalogue words it."""
+    tally: str | None = None
+    """Count conditions: the prefix of the tally compared (``g0``); its bounds follow."""
+    unit: str | None = None
+    lower: int | None = None
+    higher: int | None = None
+    """Count conditions: the bounds of the whole count condition, as the law states them."""
+
+    def __post_init__(self) -> None:
+        # The encoding must mean what ``unknown`` says, for every value meaning unstated.
+        for prop, _, values in self.open:
+            if prop == self.fact and any(self.compare(v) != (self.unknown == "holds") for v in values):
+                raise ValueError(
+                    f"condition {self.name}: encoding of an unstated value contradicts {self.unknown}"
+                )
+
+    def compare(self, value: int | None) -> bool:
+        """The comparison durable-rules makes (an absent property meets no comparison)."""
+        if value is None:
+            return False
+        if self.op == "==":
+            return value == self.bound
+        if self.op == "!=":
+            return value != self.bound
+        if self.op == ">=":
+            return value >= self.bound
+        if self.op == "<=":
+            return value <= self.bound
+        return self.bound <= value <= (self.upper if self.upper is not None else value)
+
+    def terms(self) -> list[dict[str, Any]]:
+        """The durable-rules JSON terms of this condition."""
+        if self.op == "==":
+            return [{self.fact: self.bound}]
+        if self.op == "between":
+            out: list[dict[str, Any]] = [{"$gte": {self.fact: self.bound}}]
+            if self.upper is not None:
+                out.append({"$lte": {self.fact: self.upper}})
+            return out
+        return [{{"!=": "$neq", ">=": "$gte", "<=": "$lte"}[self.op]: {self.fact: self.bound}}]
+
+    def unstated(self, fact: Mapping[str, Any], item: int) -> list[str]:
+        """The user-facing fields this condition finds unstated in ``fact``."""
+        return [label.format(i=item) for prop, label, values in self.open if fact.get(prop) in values]
+
+
 @dataclass(frozen=True)
 class Rule:
-    """What a fired rule name stands for."""
+    """What a fired rule name stands for: its role, its catalogue entry and its conditions."""
 
     kind: RuleKind
     index: int
     """Position of the entry, lane or exemption in its catalogue section."""
     category: str | None
     """The designation's category this rule tests (one rule per category)."""
-    unknowns: tuple[tuple[str, str, frozenset[int]], ...] = ()
-    """(fact property, user-facing field, values meaning unstated) for each condition this
-    rule lets an unstated fact satisfy."""
-    counts: tuple[tuple[str, int | None, int | None], ...] = ()
-    """(count property prefix, lower bound, upper bound) of each count condition. For a
-    designation the tally behind the prefix says whether the bounds hold for certain
-    (counting.py); for every rule they are where case analysis splits an open count."""
+    entry_id: str = ""
+    """The id of the catalogue entry, exemption or green lane."""
+    conditions: tuple[Condition, ...] = ()
+    """Every condition, in the order the rule states them (a conjunction)."""
+
+    @property
+    def role(self) -> Role:
+        if self.kind in ("entry", "localisation"):
+            return "designation"
+        return "exemption" if self.kind == "exemption" else "lane"
+
+    def json(self) -> dict[str, Any]:
+        """The durable-rules condition: one term, or the conjunction of all of them."""
+        terms = [t for c in self.conditions for t in c.terms()]
+        return terms[0] if len(terms) == 1 else {"$and": terms}
+
+    @cached_property
+    def unknowns(self) -> tuple[tuple[str, str, frozenset[int]], ...]:
+        """(fact property, user-facing field, values meaning unstated) for each condition
+        this rule lets an unstated fact satisfy (designations only)."""
+        return tuple(o for c in self.conditions if c.unknown == "holds" and c.tally is None for o in c.open)
+
+    @cached_property
+    def counts(self) -> tuple[tuple[str, int | None, int | None], ...]:
+        """(count property prefix, lower bound, upper bound) of each count condition. For a
+        designation the tally behind the prefix says whether the bounds hold for certain
+        (counting.py); for every rule they are where case analysis splits an open count."""
+        out: dict[str, tuple[str, int | None, int | None]] = {}
+        for c in self.conditions:
+            if c.tally is not None and c.tally not in out:
+                out[c.tally] = (c.tally, c.lower, c.higher)
+        return tuple(out.values())
 
 
 @dataclass
@@ -123,6 +227,7 @@ class SidePlan:
     categories: dict[str, str] = field(default_factory=dict)
     """category id -> flag property."""
     _category_flags: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _counted_by: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def category_flags(self, taxonomy: Taxonomy, category: str) -> dict[str, int]:
         """The category flags of an item of ``category``: 1 within, 2 broader (memoised)."""
@@ -138,43 +243,108 @@ class SidePlan:
             self._category_flags[category] = flags
         return flags
 
-    def chunks(self) -> list[Chunk]:
-        """Rulesets: rules grouped by the taxonomy branch they test, then cut so that each
-        holds at most MAX_RULES_PER_RULESET rules reading at most MAX_PROPERTIES_PER_RULESET
-        properties.
+    def item_properties(self) -> frozenset[str]:
+        """The fact properties that differ from item to item (facts.item_fact); every other
+        property is the same for all items of a side (facts.side_base)."""
+        return frozenset({*self.categories.values(), "anon", "ns", "praw"})
 
-        A data item's fact only needs the rulesets of its own top-level branch (a
-        category's ancestors and descendants share its root) plus those of ``ANY``
-        (exemptions, lanes without categories), so large catalogues cost a fraction of
-        their size per item.
+    def counted_by(self, taxonomy: Taxonomy, category: str) -> frozenset[str]:
+        """The tallies (count property prefixes) that can count an item of ``category``:
+        it is within or broader than one of their categories, or they count every item
+        (memoised)."""
+        found = self._counted_by.get(category)
+        if found is None:
+            line = set(taxonomy.get(category).ancestors)
+            found = frozenset(
+                prefix
+                for key, prefix in self.counts.items()
+                if key.categories is None
+                or any(c in line or category in taxonomy.get(c).ancestors for c in key.categories)
+            )
+            self._counted_by[category] = found
+        return found
+
+    @cached_property
+    def count_units(self) -> dict[str, str]:
+        """Tally prefix -> the unit it counts."""
+        return {prefix: key.unit for key, prefix in self.counts.items()}
+
+    @cached_property
+    def count_properties(self) -> tuple[tuple[str, str, str], ...]:
+        """(tally prefix, property of the most it can be, property of the least it is)."""
+        return tuple((prefix, f"{prefix}mx", f"{prefix}mn") for prefix in self.counts.values())
+
+    @cached_property
+    def set_flags(self) -> tuple[tuple[str, frozenset[str], str], ...]:
+        """(transfer field, allowed values, flag property) of each choice flag."""
+        return tuple((name, frozenset(allowed), prop) for (name, allowed), prop in self.sets.items())
+
+    @cached_property
+    def counterparty_flags(
+        self,
+    ) -> tuple[tuple[frozenset[str], bool, frozenset[str], bool, bool, str], ...]:
+        """(countries listed, every country, countries excluded, include_controlled,
+        include_designated, flag property) of each counterparty flag."""
+        return tuple(
+            (frozenset(countries), every, frozenset(excluded), controlled, designated, prop)
+            for (countries, every, excluded, controlled, designated), prop in self.counterparties.items()
+        )
+
+    def chunks(self) -> list[Chunk]:
+        """Rulesets: rules grouped by the category they test, categories in order, cut so
+        that each holds at most MAX_RULES_PER_RULESET rules reading at most
+        MAX_PROPERTIES_PER_RULESET properties.
+
+        A data item's fact only needs the rulesets holding a category its own is within or
+        broader than, plus those holding rules of no category (exemptions, lanes without
+        categories): a catalogue of thousands of entries costs an item only the rules about
+        its data, and a small one fits in one ruleset, asked once per item.
         """
-        by_branch: dict[str, list[str]] = {}
+        by_category: dict[str | None, list[str]] = {}
         for name, rule in self.rules.items():
-            branch = rule.category.split(".", 1)[0] if rule.category else ANY
-            by_branch.setdefault(branch, []).append(name)
+            by_category.setdefault(rule.category, []).append(name)
         out: list[Chunk] = []
-        for branch, names in sorted(by_branch.items()):
-            current: list[str] = []
-            reads: set[str] = set()
-            for name in names:
+        current: list[str] = []
+        categories: set[str | None] = set()
+        reads: set[str] = set()
+        for category in sorted(by_category, key=lambda c: (c is not None, c or "")):
+            for name in by_category[category]:
                 wider = reads | self.reads[name]
                 if current and (
                     len(current) >= MAX_RULES_PER_RULESET or len(wider) > MAX_PROPERTIES_PER_RULESET
                 ):
-                    out.append(Chunk(branch, {n: self.conditions[n] for n in current}, frozenset(reads)))
-                    current, wider = [], set(self.reads[name])
+                    out.append(
+                        Chunk(
+                            frozenset(categories), {n: self.conditions[n] for n in current}, frozenset(reads)
+                        )
+                    )
+                    current, categories, wider = [], set(), set(self.reads[name])
                 current.append(name)
+                categories.add(category)
                 reads = wider
-            if current:
-                out.append(Chunk(branch, {n: self.conditions[n] for n in current}, frozenset(reads)))
+        if current:
+            out.append(
+                Chunk(frozenset(categories), {n: self.conditions[n] for n in current}, frozenset(reads))
+            )
         return out
+
+    def related_categories(self, taxonomy: Taxonomy, category: str) -> frozenset[str | None]:
+        """The rule categories an item of ``category`` can meet: those it is within or
+        broader than, and None (rules of no category)."""
+        line = set(taxonomy.get(category).ancestors)
+        found: set[str | None] = {None}
+        for cid in self.categories:
+            if cid in line or category in taxonomy.get(cid).ancestors:
+                found.add(cid)
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """One ruleset to build: its branch, its rules and the fact properties they read."""
+    """One ruleset to build: the categories its rules test (None: rules of no category),
+    its rules and the fact properties they read."""
 
-    branch: str
+    categories: frozenset[str | None]
     rules: dict[str, dict[str, Any]]
     reads: frozenset[str]
 
@@ -323,19 +493,58 @@ class _Compiler:
 
     # -- rules ----------------------------------------------------------------------
 
-    def add(self, rule: Rule, terms: list[dict[str, Any]]) -> None:
+    def add(self, rule: Rule) -> None:
         name = f"r{len(self.plan.rules)}"
         self.plan.rules[name] = rule
-        self.plan.conditions[name] = terms[0] if len(terms) == 1 else {"$and": terms}
-        self.plan.reads[name] = frozenset(_reads(terms))
+        self.plan.conditions[name] = rule.json()
+        self.plan.reads[name] = frozenset(_reads(self.plan.conditions[name]))
 
-    def dates(self, item: Entry | LocalisationEntry | Exemption | GreenLane) -> list[dict[str, Any]]:
-        terms: list[dict[str, Any]] = []
+    def dates(
+        self, item: Entry | LocalisationEntry | Exemption | GreenLane, unknown: Unstated
+    ) -> list[Condition]:
+        out: list[Condition] = []
         if item.effective:
-            terms.append({"$gte": {"day": item.effective.toordinal()}})
+            out.append(
+                Condition(
+                    "in force",
+                    "day",
+                    ">=",
+                    item.effective.toordinal(),
+                    unknown=unknown,
+                    subject="as_of",
+                    expected=f"on or after {item.effective}",
+                )
+            )
         if item.expires:
-            terms.append({"$lte": {"day": item.expires.toordinal()}})
-        return terms
+            out.append(
+                Condition(
+                    "in force",
+                    "day",
+                    "<=",
+                    item.expires.toordinal(),
+                    unknown=unknown,
+                    subject="as_of",
+                    expected=f"on or before {item.expires}",
+                )
+            )
+        return out
+
+    def counterparty_text(self, cp: Counterparties) -> str:
+        """What a counterparty condition needs, as the catalogue lists it."""
+        names = [*cp.countries, *(f"group {g}" for g in cp.groups)]
+        every = cp.lists_all() and not cp.include_designated
+        outbound = self.plan.side == "outbound"
+        text = "any country" if every or not names else _one_of(names)
+        others = []
+        if cp.include_controlled and outbound:
+            others.append("controlled from one")
+        if cp.include_designated and outbound:
+            others.append("designated wherever it is")
+        if others:
+            text += f" (or a recipient {', or '.join(others)})"
+        if cp.except_countries or cp.except_groups:
+            text += ", except " + ", ".join([*cp.except_countries, *(f"group {g}" for g in cp.except_groups)])
+        return text
 
     def designation(
         self, kind: RuleKind, index: int, entry: Entry | LocalisationEntry, category: str
@@ -343,20 +552,39 @@ class _Compiler:
         # >= 1: the item is within the category (1) or broader than it (2, may contain it).
         k = self.category_flag(category)
         unknown = frozenset({UNKNOWN})
-        terms: list[dict[str, Any]] = [{"$gte": {k: 1}}]
-        tolerated: list[tuple[str, str, frozenset[int]]] = [(k, "data[{i}].category", frozenset({2}))]
+        conds: list[Condition] = [
+            Condition(
+                "category",
+                k,
+                ">=",
+                1,
+                open=((k, "data[{i}].category", frozenset({2})),),
+                subject="data[{i}].category",
+                expected=f"within {category}",
+            )
+        ]
         cp = entry.counterparties
         if self.domestic and isinstance(entry, Entry):
             cp = domestic_counterparties(entry)
         flag = self.counterparty_flag(cp)
         if flag:
-            terms.append({"$gte": {flag: 1}})
-            tolerated.append((flag, "recipient.controlled_by", CP_OPEN_CONTROL))
-            tolerated.append((flag, "recipient.designated", CP_OPEN_DESIGNATED))
-        terms += self.dates(entry)
+            conds.append(
+                Condition(
+                    "counterparty",
+                    flag,
+                    ">=",
+                    1,
+                    open=(
+                        (flag, "recipient.controlled_by", CP_OPEN_CONTROL),
+                        (flag, "recipient.designated", CP_OPEN_DESIGNATED),
+                    ),
+                    subject=self.peer_field(),
+                    expected=self.counterparty_text(cp),
+                )
+            )
+        conds += self.dates(entry, "holds")
         w = entry.when
         counting = self.counting(entry)
-        counts: list[tuple[str, int | None, int | None]] = []
         for unit in _COUNTS:
             count = getattr(w, unit)
             if count is None:
@@ -365,69 +593,167 @@ class _Compiler:
             g = self.count_flag(CountKey(tuple(entry.categories), unit, counting.window, counting.per))
             # Fires while the bounds *can* hold: the most the total can be reaches the lower
             # bound, the least it is stays within the upper one.
+            common: dict[str, Any] = {
+                "subject": unit,
+                "expected": count.describe(),
+                "tally": g,
+                "unit": unit,
+                "lower": lo,
+                "higher": hi,
+            }
             if lo is not None:
-                terms.append({"$gte": {f"{g}mx": lo}})
+                conds.append(Condition(unit, f"{g}mx", ">=", lo, **common))
             if hi is not None:
-                terms.append({"$lte": {f"{g}mn": hi}})
-            counts.append((g, lo, hi))
+                conds.append(Condition(unit, f"{g}mn", "<=", hi, **common))
         for name, (prop, label) in _SIMPLE_FACTS.items():
             want = getattr(w, name)
             if want is not None:
-                terms.append({"$neq": {prop: 0 if want else 1}})
-                tolerated.append((prop, label, unknown))
+                conds.append(
+                    Condition(
+                        name,
+                        prop,
+                        "!=",
+                        0 if want else 1,
+                        open=((prop, label, unknown),),
+                        subject=label,
+                        expected=_show(want),
+                    )
+                )
         for name, (prop, label) in _SET_FACTS.items():
             values = getattr(w, name)
             if values is not None:
                 s = self.set_flag(prop, values)
-                terms.append({"$neq": {s: 0}})
-                tolerated.append((s, label, unknown))
+                conds.append(
+                    Condition(
+                        name, s, "!=", 0, open=((s, label, unknown),), subject=label, expected=_one_of(values)
+                    )
+                )
         for key, want in sorted((w.context or {}).items()):
             x = self.context_flag(key)
-            terms.append({"$neq": {x: 0 if want else 1}})
-            tolerated.append((x, f"context.{key}", unknown))
+            label = f"context.{key}"
+            conds.append(
+                Condition(
+                    label,
+                    x,
+                    "!=",
+                    0 if want else 1,
+                    open=((x, label, unknown),),
+                    subject=label,
+                    expected=_show(want),
+                )
+            )
         for key, want in sorted((w.security or {}).items()):
             y = self.security_flag(key)
-            terms.append({"$neq": {y: 0 if want else 1}})
-            tolerated.append((y, f"security.{key}", unknown))
-        self.add(Rule(kind, index, category, tuple(tolerated), tuple(counts)), terms)
+            label = f"security.{key}"
+            conds.append(
+                Condition(
+                    label,
+                    y,
+                    "!=",
+                    0 if want else 1,
+                    open=((y, label, unknown),),
+                    subject=label,
+                    expected=_show(want),
+                )
+            )
+        self.add(Rule(kind, index, category, entry.id, tuple(conds)))
+
+    def peer_field(self) -> str:
+        return "destination" if self.plan.side == "outbound" else "origin"
 
     def strict_conditions(
         self,
         w: Conditions,
         categories: tuple[str, ...] | None,
         counting: Counting,
-        counts: list[tuple[str, int | None, int | None]],
-    ) -> list[dict[str, Any]]:
+    ) -> list[Condition]:
         """Conditions that an unstated fact fails (for exemptions and green lanes).
 
         A count condition holds only for certain: the least the total is (over the items
         within ``categories``, None: every item) reaches the lower bound and the most it can
-        be stays within the upper one; an unstated count leaves the most unbounded. Each
-        count condition is also recorded in ``counts`` (the bounds case analysis splits at)."""
-        terms: list[dict[str, Any]] = []
+        be stays within the upper one; an unstated count leaves the most unbounded."""
+        unknown = frozenset({UNKNOWN})
+        conds: list[Condition] = []
         for unit in _COUNTS:
             count = getattr(w, unit)
             if count is None:
                 continue
             lo, hi = count.lower(), count.upper()
             g = self.count_flag(CountKey(categories, unit, counting.window, counting.per))
-            terms.append({"$gte": {f"{g}mn": lo if lo is not None else 0}})
+            common: dict[str, Any] = {
+                "unknown": "fails",
+                "subject": unit,
+                "expected": count.describe(),
+                "tally": g,
+                "unit": unit,
+                "lower": lo,
+                "higher": hi,
+            }
+            conds.append(Condition(unit, f"{g}mn", ">=", lo if lo is not None else 0, **common))
             if hi is not None:
-                terms.append({"$lte": {f"{g}mx": hi}})
-            counts.append((g, lo, hi))
-        for name, (prop, _) in _SIMPLE_FACTS.items():
+                conds.append(Condition(unit, f"{g}mx", "<=", hi, **common))
+        for name, (prop, label) in _SIMPLE_FACTS.items():
             want = getattr(w, name)
             if want is not None:
-                terms.append({prop: 1 if want else 0})
-        for name, (prop, _) in _SET_FACTS.items():
+                conds.append(
+                    Condition(
+                        name,
+                        prop,
+                        "==",
+                        1 if want else 0,
+                        unknown="fails",
+                        open=((prop, label, unknown),),
+                        subject=label,
+                        expected=_show(want),
+                    )
+                )
+        for name, (prop, label) in _SET_FACTS.items():
             values = getattr(w, name)
             if values is not None:
-                terms.append({self.set_flag(prop, values): 1})
+                s = self.set_flag(prop, values)
+                conds.append(
+                    Condition(
+                        name,
+                        s,
+                        "==",
+                        1,
+                        unknown="fails",
+                        open=((s, label, unknown),),
+                        subject=label,
+                        expected=_one_of(values),
+                    )
+                )
         for key, want in sorted((w.context or {}).items()):
-            terms.append({self.context_flag(key): 1 if want else 0})
+            x = self.context_flag(key)
+            label = f"context.{key}"
+            conds.append(
+                Condition(
+                    label,
+                    x,
+                    "==",
+                    1 if want else 0,
+                    unknown="fails",
+                    open=((x, label, unknown),),
+                    subject=label,
+                    expected=_show(want),
+                )
+            )
         for key, want in sorted((w.security or {}).items()):
-            terms.append({self.security_flag(key): 1 if want else 0})
-        return terms
+            y = self.security_flag(key)
+            label = f"security.{key}"
+            conds.append(
+                Condition(
+                    label,
+                    y,
+                    "==",
+                    1 if want else 0,
+                    unknown="fails",
+                    open=((y, label, unknown),),
+                    subject=label,
+                    expected=_show(want),
+                )
+            )
+        return conds
 
     def exemption(self, index: int, exemption: Exemption) -> None:
         # Its counts are the counts of the designations it clears: over their categories,
@@ -437,26 +763,88 @@ class _Compiler:
         targets += [e for e in cat.localisation if e.id in exemption.applies_to]
         categories = tuple(sorted({c for e in targets for c in e.categories})) or None
         counting = self.counting(targets[0] if targets else None)
-        counts: list[tuple[str, int | None, int | None]] = []
-        terms = [
-            *self.dates(exemption),
-            *self.strict_conditions(exemption.when, categories, counting, counts),
+        conds = [
+            *self.dates(exemption, "fails"),
+            *self.strict_conditions(exemption.when, categories, counting),
         ]
-        self.add(Rule("exemption", index, None, counts=tuple(counts)), terms)
+        self.add(Rule("exemption", index, None, exemption.id, tuple(conds)))
 
     def lane(self, index: int, lane: GreenLane, category: str | None) -> None:
         # The seeds' proviso, in the rule itself: no national-security data and no personal
         # data that is not anonymised.
-        terms: list[dict[str, Any]] = [{"ns": 0}, {"praw": 0}]
+        conds: list[Condition] = [
+            Condition(
+                "not national security",
+                "ns",
+                "==",
+                0,
+                unknown="fails",
+                subject="data[{i}].category",
+                expected="a category not flagged national_security",
+            ),
+            Condition(
+                "personal data anonymised",
+                "praw",
+                "==",
+                0,
+                unknown="fails",
+                open=(("anon", "data[{i}].anonymised", frozenset({UNKNOWN})),),
+                subject="data[{i}].anonymised",
+                expected="true (personal data qualifies only anonymised)",
+            ),
+        ]
         if category is not None:
-            terms.append({self.category_flag(category): 1})
-        terms.append({self.set_flag("purpose", lane.purposes): 1})
+            conds.append(
+                Condition(
+                    "category",
+                    self.category_flag(category),
+                    "==",
+                    1,
+                    unknown="fails",
+                    subject="data[{i}].category",
+                    expected=f"within {category}",
+                )
+            )
+        s = self.set_flag("purpose", lane.purposes)
+        conds.append(
+            Condition(
+                "purpose",
+                s,
+                "==",
+                1,
+                unknown="fails",
+                open=((s, "purpose", frozenset({UNKNOWN})),),
+                subject="purpose",
+                expected=_one_of(lane.purposes),
+            )
+        )
         flag = self.counterparty_flag(lane.counterparties)
         if flag:
-            terms.append({"$gte": {flag: 1}})
-            terms.append({"$lte": {flag: 2}})
-        terms += self.dates(lane)
+            conds.append(
+                Condition(
+                    "counterparty",
+                    flag,
+                    "between",
+                    1,
+                    upper=2,
+                    unknown="fails",
+                    open=(
+                        (flag, "recipient.controlled_by", CP_OPEN_CONTROL),
+                        (flag, "recipient.designated", CP_OPEN_DESIGNATED),
+                    ),
+                    subject=self.peer_field(),
+                    expected=self.counterparty_text(lane.counterparties),
+                )
+            )
+        conds += self.dates(lane, "fails")
         lane_categories = tuple(lane.categories) if lane.categories else None
-        counts: list[tuple[str, int | None, int | None]] = []
-        terms += self.strict_conditions(lane.when, lane_categories, self.counting(None), counts)
-        self.add(Rule("green_lane", index, category, counts=tuple(counts)), terms)
+        conds += self.strict_conditions(lane.when, lane_categories, self.counting(None))
+        self.add(Rule("green_lane", index, category, lane.id, tuple(conds)))
+
+
+def _show(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _one_of(values: Sequence[str]) -> str:
+    return "one of " + ", ".join(values)

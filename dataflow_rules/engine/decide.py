@@ -20,6 +20,7 @@ from ..models.transfer import Transfer
 from .compile import Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, Tally, tally
 from .safeguards import WARN_DAYS, evaluate
+from .trace import Fate, Finding, SideTrace
 
 _KIND_ORDER = {
     "localisation": 0,
@@ -62,6 +63,8 @@ class SideResult:
     firings: list[Firing]
     tallies: dict[str, Tally] = field(default_factory=dict)
     prior: Sequence[PriorItem] = ()
+    trace: SideTrace | None = None
+    """Filled as the side is decided when the engine traces (Engine.trace)."""
 
 
 def decide(
@@ -222,6 +225,32 @@ def _side_reasons(
     met: dict[tuple[str, int, tuple[SafeguardCheck, ...]], list[int]] = defaultdict(list)
     cleared_by_exemption: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     cleared_by_lane: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    seen = result.trace
+
+    def keep_finding(
+        kind: str,
+        entry: Entry | LocalisationEntry,
+        index: int,
+        item: int,
+        missing: tuple[str, ...],
+        fate: Fate,
+        by: str | None = None,
+    ) -> None:
+        if seen is not None:
+            outcome = "review" if missing else entry.outcome
+            seen.findings.append(
+                Finding(
+                    "entry" if kind == "entry" else "localisation",
+                    entry.id,
+                    index,
+                    item,
+                    missing,
+                    fate,
+                    by,
+                    outcome,
+                )
+            )
+
     for (kind, index, item), missing in sorted(designations.items()):
         entry = _designation(cat, kind, index)
         exemption = next(
@@ -229,10 +258,14 @@ def _side_reasons(
         )
         if exemption is not None:
             cleared_by_exemption[exemption][item].append(entry.id)
+            keep_finding(kind, entry, index, item, missing, "exempted", cat.exemptions[exemption].id)
             continue
         clearable = not entry.national_security and not entry.overrides_green_lanes
         if clearable and laned[item]:
             cleared_by_lane[min(laned[item])][item].append(entry.id)
+            keep_finding(
+                kind, entry, index, item, missing, "green_lane", cat.green_lanes[min(laned[item])].id
+            )
             continue
         verdict = Verdict.REVIEW if missing else Verdict(entry.outcome)
         problems: tuple[SafeguardCheck, ...] = ()
@@ -250,12 +283,29 @@ def _side_reasons(
             )
             if outcome.met:
                 met[(kind, index, outcome.used)].append(item)
+                keep_finding(
+                    kind,
+                    entry,
+                    index,
+                    item,
+                    missing,
+                    "safeguarded",
+                    ", ".join(c.reference for c in outcome.used),
+                )
                 continue
             problems = outcome.problems
         standing[(kind, index, verdict, missing, problems)].append(item)
+        keep_finding(kind, entry, index, item, missing, "stands")
+    if seen is not None:
+        for item, indices in sorted(laned.items()):
+            for n in indices:
+                seen.lanes_fired.setdefault(cat.green_lanes[n].id, []).append(item)
+        for item, indices in sorted(exempted.items()):
+            for n in indices:
+                seen.exemptions_fired.setdefault(cat.exemptions[n].id, []).append(item)
 
     # How each designation's totals were reached (counted together, with ledger records).
-    prefixes = {key: unit for unit_key, key in plan.counts.items() for unit in [unit_key.unit]}
+    prefixes = plan.count_units
     counted: dict[tuple[str, int], list[str]] = defaultdict(list)
     records: dict[tuple[str, int], list[str]] = defaultdict(list)
     for f in result.firings:
@@ -358,6 +408,8 @@ def _side_reasons(
                 ),
             )
         )
+    if seen is not None:
+        seen.verdict = Verdict.strictest([r.verdict for _, r in out if _active(r)]).value
     return out
 
 

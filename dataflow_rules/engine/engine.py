@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
 
+from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import Transfer
 from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
-from .compile import ANY, DOMESTIC, Side, SidePlan, compile_domestic, compile_layers, compile_policies
+from .compile import (
+    DOMESTIC,
+    Side,
+    SidePlan,
+    compile_domestic,
+    compile_layers,
+    compile_policies,
+)
 from .counting import PriorItem, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
-from .facts import item_fact, side_base
+from .facts import item_properties, side_base
 from .legs import onward_hops
 from .presume import apply_facts, presume, set_fact
+from .trace import Leg, SideTrace, Trace, describe
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
@@ -43,14 +56,29 @@ class Engine:
             self._plans[(code, "outbound", zone)] = plan
         for code, plan in compile_domestic(policies).items():
             self._plans[(code, "outbound", DOMESTIC)] = plan
-        self._rulesets: dict[PlanKey, dict[str, list[RuleSet]]] = {}
+        self._rulesets: dict[PlanKey, list[tuple[RuleSet, frozenset[str | None]]]] = {}
+        """Per plan, its rulesets and the rule categories each holds."""
+        self._payloads: dict[int, _Payload] = {}
+        """id(ruleset) -> how to write the facts it reads."""
+        self._asked: dict[tuple[PlanKey, str], tuple[RuleSet, ...]] = {}
+        """(plan, an item's category) -> the rulesets its fact is asserted into (memoised)."""
         for n_plan, (key, plan) in enumerate(self._plans.items()):
-            branches: dict[str, list[RuleSet]] = {}
+            sets: list[tuple[RuleSet, frozenset[str | None]]] = []
             prefix = f"{key[0]}_{key[1]}" if key[2] is None else f"{key[0]}_{key[1]}_z{n_plan}"
             for n, chunk in enumerate(plan.chunks()):
                 ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
-                branches.setdefault(chunk.branch, []).append(ruleset)
-            self._rulesets[key] = branches
+                sets.append((ruleset, chunk.categories))
+                self._payloads[id(ruleset)] = _Payload.of(ruleset, plan.item_properties())
+            self._rulesets[key] = sets
+
+    def _rulesets_for(self, key: PlanKey, plan: SidePlan, category: str) -> tuple[RuleSet, ...]:
+        """The rulesets holding a rule an item of ``category`` can meet."""
+        found = self._asked.get((key, category))
+        if found is None:
+            related = plan.related_categories(self.policies.taxonomy, category)
+            found = tuple(rs for rs, held in self._rulesets[key] if held & related)
+            self._asked[(key, category)] = found
+        return found
 
     @property
     def rule_count(self) -> int:
@@ -107,7 +135,12 @@ class Engine:
             )
             if decision.verdict.rank < floor.rank:
                 decision, assumed = first, []
-        notes = [*stated, *assumed]
+        return self._annotate(decision, [*stated, *assumed], day, today)
+
+    def _annotate(
+        self, decision: Decision, notes: list[Assumption], day: dt.date, today: dt.date | None
+    ) -> Decision:
+        """The facts taken as given, and the warnings about the as-of date."""
         update: dict[str, object] = {}
         if notes:
             update["assumptions"] = notes
@@ -121,6 +154,25 @@ class Engine:
         if warnings:
             update["warnings"] = [*decision.warnings, *warnings]
         return decision.model_copy(update=update) if update else decision
+
+    def trace(
+        self,
+        transfer: Transfer,
+        as_of: dt.date | None = None,
+        prior: Sequence[PriorItem] = (),
+        facts: Facts | None = None,
+        today: dt.date | None = None,
+    ) -> Trace:
+        """The rules' own decision of ``transfer`` (``decide(resolve=False)``) with its
+        trace: hop by hop and side by side, every compiled rule on every item's fact,
+        whether durable-rules fired it, each condition held, failed or unknown against the
+        fact document asserted, and what became of every finding. ``explain``, remediation
+        and ``test --coverage`` read this; none of them re-implements a rule."""
+        day = as_of or transfer.date or dt.date.today()
+        transfer, stated = apply_facts(transfer, facts)
+        legs: list[Leg] = []
+        decision = self._annotate(self._decide_once(transfer, day, prior, legs), stated, day, today)
+        return Trace(transfer.id, day, legs, decision)
 
     def _count_ranges(
         self, transfer: Transfer, i: int, unit: str, day: dt.date, prior: Sequence[PriorItem]
@@ -176,20 +228,37 @@ class Engine:
             if (code == origin and side == "outbound") or (code == destination and side == "inbound")
         ]
 
-    def _decide_once(self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]) -> Decision:
-        first = self._leg(transfer, day, prior)
+    def _decide_once(
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        record: list[Leg] | None = None,
+    ) -> Decision:
+        """``record``: where to append each hop's trace (None: no trace is built)."""
+        first = self._leg(transfer, day, prior, record=record)
         if not transfer.onward:
             return first
         parts: list[tuple[str | None, Decision]] = [(None, first)]
         for hop in onward_hops(self.policies, transfer):
-            parts.append((hop.label, self._leg(hop.transfer, day, (), outbound_only=hop.outbound_only)))
+            leg = self._leg(
+                hop.transfer, day, (), outbound_only=hop.outbound_only, record=record, label=hop.label
+            )
+            parts.append((hop.label, leg))
         return combine_legs(transfer, day, parts)
 
     def _leg(
-        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], outbound_only: bool = False
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        outbound_only: bool = False,
+        record: list[Leg] | None = None,
+        label: str | None = None,
     ) -> Decision:
         """One hop: the origin's outbound rules and the destination's inbound rules, each
         from the catalogue that covers the country (a member state: the EU's)."""
+        tracing = record is not None
         j_origin = self.policies.jurisdiction_of(transfer.origin)
         j_destination = self.policies.jurisdiction_of(transfer.destination)
         if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
@@ -199,8 +268,15 @@ class Engine:
             key: PlanKey = (j_origin or "", "outbound", DOMESTIC)
             if key in self._plans:
                 inside.append(
-                    (transfer.origin, "outbound", self._evaluate(self._plans[key], key, transfer, day, prior))
+                    (
+                        transfer.origin,
+                        "outbound",
+                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing),
+                    )
                 )
+            if record is not None:
+                where = j_origin or transfer.origin
+                record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
             return decide(
                 self.policies, transfer, day, inside, self.unlisted, domestic=j_origin or transfer.origin
             )
@@ -217,23 +293,54 @@ class Engine:
             zone = transfer.exporter.zone
             if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
                 key = (code, side, zone)
-            sides.append((country, side, self._evaluate(self._plans[key], key, transfer, day, prior)))
+            sides.append(
+                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing))
+            )
+        if record is not None:
+            record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
         return decide(self.policies, transfer, day, sides, self.unlisted)
 
     def _evaluate(
-        self, plan: SidePlan, key: PlanKey, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]
+        self,
+        plan: SidePlan,
+        key: PlanKey,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        tracing: bool = False,
     ) -> SideResult:
-        branches = self._rulesets[key]
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
+        cat = plan.loaded.catalogue
+        side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat) if tracing else None
         if plan.rules:
             base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
+            heads: dict[int, str] = {}
+            """Per ruleset, the JSON members of the side-wide properties it reads: written
+            once per side, not once per item."""
             for i, item in enumerate(transfer.data):
-                fact = item_fact(plan, self.policies.taxonomy, base, item)
-                root = item.category.split(".", 1)[0]
-                for ruleset in (*branches.get(root, ()), *branches.get(ANY, ())):
-                    firings.extend(Firing(plan.rules[name], i, fact) for name in ruleset.match(fact))
-        return SideResult(plan, firings, tallies, prior)
+                own = item_properties(plan, self.policies.taxonomy, item)
+                fact = {**base, **own}
+                fired: set[str] = set()
+                asked = self._rulesets_for(key, plan, item.category)
+                for ruleset in asked:
+                    payload = self._payloads[id(ruleset)]
+                    head = heads.get(id(ruleset))
+                    if head is None:
+                        head = heads[id(ruleset)] = payload.head(base)
+                    names = ruleset.match_body(payload.body(head, own))
+                    firings.extend(Firing(plan.rules[name], i, fact) for name in names)
+                    fired.update(names)
+                if side_trace is not None:
+                    evaluated = {n for rs in asked for n in rs.rules}
+                    # Every rule of the plan on this fact: those asked with durable-rules'
+                    # answer, the others (in no ruleset holding a category related to the
+                    # item's) described, not fired.
+                    side_trace.attempts += [
+                        describe(rule, i, fact, tallies, transfer, name in fired, name in evaluated)
+                        for name, rule in plan.rules.items()
+                    ]
+        return SideResult(plan, firings, tallies, prior, side_trace)
 
     def stored_facts(self) -> int:
         """Facts left in the core across all rulesets: zero between decisions."""
@@ -244,7 +351,52 @@ class Engine:
             rs.close()
 
     def _all(self) -> list[RuleSet]:
-        return [rs for branches in self._rulesets.values() for sets in branches.values() for rs in sets]
+        return [rs for sets in self._rulesets.values() for rs, _ in sets]
+
+
+@dataclass(frozen=True)
+class _Payload:
+    """How to write the fact one ruleset reads as JSON members, fast: the side-wide
+    properties through one %-template (every fact value is an integer), the item's own
+    (few, and sparse: an absent category flag is not sent) one by one."""
+
+    template: str
+    side_keys: tuple[str, ...]
+    item_keys: frozenset[str]
+
+    @staticmethod
+    def of(ruleset: RuleSet, item_properties: frozenset[str]) -> _Payload:
+        side = tuple(k for k in ruleset.reads if k not in item_properties)
+        template = ",".join(f'"{k}":%d' for k in side)
+        return _Payload(template, side, frozenset(ruleset.reads) & item_properties)
+
+    @cached_property
+    def _get(self) -> Callable[[Mapping[str, Any]], Any]:
+        return itemgetter(*self.side_keys)
+
+    def head(self, base: Mapping[str, Any]) -> str:
+        if not self.side_keys:
+            return ""
+        try:
+            values = self._get(base)
+            return self.template % (values if len(self.side_keys) > 1 else (values,))
+        except (KeyError, TypeError):
+            raise EngineError(f"a fact property is missing or not an integer: {self.side_keys}") from None
+
+    def body(self, head: str, own: Mapping[str, int]) -> str:
+        tail = ",".join([f'"{k}":{v:d}' for k, v in own.items() if k in self.item_keys])
+        return f"{head},{tail}" if head and tail else head or tail
+
+
+def _traces(sides: list[tuple[str, Side, SideResult | None]]) -> list[SideTrace]:
+    """Each side's trace; a side without a catalogue is traced as not loaded."""
+    out = []
+    for country, side, result in sides:
+        if result is None or result.trace is None:
+            out.append(SideTrace(country, side, False))
+        else:
+            out.append(result.trace)
+    return out
 
 
 def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list[str]:

@@ -14,7 +14,9 @@ from typing import Any
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import DataItem, Transfer
 from .compile import UNKNOWN, SidePlan
-from .counting import PriorItem, Tally, tally
+from .counting import PriorItem, Tally, tally, window_start
+
+_NOTHING = Tally(low=0, high=0)
 
 
 def _flag(value: bool | None) -> int:
@@ -31,7 +33,15 @@ def side_base(
     """The properties shared by every item's fact on this side, and the tallies behind its
     count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``)."""
     tallies: dict[str, Tally] = {}
+    counted: set[str] = set()
+    for item in transfer.data:
+        counted |= plan.counted_by(taxonomy, item.category)
     for count_key, prefix in plan.counts.items():
+        if prefix not in counted and (not prior or window_start(count_key.window, as_of) is None):
+            # Nothing it counts is in this transfer, and no earlier transfer can count: the
+            # total is exactly zero (what tally() returns then, without walking the items).
+            tallies[prefix] = _NOTHING
+            continue
         tallies[prefix] = tally(taxonomy, count_key, transfer, as_of, prior)
     base: dict[str, Any] = {
         "day": as_of.toordinal(),
@@ -47,27 +57,25 @@ def side_base(
         "rrole": transfer.roles.recipient,
         "tia": transfer.impact_assessment.outcome,
     }
-    for (name, allowed), prop in plan.sets.items():
+    for name, allowed, prop in plan.set_flags:
         value = values[name]
         base[prop] = UNKNOWN if value is None else int(value in allowed)
+    context, security = transfer.context, transfer.security
     for key, prop in plan.context.items():
-        base[prop] = _flag(transfer.context.get(key))
+        stated = context.get(key)
+        base[prop] = UNKNOWN if stated is None else int(stated)
     for key, prop in plan.security.items():
-        base[prop] = _flag(transfer.security.get(key))
-    for prefix, t in tallies.items():
-        base[f"{prefix}mx"] = t.most
-        base[f"{prefix}mn"] = t.least
+        stated = security.get(key)
+        base[prop] = UNKNOWN if stated is None else int(stated)
+    for prefix, most, least in plan.count_properties:
+        t = tallies[prefix]
+        base[most] = t.most
+        base[least] = t.least
     outbound = plan.side == "outbound"
     peer = transfer.destination if outbound else transfer.origin
     control = transfer.recipient.controlled_by
     designated = transfer.recipient.designated
-    for (
-        countries,
-        every,
-        excluded,
-        include_controlled,
-        include_designated,
-    ), prop in plan.counterparties.items():
+    for countries, every, excluded, include_controlled, include_designated, prop in plan.counterparty_flags:
         if peer in excluded:
             base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
         elif every or peer in countries or (include_designated and designated is True):
@@ -83,11 +91,16 @@ def side_base(
     return base, tallies
 
 
-def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
+def item_properties(plan: SidePlan, taxonomy: Taxonomy, item: DataItem) -> dict[str, int]:
+    """The properties of one item's fact that are its own (category flags, anonymised, the
+    lane proviso's flags); the rest of the fact is the side's (:func:`side_base`)."""
     category = taxonomy.get(item.category)
-    fact = dict(base)
-    fact.update(plan.category_flags(taxonomy, item.category))
-    fact["anon"] = _flag(item.anonymised)
-    fact["ns"] = int(category.national_security)
-    fact["praw"] = int(category.personal and item.anonymised is not True)
-    return fact
+    own = dict(plan.category_flags(taxonomy, item.category))
+    own["anon"] = _flag(item.anonymised)
+    own["ns"] = int(category.national_security)
+    own["praw"] = int(category.personal and item.anonymised is not True)
+    return own
+
+
+def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
+    return {**base, **item_properties(plan, taxonomy, item)}

@@ -208,7 +208,7 @@ def explain(
         pairs = []
         for item in located:
             decision = with_remediations(engine, item.transfer, engine.decide(item.transfer, day))
-            pairs.append((decision, trace(loaded, item.transfer, decision.as_of)))
+            pairs.append((decision, trace(engine, item.transfer, decision.as_of)))
     except DataflowRulesError as error:
         raise fail(error) from None
     if fmt == "json":

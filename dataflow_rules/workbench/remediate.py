@@ -2,8 +2,9 @@
 
 Nothing here reasons about the catalogues' logic: candidate variants of the transfer
 (put in place a safeguard a standing reason names, anonymise an item, leave an item out,
-stay under a threshold the catalogues state, use an affiliate recipient, send the data to
-another country the exporter could use) are each decided by the engine itself, and a
+stay under a threshold the engine's trace shows a rule compared, use an affiliate
+recipient, send the data to another country the exporter could use) are each decided
+by the engine itself, and a
 change is offered only with the verdict the engine gave the changed transfer.
 Single changes are tried first; pairs are offered only when they reach a verdict lower
 than either of their parts alone.
@@ -25,11 +26,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..engine.engine import Engine
-from ..models.catalogue import Entry, LocalisationEntry
+from ..engine.trace import Trace
 from ..models.common import country_code
 from ..models.decision import Change, Decision, Remediation, Verdict
 from ..models.policies import Policies
-from ..models.transfer import Transfer
+from ..models.transfer import Safeguard, Transfer
 
 COUNTS = ("individuals", "records", "devices")
 MAX_DESTINATIONS = 5
@@ -107,7 +108,8 @@ def remediate(
     def verdict_of(changes: Sequence[Change]) -> Verdict:
         return engine.decide(apply(transfer, changes, day), day).verdict
 
-    singles = list(_candidates(engine.policies, transfer, decision, alternatives))
+    traced = engine.trace(transfer, day)
+    singles = list(_candidates(engine.policies, traced, transfer, decision, alternatives))
     results = [(group, verdict_of(group)) for group in singles]
     better = [(g, v) for g, v in results if v.rank < decision.verdict.rank]
     better = _best_counts(better)
@@ -174,10 +176,11 @@ def _best_counts(found: list[tuple[list[Change], Verdict]]) -> list[tuple[list[C
 
 
 def _candidates(
-    policies: Policies, transfer: Transfer, decision: Decision, alternatives: Sequence[str]
+    policies: Policies, traced: Trace, transfer: Transfer, decision: Decision, alternatives: Sequence[str]
 ) -> Iterable[list[Change]]:
-    """Single changes worth trying: on the items the standing reasons are about, then on
-    the recipient and the destination."""
+    """Single changes worth trying: on the items the standing reasons are about (a count
+    just under each bound the engine's trace shows a rule compared), then on the
+    recipient and the destination."""
     taxonomy = policies.taxonomy
     yield from _safeguards(policies, transfer, decision)
     standing = sorted(
@@ -195,7 +198,7 @@ def _candidates(
             value = getattr(item, name)
             if value is None:
                 continue
-            for bound in _lower_bounds(policies, transfer, item.category, name):
+            for bound in _lower_bounds(traced, i, name, transfer.safeguards):
                 if 0 < bound <= value:
                     yield [
                         Change(
@@ -266,25 +269,23 @@ def _describe(policies: Policies, mechanism: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _lower_bounds(policies: Policies, transfer: Transfer, category: str, name: str) -> list[int]:
-    """Every lower bound on ``name`` in an entry of either side's catalogue whose category
-    is related to ``category`` (within it or broader)."""
-    taxonomy = policies.taxonomy
-    line = set(taxonomy.get(category).ancestors)
+def _lower_bounds(t: Trace, item: int, name: str, safeguards: Sequence[Safeguard] = ()) -> list[int]:
+    """Every lower bound on ``name`` that a designation compared for data item ``item``,
+    read off the engine's trace: the rules about this item's data (its category within
+    the designation's, or broader), on every side and leg the engine decided; for
+    individuals also one above each cap on a safeguard's scope (``safeguards``)."""
     bounds: set[int] = set()
-    for country in (transfer.origin, transfer.destination):
-        code = policies.jurisdiction_of(country)
-        if code is None:
-            continue
-        cat = policies.catalogues[code].catalogue
-        designations: list[Entry | LocalisationEntry] = [*cat.entries, *cat.localisation]
-        for entry in designations:
-            count = getattr(entry.when, name)
-            lower = None if count is None else count.lower()
-            if lower is not None and any(
-                c in line or category in taxonomy.get(c).ancestors for c in entry.categories
-            ):
-                bounds.add(lower)
+    for side in t.sides:
+        for a in side.attempts:
+            if a.kind not in ("entry", "localisation") or a.item != item or not a.checks:
+                continue
+            if a.checks[0].condition != "category" or a.checks[0].status == "failed":
+                continue
+            bounds |= {th.lower for th in a.thresholds if th.unit == name and th.lower is not None}
+    if name == "individuals":
+        # A safeguard granted for at most N individuals covers the item again below N + 1
+        # (the same breakpoint case analysis uses: docs/semantics.md, section 4b).
+        bounds |= {s.scope.max_individuals + 1 for s in safeguards if s.scope.max_individuals is not None}
     return sorted(bounds)
 
 

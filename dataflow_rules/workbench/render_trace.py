@@ -1,4 +1,6 @@
-"""Text and JSON forms of an explanation: the engine's decision, the trace, the remediations."""
+"""Text and JSON forms of an explanation: the engine's decision, its trace, the remediations.
+
+Everything shown comes from the engine's trace (Engine.trace); this module only words it."""
 
 from __future__ import annotations
 
@@ -29,7 +31,32 @@ def render_text(decision: Decision, t: Trace, show_all: bool = False) -> str:
             )
         for side in leg.sides:
             lines += _side(side, show_all)
+    lines += _resolution(decision, t)
     return "\n".join(lines) + "\n"
+
+
+def _resolution(decision: Decision, t: Trace) -> list[str]:
+    """How the decision shown went beyond the rules' own decision traced above."""
+    rules = t.decision
+    if rules is None:
+        return []
+    out: list[str] = []
+    presumed = [a for a in decision.assumptions if a.source.startswith("presumption")]
+    if presumed:
+        out.append(
+            "  then presumed: "
+            + ", ".join(f"{a.fact} = {str(a.value).lower()} ({a.source})" for a in presumed)
+        )
+    if decision.cases is not None:
+        out.append(
+            f"  then decided for each value of {', '.join(decision.cases.facts)}: "
+            f"{len(decision.cases.branches)} branches"
+        )
+    if decision.verdict is not rules.verdict:
+        out.append(
+            f"  the rules alone decide {rules.verdict.value}; the decision is {decision.verdict.value}"
+        )
+    return out
 
 
 def _side(side: SideTrace, show_all: bool) -> list[str]:
@@ -38,7 +65,7 @@ def _side(side: SideTrace, show_all: bool) -> list[str]:
         return [head + ": no catalogue loaded, nothing checked"]
     lines = [head + ":"]
     skipped: list[str] = []
-    for a in side.attempts:
+    for a in _ordered(side.attempts):
         if not show_all and _off_topic(a):
             skipped.append(a.id)
             continue
@@ -55,12 +82,27 @@ def _side(side: SideTrace, show_all: bool) -> list[str]:
         lines.append(f"    => {f.id} applies to data[{f.item}]{missing}: {_fate(f.fate)}{tail}")
     if not side.findings:
         lines.append("    => no entry applies")
+    if side.verdict is not None:
+        lines.append(f"    => {side.jurisdiction} {side.side}: {side.verdict}")
     if skipped:
         names = sorted(set(skipped))
         lines.append(
             f"    ({len(names)} rules not about this data, category does not match: {', '.join(names)}; --all shows them)"
         )
     return lines
+
+
+def _ordered(attempts: list[Attempt]) -> list[Attempt]:
+    """Item by item its green lanes then its exemptions; then each designation (entries,
+    then localisation, in catalogue order) on each item."""
+
+    def key(pair: tuple[int, Attempt]) -> tuple[int, ...]:
+        pos, a = pair
+        if a.kind in ("green_lane", "exemption"):
+            return (0, a.item, a.kind == "exemption", pos)
+        return (1, a.kind == "localisation", a.index, a.item, pos)
+
+    return [a for _, a in sorted(enumerate(attempts), key=key)]
 
 
 def _off_topic(a: Attempt) -> bool:
@@ -70,7 +112,9 @@ def _off_topic(a: Attempt) -> bool:
 def _verdict(a: Attempt) -> str:
     if a.kind in ("exemption", "green_lane"):
         return "fires" if a.fires() else "does not fire"
-    return {"held": "applies", "unknown": "may apply (facts missing)", "failed": "does not apply"}[a.status]
+    if not a.fires():
+        return "does not apply"
+    return "may apply (facts missing)" if a.status == "unknown" else "applies"
 
 
 def _fate(fate: str) -> str:

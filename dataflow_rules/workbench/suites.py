@@ -3,8 +3,8 @@
 A suite is a YAML file named ``*_test.yaml`` holding test cases: a transfer (inline, or
 a reference to a file of transfers, ``path`` or ``path#transfer-id``, relative to the
 suite), an optional as-of date, and the expected verdict and, optionally, the exact set
-of catalogue ids among the decision's reasons. Coverage is read off the explain trace of
-every case: which entries applied, which green lanes and exemptions fired, and which
+of catalogue ids among the decision's reasons. Coverage is read off the engine's trace of
+every case (Engine.trace): which entries applied, which green lanes and exemptions fired, and which
 side of every count threshold some test put a matching item on.
 """
 
@@ -178,7 +178,7 @@ def run_suites(paths: list[Path], policies: Policies) -> SuiteRun:
     for suite, case, where, transfer in cases:
         decision = engine.decide(transfer, case.as_of)
         results.append(CaseResult(suite, case.name, where, case.expect, decision))
-        coverage.covered |= exercised(policies, transfer, trace(policies, transfer, decision.as_of))
+        coverage.covered |= exercised(trace(engine, transfer, decision.as_of))
     return SuiteRun(results, coverage)
 
 
@@ -214,44 +214,28 @@ def targets(policies: Policies) -> list[Target]:
     return out
 
 
-def exercised(policies: Policies, transfer: Transfer, t: Trace) -> set[Target]:
+def exercised(t: Trace) -> set[Target]:
+    """What one case exercised, read off the engine's trace: the entries that applied, the
+    lanes and exemptions that fired, and which side of each count bound the total a rule
+    compared fell on (only for items within the entry's category: a threshold is exercised
+    only by data the entry is about)."""
     out: set[Target] = set()
     for side in t.sides:
         code = side.jurisdiction
         out |= {Target(code, f.kind, f.id) for f in side.findings}
         out |= {Target(code, "green_lane", lane) for lane in side.lanes_fired}
         out |= {Target(code, "exemption", x) for x in side.exemptions_fired}
-        cat = side.catalogue
-        if cat is None:
-            continue
         for a in side.attempts:
             if a.kind not in ("entry", "localisation") or a.checks[0].status != "held":
-                continue  # a threshold is exercised only by an item the entry is about
-            entry = cat.entries[a.index] if a.kind == "entry" else cat.localisation[a.index]
-            item = transfer.data[a.item]
-            for name in ("individuals", "records", "devices"):
-                count, value = getattr(entry.when, name), getattr(item, name)
-                if count is None or value is None:
-                    continue
-                lo, hi = count.lower(), count.upper()
-                if lo is not None:
-                    out.add(
-                        Target(
-                            code,
-                            "threshold",
-                            entry.id,
-                            f"{name} {'at least' if value >= lo else 'below'} {lo:,}",
-                        )
-                    )
-                if hi is not None:
-                    out.add(
-                        Target(
-                            code,
-                            "threshold",
-                            entry.id,
-                            f"{name} {'at most' if value <= hi else 'above'} {hi:,}",
-                        )
-                    )
+                continue
+            for th in a.thresholds:
+                lo, hi = th.lower, th.upper
+                if lo is not None and (th.least >= lo or th.most < lo):
+                    word = "at least" if th.least >= lo else "below"
+                    out.add(Target(code, "threshold", a.id, f"{th.unit} {word} {lo:,}"))
+                if hi is not None and (th.most <= hi or th.least > hi):
+                    word = "at most" if th.most <= hi else "above"
+                    out.add(Target(code, "threshold", a.id, f"{th.unit} {word} {hi:,}"))
     return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataflow_rules import Decision
-from dataflow_rules.workbench.explain import Trace
+from dataflow_rules.engine.trace import Trace
 
 Projection = dict[str, set[tuple[object, ...]]]
 

@@ -1,6 +1,11 @@
 """The trace agrees with the engine: the entries explain says apply are its findings,
 with the same fate (standing with the same verdict and missing facts, safeguarded,
-cleared by the same exemption or lane), on every example and on generated transfers."""
+cleared by the same exemption or lane), on every example and on generated transfers.
+
+The trace is the engine's own (Engine.trace), so these tests check that the explicit
+condition form describes what durable-rules decided: each rule's described conditions
+let it fire exactly when durable-rules fired it, the trace's findings are the decision's
+reasons, and explain's verdict is decide's."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typer.testing import CliRunner
 
 from dataflow_rules import Engine, Policies, read_transfers
 from dataflow_rules.cli import app
+from dataflow_rules.engine.trace import Trace
 from dataflow_rules.workbench.explain import trace
 
 from ..conftest import EXAMPLES
@@ -32,7 +38,26 @@ FILES = sorted(p for p in EXAMPLES.rglob("*.yaml") if "scan" not in p.parts)
 def test_trace_agrees_with_the_engine_on_examples(path: Path, policies: Policies, engine: Engine) -> None:
     for located in read_transfers(path, policies):
         decision = engine.decide(located.transfer, resolve=False)
-        assert from_trace(trace(policies, located.transfer, decision.as_of)) == from_decision(decision)
+        t = trace(engine, located.transfer, decision.as_of)
+        _consistent(t)
+        assert t.decision == decision
+        assert from_trace(t) == from_decision(decision)
+
+
+def _consistent(t: Trace) -> None:
+    """Every rule asked fired exactly when its described conditions say it should; no rule
+    that was not asked fired; the side verdicts compose the decision's verdict."""
+    assert t.decision is not None
+    for side in t.sides:
+        for a in side.attempts:
+            assert a.fires() == (a.evaluated and a.derived_fires()), (side.jurisdiction, a)
+            if not a.evaluated:
+                assert a.checks[0].condition in ("category", "not national security")
+    if len(t.legs) == 1 and not t.domestic:
+        verdicts = [s.verdict for s in t.sides if s.loaded]
+        if all(s.loaded for s in t.sides):
+            strictest = max(verdicts, key=["allow", "review", "restrict"].index)
+            assert strictest == t.decision.verdict.value
 
 
 def _agree(scenario: Scenario) -> None:
@@ -41,7 +66,10 @@ def _agree(scenario: Scenario) -> None:
     try:
         for t in scenario.transfers:
             decision = engine.decide(t, scenario.as_of, resolve=False)
-            assert from_trace(trace(policies, t, scenario.as_of)) == from_decision(decision)
+            traced = trace(engine, t, scenario.as_of)
+            _consistent(traced)
+            assert traced.decision == decision
+            assert from_trace(traced) == from_decision(decision)
     finally:
         engine.close()
 

@@ -168,3 +168,34 @@ def test_only_mechanisms_a_standing_reason_names_are_added(engine: Engine, polic
             named = {m for r in decision.reasons for alt in r.mechanisms for m in alt}
             for r in remediate(engine, located.transfer, decision):
                 assert {c.value for c in r.changes if c.op == "add"} <= named, (path, r)
+
+
+def test_count_remediations_come_from_the_bounds_the_engine_compared(policies: Any, engine: Engine) -> None:
+    """A count to stay under is one the engine's trace shows a rule compared for the item, or
+    a safeguard's cap: the HGR approval granted for 150 individuals covers 150, not fewer,
+    and no bound of a rule that is not about this item is offered."""
+    (located,) = [
+        x
+        for x in read_transfers(EXAMPLES / "safeguards" / "cn.hgr_approval.yaml", policies)
+        if x.transfer.id == "cn.hgr_approval-out_of_scope"
+    ]
+    day = dt.date(2026, 12, 6)
+    decision = engine.decide(located.transfer, day)
+    assert decision.verdict is Verdict.RESTRICT
+    counts = [
+        c.value
+        for r in remediate(engine, located.transfer, decision)
+        for c in r.changes
+        if c.path == "data[0].individuals"
+    ]
+    assert counts == [150]
+    traced = engine.trace(located.transfer, day)
+    compared = {
+        th.lower
+        for s in traced.sides
+        for a in s.attempts
+        if a.item == 0 and a.checks[0].status != "failed"
+        for th in a.thresholds
+        if th.unit == "individuals"
+    }
+    assert 101 not in compared
