@@ -11,12 +11,13 @@ from ..models.facts import Facts
 from ..models.transfer import Transfer
 from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
 from .compile import ANY, DOMESTIC, Side, SidePlan, compile_domestic, compile_layers, compile_policies
-from .counting import PriorItem, Tally, tally
+from .counting import PriorItem, PriorSet, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_fact, side_base
 from .legs import onward_hops
 from .presume import apply_facts, presume, set_fact
+from .unrecorded import unrecorded_assumptions
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
@@ -108,6 +109,8 @@ class Engine:
             if decision.verdict.rank < floor.rank:
                 decision, assumed = first, []
         notes = [*stated, *assumed]
+        if not isinstance(prior, PriorSet):  # no ledger read: say what that presumes (issue 19)
+            notes += unrecorded_assumptions(self.policies, transfer, decision, day)
         update: dict[str, object] = {}
         if notes:
             update["assumptions"] = notes
