@@ -45,6 +45,12 @@ class CountKey:
     unit: Unit
     window: Window = "transfer"
     per: Per = "exporter"
+    combined: tuple[tuple[str, int], ...] | None = None
+    """Combined data (28 CFR 202.205(g)): each category of the set and the lower bound of
+    its own threshold. With it, the tally counts only when the transfer holds more than one
+    of these categories and the lowest of their bounds is at most ``lowest``; otherwise it
+    is zero (the designation's combined reading does not apply)."""
+    lowest: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,8 @@ class Tally:
     """Further earlier items added beyond those named."""
     since: dt.date | None = None
     """First day of the window, when earlier transfers were counted."""
+    combined: str = ""
+    """How a combined set lowered the threshold (28 CFR 202.205(g)), for the reason."""
 
     @property
     def most(self) -> int:
@@ -129,6 +137,8 @@ class Tally:
                 parts.append(f"population {_join(list(self.merged))} counted once")
         elif self.bulk:
             parts.append(f"data[{self.bulk[0]}] is stated to be bulk")
+        if self.combined:
+            parts.append(self.combined)
         return "; ".join(parts)
 
 
@@ -177,6 +187,12 @@ def tally(
     prior: Sequence[PriorItem] = (),
 ) -> Tally:
     """The total ``key`` counts for ``transfer`` (and the earlier records in its window)."""
+    note = ""
+    if key.combined is not None:
+        held = combined_set(taxonomy, key.combined, transfer)
+        if held is None or key.lowest is None or held[0] > key.lowest:
+            return Tally(low=0, high=0)
+        note = held[1]
     low_groups = _Groups()
     extra_high = 0
     unbounded = False
@@ -277,7 +293,49 @@ def tally(
         bulk=tuple(bulk),
         records=tuple(records),
         since=since if records or more else None,
+        combined=note,
     )
+
+
+def combined_set(
+    taxonomy: Taxonomy, thresholds: tuple[tuple[str, int], ...], transfer: Transfer
+) -> tuple[int, str] | None:
+    """Whether ``transfer``'s items make a combined set (28 CFR 202.205(g): "more than one
+    of the categories"): the lowest lower bound among the categories it holds, and the
+    sentence saying so; None when it holds fewer than two.
+
+    Each item counts for the most specific listed category it is within (human genomic
+    data is within human 'omic data: a set of genomic data alone is not combined). Two
+    categories one of which is within the other are one category of the rule. Only items
+    certainly within a category count (an item of a broader category is already open on
+    its category, section 3a). Earlier transfers do not make a set combined."""
+    bounds = dict(thresholds)
+    held: dict[str, list[int]] = {}
+    for i, item in enumerate(transfer.data):
+        line = taxonomy.get(item.category).ancestors
+        within = [c for c in bounds if c in line]
+        if within:
+            deepest = max(within, key=lambda c: len(taxonomy.get(c).ancestors))
+            held.setdefault(deepest, []).append(i)
+    if not _unrelated(taxonomy, list(held)):
+        return None
+    lowest_category = min(held, key=lambda c: (bounds[c], c))
+    lowest = bounds[lowest_category]
+    where = _join([f"{c} (data[{', '.join(map(str, held[c]))}])" for c in sorted(held)])
+    return lowest, (
+        f"combined data: the set holds {where}, so each category is bulk at the lowest "
+        f"threshold among them, that of {lowest_category} ({lowest:,} or more; "
+        "28 CFR 202.205(g))"
+    )
+
+
+def _unrelated(taxonomy: Taxonomy, categories: list[str]) -> bool:
+    """Whether two of ``categories`` are not one within the other."""
+    for n, a in enumerate(categories):
+        for b in categories[n + 1 :]:
+            if a not in taxonomy.get(b).ancestors and b not in taxonomy.get(a).ancestors:
+                return True
+    return False
 
 
 def _add(groups: _Groups, population: str | None, value: int, anonymous_key: str) -> int:
