@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from benchmarks.review_rate import measure, scan_repository
 from dataflow_rules.scan import config as cfg
@@ -46,3 +47,50 @@ def test_the_facts_files_are_named_in_the_decisions_they_fill() -> None:
         a.source for f in result.files for t in f.transfers if t.decision for a in t.decision.assumptions
     }
     assert cfg.CONFIG_NAME in sources
+
+
+FIDES = sorted(ROOT.rglob("*.fides.yaml"))
+ODCS = sorted(ROOT.rglob("*.contract.yaml"))
+
+
+def _labels(value: object, name: str) -> list[str]:
+    out: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += (item if isinstance(item, list) else [item]) if key == name else _labels(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            out += _labels(item, name)
+    return out
+
+
+@pytest.mark.parametrize("path", FIDES, ids=[p.name for p in FIDES])
+def test_fides_manifests_load_with_fideslang_and_use_its_default_keys(path: Path) -> None:
+    from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+    from fideslang.manifests import ingest_manifests
+    from fideslang.parse import load_manifests_into_taxonomy
+
+    try:
+        load_manifests_into_taxonomy(ingest_manifests(str(path)))
+    except SystemExit as exc:  # fideslang exits on a bad resource
+        raise AssertionError(f"fideslang rejects {path.name}: {exc.code}") from None
+    raw = yaml.safe_load(path.read_text())
+    known = {
+        "data_categories": {c.fides_key for c in DEFAULT_TAXONOMY.data_category},
+        "data_use": {u.fides_key for u in DEFAULT_TAXONOMY.data_use},
+        "data_subjects": {s.fides_key for s in DEFAULT_TAXONOMY.data_subject},
+    }
+    for name, keys in known.items():
+        assert set(_labels(raw, name)) <= keys, (path.name, name)
+
+
+@pytest.mark.parametrize("path", ODCS, ids=[p.name for p in ODCS])
+def test_odcs_contracts_follow_their_standard(path: Path) -> None:
+    value = yaml.safe_load(path.read_text())
+    assert value["kind"] == "DataContract"
+    if str(value["apiVersion"]).startswith("v3"):
+        from open_data_contract_standard.model import OpenDataContractStandard
+
+        OpenDataContractStandard.model_validate(value)
+    else:
+        assert str(value["apiVersion"]).startswith("v2") and all("columns" in t for t in value["dataset"])
