@@ -172,6 +172,8 @@ class _References:
         designations = {e.id for e in cat.entries} | {e.id for e in cat.localisation}
         if self.base is not None:
             designations |= {e.id for e in self.base.entries} | {e.id for e in self.base.localisation}
+        for i, combined in enumerate(cat.combined):  # 28 CFR 202.205(g) (issue 19)
+            self.categories(list(combined.thresholds), ("combined", i, "thresholds"))
         for section in ("entries", "localisation"):
             for i, entry in enumerate(getattr(cat, section)):
                 self.categories(entry.categories, (section, i, "categories"))

@@ -224,7 +224,8 @@ def test_a_facts_file_states_the_exporter_once_and_is_named(engine: Engine) -> N
     d = engine.decide(t, facts=facts)
     assert d.verdict is Verdict.ALLOW
     assert [(a.fact, a.value, a.source) for a in d.assumptions] == [
-        ("exporter.ciio", False, "dataflow-rules.yaml")
+        ("exporter.ciio", False, "dataflow-rules.yaml"),
+        ("ledger", "no earlier transfers", "presumption CN"),
     ]
     stated = engine.decide(
         t.model_copy(update={"exporter": t.exporter.model_copy(update={"ciio": True})}), facts=facts

@@ -65,11 +65,11 @@ def count_ranges(starts: set[int], most: int) -> list[Option]:
 
 
 def open_facts(decision: Decision) -> list[str]:
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, each once, without a quadratic scan (issue 19)
     for r in decision.reasons:
         if r.kind == "missing_fact":
-            out.extend(m for m in r.missing if m not in out)
-    return out
+            out.update(dict.fromkeys(r.missing))
+    return list(out)
 
 
 def analyse(

@@ -32,6 +32,7 @@ from ..models.catalogue import (
 from ..models.common import MAX_BOUND
 from ..models.policies import LoadedCatalogue, Policies, merged
 from ..models.taxonomy import Taxonomy
+from .combined import combined_variants
 from .counting import BIG, CountKey, Unit
 
 Side = Literal["outbound", "inbound"]
@@ -441,6 +442,10 @@ class _Compiler:
         for kind, i, entry in entries:
             for category in entry.categories:
                 self.designation(kind, i, entry, category)
+                # Combined data (28 CFR 202.205(g)): the designation again at each lower
+                # threshold of its set, counting only when the set is combined (combined.py).
+                for variant, pairs, lowest in combined_variants(cat, entry, category):
+                    self.designation(kind, i, variant, category, (pairs, lowest))
         for i, exemption in enumerate(cat.exemptions):
             self.exemption(i, exemption)
         for i, lane in enumerate(cat.green_lanes):
@@ -547,7 +552,12 @@ class _Compiler:
         return text
 
     def designation(
-        self, kind: RuleKind, index: int, entry: Entry | LocalisationEntry, category: str
+        self,
+        kind: RuleKind,
+        index: int,
+        entry: Entry | LocalisationEntry,
+        category: str,
+        combined: tuple[tuple[tuple[str, int], ...], int] | None = None,
     ) -> None:
         # >= 1: the item is within the category (1) or broader than it (2, may contain it).
         k = self.category_flag(category)
@@ -590,7 +600,11 @@ class _Compiler:
             if count is None:
                 continue
             lo, hi = count.lower(), count.upper()
-            g = self.count_flag(CountKey(tuple(entry.categories), unit, counting.window, counting.per))
+            g = self.count_flag(
+                CountKey(
+                    tuple(entry.categories), unit, counting.window, counting.per, *(combined or (None, None))
+                )
+            )
             # Fires while the bounds *can* hold: the most the total can be reaches the lower
             # bound, the least it is stays within the upper one.
             common: dict[str, Any] = {

@@ -15,8 +15,9 @@ them as two properties of the fact: the most the total can be and the least it i
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -44,6 +45,12 @@ class CountKey:
     unit: Unit
     window: Window = "transfer"
     per: Per = "exporter"
+    combined: tuple[tuple[str, int], ...] | None = None
+    """Combined data (28 CFR 202.205(g)): each category of the set and the lower bound of
+    its own threshold. With it, the tally counts only when the transfer holds more than one
+    of these categories and the lowest of their bounds is at most ``lowest``; otherwise it
+    is zero (the designation's combined reading does not apply)."""
+    lowest: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ class Tally:
     """Further earlier items added beyond those named."""
     since: dt.date | None = None
     """First day of the window, when earlier transfers were counted."""
+    combined: str = ""
+    """How a combined set lowered the threshold (28 CFR 202.205(g)), for the reason."""
 
     @property
     def most(self) -> int:
@@ -128,6 +137,8 @@ class Tally:
                 parts.append(f"population {_join(list(self.merged))} counted once")
         elif self.bulk:
             parts.append(f"data[{self.bulk[0]}] is stated to be bulk")
+        if self.combined:
+            parts.append(self.combined)
         return "; ".join(parts)
 
 
@@ -176,6 +187,12 @@ def tally(
     prior: Sequence[PriorItem] = (),
 ) -> Tally:
     """The total ``key`` counts for ``transfer`` (and the earlier records in its window)."""
+    note = ""
+    if key.combined is not None:
+        held = combined_set(taxonomy, key.combined, transfer)
+        if held is None or key.lowest is None or held[0] > key.lowest:
+            return Tally(low=0, high=0)
+        note = held[1]
     low_groups = _Groups()
     extra_high = 0
     unbounded = False
@@ -221,9 +238,11 @@ def tally(
 
         named: set[str] = set()
 
+        in_window: Callable[[str], bool] = _never
+
         def name(source: str) -> None:
             nonlocal more
-            if source in named:
+            if source in named or in_window(source):
                 return
             named.add(source)
             if len(records) < MAX_NAMED:
@@ -233,20 +252,21 @@ def tally(
 
         one_by_one: Iterable[PriorItem] = prior
         if isinstance(prior, PriorSet):
-            # Items that name no population add up: summed once per bucket, not item by item.
-            for (exporter, recipient, category, day), bucket in prior.buckets():
-                if not wanted(day, exporter, recipient, category):
-                    continue
-                known, n_known, unknown, sources = bucket.without(prior.own, key.unit)
-                if unknown:
-                    unbounded = True
-                    open_items.extend(f"{u}: {key.unit}" for u in unknown)
-                if n_known:
-                    low_groups.known[f"#{exporter}|{recipient}|{category}|{day}"] = known
-                    low_groups.sizes[f"#{exporter}|{recipient}|{category}|{day}"] = n_known
-                    anonymous += n_known
-                for source in sources:
-                    name(source)
+            # Items that name no population add up: read from prefix sums over the dates
+            # of the earlier items this tally selects, two bisections per query.
+            recipient = them if key.per == "exporter_and_recipient" else None
+            window = prior.window(taxonomy, key.categories, me, recipient, since, as_of, key.unit)
+            if window.unknown:
+                unbounded = True
+                open_items.extend(f"{u}: {key.unit}" for u in window.unknown)
+            if window.n_known:
+                low_groups.known["#ledger"] = window.known
+                low_groups.sizes["#ledger"] = window.n_known
+                anonymous += window.n_known
+            for source in window.first:
+                name(source)
+            more += window.sources - len(window.first)
+            in_window = window.has
             one_by_one = prior.special()
         for n, p in enumerate(one_by_one):
             if not wanted(p.date, p.exporter, p.recipient, p.category):
@@ -273,7 +293,49 @@ def tally(
         bulk=tuple(bulk),
         records=tuple(records),
         since=since if records or more else None,
+        combined=note,
     )
+
+
+def combined_set(
+    taxonomy: Taxonomy, thresholds: tuple[tuple[str, int], ...], transfer: Transfer
+) -> tuple[int, str] | None:
+    """Whether ``transfer``'s items make a combined set (28 CFR 202.205(g): "more than one
+    of the categories"): the lowest lower bound among the categories it holds, and the
+    sentence saying so; None when it holds fewer than two.
+
+    Each item counts for the most specific listed category it is within (human genomic
+    data is within human 'omic data: a set of genomic data alone is not combined). Two
+    categories one of which is within the other are one category of the rule. Only items
+    certainly within a category count (an item of a broader category is already open on
+    its category, section 3a). Earlier transfers do not make a set combined."""
+    bounds = dict(thresholds)
+    held: dict[str, list[int]] = {}
+    for i, item in enumerate(transfer.data):
+        line = taxonomy.get(item.category).ancestors
+        within = [c for c in bounds if c in line]
+        if within:
+            deepest = max(within, key=lambda c: len(taxonomy.get(c).ancestors))
+            held.setdefault(deepest, []).append(i)
+    if not _unrelated(taxonomy, list(held)):
+        return None
+    lowest_category = min(held, key=lambda c: (bounds[c], c))
+    lowest = bounds[lowest_category]
+    where = _join([f"{c} (data[{', '.join(map(str, held[c]))}])" for c in sorted(held)])
+    return lowest, (
+        f"combined data: the set holds {where}, so each category is bulk at the lowest "
+        f"threshold among them, that of {lowest_category} ({lowest:,} or more; "
+        "28 CFR 202.205(g))"
+    )
+
+
+def _unrelated(taxonomy: Taxonomy, categories: list[str]) -> bool:
+    """Whether two of ``categories`` are not one within the other."""
+    for n, a in enumerate(categories):
+        for b in categories[n + 1 :]:
+            if a not in taxonomy.get(b).ancestors and b not in taxonomy.get(a).ancestors:
+                return True
+    return False
 
 
 def _add(groups: _Groups, population: str | None, value: int, anonymous_key: str) -> int:
@@ -349,12 +411,15 @@ class Ledger:
 
     def __init__(self, items: Iterable[PriorItem] = ()) -> None:
         self._by_exporter: dict[str, list[PriorItem]] = {}
-        self._sums: dict[str, tuple[int, _Sums]] = {}
+        self._sums: dict[str, _Sums] = {}
         for item in items:
             self.add(item)
 
     def add(self, item: PriorItem) -> None:
         self._by_exporter.setdefault(item.exporter, []).append(item)
+        sums = self._sums.get(item.exporter)
+        if sums is not None:
+            sums.add(item)
 
     def add_transfer(self, transfer: Transfer, source: str, day: dt.date, key: str | None = None) -> None:
         """Add ``transfer``'s items; ``key`` (default: its id) is what ``prior`` leaves out."""
@@ -367,75 +432,188 @@ class Ledger:
         exporter = exporter_key(transfer)
         mine = self._by_exporter.get(exporter, [])
         sums = self._sums.get(exporter)
-        if sums is None or sums[0] != len(mine):
-            sums = (len(mine), _Sums(mine))
-            self._sums[exporter] = sums
-        return PriorSet(mine, transfer.id if key is None else key, sums[1])
+        if sums is None:
+            sums = self._sums[exporter] = _Sums(mine)
+        return PriorSet(mine, transfer.id if key is None else key, sums)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_exporter.values())
 
 
-_UNITS = ("individuals", "records", "devices")
+_UNITS: tuple[Unit, ...] = ("individuals", "records", "devices")
 
 
 @dataclass
-class _Bucket:
-    """Earlier items of one (exporter, recipient, category, date) that name no population:
-    what a tally adds of them, per unit, and whose they are."""
+class _Row:
+    """The items of one earlier transfer that one selection counts and that name no
+    population: per unit, the sum of the stated counts, how many were stated, and whether
+    one was not."""
 
+    day: int
+    seq: int
+    source: str
+    transfer_id: str
     known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
     n_known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
-    unknown: dict[str, list[str]] = field(default_factory=lambda: {u: [] for u in _UNITS})
-    sources: list[str] = field(default_factory=list)
-    by_key: dict[str, list[PriorItem]] = field(default_factory=dict)
+    unknown: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(_UNITS, False))
 
     def add(self, item: PriorItem) -> None:
         for unit in _UNITS:
             value = getattr(item, unit)
             if value is None:
-                self.unknown[unit].append(item.source)
+                self.unknown[unit] = True
             else:
                 self.known[unit] += value
                 self.n_known[unit] += 1
-        if item.source not in self.sources[-1:]:
-            self.sources.append(item.source)
-        self.by_key.setdefault(item.transfer_id, []).append(item)
 
-    def without(self, own: str, unit: str) -> tuple[int, int, list[str], list[str]]:
-        """(sum, items summed, sources with the count unstated, sources) less ``own``'s."""
-        mine = self.by_key.get(own, [])
-        if not mine:
-            return self.known[unit], self.n_known[unit], self.unknown[unit], self.sources
-        values = [getattr(p, unit) for p in mine]
-        stated = [v for v in values if v is not None]
-        gone = {p.source for p in mine}
-        return (
-            self.known[unit] - sum(stated),
-            self.n_known[unit] - len(stated),
-            [s for s in self.unknown[unit] if s not in gone],
-            [s for s in self.sources if s not in gone],
-        )
+
+@dataclass(frozen=True)
+class _Window:
+    """What a tally adds from the pre-summed earlier items of one window."""
+
+    known: int
+    n_known: int
+    unknown: list[str]
+    """Sources with an item whose count is not stated."""
+    first: list[str]
+    """The first MAX_NAMED sources, oldest first."""
+    sources: int
+    """How many sources were counted (named or not)."""
+    has: Callable[[str], bool]
+    """Whether a source was counted."""
+
+
+class _Index:
+    """The earlier items one selection (recipient, categories) counts, one row per earlier
+    transfer, sorted by date with prefix sums: a window's total is two bisections and a
+    subtraction, whatever the ledger's size (a run of N transfers costs N log N, not N²)."""
+
+    def __init__(self) -> None:
+        self.rows: list[_Row] = []
+        self._by_key: dict[tuple[str, str, int], _Row] = {}
+        self._sorted = True
+        self._built = False
+        self.days: list[int] = []
+        self.prefix: dict[str, tuple[list[int], list[int]]] = {}
+        self.unknown: dict[str, list[int]] = {}
+        self.position: dict[str, list[int]] = {}
+        """transfer id -> positions of its rows (what ``own`` takes out)."""
+        self.by_source: dict[str, list[int]] = {}
+
+    def add(self, item: PriorItem, seq: int) -> None:
+        day = item.date.toordinal()
+        row_key = (item.source, item.transfer_id, day)
+        row = self._by_key.get(row_key)
+        if row is None:
+            row = self._by_key[row_key] = _Row(day, seq, item.source, item.transfer_id)
+            if self.rows and (self.rows[-1].day, self.rows[-1].seq) > (day, seq):
+                self._sorted = False
+            self.rows.append(row)
+        row.add(item)
+        self._built = False
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        if not self._sorted:
+            self.rows.sort(key=lambda r: (r.day, r.seq))
+            self._sorted = True
+        self.days = [r.day for r in self.rows]
+        self.prefix = {}
+        self.unknown = {}
+        for unit in _UNITS:
+            sums, counts = [0], [0]
+            for r in self.rows:
+                sums.append(sums[-1] + r.known[unit])
+                counts.append(counts[-1] + r.n_known[unit])
+            self.prefix[unit] = (sums, counts)
+            self.unknown[unit] = [n for n, r in enumerate(self.rows) if r.unknown[unit]]
+        self.position = {}
+        self.by_source = {}
+        for n, r in enumerate(self.rows):
+            self.position.setdefault(r.transfer_id, []).append(n)
+            self.by_source.setdefault(r.source, []).append(n)
+        self._built = True
+
+    def window(self, since: dt.date, until: dt.date, unit: str, own: str) -> _Window:
+        self._build()
+        lo = bisect.bisect_left(self.days, since.toordinal())
+        hi = bisect.bisect_right(self.days, until.toordinal())
+        sums, counts = self.prefix[unit]
+        known, n_known = sums[hi] - sums[lo], counts[hi] - counts[lo]
+        mine = [n for n in self.position.get(own, []) if lo <= n < hi]
+        for n in mine:
+            known -= self.rows[n].known[unit]
+            n_known -= self.rows[n].n_known[unit]
+        skip = set(mine)
+        starts = bisect.bisect_left(self.unknown[unit], lo)
+        ends = bisect.bisect_left(self.unknown[unit], hi)
+        unknown = [self.rows[n].source for n in self.unknown[unit][starts:ends] if n not in skip]
+        first: list[str] = []
+        n = lo
+        while n < hi and len(first) < MAX_NAMED:
+            if n not in skip and self.rows[n].source not in first:
+                first.append(self.rows[n].source)
+            n += 1
+        counted = hi - lo - len(mine)
+
+        def has(source: str) -> bool:
+            return any(lo <= m < hi and m not in skip for m in self.by_source.get(source, []))
+
+        return _Window(known, n_known, unknown, first, counted, has)
 
 
 class _Sums:
     """One exporter's earlier items, pre-summed: items naming no population (and not bulk)
-    by bucket, the others kept one by one (their populations count once, at the largest)."""
+    in one date-sorted index per selection a tally asks for, the others kept one by one
+    (their populations count once, at the largest). Items added later reach every index."""
 
     def __init__(self, items: Sequence[PriorItem]) -> None:
-        self.buckets: dict[tuple[str, str, str, dt.date], _Bucket] = {}
+        self.items: list[PriorItem] = []
         self.special: list[PriorItem] = []
+        self._indexes: dict[tuple[Taxonomy, tuple[str, ...] | None, str | None], _Index] = {}
         for item in items:
-            if item.population is not None or item.bulk:
-                self.special.append(item)
-            else:
-                key = (item.exporter, item.recipient, item.category, item.date)
-                self.buckets.setdefault(key, _Bucket()).add(item)
+            self.add(item)
+
+    def add(self, item: PriorItem) -> None:
+        if item.population is not None or item.bulk:
+            self.special.append(item)
+            return
+        self.items.append(item)
+        seq = len(self.items)
+        for (taxonomy, categories, recipient), index in self._indexes.items():
+            if _selects(taxonomy, categories, recipient, item):
+                index.add(item, seq)
+
+    def index(self, taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: str | None) -> _Index:
+        key = (taxonomy, categories, recipient)
+        found = self._indexes.get(key)
+        if found is None:
+            found = self._indexes[key] = _Index()
+            for seq, item in enumerate(self.items, 1):
+                if _selects(taxonomy, categories, recipient, item):
+                    found.add(item, seq)
+        return found
+
+
+def _selects(
+    taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: str | None, item: PriorItem
+) -> bool:
+    if recipient is not None and item.recipient != recipient:
+        return False
+    return _relation(taxonomy, categories, item.category) == "within"
+
+
+def _never(source: str) -> bool:
+    return False
+
+
+_NOTHING = _Window(0, 0, [], [], 0, _never)
 
 
 class PriorSet(Sequence[PriorItem]):
     """The earlier items a transfer's tallies add (its exporter's, less its own), with the
-    pre-summed form :func:`tally` reads so that a run of N transfers costs N, not N²."""
+    pre-summed form :func:`tally` reads so that a run of N transfers costs N log N, not N²."""
 
     def __init__(self, items: list[PriorItem], own: str, sums: _Sums) -> None:
         self._items = items
@@ -448,8 +626,22 @@ class PriorSet(Sequence[PriorItem]):
             self._kept = [p for p in self._items if p.transfer_id != self.own]
         return self._kept
 
-    def buckets(self) -> Iterable[tuple[tuple[str, str, str, dt.date], _Bucket]]:
-        return self._sums.buckets.items()
+    def window(
+        self,
+        taxonomy: Taxonomy,
+        categories: tuple[str, ...] | None,
+        exporter: str,
+        recipient: str | None,
+        since: dt.date,
+        until: dt.date,
+        unit: str,
+    ) -> _Window:
+        """What the earlier items naming no population add to a tally: those of
+        ``exporter`` (and ``recipient``, when given) within ``categories``, dated from
+        ``since`` to ``until``."""
+        if not self._items or self._items[0].exporter != exporter:
+            return _NOTHING
+        return self._sums.index(taxonomy, categories, recipient).window(since, until, unit, self.own)
 
     def special(self) -> list[PriorItem]:
         return [p for p in self._sums.special if p.transfer_id != self.own]

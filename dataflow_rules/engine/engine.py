@@ -23,13 +23,14 @@ from .compile import (
     compile_layers,
     compile_policies,
 )
-from .counting import PriorItem, Tally, tally
+from .counting import PriorItem, PriorSet, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_properties, side_base
 from .legs import onward_hops
 from .presume import apply_facts, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
+from .unrecorded import unrecorded_assumptions
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
@@ -135,12 +136,20 @@ class Engine:
             )
             if decision.verdict.rank < floor.rank:
                 decision, assumed = first, []
-        return self._annotate(decision, [*stated, *assumed], day, today)
+        return self._annotate(decision, [*stated, *assumed], day, today, transfer, prior)
 
     def _annotate(
-        self, decision: Decision, notes: list[Assumption], day: dt.date, today: dt.date | None
+        self,
+        decision: Decision,
+        notes: list[Assumption],
+        day: dt.date,
+        today: dt.date | None,
+        transfer: Transfer,
+        prior: Sequence[PriorItem],
     ) -> Decision:
         """The facts taken as given, and the warnings about the as-of date."""
+        if not isinstance(prior, PriorSet):  # no ledger read: say what that presumes (issue 19)
+            notes = [*notes, *unrecorded_assumptions(self.policies, transfer, decision, day)]
         update: dict[str, object] = {}
         if notes:
             update["assumptions"] = notes
@@ -171,7 +180,9 @@ class Engine:
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts)
         legs: list[Leg] = []
-        decision = self._annotate(self._decide_once(transfer, day, prior, legs), stated, day, today)
+        decision = self._annotate(
+            self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior
+        )
         return Trace(transfer.id, day, legs, decision)
 
     def _count_ranges(

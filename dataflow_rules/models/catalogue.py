@@ -274,6 +274,20 @@ class Presumption(Strict):
     citations: Citations
 
 
+class Combined(Strict):
+    """Combined data: a set holding more than one of ``thresholds``' categories is bulk
+    where any one category's count meets the lowest of their thresholds (28 CFR
+    202.205(g)). Each designation of this catalogue that tests one of these categories
+    against a lower count bound is then also tested against that lowest threshold
+    (docs/semantics.md, section 3a)."""
+
+    id: Identifier
+    title: Text
+    thresholds: Annotated[dict[str, Count], Field(min_length=2, max_length=100)]
+    """Each category's own threshold, as the law words it (``{more_than: 1000}``)."""
+    citations: Citations
+
+
 class Group(Strict):
     """A named list of countries, dated because such lists change."""
 
@@ -311,6 +325,8 @@ class Catalogue(Strict):
     """How this catalogue's count thresholds are counted, unless an entry says otherwise."""
     presumptions: list[Presumption] = Field(default_factory=list, max_length=100)
     """Facts this catalogue's law presumes when a transfer leaves them unstated."""
+    combined: list[Combined] = Field(default_factory=list, max_length=20)
+    """Sets of categories counted together at the lowest of their thresholds."""
     groups: dict[Identifier, Group] = Field(default_factory=dict)
     context_facts: dict[Identifier, Text] = Field(default_factory=dict)
     """Yes/no facts a transfer may state in its ``context`` for this catalogue's conditions."""

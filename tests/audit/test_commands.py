@@ -32,18 +32,28 @@ def record(
     return run(*args)
 
 
+def _without_ledger_presumption(stdout: bytes) -> object:
+    body = json.loads(stdout)
+    for d in body["decisions"]:
+        d["assumptions"] = [a for a in d["assumptions"] if a["fact"] != "ledger"]
+    return body
+
+
 def test_check_record_stores_what_check_prints(tmp_path: Path) -> None:
     db = tmp_path / "audit.sqlite"
     plain = run("check", "--format", "json", GENOMIC, MISSING)
     recorded = record(db, GENOMIC, MISSING)
-    # Same output, same exit code: recording changes nothing a pipeline reads.
+    # Same output, same exit code: recording changes nothing a pipeline reads, except that
+    # a plain check, reading no ledger, states that it presumes no earlier transfers
+    # (issue 19), and --record reads the audit trail as its ledger.
     assert recorded.returncode == plain.returncode == 4
-    assert recorded.stdout == plain.stdout
+    assert _without_ledger_presumption(recorded.stdout) == _without_ledger_presumption(plain.stdout)
+    assert b'"fact": "ledger"' in plain.stdout and b'"fact": "ledger"' not in recorded.stdout
     assert recorded.stderr.decode() == f"recorded decisions 1-2 in {db}\n"
     shown = run("audit", "show", "2", "--audit-db", str(db), "--format", "json")
     assert shown.returncode == 0, shown.stderr
     body = json.loads(shown.stdout)
-    assert body["decision"] == json.loads(plain.stdout)["decisions"][1]
+    assert body["decision"] == json.loads(recorded.stdout)["decisions"][1]
     assert body["requested_by"] == "alice" and body["channel"] == "cli"
     assert body["transfer"]["id"] == "cn-us-missing-count"
     assert body["tool"] == {"name": "dataflow-rules", "version": "0.1.0"}
