@@ -9,11 +9,11 @@ notifications, so code scanning shows them at their line too.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import quote
 
+from ..jsonio import dumps_indented
 from ..models.decision import Verdict
 from ..scan.result import Finding, Place, Problem, ScanResult, TransferResult
 
@@ -271,4 +271,4 @@ def render(result: ScanResult) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(log)
