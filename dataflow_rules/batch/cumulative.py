@@ -51,9 +51,10 @@ class _UpTo(PriorSet):
         return any(p.transfer_id != self.own and p.date <= self.cutoff for p in self._items)
 
 
-def line_key(line: int) -> str:
-    """What a corpus line is known by in the ledger: unique per line, so never itself."""
-    return f"line {line}"
+def line_key(line: int, source: str = "") -> str:
+    """What a corpus line is known by in the ledger: unique per line (and file), so a
+    transfer is never counted with itself."""
+    return f"{source}:{line}" if source else f"line {line}"
 
 
 @dataclass
@@ -64,17 +65,17 @@ class CorpusLedger:
     day: dt.date
 
     @classmethod
-    def build(cls, entries: Iterable[tuple[int, str, Transfer]], day: dt.date) -> CorpusLedger:
-        """``entries``: (line, what a reason names it by, the transfer). Added in (date, id,
-        line) order, so a reason lists the earlier transfers oldest first."""
+    def build(cls, entries: Iterable[tuple[str, str, Transfer]], day: dt.date) -> CorpusLedger:
+        """``entries``: (its :func:`line_key`, what a reason names it by, the transfer).
+        Added in (date, id, key) order, so a reason lists the earlier transfers oldest first."""
         ledger = Ledger()
-        for line, name, transfer in sorted(entries, key=lambda e: (e[2].date or day, e[2].id, e[0])):
-            ledger.add_transfer(transfer, name, transfer.date or day, line_key(line))
+        for key, name, transfer in sorted(entries, key=lambda e: (e[2].date or day, e[2].id, e[0])):
+            ledger.add_transfer(transfer, name, transfer.date or day, key)
         return cls(ledger, day)
 
-    def prior(self, transfer: Transfer, line: int) -> PriorSet:
-        """The corpus's items a decision of ``transfer`` (at ``line``) counts."""
-        return _UpTo(self.ledger.prior(transfer, line_key(line)), transfer.date or self.day)
+    def prior(self, transfer: Transfer, key: str) -> PriorSet:
+        """The corpus's items a decision of ``transfer`` (known by ``key``) counts."""
+        return _UpTo(self.ledger.prior(transfer, key), transfer.date or self.day)
 
     def __len__(self) -> int:
         return len(self.ledger)

@@ -32,7 +32,7 @@ from ..models.decision import Decision, Verdict
 from ..models.transfer import Transfer
 from ..transfers import Located, check_references
 from ..validation import validate
-from .cumulative import CorpusLedger
+from .cumulative import CorpusLedger, line_key
 
 MAX_LINE_BYTES = 1024 * 1024
 """Longest input line accepted (1 MiB): a transfer of 1,000 data items fits many times."""
@@ -186,7 +186,8 @@ class LineDecider:
             try:
                 if self.ledger is None or line is None:
                     return self.engine.decide(transfer, self.as_of)
-                return self.engine.decide(transfer, self.as_of, prior=self.ledger.prior(transfer, line))
+                prior = self.ledger.prior(transfer, line_key(line))
+                return self.engine.decide(transfer, self.as_of, prior=prior)
             except EngineError as exc:
                 raise EngineError(
                     f"transfer '{transfer.id}': {exc.message}", Location(source, line)

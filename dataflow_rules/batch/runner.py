@@ -39,7 +39,7 @@ from ..catalogues import Policies
 from ..errors import DataflowRulesError, EngineError, InputError, Location
 from ..models.decision import Verdict
 from ..progress import StatusLine, bar
-from .cumulative import CorpusLedger
+from .cumulative import CorpusLedger, line_key
 from .records import (
     MAX_LINE_BYTES,
     OUTCOMES,
@@ -360,7 +360,7 @@ def _corpus_ledger(stream: BinaryIO, source: str, policies: Policies, as_of: dt.
             transfer = read_line(raw, source, number, policies)
         except DataflowRulesError:
             continue
-        entries.append((number, f"{transfer.id} (line {number})", transfer))
+        entries.append((line_key(number), f"{transfer.id} (line {number})", transfer))
     stream.seek(0)
     return CorpusLedger.build(entries, as_of or dt.date.today()).dumps()
 
