@@ -18,10 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dataflow_rules.scan.result import ScanResult
-
 from dataflow_rules.facts_file import read_facts
 from dataflow_rules.models.decision import Verdict
+from dataflow_rules.models.scan import ScanResult
 from dataflow_rules.scan import config as cfg
 from dataflow_rules.scan.flows import Defaults
 from dataflow_rules.scan.runner import ScanOptions, scan

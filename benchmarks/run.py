@@ -2,6 +2,11 @@
 
     python -m benchmarks.run            # full run (about 20-25 minutes on 2 cores)
     python -m benchmarks.run --quick    # the same figures from fewer samples (about 2 minutes)
+    python -m benchmarks.run --baseline /tmp/old --scale-only   # issue 14's scale figures only
+
+``--baseline DIR`` (an older commit, ``git archive REV | tar -x -C DIR``) measures the
+scale figures (batch throughput with 2 workers, a large ``diff``, ``scan`` memory at two
+sizes; benchmarks/scale.py) for that tree too, in the same run, side by side.
 
 For the shipped catalogues and for generated catalogues of 50, 500 and 5,000 entries,
 each measured in a fresh process so that memory figures are its own:
@@ -476,6 +481,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples, about 2 minutes")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {','.join(SETS)}")
     parser.add_argument("--child", nargs=3, metavar=("SET", "DIR", "WORK"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an older source tree (git archive REV | tar -x -C DIR): the scale figures side by side",
+    )
+    parser.add_argument(
+        "--scale",
+        default="100000,1000000,1000,10000",
+        help="batch lines, diff transfers, scan manifest counts (comma-separated; '' to skip): "
+        "the figures of issue 14 (benchmarks/scale.py)",
+    )
+    parser.add_argument("--scale-only", action="store_true", help="only the scale figures")
     args = parser.parse_args(argv)
     if args.child:
         name, directory, work = args.child
@@ -483,6 +500,10 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     import durable_rules_engine  # noqa: F401 - fail early if the engine is missing
+
+    if args.scale_only:
+        _scale(args)
+        return
 
     from dataflow_rules import __version__
 
@@ -597,6 +618,29 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"baseline: dictionary lookup of the same 3 categories: median {look[0]:.2f} µs, p99 {look[1]:.2f} µs"
+    )
+    _scale(args)
+
+
+def _scale(args: argparse.Namespace) -> None:
+    """The scale figures (batch, diff, scan), this tree beside ``--baseline``'s."""
+    if not args.scale:
+        return
+    from . import scale
+
+    parts = [*args.scale.split(","), "", ""]
+    batch, diff, scans = parts[0], parts[1], [s for s in parts[2:] if s]
+    print()
+    scale.main(
+        [
+            "--batch",
+            batch or "0",
+            "--diff",
+            diff or "0",
+            "--scan",
+            ",".join(scans),
+            *(["--baseline", str(args.baseline)] if args.baseline else []),
+        ]
     )
 
 

@@ -41,6 +41,14 @@ def batch(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing OUT.jsonl.")] = False,
     progress: ProgressOption = None,
+    cumulative: Annotated[
+        bool,
+        typer.Option(
+            "--cumulative",
+            help="Count the input's transfers together, as one exporter's flows, where the law"
+            " counts across transfers (each with those dated on or before it; docs/batch.md).",
+        ),
+    ] = False,
 ) -> None:
     """Decide every line of IN.jsonl into OUT.jsonl, in order, streaming (docs/batch.md).
 
@@ -73,6 +81,7 @@ def batch(
             overwrite=overwrite,
             progress=sys.stderr if show else None,
             freeze_gc=True,
+            cumulative=cumulative,
         )
     except DataflowRulesError as error:
         raise fail(error) from None

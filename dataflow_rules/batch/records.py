@@ -32,6 +32,7 @@ from ..models.policies import Policies
 from ..models.transfer import Transfer
 from ..transfers import Located, check_references
 from ..validation import validate
+from .cumulative import CorpusLedger, line_key
 
 MAX_LINE_BYTES = 1024 * 1024
 """Longest input line accepted (1 MiB): a transfer of 1,000 data items fits many times."""
@@ -170,6 +171,8 @@ class LineDecider:
 
     engine: Engine
     as_of: dt.date | None = None
+    ledger: CorpusLedger | None = None
+    """``--cumulative``: the corpus's transfers, counted where the law counts across them."""
 
     def decide(self, raw: bytes | str | None, source: str, line: int | None) -> Decision | LineError:
         """The decision for one line, or why there is none. ``raw`` None: the line was too long.
@@ -181,7 +184,10 @@ class LineDecider:
                 raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", Location(source, line))
             transfer = read_line(raw, source, line, self.engine.policies)
             try:
-                return self.engine.decide(transfer, self.as_of)
+                if self.ledger is None or line is None:
+                    return self.engine.decide(transfer, self.as_of)
+                prior = self.ledger.prior(transfer, line_key(line))
+                return self.engine.decide(transfer, self.as_of, prior=prior)
             except EngineError as exc:
                 raise EngineError(
                     f"transfer '{transfer.id}': {exc.message}", Location(source, line)
@@ -255,7 +261,7 @@ def fingerprint(blob: bytes) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-_DECIDERS: dict[tuple[str, str, dt.date | None], LineDecider] = {}
+_DECIDERS: dict[tuple[str, str, dt.date | None, str | None], LineDecider] = {}
 _MAX_DECIDERS = 4
 _BUILDS = 0
 
@@ -267,6 +273,8 @@ def decider_for(
     key: str | None = None,
     *,
     freeze: bool = False,
+    ledger: bytes | None = None,
+    ledger_key: str | None = None,
 ) -> LineDecider:
     """This process's decider for shipped policies: built on first use, then reused.
 
@@ -276,12 +284,16 @@ def decider_for(
     worker) moves the long-lived objects out of the garbage collector's view
     (``gc.freeze``), so the many collections a stream of decisions triggers never walk
     the catalogues again; that keeps the slowest decisions close to the median.
+    ``ledger``: a :class:`.cumulative.CorpusLedger`'s bytes (``--cumulative``).
     """
     global _BUILDS
-    cache_key = (key or fingerprint(blob), unlisted.value, as_of)
+    if ledger is not None and ledger_key is None:
+        ledger_key = fingerprint(ledger)
+    cache_key = (key or fingerprint(blob), unlisted.value, as_of, ledger_key)
     decider = _DECIDERS.get(cache_key)
     if decider is None:
-        decider = LineDecider(Engine(unship(blob), unlisted), as_of)
+        corpus = CorpusLedger.loads(ledger) if ledger is not None else None
+        decider = LineDecider(Engine(unship(blob), unlisted), as_of, corpus)
         while len(_DECIDERS) >= _MAX_DECIDERS:
             _DECIDERS.pop(next(iter(_DECIDERS))).engine.close()
         _DECIDERS[cache_key] = decider

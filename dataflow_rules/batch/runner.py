@@ -34,12 +34,22 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from .. import __version__
-from ..errors import InputError, Location
+from ..errors import DataflowRulesError, InputError, Location
 from ..errors import Interrupted as Interrupted
 from ..models.decision import Verdict
 from ..models.policies import Policies
 from ..progress import StatusLine, bar
-from .records import MAX_LINE_BYTES, OUTCOMES, decider_for, exit_code, fingerprint, ship, tally_records
+from .cumulative import CorpusLedger, line_key
+from .records import (
+    MAX_LINE_BYTES,
+    OUTCOMES,
+    decider_for,
+    exit_code,
+    fingerprint,
+    read_line,
+    ship,
+    tally_records,
+)
 
 CHUNK_LINES = 256
 """Lines per unit of work sent to a worker."""
@@ -126,27 +136,34 @@ def count_lines(path: Path) -> int:
 
 # -- the work, in whichever process does it ------------------------------------------------
 
-_WORKER: tuple[bytes, str, Verdict, dt.date | None, bool] | None = None
+_WORKER: tuple[bytes, str, Verdict, dt.date | None, bool, bytes | None, str | None] | None = None
 
 
 def _init_worker(
-    blob: bytes, key: str, unlisted: str, as_of: dt.date | None, freeze: bool, in_pool: bool
+    blob: bytes,
+    key: str,
+    unlisted: str,
+    as_of: dt.date | None,
+    freeze: bool,
+    in_pool: bool,
+    ledger: bytes | None = None,
 ) -> None:
     """Set up a process to decide chunks; in a pool worker, also ignore Ctrl-C (the main
     process handles it and shuts the pool down after the chunks in hand)."""
     global _WORKER
-    _WORKER = (blob, key, Verdict(unlisted), as_of, freeze)
+    ledger_key = fingerprint(ledger) if ledger is not None else None
+    _WORKER = (blob, key, Verdict(unlisted), as_of, freeze, ledger, ledger_key)
     if in_pool:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(Exception):  # a failure is reported by the first chunk
-        decider_for(blob, Verdict(unlisted), as_of, key, freeze=freeze)
+        decider_for(blob, Verdict(unlisted), as_of, key, freeze=freeze, ledger=ledger, ledger_key=ledger_key)
 
 
 def work(chunk: Chunk, source: str) -> tuple[bytes, dict[str, int]]:
     """Records for one chunk, concatenated, and their outcomes (in a worker process)."""
     assert _WORKER is not None, "worker not initialised"
-    blob, key, unlisted, as_of, freeze = _WORKER
-    decider = decider_for(blob, unlisted, as_of, key, freeze=freeze)
+    blob, key, unlisted, as_of, freeze, ledger, ledger_key = _WORKER
+    decider = decider_for(blob, unlisted, as_of, key, freeze=freeze, ledger=ledger, ledger_key=ledger_key)
     out = bytearray()
     tally = dict.fromkeys(OUTCOMES, 0)
     for number, raw in chunk:
@@ -245,6 +262,7 @@ def run_batch(
     progress: IO[str] | None = None,
     on_chunk: Callable[[int], None] | None = None,
     freeze_gc: bool = False,
+    cumulative: bool = False,
 ) -> Summary:
     """Decide every line of ``input_path`` into ``output_path``; see the module docstring.
 
@@ -253,6 +271,8 @@ def run_batch(
     prefix). ``on_chunk`` is called with the last line written after each chunk.
     ``freeze_gc``: with one worker, let the calling process freeze its garbage collector
     after building the engine (see :func:`.records.decider_for`); for command-line use.
+    ``cumulative``: count the input's transfers together where the law counts across
+    transfers (:mod:`.cumulative`); the input is read twice, and its transfers are held.
     """
     if workers < 1:
         raise InputError(f"--workers must be at least 1 (got {workers})")
@@ -276,8 +296,11 @@ def run_batch(
     key = fingerprint(blob)
     summary = Summary()
     settings = _settings(policies, as_of, unlisted)
+    if cumulative:  # only when set: states written before the option still match without it
+        settings["cumulative"] = True
     state = state_path(output_path)
     with stream:
+        ledger = _corpus_ledger(stream, source, policies, as_of) if cumulative else None
         out = _open_output(output_path, resume, overwrite)
         with out:
             lines = read_lines(stream)
@@ -287,7 +310,7 @@ def run_batch(
                 keep, last = _last_complete_line(out)
                 if keep:
                     summary.resumed_after = _record_line(last, str(output_path), keep - len(last) - 1)
-                    _skip_to(lines, summary.resumed_after, last, blob, key, unlisted, as_of, source)
+                    _skip_to(lines, summary.resumed_after, last, blob, key, unlisted, as_of, source, ledger)
                     out.seek(0)
                     summary.tally = tally_records(_complete_lines(out, keep))
             out.seek(keep)
@@ -298,7 +321,7 @@ def run_batch(
             bar = Progress(progress, total, summary.resumed_after)
             try:
                 for data, tally, last_line in _results(
-                    chunks(lines), source, blob, key, unlisted, as_of, workers, freeze_gc
+                    chunks(lines), source, blob, key, unlisted, as_of, workers, freeze_gc, ledger
                 ):
                     out.write(data)
                     out.flush()
@@ -317,6 +340,23 @@ def run_batch(
                 bar.close()
     state.unlink(missing_ok=True)  # complete: nothing left to resume
     return summary
+
+
+def _corpus_ledger(stream: BinaryIO, source: str, policies: Policies, as_of: dt.date | None) -> bytes:
+    """A first pass over the input: every line that reads as a transfer, in one ledger
+    (a line that does not read is an error record in the second pass and counts nothing).
+    The stream is left at its start."""
+    entries = []
+    for number, raw in read_lines(stream):
+        if raw is None:
+            continue
+        try:
+            transfer = read_line(raw, source, number, policies)
+        except DataflowRulesError:
+            continue
+        entries.append((line_key(number), f"{transfer.id} (line {number})", transfer))
+    stream.seek(0)
+    return CorpusLedger.build(entries, as_of or dt.date.today()).dumps()
 
 
 def state_path(output: Path) -> Path:
@@ -387,13 +427,14 @@ def _skip_to(
     unlisted: Verdict,
     as_of: dt.date | None,
     source: str,
+    ledger: bytes | None = None,
 ) -> None:
     """Read past input line ``target``, checking that its record is the one stored."""
     for number, raw in lines:
         if number < target:
             continue
         if number == target:
-            record, _ = decider_for(blob, unlisted, as_of, key).record(raw, source, number)
+            record, _ = decider_for(blob, unlisted, as_of, key, ledger=ledger).record(raw, source, number)
             if record.rstrip(b"\n") != stored:
                 raise InputError(
                     f"the output's last record (line {target}) is not what this run computes for it: "
@@ -417,24 +458,46 @@ def _results(
     as_of: dt.date | None,
     workers: int,
     freeze_gc: bool,
+    ledger: bytes | None = None,
 ) -> Iterator[tuple[bytes, dict[str, int], int]]:
     """(records, outcomes, last line) per chunk, in input order."""
     if workers == 1:
-        _init_worker(blob, key, unlisted.value, as_of, freeze_gc, False)
+        _init_worker(blob, key, unlisted.value, as_of, freeze_gc, False, ledger)
         for chunk in work_chunks:
             data, tally = work(chunk, source)
             yield data, tally, chunk[-1][0]
         return
     # The policies reach the workers through a file, not the start-up pipe: a worker that
     # dies while starting must not leave this process blocked writing megabytes to it.
-    with tempfile.NamedTemporaryFile(prefix="dataflow-rules-policies-", suffix=".bin") as shipped:
+    with contextlib.ExitStack() as files:
+        shipped = files.enter_context(
+            tempfile.NamedTemporaryFile(prefix="dataflow-rules-policies-", suffix=".bin")
+        )
         shipped.write(blob)
         shipped.flush()
-        yield from _pool_results(work_chunks, source, Path(shipped.name), key, unlisted, as_of, workers)
+        counted: str | None = None
+        if ledger is not None:
+            held = files.enter_context(
+                tempfile.NamedTemporaryFile(prefix="dataflow-rules-ledger-", suffix=".bin")
+            )
+            held.write(ledger)
+            held.flush()
+            counted = held.name
+        yield from _pool_results(
+            work_chunks, source, Path(shipped.name), key, unlisted, as_of, workers, counted
+        )
 
 
-def _init_pool_worker(path: str, key: str, unlisted: str, as_of: dt.date | None) -> None:
-    _init_worker(Path(path).read_bytes(), key, unlisted, as_of, True, True)
+def _init_pool_worker(path: str, key: str, unlisted: str, as_of: dt.date | None, ledger: str | None) -> None:
+    _init_worker(
+        Path(path).read_bytes(),
+        key,
+        unlisted,
+        as_of,
+        True,
+        True,
+        Path(ledger).read_bytes() if ledger is not None else None,
+    )
 
 
 def _pool_results(
@@ -445,6 +508,7 @@ def _pool_results(
     unlisted: Verdict,
     as_of: dt.date | None,
     workers: int,
+    ledger: str | None = None,
 ) -> Iterator[tuple[bytes, dict[str, int], int]]:
     # "spawn": a fresh interpreter per worker, never a copy of this process's threads,
     # locks or durable-rules state.
@@ -452,7 +516,7 @@ def _pool_results(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_pool_worker,
-        initargs=(str(shipped), key, unlisted.value, as_of),
+        initargs=(str(shipped), key, unlisted.value, as_of, ledger),
     )
     pending: collections.deque[tuple[Future[tuple[bytes, dict[str, int]]], int]] = collections.deque()
     try:

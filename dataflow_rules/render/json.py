@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from .. import __version__
+from ..jsonio import dumps_indented
 from ..models.decision import Decision, Verdict
 
 SCHEMA_VERSION = 1
@@ -18,4 +18,4 @@ def render(decisions: Sequence[Decision]) -> str:
         "verdict": Verdict.strictest([d.verdict for d in decisions]).value,
         "decisions": [d.model_dump(mode="json") for d in decisions],
     }
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(body)

@@ -12,12 +12,12 @@ one rule per DFR code, one result per problem at its line and column.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from ..jsonio import dumps_indented
 from ..models.decision import Verdict
 from ..models.problems import CODES
 from ..models.problems import Problem as CatalogueProblem
@@ -281,7 +281,7 @@ def sarif_log(driver: dict[str, Any], results: list[dict[str, Any]], **run: Any)
         "version": "2.1.0",
         "runs": [{"tool": {"driver": driver}, **run, "results": results}],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(log)
 
 
 def render_problems(problems: Sequence[CatalogueProblem], version: str) -> str:

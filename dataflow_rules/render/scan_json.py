@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ..jsonio import dumps_indented
 from ..models.scan import ScanResult
 
 
@@ -23,4 +23,4 @@ def render(result: ScanResult) -> str:
         "baselined": dumped["baselined"],
         "deselected": dumped["deselected"],
     }
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(body)

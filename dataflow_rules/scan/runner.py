@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,10 +122,13 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
             )
         )
     scanner = _Scanner(policies, engine, fmap, omap, options, waivers, known)
+    # Each file is read and adapted once. Counting the run together needs every transfer
+    # before the first decision: then the files' transfers are held (not their text or
+    # documents) between reading and deciding; otherwise each file is decided as read.
+    held: dict[str, FileResult | _Read] = {}
     if options.cumulative:
-        scanner.ledger = scanner.collect(
-            [c for c in candidates if c.display not in config], options.as_of or today
-        )
+        held = {c.display: scanner.read(c) for c in candidates if c.display not in config}
+        scanner.ledger = scanner.ledger_of(held.values(), options.as_of or today)
     files: list[FileResult] = [
         FileResult(path=s.display, status="skipped", reason=s.reason) for s in walk.skipped
     ]
@@ -139,7 +142,8 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
                 )
             )
         else:
-            files.append(scanner.file(candidate))
+            read = held.pop(candidate.display, None)
+            files.append(scanner.finish(read if read is not None else scanner.read(candidate)))
         if progress is not None:
             progress(n, len(candidates), candidate.display)
     files.sort(key=lambda f: f.path)
@@ -220,6 +224,16 @@ def _kind(value: object) -> FileKind | None:
     return None
 
 
+@dataclass
+class _Read:
+    """A recognised file, read and adapted, not yet decided."""
+
+    display: str
+    kind: FileKind
+    note: str | None
+    adapted: list[AdaptedTransfer]
+
+
 class _Scanner:
     def __init__(
         self,
@@ -236,9 +250,29 @@ class _Scanner:
         self.baselined = 0
         self.deselected = 0
         self.ledger: Ledger | None = None
-        self._collecting: list[tuple[str, AdaptedTransfer]] | None = None
 
     def file(self, candidate: Candidate) -> FileResult:
+        """Read, adapt and decide one file."""
+        return self.finish(self.read(candidate))
+
+    def finish(self, read: FileResult | _Read) -> FileResult:
+        """Decide a file's transfers (a file already reported as skipped or an error is
+        passed through)."""
+        if isinstance(read, FileResult):
+            return read
+        try:
+            transfers = [self._decide(read.display, a) for a in read.adapted]
+        except DataflowRulesError as error:
+            if error.exit_code != InputError.exit_code:
+                raise
+            return FileResult(path=read.display, status="error", error=_problem(error, read.display))
+        return FileResult(
+            path=read.display, status="recognised", kind=read.kind, reason=read.note, transfers=transfers
+        )
+
+    def read(self, candidate: Candidate) -> FileResult | _Read:
+        """One file read, recognised and adapted: its transfers, or what it is instead (a
+        skipped file, an error for the file)."""
         display = candidate.display
         try:
             if is_sidecar(candidate.path):
@@ -305,12 +339,11 @@ class _Scanner:
                         f"this document is not a {first} document like the file's first", doc.locate(())
                     )
             adapted, note = self._adapt(first, candidate, text, documents)
-            transfers = [self._decide(display, a) for a in adapted]
         except DataflowRulesError as error:
             if error.exit_code != InputError.exit_code:
                 raise
             return FileResult(path=display, status="error", error=_problem(error, display))
-        return FileResult(path=display, status="recognised", kind=first, reason=note, transfers=transfers)
+        return _Read(display, first, note, adapted)
 
     def _sidecar(self, candidate: Candidate) -> FileResult:
         manifests = manifests_for(candidate.path)
@@ -388,31 +421,27 @@ class _Scanner:
             )
         return adapted, note
 
-    def collect(self, candidates: list[Candidate], day: dt.date) -> Ledger:
-        """The run's transfers, read as the scan reads them and not decided: the ledger each
-        decision of the run counts (a file that cannot be read adds nothing here and is
-        reported as an error by the scan itself)."""
+    def ledger_of(self, reads: Iterable[FileResult | _Read], day: dt.date) -> Ledger:
+        """The run's transfers, as read: the ledger each decision of the run counts (a file
+        that cannot be read adds nothing here and is reported as an error)."""
         ledger = Ledger()
-        self._collecting = []
-        try:
-            for candidate in candidates:
-                self.file(candidate)
-        finally:
-            found, self._collecting = self._collecting, None
-        for file, adapted in found:
-            if adapted.transfer is not None:
-                transfer = apply_facts(adapted.transfer, self.options.facts)[0]
-                ledger.add_transfer(
-                    transfer, f"{file} {adapted.id}", transfer.date or day, f"{file}#{adapted.id}"
-                )
+        for read in reads:
+            if isinstance(read, FileResult):
+                continue
+            for adapted in read.adapted:
+                if adapted.transfer is not None:
+                    transfer = apply_facts(adapted.transfer, self.options.facts)[0]
+                    ledger.add_transfer(
+                        transfer,
+                        f"{read.display} {adapted.id}",
+                        transfer.date or day,
+                        f"{read.display}#{adapted.id}",
+                    )
         return ledger
 
     def _decide(self, file: str, adapted: AdaptedTransfer) -> TransferResult:
         decision: Decision | None = None
         findings: list[Finding] = []
-        if self._collecting is not None:
-            self._collecting.append((file, adapted))
-            return self._result(adapted, Verdict.ALLOW, None, [])
         if adapted.transfer is not None:
             transfer = adapted.transfer
             day = self.options.as_of or self.options.decided_on or dt.date.today()

@@ -131,6 +131,14 @@ def diff(
         bool, typer.Option("--fail-on-change", help="Exit 13 when any transfer changes.")
     ] = False,
     unlisted: UnlistedOption = Unlisted.review,
+    cumulative: Annotated[
+        bool,
+        typer.Option(
+            "--cumulative",
+            help="Count the corpus's transfers together, as one exporter's flows, where the law"
+            " counts across transfers (as batch --cumulative; docs/batch.md).",
+        ),
+    ] = False,
 ) -> None:
     """Decide a corpus under two catalogue versions; report every transfer whose verdict or reasons change."""
     from ..models.decision import Verdict
@@ -147,7 +155,15 @@ def diff(
             total = count_corpus(corpus) if show else None
             bar = Bar(sys.stderr, total) if show else None
             result = run_diff(
-                old_dir, new_dir, _corpus(corpus, old_dir), (old, new), day, workers, bar, Verdict(unlisted)
+                old_dir,
+                new_dir,
+                _corpus(corpus, old_dir),
+                (old, new),
+                day,
+                workers,
+                bar,
+                Verdict(unlisted),
+                cumulative=cumulative,
             )
             if bar:
                 bar.close()

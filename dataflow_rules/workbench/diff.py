@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -24,7 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..batch.cumulative import CorpusLedger, line_key
 from ..catalogues import load_policies
+from ..engine.counting import PriorItem
 from ..engine.engine import Engine
 from ..errors import DataflowRulesError, InputError
 from ..loading import Document
@@ -109,13 +112,90 @@ class DiffResult:
 
 # -- deciding, in whichever process does it -----------------------------------------------
 
-_PAIR: tuple[Policies, Policies, Engine, Engine, dt.date | None] | None = None
+
+@dataclass
+class _Pair:
+    """One process's engines for both versions, and what it needs to know of their difference."""
+
+    old: Policies
+    new: Policies
+    old_engine: Engine
+    new_engine: Engine
+    as_of: dt.date | None
+    same_vocabulary: bool
+    """Both versions check a transfer's references alike: one parse serves both."""
+    unchanged: frozenset[str] | None
+    """Jurisdictions whose catalogue (and zone layers) are the same bytes in both versions;
+    None when the versions differ in a way that can touch any transfer (the taxonomy, the
+    set of catalogues, which countries a catalogue covers)."""
+    ledger: CorpusLedger | None = None
 
 
-def _init(old_dir: str, new_dir: str, as_of: dt.date | None, unlisted: str = "review") -> None:
+_PAIR: _Pair | None = None
+
+
+def _init(
+    old_dir: str, new_dir: str, as_of: dt.date | None, unlisted: str = "review", ledger: str | None = None
+) -> None:
     global _PAIR
     old, new = load_policies(Path(old_dir)), load_policies(Path(new_dir))
-    _PAIR = (old, new, Engine(old, Verdict(unlisted)), Engine(new, Verdict(unlisted)), as_of)
+    corpus = CorpusLedger.loads(Path(ledger).read_bytes()) if ledger is not None else None
+    _PAIR = _Pair(
+        old,
+        new,
+        Engine(old, Verdict(unlisted)),
+        Engine(new, Verdict(unlisted)),
+        as_of,
+        _same_vocabulary(old, new),
+        unchanged_jurisdictions(old, new),
+        corpus,
+    )
+
+
+def _same_vocabulary(old: Policies, new: Policies) -> bool:
+    """Whether :func:`check_references` reads a transfer alike under both (it reads the
+    taxonomy, which catalogue covers a country, the zone layers and the context facts)."""
+    return (
+        old.taxonomy_digest == new.taxonomy_digest
+        and old.covered == new.covered
+        and old.catalogues.keys() == new.catalogues.keys()
+        and old.layers.keys() == new.layers.keys()
+        and old.context_facts() == new.context_facts()
+    )
+
+
+def unchanged_jurisdictions(old: Policies, new: Policies) -> frozenset[str] | None:
+    """The jurisdictions a decision reads alike under both versions (see :class:`_Pair`)."""
+    if (
+        old.taxonomy_digest != new.taxonomy_digest
+        or old.covered != new.covered
+        or old.catalogues.keys() != new.catalogues.keys()
+        or old.layers.keys() != new.layers.keys()
+    ):
+        return None
+    return frozenset(
+        code
+        for code, lc in old.catalogues.items()
+        if lc.digest == new.catalogues[code].digest
+        and all(old.layers[k].digest == new.layers[k].digest for k in old.layers if k[0] == code)
+    )
+
+
+def _reads_only(
+    transfer: Transfer, decision: Decision, policies: Policies, unchanged: frozenset[str]
+) -> bool:
+    """Whether deciding ``transfer`` read only unchanged catalogues: every country it
+    touches is covered by one, or by none (then the unlisted verdict, the same in both),
+    and every reason and catalogue the decision names is of one. A decision reads the
+    catalogues of the jurisdictions its legs touch and no other (engine.Engine._leg)."""
+    countries = [transfer.origin, transfer.destination, *(leg.destination for leg in transfer.onward)]
+    for country in countries:
+        code = policies.jurisdiction_of(country)
+        if code is not None and code not in unchanged:
+            return False
+    return all(
+        r.jurisdiction in unchanged or r.jurisdiction not in policies.catalogues for r in decision.reasons
+    ) and all(c.jurisdiction in unchanged for c in decision.catalogues)
 
 
 def _parse(raw: Raw, policies: Policies) -> Transfer:
@@ -140,16 +220,24 @@ def decide_pair(raw: Raw | str) -> Pair | str:
     could not be read arrives as its error line)."""
     if isinstance(raw, str):
         return raw
-    assert _PAIR is not None, "worker not initialised"
-    old_p, new_p, old_e, new_e, as_of = _PAIR
+    pair = _PAIR
+    assert pair is not None, "worker not initialised"
     try:
-        transfer = _parse(raw, old_p)
-        _parse(raw, new_p) if new_p is not old_p else None
+        transfer = _parse(raw, pair.old)
+        if not pair.same_vocabulary:
+            _parse(raw, pair.new)
     except DataflowRulesError as exc:
         return exc.one_line()
     except ValueError as exc:  # malformed JSON
         return f"{raw[0]}:{raw[1]}: not a JSON transfer: {exc}"
-    a, b = old_e.decide(transfer, as_of), new_e.decide(transfer, as_of)
+    prior: Sequence[PriorItem] = ()
+    if pair.ledger is not None:
+        prior = pair.ledger.prior(transfer, line_key(raw[1], raw[0]))
+    a = pair.old_engine.decide(transfer, pair.as_of, prior=prior)
+    if pair.unchanged is not None and _reads_only(transfer, a, pair.old, pair.unchanged):
+        b = a  # the same catalogues decide it in both versions: the same decision
+    else:
+        b = pair.new_engine.decide(transfer, pair.as_of, prior=prior)
     ka, kb = {reason_key(r) for r in a.reasons}, {reason_key(r) for r in b.reasons}
     change = None
     if a.verdict is not b.verdict or ka != kb:
@@ -192,23 +280,49 @@ def run_diff(
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
     unlisted: Verdict = Verdict.REVIEW,
+    cumulative: bool = False,
 ) -> DiffResult:
-    """Decide every transfer of ``corpus`` under both versions (both directories must load)."""
+    """Decide every transfer of ``corpus`` under both versions (both directories must load).
+
+    ``cumulative``: count the corpus's transfers together where the law counts across
+    transfers, as ``batch --cumulative`` does (batch/cumulative.py); the corpus is then
+    read into memory first."""
     old, new = load_policies(old_dir), load_policies(new_dir)
     result = DiffResult(*labels, catalogue_changes=catalogue_changes(old, new))
-    if jobs <= 1:
-        _init(str(old_dir), str(new_dir), as_of, unlisted.value)
-        outputs: Iterable[list[Pair | str]] = map(_work, _chunks(corpus))
-        _collect(result, outputs, progress)
-        return result
-    with ProcessPoolExecutor(
-        jobs,
-        mp_context=get_context("spawn"),
-        initializer=_init,
-        initargs=(str(old_dir), str(new_dir), as_of, unlisted.value),
-    ) as pool:
-        _collect(result, pool.map(_work, _chunks(corpus)), progress)
+    with tempfile.TemporaryDirectory(prefix="dataflow-rules-diff-") as tmp:
+        ledger: str | None = None
+        if cumulative:
+            corpus = list(corpus)
+            ledger = str(Path(tmp) / "ledger.bin")
+            Path(ledger).write_bytes(_corpus_ledger(corpus, old, as_of).dumps())
+        if jobs <= 1:
+            _init(str(old_dir), str(new_dir), as_of, unlisted.value, ledger)
+            outputs: Iterable[list[Pair | str]] = map(_work, _chunks(corpus))
+            _collect(result, outputs, progress)
+            return result
+        with ProcessPoolExecutor(
+            jobs,
+            mp_context=get_context("spawn"),
+            initializer=_init,
+            initargs=(str(old_dir), str(new_dir), as_of, unlisted.value, ledger),
+        ) as pool:
+            _collect(result, pool.map(_work, _chunks(corpus)), progress)
     return result
+
+
+def _corpus_ledger(corpus: Iterable[Raw | str], policies: Policies, as_of: dt.date | None) -> CorpusLedger:
+    """Every transfer of the corpus that reads (one that does not counts nothing and is
+    reported as not decided)."""
+    entries = []
+    for raw in corpus:
+        if isinstance(raw, str):
+            continue
+        try:
+            transfer = _parse(raw, policies)
+        except (DataflowRulesError, ValueError):
+            continue
+        entries.append((line_key(raw[1], raw[0]), f"{transfer.id} ({raw[0]}:{raw[1]})", transfer))
+    return CorpusLedger.build(entries, as_of or dt.date.today())
 
 
 def _collect(

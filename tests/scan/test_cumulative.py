@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from dataflow_rules.models.decision import Verdict
 from dataflow_rules.scan.runner import ScanOptions, scan
 
@@ -82,3 +84,25 @@ def test_the_config_file_states_the_exporter_once(tmp_path: Path) -> None:
     assert t.decision is not None
     assert [(a.fact, a.source) for a in t.decision.assumptions] == [("exporter.ciio", "dataflow-rules.yaml")]
     assert t.verdict is Verdict.ALLOW
+
+
+def test_each_manifest_is_read_once_even_when_counted_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting the run together needs every transfer before the first decision; the
+    files are still read and parsed once, not once to count and once to decide (issue 14)."""
+    import collections
+
+    from dataflow_rules.scan import runner
+
+    repo = _repo(tmp_path, 3)
+    reads: collections.Counter[str] = collections.Counter()
+    real = runner.read_text
+
+    def counting(path: Path, error: type[Exception]) -> str:
+        reads[Path(path).name] += 1
+        return real(path, error)
+
+    monkeypatch.setattr(runner, "read_text", counting)
+    assert _verdicts(repo) == dict.fromkeys(("flow-0", "flow-1", "flow-2"), Verdict.RESTRICT)
+    assert reads == {"flow0.yaml": 1, "flow1.yaml": 1, "flow2.yaml": 1}

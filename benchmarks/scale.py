@@ -1,0 +1,258 @@
+"""Benchmarks at scale (issue 14): ``batch`` throughput, a large ``diff`` and ``scan`` memory.
+
+    python -m benchmarks.scale [--baseline TREE] [--batch N] [--diff N] [--scan N,N]
+
+Each figure is measured in a fresh process whose ``PYTHONPATH`` is a source tree: this
+one, and with ``--baseline TREE`` (an exported older commit, ``git archive``) the same
+figure for that tree in the same run, printed side by side with its target. The corpora
+are generated (workbench corpus, seed 1), so both trees decide the same bytes.
+
+- batch: ``dataflow-rules batch`` of N JSON lines with 2 workers, wall clock of the whole
+  process (start-up, catalogue load and worker start included): decisions per second;
+- diff: ``run_diff`` of N transfers, shipped catalogues against a copy with the Chinese
+  contract threshold lowered, 2 workers: seconds;
+- scan: ``scan`` and its JSON report written, over directories of one-transfer manifests
+  (each size given), each manifest decided alone: peak resident memory of the process
+  and wall clock; for the smaller sizes also counted together (the CLI's default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+TARGETS = {"batch": 12_000.0, "diff_s": 60.0, "scan_ratio": 1.2}
+
+
+def _env(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def _child(tree: Path, args: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, peak MiB of the child, the result): one child at a time, so the
+    children's maximum resident size is this child's."""
+    code = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "took = time.perf_counter() - t\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "sys.stderr.write(r.stderr)\n"
+        "print(f'{took} {peak} {r.returncode}')\n"
+    )
+    out = subprocess.run([PY, "-c", code, *args], capture_output=True, text=True, env=_env(tree), cwd=cwd)
+    took, peak, rc = out.stdout.split()[-3:]
+    return float(took), float(peak), subprocess.CompletedProcess(args, int(rc), "", out.stderr)
+
+
+def write_corpus(path: Path, count: int) -> None:
+    from dataflow_rules.catalogues import load_policies
+    from dataflow_rules.workbench.corpus import generate_corpus
+
+    with path.open("w") as f:
+        f.writelines(generate_corpus(load_policies(None).taxonomy, count, seed=1))
+
+
+def write_manifests(directory: Path, corpus: Path, count: int) -> None:
+    """``count`` manifests of one transfer each, from the corpus's first lines."""
+    directory.mkdir(parents=True)
+    with corpus.open() as f:
+        for n in range(count):
+            (directory / f"m{n:05d}.json").write_text('{"transfers": [' + f.readline().strip() + "]}\n")
+
+
+def batch(tree: Path, corpus: Path, work: Path, lines: int) -> float:
+    out = work / "batch-out.jsonl"
+    exe = [PY, "-c", "from dataflow_rules.cli import main; main()"]
+    took, _, r = _child(tree, [*exe, "batch", str(corpus), "-o", str(out), "-w", "2", "--overwrite"], work)
+    if r.returncode not in (0, 3, 4, 5):
+        raise SystemExit(f"batch failed in {tree}: {r.stderr}")
+    out.unlink()
+    return lines / took
+
+
+DIFF = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "from dataflow_rules.workbench.corpus import iter_corpus\n"
+    "from dataflow_rules.workbench.diff import run_diff\n"
+    "t = time.perf_counter()\n"
+    "r = run_diff(Path(sys.argv[1]), Path(sys.argv[2]), iter_corpus(Path(sys.argv[3])), ('a', 'b'), jobs=2)\n"
+    "print(time.perf_counter() - t, r.total, len(r.changed), len(r.errors))\n"
+)
+
+
+def diff(tree: Path, corpus: Path, work: Path) -> tuple[float, str]:
+    old = tree / "dataflow_rules" / "policies"
+    new = work / "new-policies"
+    if not new.exists():
+        shutil.copytree(old, new)
+        cn = new / "cn.yaml"
+        text = cn.read_text(encoding="utf-8")
+        changed = text.replace(
+            "individuals: {at_least: 100000, less_than: 1000000}",
+            "individuals: {at_least: 50000, less_than: 1000000}",
+        )
+        assert changed != text, "the threshold to change was not found"
+        cn.write_text(changed, encoding="utf-8")
+    r = subprocess.run(
+        [PY, "-c", DIFF, str(old), str(new), str(corpus)], capture_output=True, text=True, env=_env(tree)
+    )
+    if r.returncode:
+        raise SystemExit(f"diff failed in {tree}: {r.stderr}")
+    took, total, changed_n, errors = r.stdout.split()
+    return float(took), f"{int(total):,} decided, {int(changed_n):,} changed, {int(errors):,} errors"
+
+
+SCAN = (
+    "import datetime as dt, sys\n"
+    "from pathlib import Path\n"
+    "try:\n"
+    "    from dataflow_rules.render import scan_json as json_report\n"
+    "except ImportError:  # a tree from before the writers moved to render/\n"
+    "    from dataflow_rules.scan import json_report\n"
+    "from dataflow_rules.scan.runner import ScanOptions, scan\n"
+    "d = Path(sys.argv[1]); day = dt.date(2026, 12, 6)\n"
+    "r = scan(ScanOptions(paths=[d], cwd=d, as_of=day, decided_on=day, cumulative=sys.argv[3] == '1'))\n"
+    "Path(sys.argv[2]).write_text(json_report.render(r))\n"
+)
+
+
+def scan(tree: Path, directory: Path, work: Path, cumulative: bool) -> tuple[float, float]:
+    """(seconds, peak MiB) of one scan with its JSON report written, in a fresh process.
+
+    ``cumulative`` False: each manifest decided alone (``ScanOptions.cumulative``), so the
+    figure is the scan's own cost and not that of adding every earlier transfer up, which
+    grows with the square of the run (engine/counting.py ``tally`` walks the run's ledger
+    for every decision)."""
+    report = work / "scan.json"
+    took, peak, r = _child(
+        tree, [PY, "-c", SCAN, str(directory), str(report), "1" if cumulative else "0"], directory
+    )
+    if r.returncode:
+        raise SystemExit(f"scan failed in {tree} ({r.returncode}): {r.stderr[-2000:]}")
+    report.unlink()
+    return took, peak
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", type=Path, help="an older source tree to measure side by side")
+    parser.add_argument("--batch", type=int, default=100_000, help="lines for batch (0: skip)")
+    parser.add_argument("--diff", type=int, default=1_000_000, help="transfers for diff (0: skip)")
+    parser.add_argument("--scan", default="1000,10000", help="manifest counts for scan ('': skip)")
+    parser.add_argument(
+        "--scan-cumulative",
+        type=int,
+        default=1000,
+        help="also time scans up to this many manifests counted together (the CLI's default)",
+    )
+    args = parser.parse_args(argv)
+    trees = [("this tree", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    load = os.getloadavg()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    print(
+        f"# scale benchmarks  {time.strftime('%Y-%m-%d %H:%M')} UTC  {cpu}, nproc={os.cpu_count()}  "
+        f"python {platform.python_version()}  load average at start {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}"
+    )
+    scans = [int(s) for s in args.scan.split(",") if s]
+    rows: list[tuple[str, list[str], str]] = []
+    with tempfile.TemporaryDirectory(prefix="dfr-scale-") as tmp:
+        work = Path(tmp)
+        corpus = work / "corpus.jsonl"
+        write_corpus(corpus, max([args.batch, args.diff, *scans]))
+        if args.batch:
+            part = work / "batch.jsonl"
+            with corpus.open() as f, part.open("w") as g:
+                g.writelines(line for _, line in zip(range(args.batch), f, strict=False))
+            got = [batch(tree, part, work, args.batch) for _, tree in trees]
+            rows.append(
+                (
+                    f"batch, 2 workers, {args.batch:,} lines",
+                    [f"{g:,.0f} /s" for g in got],
+                    f">= {TARGETS['batch']:,.0f}/s: {'met' if got[0] >= TARGETS['batch'] else 'MISSED'}",
+                )
+            )
+        if args.diff:
+            part = work / "diff.jsonl"
+            with corpus.open() as f, part.open("w") as g:
+                g.writelines(line for _, line in zip(range(args.diff), f, strict=False))
+            got_d = [diff(tree, part, work) for _, tree in trees]
+            full = [s * 1_000_000 / args.diff for s, _ in got_d]  # linear: each transfer alone
+            rows.append(
+                (
+                    f"diff, 2 workers, {args.diff:,} transfers",
+                    [f"{s:,.1f} s" for s, _ in got_d],
+                    "",
+                )
+            )
+            rows.append(
+                (
+                    "diff, 2 workers, 1,000,000 transfers"
+                    + ("" if args.diff == 1_000_000 else " (extrapolated)"),
+                    [f"{s:,.0f} s" for s in full],
+                    f"< {TARGETS['diff_s']:.0f} s: {'met' if full[0] < TARGETS['diff_s'] else 'MISSED'}",
+                )
+            )
+            rows.append(("  (what it found)", [note for _, note in got_d], ""))
+        if scans:
+            peaks: list[list[float]] = []
+            for count in scans:
+                directory = work / f"scan-{count}"
+                write_manifests(directory, corpus, count)
+                got_s = [scan(tree, directory, work, False) for _, tree in trees]
+                peaks.append([p for _, p in got_s])
+                rows.append(
+                    (f"scan, {count:,} manifests: peak memory", [f"{p:,.0f} MiB" for _, p in got_s], "")
+                )
+                rows.append((f"scan, {count:,} manifests: time", [f"{t:,.1f} s" for t, _ in got_s], ""))
+                if count <= args.scan_cumulative:
+                    got_c = [scan(tree, directory, work, True) for _, tree in trees]
+                    rows.append(
+                        (
+                            f"scan, {count:,} manifests counted together: time, peak",
+                            [f"{t:,.1f} s, {p:,.0f} MiB" for t, p in got_c],
+                            "",
+                        )
+                    )
+                shutil.rmtree(directory)
+            if len(scans) >= 2:
+                ratio = [peaks[-1][i] / peaks[0][i] for i in range(len(trees))]
+                rows.append(
+                    (
+                        f"scan memory, {scans[-1]:,} / {scans[0]:,} manifests",
+                        [f"{r:.2f}x" for r in ratio],
+                        f"<= {TARGETS['scan_ratio']}x: {'met' if ratio[0] <= TARGETS['scan_ratio'] else 'MISSED'}",
+                    )
+                )
+    end = os.getloadavg()
+    headers = ["figure", *[name for name, _ in trees], "target"]
+    table = [headers, *[[label, *cells, target] for label, cells, target in rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
+    print()
+    for n, r in enumerate(table):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+        if n == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print(f"\nload average at end {end[0]:.2f}/{end[1]:.2f}/{end[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
