@@ -117,3 +117,151 @@ def test_the_region_table_is_versioned_and_names_real_countries() -> None:
         assert pycountry.countries.get(alpha_2=code) is not None, region
     assert table["aws"]["cn-north-1"] == table["aws"]["cn-northwest-1"] == "CN"
     assert table["aws"]["ap-east-1"] == "HK"
+
+
+GCP = EXAMPLES / "terraform" / "order-events-export.gcp.tfplan.json"
+AZURE = EXAMPLES / "terraform" / "crm-documents.azure.tfplan.json"
+CN_CLOUDS = EXAMPLES / "terraform" / "member-data-dr.cn-clouds.tfplan.json"
+
+
+@pytest.fixture(scope="module")
+def clouds() -> ScanResult:
+    return _scan(EXAMPLES / "terraform", EXAMPLES / "terraform")
+
+
+def _flows(f: FileResult) -> dict[str, tuple[str, str, list[str]]]:
+    return {t.id: (t.origin, t.destination, t.categories) for t in f.transfers}
+
+
+@pytest.mark.parametrize("path", [GCP, AZURE, CN_CLOUDS], ids=lambda p: p.name)
+def test_each_cloud_example_has_the_plan_formats_shape(path: Path) -> None:
+    plan = json.loads(path.read_text())
+    assert is_plan(plan) and plan["format_version"].startswith("1.")
+    addresses = {r["address"] for r in plan["planned_values"]["root_module"]["resources"]}
+    assert addresses == {r["address"] for r in plan["configuration"]["root_module"]["resources"]}
+    assert addresses == {c["address"] for c in plan["resource_changes"]}
+    for r in plan["configuration"]["root_module"]["resources"]:
+        assert r["provider_config_key"] in plan["configuration"]["provider_config"]
+
+
+def test_gcp_a_transfer_job_abroad_is_a_transfer_and_a_replica_at_home_is_not(clouds: ScanResult) -> None:
+    f = _one(clouds, GCP.name)
+    assert f.status == "recognised", f.error
+    # europe-west3 (Frankfurt) -> us-central1 (Iowa); the Cloud SQL replica in europe-west10
+    # (Berlin) stays in Germany.
+    assert _flows(f) == {"google_storage_transfer_job.nightly_export:DE-US": ("DE", "US", ["personal"])}
+
+
+def test_azure_object_replication_geo_redundancy_and_cosmos_regions(clouds: ScanResult) -> None:
+    f = _one(clouds, AZURE.name)
+    assert f.status == "recognised", f.error
+    assert _flows(f) == {
+        # GRS copies West Europe (Netherlands) to its pair, North Europe (Ireland).
+        "azurerm_storage_account.crm_documents:NL-IE": ("NL", "IE", ["personal.contact"]),
+        "azurerm_storage_object_replication.documents_to_archive:NL-US": ("NL", "US", ["personal.contact"]),
+        # failover priority 0 is where Cosmos DB writes; the UK South region reads a copy.
+        "azurerm_cosmosdb_account.sessions:NL-GB": ("NL", "GB", ["personal"]),
+    }
+
+
+def test_the_chinese_clouds_copies_to_hong_kong_and_singapore(clouds: ScanResult) -> None:
+    f = _one(clouds, CN_CLOUDS.name)
+    assert f.status == "recognised", f.error
+    assert _flows(f) == {
+        "alicloud_oss_bucket_replication.member_profiles:CN-HK": ("CN", "HK", ["personal.contact"]),
+        "tencentcloud_cos_bucket.order_exports:CN-SG": ("CN", "SG", ["personal.financial"]),
+        "huaweicloud_obs_bucket_replication.device_logs:CN-HK": ("CN", "HK", ["personal.location.precise"]),
+    }
+    verdicts = {t.id.split(":")[0]: t.verdict.value for t in f.transfers}
+    # Precise location is sensitive personal information (PIPL Art 28): 80,000 people need
+    # the CAC assessment.
+    assert verdicts["huaweicloud_obs_bucket_replication.device_logs"] == "restrict"
+
+
+def _edited(tmp_path: Path, source: Path, edit: Any) -> Path:
+    plan = json.loads(source.read_text())
+    edit(plan)
+    path = tmp_path / source.name
+    path.write_text(json.dumps(plan, indent=2))
+    return path
+
+
+def _resource(plan: dict[str, Any], address: str, part: str = "planned") -> dict[str, Any]:
+    if part == "planned":
+        found = plan["planned_values"]["root_module"]["resources"]
+    else:
+        found = plan["configuration"]["root_module"]["resources"]
+    return next(r for r in found if r["address"] == address)
+
+
+def _gcp_multi_region(plan: dict[str, Any]) -> None:
+    _resource(plan, "google_storage_bucket.analytics_landing")["values"]["location"] = "US"
+
+
+def _azure_display_name(plan: dict[str, Any]) -> None:
+    _resource(plan, "azurerm_storage_account.archive")["values"]["location"] = "South Africa North"
+
+
+def _azure_no_pair(plan: dict[str, Any]) -> None:
+    _resource(plan, "azurerm_storage_account.crm_documents")["values"]["location"] = "polandcentral"
+
+
+def _tencent_bad_arn(plan: dict[str, Any]) -> None:
+    rules = _resource(plan, "tencentcloud_cos_bucket.order_exports")["values"]["replica_rules"]
+    rules[0]["destination_bucket"] = "order-exports-sg-1250000000"
+
+
+def _huawei_foreign_bucket(plan: dict[str, Any]) -> None:
+    expr = _resource(plan, "huaweicloud_obs_bucket_replication.device_logs", "config")["expressions"]
+    expr["destination_bucket"] = {"constant_value": "someone-elses-bucket"}
+
+
+def _alibaba_unlisted(plan: dict[str, Any]) -> None:
+    dest = _resource(plan, "alicloud_oss_bucket_replication.member_profiles")["values"]["destination"][0]
+    dest["location"] = "oss-xx-nowhere-9"
+
+
+@pytest.mark.parametrize(
+    ("source", "edit", "message"),
+    [
+        (GCP, _gcp_multi_region, "GCP region 'US' is not in the region table"),
+        (AZURE, _azure_no_pair, "lists no pair for 'polandcentral'"),
+        (CN_CLOUDS, _tencent_bad_arn, "is not 'qcs::cos:<region>::<bucket>'"),
+        (
+            CN_CLOUDS,
+            _huawei_foreign_bucket,
+            "its destination_bucket is not a huaweicloud_obs_bucket of this plan",
+        ),
+        (CN_CLOUDS, _alibaba_unlisted, "Alibaba Cloud region 'xx-nowhere-9' is not in the region table"),
+    ],
+    ids=["gcp-multi-region", "azure-no-pair", "tencent-arn", "huawei-foreign-bucket", "alibaba-unlisted"],
+)
+def test_what_the_tool_cannot_place_is_an_error_at_its_line(
+    tmp_path: Path, source: Path, edit: Any, message: str
+) -> None:
+    f = _one(_scan(_edited(tmp_path, source, edit), tmp_path), source.name)
+    assert f.status == "error" and f.error is not None and message in f.error.message, f.error
+    assert f.error.place.line is not None and f.error.place.line > 1
+
+
+def test_azure_display_names_are_read_as_programmatic_names(tmp_path: Path) -> None:
+    f = _one(_scan(_edited(tmp_path, AZURE, _azure_display_name), tmp_path), AZURE.name)
+    assert "azurerm_storage_object_replication.documents_to_archive:NL-ZA" in _flows(f)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure", "alibaba", "tencent", "huawei"])
+def test_every_cloud_table_names_real_countries_and_a_source(cloud: str) -> None:
+    table = region_table()
+    assert table["version"] == "2" and table["as_of"] and table["sources"][cloud]
+    assert table[cloud]
+    for region, code in table[cloud].items():
+        assert pycountry.countries.get(alpha_2=code) is not None, region
+
+
+def test_azure_pairs_name_listed_regions() -> None:
+    table = region_table()
+    for region, pair in table["azure_pairs"].items():
+        assert region in table["azure"] and pair in table["azure"], region
+    # Hong Kong is its own jurisdiction in the catalogues, whichever cloud hosts it.
+    assert table["azure"]["eastasia"] == table["gcp"]["asia-east2"] == table["alibaba"]["cn-hongkong"] == "HK"
+    assert table["tencent"]["ap-hongkong"] == table["huawei"]["ap-southeast-1"] == "HK"
