@@ -59,7 +59,7 @@
     const sum = flows.reduce((n, f) => n + f[3], 0);
     const most = Math.max(origins.length, destinations.length);
     const scale = (height - 2 * top - pad * (most - 1)) / Math.max(1, sum);
-    const svg = svgEl("svg", { width: width, height: height, class: "quick-sankey", role: "img" }, el);
+    const svg = svgEl("svg", { width: width, height: height, class: "quick-sankey", "aria-hidden": "true" }, el);
     const place = (keys, side, x, label) => {
       const at = new Map();
       let y = top;

@@ -110,15 +110,16 @@ class _Plan:
         self.doc = doc
         plan = doc.value
         config = plan["configuration"]
-        self.providers: dict[str, Any] = config.get("provider_config") or {}
-        root = config.get("root_module") or {}
+        providers = config.get("provider_config")
+        self.providers: dict[str, Any] = providers if isinstance(providers, dict) else {}
         self.config: dict[str, tuple[dict[str, Any], Path_]] = {}
-        for n, r in enumerate(root.get("resources") or []):
+        resources = _at(config, "root_module", "resources")
+        for n, r in enumerate(resources if isinstance(resources, list) else []):
             if isinstance(r, dict) and isinstance(r.get("address"), str):
                 self.config[r["address"]] = (r, ("configuration", "root_module", "resources", n))
-        planned = (plan.get("planned_values") or {}).get("root_module") or {}
+        planned = _at(plan, "planned_values", "root_module", "resources")
         self.values: dict[str, tuple[dict[str, Any], Path_]] = {}
-        for n, r in enumerate(planned.get("resources") or []):
+        for n, r in enumerate(planned if isinstance(planned, list) else []):
             if isinstance(r, dict) and isinstance(r.get("address"), str):
                 self.values[r["address"]] = (r, ("planned_values", "root_module", "resources", n))
 
@@ -137,14 +138,13 @@ class _Plan:
             own, where = self.value(address, key)
             if isinstance(own, str) and own:
                 return cloud, own, self.doc.locate(where)
-        name = resource.get("type", "aws").split("_", 1)[0]
+        kind = resource.get("type")
+        name = kind.split("_", 1)[0] if isinstance(kind, str) else "aws"
         key = resource.get("provider_config_key", name)
+        key = key if isinstance(key, str) else name
         provider = self.providers.get(key)
         where = ("configuration", "provider_config", key, "expressions", "region", "constant_value")
-        region = None
-        if isinstance(provider, dict):
-            expr = (provider.get("expressions") or {}).get("region")
-            region = expr.get("constant_value") if isinstance(expr, dict) else None
+        region = _at(provider, "expressions", "region", "constant_value")
         if not isinstance(region, str):
             raise InputError(
                 f"the region of {address} (provider {key}) is not a constant in the plan: the tool cannot"
@@ -169,8 +169,8 @@ class _Plan:
 
     def referenced(self, expression: object, kind: str | None = None) -> str | None:
         """The resource address an expression refers to (``aws_s3_bucket.replica``)."""
-        refs = expression.get("references") if isinstance(expression, dict) else None
-        for ref in refs or []:
+        refs = _at(expression, "references")
+        for ref in refs if isinstance(refs, list) else []:
             if (
                 isinstance(ref, str)
                 and ref in self.config
@@ -232,9 +232,11 @@ def _aws_s3(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_)
             plan.doc.locate((*path, "expressions")),
         )
     regions = []
-    for r, rule in enumerate(expressions.get("rule") or []):
-        for d, dest in enumerate((rule or {}).get("destination") or []):
-            target = plan.referenced((dest or {}).get("bucket"))
+    rules = expressions.get("rule")
+    for r, rule in enumerate(rules if isinstance(rules, list) else []):
+        dests = _at(rule, "destination")
+        for d, dest in enumerate(dests if isinstance(dests, list) else []):
+            target = plan.referenced(_at(dest, "bucket"))
             at = (*path, "expressions", "rule", r, "destination", d, "bucket")
             if target is None:
                 raise InputError(
@@ -420,7 +422,8 @@ def _copies(plan: _Plan) -> list[Copy]:
     for address, (resource, path) in sorted(plan.config.items()):
         reader = _READERS.get(str(resource.get("type")))
         if reader is not None:
-            out += reader(plan, address, resource.get("expressions") or {}, path)
+            expressions = resource.get("expressions")
+            out += reader(plan, address, expressions if isinstance(expressions, dict) else {}, path)
     return out
 
 
