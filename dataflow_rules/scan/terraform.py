@@ -6,7 +6,10 @@ countries (dataflow_rules/scan/regions.yaml, a versioned, sourced table per clou
 
 - AWS: ``aws_s3_bucket_replication_configuration`` (from the bucket its ``bucket`` refers
   to, to each bucket a ``rule.destination.bucket`` refers to); ``aws_dynamodb_table`` with
-  ``replica`` blocks (to each ``region_name``);
+  ``replica`` blocks (to each ``region_name``); ``aws_dynamodb_table_replica`` (from the
+  table its ``global_table_arn`` refers to, to its own region); ``aws_db_instance`` with
+  ``replicate_source_db`` (a read replica: from the source database of the plan, or the
+  region of its ARN, to its own region);
 - GCP: ``google_storage_transfer_job`` (from its ``gcs_data_source`` bucket to its
   ``gcs_data_sink`` bucket, each a bucket of the plan, placed by its ``location``);
   ``google_sql_database_instance`` whose ``master_instance_name`` refers to another
@@ -259,6 +262,45 @@ def _aws_dynamodb(plan: _Plan, address: str, expressions: dict[str, Any], path: 
     return [(address, address, plan.region(address), regions, path)] if regions else []
 
 
+def _arn_region(value: object) -> str | None:
+    """The region of an ARN (``arn:aws:rds:us-east-1:111122223333:db:orders``), if it is one."""
+    parts = value.split(":") if isinstance(value, str) else []
+    return parts[3] if len(parts) > 5 and parts[0] == "arn" and parts[3] else None
+
+
+def _aws_db_replica(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
+    """A read replica (``replicate_source_db``) of a database of the plan, or of one named by ARN."""
+    if "replicate_source_db" not in expressions:
+        return []
+    source = plan.referenced(expressions["replicate_source_db"], "aws_db_instance")
+    if source is not None:
+        return [(source, address, plan.region(source), [plan.region(address)], path)]
+    value, at = plan.value(address, "replicate_source_db")
+    region = _arn_region(value)
+    if region is None:
+        # An identifier (same region, by the provider's rules) or a value known only at apply.
+        if isinstance(value, str):
+            return []
+        raise InputError(
+            f"{address}: its replicate_source_db is neither a database of this plan nor an ARN",
+            plan.doc.locate(at),
+        )
+    return [(address, address, ("aws", region, plan.doc.locate(at)), [plan.region(address)], path)]
+
+
+def _aws_dynamodb_replica(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
+    """``aws_dynamodb_table_replica``: the table its ``global_table_arn`` refers to, copied to
+    this resource's own region (its provider's)."""
+    table = plan.must_refer(
+        address,
+        expressions.get("global_table_arn"),
+        "aws_dynamodb_table",
+        "its global_table_arn",
+        (*path, "expressions", "global_table_arn"),
+    )
+    return [(table, address, plan.region(table), [plan.region(address)], path)]
+
+
 def _gcp_transfer(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
     spec = _at(expressions, "transfer_spec", 0)
     if not isinstance(spec, dict) or not ("gcs_data_source" in spec and "gcs_data_sink" in spec):
@@ -404,6 +446,8 @@ def _huawei_obs(plan: _Plan, address: str, expressions: dict[str, Any], path: Pa
 _READERS = {
     "aws_s3_bucket_replication_configuration": _aws_s3,
     "aws_dynamodb_table": _aws_dynamodb,
+    "aws_dynamodb_table_replica": _aws_dynamodb_replica,
+    "aws_db_instance": _aws_db_replica,
     "google_storage_transfer_job": _gcp_transfer,
     "google_sql_database_instance": _gcp_sql,
     "azurerm_storage_object_replication": _azure_object_replication,

@@ -265,3 +265,80 @@ def test_azure_pairs_name_listed_regions() -> None:
     # Hong Kong is its own jurisdiction in the catalogues, whichever cloud hosts it.
     assert table["azure"]["eastasia"] == table["gcp"]["asia-east2"] == table["alibaba"]["cn-hongkong"] == "HK"
     assert table["tencent"]["ap-hongkong"] == table["huawei"]["ap-southeast-1"] == "HK"
+
+
+def _add(
+    plan: dict[str, Any], address: str, provider: str, values: dict[str, Any], exprs: dict[str, Any]
+) -> None:
+    kind, name = address.split(".")
+    common = {"address": address, "mode": "managed", "type": kind, "name": name}
+    plan["planned_values"]["root_module"]["resources"].append(
+        {
+            **common,
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "schema_version": 0,
+            "values": values,
+        }
+    )
+    plan["configuration"]["root_module"]["resources"].append(
+        {**common, "provider_config_key": provider, "expressions": exprs, "schema_version": 0}
+    )
+
+
+def test_aws_read_replicas_and_table_replicas_abroad_are_transfers(tmp_path: Path) -> None:
+    plan = json.loads(PLAN.read_text())
+    tags = {"dataflow": "personal.financial"}
+    _add(plan, "aws_db_instance.ledger", "aws", {"identifier": "ledger", "tags": tags}, {})
+    _add(
+        plan,
+        "aws_db_instance.ledger_hk",
+        "aws.hk",
+        {"identifier": "ledger-hk", "tags": {}},
+        {"replicate_source_db": {"references": ["aws_db_instance.ledger.arn", "aws_db_instance.ledger"]}},
+    )
+    _add(
+        plan,
+        "aws_db_instance.from_frankfurt",
+        "aws",
+        {"identifier": "fx", "replicate_source_db": "arn:aws:rds:eu-central-1:111122223333:db:fx-rates"},
+        {"replicate_source_db": {"constant_value": "arn:aws:rds:eu-central-1:111122223333:db:fx-rates"}},
+    )
+    _add(
+        plan,
+        "aws_db_instance.same_region",
+        "aws",
+        {"identifier": "ledger-ro", "replicate_source_db": "ledger"},
+        {"replicate_source_db": {"constant_value": "ledger"}},
+    )
+    _add(
+        plan,
+        "aws_dynamodb_table_replica.sessions_hk",
+        "aws.hk",
+        {},
+        {
+            "global_table_arn": {
+                "references": ["aws_dynamodb_table.sessions.arn", "aws_dynamodb_table.sessions"]
+            }
+        },
+    )
+    f = _one(_scan(_copy(tmp_path, plan), tmp_path), PLAN.name)
+    assert f.status == "recognised", f.error
+    flows = _flows(f)
+    assert flows["aws_db_instance.ledger_hk:US-HK"] == ("US", "HK", ["personal.financial"])
+    assert flows["aws_db_instance.from_frankfurt:DE-US"][:2] == ("DE", "US")
+    assert flows["aws_dynamodb_table_replica.sessions_hk:US-HK"][:2] == ("US", "HK")
+    assert not any(i.startswith("aws_db_instance.same_region") for i in flows)  # an identifier: same region
+
+
+def test_a_read_replica_of_an_unknown_source_is_an_error(tmp_path: Path) -> None:
+    plan = json.loads(PLAN.read_text())
+    _add(
+        plan,
+        "aws_db_instance.orphan",
+        "aws.hk",
+        {"identifier": "orphan"},
+        {"replicate_source_db": {"references": ["var.source_db"]}},
+    )
+    f = _one(_scan(_copy(tmp_path, plan), tmp_path), PLAN.name)
+    assert f.status == "error" and f.error is not None
+    assert "neither a database of this plan nor an ARN" in f.error.message
