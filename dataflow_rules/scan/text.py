@@ -40,7 +40,7 @@ def render_context(result: ScanResult, context: RenderContext) -> str:
 
 
 def render(result: ScanResult, colour: bool = False, width: int = 100, style: TextStyle | None = None) -> str:
-    """The report: per file (or, ``compact``, one line a finding), then what was not
+    """The report: per file (or, ``compact``, one line a transfer), then what was not
     scanned, errors, unused waivers, the summary table and the summary line. ``quiet`` keeps
     only failing findings, errors and the summary line."""
     options = style or TextStyle()
