@@ -263,6 +263,7 @@
       twin.id = "sankey";
       chart = twin;
       upgrading = false;
+      performance.mark("dataflow-rules:interactive");
       document.body.dataset.interactive = "1";
     }
     form.addEventListener("change", apply);
