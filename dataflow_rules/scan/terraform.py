@@ -14,6 +14,8 @@ countries (dataflow_rules/scan/regions.yaml, a versioned, sourced table per clou
   ``gcs_data_sink`` bucket, each a bucket of the plan, placed by its ``location``);
   ``google_sql_database_instance`` whose ``master_instance_name`` refers to another
   instance (a read replica, from the primary's ``region`` to its own);
+  ``google_storage_bucket`` with ``custom_placement_config.data_locations`` (a custom
+  dual-region: from each of its regions to the other);
 - Azure: ``azurerm_storage_object_replication`` (from the source account to the
   destination account, each placed by its ``location``); ``azurerm_storage_account`` with a
   geo-redundant ``account_replication_type`` (GRS, RAGRS, GZRS, RAGZRS: to its location's
@@ -324,6 +326,21 @@ def _gcp_transfer(plan: _Plan, address: str, expressions: dict[str, Any], path: 
     return [(source, address, plan.region(source), [plan.region(sink)], path)]
 
 
+def _gcp_dual_region(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
+    """A custom dual-region bucket (``custom_placement_config.data_locations``) keeps every
+    object in each of its regions: data written in one is copied to the other, either way."""
+    locations, at = plan.value(address, "custom_placement_config", 0, "data_locations")
+    if not isinstance(locations, list) or len(locations) < 2:
+        return []
+    regions: list[Region] = []
+    for n, name in enumerate(locations):
+        where = plan.doc.locate((*at, n))
+        if not isinstance(name, str):
+            raise InputError(f"{address}: a data location is not a region name", where)
+        regions.append(("gcp", name, where))
+    return [(address, address, r, [o for o in regions if o is not r], path) for r in regions]
+
+
 def _gcp_sql(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
     if "master_instance_name" not in expressions:
         return []
@@ -450,6 +467,7 @@ _READERS = {
     "aws_db_instance": _aws_db_replica,
     "google_storage_transfer_job": _gcp_transfer,
     "google_sql_database_instance": _gcp_sql,
+    "google_storage_bucket": _gcp_dual_region,
     "azurerm_storage_object_replication": _azure_object_replication,
     "azurerm_storage_account": _azure_storage_account,
     "azurerm_cosmosdb_account": _azure_cosmosdb,

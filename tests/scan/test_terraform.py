@@ -342,3 +342,28 @@ def test_a_read_replica_of_an_unknown_source_is_an_error(tmp_path: Path) -> None
     f = _one(_scan(_copy(tmp_path, plan), tmp_path), PLAN.name)
     assert f.status == "error" and f.error is not None
     assert "neither a database of this plan nor an ARN" in f.error.message
+
+
+def test_a_gcp_dual_region_across_countries_copies_both_ways(tmp_path: Path) -> None:
+    def dual(plan: dict[str, Any]) -> None:
+        bucket = _resource(plan, "google_storage_bucket.order_events")["values"]
+        bucket["location"] = "EU"
+        bucket["custom_placement_config"] = [{"data_locations": ["EUROPE-WEST3", "EUROPE-WEST4"]}]
+        # (A transfer job from it would be an error: 'EU' names no one country.)
+        config = plan["configuration"]["root_module"]["resources"]
+        config[:] = [r for r in config if r["type"] != "google_storage_transfer_job"]
+
+    f = _one(_scan(_edited(tmp_path, GCP, dual), tmp_path), GCP.name)
+    assert f.status == "recognised", f.error
+    flows = _flows(f)
+    assert flows["google_storage_bucket.order_events:DE-NL"] == ("DE", "NL", ["personal"])
+    assert flows["google_storage_bucket.order_events:NL-DE"] == ("NL", "DE", ["personal"])
+
+
+def test_a_gcp_dual_region_inside_one_country_is_no_transfer(tmp_path: Path) -> None:
+    def dual(plan: dict[str, Any]) -> None:
+        bucket = _resource(plan, "google_storage_bucket.analytics_landing")["values"]
+        bucket["custom_placement_config"] = [{"data_locations": ["US-CENTRAL1", "US-EAST1"]}]
+
+    f = _one(_scan(_edited(tmp_path, GCP, dual), tmp_path), GCP.name)
+    assert f.status == "recognised" and not any(i.startswith("google_storage_bucket.") for i in _flows(f))
