@@ -122,8 +122,19 @@ def count_flows(keys: Iterable[FlowKey]) -> Counter[FlowKey]:
     return Counter(keys)
 
 
-def page(title: str, body: str, data: Mapping[str, Any], heading: str | None = None) -> str:
-    """One self-contained HTML document: styles, plotly.js, report.js and the data inline."""
+def page(
+    title: str, body: str, data: Mapping[str, Any], heading: str | None = None, defer_plotly: bool = False
+) -> str:
+    """One self-contained HTML document: styles, plotly.js, report.js and the data inline.
+
+    ``defer_plotly``: plotly.js goes in an inert ``<script type="text/x-plotly">`` that
+    report.js evaluates after the first frame, drawing a plain SVG diagram until then
+    (evaluating the 4.8 MB bundle took 1.3-2.3 s of a 10,000-transfer report's opening)."""
+    plotly = (
+        f'<script type="text/x-plotly" id="plotly-src">{plotly_js()}</script>'
+        if defer_plotly
+        else f"<script>{plotly_js()}</script>"
+    )
     return "".join(
         [
             "<!doctype html>\n",
@@ -140,7 +151,7 @@ def page(title: str, body: str, data: Mapping[str, Any], heading: str | None = N
             f'<script type="application/json" id="report-data">{script_json({**data, "colours": COLOURS})}</script>',
             f'<script type="application/json" id="sankey-template">{script_json(sankey_template())}</script>',
             f'<script type="application/json" id="bar-template">{script_json(bar_template())}</script>',
-            f"<script>{plotly_js()}</script>",
+            plotly,
             f"<script>{asset('report.js')}</script>",
             "</body></html>\n",
         ]

@@ -8,6 +8,10 @@ equivalent, the flows table; then one table per flow with every finding, its sta
 manifest's file and line. Baselined findings are left out of every scan report by design
 (docs/scan.md); the page says how many.
 
+Opening fast (issue 17): plotly.js (4.8 MB) is inlined inert and evaluated after the
+first frame; until then report.js draws the same diagram as plain SVG, so the page and its
+diagram appear before the library has run (flowchart.page, ``defer_plotly``).
+
 Deterministic: the same result gives the same bytes (no time, no random ids).
 """
 
@@ -246,4 +250,10 @@ def render(result: ScanResult, source_base: str = "") -> str:
             for t in transfers
         ],
     }
-    return page("dataflow-rules scan", body, data, "Cross-border flows found by dataflow-rules scan")
+    return page(
+        "dataflow-rules scan",
+        body,
+        data,
+        "Cross-border flows found by dataflow-rules scan",
+        defer_plotly=True,
+    )

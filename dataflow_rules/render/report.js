@@ -28,7 +28,76 @@
     return out;
   }
 
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svgEl(name, attrs, parent) {
+    const e = document.createElementNS(SVG, name);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  /* The flow diagram as plain SVG, drawn at once while plotly.js (about 4.8 MB) waits to be
+     evaluated: origins left, destinations right, each node as tall as its transfers, each
+     band as wide as its flow, coloured by verdict; the same classes as plotly's Sankey
+     (g.sankey-node rect, path.sankey-link). plotly's interactive diagram replaces it. */
+  function quickSankey(el, flows, ends) {
+    const [left, right] = ends || [" (origin)", " (destination)"];
+    el.textContent = "";
+    if (!flows.length) {
+      el.innerHTML = '<p class="empty">No flows to draw.</p>';
+      el.dataset.flows = "0";
+      el.dataset.drawn = "1";
+      return Promise.resolve();
+    }
+    const origins = [...new Set(flows.map((f) => f[0]))].sort();
+    const destinations = [...new Set(flows.map((f) => f[1]))].sort();
+    const height = Math.max(300, Math.min(1600, 60 + 30 * Math.max(origins.length, destinations.length)));
+    const width = Math.max(320, el.clientWidth || 900);
+    const pad = 8, top = 20, nodeWidth = 15, x0 = 130, x1 = width - 130 - nodeWidth;
+    const total = (side, key) => flows.reduce((n, f) => n + (f[side] === key ? f[3] : 0), 0);
+    const sum = flows.reduce((n, f) => n + f[3], 0);
+    const most = Math.max(origins.length, destinations.length);
+    const scale = (height - 2 * top - pad * (most - 1)) / Math.max(1, sum);
+    const svg = svgEl("svg", { width: width, height: height, class: "quick-sankey", "aria-hidden": "true" }, el);
+    const place = (keys, side, x, label) => {
+      const at = new Map();
+      let y = top;
+      for (const key of keys) {
+        const h = Math.max(1, total(side, key) * scale);
+        at.set(key, { y: y, next: y });
+        const g = svgEl("g", { class: "sankey-node" }, svg);
+        svgEl("rect", { x: x, y: y, width: nodeWidth, height: h, fill: "#555" }, g);
+        const t = svgEl("text", {
+          x: side === 0 ? x - 6 : x + nodeWidth + 6, y: y + h / 2, "dominant-baseline": "middle",
+          "text-anchor": side === 0 ? "end" : "start", "font-size": 12,
+        }, g);
+        t.textContent = key + label;
+        y += h + pad;
+      }
+      return at;
+    };
+    const from = place(origins, 0, x0, left);
+    const to = place(destinations, 1, x1, right);
+    const a = x0 + nodeWidth, b = x1, mid = (a + b) / 2;
+    for (const [o, d, v, n] of flows) {
+      const h = Math.max(1, n * scale), s = from.get(o), t = to.get(d);
+      const y0 = s.next, y1 = t.next;
+      s.next += h; t.next += h;
+      const path = svgEl("path", {
+        class: "sankey-link", fill: tint(COLOURS[v], 0.6),
+        d: `M${a},${y0}C${mid},${y0} ${mid},${y1} ${b},${y1}L${b},${y1 + h}C${mid},${y1 + h} ${mid},${y0 + h} ${a},${y0 + h}Z`,
+      }, svg);
+      svgEl("title", {}, path).textContent = `${o} → ${d}: ${n} ${v}`;
+    }
+    el.dataset.flows = String(flows.length);
+    el.dataset.drawn = "1";
+    if (!performance.getEntriesByName("dataflow-rules:drawn").length) performance.mark("dataflow-rules:drawn");
+    return Promise.resolve();
+  }
+
   function sankey(el, flows, ends) {
+    if (!window.Plotly) return quickSankey(el, flows, ends);
     const [left, right] = ends || [" (origin)", " (destination)"];
     el.dataset.drawn = "0";
     if (!flows.length) {
@@ -38,7 +107,7 @@
       el.dataset.drawn = "1";
       return Promise.resolve();
     }
-    const empty = el.querySelector(".empty");
+    const empty = el.querySelector(".empty, svg.quick-sankey");
     if (empty) empty.remove();
     const labels = [], index = new Map();
     const node = (key, label) => {
@@ -100,9 +169,25 @@
     table.tFoot.querySelector("td").textContent = total.toLocaleString("en");
   }
 
+  /* plotly.js waits in an inert <script type="text/x-plotly"> (html_report.py) so that the
+     page and its quick diagram paint first; it is evaluated after the first frame. */
+  function loadPlotly() {
+    const source = document.getElementById("plotly-src");
+    if (window.Plotly || !source) return Promise.resolve(Boolean(window.Plotly));
+    return new Promise((resolve) => {
+      requestAnimationFrame(() => setTimeout(() => {
+        const s = document.createElement("script");
+        s.textContent = source.textContent;
+        document.head.appendChild(s);
+        source.remove();
+        resolve(Boolean(window.Plotly));
+      }, 0));
+    });
+  }
+
   function initScan() {
     const form = document.getElementById("filters");
-    const chart = document.getElementById("sankey");
+    let chart = document.getElementById("sankey");
     const table = document.getElementById("flows-table");
     const shown = document.getElementById("shown");
     const sections = Array.from(document.querySelectorAll("section.flow"));
@@ -122,6 +207,8 @@
     }
 
     let generation = 0;
+    let current = [];
+    let upgrading = false;
     async function apply() {
       const mine = ++generation;
       chart.dataset.drawn = "0";
@@ -147,10 +234,37 @@
         }
       }
       const flows = aggregate(all.filter((_, i) => visible[i]).map(([o, d, v]) => [o, d, v]));
+      current = flows;
       fillFlowsTable(table, flows);
       shown.textContent = n.toLocaleString("en") + " of " + all.length.toLocaleString("en") + " transfers shown";
       document.body.dataset.shown = String(n);
-      return sankey(chart, flows);
+      return upgrading ? quickSankey(chart, flows) : sankey(chart, flows);
+    }
+
+    /* Swap the quick diagram for plotly's in one step: plotly draws into a hidden twin, which
+       then takes the chart's place and id, so the page never shows half a diagram. */
+    async function upgrade() {
+      const original = window.Plotly;
+      if (original) return;
+      upgrading = true;
+      const ready = await loadPlotly();
+      if (!ready) { upgrading = false; return; }
+      let drawnFor;
+      const twin = chart.cloneNode(false);
+      twin.removeAttribute("id");
+      twin.style.cssText = "position:absolute;left:-20000px;top:0;width:" + chart.clientWidth + "px";
+      chart.after(twin);
+      do {
+        drawnFor = current;
+        await sankey(twin, drawnFor);
+      } while (drawnFor !== current);
+      twin.style.cssText = "";
+      chart.replaceWith(twin);
+      twin.id = "sankey";
+      chart = twin;
+      upgrading = false;
+      performance.mark("dataflow-rules:interactive");
+      document.body.dataset.interactive = "1";
     }
     form.addEventListener("change", apply);
     for (const s of sections) {
@@ -161,7 +275,7 @@
        print may lack the packed rows (each flow's heading gives its count); printing
        again, or "show all" first, prints every row. */
     window.addEventListener("beforeprint", () => { Promise.all(sections.map(expand)).then(apply); });
-    apply();
+    apply().then(upgrade);
   }
 
   function initDiff() {
@@ -177,7 +291,7 @@
       bars(document.getElementById("by-destination"), data.destinations, data.by_destination, "decisions");
   }
 
-  window.DataflowRulesReport = { aggregate, sankey, bars };
+  window.DataflowRulesReport = { aggregate, sankey, quickSankey, bars };
   const init = { scan: initScan, diff: initDiff, trail: initTrail }[data.kind];
   if (init) init();
 })();

@@ -41,7 +41,7 @@ def render_context(result: ScanResult, context: RenderContext) -> str:
 
 
 def render(result: ScanResult, colour: bool = False, width: int = 100, style: TextStyle | None = None) -> str:
-    """The report: per file (or, ``compact``, one line a finding), then what was not
+    """The report: per file (or, ``compact``, one line a transfer), then what was not
     scanned, errors, unused waivers, the summary table and the summary line. ``quiet`` keeps
     only failing findings, errors and the summary line."""
     options = style or TextStyle()
@@ -76,7 +76,7 @@ def render(result: ScanResult, colour: bool = False, width: int = 100, style: Te
         lines = [paint.bold(f"Waivers that matched no finding ({len(result.unused_waivers)}):")]
         lines += [f"  {p}" for p in result.unused_waivers]
         blocks.append("\n".join(lines))
-    table = summary_table(result)
+    table = _compact_table(result, paint) if options.compact else summary_table(result)
     if table and not options.quiet:
         blocks.append(table)
     blocks.append(_summary(full, paint))
@@ -96,26 +96,99 @@ def _failing_only(result: ScanResult) -> ScanResult:
     return result.model_copy(update={"files": files})
 
 
+COMPACT_CAP = 25
+"""At most this many transfer lines per verdict in ``--compact``: a CI log is read on a few
+screens; the rest is counted and left to ``--format json`` or ``--format sarif``."""
+
+_KINDS = ("missing-fact/", "no-catalogue/")
+"""Synthetic rule ids that ``--compact`` totals per kind: one row a kind, not one an entry."""
+
+
 def _compact(result: ScanResult, paint: _Style) -> list[str]:
-    """One line a finding (``file:line: verdict rule transfer``); citations once, numbered."""
-    legend: dict[str, int] = {}
-    lines: list[str] = []
+    """One line a transfer with findings (``file:line: verdict transfer (O->D) FAILS: rules``),
+    grouped by verdict, strictest first, failing transfers first, at most ``COMPACT_CAP`` a
+    verdict (``_compact_table`` then gives each rule and each citation once)."""
+    groups: dict[Verdict, list[tuple[FileResult, TransferResult]]] = {}
     for f in result.files:
         for t in f.transfers:
-            for x in t.findings:
-                refs = [legend.setdefault(c.short(), len(legend) + 1) for c in x.citations]
-                status = " WAIVED" if x.waived else " FAILS" if result.fail_on.fails(x.verdict) else ""
-                cites = f" [{','.join(str(n) for n in refs)}]" if refs else ""
-                lines.append(
-                    f"{x.place.file}:{x.place.line or 1}: {paint.verdict(x.verdict.value, x.verdict)}"
-                    f" {x.rule_id} {t.id} ({t.origin}->{t.destination}){status}{cites}"
-                )
-    blocks = ["\n".join(lines)] if lines else []
-    if legend:
-        blocks.append(
-            "\n".join([paint.bold("Citations:"), *(f"  [{n}] {text}" for text, n in legend.items())])
-        )
+            if t.findings:
+                groups.setdefault(t.verdict, []).append((f, t))
+    blocks: list[str] = []
+    for verdict in (Verdict.RESTRICT, Verdict.REVIEW, Verdict.ALLOW):
+        listed = groups.get(verdict, [])
+        if not listed:
+            continue
+        listed.sort(key=lambda ft: not ft[1].failing(result.fail_on))  # stable: file order kept
+        failing = sum(1 for _, t in listed if t.failing(result.fail_on))
+        head = f"{verdict.value.capitalize()}: {_plural(len(listed), 'transfer')} with findings"
+        lines = [paint.bold(head + (f", {failing} failing" if failing else "") + ":")]
+        lines += [_compact_line(t, result, paint) for _, t in listed[:COMPACT_CAP]]
+        if len(listed) > COMPACT_CAP:
+            lines.append(
+                f"  {len(listed) - COMPACT_CAP} more {verdict.value} transfers: see --format json or --format sarif"
+            )
+        blocks.append("\n".join(lines))
     return blocks
+
+
+def _compact_line(t: TransferResult, result: ScanResult, paint: _Style) -> str:
+    """A transfer's findings on one line, at the place of its first failing (else first) finding."""
+    failing = t.failing(result.fail_on)
+    first = (failing or t.findings)[0]
+    counts: dict[str, int] = {}
+    for x in sorted(t.findings, key=lambda x: (x.verdict is not Verdict.RESTRICT, x.waived)):
+        name = x.rule_id + (" (waived)" if x.waived else "")
+        counts[name] = counts.get(name, 0) + 1
+    rules = ", ".join(name + (f" x{n}" if n > 1 else "") for name, n in counts.items())
+    status = " FAILS" if failing else " WAIVED" if all(x.waived for x in t.findings) else ""
+    return (
+        f"{first.place.file}:{first.place.line or 1}: {paint.verdict(t.verdict.value, t.verdict)}"
+        f" {t.id} ({t.origin}->{t.destination}){status}: {rules}"
+    )
+
+
+def _compact_table(result: ScanResult, paint: _Style) -> str:
+    """The summary table of ``--compact``: findings per rule with the numbers of its
+    citations, ``missing-fact/*`` and ``no-catalogue/*`` totalled to one row a kind (the
+    transfer lines name each; a missing fact cites its entry, which ``--format json`` and
+    the full text give); then each citation once, numbered; then transfers per verdict."""
+    legend: dict[str, int] = {}
+    rows: dict[str, list[int]] = {}
+    refs: dict[str, list[int]] = {}
+    entries: dict[str, set[str]] = {}
+    for t in result.transfers():
+        for x in t.findings:
+            kind = next((k for k in _KINDS if x.rule_id.startswith(k)), None)
+            rule = f"{kind}*" if kind else x.rule_id
+            entries.setdefault(rule, set()).add(x.rule_id)
+            row = rows.setdefault(rule, [0, 0, 0, 0])
+            row[0 if x.verdict is Verdict.RESTRICT else 1] += 1
+            row[2] += x.waived
+            row[3] += (not x.waived) and result.fail_on.fails(x.verdict)
+            mine = refs.setdefault(rule, [])
+            for c in x.citations if not kind else ():
+                n = legend.setdefault(c.short(), len(legend) + 1)
+                if n not in mine:
+                    mine.append(n)
+    if not rows:
+        return ""
+    names = {r: r + (f" ({len(entries[r])} rules)" if r.endswith("*") else "") for r in rows}
+    width = max(len("rule"), *(len(n) for n in names.values()))
+    lines = [
+        paint.bold("Findings by rule:"),
+        f"  {'rule':<{width}}  restrict  review  waived  failing  cites",
+    ]
+    for rule in sorted(rows, key=lambda r: (-rows[r][0], -rows[r][1], r)):
+        a, b, w, d = rows[rule]
+        cites = ",".join(str(n) for n in sorted(refs[rule]))
+        lines.append(f"  {names[rule]:<{width}}  {a:>8}  {b:>6}  {w:>6}  {d:>7}  {cites}".rstrip())
+    if legend:
+        lines += ["", paint.bold("Citations:")]
+        lines += [f"  [{n}] {text}" for text, n in legend.items()]
+    verdicts = result.summary().verdicts
+    lines += ["", "Transfers by verdict:"]
+    lines += [f"  {name:<8}  {verdicts[name]:>5}" for name in ("restrict", "review", "allow")]
+    return "\n".join(lines)
 
 
 def _compact_lists(result: ScanResult, paint: _Style) -> list[str]:

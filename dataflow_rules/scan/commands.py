@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         compact: Annotated[
-            bool, typer.Option("--compact", help="Text: one line a finding, no repeated citations.")
+            bool, typer.Option("--compact", help="Text: a line a transfer, by verdict, capped.")
         ] = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="Text: failures and errors only.")] = False,
         config: Annotated[

@@ -99,7 +99,7 @@ def test_several_formats_in_one_run(tmp_path: Path) -> None:
     schema = json.loads(SARIF_SCHEMA.read_text())
     jsonschema.Draft4Validator(schema).validate(log)
     cases = [c for s in JUnitXml.fromfile(str(out / "scan.xml")) for c in s if not c.is_skipped]
-    assert len(cases) == len(scan_examples(waivers=None).transfers()) == 17  # one a transfer
+    assert len(cases) == len(scan_examples(waivers=None).transfers()) == 24  # one a transfer
     commands, _ = parse_workflow_commands((out / "annotations.txt").read_text())
     assert any(c.name == "error" for c in commands)
 

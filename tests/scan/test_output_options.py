@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from dataflow_rules.render import scan_text as text
 from dataflow_rules.render.formats import TextStyle, names
 from dataflow_rules.scan.runner import selected
 
-from .helpers import scan_examples
+from .helpers import PINNED_POLICIES, scan_examples
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +28,83 @@ def _findings(result: ScanResult) -> list[tuple[str, str]]:
     return [(t.id, x.rule_id) for t in result.transfers() for x in t.findings]
 
 
-def test_compact_is_one_line_a_finding_and_each_citation_once(result: ScanResult) -> None:
+def test_compact_is_one_line_a_transfer_and_each_citation_once(result: ScanResult) -> None:
     out = text.render(result, style=TextStyle(compact=True))
-    finding_lines = [line for line in out.splitlines() if re.match(r"^\S+:\d+: (restrict|review) ", line)]
-    assert len(finding_lines) == len(_findings(result))
-    for line, (tid, rule) in zip(finding_lines, _findings(result), strict=True):
-        assert f" {rule} {tid} (" in line
-    cited = {c.short() for t in result.transfers() for x in t.findings for c in x.citations}
+    lines = out.splitlines()
+    with_findings = [t for t in result.transfers() if t.findings]
+    assert with_findings and len(with_findings) <= text.COMPACT_CAP
+    for t in with_findings:
+        (line,) = [
+            line for line in lines if re.match(rf"^\S+:\d+: {t.verdict.value} {re.escape(t.id)} \(", line)
+        ]
+        assert f"({t.origin}->{t.destination})" in line
+        assert all(x.rule_id in line for x in t.findings)
+        assert (" FAILS:" in line) is bool(t.failing(result.fail_on))
+    cited = {
+        c.short()
+        for t in result.transfers()
+        for x in t.findings
+        for c in x.citations
+        if not x.rule_id.startswith(text._KINDS)
+    }
+    assert cited
     for citation in cited:
         assert out.count(citation) == 1  # in the legend only
-    assert len(out.splitlines()) < len(text.render(result).splitlines()) / 2
+    assert "missing-fact/* (" in out  # totalled to one row, not one row an entry
+    assert len(lines) < len(text.render(result).splitlines()) / 2
+
+
+def _corpus(directory: Path, count: int = 166, per_file: int = 8) -> Path:
+    """``count`` generated transfers (workbench corpus, seed 15) in files of ``per_file``,
+    as a repository's pipeline manifests; 166 is the size of the upstream corpus of issue 15."""
+    from dataflow_rules.catalogues import load_policies
+    from dataflow_rules.workbench.corpus import generate_corpus
+
+    directory.mkdir(parents=True, exist_ok=True)
+    taxonomy = load_policies(PINNED_POLICIES).taxonomy
+    items = [json.loads(line) for line in generate_corpus(taxonomy, count, 15)]
+    for k in range(0, count, per_file):
+        body = {"transfers": items[k : k + per_file]}
+        (directory / f"pipeline-{k // per_file:02}.json").write_text(json.dumps(body, indent=2))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> ScanResult:
+    root = _corpus(tmp_path_factory.mktemp("corpus"))
+    return scan_examples(paths=[root], waivers=None, cwd=root)
+
+
+def test_compact_of_166_transfers_fits_on_a_few_screens(corpus: ScanResult) -> None:
+    """Issue 15: 166 transfers gave 11,228 lines of text, then 753 in --compact."""
+    assert len(corpus.transfers()) == 166
+    full = text.render(corpus).splitlines()
+    compact = text.render(corpus, style=TextStyle(compact=True)).splitlines()
+    assert len(full) > 2000  # a corpus big enough to need compacting
+    assert len(compact) <= 150, f"{len(compact)} lines"
+    assert compact[-1] == full[-1]  # the same summary of everything
+    for verdict in ("restrict", "review"):
+        transfers = [t for t in corpus.transfers() if t.findings and t.verdict.value == verdict]
+        listed = [line for line in compact if re.match(rf"^\S+:\d+: {verdict} ", line)]
+        assert len(transfers) > text.COMPACT_CAP  # so the cap is exercised
+        assert len(listed) == text.COMPACT_CAP
+        assert (
+            f"  {len(transfers) - text.COMPACT_CAP} more {verdict} transfers: see --format json"
+            in "\n".join(compact)
+        )
+    failing = [line for line in compact if " FAILS:" in line]
+    assert failing and compact.index(failing[-1]) < compact.index(failing[0]) + len(failing)  # failing first
+    rules = {x.rule_id for t in corpus.transfers() for x in t.findings}
+    for rule in rules:
+        if not rule.startswith(text._KINDS):
+            assert any(line.startswith(f"  {rule} ") for line in compact), rule  # a row in the table
+
+
+def test_quiet_compact_lists_only_failing_transfers(corpus: ScanResult) -> None:
+    out = text.render(corpus, style=TextStyle(compact=True, quiet=True)).splitlines()
+    listed = [line for line in out if re.match(r"^\S+:\d+: (restrict|review|allow) ", line)]
+    assert listed and all(" FAILS:" in line for line in listed)
+    assert len(out) < 40
 
 
 def test_quiet_shows_only_failures_and_the_whole_summary(result: ScanResult) -> None:
