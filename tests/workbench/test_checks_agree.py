@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import dataflow_rules.catalogues
+import dataflow_rules.crossref
 from dataflow_rules import load_policies
 from dataflow_rules.catalogues import default_policy_dir
 from dataflow_rules.errors import CatalogueError
@@ -292,7 +292,7 @@ def test_the_table_breaks_every_rule_and_keeps_close_variants_clean(tmp_path: Pa
 
 def shared_codes() -> set[str]:
     """The codes the shared checks report, read from their source."""
-    source = Path(dataflow_rules.catalogues.__file__).read_text(encoding="utf-8")
+    source = Path(dataflow_rules.crossref.__file__).read_text(encoding="utf-8")
     return set(re.findall(r'"(DFR\d{3})"', source))
 
 
