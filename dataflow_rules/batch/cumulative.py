@@ -25,40 +25,8 @@ import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ..engine.counting import Ledger, PriorItem, PriorSet, _Window, prior_items
-from ..models.taxonomy import Taxonomy
+from ..engine.counting import Ledger, PriorSet, prior_items
 from ..models.transfer import Transfer
-
-
-class _UpTo(PriorSet):
-    """A :class:`PriorSet` less the items dated after ``cutoff``."""
-
-    def __init__(self, base: PriorSet, cutoff: dt.date) -> None:
-        super().__init__(base._items, base.own, base._sums)
-        self.cutoff = cutoff
-
-    def _list(self) -> list[PriorItem]:
-        if self._kept is None:
-            self._kept = [p for p in self._items if p.transfer_id != self.own and p.date <= self.cutoff]
-        return self._kept
-
-    def window(
-        self,
-        taxonomy: Taxonomy,
-        categories: tuple[str, ...] | None,
-        exporter: str,
-        recipient: str | None,
-        since: dt.date,
-        until: dt.date,
-        unit: str,
-    ) -> _Window:
-        return super().window(taxonomy, categories, exporter, recipient, since, min(until, self.cutoff), unit)
-
-    def special(self) -> list[PriorItem]:
-        return [p for p in super().special() if p.date <= self.cutoff]
-
-    def __bool__(self) -> bool:
-        return any(p.transfer_id != self.own and p.date <= self.cutoff for p in self._items)
 
 
 def line_key(line: int, source: str = "") -> str:
@@ -91,7 +59,7 @@ class CorpusLedger:
 
     def prior(self, transfer: Transfer, key: str) -> PriorSet:
         """The corpus's items a decision of ``transfer`` (known by ``key``) counts."""
-        return _UpTo(self.ledger.prior(transfer, key), transfer.date or self.day)
+        return self.ledger.prior(transfer, key, cutoff=transfer.date or self.day)
 
     def __len__(self) -> int:
         return len(self.ledger)

@@ -426,15 +426,16 @@ class Ledger:
         for item in prior_items(transfer, source, day):
             self.add(item if key is None else replace(item, transfer_id=key))
 
-    def prior(self, transfer: Transfer, key: str | None = None) -> PriorSet:
+    def prior(self, transfer: Transfer, key: str | None = None, cutoff: dt.date | None = None) -> PriorSet:
         """The earlier items of ``transfer``'s exporter, less those of ``key`` (default:
-        the transfer's id): a transfer is never counted with itself."""
+        the transfer's id): a transfer is never counted with itself. ``cutoff``: leave out
+        the items dated after it (a corpus decided together counts only what came before)."""
         exporter = exporter_key(transfer)
         mine = self._by_exporter.get(exporter, [])
         sums = self._sums.get(exporter)
         if sums is None:
             sums = self._sums[exporter] = _Sums(mine)
-        return PriorSet(mine, transfer.id if key is None else key, sums)
+        return PriorSet(mine, transfer.id if key is None else key, sums, cutoff)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_exporter.values())
@@ -615,15 +616,20 @@ class PriorSet(Sequence[PriorItem]):
     """The earlier items a transfer's tallies add (its exporter's, less its own), with the
     pre-summed form :func:`tally` reads so that a run of N transfers costs N log N, not N²."""
 
-    def __init__(self, items: list[PriorItem], own: str, sums: _Sums) -> None:
+    def __init__(self, items: list[PriorItem], own: str, sums: _Sums, cutoff: dt.date | None = None) -> None:
         self._items = items
         self.own = own
         self._sums = sums
+        self.cutoff = cutoff
         self._kept: list[PriorItem] | None = None
+
+    def _counts(self, item: PriorItem) -> bool:
+        """Whether ``item`` is added: not the transfer's own, not dated after the cutoff."""
+        return item.transfer_id != self.own and (self.cutoff is None or item.date <= self.cutoff)
 
     def _list(self) -> list[PriorItem]:
         if self._kept is None:
-            self._kept = [p for p in self._items if p.transfer_id != self.own]
+            self._kept = [p for p in self._items if self._counts(p)]
         return self._kept
 
     def window(
@@ -641,16 +647,18 @@ class PriorSet(Sequence[PriorItem]):
         ``since`` to ``until``."""
         if not self._items or self._items[0].exporter != exporter:
             return _NOTHING
+        if self.cutoff is not None:
+            until = min(until, self.cutoff)
         return self._sums.index(taxonomy, categories, recipient).window(since, until, unit, self.own)
 
     def special(self) -> list[PriorItem]:
-        return [p for p in self._sums.special if p.transfer_id != self.own]
+        return [p for p in self._sums.special if self._counts(p)]
 
     def __len__(self) -> int:
         return len(self._list())
 
     def __bool__(self) -> bool:
-        return any(p.transfer_id != self.own for p in self._items)
+        return any(self._counts(p) for p in self._items)
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def]
         return self._list()[index]
