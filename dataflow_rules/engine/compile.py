@@ -619,20 +619,7 @@ class _Compiler:
                 conds.append(Condition(unit, f"{g}mx", ">=", lo, **common))
             if hi is not None:
                 conds.append(Condition(unit, f"{g}mn", "<=", hi, **common))
-        for name, (prop, label) in _SIMPLE_FACTS.items():
-            want = getattr(w, name)
-            if want is not None:
-                conds.append(
-                    Condition(
-                        name,
-                        prop,
-                        "!=",
-                        0 if want else 1,
-                        open=((prop, label, unknown),),
-                        subject=label,
-                        expected=_show(want),
-                    )
-                )
+        conds += self.yes_no(w, "simple", strict=False)
         for name, (prop, label) in _SET_FACTS.items():
             values = getattr(w, name)
             if values is not None:
@@ -642,35 +629,40 @@ class _Compiler:
                         name, s, "!=", 0, open=((s, label, unknown),), subject=label, expected=_one_of(values)
                     )
                 )
-        for key, want in sorted((w.context or {}).items()):
-            x = self.context_flag(key)
-            label = f"context.{key}"
-            conds.append(
-                Condition(
-                    label,
-                    x,
-                    "!=",
-                    0 if want else 1,
-                    open=((x, label, unknown),),
-                    subject=label,
-                    expected=_show(want),
-                )
-            )
-        for key, want in sorted((w.security or {}).items()):
-            y = self.security_flag(key)
-            label = f"security.{key}"
-            conds.append(
-                Condition(
-                    label,
-                    y,
-                    "!=",
-                    0 if want else 1,
-                    open=((y, label, unknown),),
-                    subject=label,
-                    expected=_show(want),
-                )
-            )
+        conds += self.yes_no(w, "keyed", strict=False)
         self.add(Rule(kind, index, category, entry.id, tuple(conds)))
+
+    def yes_no(self, w: Conditions, which: Literal["simple", "keyed"], strict: bool) -> list[Condition]:
+        """The yes/no conditions of ``w``: its own facts (``simple``), or its named context
+        and security facts (``keyed``, in that order, each sorted by name).
+
+        ``strict`` (exemptions and green lanes): the fact must be stated with the value
+        wanted, an unstated one fails. Otherwise (designations) the condition holds unless
+        the fact is stated with the other value, so an unstated fact leaves the rule open."""
+        unknown = frozenset({UNKNOWN})
+        facts: list[tuple[str, str, str, bool]] = []
+        if which == "simple":
+            for name, (prop, label) in _SIMPLE_FACTS.items():
+                want = getattr(w, name)
+                if want is not None:
+                    facts.append((name, prop, label, want))
+        else:
+            for key, want in sorted((w.context or {}).items()):
+                facts.append((f"context.{key}", self.context_flag(key), f"context.{key}", want))
+            for key, want in sorted((w.security or {}).items()):
+                facts.append((f"security.{key}", self.security_flag(key), f"security.{key}", want))
+        out: list[Condition] = []
+        for name, prop, label, want in facts:
+            common: dict[str, Any] = {
+                "open": ((prop, label, unknown),),
+                "subject": label,
+                "expected": _show(want),
+            }
+            if strict:
+                out.append(Condition(name, prop, "==", 1 if want else 0, unknown="fails", **common))
+            else:
+                out.append(Condition(name, prop, "!=", 0 if want else 1, **common))
+        return out
 
     def peer_field(self) -> str:
         return "destination" if self.plan.side == "outbound" else "origin"
@@ -706,21 +698,7 @@ class _Compiler:
             conds.append(Condition(unit, f"{g}mn", ">=", lo if lo is not None else 0, **common))
             if hi is not None:
                 conds.append(Condition(unit, f"{g}mx", "<=", hi, **common))
-        for name, (prop, label) in _SIMPLE_FACTS.items():
-            want = getattr(w, name)
-            if want is not None:
-                conds.append(
-                    Condition(
-                        name,
-                        prop,
-                        "==",
-                        1 if want else 0,
-                        unknown="fails",
-                        open=((prop, label, unknown),),
-                        subject=label,
-                        expected=_show(want),
-                    )
-                )
+        conds += self.yes_no(w, "simple", strict=True)
         for name, (prop, label) in _SET_FACTS.items():
             values = getattr(w, name)
             if values is not None:
@@ -737,36 +715,7 @@ class _Compiler:
                         expected=_one_of(values),
                     )
                 )
-        for key, want in sorted((w.context or {}).items()):
-            x = self.context_flag(key)
-            label = f"context.{key}"
-            conds.append(
-                Condition(
-                    label,
-                    x,
-                    "==",
-                    1 if want else 0,
-                    unknown="fails",
-                    open=((x, label, unknown),),
-                    subject=label,
-                    expected=_show(want),
-                )
-            )
-        for key, want in sorted((w.security or {}).items()):
-            y = self.security_flag(key)
-            label = f"security.{key}"
-            conds.append(
-                Condition(
-                    label,
-                    y,
-                    "==",
-                    1 if want else 0,
-                    unknown="fails",
-                    open=((y, label, unknown),),
-                    subject=label,
-                    expected=_show(want),
-                )
-            )
+        conds += self.yes_no(w, "keyed", strict=True)
         return conds
 
     def exemption(self, index: int, exemption: Exemption) -> None:
