@@ -1,15 +1,15 @@
-"""The diff's progress bar: transfers decided of the corpus (when counted), and the rate."""
+"""The diff's progress line: transfers decided of the corpus (a bar when counted), and the rate."""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from ..progress import StatusLine, bar
+from ..progress import StatusLine
 
 
 class Bar:
     def __init__(self, stream: TextIO, total: int | None, interval: float = 0.1) -> None:
-        self.line = StatusLine(stream, interval)
+        self.line = StatusLine(stream, interval, total=total)
         self.total = total
 
     def __call__(self, done: int) -> None:
@@ -17,7 +17,7 @@ class Bar:
             return
         rate = self.line.rate(done)
         if self.total:
-            self.line.show(f"{bar(done, self.total)} {done:,}/{self.total:,} transfers  {rate:,.0f}/s")
+            self.line.show(f"{done:,}/{self.total:,} transfers  {rate:,.0f}/s", completed=done)
         else:
             self.line.show(f"{done:,} transfers  {rate:,.0f}/s")
 
