@@ -16,6 +16,7 @@ catalogue from a bad transfer from a restrict verdict.
     │   └── ChainBroken          the audit chain does not verify             exit 8
     └── TokenError               the token file or a token command is wrong  exit 14
     ConfigErrors (an Exception)  every error of a scan config file            exit 5
+    BadRequest (an Exception)    a malformed service request (HTTP 400/415)   (no exit)
 
 :class:`ExitCode` below is the one table of exit codes (docs/cli.md lists them all): the
 verdicts, the error classes' codes and the workbench's outcomes.
@@ -197,3 +198,17 @@ class TokenError(DataflowRulesError):
     """The token file cannot be read or written, or a token command was misused."""
 
     exit_code: int = ExitCode.TOKEN
+
+
+class BadRequest(Exception):
+    """A malformed request (not a malformed transfer): HTTP 400 or 415.
+
+    Not a :class:`DataflowRulesError`: it says what is wrong with the HTTP request itself
+    (its media type, its query), so it has an HTTP status and an error kind, not an exit code.
+    """
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message

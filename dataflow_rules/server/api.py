@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from .. import __version__
 from ..audit import AuditError
 from ..audit import Query as AuditQuery
-from ..errors import InputError
+from ..errors import BadRequest, InputError
 from ..loading import decode
 from ..models.decision import Decision, Verdict
 from ..transfers import layouts_schema
@@ -41,16 +41,6 @@ TEXT_TYPES = {
     "text/plain",
     "application/x-www-form-urlencoded",  # curl --data-binary's default; the body is read as text
 }
-
-
-class BadRequest(Exception):
-    """A malformed request (not a malformed transfer): HTTP 400 or 415."""
-
-    def __init__(self, status: int, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.kind = kind
-        self.message = message
 
 
 class ErrorBody(BaseModel):

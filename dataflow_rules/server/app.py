@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from .. import __version__
 from ..audit import AuditError
-from ..errors import CatalogueError, DataflowRulesError, EngineError, InputError
+from ..errors import BadRequest, CatalogueError, DataflowRulesError, EngineError, InputError
 from ..loading import dotted
 from ..models.transfer import Transfer
 from . import api, web
@@ -157,8 +157,8 @@ def create_app(service: Service, authenticator: Authenticator, hosts: HostPolicy
     for error_type in ERROR_STATUS:
         app.add_exception_handler(error_type, known_error)
 
-    @app.exception_handler(api.BadRequest)
-    async def bad_request(request: Request, exc: api.BadRequest) -> JSONResponse:
+    @app.exception_handler(BadRequest)
+    async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
         return _error(exc.status, exc.kind, exc.message)
 
     @app.exception_handler(RequestValidationError)
