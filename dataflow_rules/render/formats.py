@@ -10,8 +10,10 @@ it to :data:`FORMATS`, write a module with ``render(result, context) -> str`` an
     register("xml", _lazy("dataflow_rules.render.scan_xml", "render"))
 
 ``--format NAME`` and ``--format NAME:FILE`` then work, ``--help`` and the usage error list
-it, and the config file's ``format:`` accepts it. This module imports nothing heavy itself:
-the CLI reads it at start-up.
+it, and the config file's ``format:`` accepts it. The workbench's reports (``test``, ``diff``,
+``explain``) are written the same way, through :func:`write`: :data:`WRITERS` names the
+module and function of each of their formats, and their ``--format`` choices are its keys.
+This module imports nothing heavy itself: the CLI reads it at start-up.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..models.scan import ScanResult
@@ -58,18 +60,44 @@ FORMATS: dict[str, str] = {
 }
 """Every output format of the tool, in the order help lists them."""
 
+WRITERS: dict[str, dict[str, tuple[str, str]]] = {
+    "trace": {  # explain: (explanations, show_all=)
+        "text": ("dataflow_rules.render.explain_report", "render_text"),
+        "json": ("dataflow_rules.render.explain_report", "render_json"),
+    },
+    "suites": {  # test: (run, threshold=, verbose=)
+        "text": ("dataflow_rules.render.suite_report", "render_text"),
+        "json": ("dataflow_rules.render.suite_report", "render_json"),
+    },
+    "diff": {  # (result)
+        "text": ("dataflow_rules.render.diff_report", "render_text"),
+        "json": ("dataflow_rules.render.diff_report", "render_json"),
+        "markdown": ("dataflow_rules.render.diff_report", "render_markdown"),
+        "html": ("dataflow_rules.render.html_diff", "render"),
+    },
+}
+"""Kind of result -> format -> (module, function) of its writer, imported when used. The
+writers of one kind take the same arguments (the comment beside each) and return the whole
+report, ending in a newline."""
+
 WRITTEN_AS: dict[str, tuple[str, ...]] = {
     "decisions": ("text", "json"),  # check
-    "trace": ("text", "json"),  # explain
     "validation": ("text", "json"),  # validate
     "lint": ("text", "json", "sarif"),
-    "suites": ("text", "json"),  # test
-    "diff": ("text", "json", "markdown", "html"),
     "vocabulary": ("text", "markdown"),
     "audit-list": ("text", "json"),
     "audit-export": ("csv", "json"),
+    **{kind: tuple(writers) for kind, writers in WRITERS.items()},
 }
 """The formats each kind of result is written in; a scan's are the registered writers."""
+
+
+def write(kind: str, name: str, result: object, **options: Any) -> str:
+    """``result`` (a ``kind`` of result: ``diff``, ``suites``, ``trace``) written as format
+    ``name``, by the writer :data:`WRITERS` names for it."""
+    module, function = WRITERS[kind][name]
+    writer: Callable[..., str] = getattr(importlib.import_module(module), function)
+    return writer(result, **options)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from ..workbench.diff import Changed, DiffResult, ReasonKey, _sorted_transitions, _transition
+from ..workbench.diff import Changed, DiffResult, ReasonKey
+from .diff_report import sorted_transitions, transition
 from .flowchart import FlowKey, flows_table, page, verdict_badge
 
 MAX_ROWS = 1000
@@ -39,8 +40,8 @@ def _row(c: Changed) -> str:
 
 def _transitions(counts: Counter[tuple[str, str]], caption: str) -> str:
     rows = "".join(
-        f"<tr><td>{escape(_transition(a, b))}</td><td class=num>{n:,}</td></tr>"
-        for (a, b), n in _sorted_transitions(counts)
+        f"<tr><td>{escape(transition(a, b))}</td><td class=num>{n:,}</td></tr>"
+        for (a, b), n in sorted_transitions(counts)
     )
     return (
         f'<table class="flows"><caption>{escape(caption)}</caption><thead><tr><th scope=col>transition</th>'

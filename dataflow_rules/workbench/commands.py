@@ -6,7 +6,6 @@ with a documented code (docs/workbench.md). Heavy imports stay inside the comman
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -87,17 +86,15 @@ def test(
 ) -> None:
     """Run catalogue test suites; report failures with diffs, and coverage (exit 11 failed, 12 coverage low)."""
     from ..catalogues import load_policies
-    from .suites import default_suites, discover, render_json, render_text, run_suites
+    from ..render.formats import write
+    from .suites import default_suites, discover, run_suites
 
     try:
         loaded = load_policies(policies)
         run = run_suites(discover(path or default_suites()), loaded)
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt == "json":
-        typer.echo(json.dumps(render_json(run, threshold), indent=2) + "\n", nl=False)
-    else:
-        typer.echo(render_text(run, threshold, verbose), nl=False)
+    typer.echo(write("suites", fmt, run, threshold=threshold, verbose=verbose), nl=False)
     if run.failed:
         raise typer.Exit(ExitCode.TEST_FAILED)
     if threshold is not None and run.coverage.percent < threshold:
@@ -142,8 +139,9 @@ def diff(
 ) -> None:
     """Decide a corpus under two catalogue versions; report every transfer whose verdict or reasons change."""
     from ..models.decision import Verdict
+    from ..render.formats import write
     from .corpus import count_corpus
-    from .diff import render_markdown, render_text, run_diff, to_json
+    from .diff import run_diff
     from .progress import Bar
     from .revisions import policy_directory
 
@@ -169,16 +167,7 @@ def diff(
                 bar.close()
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt == "json":
-        typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n", nl=False)
-    elif fmt == "markdown":
-        typer.echo(render_markdown(result), nl=False)
-    elif fmt == "html":
-        from ..render.html_diff import render as render_html
-
-        typer.echo(render_html(result), nl=False)
-    else:
-        typer.echo(render_text(result), nl=False)
+    typer.echo(write("diff", fmt, result), nl=False)
     if result.errors:
         raise typer.Exit(InputError.exit_code)
     raise typer.Exit(ExitCode.DIFF_CHANGED if fail_on_change and result.changed else 0)
@@ -211,10 +200,10 @@ def explain(
     from ..catalogues import load_policies
     from ..engine.engine import Engine
     from ..models.decision import Verdict
+    from ..render.formats import write
     from ..transfers import read_transfers
     from .explain import trace
     from .remediate import with_remediations
-    from .render_trace import render_text, to_json
 
     day = parse_date(as_of)
     try:
@@ -227,11 +216,7 @@ def explain(
             pairs.append((decision, trace(engine, item.transfer, decision.as_of)))
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt == "json":
-        body = {"schema_version": 1, "explanations": [to_json(d, t) for d, t in pairs]}
-        typer.echo(json.dumps(body, indent=2, ensure_ascii=False) + "\n", nl=False)
-    else:
-        typer.echo("\n".join(render_text(d, t, show_all) for d, t in pairs), nl=False)
+    typer.echo(write("trace", fmt, pairs, show_all=show_all), nl=False)
     raise typer.Exit(verdict_exit(Verdict.strictest([d.verdict for d, _ in pairs])))
 
 

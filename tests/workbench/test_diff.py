@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from dataflow_rules import Verdict
 from dataflow_rules.cli import app
-from dataflow_rules.workbench.diff import DiffResult, run_diff, to_json
+from dataflow_rules.render.diff_report import to_json
+from dataflow_rules.workbench.diff import DiffResult, run_diff
 from dataflow_rules.workbench.revisions import policy_directory
 
 from ..strategies import Scenario, scenarios, to_yaml

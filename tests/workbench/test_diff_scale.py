@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from dataflow_rules.catalogues import default_policy_dir, load_policies
+from dataflow_rules.render.diff_report import to_json
 from dataflow_rules.workbench import diff as diff_module
 from dataflow_rules.workbench.corpus import generate_corpus
-from dataflow_rules.workbench.diff import run_diff, to_json, unchanged_jurisdictions
+from dataflow_rules.workbench.diff import run_diff, unchanged_jurisdictions
 
 
 @pytest.fixture(scope="module")

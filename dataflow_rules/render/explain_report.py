@@ -1,15 +1,21 @@
-"""Text and JSON forms of an explanation: the engine's decision, its trace, the remediations.
+"""``explain --format text|json``: an explanation is the engine's decision (with its
+remediations) and its trace; ``explain`` writes one for each transfer of the file.
 
 Everything shown comes from the engine's trace (Engine.trace); this module only words it."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from ..engine.trace import Attempt, SideTrace, Trace
 from ..models.decision import Decision
-from ..render.text import render as render_decision
-from .explain import Attempt, SideTrace, Trace
+from .text import render as render_decision
+
+Explanation = tuple[Decision, Trace]
+"""A decision and the engine's trace of it: what ``explain`` reports for one transfer."""
 
 _MARK = {"held": "held   ", "failed": "FAILED ", "unknown": "unknown"}
 _KIND = {
@@ -20,7 +26,19 @@ _KIND = {
 }
 
 
-def render_text(decision: Decision, t: Trace, show_all: bool = False) -> str:
+def render_text(explanations: Sequence[Explanation], show_all: bool = False) -> str:
+    """Every explanation, one after the other, a blank line between."""
+    return "\n".join(explain_text(d, t, show_all) for d, t in explanations)
+
+
+def render_json(explanations: Sequence[Explanation], show_all: bool = False) -> str:
+    """Every explanation in one JSON document; ``show_all`` changes nothing (JSON holds every rule)."""
+    body = {"schema_version": 1, "explanations": [to_json(d, t) for d, t in explanations]}
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def explain_text(decision: Decision, t: Trace, show_all: bool = False) -> str:
+    """One explanation: the decision as ``check`` shows it, then the trace leg by leg."""
     lines = [render_decision([decision]).rstrip("\n"), "", "trace:"]
     for leg in t.legs:
         if leg.label:
@@ -127,6 +145,7 @@ def _fate(fate: str) -> str:
 
 
 def to_json(decision: Decision, t: Trace) -> dict[str, Any]:
+    """One explanation as JSON: the decision and every attempt, check and finding of its trace."""
     return {
         "decision": decision.model_dump(mode="json"),
         "trace": {
