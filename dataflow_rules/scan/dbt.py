@@ -27,10 +27,8 @@ from ..errors import InputError
 from ..loading import Document
 from ..models.policies import Policies
 from .adapted import AdaptedTransfer
-from .flows import Defaults, Stated, build, countries, country, country_list
-from .mapping import FidesMap, OdcsMap
+from .flows import Found, Reading, Stated, country, country_list
 from .odcs import Labels
-from .sidecar import LoadedSidecar
 
 Path_ = tuple[str | int, ...]
 META_KEY = "dataflow_rules"
@@ -168,20 +166,12 @@ def _stated(doc: Document, model: dict[str, Any], path: Path_) -> Stated:
     return Stated(origin, dests)
 
 
-def adapt(
-    documents: list[Document],
-    sidecar: LoadedSidecar | None,
-    defaults: Defaults,
-    policies: Policies,
-    omap: OdcsMap,
-    fmap: FidesMap,
-) -> tuple[list[AdaptedTransfer], list[str]]:
-    out: list[AdaptedTransfer] = []
-    without: list[str] = []
+def adapt(documents: list[Document], reading: Reading) -> tuple[list[AdaptedTransfer], list[str]]:
+    found = Found(reading)
     for doc in documents:
         for model, path, key, name_path in _models(doc):
-            labels = Labels(doc, policies, omap, fmap)
-            element = _Element(doc, labels, policies)
+            labels = Labels(doc, reading.policies, reading.omap, reading.fmap)
+            element = _Element(doc, labels, reading.policies)
             element.read(model, path, False)
             columns = model.get("columns")
             if isinstance(columns, list):
@@ -195,23 +185,21 @@ def adapt(
                         element.read(column, (*path, "columns", cname), True)
             elif columns is not None:
                 raise InputError("columns must be a list", doc.locate((*path, "columns")))
-            origin, destinations = countries(_stated(doc, model, path), sidecar, defaults)
-            if origin is None or not destinations:
-                without.append(f"model {key}")
+            where = found.countries(_stated(doc, model, path), f"model {key}")
+            if where is None:
                 continue
             description = model.get("description")
-            out += build(
+            found.add(
                 key=key,
                 source="dbt_model",
                 name=model.get("name") if isinstance(model.get("name"), str) else None,
                 place=doc.locate(name_path),
                 items=labels.items,
-                origin=origin,
-                destinations=destinations,
-                sidecar=sidecar,
+                origin=where[0],
+                destinations=where[1],
                 description=description if isinstance(description, str) and description.strip() else None,
             )
-    return out, without
+    return found.result()
 
 
 def _models(doc: Document) -> list[tuple[dict[str, Any], Path_, str, Path_]]:

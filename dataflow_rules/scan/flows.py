@@ -17,9 +17,11 @@ from pydantic import ValidationError
 
 from ..errors import InputError, Location
 from ..loading import Document
+from ..models.policies import Policies
 from ..models.scan import SourceKind
 from ..models.transfer import Transfer
 from .adapted import AdaptedTransfer, Gap, transfer_id
+from .mapping import FidesMap, OdcsMap
 from .sidecar import LoadedSidecar
 
 
@@ -174,6 +176,45 @@ def build(
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the manifest adapters (dbt, ODCS, OpenLineage, Terraform) read a file with: its
+    sidecar, the command line's countries, the catalogues and both label maps. One value,
+    so every adapter is called alike and none repeats the list."""
+
+    sidecar: LoadedSidecar | None
+    defaults: Defaults
+    policies: Policies
+    omap: OdcsMap
+    fmap: FidesMap
+
+
+@dataclass
+class Found:
+    """What an adapter found in its documents: the transfers, and what it could not make one
+    of for want of a country (each named as the scan's note names it)."""
+
+    reading: Reading
+    transfers: list[AdaptedTransfer] = field(default_factory=list)
+    without: list[str] = field(default_factory=list)
+
+    def countries(self, stated: Stated, what: str) -> tuple[str, list[str]] | None:
+        """The origin and destinations of ``stated`` with the sidecar's and the command line's;
+        None, and ``what`` noted as without, when the origin or every destination is missing."""
+        origin, destinations = countries(stated, self.reading.sidecar, self.reading.defaults)
+        if origin is None or not destinations:
+            self.without.append(what)
+            return None
+        return origin, destinations
+
+    def add(self, **transfer: Any) -> None:
+        """The transfers :func:`build` makes of ``transfer`` (its keywords, the sidecar's own)."""
+        self.transfers += build(sidecar=self.reading.sidecar, **transfer)
+
+    def result(self) -> tuple[list[AdaptedTransfer], list[str]]:
+        return self.transfers, self.without
 
 
 def _no_categories(place: Location, source: SourceKind) -> Gap:

@@ -23,9 +23,8 @@ from ..loading import Document, dotted
 from ..models.policies import Policies
 from .adapted import AdaptedTransfer, Gap
 from .fides import outside_gap
-from .flows import Defaults, Items, Stated, build, countries, country, country_list
+from .flows import Found, Items, Reading, Stated, country, country_list
 from .mapping import UNSPECIFIED, FidesMap, OdcsMap
-from .sidecar import LoadedSidecar
 
 Path_ = tuple[str | int, ...]
 ORIGIN_PROPERTY = "dataflowOrigin"
@@ -226,41 +225,31 @@ def _custom(doc: Document, contract: dict[str, Any]) -> Stated:
     return Stated(origin, dests)
 
 
-def adapt(
-    documents: list[Document],
-    sidecar: LoadedSidecar | None,
-    defaults: Defaults,
-    policies: Policies,
-    omap: OdcsMap,
-    fmap: FidesMap,
-) -> tuple[list[AdaptedTransfer], list[str]]:
-    out: list[AdaptedTransfer] = []
-    without: list[str] = []
+def adapt(documents: list[Document], reading: Reading) -> tuple[list[AdaptedTransfer], list[str]]:
+    found = Found(reading)
     for doc in documents:
         contract: dict[str, Any] = doc.value
-        labels = _Labels(doc, policies, omap, fmap)
+        labels = _Labels(doc, reading.policies, reading.omap, reading.fmap)
         if major_version(contract) == 2:
             key, key_field, name = _v2(doc, contract, labels)
         else:
             key, key_field, name = _v3(doc, contract, labels)
-        origin, destinations = countries(_custom(doc, contract), sidecar, defaults)
-        if origin is None or not destinations:
-            without.append(f"contract {key}")
+        where = found.countries(_custom(doc, contract), f"contract {key}")
+        if where is None:
             continue
         description = contract.get("description")
         purpose_text = description.get("purpose") if isinstance(description, dict) else None
-        out += build(
+        found.add(
             key=key,
             source="odcs_contract",
             name=name,
             place=doc.locate((key_field,) if key_field else ()),
             items=labels.items,
-            origin=origin,
-            destinations=destinations,
-            sidecar=sidecar,
+            origin=where[0],
+            destinations=where[1],
             description=purpose_text if isinstance(purpose_text, str) else None,
         )
-    return out, without
+    return found.result()
 
 
 def _text(contract: dict[str, Any], name: str) -> str | None:

@@ -27,12 +27,9 @@ from typing import Any
 
 from ..errors import InputError, Location
 from ..loading import Document, parse_documents
-from ..models.policies import Policies
 from .adapted import AdaptedTransfer
-from .flows import Defaults, Stated, build, countries, country
-from .mapping import FidesMap, OdcsMap
+from .flows import Found, Reading, Stated, country
 from .odcs import Labels
-from .sidecar import LoadedSidecar
 
 Path_ = tuple[str | int, ...]
 FACET = "dataflow_rules"
@@ -146,16 +143,8 @@ def _labels(doc: Document, dataset: dict[str, Any], path: Path_, labels: Labels)
             labels.items.unlabelled += 1
 
 
-def adapt(
-    documents: list[Document],
-    sidecar: LoadedSidecar | None,
-    defaults: Defaults,
-    policies: Policies,
-    omap: OdcsMap,
-    fmap: FidesMap,
-) -> tuple[list[AdaptedTransfer], list[str]]:
-    out: list[AdaptedTransfer] = []
-    without: list[str] = []
+def adapt(documents: list[Document], reading: Reading) -> tuple[list[AdaptedTransfer], list[str]]:
+    found = Found(reading)
     for doc in documents:
         events = doc.value if isinstance(doc.value, list) else [doc.value]
         for e, event in enumerate(events):
@@ -181,20 +170,18 @@ def adapt(
                         ((dest_stated,), doc.locate(target_path)) if dest_stated else None,
                     )
                     key = f"{job.get('name', 'job')}:{source.get('name', 'in')}:{target.get('name', 'out')}"
-                    origin, destinations = countries(stated, sidecar, defaults)
-                    if origin is None or not destinations:
-                        without.append(f"{_name(source)} -> {_name(target)}")
+                    where = found.countries(stated, f"{_name(source)} -> {_name(target)}")
+                    if where is None:
                         continue
-                    labels = Labels(doc, policies, omap, fmap)
+                    labels = Labels(doc, reading.policies, reading.omap, reading.fmap)
                     _labels(doc, source, source_path, labels)
-                    out += build(
+                    found.add(
                         key=key,
                         source="openlineage_run",
                         name=job_key,
                         place=doc.locate(source_path),
                         items=labels.items,
-                        origin=origin,
-                        destinations=destinations,
-                        sidecar=sidecar,
+                        origin=where[0],
+                        destinations=where[1],
                     )
-    return out, without
+    return found.result()

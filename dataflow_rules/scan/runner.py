@@ -39,7 +39,7 @@ from ..transfers import parse_transfers
 from . import dbt, fides, gate, odcs, openlineage, terraform
 from .adapted import AdaptedTransfer, Gap
 from .baseline import fingerprint, load_baseline
-from .flows import Defaults
+from .flows import Defaults, Reading
 from .mapping import FidesMap, OdcsMap, load_fides_map, load_odcs_map
 from .sidecar import LoadedSidecar, is_sidecar, manifests_for, parse_sidecar, sidecars_for
 from .sniff import could_be_manifest
@@ -392,22 +392,10 @@ class _Scanner:
         sidecar = self._load_sidecar(candidate)
         if kind == "fides":
             adapted, without = fides.adapt(documents, sidecar, self.options.defaults, self.fmap)
-        elif kind == "terraform":
-            adapted, without = terraform.adapt(
-                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
-            )
-        elif kind == "openlineage":
-            adapted, without = openlineage.adapt(
-                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
-            )
-        elif kind == "dbt":
-            adapted, without = dbt.adapt(
-                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
-            )
         else:
-            adapted, without = odcs.adapt(
-                documents, sidecar, self.options.defaults, self.policies, self.omap, self.fmap
-            )
+            adapter = {"terraform": terraform.adapt, "openlineage": openlineage.adapt, "dbt": dbt.adapt}
+            reading = Reading(sidecar, self.options.defaults, self.policies, self.omap, self.fmap)
+            adapted, without = adapter.get(kind, odcs.adapt)(documents, reading)
         note = None
         if without:
             stem = (

@@ -49,12 +49,9 @@ import yaml
 
 from ..errors import InputError, Location
 from ..loading import Document
-from ..models.policies import Policies
 from .adapted import AdaptedTransfer
-from .flows import Defaults, Stated, build, countries
-from .mapping import FidesMap, OdcsMap
+from .flows import Found, Reading, Stated, countries
 from .odcs import Labels
-from .sidecar import LoadedSidecar
 
 Path_ = tuple[str | int, ...]
 CLASSIFICATION_TAGS = ("dataclassification", "data_classification", "classification")
@@ -489,15 +486,8 @@ def _copies(plan: _Plan) -> list[Copy]:
     return out
 
 
-def adapt(
-    documents: list[Document],
-    sidecar: LoadedSidecar | None,
-    defaults: Defaults,
-    policies: Policies,
-    omap: OdcsMap,
-    fmap: FidesMap,
-) -> tuple[list[AdaptedTransfer], list[str]]:
-    out: list[AdaptedTransfer] = []
+def adapt(documents: list[Document], reading: Reading) -> tuple[list[AdaptedTransfer], list[str]]:
+    found = Found(reading)
     for doc in documents:
         plan = _Plan(doc)
         for source, copier, origin_region, regions, path in _copies(plan):
@@ -506,12 +496,12 @@ def adapt(
             dests = sorted({plan.country(r) for r in regions} - {origin})
             if not dests:
                 continue  # replication inside one country
-            labels = Labels(doc, policies, omap, fmap)
+            labels = Labels(doc, reading.policies, reading.omap, reading.fmap)
             _labels(plan, source, labels)
             stated = Stated((origin, origin_place), (tuple(dests), doc.locate(path)))
-            o, d = countries(stated, sidecar, defaults)
+            o, d = countries(stated, reading.sidecar, reading.defaults)
             assert o is not None
-            out += build(
+            found.add(
                 key=copier,
                 source="terraform_replication",
                 name=source,
@@ -519,6 +509,5 @@ def adapt(
                 items=labels.items,
                 origin=o,
                 destinations=d,
-                sidecar=sidecar,
             )
-    return out, []
+    return found.result()
