@@ -23,84 +23,49 @@ class Severity(StrEnum):
         return 2 if self is Severity.ERROR else 1
 
 
-CODES: dict[str, tuple[str, Severity, str]] = {
-    # code: (name, default severity, what it means)
-    "DFR001": ("schema", Severity.ERROR, "a value does not fit the catalogue schema"),
-    "DFR002": ("unreadable", Severity.ERROR, "the file cannot be read or is not valid YAML"),
-    "DFR010": ("unknown-group", Severity.ERROR, "a counterparty names a group the catalogue does not define"),
-    "DFR011": ("unknown-category", Severity.ERROR, "a category is not in the taxonomy"),
-    "DFR012": ("unknown-country", Severity.ERROR, "a country is not an ISO 3166-1 alpha-2 code"),
-    "DFR013": ("unknown-entry", Severity.ERROR, "an exemption applies to an entry id that does not exist"),
-    "DFR014": (
-        "unknown-term",
-        Severity.ERROR,
-        "a purpose, transaction, recipient type, requirement, "
-        "mechanism, security measure or context fact is not defined",
-    ),
-    "DFR015": ("duplicate-id", Severity.ERROR, "two entries, lanes or exemptions share an id"),
-    "DFR016": (
-        "duplicate-jurisdiction",
-        Severity.ERROR,
-        "two catalogues for one jurisdiction (or layers for one zone), or a country covered twice",
-    ),
-    "DFR017": ("inconsistent-entry", Severity.ERROR, "fields of one entry contradict each other"),
-    "DFR020": ("citation-missing", Severity.ERROR, "an entry, lane, exemption or group cites nothing"),
-    "DFR021": (
-        "citation-malformed",
-        Severity.WARNING,
-        "a citation is a placeholder, malformed or dated in the future",
-    ),
-    "DFR030": ("expired", Severity.WARNING, "an entry, lane or exemption is past its end date"),
-    "DFR040": ("threshold-order", Severity.ERROR, "a count's bounds are in the wrong order (empty range)"),
-    "DFR041": ("dates-reversed", Severity.ERROR, "expires is before effective"),
-    "DFR050": (
-        "shadowed-entry",
-        Severity.WARNING,
-        "a broader entry with a stronger outcome applies "
-        "whenever this one does: this entry can never change a verdict",
-    ),
-    "DFR051": (
-        "conflicting-overlap",
-        Severity.WARNING,
-        "two entries can apply to the same data with different outcomes",
-    ),
-    "DFR052": ("dead-green-lane", Severity.WARNING, "a green lane that can never apply"),
+_TABLE: dict[str, str] = {
+    # code: "default-severity name: what it means"
+    "DFR001": "error schema: a value does not fit the catalogue schema",
+    "DFR002": "error unreadable: the file cannot be read or is not valid YAML",
+    "DFR010": "error unknown-group: a counterparty names a group the catalogue does not define",
+    "DFR011": "error unknown-category: a category is not in the taxonomy",
+    "DFR012": "error unknown-country: a country is not an ISO 3166-1 alpha-2 code",
+    "DFR013": "error unknown-entry: an exemption applies to an entry id that does not exist",
+    "DFR014": "error unknown-term: a purpose, transaction, recipient type, requirement, mechanism, security measure or context fact is not defined",
+    "DFR015": "error duplicate-id: two entries, lanes or exemptions share an id",
+    "DFR016": "error duplicate-jurisdiction: two catalogues for one jurisdiction (or layers for one zone), or a country covered twice",
+    "DFR017": "error inconsistent-entry: fields of one entry contradict each other",
+    "DFR020": "error citation-missing: an entry, lane, exemption or group cites nothing",
+    "DFR021": "warning citation-malformed: a citation is a placeholder, malformed or dated in the future",
+    "DFR030": "warning expired: an entry, lane or exemption is past its end date",
+    "DFR040": "error threshold-order: a count's bounds are in the wrong order (empty range)",
+    "DFR041": "error dates-reversed: expires is before effective",
+    "DFR050": "warning shadowed-entry: a broader entry with a stronger outcome applies whenever this one does: this entry can never change a verdict",
+    "DFR051": "warning conflicting-overlap: two entries can apply to the same data with different outcomes",
+    "DFR052": "warning dead-green-lane: a green lane that can never apply",
     # Zone layers (docs/semantics.md, section 2a): a layer is checked against its base.
-    "DFR060": (
-        "layer-without-base",
-        Severity.ERROR,
-        "a layer extends a jurisdiction no catalogue is loaded for",
-    ),
-    "DFR061": (
-        "unknown-disable",
-        Severity.ERROR,
-        "a layer disables an id that is not a designation of its base",
-    ),
-    "DFR062": (
-        "protected-disable",
-        Severity.ERROR,
-        "a layer disables a national-security designation of its base",
-    ),
-    "DFR063": ("layer-not-outbound", Severity.ERROR, "a layer's entry or green lane is not outbound only"),
-    "DFR064": ("duplicate-disable", Severity.WARNING, "a layer disables the same designation twice"),
-    "DFR065": ("empty-layer", Severity.WARNING, "a layer that changes no decision of its zone's exporters"),
-    "DFR066": (
-        "dead-exemption-target",
-        Severity.WARNING,
-        "a layer's exemption names an entry it can never clear for the zone's exporters",
-    ),
-    "DFR067": (
-        "redundant-layer-entry",
-        Severity.WARNING,
-        "a base entry still in force for the zone applies whenever this layer entry does, "
-        "with the same outcome: the layer entry never changes a verdict",
-    ),
-    "DFR068": (
-        "group-redefined",
-        Severity.WARNING,
-        "a layer group redefines a base group, changing what base rules match for the zone",
-    ),
+    "DFR060": "error layer-without-base: a layer extends a jurisdiction no catalogue is loaded for",
+    "DFR061": "error unknown-disable: a layer disables an id that is not a designation of its base",
+    "DFR062": "error protected-disable: a layer disables a national-security designation of its base",
+    "DFR063": "error layer-not-outbound: a layer's entry or green lane is not outbound only",
+    "DFR064": "warning duplicate-disable: a layer disables the same designation twice",
+    "DFR065": "warning empty-layer: a layer that changes no decision of its zone's exporters",
+    "DFR066": "warning dead-exemption-target: a layer's exemption names an entry it can never clear for the zone's exporters",
+    "DFR067": "warning redundant-layer-entry: a base entry still in force for the zone applies whenever this layer entry does, with the same outcome: the layer entry never changes a verdict",
+    "DFR068": "warning group-redefined: a layer group redefines a base group, changing what base rules match for the zone",
 }
+"""Every code of ``validate`` and ``lint``, one line each (docs/workbench.md lists them)."""
+
+
+def _code(text: str) -> tuple[str, Severity, str]:
+    """A line of :data:`_TABLE` as (name, default severity, meaning)."""
+    head, _, meaning = text.partition(": ")
+    severity, _, name = head.partition(" ")
+    return name, Severity(severity), meaning
+
+
+CODES: dict[str, tuple[str, Severity, str]] = {code: _code(text) for code, text in _TABLE.items()}
+"""code: (name, default severity, what it means)."""
 
 
 @dataclass(frozen=True)
