@@ -9,7 +9,6 @@ capability's ``commands.py`` registers its own (:mod:`dataflow_rules.cli`). Exit
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,20 +33,7 @@ from .options import (
     parse_date,
 )
 from .transfers import Located, read_transfers
-
-
-class Vocabulary(StrEnum):
-    """The ``vocab`` argument (the same names as :class:`dataflow_rules.vocab.Kind`, kept
-    here so importing the CLI does not import the vocabulary module)."""
-
-    purposes = "purposes"
-    recipients = "recipients"
-    transactions = "transactions"
-    categories = "categories"
-    mechanisms = "mechanisms"
-    security = "security"
-    context = "context"
-    lanes = "lanes"
+from .vocab import Kind
 
 
 def _requester(record: bool, requested_by: str | None, audit_db: str | None) -> str | None:
@@ -301,7 +287,7 @@ def _described(lc: LoadedCatalogue) -> str:
 
 def vocab(
     kind: Annotated[
-        Vocabulary | None,
+        Kind | None,
         typer.Argument(
             metavar="[KIND]",
             help="purposes, recipients, transactions, categories, mechanisms, security, context or lanes (default: all).",
@@ -317,13 +303,13 @@ def vocab(
     The lists come from the loaded taxonomy and catalogues (`lanes`: each green lane and
     the purpose, transaction and data that reach it).
     """
-    from .vocab import FIELD, Kind, render_markdown, render_text
+    from .vocab import FIELD, render_markdown, render_text
 
     try:
         loaded = load_policies(policies)
     except DataflowRulesError as error:
         raise fail(error) from None
-    kinds = [Kind(kind.value)] if kind is not None else list(Kind)
+    kinds = [kind] if kind is not None else list(Kind)
     render = render_markdown if fmt == "markdown" else render_text
     parts = []
     for k in kinds:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from .models.policies import Policies
-from .models.taxonomy import Taxonomy
+if TYPE_CHECKING:  # annotations only: the CLI imports Kind at start-up, and nothing else with it
+    from .models.policies import Policies
+    from .models.taxonomy import Taxonomy
 
 
 class Kind(StrEnum):
-    """A closed vocabulary, named for the transfer field that uses it."""
+    """A closed vocabulary, named for the transfer field that uses it (and the ``vocab``
+    command's argument)."""
 
     purposes = "purposes"
     recipients = "recipients"
