@@ -20,9 +20,8 @@ from .models.catalogue import (
     Catalogue,
     Conditions,
     Counterparties,
-    Entry,
+    Designation,
     Exemption,
-    LocalisationEntry,
 )
 from .models.taxonomy import Taxonomy
 
@@ -218,7 +217,7 @@ class _References:
         it may not switch off a national-security designation of its base. It may switch
         off a base exemption (only ever stricter): that is how a zone's own list replaces a
         generic national relief for its exporters."""
-        targets: dict[str, Entry | LocalisationEntry | Exemption] = {e.id: e for e in base.entries}
+        targets: dict[str, Designation | Exemption] = {e.id: e for e in base.entries}
         targets.update({e.id: e for e in base.localisation})
         targets.update({x.id: x for x in base.exemptions})
         for j, ident in enumerate(self.cat.disables):

@@ -90,6 +90,20 @@ class Counting(Strict):
     per: Literal["exporter", "exporter_and_recipient"] = "exporter"
 
 
+COUNTS = ("individuals", "records", "devices")
+"""Count conditions: the data item's count must fall within the bounds."""
+
+CHOICES = (
+    "recipient_types",
+    "purposes",
+    "transactions",
+    "disclosers",
+    "recipient_roles",
+    "assessment_outcomes",
+)
+"""Choice conditions: the transfer's value must be one of those listed."""
+
+
 class Conditions(Strict):
     """Facts about the transfer or a data item that must all hold for an entry to apply.
 
@@ -121,20 +135,7 @@ class Conditions(Strict):
     def facts(self) -> list[str]:
         """The transfer facts these conditions read, in a stable order."""
         names = []
-        for name in (
-            "individuals",
-            "records",
-            "devices",
-            "anonymised",
-            "exporter_ciio",
-            "recipient_affiliate",
-            "recipient_types",
-            "purposes",
-            "transactions",
-            "disclosers",
-            "recipient_roles",
-            "assessment_outcomes",
-        ):
+        for name in (*COUNTS, "anonymised", "exporter_ciio", "recipient_affiliate", *CHOICES):
             if getattr(self, name) is not None:
                 names.append(name)
         for key in sorted(self.context or {}):
@@ -215,6 +216,10 @@ class LocalisationEntry(_Dated):
     stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
     Each id must be an entry or localisation entry of the catalogue (DFR013)."""
     citations: Citations
+
+
+Designation = Entry | LocalisationEntry
+"""A rule that designates data and gives it a verdict: an entry or a localisation entry."""
 
 
 class GreenLane(_Dated):

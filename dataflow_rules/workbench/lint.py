@@ -31,10 +31,12 @@ from pathlib import Path
 from ..errors import Location
 from ..loading import Document
 from ..models.catalogue import (
+    CHOICES,
+    COUNTS,
     Catalogue,
     Conditions,
     Counterparties,
-    Entry,
+    Designation,
     Exemption,
     LocalisationEntry,
     alternatives,
@@ -45,8 +47,7 @@ from ..models.problems import Problem, ordered
 from ..models.taxonomy import Taxonomy
 from .validate import CatalogueFile, validate_directory
 
-Designation = Entry | LocalisationEntry
-Dated = Entry | LocalisationEntry | Exemption
+Dated = Designation | Exemption
 Path_ = tuple[str | int, ...]
 Locator = Callable[[Sequence[str | int]], Location]
 _EVERY = alpha_2_codes()
@@ -355,20 +356,9 @@ def _range(c: Count | None) -> tuple[int, float]:
     return (lo or 0), (float("inf") if hi is None else hi)
 
 
-_CHOICES = (
-    "recipient_types",
-    "purposes",
-    "transactions",
-    "disclosers",
-    "recipient_roles",
-    "assessment_outcomes",
-)
-"""Choice conditions: the transfer's value must be one of those listed."""
-
-
 def _weaker(b: Conditions, a: Conditions) -> bool:
     """Every transfer meeting ``a``'s conditions meets ``b``'s."""
-    for name in ("individuals", "records", "devices"):
+    for name in COUNTS:
         cb = getattr(b, name)
         if cb is None:
             continue
@@ -382,7 +372,7 @@ def _weaker(b: Conditions, a: Conditions) -> bool:
         want = getattr(b, name)
         if want is not None and getattr(a, name) != want:
             return False
-    for name in _CHOICES:
+    for name in CHOICES:
         allowed = getattr(b, name)
         if allowed is not None and (getattr(a, name) is None or not set(getattr(a, name)) <= set(allowed)):
             return False
@@ -405,7 +395,7 @@ def _satisfiable_together(a: Conditions, b: Conditions) -> bool:
 def _conflicts(a: Conditions, b: Conditions) -> list[str]:
     """The facts on which no transfer can meet both ``a`` and ``b`` (empty: some can)."""
     out = []
-    for name in ("individuals", "records", "devices"):
+    for name in COUNTS:
         (la, ha), (lb, hb) = _range(getattr(a, name)), _range(getattr(b, name))
         if max(la, lb) > min(ha, hb):
             out.append(name)
@@ -413,7 +403,7 @@ def _conflicts(a: Conditions, b: Conditions) -> list[str]:
         x, y = getattr(a, name), getattr(b, name)
         if x is not None and y is not None and x != y:
             out.append(name)
-    for name in _CHOICES:
+    for name in CHOICES:
         x, y = getattr(a, name), getattr(b, name)
         if x is not None and y is not None and not set(x) & set(y):
             out.append(name)

@@ -27,12 +27,12 @@ from typing import Any
 
 from ..engine.engine import Engine
 from ..engine.trace import Trace
+from ..models.catalogue import COUNTS
 from ..models.common import country_code
 from ..models.decision import Change, Decision, Remediation, Verdict
 from ..models.policies import Policies
 from ..models.transfer import Safeguard, Transfer
 
-COUNTS = ("individuals", "records", "devices")
 MAX_DESTINATIONS = 5
 """Most "send it elsewhere" remediations shown (the least strict first)."""
 MAX_PAIR_CANDIDATES = 30

@@ -21,6 +21,7 @@ from pydantic import Field
 from ..engine.engine import Engine
 from ..errors import InputError, Location
 from ..loading import Document, parse_one, read_text
+from ..models.catalogue import COUNTS
 from ..models.common import Identifier, Strict, Text
 from ..models.decision import Decision, Verdict
 from ..models.policies import Policies
@@ -202,7 +203,7 @@ def targets(policies: Policies) -> list[Target]:
         for kind, rules in (("entry", cat.entries), ("localisation", cat.localisation)):
             for entry in rules:
                 out.append(Target(code, kind, entry.id))
-                for name in ("individuals", "records", "devices"):
+                for name in COUNTS:
                     count = getattr(entry.when, name)
                     if count is not None:
                         out += [
