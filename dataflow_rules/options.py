@@ -107,3 +107,11 @@ def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of subcommands (``audit``, ``tokens``) made alike: bare, it prints its help;
+    no shell-completion options; errors printed plainly, as every other command does."""
+    return typer.Typer(
+        name=name, help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )

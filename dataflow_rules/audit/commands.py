@@ -15,16 +15,10 @@ from typing import Annotated
 import typer
 
 from ..errors import DataflowRulesError, ExitCode
-from ..options import fail, format_option, say_error
+from ..options import command_group, fail, format_option, say_error
 from .records import AuditRecord, Verification
 
-audit_app = typer.Typer(
-    name="audit",
-    help="Read, export and verify the audit trail of recorded decisions.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+audit_app = command_group("audit", "Read, export and verify the audit trail of recorded decisions.")
 
 AuditDb = Annotated[
     str | None,

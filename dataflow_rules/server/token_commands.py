@@ -14,15 +14,11 @@ from typing import Annotated
 import typer
 
 from ..errors import DataflowRulesError
-from ..options import fail
+from ..options import command_group, fail
 from .tokens import ROLES, TokenFile, default_tokens_path
 
-tokens_app = typer.Typer(
-    name="tokens",
-    help="Create, list and revoke the service's API tokens (local file access: admin only).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+tokens_app = command_group(
+    "tokens", "Create, list and revoke the service's API tokens (local file access: admin only)."
 )
 
 TokensPath = Annotated[
