@@ -16,11 +16,10 @@ from typing import Any
 
 import psycopg
 
-from .records import COLUMNS, AuditError, NewRecord, Row
-from .store import AuditStore, Query, where
+from .records import NewRecord, Row
+from .store import SqlStore, driver_errors
 
 TABLE = "dataflow_audit_records"
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
 _SETUP_LOCK = 0x64667261  # advisory lock id for schema set-up ("dfra")
 
 _SCHEMA = (
@@ -52,8 +51,10 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
-class PostgresStore(AuditStore):
+class PostgresStore(SqlStore):
     kind = "postgresql"
+    table = TABLE
+    mark = "%s"
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -83,7 +84,7 @@ class PostgresStore(AuditStore):
             yield cur
 
     def _run(self, what: str) -> contextlib.AbstractContextManager[None]:
-        return _errors(f"audit store {self.display}: cannot {what}")
+        return driver_errors(f"audit store {self.display}: cannot {what}", psycopg.Error)
 
     def _append(self, records: Sequence[NewRecord]) -> list[Row]:
         with self._run("record the decision"), self._transaction() as cur:
@@ -91,27 +92,13 @@ class PostgresStore(AuditStore):
             cur.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1")
             head = cur.fetchone()
             rows = self._chain(None if head is None else (int(head[0]), str(head[1])), records)
-            cur.executemany(
-                f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
-                [tuple(getattr(r, c) for c in COLUMNS) for r in rows],
-            )
+            cur.executemany(*self._insert(rows))
         return rows
 
     def _fetch(self, sql: str, params: Sequence[object]) -> list[Row]:
         with self._run("read"):
             cur = self._connect().execute(sql, params)
             return [Row(*r) for r in cur.fetchall()]
-
-    def _get(self, seq: int) -> Row | None:
-        found = self._fetch(f"{_SELECT} WHERE seq = %s", (seq,))
-        return found[0] if found else None
-
-    def _search(self, query: Query, limit: int) -> list[Row]:
-        clause, params = where(query, "%s")
-        return self._fetch(f"{_SELECT}{clause} ORDER BY seq DESC LIMIT %s", (*params, limit))
-
-    def _after(self, seq: int, limit: int) -> list[Row]:
-        return self._fetch(f"{_SELECT} WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit))
 
     def _count(self) -> int:
         with self._run("read"):
@@ -122,12 +109,3 @@ class PostgresStore(AuditStore):
         if self._db is not None:
             with contextlib.suppress(psycopg.Error):
                 self._db.close()
-
-
-@contextlib.contextmanager
-def _errors(prefix: str) -> Iterator[None]:
-    try:
-        yield
-    except psycopg.Error as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        raise AuditError(f"{prefix}: {message}") from None

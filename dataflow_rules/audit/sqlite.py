@@ -15,12 +15,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..secure_files import touch_private
-from .records import COLUMNS, AuditError, NewRecord, Row
-from .store import AuditStore, Query, where
+from .records import AuditError, NewRecord, Row
+from .store import SqlStore, driver_errors
 
 SCHEMA_VERSION = 1
 TABLE = "audit_records"
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"
 
 _SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -44,8 +43,10 @@ _SCHEMA = (
 )
 
 
-class SqliteStore(AuditStore):
+class SqliteStore(SqlStore):
     kind = "sqlite"
+    table = TABLE
+    mark = "?"
 
     def __init__(self, path: Path, *, create: bool = True) -> None:
         super().__init__()
@@ -103,33 +104,18 @@ class SqliteStore(AuditStore):
         self._db.execute("COMMIT")
 
     def _run(self, what: str) -> contextlib.AbstractContextManager[None]:
-        return _errors(f"audit store {self.path}: cannot {what}")
+        return driver_errors(f"audit store {self.path}: cannot {what}", sqlite3.Error)
 
     def _append(self, records: Sequence[NewRecord]) -> list[Row]:
         with self._run("record the decision"), self._transaction() as db:
             head = db.execute(f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
             rows = self._chain(None if head is None else (int(head[0]), str(head[1])), records)
-            db.executemany(
-                f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                [tuple(getattr(r, c) for c in COLUMNS) for r in rows],
-            )
+            db.executemany(*self._insert(rows))
         return rows
 
-    def _get(self, seq: int) -> Row | None:
+    def _fetch(self, sql: str, params: Sequence[object]) -> list[Row]:
         with self._run("read"):
-            found = self._db.execute(f"{_SELECT} WHERE seq = ?", (seq,)).fetchone()
-        return None if found is None else Row(*found)
-
-    def _search(self, query: Query, limit: int) -> list[Row]:
-        clause, params = where(query, "?")
-        with self._run("read"):
-            found = self._db.execute(f"{_SELECT}{clause} ORDER BY seq DESC LIMIT ?", (*params, limit))
-            return [Row(*r) for r in found.fetchall()]
-
-    def _after(self, seq: int, limit: int) -> list[Row]:
-        with self._run("read"):
-            found = self._db.execute(f"{_SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
-            return [Row(*r) for r in found.fetchall()]
+            return [Row(*r) for r in self._db.execute(sql, params).fetchall()]
 
     def _count(self) -> int:
         with self._run("read"):
@@ -138,11 +124,3 @@ class SqliteStore(AuditStore):
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
-
-
-@contextlib.contextmanager
-def _errors(prefix: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise AuditError(f"{prefix}: {exc}") from None

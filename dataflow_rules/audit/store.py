@@ -10,6 +10,7 @@ record that was acknowledged survives the process being killed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .records import (
+    COLUMNS,
     GENESIS,
     AuditError,
     AuditRecord,
@@ -138,6 +140,52 @@ class AuditStore(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SqlStore(AuditStore):
+    """What both SQL backends read alike: one table of :data:`COLUMNS`, queried with the
+    backend's placeholder (``mark``), every error of the driver an :class:`AuditError`."""
+
+    table: str
+    mark: str
+    """The driver's parameter placeholder: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+
+    @abstractmethod
+    def _fetch(self, sql: str, params: Sequence[object]) -> list[Row]:
+        """The rows ``sql`` selects, read under ``_run("read")``."""
+
+    @property
+    def _select(self) -> str:
+        return f"SELECT {', '.join(COLUMNS)} FROM {self.table}"
+
+    def _insert(self, rows: Sequence[Row]) -> tuple[str, list[tuple[object, ...]]]:
+        """The INSERT of ``rows`` and its parameters, a tuple of the columns a row."""
+        marks = ", ".join([self.mark] * len(COLUMNS))
+        sql = f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks})"
+        return sql, [tuple(getattr(r, c) for c in COLUMNS) for r in rows]
+
+    def _get(self, seq: int) -> Row | None:
+        found = self._fetch(f"{self._select} WHERE seq = {self.mark}", (seq,))
+        return found[0] if found else None
+
+    def _search(self, query: Query, limit: int) -> list[Row]:
+        clause, params = where(query, self.mark)
+        return self._fetch(f"{self._select}{clause} ORDER BY seq DESC LIMIT {self.mark}", (*params, limit))
+
+    def _after(self, seq: int, limit: int) -> list[Row]:
+        return self._fetch(
+            f"{self._select} WHERE seq > {self.mark} ORDER BY seq LIMIT {self.mark}", (seq, limit)
+        )
+
+
+@contextlib.contextmanager
+def driver_errors(prefix: str, error: type[Exception]) -> Iterator[None]:
+    """The driver's ``error`` as an :class:`AuditError` of one line: ``prefix: message``."""
+    try:
+        yield
+    except error as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise AuditError(f"{prefix}: {message}") from None
 
 
 def where(query: Query, placeholder: str) -> tuple[str, list[object]]:
