@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,6 +25,17 @@ from .settings import (
 
 EXIT_USAGE = 2
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _limit(flag: str, help: str) -> Any:
+    """A limit option: a count or size of at least one."""
+    return typer.Option(flag, min=1, help=help)
+
+
+def _usage(message: str) -> typer.Exit:
+    """Say what is wrong with the command line (one line on stderr); the caller raises the exit."""
+    say_error(message)
+    return typer.Exit(EXIT_USAGE)
 
 
 class _LogLevel(StrEnum):
@@ -56,17 +67,16 @@ def serve(
         Unlisted, typer.Option("--unlisted", help="Default verdict for a side with no catalogue.")
     ] = Unlisted.review,
     max_body_bytes: Annotated[
-        int, typer.Option("--max-body-bytes", min=1, help="Largest request body accepted.")
+        int, _limit("--max-body-bytes", "Largest request body accepted.")
     ] = MAX_BODY_BYTES,
     max_transfers: Annotated[
-        int, typer.Option("--max-transfers", min=1, help="Most transfers decided in one request.")
+        int, _limit("--max-transfers", "Most transfers decided in one request.")
     ] = MAX_TRANSFERS,
     max_pending: Annotated[
-        int,
-        typer.Option("--max-pending", min=1, help="Most decision requests in progress at once (then 429)."),
+        int, _limit("--max-pending", "Most decision requests in progress at once (then 429).")
     ] = MAX_PENDING,
     max_connections: Annotated[
-        int, typer.Option("--max-connections", min=1, help="Most open connections (then 503).")
+        int, _limit("--max-connections", "Most open connections (then 503).")
     ] = MAX_CONNECTIONS,
     header_timeout: Annotated[
         float,
@@ -134,38 +144,30 @@ def serve(
         from .run import serve as run
         from .settings import Settings
     except ImportError as exc:
-        typer.echo(
-            f"error: 'serve' needs the serve extra ({exc.name} is missing): pip install 'dataflow-rules[serve]'",
-            err=True,
+        say_error(
+            f"'serve' needs the serve extra ({exc.name} is missing): pip install 'dataflow-rules[serve]'"
         )
         raise typer.Exit(1) from None
     from .auth import parse_networks
 
     if (certfile is None) != (keyfile is None):
-        typer.echo("error: --certfile and --keyfile go together", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        raise _usage("--certfile and --keyfile go together")
     if (checkpoint_key is None) != (checkpoint_log is None):
-        typer.echo("error: --checkpoint-key and --checkpoint-log go together", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        raise _usage("--checkpoint-key and --checkpoint-log go together")
     try:
         proxies = parse_networks(trusted_proxy or [])
     except ValueError as exc:
-        say_error(f"--trusted-proxy: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
+        raise _usage(f"--trusted-proxy: {exc}") from None
     if host not in LOOPBACK and certfile is None and not proxies and not insecure_bind:
-        typer.echo(
-            f"error: refusing to listen on {host} without TLS (--certfile/--keyfile) or a trusted "
-            "proxy (--trusted-proxy): tokens would cross the network in clear; --insecure-bind forces it",
-            err=True,
+        raise _usage(
+            f"refusing to listen on {host} without TLS (--certfile/--keyfile) or a trusted "
+            "proxy (--trusted-proxy): tokens would cross the network in clear; --insecure-bind forces it"
         )
-        raise typer.Exit(EXIT_USAGE)
     if host in ("", "0.0.0.0", "::") and not allowed_host:
-        typer.echo(
-            f"error: listening on {host or 'every address'} names no host to answer to: "
-            "give the names clients use with --allowed-host (every other Host gets 400)",
-            err=True,
+        raise _usage(
+            f"listening on {host or 'every address'} names no host to answer to: "
+            "give the names clients use with --allowed-host (every other Host gets 400)"
         )
-        raise typer.Exit(EXIT_USAGE)
     settings = Settings(
         host=host,
         port=port,
