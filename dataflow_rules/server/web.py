@@ -10,6 +10,7 @@ finds later are one and the same.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -193,47 +194,37 @@ async def _evaluate(
 
 @router.post("/check", response_class=HTMLResponse, openapi_extra=roles("decider"))
 async def check_form(request: Request) -> Response:
-    service = _service(request)
-    who = identity_of(request)
-    try:
-        form = FormData.parse(await _fields(request))
-    except InputError as error:
-        return _form_page(service, identity=who, status=400, error=error.one_line())
-    try:
-        result = await _evaluate(service, form.transfer_text(_vocabulary(service)), "form", form, True, who)
-    except (AuditError, EngineError) as error:
-        return _not_decided(error)
-    if isinstance(result, str):
-        return _form_page(service, identity=who, status=422, form=form, error=result)
-    return _decided(result)
+    return await _submitted(request, pasted=False)
 
 
 @router.post("/check-yaml", response_class=HTMLResponse, openapi_extra=roles("decider"))
 async def check_pasted(request: Request) -> Response:
+    return await _submitted(request, pasted=True)
+
+
+async def _submitted(request: Request, *, pasted: bool) -> Response:
+    """Either form: read the fields (400 on a malformed body), take the transfer from the
+    form's fields or from the pasted description, decide and record it, then show the
+    record, or the form again with the one-line message (422) and what was entered."""
     service = _service(request)
     who = identity_of(request)
+    page = partial(_form_page, service, identity=who, paste_open=pasted)
     try:
         form = FormData.parse(await _fields(request))
     except InputError as error:
-        return _form_page(service, identity=who, status=400, error=error.one_line(), paste_open=True)
-    text = form.values.get("transfer_yaml", "")
-    if not text.strip():
-        return _form_page(
-            service,
-            identity=who,
-            status=422,
-            form=form,
-            error="paste a transfer description first",
-            paste_open=True,
-        )
+        return page(status=400, error=error.one_line())
+    if pasted:
+        text, source = form.values.get("transfer_yaml", ""), PASTE_SOURCE
+        if not text.strip():
+            return page(status=422, form=form, error="paste a transfer description first")
+    else:
+        text, source = form.transfer_text(_vocabulary(service)), "form"
     try:
-        result = await _evaluate(service, text, PASTE_SOURCE, form, False, who)
+        result = await _evaluate(service, text, source, form, not pasted, who)
     except (AuditError, EngineError) as error:
         return _not_decided(error)
     if isinstance(result, str):
-        return _form_page(
-            service, identity=who, status=422, form=form, pasted=text, error=result, paste_open=True
-        )
+        return page(status=422, form=form, pasted=text if pasted else "", error=result)
     return _decided(result)
 
 

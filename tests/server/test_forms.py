@@ -217,3 +217,24 @@ def test_head_is_not_an_operation_in_the_description(http: httpx.Client, server:
     spec = http.get("/openapi.json").json()
     assert all("head" not in operations for operations in spec["paths"].values())
     assert "get" in spec["paths"]["/api/health"]
+
+
+def test_the_paste_form_keeps_what_was_pasted_and_says_what_is_wrong(http: httpx.Client) -> None:
+    """Both forms share one submission path: the paste gets its own messages, keeps its text
+    and its panel open, and a good paste is decided and recorded like the form."""
+    empty = http.post("/check-yaml", data={"transfer_yaml": "  \n"})
+    assert empty.status_code == 422 and "paste a transfer description first" in empty.text
+    assert '<details id="paste" open>' in empty.text
+    bad = BASE_YAML.replace("origin: CN", "origin: ZZ")
+    refused = http.post("/check-yaml", data={"transfer_yaml": bad})
+    assert refused.status_code == 422 and '<details id="paste" open>' in refused.text
+    assert html.escape("origin: ZZ") in refused.text  # the pasted text comes back
+    assert re.search(r'<span class="message">[^<]*origin', refused.text), refused.text
+    decided = http.post(
+        "/check-yaml",
+        data={"transfer_yaml": BASE_YAML.replace("cn-us-contact", "pasted")},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303 and decided.headers["location"].startswith("/decisions/")
+    form = http.post("/check", data=dict([*BASE, ("origin", "zz")]))
+    assert form.status_code == 422 and '<details id="paste" open>' not in form.text
