@@ -21,9 +21,8 @@ from typing import Any
 from ..errors import InputError, Location
 from ..loading import Document
 from .adapted import AdaptedTransfer, Gap
-from .flows import Defaults, Items, Stated, build, countries, country
+from .flows import Found, Items, Reading, Stated, country
 from .mapping import FidesMap
-from .sidecar import LoadedSidecar
 
 Path_ = tuple[str | int, ...]
 RESOURCE_KEYS = {"dataset", "system"}
@@ -38,23 +37,14 @@ def is_fides(value: object) -> bool:
     return all(isinstance(value[k], list) for k in set(value) & RESOURCE_KEYS)
 
 
-def adapt(
-    documents: list[Document], sidecar: LoadedSidecar | None, defaults: Defaults, fmap: FidesMap
-) -> tuple[list[AdaptedTransfer], list[str]]:
-    out: list[AdaptedTransfer] = []
-    without: list[str] = []
+def adapt(documents: list[Document], reading: Reading) -> tuple[list[AdaptedTransfer], list[str]]:
+    found = Found(reading)
     for doc in documents:
         for i, value in enumerate(doc.value.get("dataset", [])):
-            transfers, key = _dataset(doc, ("dataset", i), value, sidecar, defaults, fmap)
-            out += transfers or []
-            if transfers is None:
-                without.append(f"dataset {key}")
+            _dataset(doc, ("dataset", i), value, found)
         for i, value in enumerate(doc.value.get("system", [])):
-            transfers, key = _system(doc, ("system", i), value, sidecar, defaults, fmap)
-            out += transfers or []
-            if transfers is None:
-                without.append(f"system {key}")
-    return out, without
+            _system(doc, ("system", i), value, found)
+    return found.result()
 
 
 def _resource(doc: Document, path: Path_, value: object) -> tuple[dict[str, Any], str]:
@@ -133,15 +123,9 @@ def _fields(doc: Document, fields: object, path: Path_, items: Items, fmap: Fide
             items.unlabelled += 1
 
 
-def _dataset(
-    doc: Document,
-    path: Path_,
-    value: object,
-    sidecar: LoadedSidecar | None,
-    defaults: Defaults,
-    fmap: FidesMap,
-) -> tuple[list[AdaptedTransfer] | None, str]:
-    """The dataset's transfers, or None when its countries are not known."""
+def _dataset(doc: Document, path: Path_, value: object, found: Found) -> None:
+    """The dataset's transfers (noted as without when its countries are not known)."""
+    fmap = found.reading.fmap
     dataset, key = _resource(doc, path, value)
     items = Items()
     _categories(doc, dataset, path, items, fmap)
@@ -156,33 +140,27 @@ def _dataset(
             raise InputError("a collection must be a mapping", doc.locate(where))
         _categories(doc, collection, where, items, fmap)
         _fields(doc, collection.get("fields"), (*where, "fields"), items, fmap)
-    origin, destinations = countries(_destinations(doc, path, dataset), sidecar, defaults)
-    if origin is None or not destinations:
-        return None, key
+    stated = found.countries(_destinations(doc, path, dataset), f"dataset {key}")
+    if stated is None:
+        return
     name = dataset.get("name") if isinstance(dataset.get("name"), str) else None
     description = dataset.get("description") if isinstance(dataset.get("description"), str) else None
-    return build(
+    found.add(
         key=key,
         source="fides_dataset",
         name=name,
         place=doc.locate((*path, "fides_key")),
         items=items,
-        origin=origin,
-        destinations=destinations,
-        sidecar=sidecar,
+        origin=stated[0],
+        destinations=stated[1],
         description=description,
-    ), key
+    )
 
 
-def _system(
-    doc: Document,
-    path: Path_,
-    value: object,
-    sidecar: LoadedSidecar | None,
-    defaults: Defaults,
-    fmap: FidesMap,
-) -> tuple[list[AdaptedTransfer] | None, str]:
-    """One transfer per privacy declaration and destination; None when countries are not known."""
+def _system(doc: Document, path: Path_, value: object, found: Found) -> None:
+    """One transfer per privacy declaration and destination (the system noted as without
+    when its countries are not known)."""
+    fmap = found.reading.fmap
     system, key = _resource(doc, path, value)
     declarations = system.get("privacy_declarations")
     if not isinstance(declarations, list):
@@ -190,11 +168,10 @@ def _system(
             "required field 'privacy_declarations' is missing or not a list",
             doc.locate((*path, "privacy_declarations")),
         )
-    origin, destinations = countries(_destinations(doc, path, system), sidecar, defaults)
-    if origin is None or not destinations:
-        return None, key
+    stated = found.countries(_destinations(doc, path, system), f"system {key}")
+    if stated is None:
+        return
     system_name = system.get("name") if isinstance(system.get("name"), str) else key
-    out: list[AdaptedTransfer] = []
     for j, declaration in enumerate(declarations):
         where = (*path, "privacy_declarations", j)
         if not isinstance(declaration, dict):
@@ -207,15 +184,13 @@ def _system(
                 "required field 'data_use' is missing or not a string", doc.locate((*where, "data_use"))
             )
         label = declaration.get("name") if isinstance(declaration.get("name"), str) else str(j)
-        out += build(
+        found.add(
             key=f"{key}:{label}",
             source="fides_system",
             name=f"{system_name} / {label}",
             place=doc.locate(where),
             items=items,
-            origin=origin,
-            destinations=destinations,
-            sidecar=sidecar,
+            origin=stated[0],
+            destinations=stated[1],
             purpose=fmap.purpose(use),
         )
-    return out, key

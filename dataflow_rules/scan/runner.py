@@ -47,6 +47,14 @@ from .waivers import Waivers, load_waivers
 from .walk import DEFAULT_INCLUDE, Candidate, Walker, display_path
 
 Progress = Callable[[int, int, str], None]
+ADAPTERS = {
+    "fides": fides.adapt,
+    "odcs": odcs.adapt,
+    "dbt": dbt.adapt,
+    "openlineage": openlineage.adapt,
+    "terraform": terraform.adapt,
+}
+"""Each manifest kind's adapter: ``adapt(documents, reading) -> (transfers, without)``."""
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 """Read one JSON value a line (OpenLineage events are often logged so)."""
 
@@ -390,12 +398,8 @@ class _Scanner:
                 for item in located
             ], None
         sidecar = self._load_sidecar(candidate)
-        if kind == "fides":
-            adapted, without = fides.adapt(documents, sidecar, self.options.defaults, self.fmap)
-        else:
-            adapter = {"terraform": terraform.adapt, "openlineage": openlineage.adapt, "dbt": dbt.adapt}
-            reading = Reading(sidecar, self.options.defaults, self.policies, self.omap, self.fmap)
-            adapted, without = adapter.get(kind, odcs.adapt)(documents, reading)
+        reading = Reading(sidecar, self.options.defaults, self.policies, self.omap, self.fmap)
+        adapted, without = ADAPTERS.get(kind, odcs.adapt)(documents, reading)
         note = None
         if without:
             stem = (
