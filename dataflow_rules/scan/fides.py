@@ -123,18 +123,21 @@ def _fields(doc: Document, fields: object, path: Path_, items: Items, fmap: Fide
             items.unlabelled += 1
 
 
+def _required_list(doc: Document, resource: dict[str, Any], path: Path_, name: str) -> list[Any]:
+    """``resource[name]``, a list Fides requires (a dataset's collections, a system's declarations)."""
+    listed = resource.get(name)
+    if not isinstance(listed, list):
+        raise InputError(f"required field '{name}' is missing or not a list", doc.locate((*path, name)))
+    return listed
+
+
 def _dataset(doc: Document, path: Path_, value: object, found: Found) -> None:
     """The dataset's transfers (noted as without when its countries are not known)."""
     fmap = found.reading.fmap
     dataset, key = _resource(doc, path, value)
     items = Items()
     _categories(doc, dataset, path, items, fmap)
-    collections = dataset.get("collections")
-    if not isinstance(collections, list):
-        raise InputError(
-            "required field 'collections' is missing or not a list", doc.locate((*path, "collections"))
-        )
-    for j, collection in enumerate(collections):
+    for j, collection in enumerate(_required_list(doc, dataset, path, "collections")):
         where = (*path, "collections", j)
         if not isinstance(collection, dict):
             raise InputError("a collection must be a mapping", doc.locate(where))
@@ -162,12 +165,7 @@ def _system(doc: Document, path: Path_, value: object, found: Found) -> None:
     when its countries are not known)."""
     fmap = found.reading.fmap
     system, key = _resource(doc, path, value)
-    declarations = system.get("privacy_declarations")
-    if not isinstance(declarations, list):
-        raise InputError(
-            "required field 'privacy_declarations' is missing or not a list",
-            doc.locate((*path, "privacy_declarations")),
-        )
+    declarations = _required_list(doc, system, path, "privacy_declarations")
     stated = found.countries(_destinations(doc, path, system), f"system {key}")
     if stated is None:
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pycountry
@@ -122,21 +123,11 @@ def build(
     out = []
     for destination in destinations:
         tid = transfer_id(key, f"{origin}-{destination}")
+        adapted = partial(AdaptedTransfer, id=tid, source=source, name=name, place=place, origin=origin)
         if not items.places:
             all_clear = items.cleared > 0 and items.unlabelled == 0
-            out.append(
-                AdaptedTransfer(
-                    None,
-                    tid,
-                    source,
-                    name,
-                    place,
-                    origin,
-                    destination,
-                    (),
-                    tuple(items.gaps) if all_clear else (*items.gaps, _no_categories(place, source)),
-                )
-            )
+            gaps = tuple(items.gaps) if all_clear else (*items.gaps, _no_categories(place, source))
+            out.append(adapted(None, destination=destination, gaps=gaps))
             continue
         facts = side.data.model_dump(exclude_none=True) if side else {}
         body: dict[str, Any] = {
@@ -162,19 +153,8 @@ def build(
             transfer = Transfer.model_validate(body)
         except ValidationError as exc:  # pragma: no cover - adapters only pass checked values
             raise InputError(f"cannot form a transfer: {exc.errors()[0]['msg']}", place) from None
-        out.append(
-            AdaptedTransfer(
-                transfer,
-                tid,
-                source,
-                name,
-                place,
-                origin,
-                destination,
-                tuple(tuple(p) for p in items.places.values()),
-                tuple(items.gaps),
-            )
-        )
+        places = tuple(tuple(p) for p in items.places.values())
+        out.append(adapted(transfer, destination=destination, item_places=places, gaps=tuple(items.gaps)))
     return out
 
 

@@ -249,6 +249,23 @@ def test_fides_errors_name_their_line(
     assert at in (tmp_path / "p.yml").read_text().splitlines()[f.error.place.line - 1]
 
 
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"dataset": [{"fides_key": "p", "collections": "c"}]}, "required field 'collections'"),
+        ({"system": [{"fides_key": "s", "privacy_declarations": None}]}, "'privacy_declarations'"),
+    ],
+)
+def test_a_fides_resource_without_its_required_list_is_an_error_at_it(
+    tmp_path: Path, document: dict[str, object], message: str
+) -> None:
+    write(tmp_path / "p.yml", document)
+    f = one(run_scan(tmp_path, defaults=Defaults("US", ("CN",))), "p.yml")
+    assert f.status == "error" and f.error is not None
+    assert message in f.error.message and "is missing or not a list" in f.error.message, f.error
+    assert f.error.place.field in ("dataset[0].collections", "system[0].privacy_declarations"), f.error
+
+
 def test_dataset_with_no_categories_is_reviewed(tmp_path: Path) -> None:
     write(
         tmp_path / "p.yml",
