@@ -83,30 +83,30 @@ def _read_small(path: Path, what: str) -> bytes:
 
 
 def load_private(path: Path) -> Any:
-    from cryptography.hazmat.primitives import serialization
-
-    ed25519 = _crypto()
-    data = _read_small(path, "signing key")
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        raise AuditError(f"not a PEM private key: {exc}", Location(str(path))) from None
-    if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise AuditError("the signing key is not an Ed25519 key", Location(str(path)))
-    return key
+    """The Ed25519 signing key in the PEM file at ``path`` (an AuditError naming it if not)."""
+    return _load_key(path, private=True)
 
 
 def load_public(path: Path) -> Any:
+    """The Ed25519 public key in the PEM file at ``path`` (an AuditError naming it if not)."""
+    return _load_key(path, private=False)
+
+
+def _load_key(path: Path, *, private: bool) -> Any:
     from cryptography.hazmat.primitives import serialization
 
     ed25519 = _crypto()
-    data = _read_small(path, "public key")
+    name, pem = ("signing key", "private key") if private else ("public key", "public key")
+    data = _read_small(path, name)
     try:
-        key = serialization.load_pem_public_key(data)
+        if private:
+            key: Any = serialization.load_pem_private_key(data, password=None)
+        else:
+            key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError) as exc:
-        raise AuditError(f"not a PEM public key: {exc}", Location(str(path))) from None
-    if not isinstance(key, ed25519.Ed25519PublicKey):
-        raise AuditError("the public key is not an Ed25519 key", Location(str(path)))
+        raise AuditError(f"not a PEM {pem}: {exc}", Location(str(path))) from None
+    if not isinstance(key, ed25519.Ed25519PrivateKey if private else ed25519.Ed25519PublicKey):
+        raise AuditError(f"the {name} is not an Ed25519 key", Location(str(path)))
     return key
 
 

@@ -255,3 +255,40 @@ def test_the_service_signs_checkpoints_itself(tmp_path: Path, key: tuple[Path, P
     result = verify(tmp_path / "a.sqlite", log, key[1])
     assert result.returncode == 0, result.stderr
     assert '"count":1' in log.read_text()
+
+
+def test_keys_are_read_as_what_they_must_be(tmp_path: Path) -> None:
+    """A signing key and a public key are each Ed25519 PEM of their own kind; anything else
+    is refused naming the file, before a checkpoint is signed or checked with it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from dataflow_rules.audit.checkpoint import generate_key, load_private, load_public
+    from dataflow_rules.errors import AuditError
+
+    public_path = generate_key(tmp_path / "k")
+    assert load_public(public_path).public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    ) == load_private(tmp_path / "k").public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    with pytest.raises(AuditError, match="not a PEM private key") as caught:
+        load_private(public_path)  # the public half given as the signing key
+    assert caught.value.location is not None and caught.value.location.file == str(public_path)
+    with pytest.raises(AuditError, match="not a PEM public key"):
+        load_public(tmp_path / "k")
+    other = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "ec").write_bytes(
+        other.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    (tmp_path / "ec.pub").write_bytes(
+        other.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    with pytest.raises(AuditError, match="the signing key is not an Ed25519 key"):
+        load_private(tmp_path / "ec")
+    with pytest.raises(AuditError, match="the public key is not an Ed25519 key"):
+        load_public(tmp_path / "ec.pub")
