@@ -132,6 +132,18 @@ class _Plan:
             return None, self.config[address][1]
         return _at(found[0].get("values"), *path), (*found[1], "values", *path)
 
+    def listed(
+        self, address: str, attribute: str, field: str
+    ) -> tuple[list[tuple[object, object, Location]], Path_]:
+        """Each entry of a resource's list ``attribute`` with its ``field``'s value (None when
+        the entry is no mapping) and where that is; and the attribute's path."""
+        values, at = self.value(address, attribute)
+        entries = [
+            (entry, entry.get(field) if isinstance(entry, dict) else None, self.doc.locate((*at, n, field)))
+            for n, entry in enumerate(values if isinstance(values, list) else [])
+        ]
+        return entries, at
+
     def region(self, address: str) -> Region:
         """Where a resource is: its own ``region``/``location`` value, else its provider's."""
         resource, path = self.config[address]
@@ -250,14 +262,16 @@ def _aws_s3(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_)
 
 
 def _aws_dynamodb(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
-    replicas, at = plan.value(address, "replica")
     regions: list[Region] = []
-    for n, replica in enumerate(replicas if isinstance(replicas, list) else []):
-        name = replica.get("region_name") if isinstance(replica, dict) else None
-        where = plan.doc.locate((*at, n, "region_name"))
+    for _, name, where in plan.listed(address, "replica", "region_name")[0]:
         if not isinstance(name, str):
             raise InputError(f"{address}: a replica has no region_name", where)
         regions.append(("aws", name, where))
+    return _replicated(plan, address, regions, path)
+
+
+def _replicated(plan: _Plan, address: str, regions: list[Region], path: Path_) -> list[Copy]:
+    """A resource that keeps replicas of itself in ``regions``: one copy, from where it is."""
     return [(address, address, plan.region(address), regions, path)] if regions else []
 
 
@@ -390,12 +404,10 @@ def _azure_storage_account(plan: _Plan, address: str, expressions: dict[str, Any
 
 
 def _azure_cosmosdb(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
-    locations, at = plan.value(address, "geo_location")
+    locations, at = plan.listed(address, "geo_location", "location")
     found: list[tuple[object, Region]] = []
-    for n, g in enumerate(locations if isinstance(locations, list) else []):
-        name = g.get("location") if isinstance(g, dict) else None
-        where = plan.doc.locate((*at, n, "location"))
-        if not isinstance(name, str):
+    for g, name, where in locations:
+        if not isinstance(name, str) or not isinstance(g, dict):
             raise InputError(f"{address}: a geo_location has no location", where)
         found.append((g.get("failover_priority"), ("azure", name, where)))
     writes = [r for priority, r in found if priority == 0]
@@ -428,11 +440,8 @@ def _alibaba_oss(plan: _Plan, address: str, expressions: dict[str, Any], path: P
 
 
 def _tencent_cos(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
-    rules, at = plan.value(address, "replica_rules")
     regions: list[Region] = []
-    for n, rule in enumerate(rules if isinstance(rules, list) else []):
-        target = rule.get("destination_bucket") if isinstance(rule, dict) else None
-        where = plan.doc.locate((*at, n, "destination_bucket"))
+    for _, target, where in plan.listed(address, "replica_rules", "destination_bucket")[0]:
         parts = target.split(":") if isinstance(target, str) else []
         # qcs::cos:<region>::<bucket>-<appid>
         if len(parts) < 4 or parts[:3] != ["qcs", "", "cos"] or not parts[3]:
@@ -440,7 +449,7 @@ def _tencent_cos(plan: _Plan, address: str, expressions: dict[str, Any], path: P
                 f"{address}: a replica rule's destination_bucket is not 'qcs::cos:<region>::<bucket>'", where
             )
         regions.append(("tencent", parts[3], where))
-    return [(address, address, plan.region(address), regions, path)] if regions else []
+    return _replicated(plan, address, regions, path)
 
 
 def _huawei_obs(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:

@@ -216,6 +216,14 @@ def _huawei_foreign_bucket(plan: dict[str, Any]) -> None:
     expr["destination_bucket"] = {"constant_value": "someone-elses-bucket"}
 
 
+def _dynamodb_replica_unnamed(plan: dict[str, Any]) -> None:
+    _resource(plan, "aws_dynamodb_table.sessions")["values"]["replica"][0] = {"kms_key_arn": None}
+
+
+def _cosmosdb_location_not_a_mapping(plan: dict[str, Any]) -> None:
+    _resource(plan, "azurerm_cosmosdb_account.sessions")["values"]["geo_location"][1] = "uksouth"
+
+
 def _alibaba_unlisted(plan: dict[str, Any]) -> None:
     dest = _resource(plan, "alicloud_oss_bucket_replication.member_profiles")["values"]["destination"][0]
     dest["location"] = "oss-xx-nowhere-9"
@@ -233,8 +241,22 @@ def _alibaba_unlisted(plan: dict[str, Any]) -> None:
             "its destination_bucket is not a huaweicloud_obs_bucket of this plan",
         ),
         (CN_CLOUDS, _alibaba_unlisted, "Alibaba Cloud region 'xx-nowhere-9' is not in the region table"),
+        (PLAN, _dynamodb_replica_unnamed, "aws_dynamodb_table.sessions: a replica has no region_name"),
+        (
+            AZURE,
+            _cosmosdb_location_not_a_mapping,
+            "azurerm_cosmosdb_account.sessions: a geo_location has no location",
+        ),
     ],
-    ids=["gcp-multi-region", "azure-no-pair", "tencent-arn", "huawei-foreign-bucket", "alibaba-unlisted"],
+    ids=[
+        "gcp-multi-region",
+        "azure-no-pair",
+        "tencent-arn",
+        "huawei-foreign-bucket",
+        "alibaba-unlisted",
+        "dynamodb-replica",
+        "cosmosdb-location",
+    ],
 )
 def test_what_the_tool_cannot_place_is_an_error_at_its_line(
     tmp_path: Path, source: Path, edit: Any, message: str
