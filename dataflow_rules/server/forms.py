@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,11 @@ class FormData:
     def get(self, key: str) -> str:
         return self.values.get(key, "").strip()
 
+    def _answered(self, prefix: str, names: Iterable[str]) -> dict[str, bool]:
+        """The yes/no answers given for ``names`` (fields ``PREFIX-NAME``), unanswered ones left out."""
+        answers = {name: _tri(self.get(f"{prefix}-{name}")) for name in names}
+        return {name: stated for name, stated in answers.items() if isinstance(stated, bool)}
+
     def transfer(self, vocabulary: Vocabulary) -> dict[str, Any]:
         """The transfer description these fields describe (unstated fields left out)."""
         out: dict[str, Any] = {}
@@ -142,20 +147,10 @@ class FormData:
             _put(item, "description", row.get("description", ""))
             data.append(item)
         out["data"] = data
-        context: dict[str, bool] = {}
-        for name in vocabulary.context_facts:
-            stated = _tri(self.get(f"context-{name}"))
-            if isinstance(stated, bool):
-                context[name] = stated
-        if context:
-            out["context"] = context
-        security: dict[str, bool] = {}
-        for name in vocabulary.security_measures:
-            stated = _tri(self.get(f"security-{name}"))
-            if isinstance(stated, bool):
-                security[name] = stated
-        if security:
-            out["security"] = security
+        for key, names in (("context", vocabulary.context_facts), ("security", vocabulary.security_measures)):
+            answered = self._answered(key, names)
+            if answered:
+                out[key] = answered
         safeguards = [_safeguard(row) for row in self.safeguards]
         if safeguards:
             out["safeguards"] = safeguards

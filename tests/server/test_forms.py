@@ -93,6 +93,19 @@ def test_without_safeguards_or_measures_the_transfer_has_none(policies: Policies
     assert transfer.safeguards == [] and transfer.security == {}  # type: ignore[attr-defined]
 
 
+def test_context_facts_are_stated_only_when_answered(policies: Policies) -> None:
+    """A context fact answered yes or no is stated; one left blank is not stated at all
+    (unknown, not false), as for security measures."""
+    pairs = [
+        *BASE,
+        ("context-collected_abroad", "yes"),
+        ("context-exporter_is_data_broker", "no"),
+        ("context-eu_occasional_transfer", ""),
+    ]
+    yaml = BASE_YAML + "context: {collected_abroad: true, exporter_is_data_broker: false}\n"
+    assert form_transfer(policies, pairs) == yaml_transfer(policies, yaml)
+
+
 def test_the_form_offers_the_taxonomys_mechanisms_and_measures(policies: Policies) -> None:
     vocab = Vocabulary.of(policies)
     tax = policies.taxonomy
