@@ -41,7 +41,7 @@ it: the tool never guesses a country. What is copied comes from the source resou
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 
@@ -202,6 +202,14 @@ class _Plan:
             )
         return target
 
+    def must_refer_by(
+        self, address: str, path: Path_, expressions: dict[str, Any], name: str, kind: str, what: str = ""
+    ) -> str:
+        """:meth:`must_refer` for the resource's configuration expression ``name`` (its
+        ``what``, by default ``its NAME``)."""
+        at = (*path, "expressions", name)
+        return self.must_refer(address, expressions.get(name), kind, what or f"its {name}", at)
+
 
 _NAMES = {
     "aws": "AWS",
@@ -304,13 +312,7 @@ def _aws_db_replica(plan: _Plan, address: str, expressions: dict[str, Any], path
 def _aws_dynamodb_replica(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
     """``aws_dynamodb_table_replica``: the table its ``global_table_arn`` refers to, copied to
     this resource's own region (its provider's)."""
-    table = plan.must_refer(
-        address,
-        expressions.get("global_table_arn"),
-        "aws_dynamodb_table",
-        "its global_table_arn",
-        (*path, "expressions", "global_table_arn"),
-    )
+    table = plan.must_refer_by(address, path, expressions, "global_table_arn", "aws_dynamodb_table")
     return [(table, address, plan.region(table), [plan.region(address)], path)]
 
 
@@ -319,21 +321,14 @@ def _gcp_transfer(plan: _Plan, address: str, expressions: dict[str, Any], path: 
     if not isinstance(spec, dict) or not ("gcs_data_source" in spec and "gcs_data_sink" in spec):
         return []  # from another cloud's storage or a URL list: no bucket of this plan to place
     at = (*path, "expressions", "transfer_spec", 0)
-    kind = "google_storage_bucket"
-    source = plan.must_refer(
-        address,
-        _at(spec, "gcs_data_source", 0, "bucket_name"),
-        kind,
-        "its source bucket",
-        (*at, "gcs_data_source", 0, "bucket_name"),
-    )
-    sink = plan.must_refer(
-        address,
-        _at(spec, "gcs_data_sink", 0, "bucket_name"),
-        kind,
-        "its sink bucket",
-        (*at, "gcs_data_sink", 0, "bucket_name"),
-    )
+
+    def bucket(end: str) -> str:
+        name: Path_ = (f"gcs_data_{end}", 0, "bucket_name")
+        return plan.must_refer(
+            address, _at(spec, *name), "google_storage_bucket", f"its {end} bucket", (*at, *name)
+        )
+
+    source, sink = bucket("source"), bucket("sink")
     return [(source, address, plan.region(source), [plan.region(sink)], path)]
 
 
@@ -355,12 +350,8 @@ def _gcp_dual_region(plan: _Plan, address: str, expressions: dict[str, Any], pat
 def _gcp_sql(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
     if "master_instance_name" not in expressions:
         return []
-    primary = plan.must_refer(
-        address,
-        expressions["master_instance_name"],
-        "google_sql_database_instance",
-        "its master_instance_name",
-        (*path, "expressions", "master_instance_name"),
+    primary = plan.must_refer_by(
+        address, path, expressions, "master_instance_name", "google_sql_database_instance"
     )
     return [(primary, address, plan.region(primary), [plan.region(address)], path)]
 
@@ -369,21 +360,9 @@ def _azure_object_replication(
     plan: _Plan, address: str, expressions: dict[str, Any], path: Path_
 ) -> list[Copy]:
     kind = "azurerm_storage_account"
-    at = (*path, "expressions")
-    source = plan.must_refer(
-        address,
-        expressions.get("source_storage_account_id"),
-        kind,
-        "its source account",
-        (*at, "source_storage_account_id"),
-    )
-    target = plan.must_refer(
-        address,
-        expressions.get("destination_storage_account_id"),
-        kind,
-        "its destination account",
-        (*at, "destination_storage_account_id"),
-    )
+    refer = partial(plan.must_refer_by, address, path, expressions)
+    source = refer("source_storage_account_id", kind, "its source account")
+    target = refer("destination_storage_account_id", kind, "its destination account")
     return [(source, address, plan.region(source), [plan.region(target)], path)]
 
 
@@ -423,13 +402,7 @@ def _azure_cosmosdb(plan: _Plan, address: str, expressions: dict[str, Any], path
 
 
 def _alibaba_oss(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
-    source = plan.must_refer(
-        address,
-        expressions.get("bucket"),
-        "alicloud_oss_bucket",
-        "its bucket",
-        (*path, "expressions", "bucket"),
-    )
+    source = plan.must_refer_by(address, path, expressions, "bucket", "alicloud_oss_bucket")
     location, at = plan.value(address, "destination", 0, "location")
     if not isinstance(location, str):
         raise InputError(
@@ -454,15 +427,8 @@ def _tencent_cos(plan: _Plan, address: str, expressions: dict[str, Any], path: P
 
 def _huawei_obs(plan: _Plan, address: str, expressions: dict[str, Any], path: Path_) -> list[Copy]:
     kind = "huaweicloud_obs_bucket"
-    at = (*path, "expressions")
-    source = plan.must_refer(address, expressions.get("bucket"), kind, "its bucket", (*at, "bucket"))
-    target = plan.must_refer(
-        address,
-        expressions.get("destination_bucket"),
-        kind,
-        "its destination_bucket",
-        (*at, "destination_bucket"),
-    )
+    source = plan.must_refer_by(address, path, expressions, "bucket", kind)
+    target = plan.must_refer_by(address, path, expressions, "destination_bucket", kind)
     return [(source, address, plan.region(source), [plan.region(target)], path)]
 
 

@@ -224,6 +224,21 @@ def _cosmosdb_location_not_a_mapping(plan: dict[str, Any]) -> None:
     _resource(plan, "azurerm_cosmosdb_account.sessions")["values"]["geo_location"][1] = "uksouth"
 
 
+def _gcp_foreign_sink(plan: dict[str, Any]) -> None:
+    expr = _resource(plan, "google_storage_transfer_job.nightly_export", "config")["expressions"]
+    expr["transfer_spec"][0]["gcs_data_sink"][0]["bucket_name"] = {"constant_value": "elsewhere"}
+
+
+def _gcp_sql_foreign_primary(plan: dict[str, Any]) -> None:
+    expr = _resource(plan, "google_sql_database_instance.orders_replica", "config")["expressions"]
+    expr["master_instance_name"] = {"constant_value": "someone-elses-db"}
+
+
+def _azure_foreign_destination(plan: dict[str, Any]) -> None:
+    expr = _resource(plan, "azurerm_storage_object_replication.documents_to_archive", "config")["expressions"]
+    expr["destination_storage_account_id"] = {"constant_value": "/subscriptions/x/elsewhere"}
+
+
 def _alibaba_unlisted(plan: dict[str, Any]) -> None:
     dest = _resource(plan, "alicloud_oss_bucket_replication.member_profiles")["values"]["destination"][0]
     dest["location"] = "oss-xx-nowhere-9"
@@ -232,6 +247,9 @@ def _alibaba_unlisted(plan: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("source", "edit", "message"),
     [
+        (GCP, _gcp_foreign_sink, "its sink bucket is not a google_storage_bucket of this plan"),
+        (GCP, _gcp_sql_foreign_primary, "its master_instance_name is not a google_sql_database_instance"),
+        (AZURE, _azure_foreign_destination, "its destination account is not a azurerm_storage_account"),
         (GCP, _gcp_multi_region, "GCP region 'US' is not in the region table"),
         (AZURE, _azure_no_pair, "lists no pair for 'polandcentral'"),
         (CN_CLOUDS, _tencent_bad_arn, "is not 'qcs::cos:<region>::<bucket>'"),
@@ -249,6 +267,9 @@ def _alibaba_unlisted(plan: dict[str, Any]) -> None:
         ),
     ],
     ids=[
+        "gcp-foreign-sink",
+        "gcp-sql-foreign-primary",
+        "azure-foreign-destination",
         "gcp-multi-region",
         "azure-no-pair",
         "tencent-arn",
