@@ -14,6 +14,7 @@ rich is imported only when a line is made, so a run without progress does not pa
 
 from __future__ import annotations
 
+import atexit
 import time
 from typing import IO, TYPE_CHECKING
 
@@ -78,9 +79,13 @@ class StatusLine:
         )
         self._progress.start()
         self._task = self._progress.add_task("", total=self._total)
+        # A command that fails before it closes the line must not leave the terminal's
+        # cursor hidden (rich hides it while drawing): the line is cleared at exit.
+        atexit.register(self.clear)
 
     def _stop(self, transient: bool) -> None:
         if self._progress is not None:
+            atexit.unregister(self.clear)
             self._progress.live.transient = transient
             self._progress.stop()
             self._progress = None

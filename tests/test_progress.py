@@ -43,13 +43,18 @@ def test_updates_are_rate_limited_but_the_last_always_shows() -> None:
     assert lines[-1].startswith("1,000/1,000 transfers  ")
 
 
-def test_redrawn_in_place_and_cleared_on_a_terminal(terminal_env: None) -> None:
+def _four_on_a_terminal() -> str:
+    """What the diff's bar draws for four transfers on a terminal, closed at the end."""
     out = Terminal()
     bar = Bar(out, 4, interval=0.0)
     for done in range(1, 5):
         bar(done)
     bar.close()
-    drawn = out.getvalue()
+    return out.getvalue()
+
+
+def test_redrawn_in_place_and_cleared_on_a_terminal(terminal_env: None) -> None:
+    drawn = _four_on_a_terminal()
     assert "4/4 transfers" in drawn and "━" in drawn  # the bar is rich's
     assert drawn.count("\r\x1b[2K") >= 4  # each redraw erases the line it replaces
     assert drawn.count("\n") == 1 and drawn.endswith("\x1b[1A\x1b[2K")  # then cleared away
@@ -58,12 +63,7 @@ def test_redrawn_in_place_and_cleared_on_a_terminal(terminal_env: None) -> None:
 
 def test_no_colour_under_no_color(terminal_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    out = Terminal()
-    bar = Bar(out, 4, interval=0.0)
-    for done in range(1, 5):
-        bar(done)
-    bar.close()
-    drawn = out.getvalue()
+    drawn = _four_on_a_terminal()
     assert "4/4 transfers" in drawn and "━" in drawn
     assert "\x1b[38" not in drawn and "\x1b[3" not in drawn
 
@@ -76,3 +76,40 @@ def test_keep_leaves_the_last_text(terminal_env: None) -> None:
     drawn = out.getvalue()
     assert drawn.endswith("100/100 lines\n\x1b[?25h")  # the line ended, the cursor shown again
     assert "\x1b[1A" not in drawn  # and not erased
+
+
+def test_a_command_that_fails_mid_line_gives_the_cursor_back() -> None:
+    """rich hides the cursor while it draws: a run that exits before closing its line (an
+    error, Ctrl-C) must not leave the user's terminal without one."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    code = (
+        "import sys\n"
+        "from dataflow_rules.workbench.progress import Bar\n"
+        "bar = Bar(sys.stderr, 10, interval=0.0)\n"
+        "bar(3)\n"
+        "raise SystemExit(5)\n"
+    )
+    parent, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=child, env=env)
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(parent, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(parent)
+    assert proc.wait(timeout=60) == 5
+    assert b"3/10 transfers" in seen and b"\x1b[?25l" in seen  # drawn, cursor hidden
+    assert seen.rindex(b"\x1b[?25h") > seen.rindex(b"\x1b[?25l")  # and shown again at exit
