@@ -4,11 +4,16 @@ terminal, plain lines without control codes elsewhere, NO_COLOR honoured, rate-l
 from __future__ import annotations
 
 import io
+import os
+import sys
 
 import pytest
 
 from dataflow_rules.progress import StatusLine
 from dataflow_rules.workbench.progress import Bar
+
+from .conftest import ROOT
+from .terminal import on_a_terminal
 
 
 class Terminal(io.StringIO):
@@ -81,35 +86,16 @@ def test_keep_leaves_the_last_text(terminal_env: None) -> None:
 def test_a_command_that_fails_mid_line_gives_the_cursor_back() -> None:
     """rich hides the cursor while it draws: a run that exits before closing its line (an
     error, Ctrl-C) must not leave the user's terminal without one."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    from .conftest import ROOT
-
-    code = (
+    script = (
         "import sys\n"
         "from dataflow_rules.workbench.progress import Bar\n"
         "bar = Bar(sys.stderr, 10, interval=0.0)\n"
         "bar(3)\n"
         "raise SystemExit(5)\n"
     )
-    parent, child = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)}
     env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=child, env=env)
-    os.close(child)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(parent, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(parent)
-    assert proc.wait(timeout=60) == 5
+    code, seen = on_a_terminal([sys.executable, "-c", script], env=env)
+    assert code == 5
     assert b"3/10 transfers" in seen and b"\x1b[?25l" in seen  # drawn, cursor hidden
     assert seen.rindex(b"\x1b[?25h") > seen.rindex(b"\x1b[?25l")  # and shown again at exit

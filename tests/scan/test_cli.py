@@ -4,8 +4,6 @@ several formats in one run, errors beside results, progress, large trees, the ho
 from __future__ import annotations
 
 import json
-import os
-import pty
 import shlex
 import subprocess
 import time
@@ -16,6 +14,7 @@ import pytest
 import yaml
 from junitparser import JUnitXml
 
+from ..terminal import on_a_terminal
 from .helpers import EXAMPLES, EXE, ROOT, SARIF_SCHEMA, parse_workflow_commands, run, scan_examples
 
 TRANSFER = """\
@@ -150,24 +149,9 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
 def test_progress_on_a_terminal(tmp_path: Path) -> None:
     for i in range(5):
         write(tmp_path / f"t{i}.yaml", TRANSFER.format(id=f"t{i}", origin="CN", count=10))
-    parent, child = pty.openpty()
     out = tmp_path / "out.txt"
-    proc = subprocess.Popen(  # stderr is a terminal, stdout a file
-        [EXE, "scan", ".", "-f", f"text:{out}"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=child
-    )
-    os.close(child)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(parent, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert proc.wait(timeout=60) == 0
-    os.close(parent)
+    code, seen = on_a_terminal([EXE, "scan", ".", "-f", f"text:{out}"], cwd=tmp_path)  # report to a file
+    assert code == 0
     assert b"scanning 5/5 files" in seen
     assert "5 transfers" in out.read_text()
 
