@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import __version__, helptext
+from . import __version__, helptext, startup
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "dataflow_rules.commands": ("check", "catalogues", "vocab", "version", "new"),
@@ -54,6 +54,11 @@ def loaded(module: str) -> dict[str, Any]:
 
 _WHERE = {name: module for module, names in CAPABILITIES.items() for name in names}
 
+RESUMES_ITSELF = frozenset({"check"})
+"""Commands that call :func:`dataflow_rules.startup.resume` themselves, once their
+catalogues and engine are built; every other command resumes the garbage collector as soon
+as its module is loaded."""
+
 
 class LazyGroup(TyperGroup):
     """The top-level group: lists every command, imports a command's module on first use."""
@@ -64,7 +69,10 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         module = _WHERE.get(cmd_name)
-        return None if module is None else loaded(module).get(cmd_name)
+        command = None if module is None else loaded(module).get(cmd_name)
+        if cmd_name not in RESUMES_ITSELF:
+            startup.resume()
+        return command
 
 
 app = typer.Typer(
@@ -93,7 +101,13 @@ def _top(
 
 
 def main() -> None:
-    app()
+    """The ``dataflow-rules`` program: the app, with the collector paused while it starts
+    (:mod:`dataflow_rules.startup`)."""
+    startup.pause()
+    try:
+        app()
+    finally:
+        startup.finish()
 
 
 if __name__ == "__main__":

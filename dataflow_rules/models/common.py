@@ -65,7 +65,7 @@ Date = Annotated[dt.date, BeforeValidator(_written_date)]
 class Strict(BaseModel):
     """Base for every user-written model: unknown keys are errors, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 MAX_BOUND = 10**12

@@ -19,7 +19,7 @@ _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str = Field(min_length=1)
     personal: bool | None = None
@@ -30,7 +30,7 @@ class _Node(BaseModel):
 class Mechanism(BaseModel):
     """A way of meeting a legal requirement (an assessment passed, a contract filed, ...)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str = Field(min_length=1)
     validity_years: int | None = Field(default=None, ge=1, le=50)
@@ -46,7 +46,7 @@ class Mechanism(BaseModel):
 
 
 class _TaxonomyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     version: str
     categories: dict[str, _Node]
