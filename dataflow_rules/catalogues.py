@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .crossref import Combination, check_references, raise_first
 from .errors import CatalogueError, Location
-from .loading import Document, parse_one, read_text
-from .models.catalogue import Catalogue
+from .loading import parse_one, read_text
 from .models.policies import LoadedCatalogue, Policies, merged
 from .models.taxonomy import Taxonomy
 from .shipped import shipped_dir
-from .taxonomy import parse_taxonomy
-from .validation import validate
+
+if TYPE_CHECKING:
+    from .loading import Document
+
+# The checks (crossref, validation, the taxonomy reader) are imported where a load from the
+# files runs them: a load the policy cache answers (the cold ``check``) never needs them.
 
 # Policies, LoadedCatalogue and merged moved to models.policies; named here as well so
 # callers on branches written before the move keep importing them from the loader.
@@ -65,6 +68,8 @@ def load_policies(directory: Path | None = None, *, cache: bool = False) -> Poli
 
 
 def _load(tax_path: Path, tax_text: str, sources: Iterable[tuple[str, str]]) -> Policies:
+    from .taxonomy import parse_taxonomy
+
     taxonomy = parse_taxonomy(parse_one(tax_text, str(tax_path), CatalogueError))
     return build_policies(taxonomy, sources, tax_text)
 
@@ -94,6 +99,10 @@ def build_policies(
     taxonomy: Taxonomy, sources: Iterable[tuple[str, str]], taxonomy_text: str = ""
 ) -> Policies:
     """Parse and check catalogues given as (name, text) pairs; used by tests and tools."""
+    from .crossref import Combination, check_references, raise_first
+    from .models.catalogue import Catalogue
+    from .validation import validate
+
     catalogues: dict[str, LoadedCatalogue] = {}
     pending: list[tuple[str, str, Document]] = []
     combination = Combination(raise_first)
@@ -121,6 +130,10 @@ def build_policies(
 def parse_catalogue(
     taxonomy: Taxonomy, source: str, text: str, document: Document | None = None
 ) -> LoadedCatalogue:
+    from .crossref import check_references
+    from .models.catalogue import Catalogue
+    from .validation import validate
+
     document = document or parse_one(text, source, CatalogueError)
     catalogue = validate(Catalogue, document, CatalogueError)
     check_references(taxonomy, catalogue, document)
