@@ -115,10 +115,7 @@ def main() -> None:
     """The ``dataflow-rules`` program: the app, with the collector paused while it starts
     (:mod:`dataflow_rules.startup`)."""
     startup.pause()
-    try:
-        app()
-    finally:
-        startup.finish()
+    app()
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 Starting ``dataflow-rules check`` builds only objects that live as long as the process:
 hundreds of modules and classes, pydantic's validators, the catalogues, the compiled
 rulesets. Python's collector, run every few hundred allocations, walks all of them again
-and again and finds nothing to free: a third of a cold ``check``'s own time, and as much
-again when the interpreter exits. So :func:`main`'s process pauses the collector while it
-starts, and :func:`resume` (once a command's long-lived objects are built) freezes what is
-there, out of every later collection, and turns it back on. Cycles made after that are
+and again and finds nothing to free (about a quarter of a cold ``check``'s own CPU time
+when measured), and walks them once more in the interpreter's last collection at exit. So
+:func:`main`'s process pauses the collector while it starts, and :func:`resume` (once a
+command's long-lived objects are built) freezes what is there, out of every later
+collection (the one at exit too), and turns it back on. Cycles made after that are
 collected as usual, so a long-running command (``serve``, ``batch``, ``scan``) is not
 changed beyond the collector skipping its start-up objects. Only the command-line process
 pauses the collector: a library caller, or a test invoking the app, is never affected.
@@ -35,8 +36,3 @@ def resume() -> None:
         gc.freeze()
         gc.enable()
 
-
-def finish() -> None:
-    """At exit: freeze what is left, so the interpreter's last collection does not walk
-    every object only to find that the process is ending."""
-    gc.freeze()
