@@ -464,25 +464,38 @@ class _PeakWatcher:
 
 BARE_IMPORT = "import pydantic, yaml, durable_rules_engine"
 """Issue 14's yardstick for a cold ``check``: a process that only imports what it is built on."""
+ONE_MODEL = (
+    "import pydantic, yaml, durable_rules_engine, typer\nclass A(pydantic.BaseModel):\n    x: int\nA(x=1)"
+)
+"""A floor under any cold ``check``: the same imports and typer, and one pydantic model built
+and validated once (``import pydantic`` alone defers pydantic's model machinery)."""
 
 
-def cold_start(directory: Path | None, example: Path, runs: int, work: Path, name: str) -> dict[str, float]:
+def cold_start(
+    directory: Path | None, example: Path, runs: int, work: Path, name: str, baseline: Path | None = None
+) -> dict[str, float]:
     """``dataflow-rules check`` of one file as a fresh process, median of ``runs``, wall-clock
     and CPU (user + system): with the policy cache warm (a directory of its own, filled by a
     first run), with it off, and side by side (interleaved) a process importing only
     pydantic, yaml and durable_rules_engine (:data:`BARE_IMPORT`). Every process finds its
     bytecode cached, as an installed package does (PYTHONDONTWRITEBYTECODE dropped, a
-    private PYTHONPYCACHEPREFIX; one warm-up run each)."""
+    private PYTHONPYCACHEPREFIX; one warm-up run each). ``baseline``: an older source tree,
+    whose ``check`` is measured in the same rounds (``baseline_s``)."""
     check_args = [str(EXE), "check", str(example)]
     if directory is not None:
         check_args[2:2] = ["--policies", str(directory)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
     cases = {
         "cold": (check_args, {**env, "DATAFLOW_RULES_CACHE": str(work / f"policy-cache-{name}")}),
         "cold_nocache": (check_args, {**env, "DATAFLOW_RULES_CACHE": "off"}),
         "bare_import": ([sys.executable, "-c", BARE_IMPORT], env),
+        "one_model": ([sys.executable, "-c", ONE_MODEL], env),
     }
+    if baseline is not None:
+        old = {**env, "PYTHONPATH": str(baseline), "DATAFLOW_RULES_CACHE": "off"}
+        cases["baseline"] = (check_args, old)
 
     def once(args: list[str], case_env: dict[str, str]) -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -507,11 +520,12 @@ def cold_start(directory: Path | None, example: Path, runs: int, work: Path, nam
     return out
 
 
-def cold_only(runs: int) -> None:
-    """``--cold-only``: the cold-start figures of the shipped catalogues, nothing else."""
+def cold_only(runs: int, baseline: Path | None) -> None:
+    """``--cold-only``: the cold-start figures of the shipped catalogues, nothing else
+    (with ``--baseline DIR``, that tree's ``check`` too, in the same rounds)."""
     load1, load5, _ = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="dfr-bench-") as tmp:
-        r = cold_start(None, ROOT / "examples" / "cn-us-pi-100000.yaml", runs, Path(tmp), "shipped")
+        r = cold_start(None, ROOT / "examples" / "cn-us-pi-100000.yaml", runs, Path(tmp), "shipped", baseline)
     print(
         f"# cold start, shipped catalogues, {runs} runs each, interleaved; cores={os.cpu_count()}  "
         f"load average {load1:.2f}/{load5:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
@@ -520,9 +534,11 @@ def cold_only(runs: int) -> None:
         ("cold", "cold `dataflow-rules check`, policy cache warm"),
         ("cold_nocache", "cold `dataflow-rules check`, policy cache off"),
         ("bare_import", f"python -c '{BARE_IMPORT}'"),
+        ("one_model", "the same, typer, and one pydantic model validated"),
+        *([("baseline", f"cold `dataflow-rules check` of {baseline}")] if baseline else []),
     ):
         print(f"{label:50s} wall {r[key + '_s'] * 1e3:5.0f} ms   cpu {r[key + '_cpu_s'] * 1e3:5.0f} ms")
-    for key in ("cold", "cold_nocache"):
+    for key in ("cold", "cold_nocache", "one_model", *(["baseline"] if baseline else [])):
         print(
             f"{key:12s} / bare import: wall {r[key + '_s'] / r['bare_import_s']:.2f}x, "
             f"cpu {r[key + '_cpu_s'] / r['bare_import_cpu_s']:.2f}x (target <= {TARGETS['cold_ratio']:.0f}x)"
@@ -564,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
         _scale(args)
         return
     if args.cold_only:
-        cold_only(5 if args.quick else 21)
+        cold_only(5 if args.quick else 21, args.baseline)
         return
 
     from dataflow_rules import __version__
