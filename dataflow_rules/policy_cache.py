@@ -176,8 +176,11 @@ def _slot(where: Path, directory: Path) -> Path:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Builds only the package's model classes and ``datetime.date``; any other global (a
-    function, a class of another module) is refused, so the load fails and is rebuilt."""
+    """Builds only the classes the policy modules define themselves and ``datetime.date``;
+    any other global (a function, a module, a class one of them merely imports) is
+    refused, so the load fails and is rebuilt. This stops a planted file from running
+    code; what stops one from describing other catalogues is that only this user can write
+    the directory and the file (checked before reading)."""
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "datetime" and name == "date":
@@ -186,7 +189,7 @@ class _Unpickler(pickle.Unpickler):
             return datetime.date
         if module in _ALLOWED_MODULES:
             found = getattr(sys.modules.get(module), name, None)
-            if isinstance(found, type):
+            if isinstance(found, type) and found.__module__ == module:  # defined there, not imported
                 return found
         raise pickle.UnpicklingError(f"{module}.{name} is not a policy model")
 

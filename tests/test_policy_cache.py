@@ -5,6 +5,7 @@ file, loose permissions, a link, a planted pickle) means a load from the files."
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import shutil
@@ -258,3 +259,21 @@ def test_a_load_imports_only_the_code_the_key_covers() -> None:
     loaded = set(done.stdout.split())
     assert "dataflow_rules.crossref" in loaded
     assert loaded - covered == set()
+
+
+def test_the_unpickler_builds_only_classes_the_policy_modules_define() -> None:
+    from dataflow_rules import loading  # noqa: F401 - the allow-list's modules are loaded
+
+    def refused(module: str, name: str) -> bool:
+        try:
+            policy_cache._Unpickler(io.BytesIO(b"")).find_class(module, name)
+        except pickle.UnpicklingError:
+            return True
+        return False
+
+    assert not refused("dataflow_rules.models.catalogue", "Catalogue")
+    assert not refused("dataflow_rules.loading", "Document") and not refused("datetime", "date")
+    assert refused("dataflow_rules.loading", "Path")  # imported there, not defined
+    assert refused("dataflow_rules.loading", "os") and refused("os", "system")
+    assert refused("dataflow_rules.models.common", "country_code")  # a function
+    assert refused("builtins", "eval") and refused("datetime", "datetime")
