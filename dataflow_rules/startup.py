@@ -35,4 +35,3 @@ def resume() -> None:
         _paused = False
         gc.freeze()
         gc.enable()
-
