@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .crossref import Combination, check_references, raise_first
 from .errors import CatalogueError, Location
-from .loading import Document, parse_one, read_text
-from .models.catalogue import Catalogue
+from .loading import parse_one, read_text
 from .models.policies import LoadedCatalogue, Policies, merged
 from .models.taxonomy import Taxonomy
 from .shipped import shipped_dir
-from .taxonomy import parse_taxonomy
-from .validation import validate
+
+if TYPE_CHECKING:
+    from .loading import Document
+
+# The checks (crossref, validation, the taxonomy reader) are imported where a load from the
+# files runs them: a load the policy cache answers (the cold ``check``) never needs them.
 
 # Policies, LoadedCatalogue and merged moved to models.policies; named here as well so
 # callers on branches written before the move keep importing them from the loader.
@@ -42,8 +45,13 @@ def default_policy_dir() -> Path:
     return shipped_dir("policies")
 
 
-def load_policies(directory: Path | None = None) -> Policies:
-    """Load ``taxonomy.yaml`` and every other ``*.yaml`` in ``directory`` (default: shipped)."""
+def load_policies(directory: Path | None = None, *, cache: bool = False) -> Policies:
+    """Load ``taxonomy.yaml`` and every other ``*.yaml`` in ``directory`` (default: shipped).
+
+    ``cache``: reuse the result of an earlier load of the same bytes by the same code
+    (:mod:`dataflow_rules.policy_cache`; the command line asks for it, to start fast). Any
+    doubt about a cached entry means a load from the files, and only a load that succeeded
+    is kept, so the answer and every error are the same with or without it."""
     directory = directory or default_policy_dir()
     if not directory.is_dir():
         raise CatalogueError("policy directory not found", Location(str(directory)))
@@ -51,17 +59,50 @@ def load_policies(directory: Path | None = None) -> Policies:
     if not tax_path.exists() and not tax_path.is_symlink():  # a FIFO or a bad link: read_text says which
         raise CatalogueError(f"no {TAXONOMY_FILE} in the policy directory", Location(str(directory)))
     tax_text = read_text(tax_path, CatalogueError)
-    taxonomy = parse_taxonomy(parse_one(tax_text, str(tax_path), CatalogueError))
     files = sorted(p for p in directory.glob("*.y*ml") if p.name != TAXONOMY_FILE)
     if len(files) > MAX_CATALOGUES:
         raise CatalogueError(f"more than {MAX_CATALOGUES} catalogues", Location(str(directory)))
-    return build_policies(taxonomy, ((str(p), read_text(p, CatalogueError)) for p in files), tax_text)
+    if cache:
+        return _cached(directory, (str(tax_path), tax_text), files)
+    return _load(tax_path, tax_text, ((str(p), read_text(p, CatalogueError)) for p in files))
+
+
+def _load(tax_path: Path, tax_text: str, sources: Iterable[tuple[str, str]]) -> Policies:
+    from .taxonomy import parse_taxonomy
+
+    taxonomy = parse_taxonomy(parse_one(tax_text, str(tax_path), CatalogueError))
+    return build_policies(taxonomy, sources, tax_text)
+
+
+def _cached(directory: Path, taxonomy: tuple[str, str], files: list[Path]) -> Policies:
+    """A load through the cache. Every file is read first (the key is their bytes); if one
+    cannot be read, the plain load runs instead, so its error is the one it always gave."""
+    from . import policy_cache
+
+    tax_path = Path(taxonomy[0])
+    try:
+        sources = [(str(p), read_text(p, CatalogueError)) for p in files]
+    except CatalogueError:
+        return _load(tax_path, taxonomy[1], ((str(p), read_text(p, CatalogueError)) for p in files))
+    wanted = policy_cache.key(taxonomy, sources)
+    if wanted is not None:
+        found = policy_cache.load(directory, wanted)
+        if found is not None:
+            return found
+    policies = _load(tax_path, taxonomy[1], sources)
+    if wanted is not None:
+        policy_cache.store(directory, wanted, policies)
+    return policies
 
 
 def build_policies(
     taxonomy: Taxonomy, sources: Iterable[tuple[str, str]], taxonomy_text: str = ""
 ) -> Policies:
     """Parse and check catalogues given as (name, text) pairs; used by tests and tools."""
+    from .crossref import Combination, check_references, raise_first
+    from .models.catalogue import Catalogue
+    from .validation import validate
+
     catalogues: dict[str, LoadedCatalogue] = {}
     pending: list[tuple[str, str, Document]] = []
     combination = Combination(raise_first)
@@ -89,6 +130,10 @@ def build_policies(
 def parse_catalogue(
     taxonomy: Taxonomy, source: str, text: str, document: Document | None = None
 ) -> LoadedCatalogue:
+    from .crossref import check_references
+    from .models.catalogue import Catalogue
+    from .validation import validate
+
     document = document or parse_one(text, source, CatalogueError)
     catalogue = validate(Catalogue, document, CatalogueError)
     check_references(taxonomy, catalogue, document)

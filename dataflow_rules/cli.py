@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import __version__, helptext
+from . import __version__, helptext, startup
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "dataflow_rules.commands": ("check", "catalogues", "vocab", "version", "new"),
@@ -45,14 +45,30 @@ helptext.install()
 
 
 @cache
-def loaded(module: str) -> dict[str, Any]:
-    """The click commands ``module``'s ``register(app)`` adds, built once."""
+def loaded(module: str, name: str) -> Any:
+    """The click command ``name`` that ``module``'s ``register(app)`` adds, built once and
+    alone: typer converts only the command that runs (each conversion reads a signature),
+    not every command the module registers."""
     holder = typer.Typer(**_SETTINGS)
     importlib.import_module(module).register(holder)
-    return dict(typer.main.get_group(holder).commands)
+    holder.registered_commands = [c for c in holder.registered_commands if _named(c) == name]
+    holder.registered_groups = [g for g in holder.registered_groups if g.name == name]
+    return typer.main.get_group(holder).commands.get(name)
+
+
+def _named(info: Any) -> str | None:
+    """The name typer gives a registered command: its own, else its function's."""
+    if info.name:
+        return str(info.name)
+    return None if info.callback is None else typer.main.get_command_name(info.callback.__name__)
 
 
 _WHERE = {name: module for module, names in CAPABILITIES.items() for name in names}
+
+RESUMES_ITSELF = frozenset({"check"})
+"""Commands that call :func:`dataflow_rules.startup.resume` themselves, once their
+catalogues and engine are built; every other command resumes the garbage collector as soon
+as its module is loaded."""
 
 
 class LazyGroup(TyperGroup):
@@ -64,7 +80,10 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         module = _WHERE.get(cmd_name)
-        return None if module is None else loaded(module).get(cmd_name)
+        command = None if module is None else loaded(module, cmd_name)
+        if cmd_name not in RESUMES_ITSELF:
+            startup.resume()
+        return command
 
 
 app = typer.Typer(
@@ -93,6 +112,9 @@ def _top(
 
 
 def main() -> None:
+    """The ``dataflow-rules`` program: the app, with the collector paused while it starts
+    (:mod:`dataflow_rules.startup`)."""
+    startup.pause()
     app()
 
 

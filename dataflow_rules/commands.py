@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from . import __version__
+from . import __version__, startup
 from .catalogues import load_policies
 from .engine.engine import Engine
 from .errors import DataflowRulesError, InputError, Location, raise_all, verdict_exit
@@ -133,9 +133,10 @@ def check(
     day = parse_date(as_of)
     requester = _requester(record, requested_by, audit_db)
     try:
-        loaded = load_policies(policies)
+        loaded = load_policies(policies, cache=True)
         located = _read_all(files, loaded)
         engine = Engine(loaded, Verdict(unlisted.value))
+        startup.resume()  # the long-lived objects are built (dataflow_rules.startup)
         stated = read_facts(facts)
         book = None
         if ledger is not None or record:
@@ -264,7 +265,7 @@ def catalogues(
     registered in its zone, so it is listed under its base, indented, like a catalogue.
     """
     try:
-        loaded = load_policies(policies)
+        loaded = load_policies(policies, cache=True)
     except DataflowRulesError as error:
         raise fail(error) from None
     typer.echo(f"taxonomy {loaded.taxonomy.version}  {len(loaded.taxonomy.categories)} categories")
@@ -306,7 +307,7 @@ def vocab(
     from .vocab import FIELD, render_markdown, render_text
 
     try:
-        loaded = load_policies(policies)
+        loaded = load_policies(policies, cache=True)
     except DataflowRulesError as error:
         raise fail(error) from None
     kinds = [kind] if kind is not None else list(Kind)
@@ -340,7 +341,7 @@ def new_transfer(
     from .vocab import template
 
     try:
-        text = template(load_policies(policies))
+        text = template(load_policies(policies, cache=True))
     except DataflowRulesError as error:
         raise fail(error) from None
     if output is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ import pytest
 from dataflow_rules import Engine, Policies, load_policies
 
 from .browser import browser  # noqa: F401 - the session's Chromium, for tests/server and tests/scan
+
+# The command line's policy cache (dataflow_rules.policy_cache) stays out of the user's cache
+# directory: off for every test and every process a test starts; tests/test_policy_cache.py
+# turns it on in a temporary directory.
+os.environ["DATAFLOW_RULES_CACHE"] = "off"
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

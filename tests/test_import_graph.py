@@ -101,3 +101,57 @@ def test_the_writers_import_no_capability() -> None:
     assert "dataflow_rules.render.sarif" in graph
     forbidden = ("dataflow_rules.scan", "dataflow_rules.cli", "dataflow_rules.batch", "dataflow_rules.server")
     assert {m: bad for m, i in graph.items() if (bad := {x for x in i if x.startswith(forbidden)})} == {}
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=ROOT,
+    )
+    return set(done.stdout.splitlines()[-1].split())  # the last line: check's output comes first
+
+
+def test_importing_the_package_imports_none_of_it() -> None:
+    """``dataflow_rules`` resolves its public names on first use: importing the package (as
+    every command's start and ``__version__`` do) loads no engine, model or loader."""
+    loaded = _modules_after("import dataflow_rules\nassert dataflow_rules.__version__")
+    assert {m for m in loaded if m.startswith("dataflow_rules.")} == set()
+    assert "pydantic.main" not in loaded and "durable_rules_engine" not in loaded
+    used = _modules_after("from dataflow_rules import Engine, load_policies")
+    assert {"dataflow_rules.engine.engine", "dataflow_rules.catalogues"} <= used
+
+
+def test_a_cold_check_loads_no_other_capability_and_no_heavy_library() -> None:
+    """What ``dataflow-rules check`` starts with (issue 14's cold start): the core commands,
+    the loader, the engine and the text writer; never the service, scan, the workbench,
+    batch, the audit trail, or the libraries only they use."""
+    example = ROOT / "examples" / "cn-us-pi-100000.yaml"
+    loaded = _modules_after(
+        "import sys\nfrom dataflow_rules.cli import main\n"
+        f"sys.argv = ['dataflow-rules', 'check', '--as-of', '2026-06-01', {str(example)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    assert {"dataflow_rules.commands", "dataflow_rules.engine.engine", "dataflow_rules.render.text"} <= loaded
+    capabilities = ("server", "scan", "workbench", "batch", "audit", "spark")
+    assert {m for m in loaded if m.startswith("dataflow_rules.") and m.split(".")[1] in capabilities} == set()
+    heavy = {
+        "rich",
+        "plotly",
+        "fastapi",
+        "uvicorn",
+        "starlette",
+        "psycopg",
+        "orjson",
+        "pycountry",
+        "pathspec",
+        "jinja2",
+    }
+    assert {m.split(".")[0] for m in loaded} & heavy == set()

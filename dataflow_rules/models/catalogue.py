@@ -13,7 +13,18 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, model_validator
 
-from .common import Citation, Count, CountryCode, Date, Identifier, Strict, Text, country_code
+from .common import (
+    Citation,
+    Count,
+    CountryCode,
+    Date,
+    Identifier,
+    Strict,
+    Text,
+    country_code,
+    new_dict,
+    new_list,
+)
 from .transfer import AssessmentOutcome, Discloser, RecipientRole
 
 Direction = Literal["outbound", "inbound", "both"]
@@ -53,13 +64,13 @@ class Counterparties(Strict):
     the adequacy group); an excluded peer never matches, whoever controls the recipient.
     """
 
-    countries: list[CountryCode] = Field(default_factory=list, max_length=300)
-    groups: list[Identifier] = Field(default_factory=list, max_length=50)
+    countries: list[CountryCode] = Field(default_factory=new_list, max_length=300)
+    groups: list[Identifier] = Field(default_factory=new_list, max_length=50)
     include_controlled: StrictBool = False
     include_designated: StrictBool = False
     """Also match a recipient stated to be designated (``recipient.designated``), wherever it is."""
-    except_countries: list[CountryCode] = Field(default_factory=list, max_length=300)
-    except_groups: list[Identifier] = Field(default_factory=list, max_length=50)
+    except_countries: list[CountryCode] = Field(default_factory=new_list, max_length=300)
+    except_groups: list[Identifier] = Field(default_factory=new_list, max_length=50)
 
     def is_all(self) -> bool:
         """Every country, with no exclusion: no counterparty condition at all."""
@@ -175,7 +186,7 @@ class Entry(_Dated):
     when: Conditions = Field(default_factory=Conditions)
     outcome: Outcome
     requirement: Identifier
-    mechanisms: Mechanisms = Field(default_factory=list)
+    mechanisms: Mechanisms = Field(default_factory=new_list)
     """What satisfies the requirement: any one alternative; an alternative written as a
     list needs all of its mechanisms. Empty for a prohibition: nothing satisfies it."""
     national_security: StrictBool = False
@@ -184,12 +195,14 @@ class Entry(_Dated):
     """The law applies whatever the purpose (e.g. the US rule ignores anonymisation)."""
     counting: Counting | None = None
     """How its count thresholds are counted; unset: the catalogue's ``counting``."""
-    wherever_located: list[Literal["designated", "controlled"]] = Field(default_factory=list, max_length=2)
+    wherever_located: list[Literal["designated", "controlled"]] = Field(
+        default_factory=new_list, max_length=2
+    )
     """Who the rule reaches wherever they are, so it is also checked for transfers inside
     the country: a recipient ``designated`` (28 CFR 202.211(a)(5), a covered person
     designated "wherever located"), one ``controlled`` from a listed country (PADFA's
     "controlled by a foreign adversary"). Location alone never brings it in at home."""
-    overlaps: list[Identifier] = Field(default_factory=list, max_length=50)
+    overlaps: list[Identifier] = Field(default_factory=new_list, max_length=50)
     """Designations the law makes apply together with this one to the same data, the
     stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
     Each id must be an entry or localisation entry of the catalogue (DFR013)."""
@@ -207,11 +220,11 @@ class LocalisationEntry(_Dated):
     when: Conditions = Field(default_factory=Conditions)
     outcome: Outcome = "restrict"
     requirement: Identifier = "local_storage"
-    mechanisms: Mechanisms = Field(default_factory=list)
+    mechanisms: Mechanisms = Field(default_factory=new_list)
     national_security: StrictBool = False
     overrides_green_lanes: StrictBool = True
     counting: Counting | None = None
-    overlaps: list[Identifier] = Field(default_factory=list, max_length=50)
+    overlaps: list[Identifier] = Field(default_factory=new_list, max_length=50)
     """Designations the law makes apply together with this one to the same data, the
     stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
     Each id must be an entry or localisation entry of the catalogue (DFR013)."""
@@ -313,12 +326,12 @@ class Catalogue(Strict):
 
     jurisdiction: Jurisdiction
     """An ISO 3166-1 alpha-2 code, or ``EU`` with ``covers``."""
-    covers: list[CountryCode] = Field(default_factory=list, max_length=300)
+    covers: list[CountryCode] = Field(default_factory=new_list, max_length=300)
     """The countries whose transfers this catalogue decides (the EU's member states);
     empty: the jurisdiction's own country only."""
     zone: Identifier | None = None
     """Set on a layer: the zone whose exporters it applies to."""
-    disables: list[Identifier] = Field(default_factory=list, max_length=1000)
+    disables: list[Identifier] = Field(default_factory=new_list, max_length=1000)
     """Layer only: ids of base designations and exemptions that do not apply to the
     zone's exporters (never a national-security designation)."""
     title: Text
@@ -328,17 +341,17 @@ class Catalogue(Strict):
     default: Literal["allow", "review"] = "allow"
     counting: Counting = Field(default_factory=Counting)
     """How this catalogue's count thresholds are counted, unless an entry says otherwise."""
-    presumptions: list[Presumption] = Field(default_factory=list, max_length=100)
+    presumptions: list[Presumption] = Field(default_factory=new_list, max_length=100)
     """Facts this catalogue's law presumes when a transfer leaves them unstated."""
-    combined: list[Combined] = Field(default_factory=list, max_length=20)
+    combined: list[Combined] = Field(default_factory=new_list, max_length=20)
     """Sets of categories counted together at the lowest of their thresholds."""
-    groups: dict[Identifier, Group] = Field(default_factory=dict)
-    context_facts: dict[Identifier, Text] = Field(default_factory=dict)
+    groups: dict[Identifier, Group] = Field(default_factory=new_dict)
+    context_facts: dict[Identifier, Text] = Field(default_factory=new_dict)
     """Yes/no facts a transfer may state in its ``context`` for this catalogue's conditions."""
-    entries: list[Entry] = Field(default_factory=list, max_length=20000)
-    localisation: list[LocalisationEntry] = Field(default_factory=list, max_length=20000)
-    green_lanes: list[GreenLane] = Field(default_factory=list, max_length=1000)
-    exemptions: list[Exemption] = Field(default_factory=list, max_length=1000)
+    entries: list[Entry] = Field(default_factory=new_list, max_length=20000)
+    localisation: list[LocalisationEntry] = Field(default_factory=new_list, max_length=20000)
+    green_lanes: list[GreenLane] = Field(default_factory=new_list, max_length=1000)
+    exemptions: list[Exemption] = Field(default_factory=new_list, max_length=1000)
 
     @model_validator(mode="after")
     def _shape(self) -> Catalogue:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import Field, StrictBool
 
-from .common import CountryCode, Identifier, Strict, Text
+from .common import CountryCode, Identifier, Strict, Text, new_dict, new_list
 
 
 class ExporterFacts(Strict):
@@ -35,10 +35,10 @@ class RecipientFacts(Strict):
 class Facts(Strict):
     exporter: ExporterFacts = Field(default_factory=ExporterFacts)
     recipient: RecipientFacts = Field(default_factory=RecipientFacts)
-    context: dict[Identifier, StrictBool] = Field(default_factory=dict)
+    context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
     """Catalogue context facts true of every transfer (e.g. ``exporter_is_data_broker: false``)."""
-    security: dict[Identifier, StrictBool] = Field(default_factory=dict)
-    alternatives: list[CountryCode] = Field(default_factory=list, max_length=50)
+    security: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
+    alternatives: list[CountryCode] = Field(default_factory=new_list, max_length=50)
     """Countries the organisation could send data to instead; remediation suggests only these."""
     source: str = "facts file"
     """Where the facts were read (a path), named in every decision that uses one."""

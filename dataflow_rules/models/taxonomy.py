@@ -13,24 +13,24 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import CatalogueError, Location
-from .common import Citation
+from .common import Citation, new_dict
 
 _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str = Field(min_length=1)
     personal: bool | None = None
     national_security: bool | None = None
-    children: dict[str, _Node] = Field(default_factory=dict)
+    children: dict[str, _Node] = Field(default_factory=new_dict)
 
 
 class Mechanism(BaseModel):
     """A way of meeting a legal requirement (an assessment passed, a contract filed, ...)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str = Field(min_length=1)
     validity_years: int | None = Field(default=None, ge=1, le=50)
@@ -46,7 +46,7 @@ class Mechanism(BaseModel):
 
 
 class _TaxonomyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     version: str
     categories: dict[str, _Node]
@@ -54,8 +54,8 @@ class _TaxonomyFile(BaseModel):
     recipient_types: dict[str, str]
     transactions: dict[str, str]
     requirements: dict[str, str]
-    mechanisms: dict[str, Mechanism] = Field(default_factory=dict)
-    security_measures: dict[str, str] = Field(default_factory=dict)
+    mechanisms: dict[str, Mechanism] = Field(default_factory=new_dict)
+    security_measures: dict[str, str] = Field(default_factory=new_dict)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool
 
-from .common import CountryCode, Date, Identifier, Strict, Text
+from .common import CountryCode, Date, Identifier, Strict, Text, new_dict, new_list
 
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
 """Counts up to ten billion: more than every person alive, so any larger value is an error.
@@ -146,9 +146,9 @@ class OnwardLeg(Strict):
     purpose: Identifier | None = None
     """Unset: the transfer's purpose."""
     transaction: Identifier | None = None
-    context: dict[Identifier, StrictBool] = Field(default_factory=dict)
+    context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
     """Overrides the transfer's context facts for this leg."""
-    safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
+    safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=new_list)
     impact_assessment: ImpactAssessment = Field(default_factory=ImpactAssessment)
     """The origin exporter's assessment of the law at this leg's destination (unset:
     unknown); the leg's own roles are not described, so they are unknown."""
@@ -165,11 +165,11 @@ class Transfer(Strict):
     purpose: Identifier | None = None
     transaction: Identifier | None = None
     data: Annotated[list[DataItem], Field(min_length=1, max_length=1000)]
-    context: dict[Identifier, StrictBool] = Field(default_factory=dict)
-    security: dict[Identifier, StrictBool] = Field(default_factory=dict)
+    context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
+    security: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
     """Security measures in place (taxonomy ``security_measures``): true, false or unstated."""
-    safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=list)
-    onward: Annotated[list[OnwardLeg], Field(max_length=10)] = Field(default_factory=list)
+    safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=new_list)
+    onward: Annotated[list[OnwardLeg], Field(max_length=10)] = Field(default_factory=new_list)
     """Successive further hops: destination -> onward[0].destination -> onward[1]..."""
     roles: Roles = Field(default_factory=Roles)
     """Who discloses and who receives (issue 18): whether the flow is a transfer at all."""
