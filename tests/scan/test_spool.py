@@ -124,7 +124,9 @@ _JSON = st.recursive(
 
 @settings(max_examples=150, deadline=None)
 @given(results=st.lists(st.dictionaries(st.text(max_size=6), _JSON, max_size=4), max_size=4), run=_JSON)
-def test_a_sarif_log_written_result_by_result_is_the_whole_log(results: list[dict[str, Any]], run: Any) -> None:
+def test_a_sarif_log_written_result_by_result_is_the_whole_log(
+    results: list[dict[str, Any]], run: Any
+) -> None:
     driver = {"name": "x", "rules": [{"id": "a", "results": []}]}  # a decoy "results": [] before the run's
     out = io.StringIO()
     sarif.write_sarif_log(out, driver, iter(results), extra=run)
@@ -198,8 +200,12 @@ def test_the_totals_are_the_plain_counts(result: ScanResult) -> None:
     assert summary.findings_waived == sum(x.waived for x in findings)
     failing = [x.verdict for t in transfers for x in t.failing(result.fail_on)]
     assert summary.findings_failing == len(failing)
-    code = 5 if result.problems() else {Verdict.RESTRICT: 4, Verdict.REVIEW: 3}.get(
-        Verdict.strictest(failing) if failing else Verdict.ALLOW, 0
+    code = (
+        5
+        if result.problems()
+        else {Verdict.RESTRICT: 4, Verdict.REVIEW: 3}.get(
+            Verdict.strictest(failing) if failing else Verdict.ALLOW, 0
+        )
     )
     assert result.exit_code() == code
     assert in_memory(result) is result
@@ -235,3 +241,10 @@ def test_scan_memory_does_not_grow_with_the_number_of_files(tmp_path: Path) -> N
     large = _peak(_manifests(tmp_path / "large", 1000))
     # Held results cost ~16 KB a file: ten times the files would add some 14 MB.
     assert large < small * 1.5, (small, large)
+
+
+def test_every_name_of_the_scan_api_imports() -> None:
+    import dataflow_rules.scan as api
+
+    for name in api.__all__:
+        assert getattr(api, name) is not None, name
