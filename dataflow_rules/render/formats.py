@@ -150,11 +150,9 @@ def write(
 
 
 def _html(result: ScanReport, context: RenderContext) -> str:
-    """The page needs every transfer at once (its flows group them across files)."""
-    from ..models.scan import in_memory
     from ..render.html_report import render as render_html
 
-    return render_html(in_memory(result), context.links)
+    return render_html(result, context.links)
 
 
 register(
