@@ -54,7 +54,7 @@ class CountKey:
     lowest: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PriorItem:
     """A data item of an earlier recorded transfer (the ledger), as counting needs it."""
 
@@ -466,28 +466,33 @@ class Ledger:
 _UNITS: tuple[Unit, ...] = ("individuals", "records", "devices")
 
 
-@dataclass
+_AT: dict[str, int] = {unit: n for n, unit in enumerate(_UNITS)}
+"""A unit's place in a row's lists."""
+
+
+@dataclass(slots=True)
 class _Row:
     """The items of one earlier transfer that one selection counts and that name no
-    population: per unit, the sum of the stated counts, how many were stated, and whether
-    one was not."""
+    population: per unit (in :data:`_UNITS` order), the sum of the stated counts, how many
+    were stated, and whether one was not. Slots and lists, not dicts: a run counted
+    together holds a row per earlier transfer in each selection (issue 14, scan memory)."""
 
     day: int
     seq: int
     source: str
     transfer_id: str
-    known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
-    n_known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
-    unknown: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(_UNITS, False))
+    known: list[int] = field(default_factory=lambda: [0, 0, 0])
+    n_known: list[int] = field(default_factory=lambda: [0, 0, 0])
+    unknown: list[bool] = field(default_factory=lambda: [False, False, False])
 
     def add(self, item: PriorItem) -> None:
-        for unit in _UNITS:
+        for n, unit in enumerate(_UNITS):
             value = getattr(item, unit)
             if value is None:
-                self.unknown[unit] = True
+                self.unknown[n] = True
             else:
-                self.known[unit] += value
-                self.n_known[unit] += 1
+                self.known[n] += value
+                self.n_known[n] += 1
 
 
 @dataclass(frozen=True)
@@ -548,13 +553,13 @@ class _Index:
         self.days = [r.day for r in self.rows]
         self.prefix = {}
         self.unknown = {}
-        for unit in _UNITS:
+        for at, unit in enumerate(_UNITS):
             sums, counts = [0], [0]
             for r in self.rows:
-                sums.append(sums[-1] + r.known[unit])
-                counts.append(counts[-1] + r.n_known[unit])
+                sums.append(sums[-1] + r.known[at])
+                counts.append(counts[-1] + r.n_known[at])
             self.prefix[unit] = (sums, counts)
-            self.unknown[unit] = [n for n, r in enumerate(self.rows) if r.unknown[unit]]
+            self.unknown[unit] = [n for n, r in enumerate(self.rows) if r.unknown[at]]
         self.position = {}
         self.by_source = {}
         for n, r in enumerate(self.rows):
@@ -570,8 +575,8 @@ class _Index:
         known, n_known = sums[hi] - sums[lo], counts[hi] - counts[lo]
         mine = [n for n in self.position.get(own, []) if lo <= n < hi]
         for n in mine:
-            known -= self.rows[n].known[unit]
-            n_known -= self.rows[n].n_known[unit]
+            known -= self.rows[n].known[_AT[unit]]
+            n_known -= self.rows[n].n_known[_AT[unit]]
         skip = set(mine)
         positions, rows = self.unknown[unit], self.rows
         starts = bisect.bisect_left(positions, lo)
