@@ -313,3 +313,44 @@ def test_the_date_indexed_ledger_sums_as_a_naive_sum(policies: Any, data: Any) -
         assert total.low == low + own
         assert (total.high is None) == unknown
         assert len(total.records) + total.more == sources
+
+
+@settings(max_examples=100, **SETTINGS)
+@given(data=st.data())
+def test_open_earlier_items_named_late_are_those_counted(policies: Any, data: Any) -> None:
+    """A tally names the earlier items whose count is not stated only when a reason asks
+    (Tally.open_items, issue 14): asked after more transfers reached the ledger, out of date
+    order and read by a later tally so its index is sorted again, it still names what was
+    counted, as the item-by-item
+    walk of the same ledger did at the time."""
+    from dataflow_rules.engine.counting import CountKey, tally
+
+    day = dt.date(2026, 6, 1)
+    ledger = Ledger()
+
+    def add(n: int) -> None:
+        earlier = data.draw(flows(day - dt.timedelta(days=data.draw(st.integers(0, 400))), f"e{n % 4}"))
+        items = [
+            item.model_copy(update={"individuals": data.draw(st.sampled_from([item.individuals, None]))})
+            for item in earlier.data
+        ]
+        earlier = earlier.model_copy(update={"data": items})
+        ledger.add_transfer(earlier, f"record {n}", earlier.date or day)
+
+    for n in range(data.draw(st.integers(1, 10))):
+        add(n)
+    later = data.draw(flows(day, data.draw(st.sampled_from(["later", "e1"]))))
+    fast = ledger.prior(later)
+    slow = list(fast)
+    keys = [
+        CountKey(categories, "individuals", window, "exporter")  # type: ignore[arg-type]
+        for categories in (None, ("personal.contact",), ("personal",))
+        for window in ("calendar_year", "preceding_12_months")
+    ]
+    lazy = [tally(policies.taxonomy, key, later, day, fast) for key in keys]
+    eager = [tally(policies.taxonomy, key, later, day, slow).open_items for key in keys]
+    for n in range(10, 10 + data.draw(st.integers(1, 6))):
+        add(n)
+    for key in keys:  # the next decision's tallies: the index is built (and sorted) again
+        tally(policies.taxonomy, key, later, day, ledger.prior(later))
+    assert [t.open_items for t in lazy] == eager

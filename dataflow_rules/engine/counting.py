@@ -19,6 +19,7 @@ import bisect
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Literal
 
 from ..models.taxonomy import Taxonomy
@@ -53,7 +54,7 @@ class CountKey:
     lowest: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PriorItem:
     """A data item of an earlier recorded transfer (the ledger), as counting needs it."""
 
@@ -80,8 +81,9 @@ class Tally:
     high: int | None
     items: tuple[int, ...] = ()
     """Items of this transfer counted."""
-    open_items: tuple[str, ...] = ()
-    """Facts whose absence leaves the total open (``data[2].individuals``, ``data[0].category``)."""
+    stated_open: tuple[str, ...] = ()
+    """Facts whose absence leaves the total open, of this transfer and of the earlier items
+    read one by one (``data[2].individuals``, ``data[0].category``); see :attr:`open_items`."""
     summed: bool = False
     """Several items were added up without a population stated (taken as different people)."""
     merged: tuple[str, ...] = ()
@@ -95,6 +97,19 @@ class Tally:
     """First day of the window, when earlier transfers were counted."""
     combined: str = ""
     """How a combined set lowered the threshold (28 CFR 202.205(g)), for the reason."""
+    ledger_open: Callable[[], Iterable[str]] | None = field(default=None, compare=False, repr=False)
+    """The pre-summed earlier items whose count is not stated, named only when asked: a
+    total open on every earlier record of a 10,000-transfer run would otherwise name
+    10,000 sources for each count of each decision, which only a reason whose bounds are
+    not certain reads (the square of the run, issue 14)."""
+
+    @cached_property
+    def open_items(self) -> tuple[str, ...]:
+        """Facts whose absence leaves the total open: :attr:`stated_open` and the earlier
+        items of the ledger, sorted, each once."""
+        if self.ledger_open is None:
+            return self.stated_open
+        return tuple(sorted(set(self.stated_open).union(self.ledger_open())))
 
     @property
     def most(self) -> int:
@@ -224,6 +239,7 @@ def tally(
         anonymous += _add(low_groups, item.population, value, f"#{i}")
     records: list[str] = []
     more = 0
+    ledger_open: Callable[[], list[str]] | None = None
     since = window_start(key.window, as_of)
     if since is not None and prior:
         me = exporter_key(transfer)
@@ -256,9 +272,9 @@ def tally(
             # of the earlier items this tally selects, two bisections per query.
             recipient = them if key.per == "exporter_and_recipient" else None
             window = prior.window(taxonomy, key.categories, me, recipient, since, as_of, key.unit)
-            if window.unknown:
+            if window.n_unknown:
                 unbounded = True
-                open_items.extend(f"{u}: {key.unit}" for u in window.unknown)
+                ledger_open = _named(window.unknown, key.unit)
             if window.n_known:
                 low_groups.known["#ledger"] = window.known
                 low_groups.sizes["#ledger"] = window.n_known
@@ -287,14 +303,20 @@ def tally(
         low=low,
         high=None if unbounded else low + extra_high,
         items=tuple(counted),
-        open_items=tuple(sorted(set(open_items))),
+        stated_open=tuple(sorted(set(open_items))),
         summed=anonymous > 1,
         merged=merged,
         bulk=tuple(bulk),
         records=tuple(records),
         since=since if records or more else None,
         combined=note,
+        ledger_open=ledger_open,
     )
+
+
+def _named(sources: Callable[[], list[str]], unit: str) -> Callable[[], list[str]]:
+    """The open facts of earlier items, as a reason names them (``m1.json t1: records``)."""
+    return lambda: [f"{u}: {unit}" for u in sources()]
 
 
 def combined_set(
@@ -444,28 +466,33 @@ class Ledger:
 _UNITS: tuple[Unit, ...] = ("individuals", "records", "devices")
 
 
-@dataclass
+_AT: dict[str, int] = {unit: n for n, unit in enumerate(_UNITS)}
+"""A unit's place in a row's lists."""
+
+
+@dataclass(slots=True)
 class _Row:
     """The items of one earlier transfer that one selection counts and that name no
-    population: per unit, the sum of the stated counts, how many were stated, and whether
-    one was not."""
+    population: per unit (in :data:`_UNITS` order), the sum of the stated counts, how many
+    were stated, and whether one was not. Slots and lists, not dicts: a run counted
+    together holds a row per earlier transfer in each selection (issue 14, scan memory)."""
 
     day: int
     seq: int
     source: str
     transfer_id: str
-    known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
-    n_known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_UNITS, 0))
-    unknown: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(_UNITS, False))
+    known: list[int] = field(default_factory=lambda: [0, 0, 0])
+    n_known: list[int] = field(default_factory=lambda: [0, 0, 0])
+    unknown: list[bool] = field(default_factory=lambda: [False, False, False])
 
     def add(self, item: PriorItem) -> None:
-        for unit in _UNITS:
+        for n, unit in enumerate(_UNITS):
             value = getattr(item, unit)
             if value is None:
-                self.unknown[unit] = True
+                self.unknown[n] = True
             else:
-                self.known[unit] += value
-                self.n_known[unit] += 1
+                self.known[n] += value
+                self.n_known[n] += 1
 
 
 @dataclass(frozen=True)
@@ -474,8 +501,10 @@ class _Window:
 
     known: int
     n_known: int
-    unknown: list[str]
-    """Sources with an item whose count is not stated."""
+    n_unknown: int
+    """How many earlier transfers have an item whose count is not stated."""
+    unknown: Callable[[], list[str]]
+    """Their sources, listed when asked (a reason that is not certain names them)."""
     first: list[str]
     """The first MAX_NAMED sources, oldest first."""
     sources: int
@@ -517,18 +546,20 @@ class _Index:
         if self._built:
             return
         if not self._sorted:
-            self.rows.sort(key=lambda r: (r.day, r.seq))
+            # A new list, not sorted in place: a window's lazy list of open sources keeps
+            # reading the rows as they were when it was taken.
+            self.rows = sorted(self.rows, key=lambda r: (r.day, r.seq))
             self._sorted = True
         self.days = [r.day for r in self.rows]
         self.prefix = {}
         self.unknown = {}
-        for unit in _UNITS:
+        for at, unit in enumerate(_UNITS):
             sums, counts = [0], [0]
             for r in self.rows:
-                sums.append(sums[-1] + r.known[unit])
-                counts.append(counts[-1] + r.n_known[unit])
+                sums.append(sums[-1] + r.known[at])
+                counts.append(counts[-1] + r.n_known[at])
             self.prefix[unit] = (sums, counts)
-            self.unknown[unit] = [n for n, r in enumerate(self.rows) if r.unknown[unit]]
+            self.unknown[unit] = [n for n, r in enumerate(self.rows) if r.unknown[at]]
         self.position = {}
         self.by_source = {}
         for n, r in enumerate(self.rows):
@@ -544,12 +575,17 @@ class _Index:
         known, n_known = sums[hi] - sums[lo], counts[hi] - counts[lo]
         mine = [n for n in self.position.get(own, []) if lo <= n < hi]
         for n in mine:
-            known -= self.rows[n].known[unit]
-            n_known -= self.rows[n].n_known[unit]
+            known -= self.rows[n].known[_AT[unit]]
+            n_known -= self.rows[n].n_known[_AT[unit]]
         skip = set(mine)
-        starts = bisect.bisect_left(self.unknown[unit], lo)
-        ends = bisect.bisect_left(self.unknown[unit], hi)
-        unknown = [self.rows[n].source for n in self.unknown[unit][starts:ends] if n not in skip]
+        positions, rows = self.unknown[unit], self.rows
+        starts = bisect.bisect_left(positions, lo)
+        ends = bisect.bisect_left(positions, hi)
+        n_unknown = ends - starts - sum(1 for n in mine if _holds(positions, n))
+
+        def unknown() -> list[str]:
+            return [rows[n].source for n in positions[starts:ends] if n not in skip]
+
         first: list[str] = []
         n = lo
         while n < hi and len(first) < MAX_NAMED:
@@ -561,7 +597,13 @@ class _Index:
         def has(source: str) -> bool:
             return any(lo <= m < hi and m not in skip for m in self.by_source.get(source, []))
 
-        return _Window(known, n_known, unknown, first, counted, has)
+        return _Window(known, n_known, n_unknown, unknown, first, counted, has)
+
+
+def _holds(positions: list[int], n: int) -> bool:
+    """Whether the sorted ``positions`` hold ``n``."""
+    at = bisect.bisect_left(positions, n)
+    return at < len(positions) and positions[at] == n
 
 
 class _Sums:
@@ -609,7 +651,11 @@ def _never(source: str) -> bool:
     return False
 
 
-_NOTHING = _Window(0, 0, [], [], 0, _never)
+def _none() -> list[str]:
+    return []
+
+
+_NOTHING = _Window(0, 0, 0, _none, [], 0, _never)
 
 
 class PriorSet(Sequence[PriorItem]):

@@ -10,8 +10,9 @@ defaults explain a decision but are not findings.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -181,6 +182,102 @@ class Summary(_Frozen):
     findings_baselined: int
 
 
+class ScanTotals:
+    """What the summary and the exit code need, added up one file at a time: counters,
+    not results, so a scan of any size keeps only these (and its input errors) in memory
+    while its files' results wait in a spool (scan/spool.py). A :class:`ScanResult` is
+    summed through the same class, so the two cannot disagree."""
+
+    def __init__(self, fail_on: FailOn) -> None:
+        self.fail_on = fail_on
+        self.files = 0
+        self.recognised = 0
+        self.sidecars = 0
+        self.skipped = 0
+        self.file_errors: list[Problem] = []
+        self.transfers = 0
+        self.verdicts = {v.value: 0 for v in _ORDER}
+        self.findings_open = 0
+        self.findings_failing = 0
+        self.findings_waived = 0
+        self.failing: list[Verdict] = []
+        """The verdict of each failing finding's strictest kind, once each (exit code)."""
+
+    def add(self, f: FileResult) -> None:
+        self.files += 1
+        if f.status == "recognised":
+            if f.kind == "sidecar":
+                self.sidecars += 1
+            else:
+                self.recognised += 1
+        elif f.status == "skipped":
+            self.skipped += 1
+        if f.error is not None:
+            self.file_errors.append(f.error)
+        for t in f.transfers:
+            self.transfers += 1
+            self.verdicts[t.verdict.value] += 1
+            for x in t.findings:
+                if x.waived:
+                    self.findings_waived += 1
+                else:
+                    self.findings_open += 1
+                    if self.fail_on.fails(x.verdict):
+                        self.findings_failing += 1
+                        if x.verdict not in self.failing:
+                            self.failing.append(x.verdict)
+
+    def problems(self, errors: list[Problem]) -> list[Problem]:
+        return self.file_errors + list(errors)
+
+    def summary(self, errors: list[Problem], baselined: int) -> Summary:
+        return Summary(
+            files=self.files,
+            recognised=self.recognised,
+            sidecars=self.sidecars,
+            skipped=self.skipped,
+            errors=len(self.file_errors) + len(errors),
+            transfers=self.transfers,
+            verdicts=dict(self.verdicts),
+            findings_open=self.findings_open,
+            findings_failing=self.findings_failing,
+            findings_waived=self.findings_waived,
+            findings_baselined=baselined,
+        )
+
+    def exit_code(self, errors: list[Problem]) -> int:
+        """5 on any input error; else 4 or 3 for failing restrict or review findings; else 0."""
+        if self.file_errors or errors:
+            return EXIT_INPUT_ERROR
+        return int(verdict_exit(Verdict.strictest(self.failing))) if self.failing else 0
+
+
+class ScanReport(Protocol):
+    """What every scan writer reads: a :class:`ScanResult` in memory, or a spooled scan
+    (scan/spool.py) whose files are read back one at a time, so a writer never needs
+    every file's result at once."""
+
+    schema_version: int
+    tool: dict[str, str]
+    fail_on: FailOn
+    errors: list[Problem]
+    unused_waivers: list[Place]
+    baselined: int
+    deselected: int
+
+    def each_file(self) -> Iterator[FileResult]:
+        """The files' results in report order (by path), one at a time."""
+        ...
+
+    def each_transfer(self) -> Iterator[TransferResult]: ...
+
+    def problems(self) -> list[Problem]: ...
+
+    def summary(self) -> Summary: ...
+
+    def exit_code(self) -> int: ...
+
+
 class ScanResult(_Frozen):
     schema_version: int = SCHEMA_VERSION
     tool: dict[str, str]
@@ -197,32 +294,43 @@ class ScanResult(_Frozen):
     def transfers(self) -> list[TransferResult]:
         return [t for f in self.files for t in f.transfers]
 
+    def each_file(self) -> Iterator[FileResult]:
+        return iter(self.files)
+
+    def each_transfer(self) -> Iterator[TransferResult]:
+        return (t for f in self.files for t in f.transfers)
+
+    def totals(self) -> ScanTotals:
+        totals = ScanTotals(self.fail_on)
+        for f in self.files:
+            totals.add(f)
+        return totals
+
     def problems(self) -> list[Problem]:
         return [f.error for f in self.files if f.error is not None] + list(self.errors)
 
     def summary(self) -> Summary:
-        transfers = self.transfers()
-        findings = [x for t in transfers for x in t.findings]
-        return Summary(
-            files=len(self.files),
-            recognised=sum(1 for f in self.files if f.status == "recognised" and f.kind != "sidecar"),
-            sidecars=sum(1 for f in self.files if f.status == "recognised" and f.kind == "sidecar"),
-            skipped=sum(1 for f in self.files if f.status == "skipped"),
-            errors=len(self.problems()),
-            transfers=len(transfers),
-            verdicts={v.value: sum(1 for t in transfers if t.verdict is v) for v in _ORDER},
-            findings_open=sum(1 for x in findings if not x.waived),
-            findings_failing=sum(len(t.failing(self.fail_on)) for t in transfers),
-            findings_waived=sum(1 for x in findings if x.waived),
-            findings_baselined=self.baselined,
-        )
+        return self.totals().summary(self.errors, self.baselined)
 
     def exit_code(self) -> int:
         """5 on any input error; else 4 or 3 for failing restrict or review findings; else 0."""
-        if self.problems():
-            return EXIT_INPUT_ERROR
-        failing = [x.verdict for t in self.transfers() for x in t.failing(self.fail_on)]
-        return int(verdict_exit(Verdict.strictest(failing))) if failing else 0
+        return self.totals().exit_code(self.errors)
+
+
+def in_memory(report: ScanReport) -> ScanResult:
+    """Every file's result of ``report`` in memory (a writer that needs them all at once,
+    the HTML page; the scan API)."""
+    if isinstance(report, ScanResult):
+        return report
+    return ScanResult(
+        tool=report.tool,
+        fail_on=report.fail_on,
+        files=list(report.each_file()),
+        errors=report.errors,
+        unused_waivers=report.unused_waivers,
+        baselined=report.baselined,
+        deselected=report.deselected,
+    )
 
 
 _ORDER = (Verdict.RESTRICT, Verdict.REVIEW, Verdict.ALLOW)

@@ -21,10 +21,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from ..models.scan import ScanResult
+    from ..models.scan import ScanReport
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,10 @@ class RenderContext:
     """Prefix that makes a manifest path relative to where the report is written (HTML)."""
 
 
-Renderer = Callable[["ScanResult", RenderContext], str]
+Renderer = Callable[["ScanReport", RenderContext], str]
+Writer = Callable[["ScanReport", RenderContext, TextIO], None]
+"""Writes a report to a stream as it reads the scan's files back (scan/spool.py), so a
+large scan's report is never held whole."""
 
 
 FORMATS: dict[str, str] = {
@@ -105,17 +108,23 @@ class Format:
     name: str
     renderer: Renderer
     description: str
+    writer: Writer
 
 
 _REGISTRY: dict[str, Format] = {}
 
 
-def register(name: str, renderer: Renderer) -> None:
-    """Make ``scan --format name`` render with ``renderer``; a name is registered once and is
-    one of :data:`FORMATS`."""
+def register(name: str, renderer: Renderer, writer: Writer | None = None) -> None:
+    """Make ``scan --format name`` render with ``renderer`` (and write with ``writer``,
+    default: the rendered text at once); a name is registered once and is one of
+    :data:`FORMATS`."""
     if name in _REGISTRY or name not in FORMATS:
         raise ValueError(f"format name '{name}' is taken or not in FORMATS")
-    _REGISTRY[name] = Format(name, renderer, FORMATS[name])
+
+    def whole(result: ScanReport, context: RenderContext, out: TextIO) -> None:
+        out.write(renderer(result, context))
+
+    _REGISTRY[name] = Format(name, renderer, FORMATS[name], writer or whole)
 
 
 def choices(kind: str) -> tuple[str, ...]:
@@ -126,38 +135,79 @@ def choices(kind: str) -> tuple[str, ...]:
 def _lazy(module: str, function: str) -> Renderer:
     """A renderer that imports ``module.function(result, context)`` on first use."""
 
-    def renderer(result: ScanResult, context: RenderContext) -> str:
+    def renderer(result: ScanReport, context: RenderContext) -> str:
         loaded: Renderer = getattr(importlib.import_module(module), function)
         return loaded(result, context)
 
     return renderer
 
 
+def _lazy_writer(module: str, function: str, context: bool = False) -> Writer:
+    """A writer that imports ``module.function`` on first use: ``function(result, out)``,
+    or with ``context`` ``function(result, context, out)``."""
+
+    def writer(result: ScanReport, given: RenderContext, out: TextIO) -> None:
+        loaded = getattr(importlib.import_module(module), function)
+        if context:
+            loaded(result, given, out)
+        else:
+            loaded(result, out)
+
+    return writer
+
+
 def _plain(module: str, function: str) -> Renderer:
     """A renderer for a ``function(result)`` that takes no context (JSON, SARIF, JUnit)."""
 
-    def renderer(result: ScanResult, context: RenderContext) -> str:
-        loaded: Callable[[ScanResult], str] = getattr(importlib.import_module(module), function)
+    def renderer(result: ScanReport, context: RenderContext) -> str:
+        loaded: Callable[[ScanReport], str] = getattr(importlib.import_module(module), function)
         return loaded(result)
 
     return renderer
 
 
-def render(name: str, result: ScanResult, colour: bool, style: TextStyle, links: str = "") -> str:
+def render(name: str, result: ScanReport, colour: bool, style: TextStyle, links: str = "") -> str:
     return _REGISTRY[name].renderer(result, RenderContext(colour, style, links))
 
 
-def _html(result: ScanResult, context: RenderContext) -> str:
+def write_scan(
+    name: str, result: ScanReport, out: TextIO, colour: bool, style: TextStyle, links: str = ""
+) -> None:
+    """Write format ``name`` to ``out``, as the writer reads the scan's files back."""
+    _REGISTRY[name].writer(result, RenderContext(colour, style, links), out)
+
+
+def _html(result: ScanReport, context: RenderContext) -> str:
     from ..render.html_report import render as render_html
 
     return render_html(result, context.links)
 
 
-register("text", _lazy("dataflow_rules.render.scan_text", "render_context"))
-register("json", _plain("dataflow_rules.render.scan_json", "render"))
-register("sarif", _plain("dataflow_rules.render.sarif", "render"))
-register("junit", _plain("dataflow_rules.render.junit", "render"))
-register("github", _plain("dataflow_rules.render.github", "render"))
+register(
+    "text",
+    _lazy("dataflow_rules.render.scan_text", "render_context"),
+    _lazy_writer("dataflow_rules.render.scan_text", "write_context", context=True),
+)
+register(
+    "json",
+    _plain("dataflow_rules.render.scan_json", "render"),
+    _lazy_writer("dataflow_rules.render.scan_json", "write"),
+)
+register(
+    "sarif",
+    _plain("dataflow_rules.render.sarif", "render"),
+    _lazy_writer("dataflow_rules.render.sarif", "write"),
+)
+register(
+    "junit",
+    _plain("dataflow_rules.render.junit", "render"),
+    _lazy_writer("dataflow_rules.render.junit", "write"),
+)
+register(
+    "github",
+    _plain("dataflow_rules.render.github", "render"),
+    _lazy_writer("dataflow_rules.render.github", "write"),
+)
 register("html", _html)
 
 

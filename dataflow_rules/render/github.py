@@ -13,7 +13,11 @@ messages, and also ``:`` and ``,`` in properties.
 
 from __future__ import annotations
 
-from ..models.scan import Finding, Place, Problem, ScanResult, TransferResult
+import io
+import itertools
+from typing import TextIO
+
+from ..models.scan import Finding, Place, Problem, ScanReport, TransferResult
 
 LIMIT = 10
 """Annotations written before the "n more in the SARIF report" line."""
@@ -40,18 +44,18 @@ def command(kind: str, place: Place | None, title: str, message: str) -> str:
     return f"::{kind} {','.join(props)}::{escape_data(message)}"
 
 
-def level(x: Finding, result: ScanResult) -> str:
+def level(x: Finding, result: ScanReport) -> str:
     if x.waiver is not None:
         return "notice"
     return "error" if result.fail_on.fails(x.verdict) else "warning"
 
 
-def primary(t: TransferResult, result: ScanResult) -> Finding:
+def primary(t: TransferResult, result: ScanReport) -> Finding:
     """The finding a transfer's annotation stands at: the first of the strictest level."""
     return min(t.findings, key=lambda x: _RANK[level(x, result)])
 
 
-def _transfer(t: TransferResult, result: ScanResult) -> tuple[str, str]:
+def _transfer(t: TransferResult, result: ScanReport) -> tuple[str, str]:
     x = primary(t, result)
     kind = level(x, result)
     others = [o for o in t.findings if o is not x]
@@ -81,22 +85,41 @@ def _problem(p: Problem) -> tuple[str, str]:
     return "error", command("error", p.place, "dataflow-rules input error", p.message)
 
 
-def render(result: ScanResult) -> str:
-    annotations = [_problem(p) for p in result.problems()]
-    annotations += [_transfer(t, result) for t in result.transfers() if t.findings]
-    annotations.sort(key=lambda a: _RANK[a[0]])  # stable: file order within a level
-    lines = [text for _, text in annotations[:LIMIT]]
-    hidden = annotations[LIMIT:]
-    if hidden:
-        kind = hidden[0][0]
-        counts = {k: sum(1 for h, _ in hidden if h == k) for k in _RANK}
-        said = ", ".join(f"{n} {k}" + ("" if n == 1 else "s") for k, n in counts.items() if n)
+def render(result: ScanReport) -> str:
+    out = io.StringIO()
+    write(result, out)
+    return out.getvalue()
+
+
+def write(result: ScanReport, out: TextIO) -> None:
+    """Input errors, then one annotation per transfer with findings, strictest level first
+    (file order within a level), at most :data:`LIMIT`: one reading of the files keeps the
+    first :data:`LIMIT` of each level and counts the rest."""
+    kept: dict[str, list[str]] = {k: [] for k in _RANK}
+    counts = dict.fromkeys(_RANK, 0)
+    for kind, text in itertools.chain(
+        (_problem(p) for p in result.problems()),
+        (_transfer(t, result) for t in result.each_transfer() if t.findings),
+    ):
+        counts[kind] += 1
+        if len(kept[kind]) < LIMIT:
+            kept[kind].append(text)
+    ordered = [(k, text) for k in _RANK for text in kept[k]]
+    lines = [text for _, text in ordered[:LIMIT]]
+    if sum(counts.values()) > LIMIT:
+        # The level of the first annotation not shown, and how many of each are not.
+        shown = dict.fromkeys(_RANK, 0)
+        for k, _ in ordered[:LIMIT]:
+            shown[k] += 1
+        hidden = {k: counts[k] - shown[k] for k in _RANK}
+        kind = next(k for k in _RANK if hidden[k])
+        said = ", ".join(f"{n} {k}" + ("" if n == 1 else "s") for k, n in hidden.items() if n)
         lines.append(
             command(
                 kind,
                 None,
                 "dataflow-rules: more annotations",
-                f"{len(hidden)} more in the SARIF report ({said}); GitHub shows about {LIMIT} a step."
+                f"{sum(hidden.values())} more in the SARIF report ({said}); GitHub shows about {LIMIT} a step."
                 " Upload the SARIF (--format sarif:FILE) to code scanning, or see --format text.",
             )
         )
@@ -106,4 +129,4 @@ def render(result: ScanResult) -> str:
         f"{s.findings_failing} failing, {s.findings_open} open, {s.findings_waived} waived findings; "
         f"{s.errors} errors; exit {result.exit_code()}"
     )
-    return "\n".join(lines) + "\n"
+    out.write("\n".join(lines) + "\n")

@@ -24,7 +24,7 @@ from html import escape
 from urllib.parse import quote
 
 from ..models.decision import Verdict
-from ..models.scan import FINDING_KINDS, Finding, Place, ScanResult, TransferResult
+from ..models.scan import FINDING_KINDS, Finding, Place, ScanReport, TransferResult
 from .flowchart import VERDICTS, count_flows, flows_table, page, verdict_badge
 
 PACK_ABOVE = 2000
@@ -78,14 +78,9 @@ def _articles(x: Finding) -> str:
     return "; ".join(f'<a href="{href}">{escape(c.article.split(" (", 1)[0])}</a>' for c in x.citations)
 
 
-def _rules_table(transfers: list[TransferResult]) -> str:
-    """Each rule with a finding, once: its title, requirement and full citations."""
-    first: dict[str, Finding] = {}
-    counts: dict[str, int] = defaultdict(int)
-    for t in transfers:
-        for x in t.findings:
-            first.setdefault(x.rule_id, x)
-            counts[x.rule_id] += 1
+def _rules_table(first: dict[str, Finding], counts: dict[str, int]) -> str:
+    """Each rule with a finding, once: its title, requirement and full citations (``first``:
+    each rule's first finding; ``counts``: its findings)."""
     rows = "".join(
         f'<tr id="{escape(_anchor(r))}"><td><code>{escape(r)}</code></td><td>{verdict_badge(x.verdict.value)}</td>'
         f"<td>{escape(x.title or '')}"
@@ -101,7 +96,7 @@ def _rules_table(transfers: list[TransferResult]) -> str:
     )
 
 
-def _status(t: TransferResult, x: Finding, result: ScanResult) -> str:
+def _status(t: TransferResult, x: Finding, result: ScanReport) -> str:
     if x.waiver is not None:
         w = x.waiver
         return (
@@ -124,7 +119,7 @@ def _no_findings(t: TransferResult) -> str:
     return "no findings; the verdict comes from: " + " ".join(r.sentence for r in reasons)
 
 
-def _rows(t: TransferResult, index: int, result: ScanResult, base: str) -> list[str]:
+def _rows(t: TransferResult, index: int, result: ScanReport, base: str) -> list[str]:
     head = (
         f'<td><a class="src tid" href="{escape(source_href(t.place, base))}">{escape(t.id)}</a></td>'
         f"<td>{verdict_badge(t.verdict.value)}</td>"
@@ -149,7 +144,7 @@ def _rows(t: TransferResult, index: int, result: ScanResult, base: str) -> list[
     return rows
 
 
-def _summary(result: ScanResult) -> str:
+def _summary(result: ScanReport) -> str:
     s = result.summary()
     verdicts = " ".join(f"{verdict_badge(v)} {s.verdicts.get(v, 0):,}" for v in VERDICTS)
     parts = [
@@ -166,7 +161,7 @@ def _summary(result: ScanResult) -> str:
     return "".join(parts)
 
 
-def _problems(result: ScanResult, base: str) -> str:
+def _problems(result: ScanReport, base: str) -> str:
     problems = result.problems()
     if not problems:
         return ""
@@ -180,9 +175,7 @@ def _problems(result: ScanResult, base: str) -> str:
     )
 
 
-def _filters(result: ScanResult, transfers: list[TransferResult]) -> str:
-    countries = sorted({c for t in transfers for c in (t.origin, t.destination)})
-    rules = sorted({x.rule_id for t in transfers for x in t.findings})
+def _filters(countries: list[str], rules: list[str], transfers: int) -> str:
     boxes = "".join(
         f'<label><input type="checkbox" name="verdict" value="{v}" checked> {verdict_badge(v)}</label>'
         for v in VERDICTS
@@ -196,24 +189,41 @@ def _filters(result: ScanResult, transfers: list[TransferResult]) -> str:
         f'<option value="">any</option>{options}</select></label>'
         '<label>rule <select name="rule" id="f-rule">'
         f'<option value="">any</option>{rule_options}</select></label>'
-        f'<p id="shown" aria-live="polite">{len(transfers):,} of {len(transfers):,} transfers shown</p>'
+        f'<p id="shown" aria-live="polite">{transfers:,} of {transfers:,} transfers shown</p>'
         "</form>"
     )
 
 
-def render(result: ScanResult, source_base: str = "") -> str:
-    """The HTML report; ``source_base`` is prefixed to relative manifest paths in links."""
-    transfers = result.transfers()
-    rules = sorted({x.rule_id for t in transfers for x in t.findings})
+def render(result: ScanReport, source_base: str = "") -> str:
+    """The HTML report; ``source_base`` is prefixed to relative manifest paths in links.
+
+    One reading of the files: each transfer's rows are made as it is read and kept as
+    text under its flow, with what the filters, the diagram and the rules table need, so
+    a spooled scan (scan/spool.py) is never held in memory as results, only as the page."""
+    first: dict[str, Finding] = {}
+    per_rule: dict[str, int] = defaultdict(int)
+    by_flow: dict[tuple[str, str], list[str]] = defaultdict(list)
+    in_flow: dict[tuple[str, str], int] = defaultdict(int)
+    flows: list[tuple[str, str, str]] = []
+    rule_ids: list[list[str]] = []
+    countries: set[str] = set()
+    finding_rows = 0
+    for i, t in enumerate(result.each_transfer()):
+        for x in t.findings:
+            first.setdefault(x.rule_id, x)
+            per_rule[x.rule_id] += 1
+        by_flow[(t.origin, t.destination)] += _rows(t, i, result, source_base)
+        in_flow[(t.origin, t.destination)] += 1
+        flows.append((t.origin, t.destination, t.verdict.value))
+        rule_ids.append(sorted({x.rule_id for x in t.findings}))
+        countries.update((t.origin, t.destination))
+        finding_rows += max(1, len(t.findings))
+    rules = sorted(first)
     rule_index = {r: i for i, r in enumerate(rules)}
-    by_flow: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, t in enumerate(transfers):
-        by_flow[(t.origin, t.destination)].append(i)
     sections = []
-    pack = sum(max(1, len(t.findings)) for t in transfers) > PACK_ABOVE
-    for (origin, destination), indexes in sorted(by_flow.items()):
-        rows = [row for i in indexes for row in _rows(transfers[i], i, result, source_base)]
-        first = rows[:FIRST_ROWS] if pack else rows
+    pack = finding_rows > PACK_ABOVE
+    for (origin, destination), rows in sorted(by_flow.items()):
+        first_rows = rows[:FIRST_ROWS] if pack else rows
         later = "".join(rows[FIRST_ROWS:]) if pack else ""
         more = (
             f'<script type="text/x-rows" class="more-rows">{pack_rows(later)}</script>'
@@ -223,31 +233,32 @@ def render(result: ScanResult, source_base: str = "") -> str:
         )
         sections.append(
             f'<section class="flow" data-origin="{escape(origin)}" data-destination="{escape(destination)}">'
-            f'<h3>{escape(origin)} → {escape(destination)} <span class="count">{len(indexes):,} transfers</span></h3>'
+            f'<h3>{escape(origin)} → {escape(destination)} <span class="count">{in_flow[(origin, destination)]:,} transfers</span></h3>'
             '<table class="findings per-flow"><thead><tr><th scope=col>transfer</th><th scope=col>verdict</th>'
             "<th scope=col>finding</th><th scope=col>status</th><th scope=col>what it says</th>"
             "<th scope=col>cites</th><th scope=col>where</th></tr></thead>"
-            f"<tbody>{''.join(first)}</tbody></table>{more}</section>"
+            f"<tbody>{''.join(first_rows)}</tbody></table>{more}</section>"
         )
-    counts = count_flows((t.origin, t.destination, t.verdict.value) for t in transfers)
+        rows.clear()  # the flow's rows are in the page now
+    counts = count_flows(flows)
     body = "".join(
         [
             _problems(result, source_base),
-            f'<section class="summary">{_summary(result)}{_filters(result, transfers)}</section>',
+            f'<section class="summary">{_summary(result)}{_filters(sorted(countries), rules, len(flows))}</section>',
             '<section class="diagram"><h2>Flows: origin → destination, by verdict</h2>',
             '<div class="chart sankey" id="sankey" role="img" aria-label="Flow diagram; the table after it gives the same numbers"></div>',
             flows_table(counts, "Transfers by origin, destination and verdict", "flows-table"),
             "</section>",
             f'<section class="per-flow"><h2>Findings per flow</h2>{"".join(sections) or "<p>No transfers found.</p>"}</section>',
-            _rules_table(transfers),
+            _rules_table(first, per_rule),
         ]
     )
     data = {
         "kind": "scan",
         "rules": rules,
         "transfers": [
-            [t.origin, t.destination, t.verdict.value, sorted({rule_index[x.rule_id] for x in t.findings})]
-            for t in transfers
+            [origin, destination, verdict, sorted(rule_index[r] for r in ids)]
+            for (origin, destination, verdict), ids in zip(flows, rule_ids, strict=True)
         ],
     }
     return page(

@@ -11,9 +11,12 @@ gate did not look at. Times are 0: the report is deterministic.
 
 from __future__ import annotations
 
+import io
+import itertools
+from typing import TextIO
 from xml.etree import ElementTree as ET
 
-from ..models.scan import Finding, Problem, ScanResult, TransferResult
+from ..models.scan import FileResult, Finding, Problem, ScanReport, TransferResult
 
 _CONFIG_SUITE = "dataflow-rules configuration"
 
@@ -27,7 +30,7 @@ def _line(x: Finding) -> str:
     return text
 
 
-def _case(suite: ET.Element, t: TransferResult, result: ScanResult) -> bool:
+def _case(suite: ET.Element, t: TransferResult, result: ScanReport) -> bool:
     case = ET.SubElement(
         suite,
         "testcase",
@@ -89,33 +92,62 @@ def _counts(element: ET.Element, tests: int, failures: int, errors: int, skipped
     element.set("time", "0")
 
 
-def render(result: ScanResult) -> str:
-    root = ET.Element("testsuites", {"name": "dataflow-rules scan"})
+def _suite(f: FileResult, result: ScanReport) -> tuple[ET.Element | None, list[int]]:
+    """A file's test suite, and its tests, failures, errors and skipped cases (None: the
+    file gets no suite, a sidecar)."""
+    if not f.transfers and f.error is None:
+        if f.status == "skipped" or (f.status == "recognised" and f.kind != "sidecar"):
+            suite = ET.Element("testsuite", {"name": f.path})
+            _skipped_case(suite, f.path, f.reason or "no transfer in it")
+            _counts(suite, 1, 0, 0, 1)
+            return suite, [1, 0, 0, 1]
+        return None, [0, 0, 0, 0]
+    suite = ET.Element("testsuite", {"name": f.path})
+    tests = failures = errors = 0
+    if f.error is not None:
+        _error_case(suite, f.error, f"{f.path} (input error)")
+        tests, errors = 1, 1
+    for t in f.transfers:
+        tests += 1
+        failures += _case(suite, t, result)
+    _counts(suite, tests, failures, errors)
+    return suite, [tests, failures, errors, 0]
+
+
+def _config_suite(result: ScanReport) -> ET.Element:
+    suite = ET.Element("testsuite", {"name": _CONFIG_SUITE})
+    for problem in result.errors:
+        _error_case(suite, problem, f"{problem.place.file} (input error)")
+    _counts(suite, len(result.errors), 0, len(result.errors))
+    return suite
+
+
+def render(result: ScanReport) -> str:
+    out = io.StringIO()
+    write(result, out)
+    return out.getvalue()
+
+
+def write(result: ScanReport, out: TextIO) -> None:
+    """The report, a suite at a time: a first reading of the files adds up the totals the
+    root element carries, a second writes each file's suite as it is made. The bytes are
+    those of the whole tree indented and serialised at once."""
     total = [0, 0, 0, 0]
-    for f in result.files:
-        if not f.transfers and f.error is None:
-            if f.status == "skipped" or (f.status == "recognised" and f.kind != "sidecar"):
-                suite = ET.SubElement(root, "testsuite", {"name": f.path})
-                _skipped_case(suite, f.path, f.reason or "no transfer in it")
-                _counts(suite, 1, 0, 0, 1)
-                total = [total[0] + 1, total[1], total[2], total[3] + 1]
-            continue
-        suite = ET.SubElement(root, "testsuite", {"name": f.path})
-        tests = failures = errors = 0
-        if f.error is not None:
-            _error_case(suite, f.error, f"{f.path} (input error)")
-            tests, errors = 1, 1
-        for t in f.transfers:
-            tests += 1
-            failures += _case(suite, t, result)
-        _counts(suite, tests, failures, errors)
-        total = [total[0] + tests, total[1] + failures, total[2] + errors, total[3]]
+    for f in result.each_file():
+        total = [a + b for a, b in zip(total, _suite(f, result)[1], strict=True)]
     if result.errors:
-        suite = ET.SubElement(root, "testsuite", {"name": _CONFIG_SUITE})
-        for problem in result.errors:
-            _error_case(suite, problem, f"{problem.place.file} (input error)")
-        _counts(suite, len(result.errors), 0, len(result.errors))
-        total = [total[0] + len(result.errors), total[1], total[2] + len(result.errors), total[3]]
+        n = len(result.errors)
+        total = [total[0] + n, total[1], total[2] + n, total[3]]
+    root = ET.Element("testsuites", {"name": "dataflow-rules scan"})
     _counts(root, *total)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    empty = ET.tostring(root, encoding="unicode")  # <testsuites ... />
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    suites = (s for s, _ in (_suite(f, result) for f in result.each_file()) if s is not None)
+    config = [_config_suite(result)] if result.errors else []
+    opened = False
+    for suite in itertools.chain(suites, config):
+        out.write((empty[: -len(" />")] + ">" if not opened else "") + "\n  ")
+        opened = True
+        ET.indent(suite, level=1)
+        out.write(ET.tostring(suite, encoding="unicode"))
+    out.write("\n</testsuites>\n" if opened else empty + "\n")

@@ -12,16 +12,19 @@ one rule per DFR code, one result per problem at its line and column.
 
 from __future__ import annotations
 
+import io
+import itertools
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from ..jsonio import dumps_indented
 from ..models.decision import Verdict
 from ..models.problems import CODES
 from ..models.problems import Problem as CatalogueProblem
-from ..models.scan import Finding, Place, Problem, ScanResult, TransferResult
+from ..models.scan import Finding, Place, Problem, ScanReport, TransferResult
+from .scan_json import indented
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INPUT_ERROR = "input-error"
@@ -235,18 +238,26 @@ def _error_result(problem: Problem, index: int) -> dict[str, Any]:
     }
 
 
-def render(result: ScanResult) -> str:
-    pairs = [(t, x) for t in result.transfers() for x in t.findings]
-    rules: dict[str, dict[str, Any]] = {}
-    for _, x in sorted(pairs, key=lambda p: p[1].rule_id):
-        rules.setdefault(x.rule_id, _rule(x))
+def render(result: ScanReport) -> str:
+    out = io.StringIO()
+    write(result, out)
+    return out.getvalue()
+
+
+def write(result: ScanReport, out: TextIO) -> None:
+    """The scan's SARIF log, written to ``out`` a result at a time: a first reading of the
+    files finds each rule's first finding (the rules, sorted, come before the results that
+    point at them by index), a second writes the results."""
+    first: dict[str, Finding] = {}
+    for t in result.each_transfer():
+        for x in t.findings:
+            first.setdefault(x.rule_id, x)
+    rules = {rule_id: _rule(first[rule_id]) for rule_id in sorted(first)}
     problems = result.problems()
     if problems:
         rules[INPUT_ERROR] = _INPUT_ERROR_RULE
     ids = sorted(rules)
     index = {rule_id: n for n, rule_id in enumerate(ids)}
-    results = [_result(t, x, index[x.rule_id]) for t, x in pairs]
-    results += [_error_result(p, index[INPUT_ERROR]) for p in problems]
     invocation: dict[str, Any] = {
         "executionSuccessful": not problems,
         "exitCode": result.exit_code(),
@@ -263,13 +274,38 @@ def render(result: ScanResult) -> str:
         "semanticVersion": result.tool["version"],
         "rules": [rules[r] for r in ids],
     }
-    return sarif_log(
+    results = (_result(t, x, index[x.rule_id]) for t in result.each_transfer() for x in t.findings)
+    errors = (_error_result(p, index[INPUT_ERROR]) for p in problems)
+    write_sarif_log(
+        out,
         driver,
-        results,
+        itertools.chain(results, errors),
         automationDetails={"id": AUTOMATION_ID},
         invocations=[invocation],
         columnKind="unicodeCodePoints",
     )
+
+
+def write_sarif_log(
+    out: TextIO, driver: dict[str, Any], results: Iterable[dict[str, Any]], **run: Any
+) -> None:
+    """:func:`sarif_log`, written to ``out`` with each result encoded as it comes: the
+    same bytes, without the whole log in memory."""
+    text = sarif_log(driver, [], **run)
+    at = text.rindex(_NO_RESULTS)
+    depth = (at - text.rindex("\n", 0, at) - 1) // 2
+    out.write(text[: at + len(_NO_RESULTS) - 1])
+    empty = True
+    for result in results:
+        out.write(("\n" if empty else ",\n") + indented(result, depth + 1))
+        empty = False
+    out.write("]" if empty else "\n" + "  " * depth + "]")
+    out.write(text[at + len(_NO_RESULTS) :])
+
+
+_NO_RESULTS = '"results": []'
+"""The run's last property in :func:`sarif_log`, where :func:`write_sarif_log` writes
+the results."""
 
 
 def sarif_log(driver: dict[str, Any], results: list[dict[str, Any]], **run: Any) -> str:

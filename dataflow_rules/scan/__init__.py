@@ -16,6 +16,9 @@ Stages, one module each: ``config`` (dataflow-rules.yaml), ``walk`` (which files
 and written by ``dataflow_rules.render`` (``scan_text``, ``scan_json``, ``sarif``, ``junit``,
 ``github``, ``html_report``).
 Importing this package is cheap; the stages load when :func:`scan` is first called.
+For a large tree, ``scan_spooled`` keeps each file's result in a private spool instead of
+in memory and gives the writers (``dataflow_rules.render.formats.write_scan``) the files one
+at a time; close it (``with``) to remove the spool.
 """
 
 from __future__ import annotations
@@ -25,24 +28,35 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..models.scan import FailOn, Finding, ScanResult, TransferResult
     from .flows import Defaults
-    from .runner import ScanOptions, scan
+    from .runner import ScanOptions, scan, scan_spooled
 
-__all__ = ["Defaults", "FailOn", "Finding", "ScanOptions", "ScanResult", "TransferResult", "scan"]
+__all__ = [
+    "Defaults",
+    "FailOn",
+    "Finding",
+    "ScanOptions",
+    "ScanResult",
+    "TransferResult",
+    "scan",
+    "scan_spooled",
+]
 
 _WHERE = {
-    "Defaults": "flows",
-    "FailOn": "result",
-    "Finding": "result",
-    "ScanResult": "result",
-    "TransferResult": "result",
-    "ScanOptions": "runner",
-    "scan": "runner",
+    "Defaults": ".flows",
+    "FailOn": "..models.scan",
+    "Finding": "..models.scan",
+    "ScanResult": "..models.scan",
+    "TransferResult": "..models.scan",
+    "ScanOptions": ".runner",
+    "scan": ".runner",
+    "scan_spooled": ".runner",
 }
+"""Where each name lives (the result model moved to models/; ``.result`` is no more)."""
 
 
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
         from importlib import import_module
 
-        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        return getattr(import_module(_WHERE[name], __name__), name)
     raise AttributeError(name)

@@ -6,10 +6,12 @@ costs ``dataflow-rules check`` nothing at start-up. Exit codes: docs/scan.md.
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO, cast
 
 import typer
 
@@ -25,8 +27,11 @@ from ..options import (
     parse_date,
     say_error,
 )
-from ..render.formats import TextStyle, names, render
+from ..render.formats import TextStyle, names, write_scan
 from .walk import display_path
+
+if TYPE_CHECKING:
+    from ..models.scan import ScanReport
 
 
 class FailOnOption(StrEnum):
@@ -182,8 +187,7 @@ def register(app: typer.Typer) -> None:
         from . import config as cfg
         from .flows import Defaults, country
         from .progress import Progress
-        from .runner import ScanOptions
-        from .runner import scan as run_scan
+        from .runner import ScanOptions, scan_spooled
 
         cwd = Path.cwd()
         given = dict(ctx.params)
@@ -223,7 +227,7 @@ def register(app: typer.Typer) -> None:
                 tuple(country(d, _option("--destination")) for d in value["destination"] or ()),
             )
             stated = read_facts(facts_file, start=cwd, config=found)
-            result = run_scan(
+            result = scan_spooled(
                 ScanOptions(
                     paths=[Path(p) for p in value["paths"] or ["."]],
                     include=list(value["include"]),
@@ -253,25 +257,29 @@ def register(app: typer.Typer) -> None:
         if bar is not None:
             bar.close()
         style = TextStyle(compact=bool(value["compact"]), quiet=bool(value["quiet"]))
-        for name, file in targets:
-            use_colour = wants_colour(colour, sys.stdout) if file is None else bool(colour)
-            text = render(name, result, use_colour, style, _links(file) if name == "html" else "")
-            if file is None:
-                typer.echo(text, nl=False, color=use_colour)  # click strips colour off a pipe otherwise
-            else:
-                _write(file, text)
-        code = result.exit_code()
-        if create_baseline is not None:
-            from .baseline import render_baseline
+        with result:  # the spool of the files' results is removed when the writers are done
+            for name, file in targets:
+                use_colour = wants_colour(colour, sys.stdout) if file is None else bool(colour)
+                links = _links(file) if name == "html" else ""
+                if file is None:
+                    # click strips colour off a pipe otherwise
+                    write_scan(name, result, cast(TextIO, _Echo(use_colour)), use_colour, style, links)
+                else:
+                    _write_with(
+                        file, functools.partial(_write_format, name, result, use_colour, style, links)
+                    )
+            code = result.exit_code()
+            if create_baseline is not None:
+                from .baseline import render_baseline
 
-            _write(
-                create_baseline,
-                render_baseline(
-                    (f.path, t.id, x) for f in result.files for t in f.transfers for x in t.findings
-                ),
-            )
-            typer.echo(f"baseline written to {create_baseline}", err=True)
-            code = code if code == InputError.exit_code else 0
+                _write(
+                    create_baseline,
+                    render_baseline(
+                        (f.path, t.id, x) for f in result.each_file() for t in f.transfers for x in t.findings
+                    ),
+                )
+                typer.echo(f"baseline written to {create_baseline}", err=True)
+                code = code if code == InputError.exit_code else 0
         raise typer.Exit(code)
 
     @app.command()
@@ -325,6 +333,34 @@ def _links(file: Path | None) -> str:
 
     where = os.path.relpath(Path.cwd(), (file or Path("x")).absolute().parent)
     return "" if where == "." else Path(where).as_posix() + "/"
+
+
+class _Echo:
+    """Standard output as the writers' stream: each piece through click, which strips the
+    colour codes off a pipe unless colour was asked for."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def write(self, text: str) -> int:
+        typer.echo(text, nl=False, color=self.colour)
+        return len(text)
+
+
+def _write_format(
+    name: str, result: ScanReport, colour: bool, style: TextStyle, links: str, out: TextIO
+) -> None:
+    write_scan(name, result, out, colour, style, links)
+
+
+def _write_with(path: Path, writer: Callable[[TextIO], None]) -> None:
+    """Write a report to ``path`` as the writer makes it (not held whole in memory)."""
+    try:
+        with path.open("w", encoding="utf-8") as out:
+            writer(out)
+    except OSError as exc:
+        say_error(f"cannot write {path}: {exc.strerror}")
+        raise typer.Exit(2) from None
 
 
 def _write(path: Path, text: str) -> None:

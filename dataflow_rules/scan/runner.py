@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+import heapq
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from ..models.scan import (
     Place,
     Problem,
     ScanResult,
+    ScanTotals,
     TransferResult,
 )
 from ..transfers import parse_transfers
@@ -43,6 +45,7 @@ from .flows import Defaults, Reading
 from .mapping import FidesMap, OdcsMap, load_fides_map, load_odcs_map
 from .sidecar import LoadedSidecar, is_sidecar, manifests_for, parse_sidecar, sidecars_for
 from .sniff import could_be_manifest
+from .spool import Spool, SpooledScan
 from .waivers import Waivers, load_waivers
 from .walk import DEFAULT_INCLUDE, Candidate, Walker, display_path
 
@@ -94,7 +97,18 @@ class ScanOptions:
 
 
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
-    """Scan ``options.paths``. Raises only for catalogue/engine failures and bad maps."""
+    """Scan ``options.paths``, every file's result in memory (the API; the CLI writes its
+    reports from :func:`scan_spooled`). Raises only for catalogue/engine failures and bad maps."""
+    with scan_spooled(options, progress) as spooled:
+        return spooled.load()
+
+
+def scan_spooled(options: ScanOptions, progress: Progress | None = None) -> SpooledScan:
+    """Scan ``options.paths`` with each file's result written to a private spool as it is
+    decided, keeping only counters in memory: the writers read the files back one at a
+    time, so a scan's memory does not grow with the number of files (issue 14). Close the
+    result (``with``) to remove the spool. Raises only for catalogue/engine failures and
+    bad maps."""
     cwd = Path(options.cwd or Path.cwd()).resolve()
     policies = load_policies(options.policies)
     fmap = load_fides_map(policies, options.fides_map)
@@ -131,34 +145,62 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         )
     scanner = _Scanner(policies, engine, fmap, omap, options, waivers, known)
     # Each file is read and adapted once. Counting the run together needs every transfer
-    # before the first decision: then the files' transfers are held (not their text or
-    # documents) between reading and deciding; otherwise each file is decided as read.
-    held: dict[str, FileResult | _Read] = {}
+    # before the first decision: then the files' adapted transfers (not their text or
+    # documents) wait in a spool of their own between reading and deciding, and only the
+    # ledger's items stay in memory; otherwise each file is decided as read.
+    reads: Spool | None = None
     if options.cumulative:
-        held = {c.display: scanner.read(c) for c in candidates if c.display not in config}
-        scanner.ledger = scanner.ledger_of(held.values(), options.as_of or today)
-    files: list[FileResult] = [
-        FileResult(path=s.display, status="skipped", reason=s.reason) for s in walk.skipped
-    ]
-    for n, candidate in enumerate(candidates, 1):
-        if candidate.display in config:
-            files.append(
-                FileResult(
-                    path=candidate.display,
-                    status="skipped",
-                    reason="the scan's own config, waiver or baseline file",
-                )
-            )
-        else:
-            read = held.pop(candidate.display, None)
-            files.append(scanner.finish(read if read is not None else scanner.read(candidate)))
-        if progress is not None:
-            progress(n, len(candidates), candidate.display)
-    files.sort(key=lambda f: f.path)
-    return ScanResult(
+        reads = Spool("read")
+        try:
+            ledger = Ledger()
+            for c in candidates:
+                if c.display not in config:
+                    read = scanner.read(c)
+                    scanner.add_to_ledger(ledger, read, options.as_of or today)
+                    reads.add(read)
+            scanner.ledger = ledger
+        except BaseException:
+            reads.close()
+            raise
+    spool = Spool()
+    totals = ScanTotals(options.fail_on)
+    try:
+
+        def decided() -> Iterator[FileResult]:
+            held = iter(reads) if reads is not None else None
+            for n, candidate in enumerate(candidates, 1):
+                if candidate.display in config:
+                    yield FileResult(
+                        path=candidate.display,
+                        status="skipped",
+                        reason="the scan's own config, waiver or baseline file",
+                    )
+                else:
+                    read = next(held) if held is not None else scanner.read(candidate)
+                    assert isinstance(read, FileResult | _Read)
+                    yield scanner.finish(read)
+                if progress is not None:
+                    progress(n, len(candidates), candidate.display)
+
+        skipped = [FileResult(path=s.display, status="skipped", reason=s.reason) for s in walk.skipped]
+        skipped.sort(key=lambda f: f.path)
+        # Candidates come sorted by path: merged with the skipped files (first on a tie, as
+        # the stable sort of one list put them), the report's order is the paths' order.
+        for result in heapq.merge(skipped, decided(), key=lambda f: f.path):
+            spool.add(result)
+            totals.add(result)
+        spool.finish()
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        if reads is not None:
+            reads.close()
+    return SpooledScan(
         tool={"name": "dataflow-rules", "version": __version__},
         fail_on=options.fail_on,
-        files=files,
+        spool=spool,
+        totals=totals,
         errors=errors,
         unused_waivers=waivers.unused() if not waivers.problems else [],
         baselined=scanner.baselined,
@@ -413,23 +455,20 @@ class _Scanner:
             )
         return adapted, note
 
-    def ledger_of(self, reads: Iterable[FileResult | _Read], day: dt.date) -> Ledger:
-        """The run's transfers, as read: the ledger each decision of the run counts (a file
-        that cannot be read adds nothing here and is reported as an error)."""
-        ledger = Ledger()
-        for read in reads:
-            if isinstance(read, FileResult):
-                continue
-            for adapted in read.adapted:
-                if adapted.transfer is not None:
-                    transfer = apply_facts(adapted.transfer, self.options.facts)[0]
-                    ledger.add_transfer(
-                        transfer,
-                        f"{read.display} {adapted.id}",
-                        transfer.date or day,
-                        f"{read.display}#{adapted.id}",
-                    )
-        return ledger
+    def add_to_ledger(self, ledger: Ledger, read: FileResult | _Read, day: dt.date) -> None:
+        """Add a file's transfers, as read, to the ledger each decision of the run counts (a
+        file that cannot be read adds nothing here and is reported as an error)."""
+        if isinstance(read, FileResult):
+            return
+        for adapted in read.adapted:
+            if adapted.transfer is not None:
+                transfer = apply_facts(adapted.transfer, self.options.facts)[0]
+                ledger.add_transfer(
+                    transfer,
+                    f"{read.display} {adapted.id}",
+                    transfer.date or day,
+                    f"{read.display}#{adapted.id}",
+                )
 
     def _decide(self, file: str, adapted: AdaptedTransfer) -> TransferResult:
         decision: Decision | None = None
