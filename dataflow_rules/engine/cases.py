@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..models.decision import Branch, CaseAnalysis, Decision, Reason, Verdict
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
+from .facts import purpose_bound
 from .presume import set_fact, show_value
+
+if TYPE_CHECKING:
+    from .compile import SidePlan
 
 MAX_BRANCHES = 128
 """At most this many combinations are decided; more stay review."""
@@ -38,13 +43,19 @@ Option = tuple[bool | str | int, Value]
 COUNT = re.compile(r"^data\[(\d+)\]\.(individuals|records|devices)$")
 
 
-def domain(taxonomy: Taxonomy, fact: str) -> list[Option] | None:
+def domain(taxonomy: Taxonomy, fact: str, transfer: Transfer | None = None) -> list[Option] | None:
     """Every value ``fact`` can take, or None when it has no small closed set (counts are
-    given their ranges by the engine, which knows the bounds: :func:`count_ranges`)."""
+    given their ranges by the engine, which knows the bounds: :func:`count_ranges`).
+
+    An unstated purpose that ``transfer.purpose_bound`` bounds (a Fides data use) takes only
+    the purposes of the bound: a marketing use is never a foreign court's request. Nothing
+    else narrows a purpose (issue 19)."""
     if _YES_NO.match(fact):
         return [(True, True), (False, False)]
     if fact == "purpose":
-        return [(v, v) for v in sorted(taxonomy.purposes)]
+        bound = purpose_bound(transfer) if transfer is not None else None
+        values: list[Option] = [(v, v) for v in sorted(taxonomy.purposes) if bound is None or v in bound]
+        return values or None  # a bound of no known purpose: nothing to decide over
     if fact == "transaction":
         return [(v, v) for v in sorted(taxonomy.transactions)]
     if fact == "recipient.type":
@@ -78,12 +89,16 @@ def analyse(
     decision: Decision,
     decide: Callable[[Transfer], Decision],
     counts: Callable[[Transfer, int, str], list[Option] | None],
+    extra: Sequence[str] = (),
 ) -> Decision:
     """``decision`` decided value by value over its open facts, where that is bounded.
 
     ``counts(transfer, item, unit)`` gives the ranges of one open count (None: it cannot
-    be split exactly); at most one count is split, the other facts must be closed."""
+    be split exactly); at most one count is split, the other facts must be closed.
+    ``extra``: facts to decide over although no finding names them (a bounded purpose
+    that an exemption or a lane reads: :func:`bound_open`)."""
     facts = open_facts(decision)
+    facts += [f for f in extra if f not in facts]
     if not facts:
         return decision
     domains: list[list[Option]] = []
@@ -95,7 +110,7 @@ def analyse(
             split_counts += 1
             values = counts(transfer, int(m.group(1)), m.group(2)) if split_counts == 1 else None
         else:
-            values = domain(taxonomy, fact)
+            values = domain(taxonomy, fact, transfer)
         if values is None:
             return decision
         domains.append(values)
@@ -116,7 +131,33 @@ def analyse(
         cases = CaseAnalysis(facts=facts, branches=summary, splits=_splits(facts, branches))
         return decision.model_copy(update={"cases": cases})
     verdict = verdicts.pop()
-    return _merge(decision, facts, branches, verdict, CaseAnalysis(facts=facts, branches=summary))
+    bounded = transfer.purpose_bound if "purpose" in facts and purpose_bound(transfer) else None
+    among = f" (purpose among those {bounded.source} can serve)" if bounded is not None else ""
+    return _merge(decision, facts, branches, verdict, CaseAnalysis(facts=facts, branches=summary), among)
+
+
+def bound_open(transfer: Transfer, plans: Iterable[SidePlan]) -> bool:
+    """Whether a rule the decision reads has a purpose condition that the transfer's purpose
+    bound leaves open: some of the bound's purposes meet it and some do not. Such a
+    condition may be an exemption's or a lane's, which names no missing fact, so the case
+    analysis is asked for the purpose explicitly: each purpose of the bound is decided."""
+    bound = purpose_bound(transfer)
+    if bound is None or len(bound) < 2:
+        return False
+    return any(
+        name == "purpose" and bool(bound & allowed) and not bound <= allowed
+        for plan in plans
+        for name, allowed, _ in plan.set_flags
+    )
+
+
+def decided_by_bound(decision: Decision) -> bool:
+    """A case analysis over the bounded purpose alone whose every branch agreed: each
+    purpose the description allows was decided, so the verdict is the law's whatever the
+    purpose is, even below a finding that stands until an exemption is claimed (each of
+    those purposes claims one)."""
+    cases = decision.cases
+    return cases is not None and cases.facts == ["purpose"] and not cases.splits and bool(cases.branches)
 
 
 def _splits(facts: Sequence[str], branches: Sequence[tuple[tuple[Value, ...], Decision]]) -> list[str]:
@@ -141,6 +182,7 @@ def _merge(
     branches: Sequence[tuple[tuple[Value, ...], Decision]],
     verdict: Verdict,
     cases: CaseAnalysis,
+    among: str = "",
 ) -> Decision:
     """One decision from branches that agree: reasons common to every branch once, the
     rest each prefixed with the values its branch assumed."""
@@ -159,7 +201,7 @@ def _merge(
     expiries = [d.expires for _, d in branches if d.expires is not None]
     warnings = sorted({w for _, d in branches for w in d.warnings})
     warnings.append(
-        f"Decided {verdict.value} whatever {whatever} is: every one of the {len(branches)} "
+        f"Decided {verdict.value} whatever {whatever} is{among}: every one of the {len(branches)} "
         "possible combinations gives that verdict."
     )
     return decision.model_copy(

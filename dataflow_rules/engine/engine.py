@@ -14,7 +14,7 @@ from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import Transfer
-from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
+from .cases import MAX_BRANCHES, Option, analyse, bound_open, count_ranges, decided_by_bound, open_facts
 from .compile import (
     DOMESTIC,
     Side,
@@ -28,7 +28,7 @@ from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_properties, side_base
 from .legs import onward_hops
-from .presume import apply_facts, presume, set_fact
+from .presume import apply_facts, bound_assumptions, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
 from .unrecorded import unrecorded_assumptions
 
@@ -108,6 +108,7 @@ class Engine:
         traces condition by condition)."""
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts)
+        stated += bound_assumptions(transfer, self._relevant_plans(transfer))
         first = self._decide_once(transfer, day, prior)
         decision = first
         assumed: list[Assumption] = []
@@ -116,15 +117,24 @@ class Engine:
             if assumed:
                 decision = self._decide_once(presumed, day, prior)
                 transfer = presumed
-        if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
+        # A purpose bound (a Fides data use) that an exemption or lane reads is decided
+        # purpose by purpose even when no finding names it (issue 19).
+        extra = ["purpose"] if resolve and bound_open(transfer, self._relevant_plans(transfer)) else []
+        if resolve and (extra or (decision.verdict is not Verdict.RESTRICT and open_facts(decision))):
+            before = decision
             decision = analyse(
                 self.policies.taxonomy,
                 transfer,
                 decision,
                 lambda t: self._decide_once(t, day, prior),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
+                extra,
             )
-        if decision is not first:
+            if before.verdict is Verdict.RESTRICT and not (
+                decided_by_bound(decision) and decision.verdict is not Verdict.RESTRICT
+            ):
+                decision = before  # a restrict only yields to every bounded purpose agreeing
+        if decision is not first and not decided_by_bound(decision):
             # What stood on stated facts stands: neither a presumption nor a case analysis
             # may lower the verdict below the findings that named no missing fact.
             floor = Verdict.strictest(
@@ -179,6 +189,7 @@ class Engine:
         and ``test --coverage`` read this; none of them re-implements a rule."""
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts)
+        stated += bound_assumptions(transfer, self._relevant_plans(transfer))
         legs: list[Leg] = []
         decision = self._annotate(
             self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior

@@ -14,13 +14,17 @@ as an :class:`Assumption` with how to say otherwise:
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..models.catalogue import Presumption
 from ..models.decision import Assumption, Decision
 from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import Transfer
+
+if TYPE_CHECKING:
+    from .compile import SidePlan
 
 _ITEM = re.compile(r"^data\[(\d+)\]\.anonymised$")
 
@@ -78,6 +82,30 @@ def apply_facts(transfer: Transfer, facts: Facts | None) -> tuple[Transfer, list
         ),
         taken,
     )
+
+
+def bound_assumptions(transfer: Transfer, plans: Iterable[SidePlan]) -> list[Assumption]:
+    """The purpose bound (``transfer.purpose_bound``) as an assumption, when the purpose is
+    unstated and a rule the decision reads looks at the purpose: the decision considered
+    only the bound's purposes, and says which description bounded them (issue 19)."""
+    bound = transfer.purpose_bound
+    if transfer.purpose is not None or bound is None:
+        return []
+    if not any(name == "purpose" for plan in plans for name, _, _ in plan.set_flags):
+        return []
+    purposes = ", ".join(sorted(set(bound.purposes)))
+    return [
+        Assumption(
+            fact="purpose",
+            value=f"one of {purposes}",
+            source=bound.source,
+            sentence=(
+                f"purpose is one of {purposes}: the purposes {bound.source} can serve; no other"
+                " purpose was considered."
+            ),
+            override="state purpose in the transfer (for a Fides or ODCS manifest, in its sidecar)",
+        )
+    ]
 
 
 def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple[Transfer, list[Assumption]]:
