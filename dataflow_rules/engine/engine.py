@@ -107,8 +107,8 @@ class Engine:
         stops after the rules themselves: no presumption, no case analysis (what ``explain``
         traces condition by condition)."""
         day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts)
-        stated += bound_assumptions(transfer, self._relevant_plans(transfer))
+        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        stated += bound_assumptions(transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes)
         first = self._decide_once(transfer, day, prior)
         decision = first
         assumed: list[Assumption] = []
@@ -188,8 +188,8 @@ class Engine:
         fact document asserted, and what became of every finding. ``explain``, remediation
         and ``test --coverage`` read this; none of them re-implements a rule."""
         day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts)
-        stated += bound_assumptions(transfer, self._relevant_plans(transfer))
+        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        stated += bound_assumptions(transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes)
         legs: list[Leg] = []
         decision = self._annotate(
             self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior
