@@ -314,3 +314,28 @@ def test_a_bound_never_allows_what_one_of_its_purposes_does_not(scenario: Scenar
                     assert engine.decide(stated, scenario.as_of).verdict is Verdict.ALLOW, (t.id, p)
     finally:
         engine.close()
+
+
+# -- the facts file's excluded purposes -----------------------------------------------------
+
+
+def test_a_facts_file_excluding_legal_requests_decides_and_names_itself(engine: Engine) -> None:
+    from dataflow_rules.models.facts import Facts
+
+    facts = Facts.model_validate(
+        {"excluded_purposes": ["law_enforcement", "government_request"], "source": "dataflow-rules.yaml"}
+    )
+    d = engine.decide(_cn(PRODUCTS), DAY, facts=facts, today=DAY)
+    assert d.verdict is Verdict.ALLOW
+    (a,) = [a for a in d.assumptions if a.fact == "purpose"]
+    assert a.value == "any but government_request, law_enforcement"
+    assert a.source.startswith("dataflow-rules.yaml")
+    # A flow that does answer such a request says so, and the rule applies.
+    stated = engine.decide(_cn(PRODUCTS, purpose="law_enforcement"), DAY, facts=facts, today=DAY)
+    assert stated.verdict is Verdict.RESTRICT
+    # A data use's bound is narrowed, not widened.
+    both = engine.decide(
+        _cn(PRODUCTS, **_bound("economic_analysis", "government_request")), DAY, facts=facts, today=DAY
+    )
+    (b,) = [a for a in both.assumptions if a.fact == "purpose"]
+    assert "less what dataflow-rules.yaml" in b.source and b.value == "one of economic_analysis"
