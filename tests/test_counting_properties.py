@@ -104,7 +104,7 @@ def test_a_presumption_never_lowers_what_stated_facts_decide(scenario: Scenario,
         for t in presumed.transfers:
             rules = engine.decide(t, presumed.as_of, resolve=False)
             resolved = engine.decide(t, presumed.as_of)
-            if not decided_by_bound(resolved):  # every purpose of a bound agreeing: its own test
+            if not decided_by_bound(resolved, t):  # every purpose of a bound agreeing: its own test
                 assert resolved.verdict.rank >= _floor(rules)
                 if rules.verdict is Verdict.RESTRICT:
                     assert resolved.verdict is Verdict.RESTRICT

@@ -89,8 +89,9 @@ def test_every_purpose_of_the_bound_exempt_is_an_allow_naming_each_exemption(eng
     """200,000 individuals need a standard contract (2024 Provisions Art 8), unless the
     transfer is necessary for a contract with the individual (Art 5(1)) or for HR
     management (Art 5(2)): a bound of those two purposes is exempt whichever it is."""
-    d = engine.decide(_cn(PEOPLE, **_bound("contract_performance", "hr_management")), DAY, today=DAY)
-    assert d.verdict is Verdict.ALLOW and decided_by_bound(d)
+    t = _cn(PEOPLE, **_bound("contract_performance", "hr_management"))
+    d = engine.decide(t, DAY, today=DAY)
+    assert d.verdict is Verdict.ALLOW and decided_by_bound(d, t)
     cleared = {r.entry_id: r.sentence for r in d.reasons if r.kind == "exemption"}
     assert cleared["cn.exempt.contract"].startswith("If purpose is contract_performance: ")
     assert cleared["cn.exempt.hr"].startswith("If purpose is hr_management: ")

@@ -151,13 +151,19 @@ def bound_open(transfer: Transfer, plans: Iterable[SidePlan]) -> bool:
     )
 
 
-def decided_by_bound(decision: Decision) -> bool:
-    """A case analysis over the bounded purpose alone whose every branch agreed: each
-    purpose the description allows was decided, so the verdict is the law's whatever the
-    purpose is, even below a finding that stands until an exemption is claimed (each of
-    those purposes claims one)."""
+def decided_by_bound(decision: Decision, transfer: Transfer) -> bool:
+    """A case analysis over ``transfer``'s bounded purpose alone whose every branch agreed:
+    each purpose the description allows was decided, so the verdict is the law's whatever
+    the purpose is, even below a finding that stands until an exemption is claimed (each
+    of those purposes claims one)."""
     cases = decision.cases
-    return cases is not None and cases.facts == ["purpose"] and not cases.splits and bool(cases.branches)
+    return (
+        purpose_bound(transfer) is not None
+        and cases is not None
+        and cases.facts == ["purpose"]
+        and not cases.splits
+        and bool(cases.branches)
+    )
 
 
 def _splits(facts: Sequence[str], branches: Sequence[tuple[tuple[Value, ...], Decision]]) -> list[str]:

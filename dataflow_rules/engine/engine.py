@@ -131,10 +131,10 @@ class Engine:
                 extra,
             )
             if before.verdict is Verdict.RESTRICT and not (
-                decided_by_bound(decision) and decision.verdict is not Verdict.RESTRICT
+                decided_by_bound(decision, transfer) and decision.verdict is not Verdict.RESTRICT
             ):
                 decision = before  # a restrict only yields to every bounded purpose agreeing
-        if decision is not first and not decided_by_bound(decision):
+        if decision is not first and not decided_by_bound(decision, transfer):
             # What stood on stated facts stands: neither a presumption nor a case analysis
             # may lower the verdict below the findings that named no missing fact.
             floor = Verdict.strictest(
