@@ -340,3 +340,40 @@ def test_a_facts_file_excluding_legal_requests_decides_and_names_itself(engine: 
     )
     (b,) = [a for a in both.assumptions if a.fact == "purpose"]
     assert "less what dataflow-rules.yaml" in b.source and b.value == "one of economic_analysis"
+
+
+def test_explain_shows_the_bound_that_decided_a_purpose_condition(engine: Engine) -> None:
+    t = _cn(PRODUCTS, **_bound("business_operations", "economic_analysis"))
+    checks = [
+        c
+        for a in engine.trace(t, DAY, today=DAY).sides[0].attempts
+        if a.id == "cn.foreign_request.purpose"
+        for c in a.checks
+        if c.fact == "purpose"
+    ]
+    assert checks and all(c.status == "failed" for c in checks)
+    assert "one of business_operations, economic_analysis (Fides data_use 'test.use')" in checks[0].value
+
+
+def test_a_restrict_no_purpose_of_the_bound_gives_is_not_kept(engine: Engine) -> None:
+    """Without the automotive fact, each exempt purpose leaves a review (is the shop an
+    automotive data processor?), never the standard contract's restrict."""
+    t = Transfer.model_validate(
+        {
+            "id": "t",
+            "origin": "CN",
+            "destination": "US",
+            "exporter": {"id": "shop", "ciio": False},
+            "recipient": {"type": "company"},
+            "data": PEOPLE,
+            **_bound("contract_performance", "hr_management"),
+        }
+    )
+    d = engine.decide(t, DAY, today=DAY)
+    each = {
+        p: engine.decide(t.model_copy(update={"purpose": p}), DAY, today=DAY).verdict
+        for p in ("contract_performance", "hr_management")
+    }
+    assert set(each.values()) == {Verdict.REVIEW}
+    assert d.verdict is Verdict.REVIEW and decided_by_bound(d, t)
+    assert not any(r.verdict is Verdict.RESTRICT for r in d.reasons)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..models.decision import Branch, CaseAnalysis, Decision, Reason, Verdict
+from ..models.decision import Assumption, Branch, CaseAnalysis, Decision, Reason, Verdict
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
 from .facts import purpose_bound
@@ -89,16 +89,12 @@ def analyse(
     decision: Decision,
     decide: Callable[[Transfer], Decision],
     counts: Callable[[Transfer, int, str], list[Option] | None],
-    extra: Sequence[str] = (),
 ) -> Decision:
     """``decision`` decided value by value over its open facts, where that is bounded.
 
     ``counts(transfer, item, unit)`` gives the ranges of one open count (None: it cannot
-    be split exactly); at most one count is split, the other facts must be closed.
-    ``extra``: facts to decide over although no finding names them (a bounded purpose
-    that an exemption or a lane reads: :func:`bound_open`)."""
+    be split exactly); at most one count is split, the other facts must be closed."""
     facts = open_facts(decision)
-    facts += [f for f in extra if f not in facts]
     if not facts:
         return decision
     domains: list[list[Option]] = []
@@ -136,14 +132,16 @@ def analyse(
     return _merge(decision, facts, branches, verdict, CaseAnalysis(facts=facts, branches=summary), among)
 
 
-def bound_open(transfer: Transfer, plans: Iterable[SidePlan]) -> bool:
-    """Whether a rule the decision reads has a purpose condition that the transfer's purpose
-    bound leaves open: some of the bound's purposes meet it and some do not. Such a
-    condition may be an exemption's or a lane's, which names no missing fact, so the case
-    analysis is asked for the purpose explicitly: each purpose of the bound is decided."""
+def bound_matters(transfer: Transfer, plans: Iterable[SidePlan], decision: Decision) -> bool:
+    """Whether ``transfer``'s purpose bound can change ``decision``: some rule the decision
+    reads has a purpose condition that part of the bound meets and part does not (it may
+    be an exemption's or a lane's, which names no missing fact), or the decision still
+    waits for the purpose."""
     bound = purpose_bound(transfer)
     if bound is None or len(bound) < 2:
         return False
+    if "purpose" in open_facts(decision):
+        return True
     return any(
         name == "purpose" and bool(bound & allowed) and not bound <= allowed
         for plan in plans
@@ -151,19 +149,59 @@ def bound_open(transfer: Transfer, plans: Iterable[SidePlan]) -> bool:
     )
 
 
-def decided_by_bound(decision: Decision, transfer: Transfer) -> bool:
-    """A case analysis over ``transfer``'s bounded purpose alone whose every branch agreed:
-    each purpose the description allows was decided, so the verdict is the law's whatever
-    the purpose is, even below a finding that stands until an exemption is claimed (each
-    of those purposes claims one)."""
-    cases = decision.cases
-    return (
-        purpose_bound(transfer) is not None
-        and cases is not None
-        and cases.facts == ["purpose"]
-        and not cases.splits
-        and bool(cases.branches)
+Resolved = tuple[Decision, list[Assumption]]
+
+
+def by_purpose(
+    taxonomy: Taxonomy,
+    transfer: Transfer,
+    decision: Decision,
+    assumed: list[Assumption],
+    resolve: Callable[[Transfer], Resolved],
+) -> Resolved:
+    """``decision`` of a bounded purpose, decided for each purpose of the bound as if it
+    were stated (``resolve``: the engine's decision with presumptions and case analysis).
+
+    Every purpose giving the same verdict: that verdict, whatever the purpose is, even
+    below a finding that stands until an exemption is claimed (each purpose of the bound
+    claims one). Otherwise the decision stands, but never stricter than the strictest
+    purpose of the bound: a restrict no purpose of it gives becomes review, its reasons
+    each purpose's. An allow is never reached unless every purpose allows."""
+    bound = purpose_bound(transfer)
+    options = domain(taxonomy, "purpose", transfer)
+    if bound is None or options is None or len(options) < 2 or len(options) > MAX_BRANCHES:
+        return decision, assumed
+    results = [(str(value), resolve(set_fact(transfer, "purpose", value))) for value, _ in options]
+    branches = [((p,), d) for p, (d, _) in results]
+    summary = [Branch(values={"purpose": p}, verdict=d.verdict) for p, (d, _) in results]
+    verdicts = {d.verdict for _, d in branches}
+    strictest = Verdict.strictest(list(verdicts))
+    among = (
+        f" (purpose among those {transfer.purpose_bound.source} can serve)" if transfer.purpose_bound else ""
     )
+    taken = list(assumed)
+    for _, (_, more) in results:
+        taken += [a for a in more if a not in taken]
+    if len(verdicts) == 1:
+        verdict = verdicts.pop()
+        if verdict is decision.verdict:
+            return decision, assumed
+        cases = CaseAnalysis(facts=["purpose"], branches=summary)
+        return _merge(decision, ["purpose"], branches, verdict, cases, among), taken
+    if strictest.rank < decision.verdict.rank:
+        cases = CaseAnalysis(facts=["purpose"], branches=summary, splits=["purpose"])
+        note = (
+            f"Review: the verdict depends on the purpose{among}, and none of them gives "
+            f"{decision.verdict.value}; state purpose to decide."
+        )
+        return _merge(decision, ["purpose"], branches, Verdict.REVIEW, cases, among, note), taken
+    return decision, assumed
+
+
+def decided_by_bound(decision: Decision, transfer: Transfer) -> bool:
+    """Whether ``decision`` was decided purpose by purpose over ``transfer``'s bound."""
+    cases = decision.cases
+    return purpose_bound(transfer) is not None and cases is not None and cases.facts == ["purpose"]
 
 
 def _splits(facts: Sequence[str], branches: Sequence[tuple[tuple[Value, ...], Decision]]) -> list[str]:
@@ -189,6 +227,7 @@ def _merge(
     verdict: Verdict,
     cases: CaseAnalysis,
     among: str = "",
+    note: str | None = None,
 ) -> Decision:
     """One decision from branches that agree: reasons common to every branch once, the
     rest each prefixed with the values its branch assumed."""
@@ -207,7 +246,8 @@ def _merge(
     expiries = [d.expires for _, d in branches if d.expires is not None]
     warnings = sorted({w for _, d in branches for w in d.warnings})
     warnings.append(
-        f"Decided {verdict.value} whatever {whatever} is{among}: every one of the {len(branches)} "
+        note
+        or f"Decided {verdict.value} whatever {whatever} is{among}: every one of the {len(branches)} "
         "possible combinations gives that verdict."
     )
     return decision.model_copy(

@@ -14,7 +14,7 @@ from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import Transfer
-from .cases import MAX_BRANCHES, Option, analyse, bound_open, count_ranges, decided_by_bound, open_facts
+from .cases import MAX_BRANCHES, Option, analyse, bound_matters, by_purpose, count_ranges, open_facts
 from .compile import (
     DOMESTIC,
     Side,
@@ -109,6 +109,28 @@ class Engine:
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
         stated += bound_assumptions(transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes)
+        decision, assumed, transfer = self._resolve(transfer, day, prior, resolve)
+        if (
+            resolve
+            and decision.verdict is not Verdict.ALLOW
+            and bound_matters(transfer, self._relevant_plans(transfer), decision)
+        ):
+            # A purpose bound (a Fides data use): each of its purposes decided as if stated,
+            # and combined (issue 19; docs/semantics.md, 4b).
+            decision, assumed = by_purpose(
+                self.policies.taxonomy,
+                transfer,
+                decision,
+                assumed,
+                lambda t: self._resolve(t, day, prior, True)[:2],
+            )
+        return self._annotate(decision, [*stated, *assumed], day, today, transfer, prior)
+
+    def _resolve(
+        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], resolve: bool
+    ) -> tuple[Decision, list[Assumption], Transfer]:
+        """The rules' decision, then (``resolve``) the presumptions and the case analysis of
+        what stays open; the presumptions used; the transfer as presumed."""
         first = self._decide_once(transfer, day, prior)
         decision = first
         assumed: list[Assumption] = []
@@ -117,24 +139,15 @@ class Engine:
             if assumed:
                 decision = self._decide_once(presumed, day, prior)
                 transfer = presumed
-        # A purpose bound (a Fides data use) that an exemption or lane reads is decided
-        # purpose by purpose even when no finding names it (issue 19).
-        extra = ["purpose"] if resolve and bound_open(transfer, self._relevant_plans(transfer)) else []
-        if resolve and (extra or (decision.verdict is not Verdict.RESTRICT and open_facts(decision))):
-            before = decision
+        if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
             decision = analyse(
                 self.policies.taxonomy,
                 transfer,
                 decision,
                 lambda t: self._decide_once(t, day, prior),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
-                extra,
             )
-            if before.verdict is Verdict.RESTRICT and not (
-                decided_by_bound(decision, transfer) and decision.verdict is not Verdict.RESTRICT
-            ):
-                decision = before  # a restrict only yields to every bounded purpose agreeing
-        if decision is not first and not decided_by_bound(decision, transfer):
+        if decision is not first:
             # What stood on stated facts stands: neither a presumption nor a case analysis
             # may lower the verdict below the findings that named no missing fact.
             floor = Verdict.strictest(
@@ -146,7 +159,7 @@ class Engine:
             )
             if decision.verdict.rank < floor.rank:
                 decision, assumed = first, []
-        return self._annotate(decision, [*stated, *assumed], day, today, transfer, prior)
+        return decision, assumed, transfer
 
     def _annotate(
         self,
