@@ -108,10 +108,15 @@ class Engine:
         traces condition by condition)."""
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
-        stated += bound_assumptions(transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes)
+        bounded = transfer.purpose_bound is not None and transfer.purpose is None
+        if bounded:  # (checked first: no cost for transfers without a bound)
+            stated += bound_assumptions(
+                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
+            )
         decision, assumed, transfer = self._resolve(transfer, day, prior, resolve)
         if (
-            resolve
+            bounded
+            and resolve
             and decision.verdict is not Verdict.ALLOW
             and bound_matters(transfer, self._relevant_plans(transfer), decision)
         ):
@@ -202,7 +207,10 @@ class Engine:
         and ``test --coverage`` read this; none of them re-implements a rule."""
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
-        stated += bound_assumptions(transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes)
+        if transfer.purpose_bound is not None and transfer.purpose is None:
+            stated += bound_assumptions(
+                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
+            )
         legs: list[Leg] = []
         decision = self._annotate(
             self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior
