@@ -203,6 +203,8 @@ def reference_problems(
 
     def side(base: tuple[str | int, ...], m: Mapping[str, Any]) -> None:
         word((*base, "purpose"), tax.purposes, "purpose", m.get("purpose"))
+        for j, p in items(mapping(m.get("purpose_bound")).get("purposes")):
+            word((*base, "purpose_bound", "purposes", j), tax.purposes, "purpose", p)
         word((*base, "transaction"), tax.transactions, "transaction", m.get("transaction"))
         word(
             (*base, "recipient", "type"),

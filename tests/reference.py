@@ -523,7 +523,13 @@ class _SideEvaluation:
         for allowed, stated, name in choices:
             if allowed is None:
                 continue
-            if not check(None if stated is None else stated in allowed, name):
+            held = None if stated is None else stated in allowed
+            if name == "purpose" and stated is None and t.purpose_bound is not None:
+                # A bounded purpose: held if every purpose it allows is listed, failed if
+                # none is, open otherwise (docs/semantics.md, section 3.5).
+                bound = set(t.purpose_bound.purposes)
+                held = True if bound <= set(allowed) else False if not bound & set(allowed) else None
+            if not check(held, name):
                 return None
         return missing
 
@@ -537,7 +543,11 @@ class _SideEvaluation:
 
     def lane_fires(self, lane: GreenLane, item: DataItem) -> bool:
         t = self.transfer
-        if t.purpose is None or t.purpose not in lane.purposes:
+        if t.purpose is None:
+            bound = t.purpose_bound
+            if bound is None or not set(bound.purposes) <= set(lane.purposes):
+                return False
+        elif t.purpose not in lane.purposes:
             return False
         line = self.tax.get(item.category).ancestors
         if lane.categories and not any(c in line for c in lane.categories):

@@ -33,6 +33,7 @@ from dataflow_rules.models.transfer import (
     Discloser,
     Exporter,
     ImpactAssessment,
+    PurposeBound,
     Recipient,
     RecipientRole,
     Roles,
@@ -470,6 +471,11 @@ def transfers(
         draw(st.lists(st.sampled_from(list(context)), max_size=len(context), unique=True)) if context else []
     )
     sec_keys = draw(st.lists(st.sampled_from(SECURITY_MEASURES), max_size=2, unique=True))
+    purpose = _maybe(draw, st.sampled_from(HOT_PURPOSES) | st.sampled_from(PURPOSES))
+    bound = None
+    if purpose is None and chance(draw, 30):  # what a Fides data use says (issue 19)
+        chosen = draw(st.lists(st.sampled_from(PURPOSES), min_size=1, max_size=4, unique=True))
+        bound = PurposeBound(purposes=chosen, source="a generated bound")
     return Transfer(
         id=ident,
         origin=origin,
@@ -482,7 +488,8 @@ def transfers(
             controlled_by=_maybe(draw, st.sampled_from(GROUP_COUNTRIES)),
             designated=_maybe(draw, st.booleans(), percent=50),
         ),
-        purpose=_maybe(draw, st.sampled_from(HOT_PURPOSES) | st.sampled_from(PURPOSES)),
+        purpose=purpose,
+        purpose_bound=bound,
         transaction=_maybe(draw, st.sampled_from(HOT_TRANSACTIONS) | st.sampled_from(TRANSACTIONS)),
         data=draw(st.lists(data_items(categories), min_size=1, max_size=max_items)),
         context={k: draw(st.booleans()) for k in ctx_keys},

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from ..models.decision import Branch, CaseAnalysis, Decision, Reason, Verdict
+from ..models.decision import Assumption, Branch, CaseAnalysis, Decision, Reason, Verdict
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
+from .facts import purpose_bound
 from .presume import set_fact, show_value
+
+if TYPE_CHECKING:
+    from .compile import SidePlan
 
 MAX_BRANCHES = 128
 """At most this many combinations are decided; more stay review."""
@@ -38,13 +43,19 @@ Option = tuple[bool | str | int, Value]
 COUNT = re.compile(r"^data\[(\d+)\]\.(individuals|records|devices)$")
 
 
-def domain(taxonomy: Taxonomy, fact: str) -> list[Option] | None:
+def domain(taxonomy: Taxonomy, fact: str, transfer: Transfer | None = None) -> list[Option] | None:
     """Every value ``fact`` can take, or None when it has no small closed set (counts are
-    given their ranges by the engine, which knows the bounds: :func:`count_ranges`)."""
+    given their ranges by the engine, which knows the bounds: :func:`count_ranges`).
+
+    An unstated purpose that ``transfer.purpose_bound`` bounds (a Fides data use) takes only
+    the purposes of the bound: a marketing use is never a foreign court's request. Nothing
+    else narrows a purpose (issue 19)."""
     if _YES_NO.match(fact):
         return [(True, True), (False, False)]
     if fact == "purpose":
-        return [(v, v) for v in sorted(taxonomy.purposes)]
+        bound = purpose_bound(transfer) if transfer is not None else None
+        values: list[Option] = [(v, v) for v in sorted(taxonomy.purposes) if bound is None or v in bound]
+        return values or None  # a bound of no known purpose: nothing to decide over
     if fact == "transaction":
         return [(v, v) for v in sorted(taxonomy.transactions)]
     if fact == "recipient.type":
@@ -95,7 +106,7 @@ def analyse(
             split_counts += 1
             values = counts(transfer, int(m.group(1)), m.group(2)) if split_counts == 1 else None
         else:
-            values = domain(taxonomy, fact)
+            values = domain(taxonomy, fact, transfer)
         if values is None:
             return decision
         domains.append(values)
@@ -116,7 +127,81 @@ def analyse(
         cases = CaseAnalysis(facts=facts, branches=summary, splits=_splits(facts, branches))
         return decision.model_copy(update={"cases": cases})
     verdict = verdicts.pop()
-    return _merge(decision, facts, branches, verdict, CaseAnalysis(facts=facts, branches=summary))
+    bounded = transfer.purpose_bound if "purpose" in facts and purpose_bound(transfer) else None
+    among = f" (purpose among those {bounded.source} can serve)" if bounded is not None else ""
+    return _merge(decision, facts, branches, verdict, CaseAnalysis(facts=facts, branches=summary), among)
+
+
+def bound_matters(transfer: Transfer, plans: Iterable[SidePlan], decision: Decision) -> bool:
+    """Whether ``transfer``'s purpose bound can change ``decision``: some rule the decision
+    reads has a purpose condition that part of the bound meets and part does not (it may
+    be an exemption's or a lane's, which names no missing fact), or the decision still
+    waits for the purpose."""
+    bound = purpose_bound(transfer)
+    if bound is None or len(bound) < 2:
+        return False
+    if "purpose" in open_facts(decision):
+        return True
+    return any(
+        name == "purpose" and bool(bound & allowed) and not bound <= allowed
+        for plan in plans
+        for name, allowed, _ in plan.set_flags
+    )
+
+
+Resolved = tuple[Decision, list[Assumption]]
+
+
+def by_purpose(
+    taxonomy: Taxonomy,
+    transfer: Transfer,
+    decision: Decision,
+    assumed: list[Assumption],
+    resolve: Callable[[Transfer], Resolved],
+) -> Resolved:
+    """``decision`` of a bounded purpose, decided for each purpose of the bound as if it
+    were stated (``resolve``: the engine's decision with presumptions and case analysis).
+
+    Every purpose giving the same verdict: that verdict, whatever the purpose is, even
+    below a finding that stands until an exemption is claimed (each purpose of the bound
+    claims one). Otherwise the decision stands, but never stricter than the strictest
+    purpose of the bound: a restrict no purpose of it gives becomes review, its reasons
+    each purpose's. An allow is never reached unless every purpose allows."""
+    bound = purpose_bound(transfer)
+    options = domain(taxonomy, "purpose", transfer)
+    if bound is None or options is None or len(options) < 2 or len(options) > MAX_BRANCHES:
+        return decision, assumed
+    results = [(str(value), resolve(set_fact(transfer, "purpose", value))) for value, _ in options]
+    branches = [((p,), d) for p, (d, _) in results]
+    summary = [Branch(values={"purpose": p}, verdict=d.verdict) for p, (d, _) in results]
+    verdicts = {d.verdict for _, d in branches}
+    strictest = Verdict.strictest(list(verdicts))
+    among = (
+        f" (purpose among those {transfer.purpose_bound.source} can serve)" if transfer.purpose_bound else ""
+    )
+    taken = list(assumed)
+    for _, (_, more) in results:
+        taken += [a for a in more if a not in taken]
+    if len(verdicts) == 1:
+        verdict = verdicts.pop()
+        if verdict is decision.verdict:
+            return decision, assumed
+        cases = CaseAnalysis(facts=["purpose"], branches=summary)
+        return _merge(decision, ["purpose"], branches, verdict, cases, among), taken
+    if strictest.rank < decision.verdict.rank:
+        cases = CaseAnalysis(facts=["purpose"], branches=summary, splits=["purpose"])
+        note = (
+            f"Review: the verdict depends on the purpose{among}, and none of them gives "
+            f"{decision.verdict.value}; state purpose to decide."
+        )
+        return _merge(decision, ["purpose"], branches, Verdict.REVIEW, cases, among, note), taken
+    return decision, assumed
+
+
+def decided_by_bound(decision: Decision, transfer: Transfer) -> bool:
+    """Whether ``decision`` was decided purpose by purpose over ``transfer``'s bound."""
+    cases = decision.cases
+    return purpose_bound(transfer) is not None and cases is not None and cases.facts == ["purpose"]
 
 
 def _splits(facts: Sequence[str], branches: Sequence[tuple[tuple[Value, ...], Decision]]) -> list[str]:
@@ -141,6 +226,8 @@ def _merge(
     branches: Sequence[tuple[tuple[Value, ...], Decision]],
     verdict: Verdict,
     cases: CaseAnalysis,
+    among: str = "",
+    note: str | None = None,
 ) -> Decision:
     """One decision from branches that agree: reasons common to every branch once, the
     rest each prefixed with the values its branch assumed."""
@@ -159,7 +246,8 @@ def _merge(
     expiries = [d.expires for _, d in branches if d.expires is not None]
     warnings = sorted({w for _, d in branches for w in d.warnings})
     warnings.append(
-        f"Decided {verdict.value} whatever {whatever} is: every one of the {len(branches)} "
+        note
+        or f"Decided {verdict.value} whatever {whatever} is{among}: every one of the {len(branches)} "
         "possible combinations gives that verdict."
     )
     return decision.model_copy(

@@ -14,7 +14,7 @@ from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import Transfer
-from .cases import MAX_BRANCHES, Option, analyse, count_ranges, open_facts
+from .cases import MAX_BRANCHES, Option, analyse, bound_matters, by_purpose, count_ranges, open_facts
 from .compile import (
     DOMESTIC,
     Side,
@@ -28,7 +28,7 @@ from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_properties, side_base
 from .legs import onward_hops
-from .presume import apply_facts, presume, set_fact
+from .presume import apply_facts, bound_assumptions, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
 from .unrecorded import unrecorded_assumptions
 
@@ -107,7 +107,35 @@ class Engine:
         stops after the rules themselves: no presumption, no case analysis (what ``explain``
         traces condition by condition)."""
         day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts)
+        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        bounded = transfer.purpose_bound is not None and transfer.purpose is None
+        if bounded:  # (checked first: no cost for transfers without a bound)
+            stated += bound_assumptions(
+                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
+            )
+        decision, assumed, transfer = self._resolve(transfer, day, prior, resolve)
+        if (
+            bounded
+            and resolve
+            and decision.verdict is not Verdict.ALLOW
+            and bound_matters(transfer, self._relevant_plans(transfer), decision)
+        ):
+            # A purpose bound (a Fides data use): each of its purposes decided as if stated,
+            # and combined (issue 19; docs/semantics.md, 4b).
+            decision, assumed = by_purpose(
+                self.policies.taxonomy,
+                transfer,
+                decision,
+                assumed,
+                lambda t: self._resolve(t, day, prior, True)[:2],
+            )
+        return self._annotate(decision, [*stated, *assumed], day, today, transfer, prior)
+
+    def _resolve(
+        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], resolve: bool
+    ) -> tuple[Decision, list[Assumption], Transfer]:
+        """The rules' decision, then (``resolve``) the presumptions and the case analysis of
+        what stays open; the presumptions used; the transfer as presumed."""
         first = self._decide_once(transfer, day, prior)
         decision = first
         assumed: list[Assumption] = []
@@ -136,7 +164,7 @@ class Engine:
             )
             if decision.verdict.rank < floor.rank:
                 decision, assumed = first, []
-        return self._annotate(decision, [*stated, *assumed], day, today, transfer, prior)
+        return decision, assumed, transfer
 
     def _annotate(
         self,
@@ -178,7 +206,11 @@ class Engine:
         fact document asserted, and what became of every finding. ``explain``, remediation
         and ``test --coverage`` read this; none of them re-implements a rule."""
         day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts)
+        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        if transfer.purpose_bound is not None and transfer.purpose is None:
+            stated += bound_assumptions(
+                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
+            )
         legs: list[Leg] = []
         decision = self._annotate(
             self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior

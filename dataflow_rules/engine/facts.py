@@ -23,6 +23,14 @@ def _flag(value: bool | None) -> int:
     return UNKNOWN if value is None else int(value)
 
 
+def purpose_bound(transfer: Transfer) -> frozenset[str] | None:
+    """The purposes an unstated purpose can be (``transfer.purpose_bound``); None when the
+    purpose is stated or nothing bounds it."""
+    if transfer.purpose is not None or transfer.purpose_bound is None:
+        return None
+    return frozenset(transfer.purpose_bound.purposes)
+
+
 def side_base(
     plan: SidePlan,
     taxonomy: Taxonomy,
@@ -57,9 +65,15 @@ def side_base(
         "rrole": transfer.roles.recipient,
         "tia": transfer.impact_assessment.outcome,
     }
+    bound = purpose_bound(transfer)
     for name, allowed, prop in plan.set_flags:
         value = values[name]
-        base[prop] = UNKNOWN if value is None else int(value in allowed)
+        if value is None and name == "purpose" and bound is not None:
+            # A bounded purpose (issue 19): certain when every purpose it allows meets the
+            # condition, or none does; open otherwise (case analysis decides over the bound).
+            base[prop] = 1 if bound <= allowed else 0 if not bound & allowed else UNKNOWN
+        else:
+            base[prop] = UNKNOWN if value is None else int(value in allowed)
     context, security = transfer.context, transfer.security
     for key, prop in plan.context.items():
         stated = context.get(key)

@@ -14,21 +14,32 @@ as an :class:`Assumption` with how to say otherwise:
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..models.catalogue import Presumption
 from ..models.decision import Assumption, Decision
 from ..models.facts import Facts
 from ..models.policies import Policies
-from ..models.transfer import Transfer
+from ..models.transfer import PurposeBound, Transfer
+
+if TYPE_CHECKING:
+    from .compile import SidePlan
 
 _ITEM = re.compile(r"^data\[(\d+)\]\.anonymised$")
 
 
-def apply_facts(transfer: Transfer, facts: Facts | None) -> tuple[Transfer, list[Assumption]]:
-    """``transfer`` with the facts file's facts where it states none; what was taken."""
+def apply_facts(
+    transfer: Transfer, facts: Facts | None, purposes: Collection[str] = ()
+) -> tuple[Transfer, list[Assumption]]:
+    """``transfer`` with the facts file's facts where it states none; what was taken.
+
+    ``purposes``: the taxonomy's purposes, for the file's ``excluded_purposes`` (a transfer
+    stating no purpose is bounded to the others; the bound is stated by
+    :func:`bound_assumptions`)."""
     if facts is None:
         return transfer, []
+    transfer = _exclude_purposes(transfer, facts, purposes)
     taken: list[Assumption] = []
     source = facts.source
 
@@ -78,6 +89,50 @@ def apply_facts(transfer: Transfer, facts: Facts | None) -> tuple[Transfer, list
         ),
         taken,
     )
+
+
+def _exclude_purposes(transfer: Transfer, facts: Facts, purposes: Collection[str]) -> Transfer:
+    """``transfer`` bounded to the purposes the facts file does not exclude, when it states
+    no purpose (a bound it already has, such as a Fides data use's, is narrowed)."""
+    excluded = set(facts.excluded_purposes)
+    if transfer.purpose is not None or not excluded or not purposes:
+        return transfer
+    bound = transfer.purpose_bound
+    current = set(bound.purposes) if bound is not None else set(purposes)
+    left = sorted(current - excluded)
+    if not left or left == sorted(current):
+        return transfer  # nothing excluded, or nothing left to decide over: unchanged
+    said = f"{facts.source} (excluded_purposes: {', '.join(sorted(excluded & current))})"
+    source = f"{bound.source}, less what {said} excludes" if bound is not None else said
+    return transfer.model_copy(update={"purpose_bound": PurposeBound(purposes=left, source=source)})
+
+
+def bound_assumptions(
+    transfer: Transfer, plans: Iterable[SidePlan], vocabulary: Collection[str] = ()
+) -> list[Assumption]:
+    """The purpose bound (``transfer.purpose_bound``) as an assumption, when the purpose is
+    unstated and a rule the decision reads looks at the purpose: the decision considered
+    only the bound's purposes, and says which description bounded them (issue 19)."""
+    bound = transfer.purpose_bound
+    if transfer.purpose is not None or bound is None:
+        return []
+    if not any(name == "purpose" for plan in plans for name, _, _ in plan.set_flags):
+        return []
+    within = set(bound.purposes)
+    left_out = sorted(set(vocabulary) - within)
+    if vocabulary and len(left_out) < len(within):
+        value = f"any but {', '.join(left_out)}"  # shorter said by what it leaves out
+    else:
+        value = f"one of {', '.join(sorted(within))}"
+    return [
+        Assumption(
+            fact="purpose",
+            value=value,
+            source=bound.source,
+            sentence=f"purpose is {value}, as {bound.source} bounds it; no other purpose was considered.",
+            override="state purpose in the transfer (for a Fides or ODCS manifest, in its sidecar)",
+        )
+    ]
 
 
 def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple[Transfer, list[Assumption]]:

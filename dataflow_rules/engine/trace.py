@@ -261,6 +261,9 @@ def describe(
         shown = _show(_stated(transfer, subject) if subject not in ("destination", "origin") else None)
         if subject in ("destination", "origin"):
             shown = transfer.destination if subject == "destination" else transfer.origin
+        elif subject == "purpose" and transfer.purpose is None and transfer.purpose_bound is not None:
+            bound = transfer.purpose_bound  # what decided the condition (issue 19)
+            shown = f"unstated, one of {', '.join(sorted(set(bound.purposes)))} ({bound.source})"
         checks.append(Check(c.name, subject, shown, c.expected, status))
     return Attempt(
         rule.kind,

@@ -38,6 +38,10 @@ class Facts(Strict):
     context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
     """Catalogue context facts true of every transfer (e.g. ``exporter_is_data_broker: false``)."""
     security: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
+    excluded_purposes: list[Identifier] = Field(default_factory=new_list, max_length=100)
+    """Purposes no transfer of the organisation has unless it says so (e.g. ``law_enforcement``:
+    no pipeline answers a foreign court's request); a transfer stating no purpose is decided
+    over the other purposes only, and the decision names this file (issue 19)."""
     alternatives: list[CountryCode] = Field(default_factory=new_list, max_length=50)
     """Countries the organisation could send data to instead; remediation suggests only these."""
     source: str = "facts file"

@@ -154,6 +154,19 @@ class OnwardLeg(Strict):
     unknown); the leg's own roles are not described, so they are unknown."""
 
 
+class PurposeBound(Strict):
+    """What a description says about a purpose it does not state: the purposes the transfer
+    can have (e.g. those a Fides ``data_use`` can serve), and what says so.
+
+    Read only while ``purpose`` is unstated: a condition on the purpose holds when every
+    purpose of the bound meets it, fails when none does, and is open otherwise; case
+    analysis then decides over the bound's purposes only (docs/semantics.md, 4b)."""
+
+    purposes: Annotated[list[Identifier], Field(min_length=1, max_length=100)]
+    source: Text
+    """What bounds it, as the decision names it: ``Fides data_use 'analytics.reporting'``."""
+
+
 class Transfer(Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")]
     description: Text | None = None
@@ -163,6 +176,8 @@ class Transfer(Strict):
     exporter: Exporter = Field(default_factory=Exporter)
     recipient: Recipient = Field(default_factory=Recipient)
     purpose: Identifier | None = None
+    purpose_bound: PurposeBound | None = None
+    """The purposes an unstated ``purpose`` can be; ignored when ``purpose`` is stated."""
     transaction: Identifier | None = None
     data: Annotated[list[DataItem], Field(min_length=1, max_length=1000)]
     context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)

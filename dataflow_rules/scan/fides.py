@@ -8,7 +8,8 @@ to the fideslang version it was written for.
 A dataset is one transfer per destination; its data items are the taxonomy categories its
 ``data_categories`` map to (at dataset, collection and any nested field level), each
 located at every line that declared it. A system yields one transfer per privacy
-declaration per destination, with the purpose its ``data_use`` maps to, if any.
+declaration per destination, with the purpose its ``data_use`` states, or else the set of
+purposes it can serve (``purpose_bound``: case analysis decides over that set only).
 Destinations come from ``third_country_transfers`` (ISO alpha-3 in fideslang; alpha-2
 accepted) where the manifest has it; the origin, which Fides does not record, from the
 sidecar or ``--origin``.
@@ -182,6 +183,7 @@ def _system(doc: Document, path: Path_, value: object, found: Found) -> None:
                 "required field 'data_use' is missing or not a string", doc.locate((*where, "data_use"))
             )
         label = declaration.get("name") if isinstance(declaration.get("name"), str) else str(j)
+        purpose, bound = _use(use.strip(), fmap)
         found.add(
             key=f"{key}:{label}",
             source="fides_system",
@@ -190,5 +192,20 @@ def _system(doc: Document, path: Path_, value: object, found: Found) -> None:
             items=items,
             origin=stated[0],
             destinations=stated[1],
-            purpose=fmap.purpose(use),
+            purpose=purpose,
+            purpose_bound=bound,
         )
+
+
+def _use(use: str, fmap: FidesMap) -> tuple[str | None, dict[str, Any] | None]:
+    """What a declaration's ``data_use`` says of its purpose: the one purpose it states, or
+    the purposes it can serve (a bound the decision names), or nothing (a use the map does
+    not list, such as ``essential.legal_obligation``, can serve any purpose)."""
+    found = fmap.purposes(use)
+    if found is None:
+        return None, None
+    listed, purposes = found
+    if len(purposes) == 1:
+        return purposes[0], None
+    source = f"Fides data_use '{use}'" + (f" (read as '{listed}')" if listed != use else "")
+    return None, {"purposes": list(purposes), "source": source}

@@ -118,6 +118,7 @@ def build(
     sidecar: LoadedSidecar | None,
     purpose: str | None = None,
     description: str | None = None,
+    purpose_bound: dict[str, Any] | None = None,
 ) -> list[AdaptedTransfer]:
     side = sidecar.sidecar if sidecar else None
     out = []
@@ -149,6 +150,8 @@ def build(
                 body["description"] = side.description
         if "purpose" not in body and purpose is not None:
             body["purpose"] = purpose
+        if "purpose" not in body and purpose_bound is not None:
+            body["purpose_bound"] = purpose_bound  # what the manifest says of its purpose
         try:
             transfer = Transfer.model_validate(body)
         except ValidationError as exc:  # pragma: no cover - adapters only pass checked values

@@ -44,7 +44,14 @@ class _FidesMapFile(Strict):
     """fideslang 1.x key -> the fideslang 2.x/3.x key of the same data."""
     fideslang_draft_keys: list[str] = Field(default_factory=list)
     """Listed keys that the released taxonomy (``fideslang_version``) does not have."""
-    data_uses: dict[str, Identifier] = Field(default_factory=dict)
+    data_uses: dict[str, Identifier | Annotated[list[Identifier], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    """fideslang data use -> the purpose it states, or the purposes it can serve."""
+    purposes: list[Identifier] | None = None
+    """The purpose vocabulary ``data_uses`` was read against (the shipped taxonomy's). A
+    loaded taxonomy's purpose outside it is one the map never ruled out: it stays possible
+    for every use. Unset: the loaded taxonomy's own vocabulary."""
 
 
 class _OdcsMapFile(Strict):
@@ -65,7 +72,8 @@ class FidesMap:
     version: str
     source: str
     categories: dict[str, str]
-    data_uses: dict[str, str]
+    data_uses: dict[str, tuple[str, ...]]
+    """Data use -> the purposes it can serve (one: the purpose it states)."""
     renamed: dict[str, str] = field(default_factory=dict)
     """fideslang 1.x key -> fideslang 2.x/3.x key (the map file's ``fideslang_1``)."""
     fideslang_version: str = ""
@@ -130,15 +138,22 @@ class FidesMap:
             parts.pop()
         return None, None
 
-    def purpose(self, data_use: str) -> str | None:
-        """The purpose for a data use, by the same nearest-ancestor rule; None if unmapped."""
+    def purposes(self, data_use: str) -> tuple[str, tuple[str, ...]] | None:
+        """The listed data use that ``data_use`` falls under (itself or its nearest listed
+        ancestor, as for categories) and the purposes it can serve; None when no listed use
+        covers it, which bounds nothing: every purpose stays possible."""
         parts = data_use.split(".")
         while parts:
             listed = ".".join(parts)
             if listed in self.data_uses:
-                return self.data_uses[listed]
+                return listed, self.data_uses[listed]
             parts.pop()
         return None
+
+    def purpose(self, data_use: str) -> str | None:
+        """The purpose a data use states beyond doubt (it can serve only one); else None."""
+        found = self.purposes(data_use)
+        return found[1][0] if found is not None and len(found[1]) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -177,14 +192,12 @@ def load_fides_map(policies: Policies, path: Path | None = None) -> FidesMap:
     parsed = validate(_FidesMapFile, doc, InputError)
     for key, target in parsed.categories.items():
         _check_category(policies, doc, target, ("categories", key))
-    for key, purpose in parsed.data_uses.items():
-        if purpose not in policies.taxonomy.purposes:
-            raise InputError(f"maps to unknown purpose '{purpose}'", doc.locate(("data_uses", key)))
+    data_uses = _data_uses(parsed, set(policies.taxonomy.purposes), doc)
     fmap = FidesMap(
         parsed.mapping_version,
         doc.source,
         dict(parsed.categories),
-        dict(parsed.data_uses),
+        data_uses,
         dict(parsed.fideslang_1),
         parsed.fideslang_version,
         frozenset(parsed.fideslang_draft_keys),
@@ -196,6 +209,26 @@ def load_fides_map(policies: Policies, path: Path | None = None) -> FidesMap:
             )
     _check_renames(fmap, doc)
     return fmap
+
+
+def _data_uses(parsed: _FidesMapFile, loaded: set[str], doc: Document) -> dict[str, tuple[str, ...]]:
+    """Each listed data use's purposes in the loaded taxonomy's words.
+
+    A purpose the map lists but the loaded taxonomy lacks cannot be the transfer's; a loaded
+    purpose the map's vocabulary (``purposes``) lacks was never ruled out, so it is added
+    to every use. A use left with every loaded purpose, or none, bounds nothing."""
+    known = set(parsed.purposes) if parsed.purposes is not None else loaded
+    out: dict[str, tuple[str, ...]] = {}
+    for key, target in parsed.data_uses.items():
+        listed = [target] if isinstance(target, str) else target
+        for n, purpose in enumerate(listed):
+            if purpose not in known:
+                at = ("data_uses", key) if isinstance(target, str) else ("data_uses", key, n)
+                raise InputError(f"maps to unknown purpose '{purpose}'", doc.locate(at))
+        possible = (set(listed) & loaded) | (loaded - known)
+        if possible and possible != loaded:
+            out[key] = tuple(sorted(possible))
+    return out
 
 
 def _check_renames(fmap: FidesMap, doc: Document) -> None:

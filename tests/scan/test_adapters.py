@@ -53,7 +53,7 @@ def test_fideslang_examples(policies: Policies, key: str, category: str) -> None
 
 
 def test_maps_are_versioned_and_checked(policies: Policies, tmp_path: Path) -> None:
-    assert load_fides_map(policies).version == "3" and load_odcs_map(policies).version == "2"
+    assert load_fides_map(policies).version == "4" and load_odcs_map(policies).version == "2"
     bad = tmp_path / "map.yaml"
     bad.write_text(
         'mapping_version: "2"\nfideslang_version: "3.2.0"\ntaxonomy_version: x\ncategories:\n  user: personal.contcat\n'

@@ -385,6 +385,6 @@ def test_a_broken_rename_fails_when_the_map_loads(
 
 def test_the_shipped_map_is_versioned_for_1x(fmap: FidesMap) -> None:
     shipped = yaml.safe_load(SHIPPED_MAP.read_text())
-    assert fmap.version == shipped["mapping_version"] == "3"
+    assert fmap.version == shipped["mapping_version"] == "4"
     assert shipped["fideslang_1_versions"][0] == "0.9.0" and shipped["fideslang_1_versions"][-1] == "1.4.6"
     assert fmap.roots == ["account", "system", "user"]
