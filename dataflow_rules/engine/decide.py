@@ -139,8 +139,25 @@ def decide(
     )
 
 
+_REFS: dict[tuple[int, frozenset[tuple[str, str | None]]], tuple[Policies, list[CatalogueRef]]] = {}
+"""(policies, catalogues used) -> their references: a handful of combinations per policies."""
+
+
 def _refs(policies: Policies, used: set[tuple[str, str | None]]) -> list[CatalogueRef]:
-    """The catalogues (and zone layers) that decided, base before layer."""
+    """The catalogues (and zone layers) that decided, base before layer (remembered per
+    policies and set used; the references are frozen models, the list is the caller's)."""
+    key = (id(policies), frozenset(used))
+    held = _REFS.get(key)
+    if held is not None and held[0] is policies:
+        return list(held[1])
+    if len(_REFS) >= 1024:
+        _REFS.clear()
+    refs = _make_refs(policies, used)
+    _REFS[key] = (policies, refs)
+    return list(refs)
+
+
+def _make_refs(policies: Policies, used: set[tuple[str, str | None]]) -> list[CatalogueRef]:
     out: list[CatalogueRef] = []
     for code, zone in sorted(used, key=lambda u: (u[0], u[1] or "")):
         loaded = policies.catalogues.get(code) if zone is None else policies.layers.get((code, zone))
