@@ -271,6 +271,17 @@ class SidePlan:
         return {prefix: key.unit for key, prefix in self.counts.items()}
 
     @cached_property
+    def count_bounds(self) -> dict[str, frozenset[int]]:
+        """Per tally prefix, where a count condition on it changes (each lower bound, each
+        upper bound plus one): where case analysis splits an open count (compiled once)."""
+        bounds: dict[str, set[int]] = {}
+        for rule in self.rules.values():
+            for prefix, lo, hi in rule.counts:
+                at = bounds.setdefault(prefix, set())
+                at.update(b for b in (lo, None if hi is None else hi + 1) if b is not None)
+        return {prefix: frozenset(b) for prefix, b in bounds.items()}
+
+    @cached_property
     def count_properties(self) -> tuple[tuple[str, str, str], ...]:
         """(tally prefix, property of the most it can be, property of the least it is)."""
         return tuple((prefix, f"{prefix}mx", f"{prefix}mn") for prefix in self.counts.values())

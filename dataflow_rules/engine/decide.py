@@ -328,10 +328,14 @@ def _side_reasons(
     prefixes = plan.count_units
     counted: dict[tuple[str, int], list[str]] = defaultdict(list)
     records: dict[tuple[str, int], list[str]] = defaultdict(list)
+    notes_of: dict[str, str] = {}
+    """Tally prefix -> how its total was reached (one sentence per tally, not per firing)."""
     for f in result.firings:
         for prefix, _, _ in f.rule.counts:
             t = result.tallies[prefix]
-            note = t.describe(prefixes[prefix])
+            note = notes_of.get(prefix)
+            if note is None:
+                note = notes_of[prefix] = t.describe(prefixes[prefix])
             here = (f.rule.kind, f.rule.index)
             if note and note not in counted[here]:
                 counted[here].append(note)

@@ -214,15 +214,7 @@ class Engine:
                 others = tally(self.policies.taxonomy, key, zero, day, prior)
                 if others.high != others.low:
                     return None  # another open part: not a single open count
-                bounds = {
-                    b
-                    for rule in plan.rules.values()
-                    for p, lo, hi in rule.counts
-                    if p == prefix
-                    for b in (lo, None if hi is None else hi + 1)
-                    if b is not None
-                }
-                starts |= {b - others.low for b in bounds}
+                starts |= {b - others.low for b in plan.count_bounds.get(prefix, ())}
         if unit == "individuals":
             for s in transfer.safeguards:
                 if s.scope.max_individuals is not None:
@@ -332,20 +324,26 @@ class Engine:
             heads: dict[int, str] = {}
             """Per ruleset, the JSON members of the side-wide properties it reads: written
             once per side, not once per item."""
+            rules, payloads = plan.rules, self._payloads
             for i, item in enumerate(transfer.data):
                 own = item_properties(plan, self.policies.taxonomy, item)
-                fact = {**base, **own}
+                fact: dict[str, Any] | None = None
                 fired: set[str] = set()
                 asked = self._rulesets_for(key, plan, item.category)
                 for ruleset in asked:
-                    payload = self._payloads[id(ruleset)]
+                    payload = payloads[id(ruleset)]
                     head = heads.get(id(ruleset))
                     if head is None:
                         head = heads[id(ruleset)] = payload.head(base)
                     names = ruleset.match_body(payload.body(head, own))
-                    firings.extend(Firing(plan.rules[name], i, fact) for name in names)
-                    fired.update(names)
+                    if names:
+                        if fact is None:
+                            fact = {**base, **own}
+                        firings += [Firing(rules[name], i, fact) for name in names]
+                        fired.update(names)
                 if side_trace is not None:
+                    if fact is None:
+                        fact = {**base, **own}
                     evaluated = {n for rs in asked for n in rs.rules}
                     # Every rule of the plan on this fact: those asked with durable-rules'
                     # answer, the others (in no ruleset holding a category related to the

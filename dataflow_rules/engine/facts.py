@@ -34,8 +34,9 @@ def side_base(
     count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``)."""
     tallies: dict[str, Tally] = {}
     counted: set[str] = set()
-    for item in transfer.data:
-        counted |= plan.counted_by(taxonomy, item.category)
+    if plan.counts:  # most plans count nothing: no item need be looked at
+        for item in transfer.data:
+            counted |= plan.counted_by(taxonomy, item.category)
     for count_key, prefix in plan.counts.items():
         if prefix not in counted and (not prior or window_start(count_key.window, as_of) is None):
             # Nothing it counts is in this transfer, and no earlier transfer can count: the
@@ -48,18 +49,19 @@ def side_base(
         "ciio": _flag(transfer.exporter.ciio),
         "aff": _flag(transfer.recipient.affiliate),
     }
-    values = {
-        "rtype": transfer.recipient.type,
-        "purpose": transfer.purpose,
-        "txn": transfer.transaction,
-        # Issue 18: roles and the impact assessment (compile.py _SET_FACTS).
-        "disc": transfer.roles.discloser,
-        "rrole": transfer.roles.recipient,
-        "tia": transfer.impact_assessment.outcome,
-    }
-    for name, allowed, prop in plan.set_flags:
-        value = values[name]
-        base[prop] = UNKNOWN if value is None else int(value in allowed)
+    if plan.set_flags:
+        values = {
+            "rtype": transfer.recipient.type,
+            "purpose": transfer.purpose,
+            "txn": transfer.transaction,
+            # Issue 18: roles and the impact assessment (compile.py _SET_FACTS).
+            "disc": transfer.roles.discloser,
+            "rrole": transfer.roles.recipient,
+            "tia": transfer.impact_assessment.outcome,
+        }
+        for name, allowed, prop in plan.set_flags:
+            value = values[name]
+            base[prop] = UNKNOWN if value is None else int(value in allowed)
     context, security = transfer.context, transfer.security
     for key, prop in plan.context.items():
         stated = context.get(key)
