@@ -217,6 +217,12 @@ def _side_reasons(
     plan = result.plan
     cat = plan.loaded.catalogue
     code, side = cat.jurisdiction, plan.side
+    if not result.firings:  # nothing fired (the common side): the default alone
+        peer = transfer.destination if side == "outbound" else transfer.origin
+        default = _default(cat, side, peer, False)
+        if result.trace is not None:
+            result.trace.verdict = default.verdict.value
+        return [((), default)]
     # Best (fewest missing facts) firing per (designation, item).
     designations: dict[tuple[str, int, int], tuple[str, ...]] = {}
     exempted: dict[int, list[int]] = defaultdict(list)  # item -> exemption indices
@@ -413,28 +419,42 @@ def _side_reasons(
         # or safeguarded is decided by those reasons, and "no entry restricts this data"
         # would be false. A review default stands whenever no finding does.
         peer = transfer.destination if side == "outbound" else transfer.origin
-        verdict = Verdict(cat.default)
-        out.append(
-            (
-                (),
-                Reason(
-                    jurisdiction=code,
-                    side=side,
-                    kind="default",
-                    verdict=verdict,
-                    sentence=(
-                        f"No entry of {code}'s catalogue restricts this data "
-                        if not designations
-                        else f"No finding of {code}'s catalogue still stands for this data "
-                    )
-                    + f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
-                    f"for undesignated data is {verdict.value}.",
-                ),
-            )
-        )
+        out.append(((), _default(cat, side, peer, bool(designations))))
     if seen is not None:
         seen.verdict = Verdict.strictest([r.verdict for _, r in out if _active(r)]).value
     return out
+
+
+_DEFAULTS: dict[tuple[int, str, str, bool], tuple[Catalogue, Reason]] = {}
+
+
+def _default(cat: Catalogue, side: Side, peer: str, found: bool) -> Reason:
+    """The side's default reason; its words depend on the catalogue, the side, the peer
+    country and whether anything was found only, so it is built once for each (the model
+    is frozen) rather than once per decision."""
+    key = (id(cat), side, peer, found)
+    held = _DEFAULTS.get(key)
+    if held is not None and held[0] is cat:
+        return held[1]
+    code = cat.jurisdiction
+    verdict = Verdict(cat.default)
+    reason = Reason(
+        jurisdiction=code,
+        side=side,
+        kind="default",
+        verdict=verdict,
+        sentence=(
+            f"No entry of {code}'s catalogue restricts this data "
+            if not found
+            else f"No finding of {code}'s catalogue still stands for this data "
+        )
+        + f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
+        f"for undesignated data is {verdict.value}.",
+    )
+    if len(_DEFAULTS) >= 4096:
+        _DEFAULTS.clear()
+    _DEFAULTS[key] = (cat, reason)
+    return reason
 
 
 def _designation(cat: Catalogue, kind: str, index: int) -> Entry | LocalisationEntry:
