@@ -228,6 +228,8 @@ class SidePlan:
     categories: dict[str, str] = field(default_factory=dict)
     """category id -> flag property."""
     _category_flags: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    own_facts: dict[tuple[str, bool | None], dict[str, int]] = field(default_factory=dict, repr=False)
+    """(category, anonymised) -> an item's own fact properties (facts.item_properties)."""
     _counted_by: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def category_flags(self, taxonomy: Taxonomy, category: str) -> dict[str, int]:

@@ -349,15 +349,22 @@ def _side_reasons(
 
     for (kind, index, verdict, missing, problems), items in standing.items():
         entry = _designation(cat, kind, index)
-        reason = _finding(policies, transfer, code, side, kind, entry, verdict, missing, items, problems)
         notes = counted.get((kind, index))
-        if notes or records.get((kind, index)):
-            reason = reason.model_copy(
-                update={
-                    "sentence": reason.sentence + (" Counts: " + "; ".join(notes) + "." if notes else ""),
-                    "counted_with": records.get((kind, index), []),
-                }
-            )
+        tail = " Counts: " + "; ".join(notes) + "." if notes else ""
+        reason = _finding(
+            policies,
+            transfer,
+            code,
+            side,
+            kind,
+            entry,
+            verdict,
+            missing,
+            items,
+            problems,
+            tail,
+            records.get((kind, index), []),
+        )
         out.append(((index,), reason))
 
     for (kind, index, used), items in met.items():
@@ -472,7 +479,12 @@ def _finding(
     missing: tuple[str, ...],
     items: list[int],
     problems: tuple[SafeguardCheck, ...] = (),
+    counts: str = "",
+    counted_with: list[str] | None = None,
 ) -> Reason:
+    """A standing finding's reason. ``counts``: how its totals were reached, appended to the
+    sentence; ``counted_with``: the earlier transfers added to them (one model built, not
+    one built and copied)."""
     requirement = policies.taxonomy.requirements.get(entry.requirement, entry.requirement)
     where = f"the {code} {side} rules"
     if missing:
@@ -512,7 +524,8 @@ def _finding(
         citations=list(entry.citations),
         mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
         safeguards=list(problems),
-        sentence=sentence,
+        counted_with=list(counted_with or []),
+        sentence=sentence + counts,
     )
 
 

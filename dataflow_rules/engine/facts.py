@@ -95,7 +95,17 @@ def side_base(
 
 def item_properties(plan: SidePlan, taxonomy: Taxonomy, item: DataItem) -> dict[str, int]:
     """The properties of one item's fact that are its own (category flags, anonymised, the
-    lane proviso's flags); the rest of the fact is the side's (:func:`side_base`)."""
+    lane proviso's flags); the rest of the fact is the side's (:func:`side_base`). They
+    depend on the category and the anonymised flag alone, so each pair is built once per
+    plan (callers only read the dictionary)."""
+    key = (item.category, item.anonymised)
+    own = plan.own_facts.get(key)
+    if own is None:
+        own = plan.own_facts[key] = _own(plan, taxonomy, item)
+    return own
+
+
+def _own(plan: SidePlan, taxonomy: Taxonomy, item: DataItem) -> dict[str, int]:
     category = taxonomy.get(item.category)
     own = dict(plan.category_flags(taxonomy, item.category))
     own["anon"] = _flag(item.anonymised)
