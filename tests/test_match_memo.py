@@ -164,3 +164,46 @@ def test_memo_keeps_decisions_and_leaves_no_fact(shipped: Engine) -> None:
         assert shipped.decide(changed) == warm
     assert shipped.decide(transfer) == first
     assert shipped.stored_facts() == 0
+
+
+def test_shared_reasons_and_references_follow_their_own_catalogues(tmp_path: Any) -> None:
+    """What the engine builds once and shares (default reasons, catalogue references, the
+    no-ledger assumption) is kept per loaded catalogue: two versions of the same catalogue
+    decided side by side each name their own version and default."""
+    import shutil
+
+    changed = tmp_path / "policies"
+    shutil.copytree(default_policy_dir(), changed)
+    sg = changed / "sg.yaml"
+    text = sg.read_text(encoding="utf-8")
+    edited = text.replace('version: "2026.11"', 'version: "2099.1"', 1).replace(
+        "\ndefault: allow", "\ndefault: review", 1
+    )
+    assert edited != text
+    sg.write_text(edited, encoding="utf-8")
+    transfer = Transfer.model_validate(
+        {
+            "id": "shared",
+            "origin": "CN",
+            "destination": "SG",
+            "date": "2026-06-01",
+            "exporter": {"ciio": False},
+            "recipient": {"type": "company"},
+            "data": [{"category": "research.climate", "individuals": 0}],
+        }
+    )
+    old, new = Engine(load_policies(default_policy_dir())), Engine(load_policies(changed))
+    try:
+        for _ in range(2):  # the second time from what was shared
+            a, b = old.decide(transfer), new.decide(transfer)
+            ref_a = next(r for r in a.catalogues if r.jurisdiction == "SG")
+            ref_b = next(r for r in b.catalogues if r.jurisdiction == "SG")
+            assert (ref_a.version, ref_b.version) == ("2026.11", "2099.1")
+            assert ref_a.digest != ref_b.digest
+            default_a = next(r for r in a.reasons if r.kind == "default" and r.jurisdiction == "SG")
+            default_b = next(r for r in b.reasons if r.kind == "default" and r.jurisdiction == "SG")
+            assert (default_a.verdict.value, default_b.verdict.value) == ("allow", "review")
+            assert default_b.sentence.endswith("is review.")
+    finally:
+        old.close()
+        new.close()
