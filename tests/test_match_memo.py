@@ -92,7 +92,7 @@ def test_quantised_memoised_match_is_the_direct_match(shipped: Engine, data: st.
     assert ruleset.match_body(payload.body(payload.head(base), own)) == direct
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_generated_catalogues_memoised_facts_fire_as_the_real_ones(scenario: Any) -> None:
     """On generated catalogues and transfers, each item's real fact (unquantised) fires in
