@@ -166,13 +166,16 @@ def core_calls(fn: Callable[[], object]) -> int:
 
 def engine_figures(quick: bool = False, sizes: tuple[int, ...] = (50, 5000)) -> dict[str, float]:
     """The engine's own figures (issue 14, item 5), in this process, interleaved rounds,
-    each the median of medians: warm ``Engine.decide`` over the shipped catalogues and the
-    examples, and over one fixed transfer against catalogues of ``sizes`` entries holding
+    each the median of medians: warm ``Engine.decide`` over the shipped catalogues of
+    distinct generated transfers, each decided once (the memo hit rate over them is
+    printed), and of the examples repeated (the figure before the memo); over one fixed transfer against catalogues of ``sizes`` entries holding
     the same few entries that match it (three, on its category and its parent), the rest
     spread over every category unrelated to it, in the same taxonomy branch too; C-core
-    calls per decision; and the bare C-core fact (20 rules) as the baseline.
+    calls per decision (over 500 more unseen transfers); and the bare C-core fact (20
+    rules) as the baseline.
 
         python -c 'from benchmarks.run import engine_figures; print(engine_figures())'
+        python -m benchmarks.run --engine-only --baseline /work/main   # side by side
     """
     import contextlib
     import random
@@ -270,28 +273,52 @@ def engine_figures(quick: bool = False, sizes: tuple[int, ...] = (50, 5000)) -> 
         for path in sorted((ROOT / "examples").glob("*.yaml")):
             with contextlib.suppress(DataflowRulesError):  # an example being edited: the others
                 examples += [x.transfer for x in read_transfers(path, shipped_engine.policies)]
-        for x in examples * 3:
+        rounds = 5 if quick else 15
+        n = 200 if quick else 1000
+        # Distinct realistic transfers (the workbench corpus generator): every timed
+        # decision is of a transfer the engine has not decided before, so no memo of a
+        # whole fact seen before can make the figure (the examples alone, repeated, are
+        # the old figure, printed beside it).
+        warmup, fresh = (
+            _generated(shipped_engine.policies, 2_000, seed=3),
+            _generated(shipped_engine.policies, rounds * n, seed=4),
+        )
+        for x in [*examples * 3, *warmup]:
             shipped_engine.decide(x)
         for e in engines.values():
             for _ in range(200):
                 e.decide(transfer)
-        rounds = 5 if quick else 15
-        n = 200 if quick else 1000
         medians: dict[int, list[float]] = {size: [] for size in sizes}
         bare: list[float] = []
         warm: list[float] = []
-        for _ in range(rounds):
+        means: list[float] = []
+        same: list[float] = []
+        hits = asked = 0
+        for r in range(rounds):
             bare.append(summary(bare_durable(n))[0])
-            samples: list[float] = []
+            batch = fresh[r * n : (r + 1) * n]
+            before = _memo_counts(shipped_engine)
+            samples = [timed(lambda x=x: shipped_engine.decide(x), 1)[0] for x in batch]
+            after = _memo_counts(shipped_engine)
+            hits += after[0] - before[0]
+            asked += after[0] - before[0] + after[1] - before[1]
+            warm.append(summary(samples)[0])
+            means.append(statistics.mean(samples) * 1e6)
+            samples = []
             for _ in range(max(1, n // len(examples))):
                 for x in examples:
                     samples += timed(lambda x=x: shipped_engine.decide(x), 1)
-            warm.append(summary(samples)[0])
+            same.append(summary(samples)[0])
             for size, e in engines.items():
                 medians[size].append(summary(timed(lambda e=e: e.decide(transfer), n))[0])
+        out["shipped_mean_us"] = statistics.median(means)
+        out["memo_hit_rate"] = hits / asked if asked else float("nan")
+        out["distinct_transfers"] = float(len({x.model_dump_json(exclude={"id"}) for x in fresh}))
+        out["examples_us"] = statistics.median(same)
+        unseen = _generated(shipped_engine.policies, 500, seed=5)
         out["shipped_us"] = statistics.median(warm)
         for size, e in [("shipped", shipped_engine), *engines.items()]:
-            asked = examples if size == "shipped" else [transfer]
+            asked = unseen if size == "shipped" else [transfer]
             calls = core_calls(lambda e=e, asked=asked: [e.decide(x) for x in asked])
             out[f"core_calls_{size}"] = calls / len(asked)
             if size == "shipped":
@@ -304,9 +331,85 @@ def engine_figures(quick: bool = False, sizes: tuple[int, ...] = (50, 5000)) -> 
         shipped_engine.close()
     out["bare_us"] = statistics.median(bare)
     out["shipped_over_bare"] = out["shipped_us"] / out["bare_us"]
+    out["examples_over_bare"] = out["examples_us"] / out["bare_us"]
     out[f"ratio_{sizes[-1]}_over_{sizes[0]}"] = out[f"decide_{sizes[-1]}_us"] / out[f"decide_{sizes[0]}_us"]
     out["load_average"] = os.getloadavg()[0]
     return out
+
+
+def _generated(policies: Any, count: int, seed: int) -> list[Any]:
+    """``count`` generated transfers (workbench corpus generator), each as ``check`` reads it."""
+    from dataflow_rules import Transfer
+    from dataflow_rules.workbench.corpus import generate_corpus
+
+    return [
+        Transfer.model_validate_json(line) for line in generate_corpus(policies.taxonomy, count, seed=seed)
+    ]
+
+
+def _memo_counts(engine: Any) -> tuple[int, int]:
+    """(memo hits, core calls) summed over the engine's rulesets (0, 0 before the memo)."""
+    sets = engine._all()
+    return sum(getattr(rs, "hits", 0) for rs in sets), sum(getattr(rs, "misses", 0) for rs in sets)
+
+
+ENGINE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import dataflow_rules  # the tree measured; the benchmark code is this tree's
+sys.path.insert(0, sys.argv[2])
+from benchmarks.run import engine_figures
+print(json.dumps(engine_figures(quick=sys.argv[3] == "1")))
+"""
+
+
+def engine_side_by_side(baseline: Path | None, quick: bool) -> None:
+    """``engine_figures`` of this tree and of ``baseline`` (its own dataflow_rules, this
+    tree's benchmark), one fresh process each, one after the other, printed side by side."""
+    trees = [("this tree", ROOT)] + ([("baseline", baseline.resolve())] if baseline else [])
+    load = os.getloadavg()
+    print(
+        f"# engine figures  {time.strftime('%Y-%m-%d %H:%M')} UTC  {platform.processor() or platform.machine()}"
+        f"  nproc={os.cpu_count()}  python {platform.python_version()}  load average at start "
+        f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}{'  (quick)' if quick else ''}"
+    )
+    got = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _, tree in trees:
+            r = subprocess.run(
+                [sys.executable, "-c", ENGINE, str(tree), str(ROOT), "1" if quick else "0"],
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+                env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+                check=False,
+            )
+            if r.returncode:
+                raise SystemExit(f"engine figures failed in {tree}:\n{r.stderr[-3000:]}")
+            got.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    rows = [
+        ("warm decision, shipped, distinct generated transfers (µs)", "shipped_us", "{:.1f}"),
+        ("  the same, mean (what throughput pays: case analysis's tail)", "shipped_mean_us", "{:.1f}"),
+        ("  memo hit rate over those decisions", "memo_hit_rate", "{:.1%}"),
+        ("  distinct transfers decided (content, id aside)", "distinct_transfers", "{:,.0f}"),
+        ("  C-core calls per decision", "core_calls_shipped", "{:.2f}"),
+        ("warm decision, shipped, the examples repeated (old figure, µs)", "examples_us", "{:.1f}"),
+        ("bare C-core fact, 20 rules (µs)", "bare_us", "{:.2f}"),
+        ("warm decision (distinct) / bare fact, target <= 6x", "shipped_over_bare", "{:.1f}x"),
+        ("warm decision (examples repeated) / bare fact", "examples_over_bare", "{:.1f}x"),
+        ("decision, 50 entries (µs)", "decide_50_us", "{:.1f}"),
+        ("decision, 5,000 entries (µs)", "decide_5000_us", "{:.1f}"),
+        ("5,000 / 50, target <= 1.5x", "ratio_5000_over_50", "{:.2f}x"),
+        ("load average at the end", "load_average", "{:.2f}"),
+    ]
+    table = [["figure", *[name for name, _ in trees]]]
+    for label, key, fmt in rows:
+        table.append([label, *[fmt.format(g[key]) if key in g else "n/a" for g in got]])
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for n, r in enumerate(table):
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+        if n == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 # -- one catalogue set, in its own process ------------------------------------------------
@@ -568,6 +671,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cold-only", action="store_true", help="only the cold-start figures of the shipped catalogues"
     )
+    parser.add_argument(
+        "--engine-only",
+        action="store_true",
+        help="only the engine figures (issue 14 item 5), beside --baseline's",
+    )
     args = parser.parse_args(argv)
     if args.child:
         name, directory, work = args.child
@@ -581,6 +689,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.cold_only:
         cold_only(5 if args.quick else 21, args.baseline)
+        return
+    if args.engine_only:
+        engine_side_by_side(args.baseline, args.quick)
         return
 
     from dataflow_rules import __version__

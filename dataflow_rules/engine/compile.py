@@ -228,6 +228,8 @@ class SidePlan:
     categories: dict[str, str] = field(default_factory=dict)
     """category id -> flag property."""
     _category_flags: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    own_facts: dict[tuple[str, bool | None], dict[str, int]] = field(default_factory=dict, repr=False)
+    """(category, anonymised) -> an item's own fact properties (facts.item_properties)."""
     _counted_by: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def category_flags(self, taxonomy: Taxonomy, category: str) -> dict[str, int]:
@@ -269,6 +271,17 @@ class SidePlan:
     def count_units(self) -> dict[str, str]:
         """Tally prefix -> the unit it counts."""
         return {prefix: key.unit for key, prefix in self.counts.items()}
+
+    @cached_property
+    def count_bounds(self) -> dict[str, frozenset[int]]:
+        """Per tally prefix, where a count condition on it changes (each lower bound, each
+        upper bound plus one): where case analysis splits an open count (compiled once)."""
+        bounds: dict[str, set[int]] = {}
+        for rule in self.rules.values():
+            for prefix, lo, hi in rule.counts:
+                at = bounds.setdefault(prefix, set())
+                at.update(b for b in (lo, None if hi is None else hi + 1) if b is not None)
+        return {prefix: frozenset(b) for prefix, b in bounds.items()}
 
     @cached_property
     def count_properties(self) -> tuple[tuple[str, str, str], ...]:

@@ -139,8 +139,25 @@ def decide(
     )
 
 
+_REFS: dict[tuple[int, frozenset[tuple[str, str | None]]], tuple[Policies, list[CatalogueRef]]] = {}
+"""(policies, catalogues used) -> their references: a handful of combinations per policies."""
+
+
 def _refs(policies: Policies, used: set[tuple[str, str | None]]) -> list[CatalogueRef]:
-    """The catalogues (and zone layers) that decided, base before layer."""
+    """The catalogues (and zone layers) that decided, base before layer (remembered per
+    policies and set used; the references are frozen models, the list is the caller's)."""
+    key = (id(policies), frozenset(used))
+    held = _REFS.get(key)
+    if held is not None and held[0] is policies:
+        return list(held[1])
+    if len(_REFS) >= 1024:
+        _REFS.clear()
+    refs = _make_refs(policies, used)
+    _REFS[key] = (policies, refs)
+    return list(refs)
+
+
+def _make_refs(policies: Policies, used: set[tuple[str, str | None]]) -> list[CatalogueRef]:
     out: list[CatalogueRef] = []
     for code, zone in sorted(used, key=lambda u: (u[0], u[1] or "")):
         loaded = policies.catalogues.get(code) if zone is None else policies.layers.get((code, zone))
@@ -200,6 +217,12 @@ def _side_reasons(
     plan = result.plan
     cat = plan.loaded.catalogue
     code, side = cat.jurisdiction, plan.side
+    if not result.firings:  # nothing fired (the common side): the default alone
+        peer = transfer.destination if side == "outbound" else transfer.origin
+        default = _default(cat, side, peer, False)
+        if result.trace is not None:
+            result.trace.verdict = default.verdict.value
+        return [((), default)]
     # Best (fewest missing facts) firing per (designation, item).
     designations: dict[tuple[str, int, int], tuple[str, ...]] = {}
     exempted: dict[int, list[int]] = defaultdict(list)  # item -> exemption indices
@@ -311,10 +334,14 @@ def _side_reasons(
     prefixes = plan.count_units
     counted: dict[tuple[str, int], list[str]] = defaultdict(list)
     records: dict[tuple[str, int], list[str]] = defaultdict(list)
+    notes_of: dict[str, str] = {}
+    """Tally prefix -> how its total was reached (one sentence per tally, not per firing)."""
     for f in result.firings:
         for prefix, _, _ in f.rule.counts:
             t = result.tallies[prefix]
-            note = t.describe(prefixes[prefix])
+            note = notes_of.get(prefix)
+            if note is None:
+                note = notes_of[prefix] = t.describe(prefixes[prefix])
             here = (f.rule.kind, f.rule.index)
             if note and note not in counted[here]:
                 counted[here].append(note)
@@ -322,15 +349,22 @@ def _side_reasons(
 
     for (kind, index, verdict, missing, problems), items in standing.items():
         entry = _designation(cat, kind, index)
-        reason = _finding(policies, transfer, code, side, kind, entry, verdict, missing, items, problems)
         notes = counted.get((kind, index))
-        if notes or records.get((kind, index)):
-            reason = reason.model_copy(
-                update={
-                    "sentence": reason.sentence + (" Counts: " + "; ".join(notes) + "." if notes else ""),
-                    "counted_with": records.get((kind, index), []),
-                }
-            )
+        tail = " Counts: " + "; ".join(notes) + "." if notes else ""
+        reason = _finding(
+            policies,
+            transfer,
+            code,
+            side,
+            kind,
+            entry,
+            verdict,
+            missing,
+            items,
+            problems,
+            tail,
+            records.get((kind, index), []),
+        )
         out.append(((index,), reason))
 
     for (kind, index, used), items in met.items():
@@ -392,28 +426,42 @@ def _side_reasons(
         # or safeguarded is decided by those reasons, and "no entry restricts this data"
         # would be false. A review default stands whenever no finding does.
         peer = transfer.destination if side == "outbound" else transfer.origin
-        verdict = Verdict(cat.default)
-        out.append(
-            (
-                (),
-                Reason(
-                    jurisdiction=code,
-                    side=side,
-                    kind="default",
-                    verdict=verdict,
-                    sentence=(
-                        f"No entry of {code}'s catalogue restricts this data "
-                        if not designations
-                        else f"No finding of {code}'s catalogue still stands for this data "
-                    )
-                    + f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
-                    f"for undesignated data is {verdict.value}.",
-                ),
-            )
-        )
+        out.append(((), _default(cat, side, peer, bool(designations))))
     if seen is not None:
         seen.verdict = Verdict.strictest([r.verdict for _, r in out if _active(r)]).value
     return out
+
+
+_DEFAULTS: dict[tuple[int, str, str, bool], tuple[Catalogue, Reason]] = {}
+
+
+def _default(cat: Catalogue, side: Side, peer: str, found: bool) -> Reason:
+    """The side's default reason; its words depend on the catalogue, the side, the peer
+    country and whether anything was found only, so it is built once for each (the model
+    is frozen) rather than once per decision."""
+    key = (id(cat), side, peer, found)
+    held = _DEFAULTS.get(key)
+    if held is not None and held[0] is cat:
+        return held[1]
+    code = cat.jurisdiction
+    verdict = Verdict(cat.default)
+    reason = Reason(
+        jurisdiction=code,
+        side=side,
+        kind="default",
+        verdict=verdict,
+        sentence=(
+            f"No entry of {code}'s catalogue restricts this data "
+            if not found
+            else f"No finding of {code}'s catalogue still stands for this data "
+        )
+        + f"{'going to' if side == 'outbound' else 'coming from'} {peer}; the catalogue's default "
+        f"for undesignated data is {verdict.value}.",
+    )
+    if len(_DEFAULTS) >= 4096:
+        _DEFAULTS.clear()
+    _DEFAULTS[key] = (cat, reason)
+    return reason
 
 
 def _designation(cat: Catalogue, kind: str, index: int) -> Entry | LocalisationEntry:
@@ -431,7 +479,12 @@ def _finding(
     missing: tuple[str, ...],
     items: list[int],
     problems: tuple[SafeguardCheck, ...] = (),
+    counts: str = "",
+    counted_with: list[str] | None = None,
 ) -> Reason:
+    """A standing finding's reason. ``counts``: how its totals were reached, appended to the
+    sentence; ``counted_with``: the earlier transfers added to them (one model built, not
+    one built and copied)."""
     requirement = policies.taxonomy.requirements.get(entry.requirement, entry.requirement)
     where = f"the {code} {side} rules"
     if missing:
@@ -471,7 +524,8 @@ def _finding(
         citations=list(entry.citations),
         mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
         safeguards=list(problems),
-        sentence=sentence,
+        counted_with=list(counted_with or []),
+        sentence=sentence + counts,
     )
 
 

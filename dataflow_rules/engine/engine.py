@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +18,7 @@ from ..models.transfer import Transfer
 from .cases import MAX_BRANCHES, Option, analyse, bound_matters, by_purpose, count_ranges, open_facts
 from .compile import (
     DOMESTIC,
+    Rule,
     Side,
     SidePlan,
     compile_domestic,
@@ -69,7 +71,8 @@ class Engine:
             for n, chunk in enumerate(plan.chunks()):
                 ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
                 sets.append((ruleset, chunk.categories))
-                self._payloads[id(ruleset)] = _Payload.of(ruleset, plan.item_properties())
+                rules = [plan.rules[name] for name in chunk.rules]
+                self._payloads[id(ruleset)] = _Payload.of(ruleset, plan.item_properties(), rules)
             self._rulesets[key] = sets
 
     def _rulesets_for(self, key: PlanKey, plan: SidePlan, category: str) -> tuple[RuleSet, ...]:
@@ -243,15 +246,7 @@ class Engine:
                 others = tally(self.policies.taxonomy, key, zero, day, prior)
                 if others.high != others.low:
                     return None  # another open part: not a single open count
-                bounds = {
-                    b
-                    for rule in plan.rules.values()
-                    for p, lo, hi in rule.counts
-                    if p == prefix
-                    for b in (lo, None if hi is None else hi + 1)
-                    if b is not None
-                }
-                starts |= {b - others.low for b in bounds}
+                starts |= {b - others.low for b in plan.count_bounds.get(prefix, ())}
         if unit == "individuals":
             for s in transfer.safeguards:
                 if s.scope.max_individuals is not None:
@@ -361,20 +356,26 @@ class Engine:
             heads: dict[int, str] = {}
             """Per ruleset, the JSON members of the side-wide properties it reads: written
             once per side, not once per item."""
+            rules, payloads = plan.rules, self._payloads
             for i, item in enumerate(transfer.data):
                 own = item_properties(plan, self.policies.taxonomy, item)
-                fact = {**base, **own}
+                fact: dict[str, Any] | None = None
                 fired: set[str] = set()
                 asked = self._rulesets_for(key, plan, item.category)
                 for ruleset in asked:
-                    payload = self._payloads[id(ruleset)]
+                    payload = payloads[id(ruleset)]
                     head = heads.get(id(ruleset))
                     if head is None:
                         head = heads[id(ruleset)] = payload.head(base)
                     names = ruleset.match_body(payload.body(head, own))
-                    firings.extend(Firing(plan.rules[name], i, fact) for name in names)
-                    fired.update(names)
+                    if names:
+                        if fact is None:
+                            fact = {**base, **own}
+                        firings += [Firing(rules[name], i, fact) for name in names]
+                        fired.update(names)
                 if side_trace is not None:
+                    if fact is None:
+                        fact = {**base, **own}
                     evaluated = {n for rs in asked for n in rs.rules}
                     # Every rule of the plan on this fact: those asked with durable-rules'
                     # answer, the others (in no ruleset holding a category related to the
@@ -401,17 +402,31 @@ class Engine:
 class _Payload:
     """How to write the fact one ruleset reads as JSON members, fast: the side-wide
     properties through one %-template (every fact value is an integer), the item's own
-    (few, and sparse: an absent category flag is not sent) one by one."""
+    (few, and sparse: an absent category flag is not sent) one by one.
+
+    Side-wide properties that a rule of the ruleset compares by order (``day``, the count
+    totals ``g0mx``/``g0mn``) are *quantised* before they are written: each value is
+    replaced by the least value of its interval among the breakpoints of every condition
+    the ruleset's rules make on that property (``>= b``: b; ``<= b``: b + 1; ``== b`` and
+    ``!= b``: b and b + 1; below the first breakpoint: one less than it). Every comparison
+    the rules make has the same truth on a whole interval, so the quantised fact fires
+    exactly the rules the real one does (tests/test_match_memo.py), and transfers whose
+    counts and dates differ only within intervals send the same text: the ruleset's memo
+    (durable.py) answers them without the core. Firings keep the real fact."""
 
     template: str
     side_keys: tuple[str, ...]
     item_keys: frozenset[str]
+    ordered: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    """(position in ``side_keys``, sorted breakpoints) of each quantised property."""
 
     @staticmethod
-    def of(ruleset: RuleSet, item_properties: frozenset[str]) -> _Payload:
+    def of(ruleset: RuleSet, item_properties: frozenset[str], rules: Sequence[Rule] = ()) -> _Payload:
         side = tuple(k for k in ruleset.reads if k not in item_properties)
         template = ",".join(f'"{k}":%d' for k in side)
-        return _Payload(template, side, frozenset(ruleset.reads) & item_properties)
+        points = breakpoints(rules)
+        ordered = tuple((n, points[k]) for n, k in enumerate(side) if k in points)
+        return _Payload(template, side, frozenset(ruleset.reads) & item_properties, ordered)
 
     @cached_property
     def _get(self) -> Callable[[Mapping[str, Any]], Any]:
@@ -421,14 +436,41 @@ class _Payload:
         if not self.side_keys:
             return ""
         try:
-            values = self._get(base)
-            return self.template % (values if len(self.side_keys) > 1 else (values,))
+            got = self._get(base)
+            values = list(got) if len(self.side_keys) > 1 else [got]
+            for n, points in self.ordered:
+                k = bisect_right(points, values[n])
+                values[n] = points[k - 1] if k else points[0] - 1
+            return self.template % tuple(values)
         except (KeyError, TypeError):
             raise EngineError(f"a fact property is missing or not an integer: {self.side_keys}") from None
 
     def body(self, head: str, own: Mapping[str, int]) -> str:
         tail = ",".join([f'"{k}":{v:d}' for k, v in own.items() if k in self.item_keys])
         return f"{head},{tail}" if head and tail else head or tail
+
+
+def breakpoints(rules: Sequence[Rule]) -> dict[str, tuple[int, ...]]:
+    """Per fact property that some rule compares by order (``>=``, ``<=``, ``between``), the
+    points where any comparison of ``rules`` on it can change its truth (see _Payload)."""
+    ordered: set[str] = set()
+    points: dict[str, set[int]] = {}
+    for rule in rules:
+        for c in rule.conditions:
+            at = points.setdefault(c.fact, set())
+            if c.op == ">=":
+                at.add(c.bound)
+            elif c.op == "<=":
+                at.add(c.bound + 1)
+            elif c.op == "between":
+                at.add(c.bound)
+                if c.upper is not None:
+                    at.add(c.upper + 1)
+            else:  # == and !=: the bound alone is an interval
+                at.update((c.bound, c.bound + 1))
+            if c.op in (">=", "<=", "between"):
+                ordered.add(c.fact)
+    return {prop: tuple(sorted(points[prop])) for prop in sorted(ordered)}
 
 
 def _traces(sides: list[tuple[str, Side, SideResult | None]]) -> list[SideTrace]:

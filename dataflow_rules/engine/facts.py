@@ -42,8 +42,9 @@ def side_base(
     count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``)."""
     tallies: dict[str, Tally] = {}
     counted: set[str] = set()
-    for item in transfer.data:
-        counted |= plan.counted_by(taxonomy, item.category)
+    if plan.counts:  # most plans count nothing: no item need be looked at
+        for item in transfer.data:
+            counted |= plan.counted_by(taxonomy, item.category)
     for count_key, prefix in plan.counts.items():
         if prefix not in counted and (not prior or window_start(count_key.window, as_of) is None):
             # Nothing it counts is in this transfer, and no earlier transfer can count: the
@@ -56,23 +57,24 @@ def side_base(
         "ciio": _flag(transfer.exporter.ciio),
         "aff": _flag(transfer.recipient.affiliate),
     }
-    values = {
-        "rtype": transfer.recipient.type,
-        "purpose": transfer.purpose,
-        "txn": transfer.transaction,
-        # Issue 18: roles and the impact assessment (compile.py _SET_FACTS).
-        "disc": transfer.roles.discloser,
-        "rrole": transfer.roles.recipient,
-        "tia": transfer.impact_assessment.outcome,
-    }
-    bound = purpose_bound(transfer)
-    for name, allowed, prop in plan.set_flags:
-        value = values[name]
-        if value is None and name == "purpose" and bound is not None:
-            # A bounded purpose (issue 19): certain when every purpose it allows meets the
-            # condition, or none does; open otherwise (case analysis decides over the bound).
-            base[prop] = 1 if bound <= allowed else 0 if not bound & allowed else UNKNOWN
-        else:
+    if plan.set_flags:
+        values = {
+            "rtype": transfer.recipient.type,
+            "purpose": transfer.purpose,
+            "txn": transfer.transaction,
+            # Issue 18: roles and the impact assessment (compile.py _SET_FACTS).
+            "disc": transfer.roles.discloser,
+            "rrole": transfer.roles.recipient,
+            "tia": transfer.impact_assessment.outcome,
+        }
+        bound = purpose_bound(transfer)
+        for name, allowed, prop in plan.set_flags:
+            value = values[name]
+            if value is None and name == "purpose" and bound is not None:
+                # A bounded purpose (issue 19): certain when every purpose it allows meets the
+                # condition, or none does; open otherwise (case analysis decides over the bound).
+                base[prop] = 1 if bound <= allowed else 0 if not bound & allowed else UNKNOWN
+                continue
             base[prop] = UNKNOWN if value is None else int(value in allowed)
     context, security = transfer.context, transfer.security
     for key, prop in plan.context.items():
@@ -107,7 +109,17 @@ def side_base(
 
 def item_properties(plan: SidePlan, taxonomy: Taxonomy, item: DataItem) -> dict[str, int]:
     """The properties of one item's fact that are its own (category flags, anonymised, the
-    lane proviso's flags); the rest of the fact is the side's (:func:`side_base`)."""
+    lane proviso's flags); the rest of the fact is the side's (:func:`side_base`). They
+    depend on the category and the anonymised flag alone, so each pair is built once per
+    plan (callers only read the dictionary)."""
+    key = (item.category, item.anonymised)
+    own = plan.own_facts.get(key)
+    if own is None:
+        own = plan.own_facts[key] = _own(plan, taxonomy, item)
+    return own
+
+
+def _own(plan: SidePlan, taxonomy: Taxonomy, item: DataItem) -> dict[str, int]:
     category = taxonomy.get(item.category)
     own = dict(plan.category_flags(taxonomy, item.category))
     own["anon"] = _flag(item.anonymised)

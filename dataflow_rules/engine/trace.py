@@ -4,7 +4,9 @@ Nothing here re-tests the catalogue. For each data item's fact document the engi
 asserted into durable-rules, each compiled rule's explicit conditions
 (:class:`~.compile.Condition`) are described against that same document: held, failed,
 or unknown (the transfer leaves the fact unstated). Whether the rule fired is what
-durable-rules answered. How each finding was disposed of (stands, cleared by an
+durable-rules answered. (The text sent to durable-rules writes the day and count totals
+as the least value of their interval among the ruleset's bounds, engine.py ``_Payload``;
+every condition is true of it exactly when it is of the document described here.) How each finding was disposed of (stands, cleared by an
 exemption or a green lane, safeguarded) is recorded by :mod:`.decide` as it decides.
 ``explain``, remediation and ``test --coverage`` read this; a rule change touches the
 compiler alone.

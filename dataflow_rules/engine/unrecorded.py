@@ -21,6 +21,12 @@ from .counting import _relation, window_start
 
 _UNITS = ("individuals", "records", "devices")
 
+_MEMO_SIZE = 4096
+"""Answers remembered by :func:`_counted_across` and :func:`_assumption` (each a pure
+function of the loaded catalogues and a few values of the transfer); emptied when full."""
+_FOUND: dict[tuple[int, int, str, frozenset[str]], tuple[object, object, Found]] = {}
+_SAID: dict[tuple[str, int, int, dt.date | None], tuple[object, object, Assumption]] = {}
+
 _PER = {
     "exporter": "of the same exporter",
     "exporter_and_recipient": "of the same exporter to the same recipient",
@@ -47,34 +53,61 @@ def unrecorded_assumptions(
         if found is None:
             continue
         seen.add(code)
-        entry, how = found
-        since = window_start(how.window, day)
-        window = f"since {since}" if since is not None else ""
-        out.append(
-            Assumption(
-                fact="ledger",
-                value="no earlier transfers",
-                source=f"presumption {code}",
-                sentence=(
-                    f"No earlier transfer {_PER[how.per]} {window} was counted with this one: "
-                    f"{code} counts its thresholds across transfers ({entry.id} and others), and "
-                    "no ledger was read, so this decision compares this transfer's own totals only."
-                ),
-                override=(
-                    "give the audit trail of earlier decisions with --ledger DB (or --record), "
-                    "or decide a corpus together with batch --cumulative"
-                ),
-                citations=list(entry.citations[-1:]),
-            )
-        )
+        out.append(_assumption(code, *found, day))
     return out
 
 
-def _counted_across(
-    policies: Policies, catalogue: Catalogue, side: str, transfer: Transfer
-) -> tuple[Entry | LocalisationEntry, Counting] | None:
+def _assumption(code: str, entry: Entry | LocalisationEntry, how: Counting, day: dt.date) -> Assumption:
+    """The assumption's words depend on the catalogue, the entry and the window's start
+    only: built once per (catalogue, entry, its counting, start) and shared (the model is
+    frozen)."""
+    since = window_start(how.window, day)
+    key = (code, id(entry), id(how), since)
+    held = _SAID.get(key)
+    if held is not None and held[0] is entry and held[1] is how:
+        return held[2]
+    if len(_SAID) >= _MEMO_SIZE:
+        _SAID.clear()
+    window = f"since {since}" if since is not None else ""
+    made = Assumption(
+        fact="ledger",
+        value="no earlier transfers",
+        source=f"presumption {code}",
+        sentence=(
+            f"No earlier transfer {_PER[how.per]} {window} was counted with this one: "
+            f"{code} counts its thresholds across transfers ({entry.id} and others), and "
+            "no ledger was read, so this decision compares this transfer's own totals only."
+        ),
+        override=(
+            "give the audit trail of earlier decisions with --ledger DB (or --record), "
+            "or decide a corpus together with batch --cumulative"
+        ),
+        citations=list(entry.citations[-1:]),
+    )
+    _SAID[key] = (entry, how, made)
+    return made
+
+
+Found = tuple[Entry | LocalisationEntry, Counting] | None
+
+
+def _counted_across(policies: Policies, catalogue: Catalogue, side: str, transfer: Transfer) -> Found:
     """The first designation of ``catalogue`` on ``side`` with a count condition counted
-    across transfers that one of the transfer's items falls within (or may contain)."""
+    across transfers that one of the transfer's items falls within (or may contain).
+    Remembered per (taxonomy, catalogue, side, the items' categories): it reads no more."""
+    categories = frozenset(item.category for item in transfer.data)
+    key = (id(policies.taxonomy), id(catalogue), side, categories)
+    held = _FOUND.get(key)
+    if held is not None and held[0] is policies.taxonomy and held[1] is catalogue:
+        return held[2]
+    found = _first_counted(policies, catalogue, side, categories)
+    if len(_FOUND) >= _MEMO_SIZE:
+        _FOUND.clear()
+    _FOUND[key] = (policies.taxonomy, catalogue, found)
+    return found
+
+
+def _first_counted(policies: Policies, catalogue: Catalogue, side: str, items: frozenset[str]) -> Found:
     designations: list[Entry | LocalisationEntry] = [
         e for e in catalogue.entries if e.direction in (side, "both")
     ]
@@ -85,6 +118,6 @@ def _counted_across(
         if how.window == "transfer" or all(getattr(entry.when, u) is None for u in _UNITS):
             continue
         categories = tuple(entry.categories)
-        if any(_relation(policies.taxonomy, categories, item.category) for item in transfer.data):
+        if any(_relation(policies.taxonomy, categories, category) for category in items):
             return entry, how
     return None
