@@ -148,3 +148,23 @@ def test_the_service_counts_a_back_dated_decision_on_its_as_of_day(tmp_path: Pat
     assert outcome.decisions[0].verdict.value == "allow" and outcome.decisions[0].retrospective
     second = service.evaluate(json.dumps(cn("now", None)), "<request>", requested_by="t")
     assert second.decisions[0].verdict.value == "restrict"
+
+
+def test_check_counts_a_transfer_of_the_same_run_on_its_as_of_day(tmp_path: Path) -> None:
+    """`check --as-of DAY --record` decides every transfer as of DAY: one dated next year,
+    let go as of DAY, counts on DAY for the next transfer of the same run (120,000 in a
+    year: 2024 Provisions Art 8), never both allowed."""
+    db = tmp_path / "a.sqlite"
+    files = []
+    for transfer in (cn("dated-next-year", "2027-06-01"), cn("undated", None)):
+        path = tmp_path / f"{transfer['id']}.yaml"
+        path.write_text(yaml.safe_dump(transfer, sort_keys=False), encoding="utf-8")
+        files.append(str(path))
+    result = subprocess.run(
+        [EXE, "check", "-f", "json", "--as-of", "2026-12-07", "--record", "--audit-db", str(db), *files],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    verdicts = [d["verdict"] for d in json.loads(result.stdout)["decisions"]]
+    assert verdicts == ["allow", "restrict"] and result.returncode == 4
