@@ -173,3 +173,53 @@ def test_batch_tricks_are_errors_or_restrict(tmp_path: Path) -> None:
     for record in records:
         assert "error" in record or record["verdict"] == "restrict", record
     assert sum("error" not in r for r in records) == 1  # only the padded lowercase code is read
+
+
+SCAN_TRICKS: dict[str, tuple[str, bytes]] = {
+    # name: (file name in the scanned tree, its bytes)
+    "plain": ("t.yaml", US_CN.encode()),
+    "yml_extension": ("t.yml", US_CN.encode()),
+    "byte_order_mark": ("t.yaml", b"\xef\xbb\xbf" + US_CN.encode()),
+    "crlf_line_ends": ("t.yaml", US_CN.replace("\n", "\r\n").encode()),
+    "hidden_directory": (".hidden/t.yaml", US_CN.encode()),
+    "duplicate_key": (
+        "t.yaml",
+        US_CN.replace("destination: CN", "destination: CN\ndestination: SG").encode(),
+    ),
+    "second_document": ("t.yaml", ("id: x\nfoo: 1\n---\n" + US_CN).encode()),
+    "list_whose_first_item_is_1": (
+        "t.yaml",
+        ("- 1\n- " + US_CN.replace("\n", "\n  ").rstrip() + "\n").encode(),
+    ),
+    "tab_indented": ("t.yaml", US_CN.replace("\n  ", "\n\t").encode()),
+    "upper_case_extension": ("T.YAML", US_CN.encode()),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="scan does not see a transfer file named T.YAML (extensions matched case-"
+                "sensitively, scan/walk.py): 0 files, the gate passes (exit 0) on a prohibited transfer",
+            ),
+        )
+        if n == "upper_case_extension"
+        else n
+        for n in sorted(SCAN_TRICKS)
+    ],
+)
+def test_scan_gate_fails_on_a_hidden_restricted_transfer(name: str, tmp_path: Path) -> None:
+    """`scan` of a tree holding only the prohibited transfer, written with a trick: the gate
+    fails (restrict, exit 4, or an error, exit 5), never passes."""
+    relative, content = SCAN_TRICKS[name]
+    path = tmp_path / "tree" / relative
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    result = subprocess.run(
+        [EXE, "scan", str(tmp_path / "tree")], capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode in (4, 5), result.stdout.decode()[-400:]
