@@ -164,11 +164,18 @@ def window_start(window: Window, as_of: dt.date) -> dt.date | None:
 def exporter_key(transfer: Transfer) -> str:
     """Whom the law counts per: the exporter's id, else its name; '' when neither is stated
     (every unidentified exporter is then counted together, the stricter reading)."""
-    return transfer.exporter.id or transfer.exporter.name or ""
+    return _identity(transfer.exporter.id or transfer.exporter.name or "")
 
 
 def recipient_key(transfer: Transfer) -> str:
-    return transfer.recipient.id or transfer.recipient.name or ""
+    return _identity(transfer.recipient.id or transfer.recipient.name or "")
+
+
+def _identity(name: str) -> str:
+    """One party however its id or name is cased or spaced: "Example Retailer" and "example
+    retailer" are one exporter, so 60,000 people sent under each are counted together
+    (otherwise a change of case splits a count the law adds up: a wrong allow)."""
+    return " ".join(name.casefold().split())
 
 
 @dataclass

@@ -168,3 +168,14 @@ def test_check_counts_a_transfer_of_the_same_run_on_its_as_of_day(tmp_path: Path
     )
     verdicts = [d["verdict"] for d in json.loads(result.stdout)["decisions"]]
     assert verdicts == ["allow", "restrict"] and result.returncode == 4
+
+
+def test_an_exporter_is_one_party_however_its_name_is_cased(tmp_path: Path) -> None:
+    """60,000 people under "Example CN Retailer" and 60,000 under "example  cn retailer" are
+    one exporter's 120,000 (2024 Provisions Art 8): a change of case must not split the count."""
+    db = tmp_path / "a.sqlite"
+    first, second = cn("first", "2026-03-01"), cn("second", "2026-06-01")
+    for transfer, name in ((first, "Example CN Retailer"), (second, "example  cn retailer")):
+        transfer["exporter"] = {"name": name, "ciio": False}
+    assert record(db, first) == "allow"
+    assert record(db, second) == "restrict"
