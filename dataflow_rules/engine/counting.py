@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -172,10 +173,11 @@ def recipient_key(transfer: Transfer) -> str:
 
 
 def _identity(name: str) -> str:
-    """One party however its id or name is cased or spaced: "Example Retailer" and "example
-    retailer" are one exporter, so 60,000 people sent under each are counted together
-    (otherwise a change of case splits a count the law adds up: a wrong allow)."""
-    return " ".join(name.casefold().split())
+    """One party however its id or name is cased, spaced or width-encoded (NFKC): "Example
+    Retailer", "example  retailer" and a full-width "Example" are one exporter, so 60,000
+    people sent under each are counted together (otherwise a change of case splits a count
+    the law adds up: a wrong allow)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 @dataclass
