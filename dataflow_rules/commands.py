@@ -150,8 +150,10 @@ def check(
             prior = book.prior(item.transfer) if book is not None else ()
             decision = engine.decide(item.transfer, day, prior=prior, facts=stated)
             decisions.append(decision)
-            if book is not None:  # later transfers of this run count this one
-                book.add_transfer(item.transfer, item.transfer.id, decision.as_of)
+            if book is not None:  # later transfers of this run count this one, on its as-of day
+                from .audit.ledger import counted_on
+
+                book.add_transfer(counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of)
         if record:  # before any output: a decision asked to be recorded is shown only once stored
             from .audit import record_decisions
 

@@ -1,10 +1,10 @@
 """The audit trail as a ledger: earlier recorded transfers, for thresholds the law counts
 across transfers (China since 1 January, the US rule over the preceding 12 months).
 
-Each record holds the transfer as it was decided and the as-of date it was decided on, so
-its items are counted on the transfer's own date (else that as-of date). Only the newest
-record of each transfer id counts: deciding the same transfer again is not a second
-transfer.
+Each record holds the transfer as it was decided and the as-of date it was decided on; its
+items are counted on that as-of date (:func:`counted_on`), the day its own decision counted
+its window to. Only the newest record of each transfer id counts: deciding the same
+transfer again is not a second transfer.
 """
 
 from __future__ import annotations
@@ -17,6 +17,17 @@ from ..engine.counting import Ledger
 from ..models.transfer import Transfer
 from .records import AuditError, AuditRecord
 from .store import AuditStore
+
+
+def counted_on(transfer: Transfer, as_of: dt.date) -> Transfer:
+    """``transfer`` as a ledger counts it: on the day it was decided as of, not on its own
+    ``date``. The service decides as of the day it runs whatever a transfer's date says
+    (and check or the API may be given another ``as_of``): counted on its own date, a
+    transfer let go today but dated next year would be missing from every count of this
+    year, and two transfers of 60,000 people each would both be allowed under China's
+    100,000 a year (2024 Provisions Arts 5(4), 8). A wrong allow; so the day that decided
+    it is the day it counts."""
+    return transfer if transfer.date == as_of else transfer.model_copy(update={"date": as_of})
 
 
 def load_ledger(store: AuditStore) -> Ledger:
@@ -46,5 +57,5 @@ class LedgerReader:
             self.seen = record.seq
         ledger = Ledger()
         for seq, transfer, day in sorted(self.newest.values(), key=lambda v: v[0]):
-            ledger.add_transfer(transfer, f"record {seq}", day)
+            ledger.add_transfer(counted_on(transfer, day), f"record {seq}", day)
         return ledger

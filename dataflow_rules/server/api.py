@@ -261,7 +261,10 @@ async def decide(
     request: Request,
     as_of: Annotated[
         DateText | None,
-        Query(description="Decide as of this date, YYYY-MM-DD (default: each transfer's date, else today)."),
+        Query(
+            description="Decide as of this date, YYYY-MM-DD (default: today; a transfer's own date "
+            "does not back-date a recorded decision)."
+        ),
     ] = None,
     unlisted: Annotated[
         Unlisted | None, Query(description="Verdict for a side with no catalogue (default: the server's).")

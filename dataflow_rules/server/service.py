@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..audit import AuditRecord, AuditStore, Channel, NewRecord
-from ..audit.ledger import LedgerReader
+from ..audit.ledger import LedgerReader, counted_on
 from ..errors import Busy as Busy
 from ..errors import InputError, Location
 from ..errors import TooLarge as TooLarge
@@ -125,7 +125,10 @@ class Service:
                 for item in located:
                     decision = engine.decide(item.transfer, day, prior=ledger.prior(item.transfer))
                     decisions.append(decision)
-                    ledger.add_transfer(item.transfer, item.transfer.id, decision.as_of)
+                    # counted on the day decided, as the records are (audit.ledger.counted_on)
+                    ledger.add_transfer(
+                        counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of
+                    )
                 options = {"as_of": as_of.isoformat() if as_of else None, "unlisted": choice.value}
                 return self._record(located, decisions, policies, requested_by, channel, options)
 

@@ -1,0 +1,102 @@
+"""Legal cases written from the laws' own texts (tests/law_cases/cases.yaml): each asserts the
+verdict the LAW gives, not the tool's. A case the shipped tool gets wrong, whose fix lies in
+files outside this test's owner's reach, is marked ``xfail(strict=True)`` with the tool's
+answer, so it turns into a failure the day it is fixed and its mark must go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dataflow_rules import Engine, Policies, read_transfers
+
+CASES_FILE = Path(__file__).with_name("cases.yaml")
+DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
+
+# Cases the shipped tool decides against the law, with what it answers and why.
+WRONG: dict[str, str] = {
+    "cn_important_data_identified": (
+        "WRONG ALLOW: data the authorities have notified as important data "
+        "(context.important_data_identified: true) of a category outside cn.important.notified's "
+        "list (business.operations) is allowed, and cn.lane.trade_manufacturing fires although "
+        "Art 3 requires the data to contain no important data; 2024 Provisions Arts 2, 3, 7(2) "
+        "make any notified important data need a security assessment (policies/cn.yaml, law19)"
+    ),
+    "cn_academic_lane_with_important_data": (
+        "WRONG ALLOW: cn.lane.academic_cooperation fires on notified important data of a category "
+        "(research) outside cn.important.notified's list; Art 3 frees only data with no important "
+        "data, Art 7(2) needs the assessment (policies/cn.yaml, law19)"
+    ),
+    "cn_contract_exemption_not_for_important_data": (
+        "WRONG ALLOW: cn.exempt.contract clears the personal-information entries and nothing reads "
+        "important_data_identified for personal.financial, so notified important data leaves on the "
+        "Art 5(1) exemption; Art 7(2) needs the assessment (policies/cn.yaml, law19)"
+    ),
+    "cn_before_2024_provisions": (
+        "WRONG ALLOW: as of 2024-03-21 (before the CN catalogue's effective date 2025-01-01 and its "
+        "threshold entries' 2024-03-22) no entry applies and the default allows, with only a warning; "
+        "the law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
+        "earlier regime, or review for an as-of before a deciding catalogue's effective date (engine)"
+    ),
+    "eu_to_us_dpf_before_decision": (
+        "WRONG ALLOW: eu.exempt.dpf_certified has no effective date, so a DPF-certified US recipient "
+        "is allowed on 2023-07-09, before Decision 2023/1795 (10 July 2023); add effective: "
+        "2023-07-10 to the exemption (policies/eu.yaml, law19)"
+    ),
+    "cn_standard_contract_before_it_existed": (
+        "WRONG ALLOW: a cn.standard_contract 'obtained' 2020-01-01, three years before the CAC "
+        "standard contract existed (CAC Order No. 13, in force 2023-06-01), is met and the transfer "
+        "safeguarded; a mechanism needs the day it became available (taxonomy.yaml, law19) and "
+        "safeguards a status for one obtained earlier (engine/safeguards.py, speed)"
+    ),
+    "eu_to_ch_adequacy": (
+        "review, not allow: CH has no catalogue, so the inbound side is no_catalogue review "
+        "although GDPR Art 45 (Swiss adequacy) allows the transfer and Switzerland restricts no imports"
+    ),
+    "eu_to_no_eea": (
+        "review, not allow: NO has no catalogue (no_catalogue review); the GDPR applies in the EEA "
+        "so DE to NO is no Chapter V transfer"
+    ),
+    "eu_anonymised_outside_gdpr": (
+        "review, not allow: IN has no catalogue (no_catalogue review) although anonymous data is "
+        "outside the GDPR (Recital 26)"
+    ),
+}
+
+
+def _transfer(case: dict[str, Any]) -> dict[str, Any]:
+    """The case's transfer: its base with the case's keys laid over it."""
+    return {**DOC["bases"][case["base"]], **case["transfer"]}
+
+
+def _params() -> list[Any]:
+    params = []
+    for case in DOC["cases"]:
+        marks = []
+        if case["name"] in WRONG:
+            marks.append(pytest.mark.xfail(strict=True, reason=WRONG[case["name"]]))
+        params.append(pytest.param(case, id=case["name"], marks=marks))
+    return params
+
+
+def test_cases_are_well_formed() -> None:
+    """Every case names an article and a verdict, names are unique, and every marked case exists."""
+    names = [c["name"] for c in DOC["cases"]]
+    assert len(names) == len(set(names)) >= 30
+    for case in DOC["cases"]:
+        assert case["expected"] in ("allow", "review", "restrict"), case["name"]
+        assert case["article"].strip(), case["name"]
+    assert set(WRONG) <= set(names)
+
+
+@pytest.mark.parametrize("case", _params())
+def test_law_case(case: dict[str, Any], policies: Policies, engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / f"{case['name']}.yaml"
+    path.write_text(yaml.safe_dump(_transfer(case), sort_keys=False), encoding="utf-8")
+    (located,) = read_transfers(path, policies)
+    decision = engine.decide(located.transfer)
+    standing = [(r.entry_id, r.verdict.value) for r in decision.reasons]
+    assert decision.verdict.value == case["expected"], f"{case['article']}: tool said {standing}"
