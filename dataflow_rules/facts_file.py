@@ -27,21 +27,27 @@ FactsOption = Annotated[
         "--facts",
         metavar="FILE",
         help="Exporter facts stated once for every transfer (default: the 'facts:' of a "
-        "dataflow-rules.yaml in this directory or a parent, up to the repository root).",
+        "dataflow-rules.yaml in this directory or a parent, up to the repository root; outside "
+        "a repository, this directory's only).",
     ),
 ]
 
 
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``dataflow-rules.yaml`` from ``start`` up to the repository root."""
+    """The nearest ``dataflow-rules.yaml`` from ``start`` up to the repository root; outside
+    a repository, only ``start``'s own. Parents are searched only inside a repository: a
+    file planted in a shared directory above (``/tmp/dataflow-rules.yaml``) must not state
+    facts for every run below it."""
     here = (start or Path.cwd()).resolve()
+    found: Path | None = None
     for directory in (here, *here.parents):
         candidate = directory / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
+        if found is None and candidate.is_file():
+            found = candidate
         if (directory / ".git").exists():
-            return None
-    return None
+            return found
+    own = here / CONFIG_NAME
+    return own if own.is_file() else None
 
 
 def read_facts(path: Path | None, start: Path | None = None, config: Path | None = None) -> Facts | None:
