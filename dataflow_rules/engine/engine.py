@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -33,6 +33,7 @@ from .legs import onward_hops
 from .presume import apply_facts, bound_assumptions, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
 from .unrecorded import unrecorded_assumptions
+from .volume import volume_notes, volume_of
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
@@ -132,7 +133,15 @@ class Engine:
                 assumed,
                 lambda t: self._resolve(t, day, prior, True)[:2],
             )
-        return self._annotate(decision, [*stated, *assumed], day, today, transfer, prior)
+        notes = [*stated, *assumed]
+        if volume_of(transfer) is not None:
+            more, said = volume_notes(
+                self.policies.taxonomy, transfer, self._relevant_plans(transfer), day, prior
+            )
+            notes += more
+            if said:
+                decision = decision.model_copy(update={"warnings": [*decision.warnings, *said]})
+        return self._annotate(decision, notes, day, today, transfer, prior)
 
     def _resolve(
         self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], resolve: bool
@@ -239,19 +248,35 @@ class Engine:
             return None
         zero = set_fact(transfer, f"data[{i}].{unit}", 0)
         starts: set[int] = set()
+        most = MAX_COUNT
+        bounded = volume_of(transfer) is not None
+        totals: list[tuple[Collection[int], Tally]] = []
         for plan in self._relevant_plans(transfer):
             for key, prefix in plan.counts.items():
                 if key.unit != unit:
                     continue
                 others = tally(self.policies.taxonomy, key, zero, day, prior)
-                if others.high != others.low:
-                    return None  # another open part: not a single open count
-                starts |= {b - others.low for b in plan.count_bounds.get(prefix, ())}
+                totals.append((plan.count_bounds.get(prefix, ()), others))
+                if bounded:
+                    # The organisation's volume caps this total: the count is at most what
+                    # the cap leaves over the others' stated part (engine/volume.py).
+                    whole = tally(self.policies.taxonomy, key, transfer, day, prior)
+                    if whole.volume and whole.high is not None and i in whole.items:
+                        most = min(most, max(whole.high - others.low, 0))
+        for bounds, others in totals:
+            if others.high != others.low:
+                # Another open part: no single open count, unless (within a volume bound)
+                # no bound of this total lies in the range it can take at all.
+                top = others.most + most
+                if not bounded or any(others.least < b <= top for b in bounds):
+                    return None
+                continue
+            starts |= {b - others.low for b in bounds}
         if unit == "individuals":
             for s in transfer.safeguards:
                 if s.scope.max_individuals is not None:
                     starts.add(s.scope.max_individuals + 1)
-        options = count_ranges(starts, MAX_COUNT)
+        options = count_ranges(starts, most)
         return options if len(options) <= MAX_BRANCHES else None
 
     def _relevant_plans(self, transfer: Transfer) -> list[SidePlan]:
