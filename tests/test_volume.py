@@ -1,6 +1,6 @@
 """An organisation's volume (issue 19): a facts file states once how many individuals' data
 it sends abroad in any 12 months, and an unstated count is decided within that bound only
-(docs/semantics.md, section 4c).
+(docs/semantics.md, section 4a).
 
 China counts individuals since 1 January per exporter (2024 Provisions Arts 5-8: 100,000
 and 1,000,000 individuals of personal information, 10,000 of sensitive personal
@@ -114,6 +114,28 @@ def test_a_sensitive_bound_of_10000_restricts_whatever_the_count(engine: Engine)
     assert {b.values["data[1].individuals"] for b in d.cases.branches} == {"0 to 9,999", "10,000"}
     restricting = {r.entry_id for r in d.reasons if r.verdict is Verdict.RESTRICT}
     assert restricting == {"cn.pi.sensitive.contract", "cn.pi.sensitive.assessment"}
+
+
+def test_several_open_counts_are_decided_over_the_capped_totals(engine: Engine) -> None:
+    """Health and financial data, neither counted, within 10,000 sensitive individuals:
+    fewer needs the contract, 10,000 the assessment; both restrict, whatever the totals."""
+    both = [
+        {"category": "personal.health", "anonymised": False},
+        {"category": "personal.financial", "anonymised": False},
+    ]
+    volume = {"personal": 50_000, "personal.health": 5_000, "personal.financial": 5_000}
+    assert _decide(engine, _cn(both), None).verdict is Verdict.REVIEW
+    d = _decide(engine, _cn(both), volume)
+    assert d.verdict is Verdict.RESTRICT
+    assert d.cases is not None and len(d.cases.facts) == 1
+    (total,) = d.cases.facts
+    assert total.startswith("individuals of") and total.endswith("since 1 January")
+    assert {b.values[total] for b in d.cases.branches} == {"0 to 9,999", "10,000"}
+    assert any("whatever" in w and "within the organisation's volume" in w for w in d.warnings)
+    # One line that leaves the totals able to reach a threshold at which the verdict differs
+    # is no decision: 100,000 ordinary individuals or more need the contract, fewer do not.
+    mixed = [{"category": "personal.contact", "anonymised": False}, {"category": "personal.identifiers"}]
+    assert _decide(engine, _cn(mixed), {"personal": 200_000}).verdict is Verdict.REVIEW
 
 
 def test_a_stated_count_above_the_bound_is_kept_and_the_bound_is_said_to_be_contradicted(
@@ -310,3 +332,24 @@ def test_a_bound_decides_as_every_count_within_it_would(
         stated = engine.decide(_filled(t, (at_bound,)), DAY, today=DAY).verdict
         if stated is not Verdict.ALLOW:
             assert bounded.verdict is not Verdict.ALLOW
+
+
+# -- the realistic shop -----------------------------------------------------------------
+
+
+def test_the_shops_volume_decides_its_flows_and_allows_none_it_did_not() -> None:
+    """cn-shop states at most 240,000 individuals (its customer table): the flows it
+    decides are decided restrict (100,000 to fewer than 1,000,000 individuals), none allow,
+    and each names the file's line."""
+    from benchmarks.review_rate import ROOT, scan_repository
+
+    repo = ROOT / "examples" / "realistic" / "cn-shop"
+    with_volume = {t.id: t.decision for f in scan_repository(repo, True).files for t in f.transfers}
+    changed = 0
+    for tid, d in with_volume.items():
+        assert d is not None
+        if any(a.fact == "volume.personal" for a in d.assumptions):
+            assert d.verdict is not Verdict.ALLOW, tid
+            changed += d.verdict is Verdict.RESTRICT
+        assert not any("contradicted" in w for w in d.warnings), tid
+    assert changed >= 8

@@ -217,6 +217,10 @@ def tally(
     bound = volume_of(transfer)
     if bound is None or key.unit != "individuals" or key.window not in BOUNDED_WINDOWS:
         return found
+    if key in bound.forced:  # a branch of the case analysis over totals (cases.by_totals)
+        value = bound.forced[key]
+        lines = bound.cap(taxonomy, _present(taxonomy, key.categories, transfer, prior))
+        return replace(found, low=value, high=value, volume=tuple(lines[1]) if lines else ())
     if found.high is not None and found.high == found.low:
         return found  # every count stated: nothing to cap
     cap = bound.cap(taxonomy, _present(taxonomy, key.categories, transfer, prior))

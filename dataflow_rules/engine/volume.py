@@ -15,14 +15,14 @@ the bound covers its category and every category under it, and every line holds:
 over several categories is capped by the tightest line covering them all, or by the sum
 of the tightest lines covering each. When the counts stated (this transfer's and the
 ledger's, over the preceding 12 months) already exceed a line, the statement is
-contradicted: it caps nothing in that decision, which says so (docs/semantics.md, 4c).
+contradicted: it caps nothing in that decision, which says so (docs/semantics.md, 4a).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..models.decision import Assumption
@@ -44,6 +44,8 @@ class VolumeBound:
 
     limits: Mapping[str, int]
     source: str
+    forced: Mapping[object, int] = field(default_factory=dict)
+    """Totals set by the case analysis over totals (CountKey -> value): a branch's world."""
 
     def cap(self, taxonomy: Taxonomy, categories: tuple[str, ...] | None) -> tuple[int, list[str]] | None:
         """The most a tally of individuals over ``categories`` can be by this bound, and the
@@ -180,3 +182,30 @@ def volume_notes(
         if found:
             return [], [contradiction_warning(bound, found)]
     return ([volume_assumption(bound, sorted(used))] if used else []), []
+
+
+def force_totals(transfer: Transfer, totals: Mapping[object, int]) -> Transfer:
+    """``transfer`` with the totals of some tallies set (a branch of :func:`by_totals`)."""
+    bound = volume_of(transfer)
+    if bound is None:
+        return transfer
+    return bound_transfer(transfer, replace(bound, forced={**bound.forced, **totals}))
+
+
+Total = tuple[object, str, list[tuple[int, str]]]
+"""A tally the bound capped, what the branches call it, and its ranges (first value, label)."""
+
+
+def total_ranges(low: int, high: int, points: Iterable[int]) -> list[tuple[int, str]]:
+    """The ranges of a total between ``low`` and ``high`` split at each breakpoint (the
+    least value at which some condition on the total changes)."""
+    starts = sorted({low, *(p for p in points if low < p <= high)})
+    out = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] - 1 if n + 1 < len(starts) else high
+        out.append((start, f"{start:,}" if start == end else f"{start:,} to {end:,}"))
+    return out
+
+
+OPEN_COUNT = __import__("re").compile(r"(^data\[\d+\]\.individuals$)|(: individuals$)")
+"""An open fact that is a count of individuals (of an item, or of an earlier record)."""

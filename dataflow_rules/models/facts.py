@@ -59,7 +59,7 @@ class Facts(Strict):
     abroad in any 12 months, all its transfers together (``personal: 60000``,
     ``personal.sensitive: 0``). It caps what an unstated count can be in every tally whose
     window is at most 12 months, never a stated count; counts stated above it contradict it
-    and it is then not used (engine/volume.py; docs/semantics.md, section 4c)."""
+    and it is then not used (engine/volume.py; docs/semantics.md, section 4a)."""
     alternatives: list[CountryCode] = Field(default_factory=new_list, max_length=50)
     """Countries the organisation could send data to instead; remediation suggests only these."""
     source: str = "facts file"
