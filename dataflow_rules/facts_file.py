@@ -9,6 +9,7 @@ file is read with the project's safe loader, so a mistake is one located error (
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
@@ -90,9 +91,9 @@ def _validate(
         for line in volume:
             if isinstance(line, str) and line not in categories:
                 where = document.locate((*prefix, "volume", line))
-                problems.append(
-                    (where, f"volume.{line}: unknown category '{line}' (a category of the taxonomy)")
-                )
+                near = difflib.get_close_matches(line, list(categories), n=1, cutoff=0.7)
+                hint = f" (did you mean '{near[0]}'?)" if near else " (not a category of the taxonomy)"
+                problems.append((where, f"unknown category '{line}'{hint}"))
     if problems:
         problems.sort(key=lambda pair: (pair[0].line or 0, pair[0].column or 0, pair[1]))
         raise InputErrors([InputError(message, where) for where, message in problems])
