@@ -353,3 +353,25 @@ def test_the_shops_volume_decides_its_flows_and_allows_none_it_did_not() -> None
             changed += d.verdict is Verdict.RESTRICT
         assert not any("contradicted" in w for w in d.warnings), tid
     assert changed >= 8
+
+
+def test_a_sidecars_population_counts_a_tables_columns_once(tmp_path: Path) -> None:
+    """Four columns of one 240,000-customer table: four times 240,000 unless the sidecar
+    says they are one population (what made cn-shop's volume contradicted)."""
+    from benchmarks.review_rate import scan_repository
+
+    (tmp_path / "dataflow-rules.yaml").write_text("origin: CN\nfacts:\n  exporter: {id: s, ciio: false}\n")
+    (tmp_path / "customers.fides.yaml").write_text(
+        "dataset:\n- fides_key: customers\n  third_country_transfers: [SGP]\n  collections:\n"
+        "  - name: customers\n    fields:\n"
+        "    - {name: id, data_categories: [user.unique_id]}\n"
+        "    - {name: email, data_categories: [user.contact.email]}\n"
+    )
+    sidecar = tmp_path / "customers.fides.dataflow.yaml"
+    for population, total in ((None, "480,000"), ("customers", "240,000")):
+        line = f"  population: {population}\n" if population else ""
+        sidecar.write_text(f"data:\n  individuals: 240000\n{line}")
+        (t,) = [t for f in scan_repository(tmp_path, True).files for t in f.transfers]
+        assert t.decision is not None
+        said = " ".join(r.sentence for r in t.decision.reasons)
+        assert f"{total} individuals" in said, said
