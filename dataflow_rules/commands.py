@@ -137,7 +137,7 @@ def check(
         located = _read_all(files, loaded)
         engine = Engine(loaded, Verdict(unlisted.value))
         startup.resume()  # the long-lived objects are built (dataflow_rules.startup)
-        stated = read_facts(facts)
+        stated = read_facts(facts, categories=loaded.taxonomy.categories)
         book = None
         if ledger is not None or record:
             from .audit.ledger import load_ledger

@@ -9,15 +9,18 @@ file is read with the project's safe loader, so a mistake is one located error (
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
-from .errors import InputError
-from .loading import parse_one, read_text
+from .errors import InputError, InputErrors
+from .loading import Document, parse_one, read_text
 from .models.facts import Facts
-from .validation import validate
+from .validation import all_errors
 
 CONFIG_NAME = "dataflow-rules.yaml"
 
@@ -50,10 +53,19 @@ def find_config(start: Path | None = None) -> Path | None:
     return own if own.is_file() else None
 
 
-def read_facts(path: Path | None, start: Path | None = None, config: Path | None = None) -> Facts | None:
+def read_facts(
+    path: Path | None,
+    start: Path | None = None,
+    config: Path | None = None,
+    categories: Collection[str] | None = None,
+) -> Facts | None:
     """The facts of ``path`` (a facts file, or a config file with ``facts:``), else of
     ``config`` (a config file named with ``--config``) or of the discovered config file;
-    None when there are none."""
+    None when there are none.
+
+    ``categories``: the taxonomy's categories, when the caller has loaded it: a ``volume``
+    line naming none of them is an error (a misspelt line would otherwise cap nothing,
+    silently). Every error of the file is reported at once, each on its line."""
     explicit = path is not None
     source = path if explicit else (config or find_config(start))
     if source is None:
@@ -67,5 +79,29 @@ def read_facts(path: Path | None, start: Path | None = None, config: Path | None
         return None  # a config file without facts
     if value is None:
         return None
-    facts = validate(Facts, document, InputError, value=value, prefix=prefix)
+    facts = _validate(document, value, prefix, categories)
     return facts.model_copy(update={"source": str(path if explicit else source.name)})
+
+
+def _validate(
+    document: Document, value: Any, prefix: tuple[str, ...], categories: Collection[str] | None
+) -> Facts:
+    problems: list[tuple[Any, str]] = []
+    facts: Facts | None = None
+    try:
+        facts = Facts.model_validate(value)
+    except ValidationError as exc:
+        problems = all_errors(exc, document, prefix, Facts)
+    volume = value.get("volume") if isinstance(value, dict) else None
+    if categories is not None and isinstance(volume, dict):
+        for line in volume:
+            if isinstance(line, str) and line not in categories:
+                where = document.locate((*prefix, "volume", line))
+                near = difflib.get_close_matches(line, list(categories), n=1, cutoff=0.7)
+                hint = f" (did you mean '{near[0]}'?)" if near else " (not a category of the taxonomy)"
+                problems.append((where, f"unknown category '{line}'{hint}"))
+    if problems:
+        problems.sort(key=lambda pair: (pair[0].line or 0, pair[0].column or 0, pair[1]))
+        raise InputErrors([InputError(message, where) for where, message in problems])
+    assert facts is not None
+    return facts

@@ -23,6 +23,7 @@ from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
 from .facts import purpose_bound
 from .presume import set_fact, show_value
+from .volume import OPEN_COUNT, Total, force_totals
 
 if TYPE_CHECKING:
     from .compile import SidePlan
@@ -260,4 +261,43 @@ def _merge(
             "warnings": warnings,
             "cases": cases,
         }
+    )
+
+
+def by_totals(
+    transfer: Transfer,
+    decision: Decision,
+    totals: Sequence[Total],
+    decide: Callable[[Transfer], Decision],
+) -> Decision:
+    """``decision``, open only on counts of individuals that a volume bound caps, decided
+    for each range of each capped total (engine/volume.py): several open counts, of this
+    transfer and of earlier records, that no single-count split can decide.
+
+    Each total takes every range between its least (the stated counts) and its cap, split
+    at each bound a rule compares it with, independently of the others: a superset of the
+    worlds the counts can make, so when every combination gives the same verdict other
+    than review, that is the verdict; otherwise the decision stands."""
+    facts = open_facts(decision)
+    if not facts or not totals or not all(OPEN_COUNT.search(f) for f in facts):
+        return decision
+    size = 1
+    for _, _, options in totals:
+        size *= len(options)
+    if size > MAX_BRANCHES or size < 2:
+        return decision
+    names = [name for _, name, _ in totals]
+    branches: list[tuple[tuple[Value, ...], Decision]] = []
+    for combo in itertools.product(*(options for _, _, options in totals)):
+        forced = {key: value for (key, _, _), (value, _) in zip(totals, combo, strict=True)}
+        branches.append((tuple(label for _, label in combo), decide(force_totals(transfer, forced))))
+    verdicts = {d.verdict for _, d in branches}
+    if len(verdicts) > 1 or verdicts == {Verdict.REVIEW}:
+        return decision
+    summary = [
+        Branch(values=dict(zip(names, combo, strict=True)), verdict=d.verdict) for combo, d in branches
+    ]
+    among = " (each total within the organisation's volume)"
+    return _merge(
+        decision, names, branches, verdicts.pop(), CaseAnalysis(facts=names, branches=summary), among
     )

@@ -25,6 +25,7 @@ from typing import Literal
 
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
+from .volume import BOUNDED_WINDOWS, contradicted, volume_of
 
 Unit = Literal["individuals", "records", "devices"]
 Window = Literal["transfer", "calendar_year", "preceding_12_months"]
@@ -98,6 +99,10 @@ class Tally:
     """First day of the window, when earlier transfers were counted."""
     combined: str = ""
     """How a combined set lowered the threshold (28 CFR 202.205(g)), for the reason."""
+    volume: tuple[str, ...] = ()
+    """The lines of the organisation's volume bound that capped :attr:`high` (``personal``)."""
+    volume_source: str = ""
+    """The facts file stating them."""
     ledger_open: Callable[[], Iterable[str]] | None = field(default=None, compare=False, repr=False)
     """The pre-summed earlier items whose count is not stated, named only when asked: a
     total open on every earlier record of a 10,000-transfer run would otherwise name
@@ -155,6 +160,9 @@ class Tally:
             parts.append(f"data[{self.bulk[0]}] is stated to be bulk")
         if self.combined:
             parts.append(self.combined)
+        if self.volume and self.high is not None:
+            lines = _join([f"volume.{p}" for p in self.volume])
+            parts.append(f"at most {self.high:,} {unit} in all, as {self.volume_source} {lines} states")
         return "; ".join(parts)
 
 
@@ -210,7 +218,57 @@ def tally(
     as_of: dt.date,
     prior: Sequence[PriorItem] = (),
 ) -> Tally:
-    """The total ``key`` counts for ``transfer`` (and the earlier records in its window)."""
+    """The total ``key`` counts for ``transfer`` (and the earlier records in its window),
+    its most capped by the organisation's volume bound where that speaks to it
+    (engine/volume.py): individuals, over a window of at most 12 months, the counts stated
+    not contradicting it. The least, what the stated counts make, is never lowered."""
+    found = raw_tally(taxonomy, key, transfer, as_of, prior)
+    bound = volume_of(transfer)
+    if bound is None or key.unit != "individuals" or key.window not in BOUNDED_WINDOWS:
+        return found
+    if key in bound.forced:  # a branch of the case analysis over totals (cases.by_totals)
+        value = bound.forced[key]
+        lines = bound.cap(taxonomy, _present(taxonomy, key.categories, transfer, prior))
+        return replace(found, low=value, high=value, volume=tuple(lines[1]) if lines else ())
+    if found.high is not None and found.high == found.low:
+        return found  # every count stated: nothing to cap
+    cap = bound.cap(taxonomy, _present(taxonomy, key.categories, transfer, prior))
+    if cap is None or (found.high is not None and found.high <= cap[0]) or found.least > cap[0]:
+        return found
+    if contradicted(taxonomy, transfer, as_of, prior):
+        return found
+    return replace(found, high=cap[0], volume=tuple(cap[1]), volume_source=bound.source)
+
+
+def _present(
+    taxonomy: Taxonomy, categories: tuple[str, ...] | None, transfer: Transfer, prior: Sequence[PriorItem]
+) -> tuple[str, ...] | None:
+    """The categories a tally over ``categories`` can hold here: those of this transfer's
+    items within them (an item of a broader category may hold any of them) and of the
+    earlier items (every one the exporter's ledger holds, whatever its date: a superset).
+    A volume line on one of them then caps the total, not only a line on all of them."""
+    if categories is None:
+        return None
+    out: set[str] = set()
+    for item in transfer.data:
+        relation = _relation(taxonomy, categories, item.category)
+        if relation == "within":
+            out.add(item.category)
+        elif relation == "broader":
+            out.update(categories)
+    held = prior.categories() if isinstance(prior, PriorSet) else {p.category for p in prior}
+    out.update(c for c in held if _relation(taxonomy, categories, c) == "within")
+    return tuple(sorted(out))
+
+
+def raw_tally(
+    taxonomy: Taxonomy,
+    key: CountKey,
+    transfer: Transfer,
+    as_of: dt.date,
+    prior: Sequence[PriorItem] = (),
+) -> Tally:
+    """The total ``key`` counts, from the stated counts alone (no volume bound)."""
     note = ""
     if key.combined is not None:
         held = combined_set(taxonomy, key.combined, transfer)
@@ -321,6 +379,12 @@ def tally(
         combined=note,
         ledger_open=ledger_open,
     )
+
+
+def counts_item(taxonomy: Taxonomy, key: CountKey, category: str) -> bool:
+    """Whether a tally of ``key`` reads an item of ``category`` at all (within or broader);
+    a combined key reads every item (whether the set is combined depends on them all)."""
+    return key.combined is not None or _relation(taxonomy, key.categories, category) is not None
 
 
 def _named(sources: Callable[[], list[str]], unit: str) -> Callable[[], list[str]]:
@@ -623,11 +687,14 @@ class _Sums:
     def __init__(self, items: Sequence[PriorItem]) -> None:
         self.items: list[PriorItem] = []
         self.special: list[PriorItem] = []
+        self.categories: set[str] = set()
+        """Every category of the exporter's earlier items (what a volume line may cap)."""
         self._indexes: dict[tuple[Taxonomy, tuple[str, ...] | None, str | None], _Index] = {}
         for item in items:
             self.add(item)
 
     def add(self, item: PriorItem) -> None:
+        self.categories.add(item.category)
         if item.population is not None or item.bulk:
             self.special.append(item)
             return
@@ -708,6 +775,10 @@ class PriorSet(Sequence[PriorItem]):
 
     def special(self) -> list[PriorItem]:
         return [p for p in self._sums.special if self._counts(p)]
+
+    def categories(self) -> set[str]:
+        """The categories of the exporter's earlier items (a superset of those counted)."""
+        return self._sums.categories
 
     def __len__(self) -> int:
         return len(self._list())

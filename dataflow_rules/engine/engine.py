@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -15,7 +15,16 @@ from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import Transfer
-from .cases import MAX_BRANCHES, Option, analyse, bound_matters, by_purpose, count_ranges, open_facts
+from .cases import (
+    MAX_BRANCHES,
+    Option,
+    analyse,
+    bound_matters,
+    by_purpose,
+    by_totals,
+    count_ranges,
+    open_facts,
+)
 from .compile import (
     DOMESTIC,
     Rule,
@@ -25,7 +34,7 @@ from .compile import (
     compile_layers,
     compile_policies,
 )
-from .counting import PriorItem, PriorSet, Tally, tally
+from .counting import CountKey, PriorItem, PriorSet, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_properties, side_base
@@ -33,6 +42,7 @@ from .legs import onward_hops
 from .presume import apply_facts, bound_assumptions, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
 from .unrecorded import unrecorded_assumptions
+from .volume import Total, total_ranges, volume_notes, volume_of
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
@@ -132,7 +142,15 @@ class Engine:
                 assumed,
                 lambda t: self._resolve(t, day, prior, True)[:2],
             )
-        return self._annotate(decision, [*stated, *assumed], day, today, transfer, prior)
+        notes = [*stated, *assumed]
+        if volume_of(transfer) is not None:
+            more, said = volume_notes(
+                self.policies.taxonomy, transfer, self._relevant_plans(transfer), day, prior
+            )
+            notes += more
+            if said:
+                decision = decision.model_copy(update={"warnings": [*decision.warnings, *said]})
+        return self._annotate(decision, notes, day, today, transfer, prior)
 
     def _resolve(
         self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], resolve: bool
@@ -155,6 +173,12 @@ class Engine:
                 lambda t: self._decide_once(t, day, prior),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
             )
+            if decision.verdict is Verdict.REVIEW and volume_of(transfer) is not None:
+                totals = self._capped_totals(transfer, day, prior)
+                if totals:
+                    decision = by_totals(
+                        transfer, decision, totals, lambda t: self._decide_once(t, day, prior)
+                    )
         if decision is not first:
             # What stood on stated facts stands: neither a presumption nor a case analysis
             # may lower the verdict below the findings that named no missing fact.
@@ -239,20 +263,72 @@ class Engine:
             return None
         zero = set_fact(transfer, f"data[{i}].{unit}", 0)
         starts: set[int] = set()
+        most = MAX_COUNT
+        bounded = volume_of(transfer) is not None
+        totals: list[tuple[Collection[int], Tally]] = []
         for plan in self._relevant_plans(transfer):
             for key, prefix in plan.counts.items():
                 if key.unit != unit:
                     continue
                 others = tally(self.policies.taxonomy, key, zero, day, prior)
-                if others.high != others.low:
-                    return None  # another open part: not a single open count
-                starts |= {b - others.low for b in plan.count_bounds.get(prefix, ())}
+                totals.append((plan.count_bounds.get(prefix, ()), others))
+                if bounded:
+                    # The organisation's volume caps this total: the count is at most what
+                    # the cap leaves over the others' stated part (engine/volume.py).
+                    whole = tally(self.policies.taxonomy, key, transfer, day, prior)
+                    if whole.volume and whole.high is not None and i in whole.items:
+                        most = min(most, max(whole.high - others.low, 0))
+        for bounds, others in totals:
+            if others.high != others.low:
+                # Another open part: no single open count, unless (within a volume bound)
+                # no bound of this total lies in the range it can take at all.
+                top = others.most + most
+                if not bounded or any(others.least < b <= top for b in bounds):
+                    return None
+                continue
+            starts |= {b - others.low for b in bounds}
         if unit == "individuals":
             for s in transfer.safeguards:
                 if s.scope.max_individuals is not None:
                     starts.add(s.scope.max_individuals + 1)
-        options = count_ranges(starts, MAX_COUNT)
+        options = count_ranges(starts, most)
         return options if len(options) <= MAX_BRANCHES else None
+
+    def _capped_totals(self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem]) -> list[Total]:
+        """The individuals totals a volume bound caps that are still open, each with its
+        ranges between the stated counts and the cap, split at every bound a rule of a
+        relevant plan compares it with (what :func:`cases.by_totals` decides over)."""
+        taxonomy = self.policies.taxonomy
+        found: dict[CountKey, tuple[Tally, set[int]]] = {}
+        for plan in self._relevant_plans(transfer):
+            for key, prefix in plan.counts.items():
+                if key.unit != "individuals":
+                    continue
+                t = tally(taxonomy, key, transfer, day, prior)
+                if t.high == t.low or not t.volume or t.high is None:
+                    continue
+                found.setdefault(key, (t, set()))[1].update(plan.count_bounds.get(prefix, ()))
+        out: list[Total] = []
+        for key, (t, points) in found.items():
+            assert t.high is not None
+            options = total_ranges(t.low, t.high, points)
+            if len(options) > 1:
+                names = (
+                    ", ".join(key.categories or ())
+                    if key.categories and len(key.categories) <= 3
+                    else (f"{len(key.categories or ())} categories")
+                )
+                since = (
+                    "since 1 January"
+                    if key.window == "calendar_year"
+                    else (
+                        "in the preceding 12 months"
+                        if key.window == "preceding_12_months"
+                        else "in this transfer"
+                    )
+                )
+                out.append((key, f"individuals of {names} {since}", options))
+        return out
 
     def _relevant_plans(self, transfer: Transfer) -> list[SidePlan]:
         """The plans a decision of ``transfer`` can read (every plan when it has onward legs)."""

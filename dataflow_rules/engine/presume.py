@@ -22,6 +22,7 @@ from ..models.decision import Assumption, Decision
 from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import PurposeBound, Transfer
+from .volume import VolumeBound, bound_transfer
 
 if TYPE_CHECKING:
     from .compile import SidePlan
@@ -40,6 +41,8 @@ def apply_facts(
     if facts is None:
         return transfer, []
     transfer = _exclude_purposes(transfer, facts, purposes)
+    if facts.volume:  # stated by volume.volume_notes once the decision shows what it capped
+        transfer = bound_transfer(transfer, VolumeBound(dict(facts.volume), facts.source))
     taken: list[Assumption] = []
     source = facts.source
 

@@ -11,9 +11,19 @@ fact it took from the file (docs/semantics.md, section 4a).
 
 from __future__ import annotations
 
-from pydantic import Field, StrictBool
+from typing import Annotated
+
+from pydantic import Field, StrictBool, StrictInt
 
 from .common import CountryCode, Identifier, Strict, Text, new_dict, new_list
+
+VOLUME_MAX = 10**10
+"""The largest count a facts file's ``volume`` may state (as a transfer's count)."""
+
+CategoryPrefix = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=200)]
+"""A category of the taxonomy, standing for itself and every category under it."""
+
+VolumeCount = Annotated[StrictInt, Field(ge=0, le=VOLUME_MAX)]
 
 
 class ExporterFacts(Strict):
@@ -42,6 +52,14 @@ class Facts(Strict):
     """Purposes no transfer of the organisation has unless it says so (e.g. ``law_enforcement``:
     no pipeline answers a foreign court's request); a transfer stating no purpose is decided
     over the other purposes only, and the decision names this file (issue 19)."""
+    volume: Annotated[dict[CategoryPrefix, VolumeCount], Field(max_length=100)] = Field(
+        default_factory=new_dict
+    )
+    """At most how many individuals' data of each category prefix the organisation sends
+    abroad in any 12 months, all its transfers together (``personal: 60000``,
+    ``personal.sensitive: 0``). It caps what an unstated count can be in every tally whose
+    window is at most 12 months, never a stated count; counts stated above it contradict it
+    and it is then not used (engine/volume.py; docs/semantics.md, section 4a)."""
     alternatives: list[CountryCode] = Field(default_factory=new_list, max_length=50)
     """Countries the organisation could send data to instead; remediation suggests only these."""
     source: str = "facts file"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, PrivateAttr, StrictBool
 
 from .common import CountryCode, Date, Identifier, Strict, Text, new_dict, new_list
 
@@ -190,3 +190,6 @@ class Transfer(Strict):
     """Who discloses and who receives (issue 18): whether the flow is a transfer at all."""
     impact_assessment: ImpactAssessment = Field(default_factory=ImpactAssessment)
     """The transfer impact assessment's outcome, read with ``security`` measures."""
+    _volume: object = PrivateAttr(default=None)
+    """A facts file's volume bound (engine/volume.py), set by the engine, never by a
+    description: not a field of the schema; every copy keeps it."""

@@ -36,6 +36,9 @@ class DataFacts(Strict):
     devices: Count | None = None
     anonymised: bool | None = None
     pseudonymised: bool = False
+    population: Identifier | None = None
+    """The items describe the same people (the columns of one table): counted once, at the
+    largest count, not added up (docs/semantics.md, section 3a)."""
 
 
 class Sidecar(Strict):
