@@ -183,10 +183,25 @@ _INPUT_ERROR_RULE: dict[str, Any] = {
 }
 
 
+def _assumed(t: TransferResult) -> list[dict[str, Any]]:
+    """The facts the transfer's decision took as given (a law's presumption, a facts file's
+    statement), each with how to say otherwise (issue 19, item 4)."""
+    if t.decision is None:
+        return []
+    return [
+        {"fact": a.fact, "value": a.value, "source": a.source, "override": a.override}
+        for a in t.decision.assumptions
+    ]
+
+
 def _result(t: TransferResult, x: Finding, index: int) -> dict[str, Any]:
     text = f"{t.id} ({t.origin} -> {t.destination}): {x.message}"
     if x.requirement:
         text += f" Requirement: {x.requirement}."
+    assumed = _assumed(t)
+    if assumed:
+        listed = "; ".join(f"{a['fact']} = {_value(a['value'])} ({a['source']})" for a in assumed)
+        text += f" Assumed: {listed}."
     result: dict[str, Any] = {
         "ruleId": x.rule_id,
         "ruleIndex": index,
@@ -225,7 +240,13 @@ def _result(t: TransferResult, x: Finding, index: int) -> dict[str, Any]:
         "missing": x.missing,
         "waived": x.waived,
     }
+    if assumed:
+        result["properties"]["assumptions"] = assumed
     return result
+
+
+def _value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _error_result(problem: Problem, index: int) -> dict[str, Any]:
