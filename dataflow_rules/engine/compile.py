@@ -620,14 +620,7 @@ class _Compiler:
             )
             # Fires while the bounds *can* hold: the most the total can be reaches the lower
             # bound, the least it is stays within the upper one.
-            common: dict[str, Any] = {
-                "subject": unit,
-                "expected": count.describe(),
-                "tally": g,
-                "unit": unit,
-                "lower": lo,
-                "higher": hi,
-            }
+            common = _count_common(unit, count, g)
             if lo is not None:
                 conds.append(Condition(unit, f"{g}mx", ">=", lo, **common))
             if hi is not None:
@@ -699,15 +692,7 @@ class _Compiler:
                 continue
             lo, hi = count.lower(), count.upper()
             g = self.count_flag(CountKey(categories, unit, counting.window, counting.per))
-            common: dict[str, Any] = {
-                "unknown": "fails",
-                "subject": unit,
-                "expected": count.describe(),
-                "tally": g,
-                "unit": unit,
-                "lower": lo,
-                "higher": hi,
-            }
+            common = {"unknown": "fails", **_count_common(unit, count, g)}
             conds.append(Condition(unit, f"{g}mn", ">=", lo if lo is not None else 0, **common))
             if hi is not None:
                 conds.append(Condition(unit, f"{g}mx", "<=", hi, **common))
@@ -820,6 +805,19 @@ class _Compiler:
 
 def _show(value: bool) -> str:
     return "true" if value else "false"
+
+
+def _count_common(unit: str, count: Any, tally: str) -> dict[str, Any]:
+    """What every condition on a count shares: the field it reads, the bounds as the law
+    states them, and the tally it compares (so the trace shows the counts compared)."""
+    return {
+        "subject": unit,
+        "expected": count.describe(),
+        "tally": tally,
+        "unit": unit,
+        "lower": count.lower(),
+        "higher": count.upper(),
+    }
 
 
 def _one_of(values: Sequence[str]) -> str:
