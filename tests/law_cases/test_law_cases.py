@@ -18,23 +18,6 @@ DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 # Cases the shipped tool decides against the law, with what it answers and why.
 WRONG: dict[str, str] = {
-    "cn_important_data_identified": (
-        "WRONG ALLOW: data the authorities have notified as important data "
-        "(context.important_data_identified: true) of a category outside cn.important.notified's "
-        "list (business.operations) is allowed, and cn.lane.trade_manufacturing fires although "
-        "Art 3 requires the data to contain no important data; 2024 Provisions Arts 2, 3, 7(2) "
-        "make any notified important data need a security assessment (policies/cn.yaml, law19)"
-    ),
-    "cn_academic_lane_with_important_data": (
-        "WRONG ALLOW: cn.lane.academic_cooperation fires on notified important data of a category "
-        "(research) outside cn.important.notified's list; Art 3 frees only data with no important "
-        "data, Art 7(2) needs the assessment (policies/cn.yaml, law19)"
-    ),
-    "cn_contract_exemption_not_for_important_data": (
-        "WRONG ALLOW: cn.exempt.contract clears the personal-information entries and nothing reads "
-        "important_data_identified for personal.financial, so notified important data leaves on the "
-        "Art 5(1) exemption; Art 7(2) needs the assessment (policies/cn.yaml, law19)"
-    ),
     "cn_before_2024_provisions": (
         "WRONG ALLOW: as of 2024-03-21 (before the CN catalogue's effective date 2025-01-01 and its "
         "threshold entries' 2024-03-22) no entry applies and the default allows, with only a warning; "
