@@ -24,17 +24,6 @@ WRONG: dict[str, str] = {
         "the law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
         "earlier regime, or review for an as-of before a deciding catalogue's effective date (engine)"
     ),
-    "eu_to_us_dpf_before_decision": (
-        "WRONG ALLOW: eu.exempt.dpf_certified has no effective date, so a DPF-certified US recipient "
-        "is allowed on 2023-07-09, before Decision 2023/1795 (10 July 2023); add effective: "
-        "2023-07-10 to the exemption (policies/eu.yaml, law19)"
-    ),
-    "cn_standard_contract_before_it_existed": (
-        "WRONG ALLOW: a cn.standard_contract 'obtained' 2020-01-01, three years before the CAC "
-        "standard contract existed (CAC Order No. 13, in force 2023-06-01), is met and the transfer "
-        "safeguarded; a mechanism needs the day it became available (taxonomy.yaml, law19) and "
-        "safeguards a status for one obtained earlier (engine/safeguards.py, speed)"
-    ),
     "eu_to_ch_adequacy": (
         "review, not allow: CH has no catalogue, so the inbound side is no_catalogue review "
         "although GDPR Art 45 (Swiss adequacy) allows the transfer and Switzerland restricts no imports"
