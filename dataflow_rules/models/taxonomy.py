@@ -50,7 +50,9 @@ class Mechanism(BaseModel):
         if self.validity_years is not None and self.citation is None:
             raise ValueError("a validity period needs the citation that sets it")
         if self.available_from is not None and self.available_citation is None:
-            raise ValueError("available_from needs the available_citation that brought the mechanism into force")
+            raise ValueError(
+                "available_from needs the available_citation that brought the mechanism into force"
+            )
         return self
 
 
