@@ -134,7 +134,7 @@ def _us(origin: str, day: str, fact: str) -> Transfer:
             "recipient_eu_us_dpf_certified",
             "2023-07-09",
             "2023-07-10",
-            "eu.transfer.us_before_dpf",
+            "eu.transfer.us_certified",
             "eu.exempt.dpf_certified",
         ),
         # SI 2023/1028 reg 1(2): in force 12 October 2023.
@@ -143,7 +143,7 @@ def _us(origin: str, day: str, fact: str) -> Transfer:
             "recipient_uk_extension_certified",
             "2023-10-11",
             "2023-10-12",
-            "uk.transfer.us_before_extension",
+            "uk.transfer.us_certified",
             "uk.exempt.uk_extension_certified",
         ),
     ],
