@@ -216,3 +216,22 @@ def test_unstated_notification_is_presumed_absent(engine: Engine) -> None:
     d = engine.decide(Transfer.model_validate(body), AS_OF)
     assert d.verdict is Verdict.ALLOW
     assert "cn.important.notified" not in {r.entry_id for r in d.reasons if r.kind == "entry"}
+
+
+@pytest.mark.parametrize(("day", "verdict"), [("2031-12-27", Verdict.ALLOW), ("2031-12-28", Verdict.REVIEW)])
+def test_uk_adequacy_runs_to_27_december_2031(day: str, verdict: Verdict, engine: Engine) -> None:
+    """The renewed UK adequacy decision (19 December 2025) has a sunset: after it, whether
+    it was renewed must be determined (review), never assumed."""
+    body: dict[str, Any] = {
+        "id": "gb",
+        "origin": "DE",
+        "destination": "GB",
+        "date": day,
+        "purpose": "business_operations",
+        "recipient": {"name": "Example UK Ltd", "type": "company"},
+        "data": [{"category": "personal.contact", "individuals": 500, "anonymised": False}],
+    }
+    d = engine.decide(Transfer.model_validate(body))
+    assert d.verdict is verdict
+    standing = [r.entry_id for r in d.reasons if r.kind in ("entry", "missing_fact")]
+    assert standing == ([] if verdict is Verdict.ALLOW else ["eu.transfer.gb_adequacy_sunset"])
