@@ -620,6 +620,9 @@ class _SideEvaluation:
         """Section 6a's checks, in order."""
         if safeguard.obtained > self.day:
             return "not_yet_valid"
+        available = self.tax.mechanisms[safeguard.mechanism].available_from
+        if available is not None and safeguard.obtained < available:
+            return "not_yet_valid"  # obtained before the mechanism existed
         last = self.last_valid(safeguard)
         if last is not None and self.day > last:
             return "expired"

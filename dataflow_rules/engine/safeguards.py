@@ -45,6 +45,9 @@ def check(
 ) -> SafeguardCheck:
     """The status of one safeguard for one data item on ``as_of``.
 
+    A safeguard obtained after ``as_of``, or before its mechanism existed in law (the
+    mechanism's ``available_from``), is ``not_yet_valid``: it is not in place.
+
     ``total``: the individuals the finding counts together (its designation's tally); a
     cap on individuals is checked against the most that total can be, so a transfer split
     into items (or into transfers) is covered only as the whole is."""
@@ -64,6 +67,13 @@ def check(
 
     if safeguard.obtained > as_of:
         return result("not_yet_valid", f"obtained {safeguard.obtained}, after the as-of date {as_of}")
+    available = taxonomy.mechanisms[safeguard.mechanism].available_from
+    if available is not None and safeguard.obtained < available:
+        # Whatever was obtained then, it cannot be this mechanism: never a safeguard met.
+        return result(
+            "not_yet_valid",
+            f"obtained {safeguard.obtained}, before the mechanism existed on {available}",
+        )
     if until is not None and as_of > until:
         return result("expired", f"expired on {until}")
     if scope.recipient is not None and scope.recipient != transfer.recipient.name:

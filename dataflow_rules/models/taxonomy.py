@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import CatalogueError, Location
-from .common import Citation, new_dict
+from .common import Citation, Date, new_dict
 
 _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -37,11 +37,22 @@ class Mechanism(BaseModel):
     """How long the law says a result stays valid, where it says so."""
     citation: Citation | None = None
     """Where the law sets the validity period (required with ``validity_years``)."""
+    available_from: Date | None = None
+    """The day the mechanism first existed in law (its instrument's entry into force), set
+    only where confirmed: a safeguard "obtained" before it cannot be this mechanism, so it
+    is not in place (a contract signed in 2020 is no CAC standard contract of 2023)."""
+    available_citation: Citation | None = None
+    """The instrument that brought the mechanism into force (required with
+    ``available_from``)."""
 
     @model_validator(mode="after")
     def _validity_is_cited(self) -> Mechanism:
         if self.validity_years is not None and self.citation is None:
             raise ValueError("a validity period needs the citation that sets it")
+        if self.available_from is not None and self.available_citation is None:
+            raise ValueError(
+                "available_from needs the available_citation that brought the mechanism into force"
+            )
         return self
 
 

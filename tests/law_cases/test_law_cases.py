@@ -18,39 +18,11 @@ DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 # Cases the shipped tool decides against the law, with what it answers and why.
 WRONG: dict[str, str] = {
-    "cn_important_data_identified": (
-        "WRONG ALLOW: data the authorities have notified as important data "
-        "(context.important_data_identified: true) of a category outside cn.important.notified's "
-        "list (business.operations) is allowed, and cn.lane.trade_manufacturing fires although "
-        "Art 3 requires the data to contain no important data; 2024 Provisions Arts 2, 3, 7(2) "
-        "make any notified important data need a security assessment (policies/cn.yaml, law19)"
-    ),
-    "cn_academic_lane_with_important_data": (
-        "WRONG ALLOW: cn.lane.academic_cooperation fires on notified important data of a category "
-        "(research) outside cn.important.notified's list; Art 3 frees only data with no important "
-        "data, Art 7(2) needs the assessment (policies/cn.yaml, law19)"
-    ),
-    "cn_contract_exemption_not_for_important_data": (
-        "WRONG ALLOW: cn.exempt.contract clears the personal-information entries and nothing reads "
-        "important_data_identified for personal.financial, so notified important data leaves on the "
-        "Art 5(1) exemption; Art 7(2) needs the assessment (policies/cn.yaml, law19)"
-    ),
     "cn_before_2024_provisions": (
         "WRONG ALLOW: as of 2024-03-21 (before the CN catalogue's effective date 2025-01-01 and its "
         "threshold entries' 2024-03-22) no entry applies and the default allows, with only a warning; "
         "the law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
         "earlier regime, or review for an as-of before a deciding catalogue's effective date (engine)"
-    ),
-    "eu_to_us_dpf_before_decision": (
-        "WRONG ALLOW: eu.exempt.dpf_certified has no effective date, so a DPF-certified US recipient "
-        "is allowed on 2023-07-09, before Decision 2023/1795 (10 July 2023); add effective: "
-        "2023-07-10 to the exemption (policies/eu.yaml, law19)"
-    ),
-    "cn_standard_contract_before_it_existed": (
-        "WRONG ALLOW: a cn.standard_contract 'obtained' 2020-01-01, three years before the CAC "
-        "standard contract existed (CAC Order No. 13, in force 2023-06-01), is met and the transfer "
-        "safeguarded; a mechanism needs the day it became available (taxonomy.yaml, law19) and "
-        "safeguards a status for one obtained earlier (engine/safeguards.py, speed)"
     ),
     "eu_to_ch_adequacy": (
         "review, not allow: CH has no catalogue, so the inbound side is no_catalogue review "
