@@ -95,8 +95,14 @@ def decide(
         for code, side, result in sides:
             if result is None:
                 reasons.append(((), _no_catalogue(code, side, transfer, unlisted)))
-            else:
-                reasons.extend(_side_reasons(policies, transfer, result, as_of))
+                continue
+            found = _side_reasons(policies, transfer, result, as_of)
+            early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
+            if early is not None:
+                # The law then in force is not what the catalogue encodes: its default
+                # cannot speak for that day, so the side is review; findings stay.
+                found = [pair for pair in found if pair[1].kind != "default"] + [((), early)]
+            reasons.extend(found)
     reasons.sort(key=lambda pair: _order(pair[1], pair[0]))
     ordered = [r for _, r in reasons]
     active = [r.verdict for r in ordered if r.kind not in ("exemption", "green_lane")]
@@ -557,6 +563,47 @@ def _safeguarded(
         sentence=f"Under the {code} {side} rules, '{entry.title}' applies to {_items(transfer, items)}, "
         f"and its requirement is met by {means}"
         + (f"; the transfer may go ahead until {until}." if until else "."),
+    )
+
+
+_EARLIEST: dict[tuple[int, Side], tuple[Catalogue, dt.date | None]] = {}
+"""(id(catalogue), side) -> the earliest day its rules for the side are encoded (memoised)."""
+
+
+def _earliest(cat: Catalogue, side: Side) -> dt.date | None:
+    """The first day the catalogue encodes ``side``'s rules: its ``effective`` date, or an
+    earlier designation's; None when it designates nothing on that side (its default alone
+    speaks for every day)."""
+    held = _EARLIEST.get((id(cat), side))
+    if held is not None and held[0] is cat:
+        return held[1]
+    designations: list[Entry | LocalisationEntry] = [e for e in cat.entries if e.direction in (side, "both")]
+    if side == "outbound":
+        designations += cat.localisation
+    day = min([cat.effective] + [e.effective for e in designations if e.effective]) if designations else None
+    if len(_EARLIEST) >= 1024:
+        _EARLIEST.clear()
+    _EARLIEST[(id(cat), side)] = (cat, day)
+    return day
+
+
+def _before_encoded(policies: Policies, code: str, side: Side, as_of: dt.date) -> Reason | None:
+    """Review for a side decided as of a day before its catalogue's earliest entry: the
+    catalogue does not encode the rules in force then, so its default must not allow (a
+    decision as of 2024-03-21 under the CN catalogue, whose entries start 2024-03-22)."""
+    loaded = policies.catalogues.get(code)
+    if loaded is None:
+        return None
+    earliest = _earliest(loaded.catalogue, side)
+    if earliest is None or as_of >= earliest:
+        return None
+    return Reason(
+        jurisdiction=code,
+        side=side,
+        kind="default",
+        verdict=Verdict.REVIEW,
+        sentence=f"As of {as_of}, before the {code} catalogue's earliest entry ({earliest}): "
+        f"the {side} rules then in force are not encoded, so someone must check them.",
     )
 
 

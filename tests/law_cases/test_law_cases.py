@@ -36,10 +36,10 @@ WRONG: dict[str, str] = {
         "Art 5(1) exemption; Art 7(2) needs the assessment (policies/cn.yaml, law19)"
     ),
     "cn_before_2024_provisions": (
-        "WRONG ALLOW: as of 2024-03-21 (before the CN catalogue's effective date 2025-01-01 and its "
-        "threshold entries' 2024-03-22) no entry applies and the default allows, with only a warning; "
-        "the law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
-        "earlier regime, or review for an as-of before a deciding catalogue's effective date (engine)"
+        "review, not restrict: as of 2024-03-21, before the CN catalogue's earliest entry "
+        "(2024-03-22), the engine answers review (the rules then in force are not encoded); the "
+        "law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
+        "earlier regime (policies/cn.yaml)"
     ),
     "eu_to_us_dpf_before_decision": (
         "WRONG ALLOW: eu.exempt.dpf_certified has no effective date, so a DPF-certified US recipient "
