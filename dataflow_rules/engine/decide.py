@@ -75,11 +75,13 @@ def decide(
     transfer: Transfer,
     as_of: dt.date,
     sides: list[tuple[str, Side, SideResult | None]],
-    unlisted: Verdict,
+    unlisted: Verdict | None,
     domestic: str | None = None,
 ) -> Decision:
     """``domestic``: the jurisdiction both ends belong to (the same country, or two member
-    states of one catalogue's ``covers``); its cross-border rules do not apply."""
+    states of one catalogue's ``covers``); its cross-border rules do not apply.
+    ``unlisted``: the verdict for a side with no catalogue; None (the default) reviews an
+    origin's and takes a destination's to restrict nothing (:func:`_no_catalogue`)."""
     reasons: list[tuple[tuple[Any, ...], Reason]] = []
     if domestic is None and transfer.origin == transfer.destination:
         domestic = transfer.origin
@@ -607,17 +609,32 @@ def _before_encoded(policies: Policies, code: str, side: Side, as_of: dt.date) -
     )
 
 
-def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict) -> Reason:
+def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict | None) -> Reason:
+    """A side whose country has no catalogue. By default (``unlisted`` None) an origin's
+    outbound side is review, its rules not checked; a destination's inbound side restricts
+    nothing: data-protection laws govern what leaves a country, not what arrives, and what
+    a country has not designated flows freely (docs/semantics.md, section 5). The engine
+    states that as an assumption. ``--unlisted VERDICT`` sets both sides."""
     what = "outbound" if side == "outbound" else "inbound"
+    if unlisted is None and side == "inbound":
+        return Reason(
+            jurisdiction=code,
+            side=side,
+            kind="no_catalogue",
+            verdict=Verdict.ALLOW,
+            sentence=f"No catalogue is loaded for {code}: taken to place no conditions on receiving "
+            "data (--unlisted review to ask).",
+        )
+    verdict = unlisted or Verdict.REVIEW
     return Reason(
         jurisdiction=code,
         side=side,
         kind="no_catalogue",
-        verdict=unlisted,
+        verdict=verdict,
         sentence=f"No catalogue is loaded for {code}, so its {what} rules were not checked"
         + (
             "; someone must check them."
-            if unlisted is not Verdict.ALLOW
+            if verdict is not Verdict.ALLOW
             else " (accepted by --unlisted allow)."
         ),
     )

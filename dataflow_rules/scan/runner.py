@@ -70,7 +70,7 @@ class ScanOptions:
     gitignore: bool = True
     policies: Path | None = None
     as_of: dt.date | None = None
-    unlisted: Verdict = Verdict.REVIEW
+    unlisted: Verdict | None = None
     defaults: Defaults = field(default_factory=Defaults)
     fides_map: Path | None = None
     odcs_map: Path | None = None

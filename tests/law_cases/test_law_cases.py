@@ -52,18 +52,6 @@ WRONG: dict[str, str] = {
         "safeguarded; a mechanism needs the day it became available (taxonomy.yaml, law19) and "
         "safeguards a status for one obtained earlier (engine/safeguards.py, speed)"
     ),
-    "eu_to_ch_adequacy": (
-        "review, not allow: CH has no catalogue, so the inbound side is no_catalogue review "
-        "although GDPR Art 45 (Swiss adequacy) allows the transfer and Switzerland restricts no imports"
-    ),
-    "eu_to_no_eea": (
-        "review, not allow: NO has no catalogue (no_catalogue review); the GDPR applies in the EEA "
-        "so DE to NO is no Chapter V transfer"
-    ),
-    "eu_anonymised_outside_gdpr": (
-        "review, not allow: IN has no catalogue (no_catalogue review) although anonymous data is "
-        "outside the GDPR (Recital 26)"
-    ),
 }
 
 
