@@ -185,7 +185,7 @@ def reference_decide(
     unlisted: Verdict | None = None,
 ) -> ReferenceDecision:
     """``unlisted``: ``--unlisted``; None, the default: an origin without a catalogue is
-    review, a destination without one restricts nothing (section 5)."""
+    review, a destination without one restricts nothing (section 2)."""
     day = as_of_date(transfer, as_of)
     # Section 2: each country is decided by the catalogue that covers it (a member state by
     # the EU's); both ends under one catalogue is domestic. Onward legs and zone layers are

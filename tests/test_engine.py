@@ -313,7 +313,7 @@ def test_no_catalogue_and_domestic(eng: Engine) -> None:
 
 
 def test_unlisted_destination_restricts_nothing_by_default(eng: Engine) -> None:
-    """docs/semantics.md, section 5: a destination with no catalogue is taken to place no
+    """docs/semantics.md, section 2: a destination with no catalogue is taken to place no
     conditions on receiving data, and the decision says so; an origin with none is review;
     ``--unlisted review`` (given) reviews both sides."""
     ops = [{"category": "business.operations"}]

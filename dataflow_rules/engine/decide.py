@@ -613,7 +613,7 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict |
     """A side whose country has no catalogue. By default (``unlisted`` None) an origin's
     outbound side is review, its rules not checked; a destination's inbound side restricts
     nothing: data-protection laws govern what leaves a country, not what arrives, and what
-    a country has not designated flows freely (docs/semantics.md, section 5). The engine
+    a country has not designated flows freely (docs/semantics.md, section 2). The engine
     states that as an assumption. ``--unlisted VERDICT`` sets both sides."""
     what = "outbound" if side == "outbound" else "inbound"
     if unlisted is None and side == "inbound":

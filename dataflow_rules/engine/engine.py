@@ -48,7 +48,7 @@ class Engine:
     call: compile once, decide many. ``unlisted`` is the verdict for a side whose country
     has no catalogue loaded (``--unlisted``). None, the default: an origin with none is
     review, because its rules were not checked; a destination with none is taken to place
-    no conditions on receiving data, stated as an assumption (docs/semantics.md, section 5).
+    no conditions on receiving data, stated as an assumption (docs/semantics.md, section 2).
     """
 
     def __init__(self, policies: Policies, unlisted: Verdict | None = None) -> None:

@@ -9,7 +9,7 @@ transfer's own totals only. That may be the law's answer or an undercount; the d
 must say which it assumed and how to count for real (docs/semantics.md, section 3a).
 
 Likewise what the default takes of a destination with no catalogue (no conditions on
-receiving data, section 5): an unchecked law the decision must name.
+receiving data, section 2): an unchecked law the decision must name.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def _first_counted(policies: Policies, catalogue: Catalogue, side: str, items: f
 
 def unlisted_assumptions(decision: Decision) -> list[Assumption]:
     """One assumption per destination without a catalogue that the default took to restrict
-    nothing inbound (docs/semantics.md, section 5): the decision must say it did not check
+    nothing inbound (docs/semantics.md, section 2): the decision must say it did not check
     that country's law, and how to have it reviewed instead."""
     codes = sorted(
         {
