@@ -26,7 +26,6 @@ from .options import (
     AsOfOption,
     ColourOption,
     PoliciesOption,
-    Unlisted,
     UnlistedOption,
     fail,
     format_option,
@@ -70,7 +69,7 @@ def check(
     fmt: Annotated[str, format_option("decisions", help="Output format.")] = "text",
     policies: PoliciesOption = None,
     as_of: AsOfOption = None,
-    unlisted: UnlistedOption = Unlisted.review,
+    unlisted: UnlistedOption = None,
     colour: ColourOption = None,
     record: Annotated[
         bool,
@@ -135,7 +134,7 @@ def check(
     try:
         loaded = load_policies(policies, cache=True)
         located = _read_all(files, loaded)
-        engine = Engine(loaded, Verdict(unlisted.value))
+        engine = Engine(loaded, Verdict(unlisted.value) if unlisted else None)
         startup.resume()  # the long-lived objects are built (dataflow_rules.startup)
         stated = read_facts(facts, categories=loaded.taxonomy.categories)
         book = None
@@ -163,7 +162,7 @@ def check(
                 loaded,
                 requested_by=requester,
                 channel="cli",
-                options={"as_of": as_of, "unlisted": unlisted.value},
+                options={"as_of": as_of, "unlisted": unlisted.value if unlisted else None},
             )
             typer.echo(f"recorded {_ids(stored[0].seq, stored[-1].seq)} in {where}", err=True)
         if remediate:  # advice, not part of the decision: computed after any recording

@@ -53,8 +53,12 @@ AsOfOption = Annotated[
     ),
 ]
 UnlistedOption = Annotated[
-    Unlisted,
-    typer.Option("--unlisted", help="Verdict for a side whose country has no catalogue."),
+    Unlisted | None,
+    typer.Option(
+        "--unlisted",
+        help="Verdict for a side whose country has no catalogue (default: review for the origin; "
+        "a destination is taken to place no conditions on receiving data).",
+    ),
 ]
 ColourOption = Annotated[
     bool | None,

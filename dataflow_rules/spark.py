@@ -82,7 +82,7 @@ def decide_dataframe(
     *,
     json_column: str | None = None,
     as_of: dt.date | None = None,
-    unlisted: Verdict = Verdict.REVIEW,
+    unlisted: Verdict | None = None,
     prefix: str = "",
 ) -> DataFrame:
     """``df`` with four columns added: ``verdict``, ``reasons``, ``decision``, ``error``.
@@ -101,7 +101,7 @@ def decide_dataframe(
         raise ValueError(f"the DataFrame already has columns {clash}; pass prefix= to rename ours")
     source = transfer_json(df) if json_column is None else F.col(json_column).cast("string")
     blob = ship(policies)
-    udf = _udf(blob, fingerprint(blob), unlisted.value, as_of)
+    udf = _udf(blob, fingerprint(blob), unlisted.value if unlisted else "", as_of)
     tmp = prefix + "__dataflow_rules"
     out = df.withColumn(tmp, udf(source))
     return out.select(
@@ -128,7 +128,7 @@ def executor_decider(blob: bytes, key: str, unlisted: str, as_of: dt.date | None
     """This Python worker's decider: built on the first batch, reused for the rest."""
     from .batch.records import decider_for
 
-    return decider_for(blob, Verdict(unlisted), as_of, key, freeze=True)
+    return decider_for(blob, Verdict(unlisted) if unlisted else None, as_of, key, freeze=True)
 
 
 def decide_text(

@@ -182,8 +182,10 @@ def reference_decide(
     policies: Policies,
     transfer: Transfer,
     as_of: dt.date | None = None,
-    unlisted: Verdict = Verdict.REVIEW,
+    unlisted: Verdict | None = None,
 ) -> ReferenceDecision:
+    """``unlisted``: ``--unlisted``; None, the default: an origin without a catalogue is
+    review, a destination without one restricts nothing (section 2)."""
     day = as_of_date(transfer, as_of)
     # Section 2: each country is decided by the catalogue that covers it (a member state by
     # the EU's); both ends under one catalogue is domestic. Onward legs and zone layers are
@@ -222,7 +224,11 @@ def reference_decide(
     for country, jurisdiction, side in sides:
         loaded = None if jurisdiction is None else policies.catalogues[jurisdiction]
         if loaded is None:
-            others.add((country, side, "no_catalogue", unlisted))
+            if unlisted is not None:
+                verdict = unlisted
+            else:
+                verdict = Verdict.REVIEW if side == "outbound" else Verdict.ALLOW
+            others.add((country, side, "no_catalogue", verdict))
             continue
         code = jurisdiction
         result = _SideEvaluation(policies.taxonomy, loaded.catalogue, side, transfer, day)
@@ -233,6 +239,11 @@ def reference_decide(
             # applies at all (one cleared or safeguarded decided the side, and "nothing
             # restricts this data" would be false).
             others.add((code, side, "default", Verdict(loaded.catalogue.default)))
+        if _before_earliest(loaded.catalogue, side, day):
+            # Section 2: before the catalogue's earliest rule for the side, the law then in
+            # force is not encoded: the side is review in place of its default.
+            others = {o for o in others if not (o[0] == code and o[1] == side and o[2] == "default")}
+            others.add((code, side, "default", Verdict.REVIEW))
     findings = {f for r in results for f in r.findings}
     last_days = [d for r in results for d in r.relied_last_days]
     finite = [d for d in last_days if d is not None]
@@ -250,6 +261,19 @@ def reference_decide(
         cleared_by_exemption=frozenset(c for r in results for c in r.by_exemption),
         cleared_by_lane=frozenset(c for r in results for c in r.by_lane),
     )
+
+
+def _before_earliest(cat: Catalogue, side: Side, day: dt.date) -> bool:
+    """Section 2: ``day`` is before the first day the catalogue encodes the side's rules
+    (its effective date or an earlier designation's); a side it designates nothing on has
+    no such day."""
+    rules = [e for e in cat.entries if e.direction in (side, "both")]
+    if side == "outbound":
+        rules += list(cat.localisation)
+    if not rules:
+        return False
+    starts = [cat.effective] + [e.effective for e in rules if e.effective is not None]
+    return bool(day < min(starts))
 
 
 def _jurisdiction(policies: Policies, country: str) -> str | None:

@@ -113,7 +113,14 @@ def test_as_of_changes_what_is_in_force() -> None:
 
 
 def test_unlisted_allow() -> None:
-    assert run("check", str(EXAMPLES / "cn-vn-manufacturing.yaml")).returncode == 3
+    """A destination without a catalogue (VN) restricts nothing by default, said as an
+    assumption; ``--unlisted review`` asks for its side to be checked; ``--unlisted allow``
+    accepts it."""
+    default = run("check", "--format", "json", str(EXAMPLES / "cn-vn-manufacturing.yaml"))
+    assert default.returncode == 0
+    (decision,) = json.loads(default.stdout)["decisions"]
+    assert [a["fact"] for a in decision["assumptions"]] == ["VN inbound"]
+    assert run("check", "--unlisted", "review", str(EXAMPLES / "cn-vn-manufacturing.yaml")).returncode == 3
     assert run("check", "--unlisted", "allow", str(EXAMPLES / "cn-vn-manufacturing.yaml")).returncode == 0
 
 

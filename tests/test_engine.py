@@ -238,10 +238,10 @@ def test_counterparty_groups_and_controlled_recipients(eng: Engine) -> None:
     assert standing(eng.decide(t(destination="RU", data=science))) == [
         ("aa.science.review", "entry", "review")
     ]
-    assert (
-        eng.decide(t(destination="DE", data=science, recipient={"controlled_by": "DE"})).reasons[0].kind
-        == "no_catalogue"
-    )
+    d = eng.decide(t(destination="DE", data=science, recipient={"controlled_by": "DE"}))
+    assert standing(d) == [] and ("DE", "no_catalogue", "allow") in [
+        (r.jurisdiction, r.kind, r.verdict.value) for r in d.reasons
+    ]
     d = eng.decide(t(destination="DE", data=science, recipient={"controlled_by": "IR"}))
     assert ("aa.science.review", "entry", "review") in standing(d)
     d = eng.decide(t(destination="DE", data=science))
@@ -310,6 +310,32 @@ def test_no_catalogue_and_domestic(eng: Engine) -> None:
     )
     d = eng.decide(t(origin="CN", destination="CN", data=[health(10**6)]))
     assert d.verdict is Verdict.ALLOW and d.reasons[0].kind == "domestic"
+
+
+def test_unlisted_destination_restricts_nothing_by_default(eng: Engine) -> None:
+    """docs/semantics.md, section 2: a destination with no catalogue is taken to place no
+    conditions on receiving data, and the decision says so; an origin with none is review;
+    ``--unlisted review`` (given) reviews both sides."""
+    ops = [{"category": "business.operations"}]
+    d = eng.decide(t(origin="CN", destination="SG", data=ops))
+    (unlisted,) = [r for r in d.reasons if r.kind == "no_catalogue"]
+    assert (unlisted.jurisdiction, unlisted.side, unlisted.verdict) == ("SG", "inbound", Verdict.ALLOW)
+    assert d.verdict is Verdict.ALLOW
+    (said,) = [a for a in d.assumptions if a.fact == "SG inbound"]
+    assert said.sentence == "No catalogue for SG: taken to place no conditions on receiving data."
+    assert said.override == "--unlisted review to ask"
+    # An origin without a catalogue: its outbound law was not checked.
+    d = eng.decide(t(origin="SG", destination="CN", data=ops))
+    assert [(r.jurisdiction, r.verdict) for r in d.reasons if r.kind == "no_catalogue"] == [
+        ("SG", Verdict.REVIEW)
+    ]
+    assert d.verdict is Verdict.REVIEW and not [a for a in d.assumptions if a.fact.endswith(" inbound")]
+    # Given explicitly, --unlisted review applies to the destination too, with no assumption.
+    asked = Engine(eng.policies, unlisted=Verdict.REVIEW).decide(t(origin="CN", destination="SG", data=ops))
+    assert asked.verdict is Verdict.REVIEW
+    assert not [a for a in asked.assumptions if a.fact.endswith(" inbound")]
+    # A restriction found on the origin's side stands whatever the destination.
+    assert eng.decide(t(origin="CN", destination="SG", data=[health(20_000)])).verdict is Verdict.RESTRICT
 
 
 def test_nothing_matches_is_allow_with_default_reasons(eng: Engine) -> None:

@@ -261,14 +261,14 @@ def fingerprint(blob: bytes) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-_DECIDERS: dict[tuple[str, str, dt.date | None, str | None], LineDecider] = {}
+_DECIDERS: dict[tuple[str, str | None, dt.date | None, str | None], LineDecider] = {}
 _MAX_DECIDERS = 4
 _BUILDS = 0
 
 
 def decider_for(
     blob: bytes,
-    unlisted: Verdict,
+    unlisted: Verdict | None,
     as_of: dt.date | None,
     key: str | None = None,
     *,
@@ -289,7 +289,7 @@ def decider_for(
     global _BUILDS
     if ledger is not None and ledger_key is None:
         ledger_key = fingerprint(ledger)
-    cache_key = (key or fingerprint(blob), unlisted.value, as_of, ledger_key)
+    cache_key = (key or fingerprint(blob), unlisted.value if unlisted else None, as_of, ledger_key)
     decider = _DECIDERS.get(cache_key)
     if decider is None:
         corpus = CorpusLedger.loads(ledger) if ledger is not None else None

@@ -136,7 +136,7 @@ def count_lines(path: Path) -> int:
 
 # -- the work, in whichever process does it ------------------------------------------------
 
-_WORKER: tuple[bytes, str, Verdict, dt.date | None, bool, bytes | None, str | None] | None = None
+_WORKER: tuple[bytes, str, Verdict | None, dt.date | None, bool, bytes | None, str | None] | None = None
 
 
 def _init_worker(
@@ -152,11 +152,12 @@ def _init_worker(
     process handles it and shuts the pool down after the chunks in hand)."""
     global _WORKER
     ledger_key = fingerprint(ledger) if ledger is not None else None
-    _WORKER = (blob, key, Verdict(unlisted), as_of, freeze, ledger, ledger_key)
+    _WORKER = (blob, key, Verdict(unlisted) if unlisted else None, as_of, freeze, ledger, ledger_key)
+    # ``unlisted`` travels as text to pool workers: "" is the default (Engine(unlisted=None)).
     if in_pool:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(Exception):  # a failure is reported by the first chunk
-        decider_for(blob, Verdict(unlisted), as_of, key, freeze=freeze, ledger=ledger, ledger_key=ledger_key)
+        decider_for(blob, _WORKER[2], as_of, key, freeze=freeze, ledger=ledger, ledger_key=ledger_key)
 
 
 def work(chunk: Chunk, source: str) -> tuple[bytes, dict[str, int]]:
@@ -256,7 +257,7 @@ def run_batch(
     *,
     workers: int = 1,
     as_of: dt.date | None = None,
-    unlisted: Verdict = Verdict.REVIEW,
+    unlisted: Verdict | None = None,
     resume: bool = False,
     overwrite: bool = False,
     progress: IO[str] | None = None,
@@ -364,13 +365,13 @@ def state_path(output: Path) -> Path:
     return output.with_name(output.name + ".resume")
 
 
-def _settings(policies: Policies, as_of: dt.date | None, unlisted: Verdict) -> dict[str, object]:
+def _settings(policies: Policies, as_of: dt.date | None, unlisted: Verdict | None) -> dict[str, object]:
     return {
         "tool": __version__,
         "taxonomy": policies.taxonomy_digest,
         "catalogues": {code: lc.digest for code, lc in policies.catalogues.items()},
         "as_of": as_of.isoformat() if as_of else None,
-        "unlisted": unlisted.value,
+        "unlisted": unlisted.value if unlisted else None,
     }
 
 
@@ -424,7 +425,7 @@ def _skip_to(
     stored: bytes,
     blob: bytes,
     key: str,
-    unlisted: Verdict,
+    unlisted: Verdict | None,
     as_of: dt.date | None,
     source: str,
     ledger: bytes | None = None,
@@ -454,7 +455,7 @@ def _results(
     source: str,
     blob: bytes,
     key: str,
-    unlisted: Verdict,
+    unlisted: Verdict | None,
     as_of: dt.date | None,
     workers: int,
     freeze_gc: bool,
@@ -462,7 +463,7 @@ def _results(
 ) -> Iterator[tuple[bytes, dict[str, int], int]]:
     """(records, outcomes, last line) per chunk, in input order."""
     if workers == 1:
-        _init_worker(blob, key, unlisted.value, as_of, freeze_gc, False, ledger)
+        _init_worker(blob, key, unlisted.value if unlisted else "", as_of, freeze_gc, False, ledger)
         for chunk in work_chunks:
             data, tally = work(chunk, source)
             yield data, tally, chunk[-1][0]
@@ -505,7 +506,7 @@ def _pool_results(
     source: str,
     shipped: Path,
     key: str,
-    unlisted: Verdict,
+    unlisted: Verdict | None,
     as_of: dt.date | None,
     workers: int,
     ledger: str | None = None,
@@ -516,7 +517,7 @@ def _pool_results(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_pool_worker,
-        initargs=(str(shipped), key, unlisted.value, as_of, ledger),
+        initargs=(str(shipped), key, unlisted.value if unlisted else "", as_of, ledger),
     )
     pending: collections.deque[tuple[Future[tuple[bytes, dict[str, int]]], int]] = collections.deque()
     try:

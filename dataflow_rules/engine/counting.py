@@ -73,6 +73,11 @@ class PriorItem:
     devices: int | None = None
     population: str | None = None
     bulk: bool = False
+    exporter_name: str = ""
+    """The exporter's normalised name ('' when unstated), and below whether it had an id:
+    a transfer that states only the name is the same exporter as one with an id and that
+    name (:meth:`Ledger.prior`)."""
+    exporter_has_id: bool = False
 
 
 @dataclass(frozen=True)
@@ -491,6 +496,8 @@ def prior_items(transfer: Transfer, source: str, day: dt.date) -> list[PriorItem
             devices=item.devices,
             population=item.population,
             bulk=item.bulk is True,
+            exporter_name=_identity(transfer.exporter.name or ""),
+            exporter_has_id=bool(transfer.exporter.id),
         )
         for item in transfer.data
     ]
@@ -507,11 +514,15 @@ class Ledger:
     def __init__(self, items: Iterable[PriorItem] = ()) -> None:
         self._by_exporter: dict[str, list[PriorItem]] = {}
         self._sums: dict[str, _Sums] = {}
+        self._by_name: dict[str, set[str]] = {}
+        """An exporter's normalised name -> the keys (id or name) its items are held under."""
         for item in items:
             self.add(item)
 
     def add(self, item: PriorItem) -> None:
         self._by_exporter.setdefault(item.exporter, []).append(item)
+        if item.exporter_name:
+            self._by_name.setdefault(item.exporter_name, set()).add(item.exporter)
         sums = self._sums.get(item.exporter)
         if sums is not None:
             sums.add(item)
@@ -527,10 +538,34 @@ class Ledger:
         the items dated after it (a corpus decided together counts only what came before)."""
         exporter = exporter_key(transfer)
         mine = self._by_exporter.get(exporter, [])
+        named = self._same_name(transfer, exporter)
+        if named:  # the same exporter under another key: counted together, under this one
+            merged = mine + [replace(p, exporter=exporter) for p in named]
+            return PriorSet(merged, transfer.id if key is None else key, _Sums(merged), cutoff)
         sums = self._sums.get(exporter)
         if sums is None:
             sums = self._sums[exporter] = _Sums(mine)
         return PriorSet(mine, transfer.id if key is None else key, sums, cutoff)
+
+    def _same_name(self, transfer: Transfer, exporter: str) -> list[PriorItem]:
+        """Items held under another key that are still ``transfer``'s exporter: the same
+        normalised name where one of the two states no id (equal ids are one key already).
+        Keyed by id or else name alone, "id: cn-exp, name: Example" and "name: Example"
+        were two exporters, and a count the law adds up split in two: a wrong allow."""
+        name = _identity(transfer.exporter.name or "")
+        if not name:
+            return []
+        has_id = bool(transfer.exporter.id)
+        out: list[PriorItem] = []
+        for held in sorted(self._by_name.get(name, ())):
+            if held == exporter:
+                continue
+            out += [
+                p
+                for p in self._by_exporter[held]
+                if p.exporter_name == name and not (has_id and p.exporter_has_id)
+            ]
+        return out
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_exporter.values())

@@ -75,11 +75,13 @@ def decide(
     transfer: Transfer,
     as_of: dt.date,
     sides: list[tuple[str, Side, SideResult | None]],
-    unlisted: Verdict,
+    unlisted: Verdict | None,
     domestic: str | None = None,
 ) -> Decision:
     """``domestic``: the jurisdiction both ends belong to (the same country, or two member
-    states of one catalogue's ``covers``); its cross-border rules do not apply."""
+    states of one catalogue's ``covers``); its cross-border rules do not apply.
+    ``unlisted``: the verdict for a side with no catalogue; None (the default) reviews an
+    origin's and takes a destination's to restrict nothing (:func:`_no_catalogue`)."""
     reasons: list[tuple[tuple[Any, ...], Reason]] = []
     if domestic is None and transfer.origin == transfer.destination:
         domestic = transfer.origin
@@ -95,8 +97,14 @@ def decide(
         for code, side, result in sides:
             if result is None:
                 reasons.append(((), _no_catalogue(code, side, transfer, unlisted)))
-            else:
-                reasons.extend(_side_reasons(policies, transfer, result, as_of))
+                continue
+            found = _side_reasons(policies, transfer, result, as_of)
+            early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
+            if early is not None:
+                # The law then in force is not what the catalogue encodes: its default
+                # cannot speak for that day, so the side is review; findings stay.
+                found = [pair for pair in found if pair[1].kind != "default"] + [((), early)]
+            reasons.extend(found)
     reasons.sort(key=lambda pair: _order(pair[1], pair[0]))
     ordered = [r for _, r in reasons]
     active = [r.verdict for r in ordered if r.kind not in ("exemption", "green_lane")]
@@ -560,17 +568,73 @@ def _safeguarded(
     )
 
 
-def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict) -> Reason:
+_EARLIEST: dict[tuple[int, Side], tuple[Catalogue, dt.date | None]] = {}
+"""(id(catalogue), side) -> the earliest day its rules for the side are encoded (memoised)."""
+
+
+def _earliest(cat: Catalogue, side: Side) -> dt.date | None:
+    """The first day the catalogue encodes ``side``'s rules: its ``effective`` date, or an
+    earlier designation's; None when it designates nothing on that side (its default alone
+    speaks for every day)."""
+    held = _EARLIEST.get((id(cat), side))
+    if held is not None and held[0] is cat:
+        return held[1]
+    designations: list[Entry | LocalisationEntry] = [e for e in cat.entries if e.direction in (side, "both")]
+    if side == "outbound":
+        designations += cat.localisation
+    day = min([cat.effective] + [e.effective for e in designations if e.effective]) if designations else None
+    if len(_EARLIEST) >= 1024:
+        _EARLIEST.clear()
+    _EARLIEST[(id(cat), side)] = (cat, day)
+    return day
+
+
+def _before_encoded(policies: Policies, code: str, side: Side, as_of: dt.date) -> Reason | None:
+    """Review for a side decided as of a day before its catalogue's earliest entry: the
+    catalogue does not encode the rules in force then, so its default must not allow (a
+    decision as of 2024-03-21 under the CN catalogue, whose entries start 2024-03-22)."""
+    loaded = policies.catalogues.get(code)
+    if loaded is None:
+        return None
+    earliest = _earliest(loaded.catalogue, side)
+    if earliest is None or as_of >= earliest:
+        return None
+    return Reason(
+        jurisdiction=code,
+        side=side,
+        kind="default",
+        verdict=Verdict.REVIEW,
+        sentence=f"As of {as_of}, before the {code} catalogue's earliest entry ({earliest}): "
+        f"the {side} rules then in force are not encoded, so someone must check them.",
+    )
+
+
+def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict | None) -> Reason:
+    """A side whose country has no catalogue. By default (``unlisted`` None) an origin's
+    outbound side is review, its rules not checked; a destination's inbound side restricts
+    nothing: data-protection laws govern what leaves a country, not what arrives, and what
+    a country has not designated flows freely (docs/semantics.md, section 2). The engine
+    states that as an assumption. ``--unlisted VERDICT`` sets both sides."""
     what = "outbound" if side == "outbound" else "inbound"
+    if unlisted is None and side == "inbound":
+        return Reason(
+            jurisdiction=code,
+            side=side,
+            kind="no_catalogue",
+            verdict=Verdict.ALLOW,
+            sentence=f"No catalogue is loaded for {code}: taken to place no conditions on receiving "
+            "data (--unlisted review to ask).",
+        )
+    verdict = unlisted or Verdict.REVIEW
     return Reason(
         jurisdiction=code,
         side=side,
         kind="no_catalogue",
-        verdict=unlisted,
+        verdict=verdict,
         sentence=f"No catalogue is loaded for {code}, so its {what} rules were not checked"
         + (
             "; someone must check them."
-            if unlisted is not Verdict.ALLOW
+            if verdict is not Verdict.ALLOW
             else " (accepted by --unlisted allow)."
         ),
     )

@@ -41,7 +41,7 @@ from .facts import item_properties, side_base
 from .legs import onward_hops
 from .presume import apply_facts, bound_assumptions, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
-from .unrecorded import unrecorded_assumptions
+from .unrecorded import unlisted_assumptions, unrecorded_assumptions
 from .volume import Total, total_ranges, volume_notes, volume_of
 
 MAX_COUNT = 10_000_000_000
@@ -56,10 +56,12 @@ class Engine:
 
     Safe to share between threads (calls into durable-rules are serialised) and cheap to
     call: compile once, decide many. ``unlisted`` is the verdict for a side whose country
-    has no catalogue loaded: review by default, because its rules were not checked.
+    has no catalogue loaded (``--unlisted``). None, the default: an origin with none is
+    review, because its rules were not checked; a destination with none is taken to place
+    no conditions on receiving data, stated as an assumption (docs/semantics.md, section 2).
     """
 
-    def __init__(self, policies: Policies, unlisted: Verdict = Verdict.REVIEW) -> None:
+    def __init__(self, policies: Policies, unlisted: Verdict | None = None) -> None:
         self.policies = policies
         self.unlisted = unlisted
         self._plans: dict[PlanKey, SidePlan] = {
@@ -205,6 +207,8 @@ class Engine:
         """The facts taken as given, and the warnings about the as-of date."""
         if not isinstance(prior, PriorSet):  # no ledger read: say what that presumes (issue 19)
             notes = [*notes, *unrecorded_assumptions(self.policies, transfer, decision, day)]
+        if self.unlisted is None:
+            notes = [*notes, *unlisted_assumptions(decision)]
         update: dict[str, object] = {}
         if notes:
             update["assumptions"] = notes

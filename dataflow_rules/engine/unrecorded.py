@@ -7,6 +7,9 @@ Provisions Arts 7-8), the US rule over the preceding 12 months with the same cou
 ``batch`` without ``--cumulative``, ``Engine.decide`` without ``prior``) compares this
 transfer's own totals only. That may be the law's answer or an undercount; the decision
 must say which it assumed and how to count for real (docs/semantics.md, section 3a).
+
+Likewise what the default takes of a destination with no catalogue (no conditions on
+receiving data, section 2): an unchecked law the decision must name.
 """
 
 from __future__ import annotations
@@ -121,3 +124,33 @@ def _first_counted(policies: Policies, catalogue: Catalogue, side: str, items: f
         if any(_relation(policies.taxonomy, categories, category) for category in items):
             return entry, how
     return None
+
+
+def unlisted_assumptions(decision: Decision) -> list[Assumption]:
+    """One assumption per destination without a catalogue that the default took to restrict
+    nothing inbound (docs/semantics.md, section 2): the decision must say it did not check
+    that country's law, and how to have it reviewed instead."""
+    codes = sorted(
+        {
+            r.jurisdiction
+            for r in decision.reasons
+            if r.kind == "no_catalogue" and r.side == "inbound" and r.verdict is Verdict.ALLOW
+        }
+    )
+    return [_UNLISTED.get(code) or _unlisted(code) for code in codes]
+
+
+_UNLISTED: dict[str, Assumption] = {}
+
+
+def _unlisted(code: str) -> Assumption:
+    made = Assumption(
+        fact=f"{code} inbound",
+        value="no conditions",
+        source=f"no catalogue for {code}",
+        sentence=f"No catalogue for {code}: taken to place no conditions on receiving data.",
+        override="--unlisted review to ask",
+    )
+    if len(_UNLISTED) < _MEMO_SIZE:
+        _UNLISTED[code] = made
+    return made

@@ -60,7 +60,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("policies", "policies", "path", None),
     Option("origin", "origin", "text", None),
     Option("destination", "destination", "list", []),
-    Option("unlisted", "unlisted", "choice", "review"),
+    Option("unlisted", "unlisted", "choice", None),
     Option("check", "check", "list", []),
     Option("skip-check", "skip_check", "list", []),
     Option("compact", "compact", "bool", False),

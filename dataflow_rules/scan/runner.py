@@ -70,7 +70,7 @@ class ScanOptions:
     gitignore: bool = True
     policies: Path | None = None
     as_of: dt.date | None = None
-    unlisted: Verdict = Verdict.REVIEW
+    unlisted: Verdict | None = None
     defaults: Defaults = field(default_factory=Defaults)
     fides_map: Path | None = None
     odcs_map: Path | None = None
@@ -457,16 +457,23 @@ class _Scanner:
 
     def add_to_ledger(self, ledger: Ledger, read: FileResult | _Read, day: dt.date) -> None:
         """Add a file's transfers, as read, to the ledger each decision of the run counts (a
-        file that cannot be read adds nothing here and is reported as an error)."""
+        file that cannot be read adds nothing here and is reported as an error).
+
+        ``day`` is the day the run decides as of, and each transfer counts on it, not on its
+        own ``date`` (audit.ledger.counted_on): a manifest dated next year is let go by this
+        run, so it must be in this year's count of every other transfer of the run, or two
+        halves of one export would each pass a threshold their sum crosses."""
         if isinstance(read, FileResult):
             return
+        from ..audit.ledger import counted_on  # only a cumulative scan counts (no store opened)
+
         for adapted in read.adapted:
             if adapted.transfer is not None:
-                transfer = apply_facts(adapted.transfer, self.options.facts)[0]
+                transfer = counted_on(apply_facts(adapted.transfer, self.options.facts)[0], day)
                 ledger.add_transfer(
                     transfer,
                     f"{read.display} {adapted.id}",
-                    transfer.date or day,
+                    day,
                     f"{read.display}#{adapted.id}",
                 )
 

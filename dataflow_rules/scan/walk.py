@@ -75,7 +75,9 @@ class Walker:
         gitignore: bool = True,
         cwd: Path | None = None,
     ) -> None:
-        self.include = cli_patterns(include, "--include")
+        # Matched on lower-cased names: a transfer in T.YAML or x.Json must not slip past the
+        # gate because of its spelling (extensions are case-insensitive on most systems).
+        self.include = cli_patterns([p.lower() for p in include], "--include")
         self.exclude = cli_patterns(exclude, "--exclude")
         self.gitignore = gitignore
         self.cwd = Path(os.path.abspath(cwd or Path.cwd()))
@@ -95,6 +97,10 @@ class Walker:
         self.result.skipped.sort(key=lambda s: s.display)
         return self.result
 
+    def _included(self, display: str) -> Pattern | None:
+        """The last ``--include`` pattern matching ``display``, compared case-insensitively."""
+        return decide(self.include, display.lower(), False)
+
     def _excluded(self, display: str, is_dir: bool) -> str | None:
         pattern = ignored_by(self.exclude, display, is_dir)
         return f"excluded by --exclude '{pattern.text}'" if pattern else None
@@ -108,7 +114,7 @@ class Walker:
             return
         reason = self._excluded(display, False)
         if reason is None and not explicit:
-            included = decide(self.include, display, False)
+            included = self._included(display)
             if included is None or included.negated:
                 return  # not a candidate at all: not reported
             reason = self._gitignored(path, False, ignores)
@@ -147,7 +153,7 @@ class Walker:
 
     def _special(self, display: str, reason: str) -> None:
         """Report a path that is not read, if its name would have been scanned."""
-        included = decide(self.include, display, False)
+        included = self._included(display)
         if included is None or included.negated or self._excluded(display, False) or display in self._seen:
             return
         self._seen.add(display)

@@ -64,8 +64,13 @@ def serve(
         ),
     ] = None,
     unlisted: Annotated[
-        Unlisted, typer.Option("--unlisted", help="Default verdict for a side with no catalogue.")
-    ] = Unlisted.review,
+        Unlisted | None,
+        typer.Option(
+            "--unlisted",
+            help="Default verdict for a side with no catalogue (default: review for the origin; a "
+            "destination is taken to place no conditions on receiving data).",
+        ),
+    ] = None,
     max_body_bytes: Annotated[
         int, _limit("--max-body-bytes", "Largest request body accepted.")
     ] = MAX_BODY_BYTES,
@@ -173,7 +178,7 @@ def serve(
         port=port,
         policies=policies,
         audit_db=audit_db,
-        unlisted=Verdict(unlisted.value),
+        unlisted=Verdict(unlisted.value) if unlisted else None,
         max_body_bytes=max_body_bytes,
         max_transfers=max_transfers,
         max_pending=max_pending,

@@ -129,7 +129,10 @@ class Service:
                     ledger.add_transfer(
                         counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of
                     )
-                options = {"as_of": as_of.isoformat() if as_of else None, "unlisted": choice.value}
+                options = {
+                    "as_of": as_of.isoformat() if as_of else None,
+                    "unlisted": choice.value if choice else None,
+                }
                 return self._record(located, decisions, policies, requested_by, channel, options)
 
     def _record(

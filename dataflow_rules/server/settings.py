@@ -41,7 +41,8 @@ class Settings:
     """Policy directory; None: the catalogues shipped with the package."""
     audit_db: str | None = None
     """Audit store URL or path; None: the default location (see dataflow_rules.audit)."""
-    unlisted: Verdict = Verdict.REVIEW
+    unlisted: Verdict | None = None
+    """``--unlisted``; None: the engine's default (an origin without a catalogue is review)."""
     max_body_bytes: int = MAX_BODY_BYTES
     max_transfers: int = MAX_TRANSFERS
     max_pending: int = MAX_PENDING

@@ -31,7 +31,8 @@ class Snapshot:
     generation: int
     loaded_at: str
     policies: Policies
-    engines: Mapping[Verdict, Engine]
+    engines: Mapping[Verdict | None, Engine]
+    """By ``--unlisted`` verdict; None: the default."""
     """One engine per choice of verdict for a side with no catalogue (review, allow)."""
 
     def describe(self) -> dict[str, Any]:
@@ -70,7 +71,7 @@ class Snapshot:
 
 
 def build(policies: Policies, generation: int) -> Snapshot:
-    engines = {v: Engine(policies, v) for v in (Verdict.REVIEW, Verdict.ALLOW)}
+    engines = {v: Engine(policies, v) for v in (None, Verdict.REVIEW, Verdict.ALLOW)}
     return Snapshot(generation, now_utc(), policies, engines)
 
 

@@ -269,7 +269,9 @@ def _remediations(snapshot: Snapshot, record: AuditRecord) -> list[dict[str, Any
         as_of = dt.date.fromisoformat(str(decision["as_of"]))
     except (ValueError, KeyError):
         return None
-    unlisted = Verdict((record.content.get("options") or {}).get("unlisted", Verdict.REVIEW.value))
+    # A record made before the default changed has "review"; None is the default's.
+    stated = (record.content.get("options") or {}).get("unlisted", Verdict.REVIEW.value)
+    unlisted = Verdict(stated) if stated else None
     engine = snapshot.engines[unlisted]
     try:
         current = engine.decide(transfer, as_of)

@@ -19,7 +19,6 @@ from ..errors import DataflowRulesError, ExitCode, InputError, verdict_exit
 from ..options import (
     PoliciesOption,
     ProgressOption,
-    Unlisted,
     UnlistedOption,
     fail,
     format_option,
@@ -127,7 +126,7 @@ def diff(
     fail_on_change: Annotated[
         bool, typer.Option("--fail-on-change", help="Exit 13 when any transfer changes.")
     ] = False,
-    unlisted: UnlistedOption = Unlisted.review,
+    unlisted: UnlistedOption = None,
     cumulative: Annotated[
         bool,
         typer.Option(
@@ -160,7 +159,7 @@ def diff(
                 day,
                 workers,
                 bar,
-                Verdict(unlisted),
+                Verdict(unlisted) if unlisted else None,
                 cumulative=cumulative,
             )
             if bar:

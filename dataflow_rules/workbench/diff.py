@@ -135,7 +135,7 @@ _PAIR: _Pair | None = None
 
 
 def _init(
-    old_dir: str, new_dir: str, as_of: dt.date | None, unlisted: str = "review", ledger: str | None = None
+    old_dir: str, new_dir: str, as_of: dt.date | None, unlisted: str = "", ledger: str | None = None
 ) -> None:
     global _PAIR
     old, new = load_policies(Path(old_dir)), load_policies(Path(new_dir))
@@ -143,8 +143,8 @@ def _init(
     _PAIR = _Pair(
         old,
         new,
-        Engine(old, Verdict(unlisted)),
-        Engine(new, Verdict(unlisted)),
+        Engine(old, Verdict(unlisted) if unlisted else None),  # "": the default
+        Engine(new, Verdict(unlisted) if unlisted else None),
         as_of,
         _same_vocabulary(old, new),
         unchanged_jurisdictions(old, new),
@@ -279,7 +279,7 @@ def run_diff(
     as_of: dt.date | None = None,
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
-    unlisted: Verdict = Verdict.REVIEW,
+    unlisted: Verdict | None = None,
     cumulative: bool = False,
 ) -> DiffResult:
     """Decide every transfer of ``corpus`` under both versions (both directories must load).
@@ -296,7 +296,7 @@ def run_diff(
             ledger = str(Path(tmp) / "ledger.bin")
             Path(ledger).write_bytes(_corpus_ledger(corpus, old, as_of).dumps())
         if jobs <= 1:
-            _init(str(old_dir), str(new_dir), as_of, unlisted.value, ledger)
+            _init(str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger)
             outputs: Iterable[list[Pair | str]] = map(_work, _chunks(corpus))
             _collect(result, outputs, progress)
             return result
@@ -304,7 +304,7 @@ def run_diff(
             jobs,
             mp_context=get_context("spawn"),
             initializer=_init,
-            initargs=(str(old_dir), str(new_dir), as_of, unlisted.value, ledger),
+            initargs=(str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger),
         ) as pool:
             _collect(result, pool.map(_work, _chunks(corpus)), progress)
     return result

@@ -19,22 +19,10 @@ DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 # Cases the shipped tool decides against the law, with what it answers and why.
 WRONG: dict[str, str] = {
     "cn_before_2024_provisions": (
-        "WRONG ALLOW: as of 2024-03-21 (before the CN catalogue's effective date 2025-01-01 and its "
-        "threshold entries' 2024-03-22) no entry applies and the default allows, with only a warning; "
-        "the law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
-        "earlier regime, or review for an as-of before a deciding catalogue's effective date (engine)"
-    ),
-    "eu_to_ch_adequacy": (
-        "review, not allow: CH has no catalogue, so the inbound side is no_catalogue review "
-        "although GDPR Art 45 (Swiss adequacy) allows the transfer and Switzerland restricts no imports"
-    ),
-    "eu_to_no_eea": (
-        "review, not allow: NO has no catalogue (no_catalogue review); the GDPR applies in the EEA "
-        "so DE to NO is no Chapter V transfer"
-    ),
-    "eu_anonymised_outside_gdpr": (
-        "review, not allow: IN has no catalogue (no_catalogue review) although anonymous data is "
-        "outside the GDPR (Recital 26)"
+        "review, not restrict: as of 2024-03-21, before the CN catalogue's earliest entry "
+        "(2024-03-22), the engine answers review (the rules then in force are not encoded); the "
+        "law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
+        "earlier regime (policies/cn.yaml)"
     ),
 }
 

@@ -54,6 +54,23 @@ def test_the_run_is_counted_together(tmp_path: Path) -> None:
     assert _verdicts(repo, cumulative=False) == {"flow-0": Verdict.ALLOW, "flow-1": Verdict.ALLOW}
 
 
+def test_a_future_dated_manifest_counts_on_the_day_the_scan_decides(tmp_path: Path) -> None:
+    """The run decides every manifest as of today, so each counts on today: one dated next
+    year must be in this year's count of the others (2024 Provisions Arts 5(4), 8: 60,000
+    and 60,000 people in one year cross 100,000). Counted on its own date it fell outside
+    2026's window and flow-1 was allowed: a wrong allow."""
+    repo = _repo(tmp_path, 2)
+    future = repo / "flow0.yaml"
+    future.write_text(future.read_text().replace("id: flow-0\n", "id: flow-0\ndate: 2027-02-01\n"))
+    today = dt.date(2026, 6, 1)
+    assert _verdicts(repo, decided_on=today) == {"flow-0": Verdict.RESTRICT, "flow-1": Verdict.RESTRICT}
+    result = scan(ScanOptions(paths=[repo], cwd=repo, decided_on=today))
+    (second,) = [t for f in result.files for t in f.transfers if t.id == "flow-1"]
+    assert second.decision is not None and second.decision.as_of == today
+    (reason,) = [r for r in second.decision.reasons if r.entry_id == "cn.pi.general.contract"]
+    assert reason.counted_with == ["flow0.yaml flow-0"]
+
+
 def test_a_scan_decides_as_of_today_not_the_manifests_date(tmp_path: Path) -> None:
     (tmp_path / "old.yaml").write_text(
         MANIFEST.format(ident="old").replace("id: old\n", "id: old\ndate: 2020-01-01\n")

@@ -148,3 +148,12 @@ def test_custom_include(tmp_path: Path) -> None:
     tree(tmp_path, {"a.yaml": "", "flows/b.yaml": "", "flows/c.json": ""})
     walk = Walker(include=["flows/*.yaml"], cwd=tmp_path).walk([tmp_path])
     assert [c.display for c in walk.files] == ["flows/b.yaml"]
+
+
+def test_extensions_match_whatever_their_case(tmp_path: Path) -> None:
+    """A transfer in T.YAML, a.Yml or b.JSON is read like one in t.yaml: matching the
+    extension case-sensitively let a prohibited transfer past the gate (attack pass)."""
+    for name in ("T.YAML", "a.Yml", "b.JSON", "c.NdJson", "notes.TXT"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    found = Walker(cwd=tmp_path).walk([tmp_path])
+    assert sorted(Path(c.display).name for c in found.files) == ["T.YAML", "a.Yml", "b.JSON", "c.NdJson"]

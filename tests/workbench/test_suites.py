@@ -17,10 +17,10 @@ from .helpers import base_catalogue, write_policies
 
 SUITE = """suite: NZ health threshold
 tests:
-  - name: 999 people are below the threshold (US has no catalogue here, so review)
+  - name: 999 people are below the threshold (US has no catalogue here, taken to restrict nothing inbound)
     transfer: {id: h999, origin: NZ, destination: US, date: 2026-03-02,
                data: [{category: personal.health, individuals: 999}]}
-    expect: {verdict: review, entries: []}
+    expect: {verdict: allow, entries: []}
   - name: 1000 people are restricted
     transfer: transfers.yaml#h1000
     expect: {verdict: restrict, entries: [nz.health]}
@@ -57,12 +57,12 @@ def test_cli_threshold_and_failure_exit_codes(tmp_path: Path) -> None:
     low = runner.invoke(app, ["test", str(tests), "-p", str(policies), "--threshold", "80"])
     assert low.exit_code == 12 and "coverage 75.0% is below the threshold 80%" in low.output
     (tests / "nz_test.yaml").write_text(
-        SUITE.replace("{verdict: review, entries: []}", "{verdict: allow, entries: [nz.other]}")
+        SUITE.replace("{verdict: allow, entries: []}", "{verdict: review, entries: [nz.other]}")
     )
     failed = runner.invoke(app, ["test", str(tests), "-p", str(policies)])
     assert failed.exit_code == 11
     assert "FAIL " in failed.output and "nz_test.yaml:3: 999 people are below" in failed.output
-    assert "verdict: expected allow, got review" in failed.output
+    assert "verdict: expected review, got allow" in failed.output
     assert "- nz.other  (expected, not among the reasons)" in failed.output
     body = json.loads(runner.invoke(app, ["test", str(tests), "-p", str(policies), "-f", "json"]).output)
     assert body["failed"] == 1 and body["coverage"]["total"] == 4

@@ -1,0 +1,66 @@
+"""A decision as of a day before a deciding catalogue's earliest entry (docs/semantics.md,
+section 2): the catalogue does not encode the law then in force, so the side is review,
+never allow; findings still stand, so no verdict is ever lowered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dataflow_rules import Engine, Policies, Verdict, read_transfers
+from dataflow_rules.engine import decide as decide_module
+
+CASES: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).parent / "law_cases" / "cases.yaml.txt").read_text(encoding="utf-8")
+)
+
+
+def _case(name: str, policies: Policies, tmp_path: Path, **over: Any) -> Any:
+    case = next(c for c in CASES["cases"] if c["name"] == name)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        yaml.safe_dump({**CASES["bases"][case["base"]], **case["transfer"], **over}), encoding="utf-8"
+    )
+    return read_transfers(path, policies)[0].transfer
+
+
+def test_cn_before_its_earliest_entry_is_review(policies: Policies, engine: Engine, tmp_path: Path) -> None:
+    transfer = _case("cn_before_2024_provisions", policies, tmp_path)
+    decision = engine.decide(transfer)
+    assert decision.verdict is Verdict.REVIEW
+    (early,) = [r for r in decision.reasons if r.jurisdiction == "CN"]
+    assert early.verdict is Verdict.REVIEW and early.side == "outbound"
+    assert "As of 2024-03-21, before the CN catalogue's earliest entry (2024-03-22)" in early.sentence
+    assert "not encoded" in early.sentence
+    # From the earliest entry on, the catalogue speaks again (the same data: allowed below
+    # the Art 5(4) threshold ... or restricted above it; never this review).
+    later = engine.decide(transfer, as_of=dt.date(2024, 3, 22))
+    assert not any("not encoded" in r.sentence for r in later.reasons)
+
+
+@pytest.mark.parametrize("name", [c["name"] for c in CASES["cases"]])
+@pytest.mark.parametrize("day", [dt.date(2024, 3, 21), dt.date(2020, 1, 1)])
+def test_never_lowers_a_verdict(
+    name: str,
+    day: dt.date,
+    policies: Policies,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every law case as of an early day: with the rule, the verdict is at least the one
+    without it, and an allow without it is at most review with it when a deciding
+    catalogue starts later."""
+    transfer = _case(name, policies, tmp_path)
+    with_rule = engine.decide(transfer, as_of=day)
+    monkeypatch.setattr(decide_module, "_before_encoded", lambda *_: None)
+    without = engine.decide(transfer, as_of=day)
+    assert with_rule.verdict.rank >= without.verdict.rank
+    if without.verdict is Verdict.RESTRICT:
+        assert with_rule.verdict is Verdict.RESTRICT
+    if any("not encoded" in r.sentence for r in with_rule.reasons):
+        assert with_rule.verdict is not Verdict.ALLOW
