@@ -574,7 +574,6 @@ class _Compiler:
     ) -> None:
         # >= 1: the item is within the category (1) or broader than it (2, may contain it).
         k = self.category_flag(category)
-        unknown = frozenset({UNKNOWN})
         conds: list[Condition] = [
             Condition(
                 "category",
@@ -626,15 +625,7 @@ class _Compiler:
             if hi is not None:
                 conds.append(Condition(unit, f"{g}mn", "<=", hi, **common))
         conds += self.yes_no(w, "simple", strict=False)
-        for name, (prop, label) in _SET_FACTS.items():
-            values = getattr(w, name)
-            if values is not None:
-                s = self.set_flag(prop, values)
-                conds.append(
-                    Condition(
-                        name, s, "!=", 0, open=((s, label, unknown),), subject=label, expected=_one_of(values)
-                    )
-                )
+        conds += self.one_of(w, strict=False)
         conds += self.yes_no(w, "keyed", strict=False)
         self.add(Rule(kind, index, category, entry.id, tuple(conds)))
 
@@ -684,7 +675,6 @@ class _Compiler:
         A count condition holds only for certain: the least the total is (over the items
         within ``categories``, None: every item) reaches the lower bound and the most it can
         be stays within the upper one; an unstated count leaves the most unbounded."""
-        unknown = frozenset({UNKNOWN})
         conds: list[Condition] = []
         for unit in _COUNTS:
             count = getattr(w, unit)
@@ -697,24 +687,33 @@ class _Compiler:
             if hi is not None:
                 conds.append(Condition(unit, f"{g}mx", "<=", hi, **common))
         conds += self.yes_no(w, "simple", strict=True)
-        for name, (prop, label) in _SET_FACTS.items():
-            values = getattr(w, name)
-            if values is not None:
-                s = self.set_flag(prop, values)
-                conds.append(
-                    Condition(
-                        name,
-                        s,
-                        "==",
-                        1,
-                        unknown="fails",
-                        open=((s, label, unknown),),
-                        subject=label,
-                        expected=_one_of(values),
-                    )
-                )
+        conds += self.one_of(w, strict=True)
         conds += self.yes_no(w, "keyed", strict=True)
         return conds
+
+    def one_of(self, w: Conditions, strict: bool) -> list[Condition]:
+        """The conditions on facts stated as one of a set of values (recipient type, purpose,
+        transaction, roles, assessment outcome), in ``_SET_FACTS`` order.
+
+        ``strict`` (exemptions and green lanes): the fact must be stated and in the set.
+        Otherwise (designations) the condition holds unless the fact is stated outside it."""
+        unknown = frozenset({UNKNOWN})
+        out: list[Condition] = []
+        for name, (prop, label) in _SET_FACTS.items():
+            values = getattr(w, name)
+            if values is None:
+                continue
+            s = self.set_flag(prop, values)
+            common: dict[str, Any] = {
+                "open": ((s, label, unknown),),
+                "subject": label,
+                "expected": _one_of(values),
+            }
+            if strict:
+                out.append(Condition(name, s, "==", 1, unknown="fails", **common))
+            else:
+                out.append(Condition(name, s, "!=", 0, **common))
+        return out
 
     def exemption(self, index: int, exemption: Exemption) -> None:
         # Its counts are the counts of the designations it clears: over their categories,
