@@ -119,7 +119,8 @@ def test_unlisted_allow() -> None:
     default = run("check", "--format", "json", str(EXAMPLES / "cn-vn-manufacturing.yaml"))
     assert default.returncode == 0
     (decision,) = json.loads(default.stdout)["decisions"]
-    assert [a["fact"] for a in decision["assumptions"]] == ["VN inbound"]
+    # China presumes the data was not notified as important data (2024 Provisions Art 2).
+    assert [a["fact"] for a in decision["assumptions"]] == ["context.important_data_identified", "VN inbound"]
     assert run("check", "--unlisted", "review", str(EXAMPLES / "cn-vn-manufacturing.yaml")).returncode == 3
     assert run("check", "--unlisted", "allow", str(EXAMPLES / "cn-vn-manufacturing.yaml")).returncode == 0
 

@@ -44,7 +44,9 @@ def cn_contacts(items: list[dict[str, Any]], **kw: Any) -> Transfer:
         "recipient": {"id": "us-crm", "type": "company", "controlled_by": "US"},
         "purpose": "marketing",
         "transaction": "vendor_agreement",
-        "context": {"exporter_automotive_data_processor": False},
+        # Not notified as important data (a fact cn.important.notified reads of every
+        # category), stated so that only the facts a test is about are presumed.
+        "context": {"exporter_automotive_data_processor": False, "important_data_identified": False},
         "data": items,
     }
     base.update(kw)

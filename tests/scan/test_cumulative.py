@@ -99,7 +99,10 @@ def test_the_config_file_states_the_exporter_once(tmp_path: Path) -> None:
     result = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, facts=facts))
     (t,) = [t for f in result.files for t in f.transfers]
     assert t.decision is not None
-    assert [(a.fact, a.source) for a in t.decision.assumptions] == [("exporter.ciio", "dataflow-rules.yaml")]
+    assert [(a.fact, a.source) for a in t.decision.assumptions] == [
+        ("exporter.ciio", "dataflow-rules.yaml"),
+        ("context.important_data_identified", "presumption CN"),  # 2024 Provisions Art 2
+    ]
     assert t.verdict is Verdict.ALLOW
 
 

@@ -421,8 +421,10 @@ def test_what_dfr068_warns_of_is_what_the_engine_does(tmp_path: Path) -> None:
         zoned, national = engine.decide(to_iran(ZONE)), engine.decide(to_iran(None))
     finally:
         engine.close()
-    # (national is review, not allow: Iran has no catalogue, so its side is unchecked)
-    assert zoned.verdict is Verdict.RESTRICT and national.verdict is Verdict.REVIEW
+    # (national is allow: Iran has no catalogue, so its side is taken to place no conditions
+    # on receipt, and the decision says so)
+    assert zoned.verdict is Verdict.RESTRICT and national.verdict is Verdict.ALLOW
+    assert [a.fact for a in national.assumptions] == ["IR inbound"]
     assert "nz.climate" in {r.entry_id for r in zoned.reasons}
     assert "nz.climate" not in {r.entry_id for r in national.reasons}
 
