@@ -398,7 +398,12 @@ async def _show(request: Request, first: int, through: int | None, template: str
     views = [_record_view(r, vocab, requirements) for r in records]
     with service.state.use() as snapshot:
         for view, record in zip(views, records, strict=True):
-            view["remediations"] = await run_in_threadpool(_remediations, snapshot, record)
+            # Remediation decides the transfer again for every candidate change (seconds for a
+            # transfer of many items): a page of up to MAX_SHOWN records gives each record's
+            # suggestions on that record's own page, so one request cannot cost a hundred.
+            view["remediations"] = (
+                await run_in_threadpool(_remediations, snapshot, record) if len(records) == 1 else "elsewhere"
+            )
             view["remediation_generation"] = snapshot.generation
     verdict = Verdict.strictest([Verdict(v["verdict"]) for v in views])
     return _page(

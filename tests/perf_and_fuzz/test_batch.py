@@ -260,7 +260,7 @@ def test_killing_a_worker_stops_the_run_and_resume_completes_it(
     assert 0 < written < total
     assert out.read_bytes().endswith(b"\n")  # the main process wrote whole chunks only
     state = out.with_name(out.name + ".resume")
-    assert json.loads(state.read_text())["unlisted"] == "review"
+    assert json.loads(state.read_text())["unlisted"] is None  # the default (no --unlisted given)
     other = run("batch", str(src), "-o", str(out), "--resume", "--as-of", "2030-01-01")
     assert other.returncode == 5 and b"different as_of" in other.stderr
 

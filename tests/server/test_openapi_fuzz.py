@@ -33,7 +33,6 @@ import datetime as dt
 import json
 import os
 import socket
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -272,7 +271,9 @@ def test_a_kept_alive_connection_is_not_held_back_40_ms(api: httpx.Client) -> No
         start = time.perf_counter()
         assert api.get("/api/health").status_code == 200
         took.append(time.perf_counter() - start)
-    assert statistics.median(took) < 0.02, took
+    # The stall holds *every* response back about 40 ms; a loaded machine slows some
+    # requests, never all fifteen, so the fastest one tells them apart.
+    assert min(took) < 0.035, took
 
 
 def test_a_405_names_every_method_the_path_takes(api: httpx.Client) -> None:
