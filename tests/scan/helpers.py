@@ -34,19 +34,22 @@ Resources:
 """
 
 
+EXAMPLE_OPTIONS = ScanOptions(
+    paths=[EXAMPLES],
+    waivers=EXAMPLES / "waivers.yaml",
+    as_of=AS_OF,
+    decided_on=AS_OF,
+    today=TODAY,
+    cwd=ROOT,
+    policies=PINNED_POLICIES,
+)
+"""The shipped scan examples, with the shipped waiver file, on fixed dates, against the
+pinned policy snapshot (tests/scan/policies)."""
+
+
 def scan_examples(**changes: object) -> ScanResult:
-    """The shipped scan examples, with the shipped waiver file, on fixed dates, against the
-    pinned policy snapshot (tests/scan/policies)."""
-    options = ScanOptions(
-        paths=[EXAMPLES],
-        waivers=EXAMPLES / "waivers.yaml",
-        as_of=AS_OF,
-        decided_on=AS_OF,
-        today=TODAY,
-        cwd=ROOT,
-        policies=PINNED_POLICIES,
-    )
-    return scan(replace(options, **changes))  # type: ignore[arg-type]
+    """A scan with :data:`EXAMPLE_OPTIONS`, ``changes`` laid over them."""
+    return scan(replace(EXAMPLE_OPTIONS, **changes))  # type: ignore[arg-type]
 
 
 def run(*args: str, cwd: Path = ROOT, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

@@ -26,17 +26,9 @@ from dataflow_rules.render import scan_json as json_report
 from dataflow_rules.scan.runner import ScanOptions, scan_spooled
 from dataflow_rules.scan.spool import Spool
 
-from .helpers import AS_OF, EXAMPLES, PINNED_POLICIES, ROOT, TODAY, scan_examples
+from .helpers import EXAMPLE_OPTIONS, scan_examples
 
-OPTIONS = ScanOptions(
-    paths=[EXAMPLES],
-    waivers=EXAMPLES / "waivers.yaml",
-    as_of=AS_OF,
-    decided_on=AS_OF,
-    today=TODAY,
-    cwd=ROOT,
-    policies=PINNED_POLICIES,
-)
+OPTIONS = EXAMPLE_OPTIONS
 STYLES = [
     formats.TextStyle(),
     formats.TextStyle(compact=True),
