@@ -31,6 +31,7 @@ from .options import (
     format_option,
     parse_date,
 )
+from .render.formats import write, writes
 from .transfers import Located, read_transfers
 from .vocab import Kind
 
@@ -178,21 +179,14 @@ def check(
                 for i, d in zip(located, decisions, strict=True)
             ]
     except DataflowRulesError as error:
-        if fmt == "json":
-            typer.echo(_error_document(error), nl=False)
+        if writes("failure", fmt):
+            typer.echo(write("failure", fmt, error), nl=False)
         raise fail(error) from None
-    if fmt == "json":
-        from .render.json import render as render_json
+    from .render.style import wants_colour
 
-        typer.echo(render_json(decisions), nl=False)
-    else:
-        from .render.style import wants_colour
-        from .render.text import render as render_text
-
-        use_colour = wants_colour(colour, sys.stdout)
-        typer.echo(
-            render_text(decisions, colour=use_colour), nl=False, color=use_colour
-        )  # click strips colour off a pipe otherwise
+    use_colour = wants_colour(colour, sys.stdout)  # the text writer's; JSON has none
+    # click strips colour off a pipe unless told: --colour colours a piped report too
+    typer.echo(write("decisions", fmt, decisions, colour=use_colour), nl=False, color=use_colour)
     raise typer.Exit(verdict_exit(Verdict.strictest([d.verdict for d in decisions])))
 
 
@@ -229,32 +223,6 @@ def _read_all(files: list[str], loaded: Policies) -> list[Located]:
             seen[item.transfer.id] = item
     raise_all(problems)
     return located
-
-
-def _error_document(error: DataflowRulesError) -> str:
-    """The JSON form of a failed run, for pipelines that read --format json: every
-    problem with its file, line, column and field, and the exit code."""
-    import json
-
-    problems = []
-    for p in error.problems:
-        where = p.location
-        problems.append(
-            {
-                "file": where.file if where else None,
-                "line": where.line if where else None,
-                "column": where.column if where else None,
-                "field": where.field if where else None,
-                "message": p.message,
-            }
-        )
-    doc = {
-        "schema_version": 1,
-        "error": type(error.problems[0]).__name__.removesuffix("Error").lower(),  # input, catalogue, engine
-        "exit_code": error.exit_code,
-        "errors": problems,
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def catalogues(
@@ -305,19 +273,13 @@ def vocab(
     The lists come from the loaded taxonomy and catalogues (`lanes`: each green lane and
     the purpose, transaction and data that reach it).
     """
-    from .vocab import FIELD, render_markdown, render_text
+    from .render.formats import write
 
     try:
         loaded = load_policies(policies, cache=True)
     except DataflowRulesError as error:
         raise fail(error) from None
-    kinds = [kind] if kind is not None else list(Kind)
-    render = render_markdown if fmt == "markdown" else render_text
-    parts = []
-    for k in kinds:
-        head = "" if len(kinds) == 1 else f"{k.value} ({FIELD[k]}):\n"
-        parts.append(head + render(loaded, k))
-    typer.echo("\n".join(parts), nl=False)
+    typer.echo(write("vocabulary", fmt, loaded, kinds=[kind] if kind is not None else list(Kind)), nl=False)
 
 
 new_app = typer.Typer(help="Write a commented starting point for a file people write.", no_args_is_help=True)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .catalogues import load_policies
 from .models.policies import Policies
-from .vocab import Kind, render_markdown
+from .render.vocab_report import table_markdown
+from .vocab import Kind
 
 BLOCK = re.compile(r"(<!-- vocab (\w+) -->\n)(.*?)(<!-- /vocab -->)", re.S)
 
@@ -22,7 +23,7 @@ def regenerate(text: str, policies: Policies) -> str:
     """``text`` with every vocabulary block replaced by its current table."""
 
     def table(m: re.Match[str]) -> str:
-        return f"{m[1]}{render_markdown(policies, Kind(m[2]))}{m[4]}"
+        return f"{m[1]}{table_markdown(policies, Kind(m[2]))}{m[4]}"
 
     return BLOCK.sub(table, text)
 

@@ -74,14 +74,15 @@ def format_option(kind: str, help: str | None = None) -> Any:
     """The ``--format``/``-f`` option of a command that writes a ``kind`` of result: its
     choices come from the one format registry (:mod:`dataflow_rules.render.formats`), so every
     command spells, lists and refuses formats the same way."""
-    from .render.formats import choices
+    from .render.formats import UnknownFormat, check, choices
 
     allowed = choices(kind)
 
     def only(value: str | None) -> str | None:
-        if value is not None and value not in allowed:
-            raise typer.BadParameter(f"'{value}' is not one of {', '.join(map(repr, allowed))}.")
-        return value
+        try:
+            return value if value is None else check(kind, value)
+        except UnknownFormat as unknown:
+            raise typer.BadParameter(str(unknown)) from None
 
     return typer.Option("--format", "-f", metavar="|".join(allowed), callback=only, help=help)
 

@@ -1,7 +1,7 @@
 """The closed vocabularies of a transfer description, and a commented template of one.
 
 Generated from the loaded taxonomy and catalogues, never written by hand: ``vocab`` prints
-them, docs/transfers.md embeds ``vocab --format markdown`` output (a test regenerates it,
+them (render/vocab_report.py writes the tables), docs/transfers.md embeds ``vocab --format markdown`` output (a test regenerates it,
 so the page cannot drift from the taxonomy), and ``new transfer`` writes a template whose
 comments list the same words.
 """
@@ -92,23 +92,6 @@ def lanes(policies: Policies) -> dict[str, str]:
                 need.append(f"data only in {', '.join(lane.categories)}")
             out[lane.id] = f"{lane.title} ({side}): {'; '.join(need)}"
     return out
-
-
-def render_text(policies: Policies, kind: Kind) -> str:
-    """Aligned ``word  meaning`` lines."""
-    table = words(policies, kind)
-    width = max((len(w) for w in table), default=0)
-    return "".join(f"{w:<{width}}  {m}\n" for w, m in table.items())
-
-
-def render_markdown(policies: Policies, kind: Kind) -> str:
-    """A Markdown table, as docs/transfers.md embeds it."""
-    rows = [f"| `{w}` | {m.replace('|', '/')} |" for w, m in words(policies, kind).items()]
-    return (
-        f"| {FIELD[kind]} | {'what reaches it' if kind is Kind.lanes else 'meaning'} |\n|---|---|\n"
-        + "\n".join(rows)
-        + "\n"
-    )
 
 
 def _choices(table: Mapping[str, str]) -> str:

@@ -6,7 +6,6 @@ command bodies so that ``check`` does not pay for them.
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +15,8 @@ import typer
 
 from ..errors import DataflowRulesError, ExitCode
 from ..options import command_group, fail, format_option, say_error
-from .records import AuditRecord, Verification
+from ..render import formats
+from .records import Verification
 
 audit_app = command_group("audit", "Read, export and verify the audit trail of recorded decisions.")
 
@@ -68,26 +68,14 @@ def list_records(
             )
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt == "json":
-        typer.echo(json.dumps([r.summary() for r in found], indent=2, ensure_ascii=False))
-        return
-    if not found:
-        typer.echo("no recorded decisions match")
-        return
-    typer.echo(f"{'ID':>6}  {'TIME (UTC)':<27} {'VERDICT':<8}  {'ROUTE':<8} {'TRANSFER':<32} REQUESTED BY")
-    for r in found:
-        row = r.row
-        typer.echo(
-            f"{row.seq:>6}  {row.created_at:<27} {row.verdict:<8}  {row.origin + '->' + row.destination:<8} "
-            f"{row.transfer_id:<32} {row.requested_by or '-'}"
-        )
+    typer.echo(formats.write("audit-list", fmt, found), nl=False)
 
 
 @audit_app.command()
 def show(
     record_id: Annotated[int, typer.Argument(metavar="ID", help="The record's id.")],
     audit_db: AuditDb = None,
-    fmt: Annotated[str, format_option("audit-list")] = "text",
+    fmt: Annotated[str, format_option("audit-record")] = "text",
 ) -> None:
     """Show one recorded decision: the transfer, the decision, its catalogues and hashes."""
     from .records import AuditError
@@ -100,43 +88,7 @@ def show(
             raise AuditError(f"no audit record {record_id} in {store.display}")
     except DataflowRulesError as error:
         raise fail(error) from None
-    if fmt == "json":
-        typer.echo(json.dumps(record.as_json(), indent=2, ensure_ascii=False))
-        return
-    typer.echo(describe(record), nl=False)
-
-
-def describe(record: AuditRecord) -> str:
-    """A record as text: who, when, with what, then the decision as ``check`` prints it."""
-    import yaml
-
-    from ..models.decision import Decision
-    from ..render.text import render
-
-    row, content = record.row, record.content
-    cats = content.get("catalogues", {}) if isinstance(content.get("catalogues"), dict) else {}
-    lines = [
-        f"record {row.seq}  {row.created_at}  requested by {row.requested_by or '(not stated)'}"
-        f"  via {content.get('channel', '?')}  dataflow-rules {record.tool_version}",
-        f"hash {row.hash}",
-        f"prev {row.prev_hash}",
-    ]
-    tax = cats.get("taxonomy") or {}
-    lines.append(f"taxonomy {tax.get('version')}  sha256:{tax.get('digest')}")
-    for c in cats.get("catalogues", []):
-        lines.append(f"catalogue {c.get('jurisdiction')} {c.get('version')}  sha256:{c.get('digest')}")
-    lines.append("")
-    lines.append("transfer:")
-    dumped = yaml.safe_dump(record.transfer, sort_keys=False, allow_unicode=True, width=88)
-    lines += ["  " + line for line in dumped.splitlines()]
-    lines.append("")
-    try:
-        decision = Decision.model_validate(record.decision)
-        lines.append(render([decision]).rstrip("\n"))
-    except ValueError:
-        lines.append("decision (not readable as a decision of this version):")
-        lines.append(json.dumps(record.decision, indent=2, ensure_ascii=False))
-    return "\n".join(lines) + "\n"
+    typer.echo(formats.write("audit-record", fmt, record), nl=False)
 
 
 @audit_app.command()
@@ -148,11 +100,10 @@ def export(
     ] = None,
 ) -> None:
     """Export every record, oldest first, with its hashes."""
-    from .export import write_csv, write_json
     from .records import AuditError
     from .store import open_store
 
-    writer = write_csv if fmt == "csv" else write_json
+    writer = formats.writer("audit-export", fmt)
     try:
         with open_store(audit_db, create=False) as store:
             if output is None:

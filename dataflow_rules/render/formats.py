@@ -10,9 +10,11 @@ it to :data:`FORMATS`, write a module with ``render(result, context) -> str`` an
     register("xml", _lazy("dataflow_rules.render.scan_xml", "render"))
 
 ``--format NAME`` and ``--format NAME:FILE`` then work, ``--help`` and the usage error list
-it, and the config file's ``format:`` accepts it. The workbench's reports (``test``, ``diff``,
-``explain``) are written the same way, through :func:`write`: :data:`WRITERS` names the
-module and function of each of their formats, and their ``--format`` choices are its keys.
+it, and the config file's ``format:`` accepts it. Every other command's result (``check``,
+``validate``, ``lint``, ``vocab``, ``audit``, ``test``, ``diff``, ``explain``) is written
+through :func:`write` (or :func:`writer`): :data:`WRITERS` names the module and function of
+each of its formats, its ``--format`` choices are their keys, and a name it does not list is
+:class:`UnknownFormat`.
 This module imports nothing heavy itself: the CLI reads it at start-up.
 """
 
@@ -64,6 +66,38 @@ FORMATS: dict[str, str] = {
 """Every output format of the tool, in the order help lists them."""
 
 WRITERS: dict[str, dict[str, tuple[str, str]]] = {
+    "decisions": {  # check: (decisions, colour=)
+        "text": ("dataflow_rules.render.text", "render"),
+        "json": ("dataflow_rules.render.json", "render"),
+    },
+    "failure": {  # check, a run that failed: (error); the text form is the error lines on stderr
+        "json": ("dataflow_rules.render.json", "render_failure"),
+    },
+    "validation": {  # validate: (problems)
+        "text": ("dataflow_rules.render.problems", "validation_text"),
+        "json": ("dataflow_rules.render.problems", "render_json"),
+    },
+    "lint": {  # (problems)
+        "text": ("dataflow_rules.render.problems", "lint_text"),
+        "json": ("dataflow_rules.render.problems", "render_json"),
+        "sarif": ("dataflow_rules.render.problems", "lint_sarif"),
+    },
+    "vocabulary": {  # vocab: (policies, kinds)
+        "text": ("dataflow_rules.render.vocab_report", "render_text"),
+        "markdown": ("dataflow_rules.render.vocab_report", "render_markdown"),
+    },
+    "audit-list": {  # audit list: (records)
+        "text": ("dataflow_rules.render.audit_report", "list_text"),
+        "json": ("dataflow_rules.render.audit_report", "list_json"),
+    },
+    "audit-record": {  # audit show: (record)
+        "text": ("dataflow_rules.render.audit_report", "record_text"),
+        "json": ("dataflow_rules.render.audit_report", "record_json"),
+    },
+    "audit-export": {  # (rows, out) -> count: streamed as the store reads them, not returned
+        "csv": ("dataflow_rules.audit.export", "write_csv"),
+        "json": ("dataflow_rules.audit.export", "write_json"),
+    },
     "trace": {  # explain: (explanations, show_all=)
         "text": ("dataflow_rules.render.explain_report", "render_text"),
         "json": ("dataflow_rules.render.explain_report", "render_json"),
@@ -79,28 +113,52 @@ WRITERS: dict[str, dict[str, tuple[str, str]]] = {
         "html": ("dataflow_rules.render.html_diff", "render"),
     },
 }
-"""Kind of result -> format -> (module, function) of its writer, imported when used. The
-writers of one kind take the same arguments (the comment beside each) and return the whole
-report, ending in a newline."""
+"""Kind of result -> format -> (module, function) of its writer, imported when used: the one
+place a format name becomes a writer for every command but ``scan`` (whose writers are
+registered below, as they stream). The writers of one kind take the same arguments (the
+comment beside each) and return the whole report, ending in a newline; ``audit-export``'s
+write to a stream instead (it stays beside the store: its cells are the store's canonical
+hashing form)."""
 
-WRITTEN_AS: dict[str, tuple[str, ...]] = {
-    "decisions": ("text", "json"),  # check
-    "validation": ("text", "json"),  # validate
-    "lint": ("text", "json", "sarif"),
-    "vocabulary": ("text", "markdown"),
-    "audit-list": ("text", "json"),
-    "audit-export": ("csv", "json"),
-    **{kind: tuple(writers) for kind, writers in WRITERS.items()},
-}
-"""The formats each kind of result is written in; a scan's are the registered writers."""
+
+class UnknownFormat(ValueError):
+    """A format name a kind of result is not written in: the one error every command's
+    ``--format`` reports (as a usage error, exit 2)."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind, self.name, self.choices = kind, name, choices(kind)
+        super().__init__(f"'{name}' is not one of {', '.join(map(repr, self.choices))}.")
+
+
+def writer(kind: str, name: str) -> Callable[..., Any]:
+    """The writer of format ``name`` for a ``kind`` of result, imported now; an unknown
+    pair is :class:`UnknownFormat`."""
+    try:
+        module, function = WRITERS[kind][name]
+    except KeyError:
+        raise UnknownFormat(kind, name) from None
+    found: Callable[..., Any] = getattr(importlib.import_module(module), function)
+    return found
 
 
 def write(kind: str, name: str, result: object, **options: Any) -> str:
-    """``result`` (a ``kind`` of result: ``diff``, ``suites``, ``trace``) written as format
-    ``name``, by the writer :data:`WRITERS` names for it."""
-    module, function = WRITERS[kind][name]
-    writer: Callable[..., str] = getattr(importlib.import_module(module), function)
-    return writer(result, **options)
+    """``result`` (a ``kind`` of result: ``diff``, ``suites``, ``trace``, ...) written as
+    format ``name``, by the writer :data:`WRITERS` names for it."""
+    text: str = writer(kind, name)(result, **options)
+    return text
+
+
+def writes(kind: str, name: str) -> bool:
+    """Whether a ``kind`` of result has a writer for format ``name`` (a failed ``check``
+    has a JSON document, and in text only its error lines)."""
+    return name in WRITERS.get(kind, {})
+
+
+def check(kind: str, name: str) -> str:
+    """``name``, if ``kind`` is written in it; else :class:`UnknownFormat`."""
+    if name not in choices(kind):
+        raise UnknownFormat(kind, name)
+    return name
 
 
 @dataclass(frozen=True)
@@ -128,8 +186,9 @@ def register(name: str, renderer: Renderer, writer: Writer | None = None) -> Non
 
 
 def choices(kind: str) -> tuple[str, ...]:
-    """The format names a ``kind`` of result is written in (``scan``: the registered ones)."""
-    return names() if kind == "scan" else WRITTEN_AS[kind]
+    """The format names a ``kind`` of result is written in (``scan``: the registered ones),
+    in the order their writers are listed: what every ``--format`` offers, lists and accepts."""
+    return names() if kind == "scan" else tuple(WRITERS[kind])
 
 
 def _lazy(module: str, function: str) -> Renderer:

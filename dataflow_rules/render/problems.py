@@ -1,5 +1,7 @@
-"""``validate`` and ``lint`` as text (one line a problem, then the count) and as JSON (the
-result model, for tools). SARIF is :func:`dataflow_rules.render.sarif.render_problems`."""
+"""``validate`` and ``lint`` as text (one line a problem, then the count), as JSON (the
+result model, for tools) and, for lint, as SARIF (through
+:func:`dataflow_rules.render.sarif.render_problems`). Each writer takes the problems alone,
+as the format registry calls them (render/formats.py)."""
 
 from __future__ import annotations
 
@@ -24,3 +26,19 @@ def render_json(problems: Sequence[Problem]) -> str:
         "problems": [{**asdict(p), "severity": p.severity.value, "name": p.name} for p in problems],
     }
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def validation_text(problems: Sequence[Problem]) -> str:
+    return render_text(problems, "validate")
+
+
+def lint_text(problems: Sequence[Problem]) -> str:
+    return render_text(problems, "lint")
+
+
+def lint_sarif(problems: Sequence[Problem]) -> str:
+    """SARIF 2.1.0 naming this version of the tool as the driver."""
+    from .. import __version__
+    from .sarif import render_problems
+
+    return render_problems(problems, __version__)

@@ -21,7 +21,7 @@ from ..errors import InputError, Location
 from ..errors import TooLarge as TooLarge
 from ..models.decision import Decision, Verdict
 from ..models.policies import Policies
-from ..render.json import render as render_json
+from ..render.formats import write
 from ..transfers import Located, parse_transfers
 from .forms import Vocabulary
 from .settings import Settings
@@ -36,7 +36,7 @@ class Outcome:
 
     def body(self) -> dict[str, Any]:
         """The ``check --format json`` document, plus the records that hold each decision."""
-        body: dict[str, Any] = json.loads(render_json(self.decisions))
+        body: dict[str, Any] = json.loads(write("decisions", "json", self.decisions))
         body["records"] = [{"id": r.seq, "hash": r.hash} for r in self.records]
         return body
 

@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
 from ..errors import DataflowRulesError, ExitCode, InputError, verdict_exit
 from ..options import (
     PoliciesOption,
@@ -33,11 +32,11 @@ def validate(
     fmt: Annotated[str, format_option("validation")] = "text",
 ) -> None:
     """Report every schema and reference error in every catalogue at once (exit 6 if any)."""
-    from ..render.problems import render_json, render_text
+    from ..render.formats import write
     from .validate import validate_directory
 
     problems = validate_directory(directory).problems
-    typer.echo(render_json(problems) if fmt == "json" else render_text(problems, "validate"), nl=False)
+    typer.echo(write("validation", fmt, problems), nl=False)
     raise typer.Exit(ExitCode.CATALOGUE if problems else 0)
 
 
@@ -52,17 +51,11 @@ def lint(
 ) -> None:
     """Semantic problems a schema cannot see, each with a stable code (exit 6 errors, 10 warnings)."""
     from ..models.problems import Severity
-    from ..render.problems import render_json, render_text
-    from ..render.sarif import render_problems as render_sarif
+    from ..render.formats import write
     from .lint import lint_directory
 
     problems = lint_directory(directory, parse_date(as_of))
-    if fmt == "sarif":
-        typer.echo(render_sarif(problems, __version__), nl=False)
-    elif fmt == "json":
-        typer.echo(render_json(problems), nl=False)
-    else:
-        typer.echo(render_text(problems, "lint"), nl=False)
+    typer.echo(write("lint", fmt, problems), nl=False)
     if any(p.severity is Severity.ERROR for p in problems):
         raise typer.Exit(ExitCode.CATALOGUE)
     raise typer.Exit(ExitCode.LINT_WARNINGS if problems else 0)
