@@ -163,24 +163,29 @@ def verify(
     except DataflowRulesError as error:
         raise fail(error) from None
     if anchored is not None:
-        if not anchored:
-            typer.echo(
-                f"ok: {result.count} records in {where}, chain intact, every checkpoint in "
-                f"{checkpoints} holds; head {result.head}"
-            )
-            return
-        for problem in anchored:
-            say_error(f"{problem}")
-        typer.echo(f"not intact: {len(anchored)} problem(s) in {result.count} records of {where}", err=True)
-        raise typer.Exit(ExitCode.CHAIN_BROKEN)
-    if result.ok:
-        typer.echo(f"ok: {result.count} records in {where}, chain intact; head {result.head}")
+        _chain_report(
+            anchored,
+            f"ok: {result.count} records in {where}, chain intact, every checkpoint in "
+            f"{checkpoints} holds; head {result.head}",
+            f"not intact: {len(anchored)} problem(s) in {result.count} records of {where}",
+        )
+    else:
+        _chain_report(
+            result.problems,
+            f"ok: {result.count} records in {where}, chain intact; head {result.head}",
+            f"chain broken: {len(result.problems)} problem(s) in {result.count} records of {where}",
+        )
+
+
+def _chain_report(problems: list[str], intact: str, broken: str) -> None:
+    """``intact`` on stdout when there is no problem; else each problem and ``broken`` on
+    stderr and exit 9 (verify, with or without checkpoints)."""
+    if not problems:
+        typer.echo(intact)
         return
-    for problem in result.problems:
+    for problem in problems:
         say_error(f"{problem}")
-    typer.echo(
-        f"chain broken: {len(result.problems)} problem(s) in {result.count} records of {where}", err=True
-    )
+    typer.echo(broken, err=True)
     raise typer.Exit(ExitCode.CHAIN_BROKEN)
 
 

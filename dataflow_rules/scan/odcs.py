@@ -16,6 +16,7 @@ the sidecar, else ``--origin``/``--destination``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import InputError, Location
@@ -175,32 +176,33 @@ class _Labels:
     def columns(self, listed: object, path: Path_) -> None:
         """v2 columns, read as v3 properties; a column's own ``columns`` too (nested columns,
         drafted after v2.2.2), so no label is missed if a contract has them."""
-        if listed is None:
-            return
-        if not isinstance(listed, list):
-            raise InputError("columns must be a list", self.doc.locate(path))
-        for k, column in enumerate(listed):
-            where = (*path, k)
-            if not isinstance(column, dict):
-                raise InputError("a column must be a mapping", self.doc.locate(where))
+        for where, column in self.mappings(listed, path, "columns", "a column"):
             self.element(column, where, True)
             self.columns(column.get("columns"), (*where, "columns"))
 
     def properties(self, listed: object, path: Path_) -> None:
-        if listed is None:
-            return
-        if not isinstance(listed, list):
-            raise InputError("properties must be a list", self.doc.locate(path))
-        for k, prop in enumerate(listed):
-            where = (*path, k)
-            if not isinstance(prop, dict):
-                raise InputError("a schema property must be a mapping", self.doc.locate(where))
+        for where, prop in self.mappings(listed, path, "properties", "a schema property"):
             self.element(prop, where, True)
             self.properties(prop.get("properties"), (*where, "properties"))
             items = prop.get("items")
             if isinstance(items, dict):
                 self.element(items, (*where, "items"), False)
                 self.properties(items.get("properties"), (*where, "items", "properties"))
+
+    def mappings(
+        self, listed: object, path: Path_, plural: str, one: str
+    ) -> Iterator[tuple[Path_, dict[str, Any]]]:
+        """Each mapping of an optional list (columns, properties) with its path; a list that
+        is not a list, or an element that is not a mapping, is an input error at its line."""
+        if listed is None:
+            return
+        if not isinstance(listed, list):
+            raise InputError(f"{plural} must be a list", self.doc.locate(path))
+        for k, item in enumerate(listed):
+            where = (*path, k)
+            if not isinstance(item, dict):
+                raise InputError(f"{one} must be a mapping", self.doc.locate(where))
+            yield where, item
 
 
 Labels = _Labels

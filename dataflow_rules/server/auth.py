@@ -34,7 +34,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Match, Mount
 
 from ..audit import clean_requester
-from .middleware import ASGIApp, Receive, Scope, Send
+from .middleware import ASGIApp, HttpOnly, Receive, Scope, Send
 from .tokens import ROLES, Identity, TokenError, TokenFile
 
 PUBLIC = "public"
@@ -139,7 +139,7 @@ def _cookie(header: str) -> str | None:
     return morsel.value if morsel else None
 
 
-class Authenticate:
+class Authenticate(HttpOnly):
     """The middleware: identify, find the route's roles, refuse or pass on."""
 
     def __init__(
@@ -149,15 +149,12 @@ class Authenticate:
         routes: Callable[[], Sequence[BaseRoute]],
         login_page: Callable[[], bytes],
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.auth = authenticator
         self.routes = routes
         self.login_page = login_page
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         needed = required(self.routes(), scope)
         if needed is not None and PUBLIC in needed:
             await self.app(scope, receive, send)

@@ -99,16 +99,31 @@ async def send_error(send: Send, status: int, kind: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class Guard:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, hosts: HostPolicy) -> None:
+class HttpOnly:
+    """An ASGI middleware that acts on HTTP requests only: the lifespan scope (and any
+    other) goes straight to the app, so start-up and shut-down never meet a request check."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.limit = max_body_bytes
-        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """What the middleware does with one HTTP request."""
+        raise NotImplementedError
+
+
+class Guard(HttpOnly):
+    def __init__(self, app: ASGIApp, max_body_bytes: int, hosts: HostPolicy) -> None:
+        super().__init__(app)
+        self.limit = max_body_bytes
+        self.hosts = hosts
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "HEAD":
             # A copy: the server keeps its own scope saying HEAD, and frames the reply so.
             scope = {**scope, "method": "GET"}
