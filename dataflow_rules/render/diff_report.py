@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..workbench.diff import DiffResult, ReasonKey
+if TYPE_CHECKING:  # the result's shape only: a writer never runs the capability
+    from ..workbench.diff import DiffResult, ReasonKey
+
 
 VERDICT_ORDER = {"allow": 0, "review": 1, "restrict": 2}
 

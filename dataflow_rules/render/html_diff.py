@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from html import escape
+from typing import TYPE_CHECKING
 
-from ..workbench.diff import Changed, DiffResult, ReasonKey
 from .diff_report import sorted_transitions, transition
 from .flowchart import FlowKey, flows_table, page, verdict_badge
+
+if TYPE_CHECKING:  # the result's shape only: a writer never runs the capability
+    from ..workbench.diff import Changed, DiffResult, ReasonKey
 
 MAX_ROWS = 1000
 

@@ -4,9 +4,10 @@ the suites; this module only reports what they found: failures with what differs
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..workbench.suites import SuiteRun
+if TYPE_CHECKING:  # the result's shape only: a writer never runs the capability
+    from ..workbench.suites import SuiteRun
 
 
 def render_text(run: SuiteRun, threshold: float | None = None, verbose: bool = False) -> str:

@@ -26,7 +26,8 @@ from ..options import (
     parse_date,
     say_error,
 )
-from ..render.formats import TextStyle, names, write_scan
+from ..render.formats import TextStyle, UnknownFormat, names, write_scan
+from ..render.formats import check as check_format
 from .walk import display_path
 
 if TYPE_CHECKING:
@@ -51,11 +52,13 @@ def outputs(formats: list[str], output: str | None) -> list[tuple[str, Path | No
     parsed: list[tuple[str, Path | None]] = []
     for value in formats or ["text"]:
         name, _, file = value.partition(":")
-        if name not in names():
+        try:
+            check_format("scan", name)
+        except UnknownFormat as unknown:
             raise typer.BadParameter(
-                f"unknown format '{name}'; choose from {', '.join(names())} (FORMAT or FORMAT:FILE)",
+                f"unknown format '{name}'; choose from {', '.join(unknown.choices)} (FORMAT or FORMAT:FILE)",
                 param_hint="--format",
-            )
+            ) from None
         parsed.append((name, Path(file) if file else None))
     if output is not None:
         unassigned = [i for i, (_, f) in enumerate(parsed) if f is None]
