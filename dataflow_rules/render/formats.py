@@ -65,53 +65,35 @@ FORMATS: dict[str, str] = {
 }
 """Every output format of the tool, in the order help lists them."""
 
+
+def _in(module: str, **functions: str) -> dict[str, tuple[str, str]]:
+    """Formats whose writers are functions of one module of this package:
+    ``_in("json", text="render")`` -> ``{"text": ("dataflow_rules.render.json", "render")}``."""
+    return {name: (f"dataflow_rules.{module}", function) for name, function in functions.items()}
+
+
 WRITERS: dict[str, dict[str, tuple[str, str]]] = {
-    "decisions": {  # check: (decisions, colour=)
-        "text": ("dataflow_rules.render.text", "render"),
-        "json": ("dataflow_rules.render.json", "render"),
-    },
-    "failure": {  # check, a run that failed: (error); the text form is the error lines on stderr
-        "json": ("dataflow_rules.render.json", "render_failure"),
-    },
-    "validation": {  # validate: (problems)
-        "text": ("dataflow_rules.render.problems", "validation_text"),
-        "json": ("dataflow_rules.render.problems", "render_json"),
-    },
-    "lint": {  # (problems)
-        "text": ("dataflow_rules.render.problems", "lint_text"),
-        "json": ("dataflow_rules.render.problems", "render_json"),
-        "sarif": ("dataflow_rules.render.problems", "lint_sarif"),
-    },
-    "vocabulary": {  # vocab: (policies, kinds)
-        "text": ("dataflow_rules.render.vocab_report", "render_text"),
-        "markdown": ("dataflow_rules.render.vocab_report", "render_markdown"),
-    },
-    "audit-list": {  # audit list: (records)
-        "text": ("dataflow_rules.render.audit_report", "list_text"),
-        "json": ("dataflow_rules.render.audit_report", "list_json"),
-    },
-    "audit-record": {  # audit show: (record)
-        "text": ("dataflow_rules.render.audit_report", "record_text"),
-        "json": ("dataflow_rules.render.audit_report", "record_json"),
-    },
-    "audit-export": {  # (rows, out) -> count: streamed as the store reads them, not returned
-        "csv": ("dataflow_rules.audit.export", "write_csv"),
-        "json": ("dataflow_rules.audit.export", "write_json"),
-    },
-    "trace": {  # explain: (explanations, show_all=)
-        "text": ("dataflow_rules.render.explain_report", "render_text"),
-        "json": ("dataflow_rules.render.explain_report", "render_json"),
-    },
-    "suites": {  # test: (run, threshold=, verbose=)
-        "text": ("dataflow_rules.render.suite_report", "render_text"),
-        "json": ("dataflow_rules.render.suite_report", "render_json"),
-    },
-    "diff": {  # (result)
-        "text": ("dataflow_rules.render.diff_report", "render_text"),
-        "json": ("dataflow_rules.render.diff_report", "render_json"),
-        "markdown": ("dataflow_rules.render.diff_report", "render_markdown"),
-        "html": ("dataflow_rules.render.html_diff", "render"),
-    },
+    # check: (decisions, colour=)
+    "decisions": _in("render.text", text="render") | _in("render.json", json="render"),
+    # check, a run that failed: (error); its text form is the error lines on stderr
+    "failure": _in("render.json", json="render_failure"),
+    # validate, lint: (problems)
+    "validation": _in("render.problems", text="validation_text", json="render_json"),
+    "lint": _in("render.problems", text="lint_text", json="render_json", sarif="lint_sarif"),
+    # vocab: (policies, kinds)
+    "vocabulary": _in("render.vocab_report", text="render_text", markdown="render_markdown"),
+    # audit list: (records); audit show: (record)
+    "audit-list": _in("render.audit_report", text="list_text", json="list_json"),
+    "audit-record": _in("render.audit_report", text="record_text", json="record_json"),
+    # audit export: (rows, out) -> count, streamed as the store reads them, not returned
+    "audit-export": _in("audit.export", csv="write_csv", json="write_json"),
+    # explain: (explanations, show_all=)
+    "trace": _in("render.explain_report", text="render_text", json="render_json"),
+    # test: (run, threshold=, verbose=)
+    "suites": _in("render.suite_report", text="render_text", json="render_json"),
+    # diff: (result)
+    "diff": _in("render.diff_report", text="render_text", json="render_json", markdown="render_markdown")
+    | _in("render.html_diff", html="render"),
 }
 """Kind of result -> format -> (module, function) of its writer, imported when used: the one
 place a format name becomes a writer for every command but ``scan`` (whose writers are

@@ -24,6 +24,9 @@ from ..options import (
     parse_date,
 )
 
+DecideAsOf = Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")]
+"""diff's and explain's ``--as-of`` (check's, with its default spelt out, is options.AsOfOption)."""
+
 
 def validate(
     directory: Annotated[
@@ -108,7 +111,7 @@ def diff(
         ),
     ],
     fmt: Annotated[str, format_option("diff")] = "text",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
+    as_of: DecideAsOf = None,
     jobs: Annotated[
         int,
         typer.Option(
@@ -182,7 +185,7 @@ def _corpus(corpus: Path, old_dir: Path) -> Iterator[tuple[str, int, object] | s
 def explain(
     file: Annotated[Path, typer.Argument(help="A transfer description (YAML or JSON).")],
     policies: PoliciesOption = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Decide as of this date.")] = None,
+    as_of: DecideAsOf = None,
     fmt: Annotated[str, format_option("trace")] = "text",
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list rules whose category does not match the data.")
