@@ -17,24 +17,13 @@ from typing import Any
 import psycopg
 
 from .records import NewRecord, Row
-from .store import SqlStore, driver_errors
+from .store import SqlStore, create_table, driver_errors
 
 TABLE = "dataflow_audit_records"
 _SETUP_LOCK = 0x64667261  # advisory lock id for schema set-up ("dfra")
 
 _SCHEMA = (
-    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-        seq bigint PRIMARY KEY CHECK (seq > 0),
-        created_at text NOT NULL,
-        requested_by text,
-        transfer_id text NOT NULL,
-        origin text NOT NULL,
-        destination text NOT NULL,
-        verdict text NOT NULL,
-        body text NOT NULL,
-        prev_hash text NOT NULL,
-        hash text NOT NULL UNIQUE
-    )""",
+    create_table(TABLE, integer="bigint", text="text"),
     f"CREATE INDEX IF NOT EXISTS {TABLE}_transfer ON {TABLE} (transfer_id)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_requester ON {TABLE} (requested_by)",
     f"""CREATE OR REPLACE FUNCTION {TABLE}_refuse() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -16,24 +16,13 @@ from pathlib import Path
 
 from ..secure_files import touch_private
 from .records import AuditError, NewRecord, Row
-from .store import SqlStore, driver_errors
+from .store import SqlStore, create_table, driver_errors
 
 SCHEMA_VERSION = 1
 TABLE = "audit_records"
 
 _SCHEMA = (
-    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-        seq INTEGER PRIMARY KEY CHECK (seq > 0),
-        created_at TEXT NOT NULL,
-        requested_by TEXT,
-        transfer_id TEXT NOT NULL,
-        origin TEXT NOT NULL,
-        destination TEXT NOT NULL,
-        verdict TEXT NOT NULL,
-        body TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL UNIQUE
-    )""",
+    create_table(TABLE, integer="INTEGER", text="TEXT"),
     f"CREATE INDEX IF NOT EXISTS {TABLE}_transfer ON {TABLE} (transfer_id)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_requester ON {TABLE} (requested_by)",
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}

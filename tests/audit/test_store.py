@@ -219,3 +219,22 @@ def test_unreachable_postgres_is_an_audit_error() -> None:
     with pytest.raises(AuditError, match="cannot open") as caught:
         open_store(f"postgresql://someone:secret@127.0.0.1:{free_port()}/nothing")
     assert "secret" not in str(caught.value)
+
+
+def test_both_backends_create_one_table_of_the_rows_columns() -> None:
+    """SQLite and PostgreSQL create the table from one declaration: Row's columns, in order,
+    each once, in the backend's own type names."""
+    import re
+
+    from dataflow_rules.audit import postgres, sqlite
+    from dataflow_rules.audit.records import COLUMNS
+
+    for module, integer, text in ((sqlite, "INTEGER", "TEXT"), (postgres, "bigint", "text")):
+        ddl = module._SCHEMA[0]
+        declared = re.findall(r"^\s+(\w+) (\w+)", ddl, re.M)
+        assert tuple(name for name, _ in declared) == COLUMNS
+        assert {kind for _, kind in declared} == {integer, text}
+        assert (
+            "seq " + integer + " PRIMARY KEY CHECK (seq > 0)" in ddl
+            and "hash " + text + " NOT NULL UNIQUE" in ddl
+        )
