@@ -56,16 +56,15 @@ def test_every_command_refuses_an_unknown_format_alike(command: list[str], kind:
 
 
 def _compares_a_format(path: Path) -> list[int]:
-    """Lines of ``path`` that compare a name called ``fmt`` with a string (``fmt == "json"``)."""
+    """Lines of ``path`` that compare a name called ``fmt`` or ``name`` with a format's name
+    (``fmt == "json"``, ``name == "html"``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return [
         node.lineno
         for node in ast.walk(tree)
         if isinstance(node, ast.Compare)
-        and any(isinstance(n, ast.Name) and n.id == "fmt" for n in (node.left, *node.comparators))
-        and any(
-            isinstance(n, ast.Constant) and isinstance(n.value, str) for n in (node.left, *node.comparators)
-        )
+        and any(isinstance(n, ast.Name) and n.id in ("fmt", "name") for n in (node.left, *node.comparators))
+        and any(isinstance(n, ast.Constant) and n.value in FORMATS for n in (node.left, *node.comparators))
     ]
 
 
@@ -85,5 +84,7 @@ def test_no_command_picks_its_writer_itself(path: str) -> None:
 def test_the_comparison_finder_sees_one(tmp_path: Path) -> None:
     """The check above can fail: a command that branches on its format is found."""
     probe = tmp_path / "probe.py"
-    probe.write_text('fmt = "x"\nif fmt == "json":\n    pass\nelif "sarif" != fmt:\n    pass\n')
+    probe.write_text(
+        'fmt = name = "x"\nif fmt == "json":\n    pass\nelif "sarif" != name:\n    pass\nelif name == "-":\n    pass\n'
+    )
     assert _compares_a_format(probe) == [2, 4]

@@ -262,7 +262,7 @@ def register(app: typer.Typer) -> None:
         with result:  # the spool of the files' results is removed when the writers are done
             for name, file in targets:
                 use_colour = wants_colour(colour, sys.stdout) if file is None else bool(colour)
-                links = _links(file) if name == "html" else ""
+                links = _links(file)  # read by the writers that link manifests (HTML)
                 if file is None:
                     # click strips colour off a pipe otherwise
                     write_scan(name, result, cast(TextIO, _Echo(use_colour)), use_colour, style, links)
