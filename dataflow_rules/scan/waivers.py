@@ -49,15 +49,10 @@ class LoadedWaiver:
     place: Place
 
     def ref(self) -> WaiverRef:
-        w = self.waiver
-        return WaiverRef(
-            id=w.id,
-            approved_by=w.approved_by,
-            reason=w.reason,
-            expires=w.expires,
-            ticket=w.ticket,
-            place=self.place,
-        )
+        """The waiver as a waived finding reports it: every field a WaiverRef has is the
+        waiver's own, but where the waiver is written."""
+        own = WaiverRef.model_fields.keys() - {"place"}
+        return WaiverRef(**self.waiver.model_dump(include=own), place=self.place)
 
     def matches(self, file: str, transfer: str, finding: Finding) -> bool:
         w = self.waiver
