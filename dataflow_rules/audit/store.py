@@ -142,29 +142,18 @@ class AuditStore(ABC):
         self.close()
 
 
-_DECLARED: dict[str, tuple[str, str]] = {
-    "seq": ("integer", "PRIMARY KEY CHECK (seq > 0)"),
-    "created_at": ("text", "NOT NULL"),
-    "requested_by": ("text", ""),
-    "transfer_id": ("text", "NOT NULL"),
-    "origin": ("text", "NOT NULL"),
-    "destination": ("text", "NOT NULL"),
-    "verdict": ("text", "NOT NULL"),
-    "body": ("text", "NOT NULL"),
-    "prev_hash": ("text", "NOT NULL"),
-    "hash": ("text", "NOT NULL UNIQUE"),
-}
-"""Each of :data:`COLUMNS` with its kind of type and its constraint: one table shape both
-backends create, so a column cannot be added to one store and not the other."""
+_CONSTRAINTS = {"seq": "PRIMARY KEY CHECK (seq > 0)", "requested_by": "", "hash": "NOT NULL UNIQUE"}
+"""The records table's constraints where a column is not plain ``NOT NULL`` text; ``seq`` is
+the one integer. One table shape both backends create from :data:`COLUMNS`, so a column
+cannot be added to one store and not the other."""
 
 
 def create_table(table: str, integer: str, text: str) -> str:
     """The ``CREATE TABLE`` of the records table, in a backend's names for the two types."""
-    names = {"integer": integer, "text": text}
-    declared = [(name, *_DECLARED[name]) for name in COLUMNS]  # Row's columns, in Row's order
     columns = ",\n".join(
-        f"        {name} {names[kind]}{' ' + constraint if constraint else ''}"
-        for name, kind, constraint in declared
+        f"        {name} {integer if name == 'seq' else text}"
+        + (f" {constraint}" if (constraint := _CONSTRAINTS.get(name, "NOT NULL")) else "")
+        for name in COLUMNS  # Row's columns, in Row's order
     )
     return f"CREATE TABLE IF NOT EXISTS {table} (\n{columns}\n    )"
 
