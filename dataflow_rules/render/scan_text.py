@@ -38,7 +38,7 @@ class _Style:
 
 
 def render_context(result: ScanReport, context: RenderContext) -> str:
-    """The registry's entry point (dataflow_rules/scan/formats.py)."""
+    """The registry's entry point (dataflow_rules/render/formats.py)."""
     return render(result, context.colour, style=context.style)
 
 
