@@ -49,3 +49,9 @@ def dumps_indented(value: Any) -> str:
         except (TypeError, orjson.JSONEncodeError):
             pass  # a value orjson refuses: the standard library's text (or its error)
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def canonical(value: Any) -> str:
+    """The one serialisation the audit trail's hashes are computed over (sorted keys, no
+    spaces, UTF-8, no NaN): the standard library's, exactly, as every stored hash was."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -16,7 +16,7 @@ import typer
 from ..errors import DataflowRulesError, ExitCode
 from ..options import command_group, fail, format_option, say_error
 from ..render import formats
-from .records import Verification
+from .records import AuditRecord, Verification
 
 audit_app = command_group("audit", "Read, export and verify the audit trail of recorded decisions.")
 
@@ -107,11 +107,11 @@ def export(
     try:
         with open_store(audit_db, create=False) as store:
             if output is None:
-                writer(store.rows(), sys.stdout)
+                writer(map(AuditRecord.of, store.rows()), sys.stdout)
             else:
                 try:
                     with output.open("w", encoding="utf-8", newline="") as out:
-                        count = writer(store.rows(), out)
+                        count = writer(map(AuditRecord.of, store.rows()), out)
                 except OSError as exc:
                     raise AuditError(f"cannot write {output}: {exc.strerror}") from None
                 typer.echo(f"exported {count} records to {output}", err=True)

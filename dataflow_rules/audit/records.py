@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from .. import __version__
 from ..errors import AuditError as AuditError
+from ..jsonio import canonical as canonical  # the hashed form; checkpoints sign it too
 from ..models.decision import Decision
 from ..models.policies import Policies
 from ..models.transfer import Transfer
@@ -36,11 +37,6 @@ RECORD_FORMAT = 1
 MAX_REQUESTER = 200
 
 Channel = Literal["cli", "http", "web"]
-
-
-def canonical(value: Any) -> str:
-    """The one serialisation hashes are computed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def digest(body: str) -> str:

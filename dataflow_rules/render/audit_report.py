@@ -1,8 +1,8 @@
 """The audit trail read back: ``audit list`` (a table, or each record's summary as JSON)
 and ``audit show`` (one record as text, the decision as ``check`` prints it, or as JSON).
 
-Writes records the store has read; it reads no store itself (the export, which streams
-the store's rows in its canonical form, stays in audit/export.py)."""
+Writes records the store has read; it reads no store itself. ``audit export`` is
+render/audit_export.py."""
 
 from __future__ import annotations
 

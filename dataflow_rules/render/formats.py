@@ -85,8 +85,8 @@ WRITERS: dict[str, dict[str, tuple[str, str]]] = {
     # audit list: (records); audit show: (record)
     "audit-list": _in("render.audit_report", text="list_text", json="list_json"),
     "audit-record": _in("render.audit_report", text="record_text", json="record_json"),
-    # audit export: (rows, out) -> count, streamed as the store reads them, not returned
-    "audit-export": _in("audit.export", csv="write_csv", json="write_json"),
+    # audit export: (records, out) -> count, streamed as the store reads them, not returned
+    "audit-export": _in("render.audit_export", csv="write_csv", json="write_json"),
     # explain: (explanations, show_all=)
     "trace": _in("render.explain_report", text="render_text", json="render_json"),
     # test: (run, threshold=, verbose=)
@@ -99,8 +99,7 @@ WRITERS: dict[str, dict[str, tuple[str, str]]] = {
 place a format name becomes a writer for every command but ``scan`` (whose writers are
 registered below, as they stream). The writers of one kind take the same arguments (the
 comment beside each) and return the whole report, ending in a newline; ``audit-export``'s
-write to a stream instead (it stays beside the store: its cells are the store's canonical
-hashing form)."""
+write to a stream instead, as the store reads its records (an export is never held whole)."""
 
 
 class UnknownFormat(ValueError):

@@ -1,4 +1,4 @@
-"""Exporting the audit trail as CSV (for spreadsheets) or JSON (complete, for machines).
+"""``audit export``: the audit trail as CSV (for spreadsheets) or JSON (complete, for machines).
 
 Both carry every record's hash and predecessor hash, so an export can be checked against
 the store later. The CSV also carries the transfer and the decision as JSON cells, so no
@@ -11,9 +11,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .records import AuditRecord, Row, canonical
+from ..jsonio import canonical
+
+if TYPE_CHECKING:  # the records' shape only: the writer reads no store
+    from ..audit.records import AuditRecord
 
 CSV_COLUMNS = (
     "id",
@@ -74,23 +77,24 @@ def csv_row(record: AuditRecord) -> list[str]:
     return [_cell(v) for v in values]
 
 
-def write_csv(rows: Iterable[Row], out: TextIO) -> int:
+def write_csv(records: Iterable[AuditRecord], out: TextIO) -> int:
+    """A header, then one row a record, streamed; the number of records."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for row in rows:
-        writer.writerow(csv_row(AuditRecord.of(row)))
+    for record in records:
+        writer.writerow(csv_row(record))
         count += 1
     return count
 
 
-def write_json(rows: Iterable[Row], out: TextIO) -> int:
-    """A JSON array, one complete record per line, streamed."""
+def write_json(records: Iterable[AuditRecord], out: TextIO) -> int:
+    """A JSON array, one complete record per line, streamed; the number of records."""
     count = 0
     out.write("[")
-    for row in rows:
+    for record in records:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps(AuditRecord.of(row).as_json(), ensure_ascii=False, sort_keys=False))
+        out.write(json.dumps(record.as_json(), ensure_ascii=False, sort_keys=False))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
