@@ -22,6 +22,7 @@ def test_each_writer_named_is_there_and_offered(kind: str) -> None:
     assert choices(kind) == tuple(WRITERS[kind])
     for name, (module, function) in WRITERS[kind].items():
         assert name in FORMATS
+        assert module.startswith("dataflow_rules.render."), (kind, name)  # render/ owns every writer
         assert callable(getattr(importlib.import_module(module), function)), (kind, name)
 
 
