@@ -156,8 +156,10 @@ def main(argv: list[str]) -> None:
     run("audit-export-default", ["audit", "export", "--audit-db", str(db)])
     run("audit-export-unknown", ["audit", "export", "--audit-db", str(db), "-f", "text"])
     run("audit-verify", ["audit", "verify", "--audit-db", str(db)])
-    for sub in ("list", "show", "export"):
+    for sub in ("list", "show", "export", "verify"):
         run(f"audit-{sub}-help", ["audit", sub, "--help"])
+    for command in ("test", "diff", "explain", "serve"):
+        run(f"{command}-help", [command, "--help"])
     print(len(list(out.iterdir())), "files")
 
 
