@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,20 +26,13 @@ from .cases import (
     count_ranges,
     open_facts,
 )
-from .compile import (
-    DOMESTIC,
-    Rule,
-    Side,
-    SidePlan,
-    compile_domestic,
-    compile_layers,
-    compile_policies,
-)
+from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, PriorSet, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_properties, side_base
 from .legs import onward_hops
+from .plans import PlanTable
 from .presume import apply_facts, bound_assumptions, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
 from .unrecorded import unlisted_assumptions, unrecorded_assumptions
@@ -46,9 +40,6 @@ from .volume import Total, total_ranges, volume_notes, volume_of
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
-
-PlanKey = tuple[str, Side, str | None]
-"""(jurisdiction, side, zone): a zone's layered plan, or the base plan with zone None."""
 
 
 class Engine:
@@ -61,24 +52,41 @@ class Engine:
     no conditions on receiving data, stated as an assumption (docs/semantics.md, section 2).
     """
 
-    def __init__(self, policies: Policies, unlisted: Verdict | None = None) -> None:
+    def __init__(self, policies: Policies, unlisted: Verdict | None = None, *, lazy: bool = False) -> None:
+        """``lazy``: compile each plan and its rulesets on the first decision that reads it
+        (``check`` of a file reads two or three of the shipped catalogues' 16 plans), not
+        all of them here; a compile error then surfaces on the first decision reading that
+        plan. ``rule_count`` and ``stored_facts`` compile every plan either way."""
         self.policies = policies
         self.unlisted = unlisted
-        self._plans: dict[PlanKey, SidePlan] = {
-            (code, side, None): plan for (code, side), plan in compile_policies(policies).items()
-        }
-        for (code, zone), plan in compile_layers(policies).items():
-            self._plans[(code, "outbound", zone)] = plan
-        for code, plan in compile_domestic(policies).items():
-            self._plans[(code, "outbound", DOMESTIC)] = plan
+        self._lock = threading.RLock()
+        """Held while a plan or its rulesets are compiled (engine/plans.py)."""
+        self._plans = PlanTable(policies, self._lock)
         self._rulesets: dict[PlanKey, list[tuple[RuleSet, frozenset[str | None]]]] = {}
-        """Per plan, its rulesets and the rule categories each holds."""
+        """Per plan compiled so far, its rulesets and the rule categories each holds."""
         self._payloads: dict[int, _Payload] = {}
         """id(ruleset) -> how to write the facts it reads."""
         self._asked: dict[tuple[PlanKey, str], tuple[RuleSet, ...]] = {}
         """(plan, an item's category) -> the rulesets its fact is asserted into (memoised)."""
-        for n_plan, (key, plan) in enumerate(self._plans.items()):
-            sets: list[tuple[RuleSet, frozenset[str | None]]] = []
+        if not lazy:
+            self._compile_all()
+
+    def _compile_all(self) -> None:
+        """Every plan and its rulesets, in the order of :func:`.compile.plan_keys`."""
+        for key in self._plans:
+            self._sets(key)
+
+    def _sets(self, key: PlanKey) -> list[tuple[RuleSet, frozenset[str | None]]]:
+        """The rulesets of plan ``key``, built on first use (once, whichever thread asks)."""
+        sets = self._rulesets.get(key)
+        if sets is not None:
+            return sets
+        with self._lock:
+            if key in self._rulesets:
+                return self._rulesets[key]
+            plan = self._plans[key]
+            sets = []
+            n_plan = self._plans.index(key)
             prefix = f"{key[0]}_{key[1]}" if key[2] is None else f"{key[0]}_{key[1]}_z{n_plan}"
             for n, chunk in enumerate(plan.chunks()):
                 ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
@@ -86,13 +94,14 @@ class Engine:
                 rules = [plan.rules[name] for name in chunk.rules]
                 self._payloads[id(ruleset)] = _Payload.of(ruleset, plan.item_properties(), rules)
             self._rulesets[key] = sets
+            return sets
 
     def _rulesets_for(self, key: PlanKey, plan: SidePlan, category: str) -> tuple[RuleSet, ...]:
         """The rulesets holding a rule an item of ``category`` can meet."""
         found = self._asked.get((key, category))
         if found is None:
             related = plan.related_categories(self.policies.taxonomy, category)
-            found = tuple(rs for rs, held in self._rulesets[key] if held & related)
+            found = tuple(rs for rs, held in self._sets(key) if held & related)
             self._asked[(key, category)] = found
         return found
 
@@ -340,11 +349,12 @@ class Engine:
             return list(self._plans.values())
         origin = self.policies.jurisdiction_of(transfer.origin)
         destination = self.policies.jurisdiction_of(transfer.destination)
-        return [
-            plan
-            for (code, side, _), plan in self._plans.items()
-            if (code == origin and side == "outbound") or (code == destination and side == "inbound")
+        wanted = [
+            key
+            for key in self._plans.keys_listed()
+            if (key[0] == origin and key[1] == "outbound") or (key[0] == destination and key[1] == "inbound")
         ]
+        return [self._plans[key] for key in wanted if key in self._plans]
 
     def _decide_once(
         self,
@@ -471,10 +481,15 @@ class Engine:
         return sum(len(rs.stored_facts()) for rs in self._all())
 
     def close(self) -> None:
-        for rs in self._all():
+        """Free every ruleset built so far (a lazy engine's unread plans have none)."""
+        with self._lock:
+            built = [rs for sets in self._rulesets.values() for rs, _ in sets]
+        for rs in built:
             rs.close()
 
     def _all(self) -> list[RuleSet]:
+        """Every ruleset of every plan (a lazy engine compiles what it has not yet)."""
+        self._compile_all()
         return [rs for sets in self._rulesets.values() for rs, _ in sets]
 
 
