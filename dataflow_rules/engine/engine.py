@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
@@ -34,9 +34,11 @@ from .facts import item_properties, side_base
 from .legs import onward_hops
 from .plans import PlanTable
 from .presume import apply_facts, bound_assumptions, presume, set_fact
-from .trace import Leg, SideTrace, Trace, describe
 from .unrecorded import unlisted_assumptions, unrecorded_assumptions
 from .volume import Total, total_ranges, volume_notes, volume_of
+
+if TYPE_CHECKING:  # traces are built only by Engine.trace (explain, coverage): imported then
+    from .trace import Leg, SideTrace, Trace
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
@@ -251,6 +253,8 @@ class Engine:
             stated += bound_assumptions(
                 transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
             )
+        from .trace import Trace
+
         legs: list[Leg] = []
         decision = self._annotate(
             self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior
@@ -403,6 +407,8 @@ class Engine:
                     )
                 )
             if record is not None:
+                from .trace import Leg
+
                 where = j_origin or transfer.origin
                 record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
             return decide(
@@ -425,6 +431,8 @@ class Engine:
                 (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing))
             )
         if record is not None:
+            from .trace import Leg
+
             record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
         return decide(self.policies, transfer, day, sides, self.unlisted)
 
@@ -440,7 +448,11 @@ class Engine:
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
         cat = plan.loaded.catalogue
-        side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat) if tracing else None
+        side_trace: SideTrace | None = None
+        if tracing:
+            from .trace import SideTrace, describe
+
+            side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat)
         if plan.rules:
             base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
             heads: dict[int, str] = {}
@@ -570,6 +582,8 @@ def breakpoints(rules: Sequence[Rule]) -> dict[str, tuple[int, ...]]:
 
 def _traces(sides: list[tuple[str, Side, SideResult | None]]) -> list[SideTrace]:
     """Each side's trace; a side without a catalogue is traced as not loaded."""
+    from .trace import SideTrace
+
     out = []
     for country, side, result in sides:
         if result is None or result.trace is None:
