@@ -5,8 +5,6 @@ draws from. Its JSON form is documented in docs/semantics.md and is stable: fiel
 only ever added.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import Literal
@@ -28,7 +26,7 @@ class Verdict(StrEnum):
         return _RANK[self]
 
     @staticmethod
-    def strictest(verdicts: list[Verdict]) -> Verdict:
+    def strictest(verdicts: list["Verdict"]) -> "Verdict":
         return max(verdicts, key=lambda v: v.rank, default=Verdict.ALLOW)
 
 
