@@ -123,3 +123,34 @@ def test_threads_deciding_first_on_a_lazy_engine_build_each_plan_once(
     assert len(compiled) == len(set(compiled)) > 1
     assert len(rulesets) == len(set(rulesets)) == sum(len(sets) for sets in engine._rulesets.values())
     engine.close()
+
+
+def _json_reads(term: Any) -> set[str]:
+    """The fact properties a durable-rules JSON condition reads, read from the JSON itself."""
+    out: set[str] = set()
+    if isinstance(term, list):
+        for t in term:
+            out |= _json_reads(t)
+    elif isinstance(term, dict):
+        for key, value in term.items():
+            if key in ("$and", "$or"):
+                out |= _json_reads(value)
+            elif key.startswith("$"):
+                out |= set(value)
+            else:
+                out.add(key)
+    return out
+
+
+def test_what_each_rule_reads_is_what_its_json_reads(policies: Any) -> None:
+    """A plan's ``reads`` (which properties a ruleset's facts carry) come from the rule's
+    conditions; they must be exactly the properties its durable-rules JSON compares."""
+    from dataflow_rules.engine.compile import compile_plan, plan_keys
+
+    checked = 0
+    for key in plan_keys(policies):
+        plan = compile_plan(policies, key)
+        for name in plan.rules if plan is not None else ():
+            assert plan is not None and plan.reads[name] == _json_reads(plan.conditions[name]), (key, name)
+            checked += 1
+    assert checked > 300

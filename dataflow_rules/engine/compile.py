@@ -363,23 +363,6 @@ class Chunk:
     reads: frozenset[str]
 
 
-def _reads(term: Any) -> set[str]:
-    """The fact properties a JSON rule condition reads."""
-    out: set[str] = set()
-    if isinstance(term, list):
-        for t in term:
-            out |= _reads(t)
-    elif isinstance(term, dict):
-        for key, value in term.items():
-            if key in ("$and", "$or"):
-                out |= _reads(value)
-            elif key.startswith("$"):
-                out |= set(value)
-            else:
-                out.add(key)
-    return out
-
-
 PlanKey = tuple[str, Side, str | None]
 """(jurisdiction, side, zone): a zone's layered plan, :data:`DOMESTIC` for the rules read
 inside the country, or the base plan with zone None."""
@@ -553,7 +536,8 @@ class _Compiler:
         name = f"r{len(self.plan.rules)}"
         self.plan.rules[name] = rule
         self.plan.conditions[name] = rule.json()
-        self.plan.reads[name] = frozenset(_reads(self.plan.conditions[name]))
+        # each condition's terms read its one property (Condition.terms)
+        self.plan.reads[name] = frozenset(c.fact for c in rule.conditions)
 
     def dates(
         self, item: Entry | LocalisationEntry | Exemption | GreenLane, unknown: Unstated
