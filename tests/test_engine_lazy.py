@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from dataflow_rules import Engine, Transfer
 from dataflow_rules.catalogues import default_policy_dir, load_policies
@@ -18,6 +19,7 @@ from dataflow_rules.errors import DataflowRulesError
 from dataflow_rules.transfers import read_transfers
 
 from .conftest import ROOT
+from .strategies import scenarios
 
 DAY = dt.date(2025, 6, 1)
 
@@ -154,3 +156,24 @@ def test_what_each_rule_reads_is_what_its_json_reads(policies: Any) -> None:
             assert plan is not None and plan.reads[name] == _json_reads(plan.conditions[name]), (key, name)
             checked += 1
     assert checked > 300
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_on_generated_catalogues_a_lazy_engine_decides_as_the_eager_one(scenario: Any) -> None:
+    """Generated catalogues (with designations read at home) and transfers: the lazy
+    engine's decisions, in whatever order its plans come to be compiled, are the eager
+    engine's (zones and onward legs: the examples, above)."""
+    policies = scenario.policies()
+    eager, lazy = Engine(policies), Engine(policies, lazy=True)
+    try:
+        for transfer in scenario.transfers:
+            for day in (scenario.as_of, transfer.date or scenario.as_of):
+                assert (
+                    lazy.decide(transfer, day).model_dump_json()
+                    == eager.decide(transfer, day).model_dump_json()
+                )
+        assert lazy.rule_count == eager.rule_count
+    finally:
+        eager.close()
+        lazy.close()
