@@ -86,7 +86,7 @@ def _cached(directory: Path, taxonomy: tuple[str, str], files: list[Path]) -> Po
         return _load(tax_path, taxonomy[1], ((str(p), read_text(p, CatalogueError)) for p in files))
     wanted = policy_cache.key(taxonomy, sources)
     if wanted is not None:
-        found = policy_cache.load(directory, wanted)
+        found = policy_cache.load(directory, wanted, dict(sources))
         if found is not None:
             return found
     policies = _load(tax_path, taxonomy[1], sources)

@@ -135,7 +135,7 @@ def check(
     try:
         loaded = load_policies(policies, cache=True)
         located = _read_all(files, loaded)
-        engine = Engine(loaded, Verdict(unlisted.value) if unlisted else None)
+        engine = Engine(loaded, Verdict(unlisted.value) if unlisted else None, lazy=True)
         startup.resume()  # the long-lived objects are built (dataflow_rules.startup)
         stated = read_facts(facts, categories=loaded.taxonomy.categories)
         book = None

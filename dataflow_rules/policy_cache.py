@@ -35,17 +35,18 @@ the files unless it asks.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import os
 import pickle
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .models.policies import Policies
+from .models.policies import LoadedCatalogue, Policies
 
 ENV_VAR = "DATAFLOW_RULES_CACHE"
 FORMAT = b"dataflow-rules policy cache 1\n"
@@ -194,9 +195,11 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a policy model")
 
 
-def load(directory: Path, wanted: bytes) -> Policies | None:
+def load(directory: Path, wanted: bytes, texts: Mapping[str, str]) -> Policies | None:
     """The policies stored for ``directory`` under the key ``wanted``, or None (no entry,
-    another key, an entry that fails any check)."""
+    another key, an entry that fails any check). ``texts``: each catalogue's text by the
+    path it was read from, the bytes ``wanted`` was computed over; each catalogue's
+    document is parsed from them if something reads it (:class:`~.loading.DeferredDocument`)."""
     where = _private_dir()
     if where is None:
         return None
@@ -222,13 +225,36 @@ def load(directory: Path, wanted: bytes) -> Policies | None:
         return None
     try:
         # the modules the allow-list names are imported before the payload is read
-        from . import loading  # noqa: F401
+        from . import loading
         from .models import catalogue, common, taxonomy, transfer  # noqa: F401
 
         found = _Unpickler(io.BytesIO(payload)).load()
     except Exception:  # any fault in a cached entry means: rebuild from the files
         return None
-    return found if isinstance(found, Policies) else None
+    if not isinstance(found, Policies):
+        return None
+    for loaded in (*found.catalogues.values(), *found.layers.values()):
+        document = loaded.document
+        if isinstance(document, loading.DeferredDocument):  # as store() writes it
+            if document.source not in texts:
+                return None
+            document.text = texts[document.source]
+    return found
+
+
+def _without_documents(policies: Policies) -> Policies:
+    """``policies`` with each catalogue's document kept as its source alone (parsed again
+    from the text if read after a hit: :class:`~.loading.DeferredDocument`)."""
+    from .loading import DeferredDocument
+
+    def bare(loaded: LoadedCatalogue) -> LoadedCatalogue:
+        return dataclasses.replace(loaded, document=DeferredDocument(loaded.document.source))
+
+    return dataclasses.replace(
+        policies,
+        catalogues={k: bare(v) for k, v in policies.catalogues.items()},
+        layers={k: bare(v) for k, v in policies.layers.items()},
+    )
 
 
 def store(directory: Path, wanted: bytes, policies: Policies) -> None:
@@ -237,7 +263,7 @@ def store(directory: Path, wanted: bytes, policies: Policies) -> None:
     if where is None:
         return
     try:
-        payload = pickle.dumps(policies, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(_without_documents(policies), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # a value that does not pickle: no entry, the next run loads from files
         return
     final = _slot(where, directory)

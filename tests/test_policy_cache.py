@@ -277,3 +277,29 @@ def test_the_unpickler_builds_only_classes_the_policy_modules_define() -> None:
     assert refused("dataflow_rules.loading", "os") and refused("os", "system")
     assert refused("dataflow_rules.models.common", "country_code")  # a function
     assert refused("builtins", "eval") and refused("datetime", "datetime")
+
+
+def test_a_hit_keeps_documents_as_their_source_and_parses_them_when_read(
+    cache: Path, builds: list[int]
+) -> None:
+    """The entry holds no catalogue document (only its source); after a hit each one reads
+    exactly as the load from the files gave it, parsed from the bytes the key names."""
+    from dataflow_rules.loading import DeferredDocument
+
+    first = load_policies(POLICIES, cache=True)
+    payload = _entry(cache).read_bytes()
+    assert b"marks" not in payload and b"booleans" not in payload
+    second = load_policies(POLICIES, cache=True)
+    assert builds == [1]
+    for key, loaded in [*first.catalogues.items(), *first.layers.items()]:
+        hit = (second.catalogues if isinstance(key, str) else second.layers)[key]
+        assert isinstance(hit.document, DeferredDocument)
+        assert not isinstance(loaded.document, DeferredDocument)
+        assert hit.document.source == loaded.document.source
+        assert "value" not in vars(hit.document)  # nothing parsed until read
+        assert (hit.document.value, hit.document.marks, hit.document.booleans) == (
+            loaded.document.value,
+            loaded.document.marks,
+            loaded.document.booleans,
+        )
+        assert hit.document.locate(("entries", 0, "id")) == loaded.document.locate(("entries", 0, "id"))

@@ -363,29 +363,52 @@ class Chunk:
     reads: frozenset[str]
 
 
-def _reads(term: Any) -> set[str]:
-    """The fact properties a JSON rule condition reads."""
-    out: set[str] = set()
-    if isinstance(term, list):
-        for t in term:
-            out |= _reads(t)
-    elif isinstance(term, dict):
-        for key, value in term.items():
-            if key in ("$and", "$or"):
-                out |= _reads(value)
-            elif key.startswith("$"):
-                out |= set(value)
-            else:
-                out.add(key)
-    return out
+PlanKey = tuple[str, Side, str | None]
+"""(jurisdiction, side, zone): a zone's layered plan, :data:`DOMESTIC` for the rules read
+inside the country, or the base plan with zone None."""
 
 
 def compile_policies(policies: Policies) -> dict[tuple[str, Side], SidePlan]:
     plans: dict[tuple[str, Side], SidePlan] = {}
-    for code, loaded in policies.catalogues.items():
+    for code in policies.catalogues:
         for side in ("outbound", "inbound"):
-            plans[(code, side)] = _Compiler(policies.taxonomy, loaded, side).plan
+            plan = compile_plan(policies, (code, side, None))
+            assert plan is not None
+            plans[(code, side)] = plan
     return plans
+
+
+def plan_keys(policies: Policies) -> list[PlanKey]:
+    """Every plan an engine over ``policies`` may read, in the order an eager engine builds
+    them: each catalogue's two sides, each zone layer, then each catalogue's domestic plan.
+    A domestic key is listed when some outbound entry is read at home
+    (:func:`reaches_at_home`); :func:`compile_plan` may still find its plan empty."""
+    keys: list[PlanKey] = [
+        (code, side, None) for code in policies.catalogues for side in ("outbound", "inbound")
+    ]
+    keys += [(code, "outbound", zone) for code, zone in policies.layers]
+    keys += [
+        (code, "outbound", DOMESTIC)
+        for code, loaded in policies.catalogues.items()
+        if any(e.direction in ("outbound", "both") and reaches_at_home(e) for e in loaded.catalogue.entries)
+    ]
+    return keys
+
+
+def compile_plan(policies: Policies, key: PlanKey) -> SidePlan | None:
+    """The plan of one key of :func:`plan_keys` (None: a domestic plan with no rules), so an
+    engine can compile only the plans a decision reads."""
+    code, side, zone = key
+    if zone is None:
+        return _Compiler(policies.taxonomy, policies.catalogues[code], side).plan
+    if zone == DOMESTIC:
+        plan = _Compiler(policies.taxonomy, policies.catalogues[code], "outbound", domestic=True).plan
+        return plan if plan.rules else None
+    base, layer = policies.catalogues[code], policies.layers[(code, zone)]
+    loaded = LoadedCatalogue(
+        merged(base.catalogue, layer.catalogue), layer.source, layer.digest, layer.document
+    )
+    return _Compiler(policies.taxonomy, loaded, "outbound").plan
 
 
 def domestic_counterparties(entry: Entry) -> Counterparties:
@@ -413,9 +436,9 @@ def compile_domestic(policies: Policies) -> dict[str, SidePlan]:
     """Per catalogue, the outbound designations marked ``wherever_located``: read for
     transfers that stay inside the country (docs/semantics.md, section 2)."""
     plans: dict[str, SidePlan] = {}
-    for code, loaded in policies.catalogues.items():
-        plan = _Compiler(policies.taxonomy, loaded, "outbound", domestic=True).plan
-        if plan.rules:
+    for code in policies.catalogues:
+        plan = compile_plan(policies, (code, "outbound", DOMESTIC))
+        if plan is not None:
             plans[code] = plan
     return plans
 
@@ -424,12 +447,10 @@ def compile_layers(policies: Policies) -> dict[tuple[str, str], SidePlan]:
     """One outbound plan per zone layer: its base catalogue merged with the layer
     (docs/semantics.md, section 2a), keyed by (jurisdiction, zone)."""
     plans: dict[tuple[str, str], SidePlan] = {}
-    for (code, zone), layer in policies.layers.items():
-        base = policies.catalogues[code]
-        loaded = LoadedCatalogue(
-            merged(base.catalogue, layer.catalogue), layer.source, layer.digest, layer.document
-        )
-        plans[(code, zone)] = _Compiler(policies.taxonomy, loaded, "outbound").plan
+    for code, zone in policies.layers:
+        plan = compile_plan(policies, (code, "outbound", zone))
+        assert plan is not None
+        plans[(code, zone)] = plan
     return plans
 
 
@@ -515,7 +536,8 @@ class _Compiler:
         name = f"r{len(self.plan.rules)}"
         self.plan.rules[name] = rule
         self.plan.conditions[name] = rule.json()
-        self.plan.reads[name] = frozenset(_reads(self.plan.conditions[name]))
+        # each condition's terms read its one property (Condition.terms)
+        self.plan.reads[name] = frozenset(c.fact for c in rule.conditions)
 
     def dates(
         self, item: Entry | LocalisationEntry | Exemption | GreenLane, unknown: Unstated

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models.catalogue import Catalogue, Entry, LocalisationEntry, alternatives
 from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
@@ -20,7 +20,9 @@ from ..models.transfer import Transfer
 from .compile import Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, Tally, tally
 from .safeguards import WARN_DAYS, evaluate
-from .trace import Fate, Finding, SideTrace
+
+if TYPE_CHECKING:  # traces are built only when the engine traces (explain): imported then
+    from .trace import Fate, SideTrace
 
 _KIND_ORDER = {
     "localisation": 0,
@@ -271,6 +273,8 @@ def _side_reasons(
         by: str | None = None,
     ) -> None:
         if seen is not None:
+            from .trace import Finding
+
             outcome = "review" if missing else entry.outcome
             seen.findings.append(
                 Finding(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
@@ -25,30 +26,22 @@ from .cases import (
     count_ranges,
     open_facts,
 )
-from .compile import (
-    DOMESTIC,
-    Rule,
-    Side,
-    SidePlan,
-    compile_domestic,
-    compile_layers,
-    compile_policies,
-)
+from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, PriorSet, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
 from .facts import item_properties, side_base
 from .legs import onward_hops
+from .plans import PlanTable
 from .presume import apply_facts, bound_assumptions, presume, set_fact
-from .trace import Leg, SideTrace, Trace, describe
 from .unrecorded import unlisted_assumptions, unrecorded_assumptions
 from .volume import Total, total_ranges, volume_notes, volume_of
 
+if TYPE_CHECKING:  # traces are built only by Engine.trace (explain, coverage): imported then
+    from .trace import Leg, SideTrace, Trace
+
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
-
-PlanKey = tuple[str, Side, str | None]
-"""(jurisdiction, side, zone): a zone's layered plan, or the base plan with zone None."""
 
 
 class Engine:
@@ -61,24 +54,41 @@ class Engine:
     no conditions on receiving data, stated as an assumption (docs/semantics.md, section 2).
     """
 
-    def __init__(self, policies: Policies, unlisted: Verdict | None = None) -> None:
+    def __init__(self, policies: Policies, unlisted: Verdict | None = None, *, lazy: bool = False) -> None:
+        """``lazy``: compile each plan and its rulesets on the first decision that reads it
+        (``check`` of a file reads two or three of the shipped catalogues' 16 plans), not
+        all of them here; a compile error then surfaces on the first decision reading that
+        plan. ``rule_count`` and ``stored_facts`` compile every plan either way."""
         self.policies = policies
         self.unlisted = unlisted
-        self._plans: dict[PlanKey, SidePlan] = {
-            (code, side, None): plan for (code, side), plan in compile_policies(policies).items()
-        }
-        for (code, zone), plan in compile_layers(policies).items():
-            self._plans[(code, "outbound", zone)] = plan
-        for code, plan in compile_domestic(policies).items():
-            self._plans[(code, "outbound", DOMESTIC)] = plan
+        self._lock = threading.RLock()
+        """Held while a plan or its rulesets are compiled (engine/plans.py)."""
+        self._plans = PlanTable(policies, self._lock)
         self._rulesets: dict[PlanKey, list[tuple[RuleSet, frozenset[str | None]]]] = {}
-        """Per plan, its rulesets and the rule categories each holds."""
+        """Per plan compiled so far, its rulesets and the rule categories each holds."""
         self._payloads: dict[int, _Payload] = {}
         """id(ruleset) -> how to write the facts it reads."""
         self._asked: dict[tuple[PlanKey, str], tuple[RuleSet, ...]] = {}
         """(plan, an item's category) -> the rulesets its fact is asserted into (memoised)."""
-        for n_plan, (key, plan) in enumerate(self._plans.items()):
-            sets: list[tuple[RuleSet, frozenset[str | None]]] = []
+        if not lazy:
+            self._compile_all()
+
+    def _compile_all(self) -> None:
+        """Every plan and its rulesets, in the order of :func:`.compile.plan_keys`."""
+        for key in self._plans:
+            self._sets(key)
+
+    def _sets(self, key: PlanKey) -> list[tuple[RuleSet, frozenset[str | None]]]:
+        """The rulesets of plan ``key``, built on first use (once, whichever thread asks)."""
+        sets = self._rulesets.get(key)
+        if sets is not None:
+            return sets
+        with self._lock:
+            if key in self._rulesets:
+                return self._rulesets[key]
+            plan = self._plans[key]
+            sets = []
+            n_plan = self._plans.index(key)
             prefix = f"{key[0]}_{key[1]}" if key[2] is None else f"{key[0]}_{key[1]}_z{n_plan}"
             for n, chunk in enumerate(plan.chunks()):
                 ruleset = RuleSet(chunk.rules, f"{prefix}_{n}", chunk.reads)
@@ -86,13 +96,14 @@ class Engine:
                 rules = [plan.rules[name] for name in chunk.rules]
                 self._payloads[id(ruleset)] = _Payload.of(ruleset, plan.item_properties(), rules)
             self._rulesets[key] = sets
+            return sets
 
     def _rulesets_for(self, key: PlanKey, plan: SidePlan, category: str) -> tuple[RuleSet, ...]:
         """The rulesets holding a rule an item of ``category`` can meet."""
         found = self._asked.get((key, category))
         if found is None:
             related = plan.related_categories(self.policies.taxonomy, category)
-            found = tuple(rs for rs, held in self._rulesets[key] if held & related)
+            found = tuple(rs for rs, held in self._sets(key) if held & related)
             self._asked[(key, category)] = found
         return found
 
@@ -242,6 +253,8 @@ class Engine:
             stated += bound_assumptions(
                 transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
             )
+        from .trace import Trace
+
         legs: list[Leg] = []
         decision = self._annotate(
             self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior
@@ -340,11 +353,12 @@ class Engine:
             return list(self._plans.values())
         origin = self.policies.jurisdiction_of(transfer.origin)
         destination = self.policies.jurisdiction_of(transfer.destination)
-        return [
-            plan
-            for (code, side, _), plan in self._plans.items()
-            if (code == origin and side == "outbound") or (code == destination and side == "inbound")
+        wanted = [
+            key
+            for key in self._plans.keys_listed()
+            if (key[0] == origin and key[1] == "outbound") or (key[0] == destination and key[1] == "inbound")
         ]
+        return [self._plans[key] for key in wanted if key in self._plans]
 
     def _decide_once(
         self,
@@ -393,6 +407,8 @@ class Engine:
                     )
                 )
             if record is not None:
+                from .trace import Leg
+
                 where = j_origin or transfer.origin
                 record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
             return decide(
@@ -415,6 +431,8 @@ class Engine:
                 (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing))
             )
         if record is not None:
+            from .trace import Leg
+
             record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
         return decide(self.policies, transfer, day, sides, self.unlisted)
 
@@ -430,7 +448,11 @@ class Engine:
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
         cat = plan.loaded.catalogue
-        side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat) if tracing else None
+        side_trace: SideTrace | None = None
+        if tracing:
+            from .trace import SideTrace, describe
+
+            side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat)
         if plan.rules:
             base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
             heads: dict[int, str] = {}
@@ -471,10 +493,15 @@ class Engine:
         return sum(len(rs.stored_facts()) for rs in self._all())
 
     def close(self) -> None:
-        for rs in self._all():
+        """Free every ruleset built so far (a lazy engine's unread plans have none)."""
+        with self._lock:
+            built = [rs for sets in self._rulesets.values() for rs, _ in sets]
+        for rs in built:
             rs.close()
 
     def _all(self) -> list[RuleSet]:
+        """Every ruleset of every plan (a lazy engine compiles what it has not yet)."""
+        self._compile_all()
         return [rs for sets in self._rulesets.values() for rs, _ in sets]
 
 
@@ -555,6 +582,8 @@ def breakpoints(rules: Sequence[Rule]) -> dict[str, tuple[int, ...]]:
 
 def _traces(sides: list[tuple[str, Side, SideResult | None]]) -> list[SideTrace]:
     """Each side's trace; a side without a catalogue is traced as not loaded."""
+    from .trace import SideTrace
+
     out = []
     for country, side, result in sides:
         if result is None or result.trace is None:

@@ -6,8 +6,6 @@ against the taxonomy and the rest of the catalogue by :mod:`dataflow_rules.catal
 not here: these models only describe.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated, Literal
 
@@ -163,7 +161,7 @@ class _Dated(Strict):
     """Last day the rule applies."""
 
     @model_validator(mode="after")
-    def _ordered(self) -> _Dated:
+    def _ordered(self) -> "_Dated":
         if self.effective and self.expires and self.expires < self.effective:
             raise ValueError("expires is before effective")
         return self
@@ -263,7 +261,7 @@ class Exemption(_Dated):
     citations: Citations
 
     @model_validator(mode="after")
-    def _has_conditions(self) -> Exemption:
+    def _has_conditions(self) -> "Exemption":
         if not self.when.facts():
             raise ValueError("an exemption needs at least one condition in 'when'")
         return self
@@ -354,7 +352,7 @@ class Catalogue(Strict):
     exemptions: list[Exemption] = Field(default_factory=new_list, max_length=1000)
 
     @model_validator(mode="after")
-    def _shape(self) -> Catalogue:
+    def _shape(self) -> "Catalogue":
         if self.jurisdiction in NOT_A_COUNTRY and not self.covers:
             raise ValueError(
                 f"jurisdiction '{self.jurisdiction}' is not a country: list the countries it covers in 'covers'"

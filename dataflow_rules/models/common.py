@@ -1,7 +1,5 @@
 """Small value types shared by catalogue and transfer models."""
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from functools import cache
@@ -104,7 +102,7 @@ class Count(Strict):
     at_most: int | None = Field(default=None, strict=True, ge=0, le=MAX_BOUND)
 
     @model_validator(mode="after")
-    def _one_each_side(self) -> Count:
+    def _one_each_side(self) -> "Count":
         if self.at_least is not None and self.more_than is not None:
             raise ValueError("give at_least or more_than, not both")
         if self.less_than is not None and self.at_most is not None:

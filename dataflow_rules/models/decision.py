@@ -5,15 +5,13 @@ draws from. Its JSON form is documented in docs/semantics.md and is stable: fiel
 only ever added.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import Citation
+from .common import Citation, new_list
 
 
 class Verdict(StrEnum):
@@ -28,7 +26,7 @@ class Verdict(StrEnum):
         return _RANK[self]
 
     @staticmethod
-    def strictest(verdicts: list[Verdict]) -> Verdict:
+    def strictest(verdicts: list["Verdict"]) -> "Verdict":
         return max(verdicts, key=lambda v: v.rank, default=Verdict.ALLOW)
 
 
@@ -78,22 +76,22 @@ class Reason(BaseModel):
     entry_id: str | None = None
     title: str | None = None
     requirement: str | None = None
-    items: list[int] = Field(default_factory=list)
+    items: list[int] = Field(default_factory=new_list)
     """Indices of the transfer's data items this reason is about."""
-    categories: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=new_list)
     """The items' categories, in item order."""
-    missing: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=new_list)
     """Facts the description must state before the entry can be decided."""
-    cleared: list[str] = Field(default_factory=list)
+    cleared: list[str] = Field(default_factory=new_list)
     """For exemptions and green lanes: the entry ids whose findings they cleared."""
-    citations: list[Citation] = Field(default_factory=list)
-    mechanisms: list[list[str]] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=new_list)
+    mechanisms: list[list[str]] = Field(default_factory=new_list)
     """What would satisfy the entry: alternatives, each a list of mechanisms needed together."""
-    safeguards: list[SafeguardCheck] = Field(default_factory=list)
+    safeguards: list[SafeguardCheck] = Field(default_factory=new_list)
     """For safeguarded reasons the safeguards relied on; otherwise those that fall short."""
     expires: dt.date | None = None
     """For safeguarded reasons: the earliest last valid day of the safeguards relied on."""
-    counted_with: list[str] = Field(default_factory=list)
+    counted_with: list[str] = Field(default_factory=new_list)
     """Earlier transfers whose counts were added to this finding's (``record 17``: the
     audit trail's record; ``t2``: another transfer of the same run)."""
     sentence: str
@@ -147,7 +145,7 @@ class Assumption(BaseModel):
     sentence: str
     override: str
     """How to say otherwise."""
-    citations: list[Citation] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=new_list)
 
 
 class Branch(BaseModel):
@@ -172,7 +170,7 @@ class CaseAnalysis(BaseModel):
 
     facts: list[str]
     branches: list[Branch]
-    splits: list[str] = Field(default_factory=list)
+    splits: list[str] = Field(default_factory=new_list)
 
 
 class Decision(BaseModel):
@@ -185,15 +183,15 @@ class Decision(BaseModel):
     as_of: dt.date
     reasons: list[Reason]
     catalogues: list[CatalogueRef]
-    conditions: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=new_list)
     """The safeguards an allow (or lower) verdict relies on, one sentence each."""
     expires: dt.date | None = None
     """The earliest last valid day among the safeguards relied on: decide again after it."""
-    warnings: list[str] = Field(default_factory=list)
-    remediations: list[Remediation] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=new_list)
+    remediations: list[Remediation] = Field(default_factory=new_list)
     """Changes that would lower the verdict; computed only on request (``check --remediate``,
     ``explain``), empty otherwise."""
-    assumptions: list[Assumption] = Field(default_factory=list)
+    assumptions: list[Assumption] = Field(default_factory=new_list)
     """Facts taken as given (presumptions, the facts file): each with how to override it."""
     cases: CaseAnalysis | None = None
     """Set when open facts were decided value by value (docs/semantics.md, section 4b)."""

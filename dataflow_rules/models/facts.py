@@ -9,8 +9,6 @@ a transfer that states a fact itself keeps its own value, and every decision nam
 fact it took from the file (docs/semantics.md, section 4a).
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt

@@ -5,8 +5,6 @@ this module only gives it a shape and answers the two questions evaluation asks:
 category's ancestors, and is it personal or national-security data.
 """
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass
 
@@ -24,7 +22,7 @@ class _Node(BaseModel):
     description: str = Field(min_length=1)
     personal: bool | None = None
     national_security: bool | None = None
-    children: dict[str, _Node] = Field(default_factory=new_dict)
+    children: dict[str, "_Node"] = Field(default_factory=new_dict)
 
 
 class Mechanism(BaseModel):
@@ -46,7 +44,7 @@ class Mechanism(BaseModel):
     ``available_from``)."""
 
     @model_validator(mode="after")
-    def _validity_is_cited(self) -> Mechanism:
+    def _validity_is_cited(self) -> "Mechanism":
         if self.validity_years is not None and self.citation is None:
             raise ValueError("a validity period needs the citation that sets it")
         if self.available_from is not None and self.available_citation is None:

@@ -5,8 +5,6 @@ they know; a fact that a matching entry needs but the description omits makes th
 decision review (see docs/semantics.md), never allow.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, StrictBool
