@@ -68,6 +68,9 @@ class SideResult:
     prior: Sequence[PriorItem] = ()
     trace: SideTrace | None = None
     """Filled as the side is decided when the engine traces (Engine.trace)."""
+    reasons: list[tuple[tuple[Any, ...], Reason]] = field(default_factory=list, compare=False, repr=False)
+    """The side's reasons once built (untraced): branches of one decision sharing this
+    evaluation (Engine._evaluate) share them too. Filled by :func:`_side_reasons`."""
 
 
 def decide(
@@ -220,6 +223,17 @@ def _order(reason: Reason, position: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _side_reasons(
+    policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date
+) -> list[tuple[tuple[Any, ...], Reason]]:
+    if result.reasons:
+        return result.reasons
+    found = _build_side_reasons(policies, transfer, result, as_of)
+    if result.trace is None:
+        result.reasons.extend(found)
+    return found
+
+
+def _build_side_reasons(
     policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date
 ) -> list[tuple[tuple[Any, ...], Reason]]:
     plan = result.plan

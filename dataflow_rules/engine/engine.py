@@ -37,7 +37,7 @@ from .compile import (
 from .counting import CountKey, PriorItem, PriorSet, Tally, tally
 from .decide import Firing, SideResult, combine_legs, decide
 from .durable import RuleSet
-from .facts import item_properties, side_base
+from .facts import Totals, item_properties, side_base, side_key
 from .legs import onward_hops
 from .presume import apply_facts, bound_assumptions, presume, set_fact
 from .trace import Leg, SideTrace, Trace, describe
@@ -49,6 +49,24 @@ MAX_COUNT = 10_000_000_000
 
 PlanKey = tuple[str, Side, str | None]
 """(jurisdiction, side, zone): a zone's layered plan, or the base plan with zone None."""
+
+
+_Evaluated = tuple[Transfer, SideResult, list[tuple[Any, ...] | None]]
+"""A side evaluated: the transfer, its result, and its :func:`facts.side_key` (a one-item
+list: made only once the side is evaluated again)."""
+
+
+class _Memo:
+    """What one decision has evaluated so far, shared by its branches (presumptions, case
+    analysis, the purposes of a bound): each plan's side evaluations, compared by
+    :func:`facts.side_key`, and each total by (count key, :func:`facts.counts_key`). Each
+    entry keeps the transfer it was made from alive, for the ids its key holds."""
+
+    __slots__ = ("sides", "totals")
+
+    def __init__(self) -> None:
+        self.sides: dict[PlanKey, list[_Evaluated]] = {}
+        self.totals: Totals = {}
 
 
 class Engine:
@@ -128,7 +146,8 @@ class Engine:
             stated += bound_assumptions(
                 transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
             )
-        decision, assumed, transfer = self._resolve(transfer, day, prior, resolve)
+        memo = _Memo()
+        decision, assumed, transfer = self._resolve(transfer, day, prior, resolve, memo)
         if (
             bounded
             and resolve
@@ -142,7 +161,7 @@ class Engine:
                 transfer,
                 decision,
                 assumed,
-                lambda t: self._resolve(t, day, prior, True)[:2],
+                lambda t: self._resolve(t, day, prior, True, memo)[:2],
             )
         notes = [*stated, *assumed]
         if volume_of(transfer) is not None:
@@ -155,31 +174,37 @@ class Engine:
         return self._annotate(decision, notes, day, today, transfer, prior)
 
     def _resolve(
-        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], resolve: bool
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        resolve: bool,
+        memo: _Memo,
     ) -> tuple[Decision, list[Assumption], Transfer]:
         """The rules' decision, then (``resolve``) the presumptions and the case analysis of
-        what stays open; the presumptions used; the transfer as presumed."""
-        first = self._decide_once(transfer, day, prior)
+        what stays open; the presumptions used; the transfer as presumed. ``memo``: this
+        decision's side evaluations so far, shared by its branches (:meth:`_evaluate`)."""
+        first = self._decide_once(transfer, day, prior, memo=memo)
         decision = first
         assumed: list[Assumption] = []
         if resolve and open_facts(first):
             presumed, assumed = presume(self.policies, transfer, first)
             if assumed:
-                decision = self._decide_once(presumed, day, prior)
+                decision = self._decide_once(presumed, day, prior, memo=memo)
                 transfer = presumed
         if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
             decision = analyse(
                 self.policies.taxonomy,
                 transfer,
                 decision,
-                lambda t: self._decide_once(t, day, prior),
+                lambda t: self._decide_once(t, day, prior, memo=memo),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
             )
             if decision.verdict is Verdict.REVIEW and volume_of(transfer) is not None:
                 totals = self._capped_totals(transfer, day, prior)
                 if totals:
                     decision = by_totals(
-                        transfer, decision, totals, lambda t: self._decide_once(t, day, prior)
+                        transfer, decision, totals, lambda t: self._decide_once(t, day, prior, memo=memo)
                     )
         if decision is not first:
             # What stood on stated facts stands: neither a presumption nor a case analysis
@@ -352,15 +377,22 @@ class Engine:
         day: dt.date,
         prior: Sequence[PriorItem],
         record: list[Leg] | None = None,
+        memo: _Memo | None = None,
     ) -> Decision:
         """``record``: where to append each hop's trace (None: no trace is built)."""
-        first = self._leg(transfer, day, prior, record=record)
+        first = self._leg(transfer, day, prior, record=record, memo=memo)
         if not transfer.onward:
             return first
         parts: list[tuple[str | None, Decision]] = [(None, first)]
         for hop in onward_hops(self.policies, transfer):
             leg = self._leg(
-                hop.transfer, day, (), outbound_only=hop.outbound_only, record=record, label=hop.label
+                hop.transfer,
+                day,
+                (),
+                outbound_only=hop.outbound_only,
+                record=record,
+                label=hop.label,
+                memo=memo,
             )
             parts.append((hop.label, leg))
         return combine_legs(transfer, day, parts)
@@ -373,6 +405,7 @@ class Engine:
         outbound_only: bool = False,
         record: list[Leg] | None = None,
         label: str | None = None,
+        memo: _Memo | None = None,
     ) -> Decision:
         """One hop: the origin's outbound rules and the destination's inbound rules, each
         from the catalogue that covers the country (a member state: the EU's)."""
@@ -389,7 +422,7 @@ class Engine:
                     (
                         transfer.origin,
                         "outbound",
-                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing),
+                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo),
                     )
                 )
             if record is not None:
@@ -412,7 +445,7 @@ class Engine:
             if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
                 key = (code, side, zone)
             sides.append(
-                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing))
+                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo))
             )
         if record is not None:
             record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
@@ -426,13 +459,30 @@ class Engine:
         day: dt.date,
         prior: Sequence[PriorItem],
         tracing: bool = False,
+        memo: _Memo | None = None,
     ) -> SideResult:
+        """One side of one hop: each item's fact matched by durable-rules. ``memo``: the
+        side evaluations of this decision so far, by :func:`facts.side_key`; a branch that
+        changes only facts this side does not read gets the evaluation (and, once built,
+        the reasons) of an earlier branch."""
+        earlier: list[_Evaluated] | None = None
+        mine: list[tuple[Any, ...] | None] = [None]
+        if memo is not None and not tracing:
+            earlier = memo.sides.setdefault(key, [])
+            if earlier:  # a branch: keys are made only when a side is evaluated again
+                mine[0] = side_key(plan, transfer, day, prior)
+                for before, result, theirs in earlier:
+                    if theirs[0] is None:
+                        theirs[0] = side_key(plan, before, day, prior)
+                    if theirs[0] == mine[0]:
+                        return result
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
         cat = plan.loaded.catalogue
         side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat) if tracing else None
         if plan.rules:
-            base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
+            totals = memo.totals if memo is not None else None
+            base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior, totals)
             heads: dict[int, str] = {}
             """Per ruleset, the JSON members of the side-wide properties it reads: written
             once per side, not once per item."""
@@ -464,7 +514,10 @@ class Engine:
                         describe(rule, i, fact, tallies, transfer, name in fired, name in evaluated)
                         for name, rule in plan.rules.items()
                     ]
-        return SideResult(plan, firings, tallies, prior, side_trace)
+        result = SideResult(plan, firings, tallies, prior, side_trace)
+        if earlier is not None:
+            earlier.append((transfer, result, mine))  # (the transfer keeps what the key names by id)
+        return result
 
     def stored_facts(self) -> int:
         """Facts left in the core across all rulesets: zero between decisions."""
