@@ -109,3 +109,50 @@ def test_a_key_missing_a_read_fact_is_caught(
     finally:
         engine.close()
     assert wrong != expected
+
+
+def _worlds(engine: Engine, transfer: Transfer) -> list[Transfer]:
+    """The transfer, and each of its open yes/no or choice facts set to every value: the
+    branches presumptions and case analysis decide."""
+    from dataflow_rules.engine.cases import domain, open_facts
+    from dataflow_rules.engine.presume import set_fact
+
+    out = [transfer]
+    first = engine.decide(transfer, resolve=False)
+    for fact in open_facts(first):
+        for value, _ in domain(engine.policies.taxonomy, fact, transfer) or []:
+            out.append(set_fact(transfer, fact, value))
+    return out
+
+
+def test_verdict_alone_is_the_decisions_verdict(policies: Policies, transfers: list[Transfer]) -> None:
+    """Case analysis compares its branches by ``_verdict_once`` (no reason written) and
+    writes the branches' reasons only when they agree: each such verdict must be the one
+    the written decision has, on every branch, domestic and onward transfers included."""
+    from dataflow_rules import read_transfers
+
+    examples = []
+    for path in sorted((ROOT / "examples").glob("**/*.yaml")):
+        try:
+            examples += [x.transfer for x in read_transfers(path, policies)]
+        except Exception:  # not a transfer description (a manifest, a config file)
+            continue
+    assert any(x.onward for x in examples)
+    # Domestic hops: the same country (who-not-where rules read there), and two countries
+    # one catalogue covers.
+    domestic = [t.model_copy(update={"destination": t.origin}) for t in transfers[:60]]
+    domestic += [t.model_copy(update={"origin": "DE", "destination": "FR"}) for t in transfers[60:90]]
+    # Before a catalogue's earliest entry: a side's default gives way to review.
+    early = [t.model_copy(update={"date": engine_module.dt.date(2021, 6, 1)}) for t in transfers[90:150]]
+    engine = Engine(policies)
+    try:
+        compared = 0
+        for transfer in [*transfers, *examples, *domestic, *early]:
+            day = transfer.date or engine_module.dt.date.today()
+            for world in _worlds(engine, transfer):
+                expected = engine._decide_once(world, day, ()).verdict
+                assert engine._verdict_once(world, day, ()) is expected, world.id
+                compared += 1
+    finally:
+        engine.close()
+    assert compared > len(transfers) + len(examples)  # branches were compared too

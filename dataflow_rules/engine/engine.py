@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -35,7 +35,7 @@ from .compile import (
     compile_policies,
 )
 from .counting import CountKey, PriorItem, PriorSet, Tally, tally
-from .decide import Firing, SideResult, combine_legs, decide
+from .decide import Firing, SideResult, combine_legs, decide, verdict_of
 from .durable import RuleSet
 from .facts import Totals, item_properties, side_base, side_key
 from .legs import onward_hops
@@ -139,13 +139,8 @@ class Engine:
         clock) marks a decision as of an earlier day ``retrospective``. ``resolve=False``
         stops after the rules themselves: no presumption, no case analysis (what ``explain``
         traces condition by condition)."""
-        day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        day, transfer, stated = self._stated(transfer, as_of, facts)
         bounded = transfer.purpose_bound is not None and transfer.purpose is None
-        if bounded:  # (checked first: no cost for transfers without a bound)
-            stated += bound_assumptions(
-                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
-            )
         memo = _Memo()
         decision, assumed, transfer = self._resolve(transfer, day, prior, resolve, memo)
         if (
@@ -173,6 +168,21 @@ class Engine:
                 decision = decision.model_copy(update={"warnings": [*decision.warnings, *said]})
         return self._annotate(decision, notes, day, today, transfer, prior)
 
+    def _stated(
+        self, transfer: Transfer, as_of: dt.date | None, facts: Facts | None
+    ) -> tuple[dt.date, Transfer, list[Assumption]]:
+        """The day decided as of; the transfer with the facts file's facts where it states
+        none; what was taken from the file, and the purpose bound as an assumption when a
+        rule read looks at the purpose (decide and trace start alike)."""
+        day = as_of or transfer.date or dt.date.today()
+        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        if transfer.purpose_bound is not None and transfer.purpose is None:
+            # (checked first: no cost for transfers without a bound)
+            stated += bound_assumptions(
+                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
+            )
+        return day, transfer, stated
+
     def _resolve(
         self,
         transfer: Transfer,
@@ -199,12 +209,17 @@ class Engine:
                 decision,
                 lambda t: self._decide_once(t, day, prior, memo=memo),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
+                lambda t: self._verdict_once(t, day, prior, memo),
             )
             if decision.verdict is Verdict.REVIEW and volume_of(transfer) is not None:
                 totals = self._capped_totals(transfer, day, prior)
                 if totals:
                     decision = by_totals(
-                        transfer, decision, totals, lambda t: self._decide_once(t, day, prior, memo=memo)
+                        transfer,
+                        decision,
+                        totals,
+                        lambda t: self._decide_once(t, day, prior, memo=memo),
+                        lambda t: self._verdict_once(t, day, prior, memo),
                     )
         if decision is not first:
             # What stood on stated facts stands: neither a presumption nor a case analysis
@@ -261,12 +276,7 @@ class Engine:
         whether durable-rules fired it, each condition held, failed or unknown against the
         fact document asserted, and what became of every finding. ``explain``, remediation
         and ``test --coverage`` read this; none of them re-implements a rule."""
-        day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
-        if transfer.purpose_bound is not None and transfer.purpose is None:
-            stated += bound_assumptions(
-                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
-            )
+        day, transfer, stated = self._stated(transfer, as_of, facts)
         legs: list[Leg] = []
         decision = self._annotate(
             self._decide_once(transfer, day, prior, legs), stated, day, today, transfer, prior
@@ -380,12 +390,40 @@ class Engine:
         memo: _Memo | None = None,
     ) -> Decision:
         """``record``: where to append each hop's trace (None: no trace is built)."""
-        first = self._leg(transfer, day, prior, record=record, memo=memo)
+        parts: list[tuple[str | None, Decision]] = [
+            (label, decide(self.policies, hop, day, sides, self.unlisted, domestic=domestic))
+            for label, hop, sides, domestic in self._hops(transfer, day, prior, record, memo)
+        ]
+        return parts[0][1] if not transfer.onward else combine_legs(transfer, day, parts)
+
+    def _verdict_once(
+        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], memo: _Memo | None = None
+    ) -> Verdict:
+        """``_decide_once(...).verdict``, without writing a reason or the decision: what the
+        branches of a case analysis are compared by (their reasons are needed only when
+        every branch agrees)."""
+        return Verdict.strictest(
+            [
+                verdict_of(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
+                for _, hop, sides, domestic in self._hops(transfer, day, prior, None, memo)
+            ]
+        )
+
+    def _hops(
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        record: list[Leg] | None,
+        memo: _Memo | None,
+    ) -> Iterator[tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]]:
+        """Each hop's (label, transfer, evaluated sides, the jurisdiction it stays in): the
+        transfer itself, then each onward leg (section 8a), one at a time."""
+        yield (None, transfer, *self._leg(transfer, day, prior, record=record, memo=memo))
         if not transfer.onward:
-            return first
-        parts: list[tuple[str | None, Decision]] = [(None, first)]
+            return
         for hop in onward_hops(self.policies, transfer):
-            leg = self._leg(
+            sides, domestic = self._leg(
                 hop.transfer,
                 day,
                 (),
@@ -394,8 +432,7 @@ class Engine:
                 label=hop.label,
                 memo=memo,
             )
-            parts.append((hop.label, leg))
-        return combine_legs(transfer, day, parts)
+            yield hop.label, hop.transfer, sides, domestic
 
     def _leg(
         self,
@@ -406,9 +443,10 @@ class Engine:
         record: list[Leg] | None = None,
         label: str | None = None,
         memo: _Memo | None = None,
-    ) -> Decision:
+    ) -> tuple[list[tuple[str, Side, SideResult | None]], str | None]:
         """One hop: the origin's outbound rules and the destination's inbound rules, each
-        from the catalogue that covers the country (a member state: the EU's)."""
+        from the catalogue that covers the country (a member state: the EU's), evaluated;
+        and the jurisdiction the hop stays in (None: it crosses a border)."""
         tracing = record is not None
         j_origin = self.policies.jurisdiction_of(transfer.origin)
         j_destination = self.policies.jurisdiction_of(transfer.destination)
@@ -428,9 +466,7 @@ class Engine:
             if record is not None:
                 where = j_origin or transfer.origin
                 record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
-            return decide(
-                self.policies, transfer, day, inside, self.unlisted, domestic=j_origin or transfer.origin
-            )
+            return inside, j_origin or transfer.origin
         sides: list[tuple[str, Side, SideResult | None]] = []
         pairs: list[tuple[str, str | None, Side]] = [
             (transfer.origin, j_origin, "outbound"),
@@ -449,7 +485,7 @@ class Engine:
             )
         if record is not None:
             record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
-        return decide(self.policies, transfer, day, sides, self.unlisted)
+        return sides, None
 
     def _evaluate(
         self,

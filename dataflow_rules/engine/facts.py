@@ -215,16 +215,16 @@ def side_key(
     exporter, recipient = transfer.exporter, transfer.recipient
     context, security = transfer.context, transfer.security
     return (
-        as_of,
-        id(prior),
+        *counts_key(transfer, as_of, prior),
         transfer.origin,
         transfer.destination,
-        (exporter.id, exporter.name, exporter.ciio, exporter.zone),
-        (recipient.id, recipient.name, recipient.affiliate, recipient.controlled_by, recipient.designated),
+        exporter.ciio,
+        exporter.zone,
+        recipient.affiliate,
+        recipient.controlled_by,
+        recipient.designated,
         tuple(read(transfer) for read in _set_readers(plan)),
         tuple(context.get(key) for key in plan.context),
         tuple(security.get(key) for key in plan.security),
-        id(transfer.data),
         id(transfer.safeguards),
-        id(volume_of(transfer)),
     )

@@ -57,18 +57,20 @@ def apply_facts(
             )
         )
 
-    exporter: dict[str, Any] = {}
-    for name in ("id", "name", "ciio", "zone"):
-        value = getattr(facts.exporter, name)
-        if value is not None and getattr(transfer.exporter, name) is None:
-            exporter[name] = value
-            take(f"exporter.{name}", value)
-    recipient: dict[str, Any] = {}
-    for name in ("type", "affiliate", "controlled_by", "designated"):
-        value = getattr(facts.recipient, name)
-        if value is not None and getattr(transfer.recipient, name) is None:
-            recipient[name] = value
-            take(f"recipient.{name}", value)
+    def fill(head: str, given: Any, stated: Any, names: tuple[str, ...]) -> dict[str, Any]:
+        """The facts file's ``head`` facts the transfer leaves unstated, each taken."""
+        out: dict[str, Any] = {}
+        for name in names:
+            value = getattr(given, name)
+            if value is not None and getattr(stated, name) is None:
+                out[name] = value
+                take(f"{head}.{name}", value)
+        return out
+
+    exporter = fill("exporter", facts.exporter, transfer.exporter, ("id", "name", "ciio", "zone"))
+    recipient = fill(
+        "recipient", facts.recipient, transfer.recipient, ("type", "affiliate", "controlled_by", "designated")
+    )
     context = dict(transfer.context)
     for key, value in sorted(facts.context.items()):
         if key not in context:
