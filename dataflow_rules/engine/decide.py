@@ -522,18 +522,35 @@ def _relief(
 ) -> Reason:
     """An exemption's or a green lane's reason: ``what`` it does for the items it fired on."""
     name = "Exemption" if kind == "exemption" else "Green lane"
+    sentence = f"{name} '{relief.title}' in {code}'s catalogue {what}."
+    return _about(transfer, code, side, kind, Verdict.ALLOW, relief, items, sentence, cleared=cleared)
+
+
+def _about(
+    transfer: Transfer,
+    code: str,
+    side: Side,
+    kind: ReasonKind,
+    verdict: Verdict,
+    source: Entry | LocalisationEntry | Exemption | GreenLane,
+    items: list[int],
+    sentence: str,
+    **more: Any,
+) -> Reason:
+    """A reason about one catalogue entry (a designation, an exemption, a green lane) and
+    the items it was found on: what every such reason names; ``more``, the rest."""
     return Reason(
         jurisdiction=code,
         side=side,
         kind=kind,
-        verdict=Verdict.ALLOW,
-        entry_id=relief.id,
-        title=relief.title,
+        verdict=verdict,
+        entry_id=source.id,
+        title=source.title,
         items=items,
         categories=[transfer.data[i].category for i in items],
-        cleared=cleared,
-        citations=list(relief.citations),
-        sentence=f"{name} '{relief.title}' in {code}'s catalogue {what}.",
+        citations=list(source.citations),
+        sentence=sentence,
+        **more,
     )
 
 
@@ -615,22 +632,20 @@ def _finding(
         )
     elif transfer.safeguards and not entry.mechanisms and not missing:
         sentence += " No safeguard can satisfy this requirement."
-    return Reason(
-        jurisdiction=code,
-        side=side,
-        kind=reason_kind,
-        verdict=verdict,
-        entry_id=entry.id,
-        title=entry.title,
+    return _about(
+        transfer,
+        code,
+        side,
+        reason_kind,
+        verdict,
+        entry,
+        items,
+        sentence + counts,
         requirement=entry.requirement,
-        items=items,
-        categories=[transfer.data[i].category for i in items],
         missing=list(missing),
-        citations=list(entry.citations),
         mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
         safeguards=list(problems),
         counted_with=list(counted_with or []),
-        sentence=sentence + counts,
     )
 
 
@@ -645,23 +660,24 @@ def _safeguarded(
     expiries = [c.expires for c in used if c.expires is not None]
     until = min(expiries) if expiries else None
     means = _list([f"{c.mechanism} {c.reference} ({c.detail})" for c in used])
-    return Reason(
-        jurisdiction=code,
-        side=side,
-        kind="safeguarded",
-        verdict=Verdict.ALLOW,
-        entry_id=entry.id,
-        title=entry.title,
+    sentence = (
+        f"Under the {code} {side} rules, '{entry.title}' applies to {_items(transfer, items)}, "
+        f"and its requirement is met by {means}"
+        + (f"; the transfer may go ahead until {until}." if until else ".")
+    )
+    return _about(
+        transfer,
+        code,
+        side,
+        "safeguarded",
+        Verdict.ALLOW,
+        entry,
+        items,
+        sentence,
         requirement=entry.requirement,
-        items=items,
-        categories=[transfer.data[i].category for i in items],
-        citations=list(entry.citations),
         mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
         safeguards=list(used),
         expires=until,
-        sentence=f"Under the {code} {side} rules, '{entry.title}' applies to {_items(transfer, items)}, "
-        f"and its requirement is met by {means}"
-        + (f"; the transfer may go ahead until {until}." if until else "."),
     )
 
 
