@@ -90,11 +90,14 @@ def analyse(
     decision: Decision,
     decide: Callable[[Transfer], Decision],
     counts: Callable[[Transfer, int, str], list[Option] | None],
+    verdict: Callable[[Transfer], Verdict] | None = None,
 ) -> Decision:
     """``decision`` decided value by value over its open facts, where that is bounded.
 
     ``counts(transfer, item, unit)`` gives the ranges of one open count (None: it cannot
-    be split exactly); at most one count is split, the other facts must be closed."""
+    be split exactly); at most one count is split, the other facts must be closed.
+    ``verdict``: ``decide(t).verdict``, cheaper (no reason written); each branch is
+    decided in full only when every branch agrees and its reasons are merged."""
     facts = open_facts(decision)
     if not facts:
         return decision
@@ -114,23 +117,34 @@ def analyse(
         size *= len(values)
         if size > MAX_BRANCHES:
             return decision
-    branches: list[tuple[tuple[Value, ...], Decision]] = []
+    worlds: list[tuple[tuple[Value, ...], Transfer]] = []
     for combo in itertools.product(*domains):
         t = transfer
         for fact, (value, _) in zip(facts, combo, strict=True):
             t = set_fact(t, fact, value)
-        branches.append((tuple(label for _, label in combo), decide(t)))
-    summary = [
-        Branch(values=dict(zip(facts, combo, strict=True)), verdict=d.verdict) for combo, d in branches
-    ]
-    verdicts = {d.verdict for _, d in branches}
+        worlds.append((tuple(label for _, label in combo), t))
+    judged = _judge(worlds, decide, verdict)
+    summary = [Branch(values=dict(zip(facts, combo, strict=True)), verdict=v) for combo, v in judged]
+    verdicts = {v for _, v in judged}
     if len(verdicts) > 1 or verdicts == {Verdict.REVIEW}:
-        cases = CaseAnalysis(facts=facts, branches=summary, splits=_splits(facts, branches))
+        cases = CaseAnalysis(facts=facts, branches=summary, splits=_splits(facts, judged))
         return decision.model_copy(update={"cases": cases})
-    verdict = verdicts.pop()
+    branches = [(combo, decide(t)) for combo, t in worlds]
     bounded = transfer.purpose_bound if "purpose" in facts and purpose_bound(transfer) else None
     among = f" (purpose among those {bounded.source} can serve)" if bounded is not None else ""
-    return _merge(decision, facts, branches, verdict, CaseAnalysis(facts=facts, branches=summary), among)
+    return _merge(
+        decision, facts, branches, verdicts.pop(), CaseAnalysis(facts=facts, branches=summary), among
+    )
+
+
+def _judge(
+    worlds: Sequence[tuple[tuple[Value, ...], Transfer]],
+    decide: Callable[[Transfer], Decision],
+    verdict: Callable[[Transfer], Verdict] | None,
+) -> list[tuple[tuple[Value, ...], Verdict]]:
+    """Each branch's verdict: by ``verdict`` when given, else by deciding it."""
+    judge = verdict or (lambda t: decide(t).verdict)
+    return [(combo, judge(t)) for combo, t in worlds]
 
 
 def bound_matters(transfer: Transfer, plans: Iterable[SidePlan], decision: Decision) -> bool:
@@ -205,9 +219,9 @@ def decided_by_bound(decision: Decision, transfer: Transfer) -> bool:
     return purpose_bound(transfer) is not None and cases is not None and cases.facts == ["purpose"]
 
 
-def _splits(facts: Sequence[str], branches: Sequence[tuple[tuple[Value, ...], Decision]]) -> list[str]:
+def _splits(facts: Sequence[str], branches: Sequence[tuple[tuple[Value, ...], Verdict]]) -> list[str]:
     """The facts whose value alone changes the verdict in some branch."""
-    by_combo = {combo: d.verdict for combo, d in branches}
+    by_combo = dict(branches)
     out = []
     for n, fact in enumerate(facts):
         for combo, verdict in by_combo.items():
@@ -269,6 +283,7 @@ def by_totals(
     decision: Decision,
     totals: Sequence[Total],
     decide: Callable[[Transfer], Decision],
+    verdict: Callable[[Transfer], Verdict] | None = None,
 ) -> Decision:
     """``decision``, open only on counts of individuals that a volume bound caps, decided
     for each range of each capped total (engine/volume.py): several open counts, of this
@@ -287,16 +302,16 @@ def by_totals(
     if size > MAX_BRANCHES or size < 2:
         return decision
     names = [name for _, name, _ in totals]
-    branches: list[tuple[tuple[Value, ...], Decision]] = []
+    worlds: list[tuple[tuple[Value, ...], Transfer]] = []
     for combo in itertools.product(*(options for _, _, options in totals)):
         forced = {key: value for (key, _, _), (value, _) in zip(totals, combo, strict=True)}
-        branches.append((tuple(label for _, label in combo), decide(force_totals(transfer, forced))))
-    verdicts = {d.verdict for _, d in branches}
+        worlds.append((tuple(label for _, label in combo), force_totals(transfer, forced)))
+    judged = _judge(worlds, decide, verdict)
+    verdicts = {v for _, v in judged}
     if len(verdicts) > 1 or verdicts == {Verdict.REVIEW}:
         return decision
-    summary = [
-        Branch(values=dict(zip(names, combo, strict=True)), verdict=d.verdict) for combo, d in branches
-    ]
+    branches = [(combo, decide(t)) for combo, t in worlds]
+    summary = [Branch(values=dict(zip(names, combo, strict=True)), verdict=v) for combo, v in judged]
     among = " (each total within the organisation's volume)"
     return _merge(
         decision, names, branches, verdicts.pop(), CaseAnalysis(facts=names, branches=summary), among

@@ -408,11 +408,35 @@ def combined_set(
     data is within human 'omic data: a set of genomic data alone is not combined). Two
     categories one of which is within the other are one category of the rule. Only items
     certainly within a category count (an item of a broader category is already open on
-    its category, section 3a). Earlier transfers do not make a set combined."""
+    its category, section 3a). Earlier transfers do not make a set combined.
+
+    It reads the items' categories alone, in order: remembered per (taxonomy, thresholds,
+    categories), since a few combinations of categories recur across a corpus and every
+    combined designation of a plan asks on every evaluation."""
+    categories = tuple(item.category for item in transfer.data)
+    memo = (id(taxonomy), thresholds, categories)
+    held = _COMBINED.get(memo)
+    if held is not None and held[0] is taxonomy:
+        return held[1]
+    found = _combined_set(taxonomy, thresholds, categories)
+    if len(_COMBINED) >= 16_384:
+        _COMBINED.clear()
+    _COMBINED[memo] = (taxonomy, found)
+    return found
+
+
+_COMBINED: dict[
+    tuple[int, tuple[tuple[str, int], ...], tuple[str, ...]], tuple[Taxonomy, tuple[int, str] | None]
+] = {}
+
+
+def _combined_set(
+    taxonomy: Taxonomy, thresholds: tuple[tuple[str, int], ...], categories: tuple[str, ...]
+) -> tuple[int, str] | None:
     bounds = dict(thresholds)
     held: dict[str, list[int]] = {}
-    for i, item in enumerate(transfer.data):
-        line = taxonomy.get(item.category).ancestors
+    for i, category in enumerate(categories):
+        line = taxonomy.get(category).ancestors
         within = [c for c in bounds if c in line]
         if within:
             deepest = max(within, key=lambda c: len(taxonomy.get(c).ancestors))

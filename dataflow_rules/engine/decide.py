@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..models.catalogue import Catalogue, Entry, LocalisationEntry, alternatives
+from ..models.catalogue import Catalogue, Entry, Exemption, GreenLane, LocalisationEntry, alternatives
 from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
 from ..models.policies import Policies
 from ..models.transfer import Transfer
@@ -70,6 +70,9 @@ class SideResult:
     prior: Sequence[PriorItem] = ()
     trace: SideTrace | None = None
     """Filled as the side is decided when the engine traces (Engine.trace)."""
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What was made of the side once (untraced): its findings and its reasons, shared by
+    the branches of one decision that share this evaluation (Engine._evaluate)."""
 
 
 def decide(
@@ -224,15 +227,44 @@ def _order(reason: Reason, position: tuple[Any, ...]) -> tuple[Any, ...]:
 def _side_reasons(
     policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date
 ) -> list[tuple[tuple[Any, ...], Reason]]:
-    plan = result.plan
-    cat = plan.loaded.catalogue
-    code, side = cat.jurisdiction, plan.side
-    if not result.firings:  # nothing fired (the common side): the default alone
-        peer = transfer.destination if side == "outbound" else transfer.origin
-        default = _default(cat, side, peer, False)
-        if result.trace is not None:
-            result.trace.verdict = default.verdict.value
-        return [((), default)]
+    held = result.cache.get("reasons")
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    found = _build_side_reasons(policies, transfer, result, as_of)
+    if result.trace is None:
+        result.cache["reasons"] = found
+    return found
+
+
+Standing = dict[tuple[str, int, Verdict, tuple[str, ...], tuple[SafeguardCheck, ...]], list[int]]
+"""(kind, index, verdict, missing, safeguards falling short) -> items, for findings standing."""
+Met = dict[tuple[str, int, tuple[SafeguardCheck, ...]], list[int]]
+"""(kind, index, safeguards relied on) -> items, for findings whose requirement is met."""
+Cleared = dict[int, dict[int, list[str]]]
+"""exemption or lane index -> item -> the designations it clears there."""
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What became of one side's firings, before any reason is written: enough for the
+    side's verdict (:func:`side_verdicts`) and for its reasons (:func:`_build_side_reasons`)."""
+
+    designations: dict[tuple[str, int, int], tuple[str, ...]]
+    laned: dict[int, list[int]]
+    standing: Standing
+    met: Met
+    cleared_by_exemption: Cleared
+    cleared_by_lane: Cleared
+
+
+def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date) -> _Found:
+    """The fate of each (designation, item) a side's rules fired on (remembered on an
+    untraced result, which branches of one decision share)."""
+    if result.trace is None:
+        held = result.cache.get("found")
+        if held is not None:
+            return held  # type: ignore[no-any-return]
+    cat = result.plan.loaded.catalogue
     # Best (fewest missing facts) firing per (designation, item).
     designations: dict[tuple[str, int, int], tuple[str, ...]] = {}
     exempted: dict[int, list[int]] = defaultdict(list)  # item -> exemption indices
@@ -252,7 +284,6 @@ def _side_reasons(
         elif f.rule.index not in laned[f.item]:
             laned[f.item].append(f.rule.index)
 
-    out: list[tuple[tuple[Any, ...], Reason]] = []
     # (kind, index, verdict, missing, safeguards falling short) -> items, for findings standing
     standing: dict[tuple[str, int, Verdict, tuple[str, ...], tuple[SafeguardCheck, ...]], list[int]] = (
         defaultdict(list)
@@ -342,6 +373,79 @@ def _side_reasons(
             for n in indices:
                 seen.exemptions_fired.setdefault(cat.exemptions[n].id, []).append(item)
 
+    found = _Found(designations, laned, standing, met, cleared_by_exemption, cleared_by_lane)
+    if result.trace is None:
+        result.cache["found"] = found
+    return found
+
+
+def side_verdicts(
+    policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date, default: bool = True
+) -> list[Verdict]:
+    """The verdicts of the active reasons :func:`_side_reasons` gives (exemptions and lanes
+    are not active), without writing them: what a branch of a case analysis needs.
+    ``default``: with the side's default reason's, when it gives one."""
+    cat = result.plan.loaded.catalogue
+    if not result.firings:
+        return [Verdict(cat.default)] if default else []
+    found = _found(policies, transfer, result, as_of)
+    out = [verdict for (_, _, verdict, _, _) in found.standing]
+    out += [Verdict.ALLOW] * len(found.met)
+    if default and not found.standing and (cat.default != "allow" or not found.designations):
+        out.append(Verdict(cat.default))
+    return out
+
+
+def verdict_of(
+    policies: Policies,
+    transfer: Transfer,
+    as_of: dt.date,
+    sides: list[tuple[str, Side, SideResult | None]],
+    unlisted: Verdict | None,
+    domestic: str | None = None,
+) -> Verdict:
+    """``decide(...).verdict``, the same way, without writing a reason or the decision
+    (tests/test_decision_memo.py holds the two equal)."""
+    if domestic is None and transfer.origin == transfer.destination:
+        domestic = transfer.origin
+    active: list[Verdict] = []
+    if domestic is not None:
+        active.append(Verdict.ALLOW)  # the domestic reason; then the findings alone
+        for _, _, result in sides:
+            if result is not None:
+                active += side_verdicts(policies, transfer, result, as_of, default=False)
+        return Verdict.strictest(active)
+    for code, side, result in sides:
+        if result is None:
+            active.append(_no_catalogue(code, side, transfer, unlisted).verdict)
+            continue
+        early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
+        if early is not None:
+            active += side_verdicts(policies, transfer, result, as_of, default=False)
+            active.append(early.verdict)
+        else:
+            active += side_verdicts(policies, transfer, result, as_of)
+    return Verdict.strictest(active)
+
+
+def _build_side_reasons(
+    policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date
+) -> list[tuple[tuple[Any, ...], Reason]]:
+    plan = result.plan
+    cat = plan.loaded.catalogue
+    code, side = cat.jurisdiction, plan.side
+    if not result.firings:  # nothing fired (the common side): the default alone
+        peer = transfer.destination if side == "outbound" else transfer.origin
+        default = _default(cat, side, peer, False)
+        if result.trace is not None:
+            result.trace.verdict = default.verdict.value
+        return [((), default)]
+    found = _found(policies, transfer, result, as_of)
+    designations, laned, standing, met = found.designations, found.laned, found.standing, found.met
+    cleared_by_exemption, cleared_by_lane = found.cleared_by_exemption, found.cleared_by_lane
+    seen = result.trace
+    out: list[tuple[tuple[Any, ...], Reason]] = []
+
     # How each designation's totals were reached (counted together, with ledger records).
     prefixes = plan.count_units
     counted: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -387,25 +491,8 @@ def _side_reasons(
         x = cat.exemptions[index]
         items = sorted(per_item)
         cleared = sorted({e for ids in per_item.values() for e in ids})
-        out.append(
-            (
-                (index,),
-                Reason(
-                    jurisdiction=code,
-                    side=side,
-                    kind="exemption",
-                    verdict=Verdict.ALLOW,
-                    entry_id=x.id,
-                    title=x.title,
-                    items=items,
-                    categories=[transfer.data[i].category for i in items],
-                    cleared=cleared,
-                    citations=list(x.citations),
-                    sentence=f"Exemption '{x.title}' in {code}'s catalogue clears {_list(cleared)} for "
-                    f"{_items(transfer, items)}.",
-                ),
-            )
-        )
+        what = f"clears {_list(cleared)} for {_items(transfer, items)}"
+        out.append(((index,), _relief(transfer, code, side, "exemption", x, items, cleared, what)))
 
     for index in sorted({i for lanes in laned.values() for i in lanes}):
         lane = cat.green_lanes[index]
@@ -413,25 +500,8 @@ def _side_reasons(
         per_item = cleared_by_lane.get(index, {})
         cleared = sorted({e for ids in per_item.values() for e in ids})
         tail = f"; it clears {_list(cleared)}" if cleared else ""
-        out.append(
-            (
-                (index,),
-                Reason(
-                    jurisdiction=code,
-                    side=side,
-                    kind="green_lane",
-                    verdict=Verdict.ALLOW,
-                    entry_id=lane.id,
-                    title=lane.title,
-                    items=items,
-                    categories=[transfer.data[i].category for i in items],
-                    cleared=cleared,
-                    citations=list(lane.citations),
-                    sentence=f"Green lane '{lane.title}' in {code}'s catalogue covers {_items(transfer, items)}"
-                    f"{tail}.",
-                ),
-            )
-        )
+        what = f"covers {_items(transfer, items)}{tail}"
+        out.append(((index,), _relief(transfer, code, side, "green_lane", lane, items, cleared, what)))
 
     if not standing and (cat.default != "allow" or not designations):
         # An allow default only when nothing was found: a side whose findings were cleared
@@ -442,6 +512,50 @@ def _side_reasons(
     if seen is not None:
         seen.verdict = Verdict.strictest([r.verdict for _, r in out if _active(r)]).value
     return out
+
+
+def _relief(
+    transfer: Transfer,
+    code: str,
+    side: Side,
+    kind: ReasonKind,
+    relief: Exemption | GreenLane,
+    items: list[int],
+    cleared: list[str],
+    what: str,
+) -> Reason:
+    """An exemption's or a green lane's reason: ``what`` it does for the items it fired on."""
+    name = "Exemption" if kind == "exemption" else "Green lane"
+    sentence = f"{name} '{relief.title}' in {code}'s catalogue {what}."
+    return _about(transfer, code, side, kind, Verdict.ALLOW, relief, items, sentence, cleared=cleared)
+
+
+def _about(
+    transfer: Transfer,
+    code: str,
+    side: Side,
+    kind: ReasonKind,
+    verdict: Verdict,
+    source: Entry | LocalisationEntry | Exemption | GreenLane,
+    items: list[int],
+    sentence: str,
+    **more: Any,
+) -> Reason:
+    """A reason about one catalogue entry (a designation, an exemption, a green lane) and
+    the items it was found on: what every such reason names; ``more``, the rest."""
+    return Reason(
+        jurisdiction=code,
+        side=side,
+        kind=kind,
+        verdict=verdict,
+        entry_id=source.id,
+        title=source.title,
+        items=items,
+        categories=[transfer.data[i].category for i in items],
+        citations=list(source.citations),
+        sentence=sentence,
+        **more,
+    )
 
 
 _DEFAULTS: dict[tuple[int, str, str, bool], tuple[Catalogue, Reason]] = {}
@@ -522,22 +636,20 @@ def _finding(
         )
     elif transfer.safeguards and not entry.mechanisms and not missing:
         sentence += " No safeguard can satisfy this requirement."
-    return Reason(
-        jurisdiction=code,
-        side=side,
-        kind=reason_kind,
-        verdict=verdict,
-        entry_id=entry.id,
-        title=entry.title,
+    return _about(
+        transfer,
+        code,
+        side,
+        reason_kind,
+        verdict,
+        entry,
+        items,
+        sentence + counts,
         requirement=entry.requirement,
-        items=items,
-        categories=[transfer.data[i].category for i in items],
         missing=list(missing),
-        citations=list(entry.citations),
         mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
         safeguards=list(problems),
         counted_with=list(counted_with or []),
-        sentence=sentence + counts,
     )
 
 
@@ -552,23 +664,24 @@ def _safeguarded(
     expiries = [c.expires for c in used if c.expires is not None]
     until = min(expiries) if expiries else None
     means = _list([f"{c.mechanism} {c.reference} ({c.detail})" for c in used])
-    return Reason(
-        jurisdiction=code,
-        side=side,
-        kind="safeguarded",
-        verdict=Verdict.ALLOW,
-        entry_id=entry.id,
-        title=entry.title,
+    sentence = (
+        f"Under the {code} {side} rules, '{entry.title}' applies to {_items(transfer, items)}, "
+        f"and its requirement is met by {means}"
+        + (f"; the transfer may go ahead until {until}." if until else ".")
+    )
+    return _about(
+        transfer,
+        code,
+        side,
+        "safeguarded",
+        Verdict.ALLOW,
+        entry,
+        items,
+        sentence,
         requirement=entry.requirement,
-        items=items,
-        categories=[transfer.data[i].category for i in items],
-        citations=list(entry.citations),
         mechanisms=[list(alt) for alt in alternatives(entry.mechanisms)],
         safeguards=list(used),
         expires=until,
-        sentence=f"Under the {code} {side} rules, '{entry.title}' applies to {_items(transfer, items)}, "
-        f"and its requirement is met by {means}"
-        + (f"; the transfer may go ahead until {until}." if until else "."),
     )
 
 

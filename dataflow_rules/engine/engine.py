@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -28,9 +28,9 @@ from .cases import (
 )
 from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, PriorSet, Tally, tally
-from .decide import Firing, SideResult, combine_legs, decide
+from .decide import Firing, SideResult, combine_legs, decide, verdict_of
 from .durable import RuleSet
-from .facts import item_properties, side_base
+from .facts import Totals, item_properties, side_base, side_key
 from .legs import onward_hops
 from .plans import PlanTable
 from .presume import apply_facts, bound_assumptions, presume, set_fact
@@ -42,6 +42,24 @@ if TYPE_CHECKING:  # traces are built only by Engine.trace (explain, coverage): 
 
 MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
+
+
+_Evaluated = tuple[Transfer, SideResult, list[tuple[Any, ...] | None]]
+"""A side evaluated: the transfer, its result, and its :func:`facts.side_key` (a one-item
+list: made only once the side is evaluated again)."""
+
+
+class _Memo:
+    """What one decision has evaluated so far, shared by its branches (presumptions, case
+    analysis, the purposes of a bound): each plan's side evaluations, compared by
+    :func:`facts.side_key`, and each total by (count key, :func:`facts.counts_key`). Each
+    entry keeps the transfer it was made from alive, for the ids its key holds."""
+
+    __slots__ = ("sides", "totals")
+
+    def __init__(self) -> None:
+        self.sides: dict[PlanKey, list[_Evaluated]] = {}
+        self.totals: Totals = {}
 
 
 class Engine:
@@ -132,14 +150,10 @@ class Engine:
         clock) marks a decision as of an earlier day ``retrospective``. ``resolve=False``
         stops after the rules themselves: no presumption, no case analysis (what ``explain``
         traces condition by condition)."""
-        day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        day, transfer, stated = self._stated(transfer, as_of, facts)
         bounded = transfer.purpose_bound is not None and transfer.purpose is None
-        if bounded:  # (checked first: no cost for transfers without a bound)
-            stated += bound_assumptions(
-                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
-            )
-        decision, assumed, transfer = self._resolve(transfer, day, prior, resolve)
+        memo = _Memo()
+        decision, assumed, transfer = self._resolve(transfer, day, prior, resolve, memo)
         if (
             bounded
             and resolve
@@ -153,7 +167,7 @@ class Engine:
                 transfer,
                 decision,
                 assumed,
-                lambda t: self._resolve(t, day, prior, True)[:2],
+                lambda t: self._resolve(t, day, prior, True, memo)[:2],
             )
         notes = [*stated, *assumed]
         if volume_of(transfer) is not None:
@@ -165,32 +179,58 @@ class Engine:
                 decision = decision.model_copy(update={"warnings": [*decision.warnings, *said]})
         return self._annotate(decision, notes, day, today, transfer, prior)
 
+    def _stated(
+        self, transfer: Transfer, as_of: dt.date | None, facts: Facts | None
+    ) -> tuple[dt.date, Transfer, list[Assumption]]:
+        """The day decided as of; the transfer with the facts file's facts where it states
+        none; what was taken from the file, and the purpose bound as an assumption when a
+        rule read looks at the purpose (decide and trace start alike)."""
+        day = as_of or transfer.date or dt.date.today()
+        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        if transfer.purpose_bound is not None and transfer.purpose is None:
+            # (checked first: no cost for transfers without a bound)
+            stated += bound_assumptions(
+                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
+            )
+        return day, transfer, stated
+
     def _resolve(
-        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], resolve: bool
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        resolve: bool,
+        memo: _Memo,
     ) -> tuple[Decision, list[Assumption], Transfer]:
         """The rules' decision, then (``resolve``) the presumptions and the case analysis of
-        what stays open; the presumptions used; the transfer as presumed."""
-        first = self._decide_once(transfer, day, prior)
+        what stays open; the presumptions used; the transfer as presumed. ``memo``: this
+        decision's side evaluations so far, shared by its branches (:meth:`_evaluate`)."""
+        first = self._decide_once(transfer, day, prior, memo=memo)
         decision = first
         assumed: list[Assumption] = []
         if resolve and open_facts(first):
             presumed, assumed = presume(self.policies, transfer, first)
             if assumed:
-                decision = self._decide_once(presumed, day, prior)
+                decision = self._decide_once(presumed, day, prior, memo=memo)
                 transfer = presumed
         if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
             decision = analyse(
                 self.policies.taxonomy,
                 transfer,
                 decision,
-                lambda t: self._decide_once(t, day, prior),
+                lambda t: self._decide_once(t, day, prior, memo=memo),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
+                lambda t: self._verdict_once(t, day, prior, memo),
             )
             if decision.verdict is Verdict.REVIEW and volume_of(transfer) is not None:
                 totals = self._capped_totals(transfer, day, prior)
                 if totals:
                     decision = by_totals(
-                        transfer, decision, totals, lambda t: self._decide_once(t, day, prior)
+                        transfer,
+                        decision,
+                        totals,
+                        lambda t: self._decide_once(t, day, prior, memo=memo),
+                        lambda t: self._verdict_once(t, day, prior, memo),
                     )
         if decision is not first:
             # What stood on stated facts stands: neither a presumption nor a case analysis
@@ -247,12 +287,7 @@ class Engine:
         whether durable-rules fired it, each condition held, failed or unknown against the
         fact document asserted, and what became of every finding. ``explain``, remediation
         and ``test --coverage`` read this; none of them re-implements a rule."""
-        day = as_of or transfer.date or dt.date.today()
-        transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
-        if transfer.purpose_bound is not None and transfer.purpose is None:
-            stated += bound_assumptions(
-                transfer, self._relevant_plans(transfer), self.policies.taxonomy.purposes
-            )
+        day, transfer, stated = self._stated(transfer, as_of, facts)
         from .trace import Trace
 
         legs: list[Leg] = []
@@ -366,18 +401,52 @@ class Engine:
         day: dt.date,
         prior: Sequence[PriorItem],
         record: list[Leg] | None = None,
+        memo: _Memo | None = None,
     ) -> Decision:
         """``record``: where to append each hop's trace (None: no trace is built)."""
-        first = self._leg(transfer, day, prior, record=record)
+        parts: list[tuple[str | None, Decision]] = [
+            (label, decide(self.policies, hop, day, sides, self.unlisted, domestic=domestic))
+            for label, hop, sides, domestic in self._hops(transfer, day, prior, record, memo)
+        ]
+        return parts[0][1] if not transfer.onward else combine_legs(transfer, day, parts)
+
+    def _verdict_once(
+        self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], memo: _Memo | None = None
+    ) -> Verdict:
+        """``_decide_once(...).verdict``, without writing a reason or the decision: what the
+        branches of a case analysis are compared by (their reasons are needed only when
+        every branch agrees)."""
+        return Verdict.strictest(
+            [
+                verdict_of(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
+                for _, hop, sides, domestic in self._hops(transfer, day, prior, None, memo)
+            ]
+        )
+
+    def _hops(
+        self,
+        transfer: Transfer,
+        day: dt.date,
+        prior: Sequence[PriorItem],
+        record: list[Leg] | None,
+        memo: _Memo | None,
+    ) -> Iterator[tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]]:
+        """Each hop's (label, transfer, evaluated sides, the jurisdiction it stays in): the
+        transfer itself, then each onward leg (section 8a), one at a time."""
+        yield (None, transfer, *self._leg(transfer, day, prior, record=record, memo=memo))
         if not transfer.onward:
-            return first
-        parts: list[tuple[str | None, Decision]] = [(None, first)]
+            return
         for hop in onward_hops(self.policies, transfer):
-            leg = self._leg(
-                hop.transfer, day, (), outbound_only=hop.outbound_only, record=record, label=hop.label
+            sides, domestic = self._leg(
+                hop.transfer,
+                day,
+                (),
+                outbound_only=hop.outbound_only,
+                record=record,
+                label=hop.label,
+                memo=memo,
             )
-            parts.append((hop.label, leg))
-        return combine_legs(transfer, day, parts)
+            yield hop.label, hop.transfer, sides, domestic
 
     def _leg(
         self,
@@ -387,9 +456,11 @@ class Engine:
         outbound_only: bool = False,
         record: list[Leg] | None = None,
         label: str | None = None,
-    ) -> Decision:
+        memo: _Memo | None = None,
+    ) -> tuple[list[tuple[str, Side, SideResult | None]], str | None]:
         """One hop: the origin's outbound rules and the destination's inbound rules, each
-        from the catalogue that covers the country (a member state: the EU's)."""
+        from the catalogue that covers the country (a member state: the EU's), evaluated;
+        and the jurisdiction the hop stays in (None: it crosses a border)."""
         tracing = record is not None
         j_origin = self.policies.jurisdiction_of(transfer.origin)
         j_destination = self.policies.jurisdiction_of(transfer.destination)
@@ -403,7 +474,7 @@ class Engine:
                     (
                         transfer.origin,
                         "outbound",
-                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing),
+                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo),
                     )
                 )
             if record is not None:
@@ -411,9 +482,7 @@ class Engine:
 
                 where = j_origin or transfer.origin
                 record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
-            return decide(
-                self.policies, transfer, day, inside, self.unlisted, domestic=j_origin or transfer.origin
-            )
+            return inside, j_origin or transfer.origin
         sides: list[tuple[str, Side, SideResult | None]] = []
         pairs: list[tuple[str, str | None, Side]] = [
             (transfer.origin, j_origin, "outbound"),
@@ -428,13 +497,13 @@ class Engine:
             if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
                 key = (code, side, zone)
             sides.append(
-                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing))
+                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo))
             )
         if record is not None:
             from .trace import Leg
 
             record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
-        return decide(self.policies, transfer, day, sides, self.unlisted)
+        return sides, None
 
     def _evaluate(
         self,
@@ -444,7 +513,23 @@ class Engine:
         day: dt.date,
         prior: Sequence[PriorItem],
         tracing: bool = False,
+        memo: _Memo | None = None,
     ) -> SideResult:
+        """One side of one hop: each item's fact matched by durable-rules. ``memo``: the
+        side evaluations of this decision so far, by :func:`facts.side_key`; a branch that
+        changes only facts this side does not read gets the evaluation (and, once built,
+        the reasons) of an earlier branch."""
+        earlier: list[_Evaluated] | None = None
+        mine: list[tuple[Any, ...] | None] = [None]
+        if memo is not None and not tracing:
+            earlier = memo.sides.setdefault(key, [])
+            if earlier:  # a branch: keys are made only when a side is evaluated again
+                mine[0] = side_key(plan, transfer, day, prior)
+                for before, result, theirs in earlier:
+                    if theirs[0] is None:
+                        theirs[0] = side_key(plan, before, day, prior)
+                    if theirs[0] == mine[0]:
+                        return result
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
         cat = plan.loaded.catalogue
@@ -454,7 +539,8 @@ class Engine:
 
             side_trace = SideTrace(cat.jurisdiction, plan.side, True, catalogue=cat)
         if plan.rules:
-            base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior)
+            totals = memo.totals if memo is not None else None
+            base, tallies = side_base(plan, self.policies.taxonomy, transfer, day, prior, totals)
             heads: dict[int, str] = {}
             """Per ruleset, the JSON members of the side-wide properties it reads: written
             once per side, not once per item."""
@@ -486,7 +572,10 @@ class Engine:
                         describe(rule, i, fact, tallies, transfer, name in fired, name in evaluated)
                         for name, rule in plan.rules.items()
                     ]
-        return SideResult(plan, firings, tallies, prior, side_trace)
+        result = SideResult(plan, firings, tallies, prior, side_trace)
+        if earlier is not None:
+            earlier.append((transfer, result, mine))  # (the transfer keeps what the key names by id)
+        return result
 
     def stored_facts(self) -> int:
         """Facts left in the core across all rulesets: zero between decisions."""

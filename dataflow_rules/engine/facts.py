@@ -8,13 +8,14 @@ what each flag means and how an unstated fact is encoded.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import DataItem, Transfer
 from .compile import UNKNOWN, SidePlan
 from .counting import PriorItem, Tally, tally, window_start
+from .volume import volume_of
 
 _NOTHING = Tally(low=0, high=0)
 
@@ -37,21 +38,35 @@ def side_base(
     transfer: Transfer,
     as_of: dt.date,
     prior: Sequence[PriorItem] = (),
+    totals: Totals | None = None,
 ) -> tuple[dict[str, Any], dict[str, Tally]]:
     """The properties shared by every item's fact on this side, and the tallies behind its
-    count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``)."""
+    count properties (the most each total can be, ``<g>mx``, and the least it is, ``<g>mn``).
+
+    ``totals``: the tallies one decision has counted so far, by (what is counted,
+    :func:`counts_key`): its branches mostly change facts no total reads, so each total is
+    counted once a decision, not once a branch."""
     tallies: dict[str, Tally] = {}
     counted: set[str] = set()
     if plan.counts:  # most plans count nothing: no item need be looked at
         for item in transfer.data:
             counted |= plan.counted_by(taxonomy, item.category)
+    same: tuple[Any, ...] | None = None
     for count_key, prefix in plan.counts.items():
         if prefix not in counted and (not prior or window_start(count_key.window, as_of) is None):
             # Nothing it counts is in this transfer, and no earlier transfer can count: the
             # total is exactly zero (what tally() returns then, without walking the items).
             tallies[prefix] = _NOTHING
             continue
-        tallies[prefix] = tally(taxonomy, count_key, transfer, as_of, prior)
+        if totals is None:
+            tallies[prefix] = tally(taxonomy, count_key, transfer, as_of, prior)
+            continue
+        if same is None:
+            same = counts_key(transfer, as_of, prior)
+        held = totals.get((count_key, same))
+        if held is None:
+            held = totals[(count_key, same)] = (transfer, tally(taxonomy, count_key, transfer, as_of, prior))
+        tallies[prefix] = held[1]
     base: dict[str, Any] = {
         "day": as_of.toordinal(),
         "ciio": _flag(transfer.exporter.ciio),
@@ -130,3 +145,86 @@ def _own(plan: SidePlan, taxonomy: Taxonomy, item: DataItem) -> dict[str, int]:
 
 def item_fact(plan: SidePlan, taxonomy: Taxonomy, base: dict[str, Any], item: DataItem) -> dict[str, Any]:
     return {**base, **item_properties(plan, taxonomy, item)}
+
+
+_SET_FIELDS: dict[str, Callable[[Transfer], object]] = {
+    "rtype": lambda t: t.recipient.type,
+    "purpose": lambda t: (t.purpose, id(t.purpose_bound)),
+    "txn": lambda t: t.transaction,
+    "disc": lambda t: t.roles.discloser,
+    "rrole": lambda t: t.roles.recipient,
+    "tia": lambda t: t.impact_assessment.outcome,
+}
+"""Per choice flag of compile.py's _SET_FACTS (named as :func:`side_base` names them), the
+part of the transfer it reads."""
+
+_READS: dict[int, tuple[SidePlan, tuple[Callable[[Transfer], object], ...]]] = {}
+"""id(plan) -> the readers of the choice facts its rules test (once per plan)."""
+
+
+def _set_readers(plan: SidePlan) -> tuple[Callable[[Transfer], object], ...]:
+    held = _READS.get(id(plan))
+    if held is not None and held[0] is plan:
+        return held[1]
+    readers = tuple(_SET_FIELDS[name] for name in dict.fromkeys(name for name, _, _ in plan.set_flags))
+    if len(_READS) >= 4096:
+        _READS.clear()
+    _READS[id(plan)] = (plan, readers)
+    return readers
+
+
+Totals = dict[tuple[Any, ...], tuple[Transfer, Tally]]
+"""(count key, :func:`counts_key`) -> (a transfer of that key, kept alive for the ids the key
+holds; its tally)."""
+
+
+def counts_key(transfer: Transfer, as_of: dt.date, prior: Sequence[PriorItem]) -> tuple[Any, ...]:
+    """Everything counting.tally reads of a transfer (with the as-of day and the earlier
+    records): the items, the exporter's and recipient's identity, the volume bound and
+    ``prior``. The items, the bound and ``prior`` are keyed by identity (a branch that sets
+    an item's fact copies the list; one over totals forces a new bound), so the caller
+    keeps the transfer alive while its key is in use."""
+    exporter, recipient = transfer.exporter, transfer.recipient
+    return (
+        as_of,
+        id(prior),
+        exporter.id,
+        exporter.name,
+        recipient.id,
+        recipient.name,
+        id(transfer.data),
+        id(volume_of(transfer)),
+    )
+
+
+def side_key(
+    plan: SidePlan, transfer: Transfer, as_of: dt.date, prior: Sequence[PriorItem]
+) -> tuple[Any, ...]:
+    """Everything of ``transfer`` that deciding one side of ``plan`` reads: two transfers
+    with the same key give the same fact documents, tallies, firings and reasons on that
+    side, so the branches of one decision (presumptions, case analysis) that change a fact
+    only the other side reads share this side's evaluation (Engine._evaluate).
+
+    A superset of what :func:`side_base`, the item facts, counting.tally (items, exporter
+    and recipient identity, the volume bound) and decide._side_reasons (items, safeguards,
+    countries, recipient name) read; a choice fact, a context fact or a security measure
+    only when the plan has a rule on it. The items, the safeguards, the purpose bound, the
+    volume bound and ``prior`` are keyed by identity (a branch that sets an item's fact
+    copies the list, and no branch changes the others but by a new object): the caller
+    keeps the transfer alive while its key is in use."""
+    exporter, recipient = transfer.exporter, transfer.recipient
+    context, security = transfer.context, transfer.security
+    return (
+        *counts_key(transfer, as_of, prior),
+        transfer.origin,
+        transfer.destination,
+        exporter.ciio,
+        exporter.zone,
+        recipient.affiliate,
+        recipient.controlled_by,
+        recipient.designated,
+        tuple(read(transfer) for read in _set_readers(plan)),
+        tuple(context.get(key) for key in plan.context),
+        tuple(security.get(key) for key in plan.security),
+        id(transfer.safeguards),
+    )

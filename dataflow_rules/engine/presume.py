@@ -21,7 +21,7 @@ from ..models.catalogue import Presumption
 from ..models.decision import Assumption, Decision
 from ..models.facts import Facts
 from ..models.policies import Policies
-from ..models.transfer import PurposeBound, Transfer
+from ..models.transfer import PurposeBound, Transfer, updated
 from .volume import VolumeBound, bound_transfer
 
 if TYPE_CHECKING:
@@ -57,18 +57,20 @@ def apply_facts(
             )
         )
 
-    exporter: dict[str, Any] = {}
-    for name in ("id", "name", "ciio", "zone"):
-        value = getattr(facts.exporter, name)
-        if value is not None and getattr(transfer.exporter, name) is None:
-            exporter[name] = value
-            take(f"exporter.{name}", value)
-    recipient: dict[str, Any] = {}
-    for name in ("type", "affiliate", "controlled_by", "designated"):
-        value = getattr(facts.recipient, name)
-        if value is not None and getattr(transfer.recipient, name) is None:
-            recipient[name] = value
-            take(f"recipient.{name}", value)
+    def fill(head: str, given: Any, stated: Any, names: tuple[str, ...]) -> dict[str, Any]:
+        """The facts file's ``head`` facts the transfer leaves unstated, each taken."""
+        out: dict[str, Any] = {}
+        for name in names:
+            value = getattr(given, name)
+            if value is not None and getattr(stated, name) is None:
+                out[name] = value
+                take(f"{head}.{name}", value)
+        return out
+
+    exporter = fill("exporter", facts.exporter, transfer.exporter, ("id", "name", "ciio", "zone"))
+    recipient = fill(
+        "recipient", facts.recipient, transfer.recipient, ("type", "affiliate", "controlled_by", "designated")
+    )
     context = dict(transfer.context)
     for key, value in sorted(facts.context.items()):
         if key not in context:
@@ -201,16 +203,16 @@ def set_fact(transfer: Transfer, fact: str, value: Any) -> Transfer:
     if m:
         i, name = int(m.group(1)), m.group(2)
         data = list(transfer.data)
-        data[i] = data[i].model_copy(update={name: value})
-        return transfer.model_copy(update={"data": data})
+        data[i] = updated(data[i], {name: value})
+        return updated(transfer, {"data": data})
     head, _, name = fact.partition(".")
     if head in ("exporter", "recipient") and name:
         part = getattr(transfer, head)
-        return transfer.model_copy(update={head: part.model_copy(update={name: value})})
+        return updated(transfer, {head: updated(part, {name: value})})
     if head in ("context", "security") and name:
-        return transfer.model_copy(update={head: {**getattr(transfer, head), name: value}})
+        return updated(transfer, {head: {**getattr(transfer, head), name: value}})
     if head in ("purpose", "transaction") and not name:
-        return transfer.model_copy(update={head: value})
+        return updated(transfer, {head: value})
     raise ValueError(f"not a settable fact: {fact}")
 
 

@@ -90,32 +90,22 @@ def check(
                 "out_of_scope",
                 f"covers {', '.join(scope.categories)}, not data[{item}] ({data.category})",
             )
-    if scope.max_individuals is not None and total is not None and len(total.items) + len(total.records) > 1:
-        if total.high is None:
-            return result(
-                "out_of_scope",
-                f"covers at most {scope.max_individuals:,} individuals and the individuals counted "
-                "together are not all stated",
+    if scope.max_individuals is not None:
+        cap = scope.max_individuals
+        if total is not None and len(total.items) + len(total.records) > 1:
+            # Counted together: the cap covers the whole, not each part.
+            count = total.high
+            unstated, there = (
+                "the individuals counted together are not all stated",
+                "counted together there are",
             )
-        if total.high > scope.max_individuals:
-            return result(
-                "out_of_scope",
-                f"covers at most {scope.max_individuals:,} individuals; counted together there are "
-                f"{total.high:,}",
-            )
-    elif scope.max_individuals is not None:
-        if data.individuals is None:
-            return result(
-                "out_of_scope",
-                f"covers at most {scope.max_individuals:,} individuals and data[{item}].individuals "
-                "is not stated",
-            )
-        if data.individuals > scope.max_individuals:
-            return result(
-                "out_of_scope",
-                f"covers at most {scope.max_individuals:,} individuals; data[{item}] has "
-                f"{data.individuals:,}",
-            )
+        else:
+            count = data.individuals
+            unstated, there = f"data[{item}].individuals is not stated", f"data[{item}] has"
+        if count is None:
+            return result("out_of_scope", f"covers at most {cap:,} individuals and {unstated}")
+        if count > cap:
+            return result("out_of_scope", f"covers at most {cap:,} individuals; {there} {count:,}")
     tail = f", valid until {until}" if until else ", no expiry"
     return result("met", f"obtained {safeguard.obtained}{tail}")
 

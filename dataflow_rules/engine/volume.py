@@ -85,7 +85,10 @@ class VolumeBound:
 
 def volume_of(transfer: Transfer) -> VolumeBound | None:
     """The bound carried by ``transfer`` (set by :func:`bound_transfer`)."""
-    found = getattr(transfer, "_volume", None)
+    # The private attributes' own dictionary: pydantic's __getattr__ for a private name
+    # costs a few microseconds, and every decision asks several times.
+    private = transfer.__pydantic_private__
+    found = private.get("_volume") if private else None
     return found if isinstance(found, VolumeBound) else None
 
 

@@ -5,9 +5,11 @@ they know; a fact that a matching entry needs but the description omits makes th
 decision review (see docs/semantics.md), never allow.
 """
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, PrivateAttr, StrictBool
+from pydantic import BaseModel, Field, PrivateAttr, StrictBool
+from pydantic_core import PydanticUndefined
 
 from .common import CountryCode, Date, Identifier, Strict, Text, new_dict, new_list
 
@@ -191,3 +193,27 @@ class Transfer(Strict):
     _volume: object = PrivateAttr(default=None)
     """A facts file's volume bound (engine/volume.py), set by the engine, never by a
     description: not a field of the schema; every copy keeps it."""
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def updated(model: _M, update: Mapping[str, Any]) -> _M:
+    """``model.model_copy(update=update)`` for a model of this module: the same object
+    (fields, fields set, private attributes such as a transfer's volume bound), made
+    without pydantic's generic path. Case analysis and presumptions copy a transfer and a
+    part of it for every fact they set, several times a decision. Like ``model_copy``, the
+    values are not validated: the caller's are already values of the field's type. Every
+    model here forbids extra fields, so none are copied."""
+    new = object.__new__(type(model))
+    setattr_ = object.__setattr__
+    setattr_(new, "__dict__", {**model.__dict__, **update})
+    setattr_(new, "__pydantic_extra__", None)
+    setattr_(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    private = model.__pydantic_private__
+    setattr_(
+        new,
+        "__pydantic_private__",
+        None if private is None else {k: v for k, v in private.items() if v is not PydanticUndefined},
+    )
+    return new
