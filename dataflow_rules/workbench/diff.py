@@ -16,6 +16,7 @@ engines (forked from this process where that is safe, as batch's workers are).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import tempfile
 from collections import Counter, defaultdict, deque
@@ -283,7 +284,9 @@ def run_diff(
         args = (str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger)
         if start_method() == "fork":  # as batch's workers (batch/workers.py explains when)
             _init(*args)  # loaded and compiled once, here; each worker starts as a copy
-            pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"))
+            # Each worker moves what it inherited (both engines) out of the collector's
+            # view, as batch's workers do (batch/records.py decider_for says why).
+            pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=gc.freeze)
         else:
             pool = ProcessPoolExecutor(
                 jobs, mp_context=get_context("spawn"), initializer=_init, initargs=args
