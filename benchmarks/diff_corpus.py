@@ -23,6 +23,20 @@ from dataflow_rules.workbench.corpus import generate_corpus, iter_corpus
 from dataflow_rules.workbench.diff import run_diff
 
 
+def lowered_copy(old: Path, new: Path) -> None:
+    """A copy of the catalogues at ``old`` with China's general personal-information
+    contract threshold lowered from 100,000 to 50,000 individuals (the change measured)."""
+    shutil.copytree(old, new)
+    cn = new / "cn.yaml"
+    text = cn.read_text(encoding="utf-8")
+    changed = text.replace(
+        "individuals: {at_least: 100000, less_than: 1000000}",
+        "individuals: {at_least: 50000, less_than: 1000000}",
+    )
+    assert changed != text, "the threshold to change was not found"
+    cn.write_text(changed, encoding="utf-8")
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     jobs = [int(j) for j in sys.argv[2:]] or [1, 2]
@@ -30,15 +44,7 @@ def main() -> None:
         root = Path(tmp)
         old = default_policy_dir()
         new = root / "new"
-        shutil.copytree(old, new)
-        cn = new / "cn.yaml"
-        text = cn.read_text(encoding="utf-8")
-        changed = text.replace(
-            "individuals: {at_least: 100000, less_than: 1000000}",
-            "individuals: {at_least: 50000, less_than: 1000000}",
-        )
-        assert changed != text, "the threshold to change was not found"
-        cn.write_text(changed, encoding="utf-8")
+        lowered_copy(old, new)
         corpus = root / "corpus.jsonl"
         t = time.perf_counter()
         with corpus.open("w") as f:

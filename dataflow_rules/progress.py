@@ -97,11 +97,3 @@ class StatusLine:
     def keep(self) -> None:
         """End the line, leaving its last text on screen."""
         self._stop(transient=False)
-
-
-def bar(done: int, total: int, width: int = 30) -> str:
-    """A bar in plain characters, for callers that draw their own (batch's line).
-
-    Prefer ``StatusLine(..., total=)``, where rich draws the bar."""
-    filled = int(width * done / total) if total else width
-    return f"[{'#' * filled}{'.' * (width - filled)}]"

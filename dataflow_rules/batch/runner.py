@@ -17,19 +17,12 @@ started with.
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import datetime as dt
 import json
 import os
-import signal
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -38,26 +31,23 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..errors import Interrupted as Interrupted
 from ..models.decision import Verdict
 from ..models.policies import Policies
-from ..progress import StatusLine, bar
 from .cumulative import CorpusLedger, line_key
+from .progress import Progress
 from .records import (
     MAX_LINE_BYTES,
     OUTCOMES,
-    decider_for,
     exit_code,
     fingerprint,
     read_line,
     ship,
     tally_records,
 )
+from .workers import Chunk, Job, results
 
 CHUNK_LINES = 256
 """Lines per unit of work sent to a worker."""
 CHUNK_BYTES = 4 * 1024 * 1024
 """Bytes per unit of work: with at most two units per worker in flight, the bound on memory."""
-
-Chunk = list[tuple[int, bytes | None]]
-"""(line number, raw line, or None for a line over the length limit)."""
 
 
 @dataclass
@@ -134,46 +124,6 @@ def count_lines(path: Path) -> int:
     return n + (last != b"\n")
 
 
-# -- the work, in whichever process does it ------------------------------------------------
-
-_WORKER: tuple[bytes, str, Verdict | None, dt.date | None, bool, bytes | None, str | None] | None = None
-
-
-def _init_worker(
-    blob: bytes,
-    key: str,
-    unlisted: str,
-    as_of: dt.date | None,
-    freeze: bool,
-    in_pool: bool,
-    ledger: bytes | None = None,
-) -> None:
-    """Set up a process to decide chunks; in a pool worker, also ignore Ctrl-C (the main
-    process handles it and shuts the pool down after the chunks in hand)."""
-    global _WORKER
-    ledger_key = fingerprint(ledger) if ledger is not None else None
-    _WORKER = (blob, key, Verdict(unlisted) if unlisted else None, as_of, freeze, ledger, ledger_key)
-    # ``unlisted`` travels as text to pool workers: "" is the default (Engine(unlisted=None)).
-    if in_pool:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(Exception):  # a failure is reported by the first chunk
-        decider_for(blob, _WORKER[2], as_of, key, freeze=freeze, ledger=ledger, ledger_key=ledger_key)
-
-
-def work(chunk: Chunk, source: str) -> tuple[bytes, dict[str, int]]:
-    """Records for one chunk, concatenated, and their outcomes (in a worker process)."""
-    assert _WORKER is not None, "worker not initialised"
-    blob, key, unlisted, as_of, freeze, ledger, ledger_key = _WORKER
-    decider = decider_for(blob, unlisted, as_of, key, freeze=freeze, ledger=ledger, ledger_key=ledger_key)
-    out = bytearray()
-    tally = dict.fromkeys(OUTCOMES, 0)
-    for number, raw in chunk:
-        record, outcome = decider.record(raw, source, number)
-        out += record
-        tally[outcome] += 1
-    return bytes(out), tally
-
-
 # -- resuming ------------------------------------------------------------------------------
 
 
@@ -226,30 +176,6 @@ def _record_line(raw: bytes, output: str, offset: int) -> int:
 # -- the run -------------------------------------------------------------------------------
 
 
-class Progress:
-    """A one-line progress bar on a terminal, left on screen at the end; silent otherwise."""
-
-    def __init__(self, stream: IO[str] | None, total: int, start: int) -> None:
-        self.line = StatusLine(stream, interval=0.2) if stream is not None else None
-        self.total, self.start, self.done = total, start, start
-
-    def update(self, line: int, force: bool = False) -> None:
-        self.done = line
-        if self.line is None or not self.line.due(final=force):
-            return
-        rate = self.line.rate(line - self.start)
-        eta = (self.total - line) / rate if rate > 0 else 0.0
-        self.line.show(
-            f"{bar(line, self.total)} {line:,}/{self.total:,} lines  {rate:,.0f}/s  "
-            f"ETA {int(eta) // 60}m{int(eta) % 60:02d}s"
-        )
-
-    def close(self) -> None:
-        if self.line is not None:
-            self.update(self.done, force=True)
-            self.line.keep()
-
-
 def run_batch(
     input_path: Path,
     output_path: Path,
@@ -294,7 +220,6 @@ def run_batch(
         )
         raise InputError(f"cannot read file: it is {kind}, not a regular file", Location(source))
     blob = ship(policies)
-    key = fingerprint(blob)
     summary = Summary()
     settings = _settings(policies, as_of, unlisted)
     if cumulative:  # only when set: states written before the option still match without it
@@ -302,6 +227,7 @@ def run_batch(
     state = state_path(output_path)
     with stream:
         ledger = _corpus_ledger(stream, source, policies, as_of) if cumulative else None
+        job = Job(source, blob, fingerprint(blob), unlisted, as_of, ledger)
         out = _open_output(output_path, resume, overwrite)
         with out:
             lines = read_lines(stream)
@@ -311,19 +237,18 @@ def run_batch(
                 keep, last = _last_complete_line(out)
                 if keep:
                     summary.resumed_after = _record_line(last, str(output_path), keep - len(last) - 1)
-                    _skip_to(lines, summary.resumed_after, last, blob, key, unlisted, as_of, source, ledger)
+                    _skip_to(lines, summary.resumed_after, last, job)
                     out.seek(0)
                     summary.tally = tally_records(_complete_lines(out, keep))
             out.seek(keep)
             out.truncate()  # a record cut off mid-write, if any
+            out.flush()  # nothing buffered when workers are forked
             _write_settings(state, settings)
             summary.last_line = summary.resumed_after
             total = count_lines(input_path) if progress is not None else 0
             bar = Progress(progress, total, summary.resumed_after)
             try:
-                for data, tally, last_line in _results(
-                    chunks(lines), source, blob, key, unlisted, as_of, workers, freeze_gc, ledger
-                ):
+                for data, tally, last_line in results(job, chunks(lines), workers, freeze_gc):
                     out.write(data)
                     out.flush()
                     for k, v in tally.items():
@@ -419,23 +344,14 @@ def _open_output(path: Path, resume: bool, overwrite: bool) -> BinaryIO:
         raise InputError(f"cannot write output: {exc.strerror}", where) from None
 
 
-def _skip_to(
-    lines: Iterator[tuple[int, bytes | None]],
-    target: int,
-    stored: bytes,
-    blob: bytes,
-    key: str,
-    unlisted: Verdict | None,
-    as_of: dt.date | None,
-    source: str,
-    ledger: bytes | None = None,
-) -> None:
+def _skip_to(lines: Iterator[tuple[int, bytes | None]], target: int, stored: bytes, job: Job) -> None:
     """Read past input line ``target``, checking that its record is the one stored."""
+    source = job.source
     for number, raw in lines:
         if number < target:
             continue
         if number == target:
-            record, _ = decider_for(blob, unlisted, as_of, key, ledger=ledger).record(raw, source, number)
+            record, _ = job.decider().record(raw, source, number)
             if record.rstrip(b"\n") != stored:
                 raise InputError(
                     f"the output's last record (line {target}) is not what this run computes for it: "
@@ -448,100 +364,3 @@ def _skip_to(
         f"the output has a record for line {target} but the input has no such non-blank line",
         Location(source),
     )
-
-
-def _results(
-    work_chunks: Iterator[Chunk],
-    source: str,
-    blob: bytes,
-    key: str,
-    unlisted: Verdict | None,
-    as_of: dt.date | None,
-    workers: int,
-    freeze_gc: bool,
-    ledger: bytes | None = None,
-) -> Iterator[tuple[bytes, dict[str, int], int]]:
-    """(records, outcomes, last line) per chunk, in input order."""
-    if workers == 1:
-        _init_worker(blob, key, unlisted.value if unlisted else "", as_of, freeze_gc, False, ledger)
-        for chunk in work_chunks:
-            data, tally = work(chunk, source)
-            yield data, tally, chunk[-1][0]
-        return
-    # The policies reach the workers through a file, not the start-up pipe: a worker that
-    # dies while starting must not leave this process blocked writing megabytes to it.
-    with contextlib.ExitStack() as files:
-        shipped = files.enter_context(
-            tempfile.NamedTemporaryFile(prefix="dataflow-rules-policies-", suffix=".bin")
-        )
-        shipped.write(blob)
-        shipped.flush()
-        counted: str | None = None
-        if ledger is not None:
-            held = files.enter_context(
-                tempfile.NamedTemporaryFile(prefix="dataflow-rules-ledger-", suffix=".bin")
-            )
-            held.write(ledger)
-            held.flush()
-            counted = held.name
-        yield from _pool_results(
-            work_chunks, source, Path(shipped.name), key, unlisted, as_of, workers, counted
-        )
-
-
-def _init_pool_worker(path: str, key: str, unlisted: str, as_of: dt.date | None, ledger: str | None) -> None:
-    _init_worker(
-        Path(path).read_bytes(),
-        key,
-        unlisted,
-        as_of,
-        True,
-        True,
-        Path(ledger).read_bytes() if ledger is not None else None,
-    )
-
-
-def _pool_results(
-    work_chunks: Iterator[Chunk],
-    source: str,
-    shipped: Path,
-    key: str,
-    unlisted: Verdict | None,
-    as_of: dt.date | None,
-    workers: int,
-    ledger: str | None = None,
-) -> Iterator[tuple[bytes, dict[str, int], int]]:
-    # "spawn": a fresh interpreter per worker, never a copy of this process's threads,
-    # locks or durable-rules state.
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context("spawn"),
-        initializer=_init_pool_worker,
-        initargs=(str(shipped), key, unlisted.value if unlisted else "", as_of, ledger),
-    )
-    pending: collections.deque[tuple[Future[tuple[bytes, dict[str, int]]], int]] = collections.deque()
-    try:
-        for chunk in work_chunks:
-            pending.append((pool.submit(work, chunk, source), chunk[-1][0]))
-            while len(pending) >= 2 * workers:
-                yield _collect(*pending.popleft())
-        while pending:
-            yield _collect(*pending.popleft())
-    finally:
-        for future, _ in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _collect(
-    future: Future[tuple[bytes, dict[str, int]]], last_line: int
-) -> tuple[bytes, dict[str, int], int]:
-    try:
-        data, tally = future.result()
-    except BrokenProcessPool:
-        raise Interrupted(
-            "a worker process died; the output holds every record before it: "
-            "run again with --resume to continue (from Python, a script that starts workers "
-            "must guard its entry point with if __name__ == '__main__')"
-        ) from None
-    return data, tally, last_line

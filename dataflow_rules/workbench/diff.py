@@ -7,17 +7,21 @@ cleared), not by its wording, so retitling an entry changes nothing. The catalog
 whose reasons appear or disappear are the entries *responsible*; changes are grouped by
 them, with counts per transition (allow -> restrict, ...).
 
-Large corpora are decided in worker processes, each with its own pair of engines.
+A transfer is decided twice only when the change can reach it (reach.py: a plan it reads
+differs, and in a way that can meet its items); every other transfer is decided once and
+is unchanged. Large corpora are decided in worker processes, each with its own pair of
+engines (forked from this process where that is safe, as batch's workers are).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import tempfile
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -26,6 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..batch.cumulative import CorpusLedger, line_key
+from ..batch.workers import start_method
 from ..catalogues import load_policies
 from ..engine.counting import PriorItem
 from ..engine.engine import Engine
@@ -37,6 +42,7 @@ from ..models.transfer import Transfer
 from ..transfers import Located, check_references
 from ..validation import all_errors
 from .corpus import Raw
+from .reach import Reach
 
 CHUNK = 500
 
@@ -124,10 +130,8 @@ class _Pair:
     as_of: dt.date | None
     same_vocabulary: bool
     """Both versions check a transfer's references alike: one parse serves both."""
-    unchanged: frozenset[str] | None
-    """Jurisdictions whose catalogue (and zone layers) are the same bytes in both versions;
-    None when the versions differ in a way that can touch any transfer (the taxonomy, the
-    set of catalogues, which countries a catalogue covers)."""
+    reach: Reach
+    """Which transfers the change can reach; the others are decided once (reach.py)."""
     ledger: CorpusLedger | None = None
 
 
@@ -147,7 +151,7 @@ def _init(
         Engine(new, Verdict(unlisted) if unlisted else None),
         as_of,
         _same_vocabulary(old, new),
-        unchanged_jurisdictions(old, new),
+        Reach(old, new),
         corpus,
     )
 
@@ -164,38 +168,15 @@ def _same_vocabulary(old: Policies, new: Policies) -> bool:
     )
 
 
-def unchanged_jurisdictions(old: Policies, new: Policies) -> frozenset[str] | None:
-    """The jurisdictions a decision reads alike under both versions (see :class:`_Pair`)."""
-    if (
-        old.taxonomy_digest != new.taxonomy_digest
-        or old.covered != new.covered
-        or old.catalogues.keys() != new.catalogues.keys()
-        or old.layers.keys() != new.layers.keys()
-    ):
-        return None
-    return frozenset(
-        code
-        for code, lc in old.catalogues.items()
-        if lc.digest == new.catalogues[code].digest
-        and all(old.layers[k].digest == new.layers[k].digest for k in old.layers if k[0] == code)
-    )
-
-
-def _reads_only(
-    transfer: Transfer, decision: Decision, policies: Policies, unchanged: frozenset[str]
-) -> bool:
-    """Whether deciding ``transfer`` read only unchanged catalogues: every country it
-    touches is covered by one, or by none (then the unlisted verdict, the same in both),
-    and every reason and catalogue the decision names is of one. A decision reads the
-    catalogues of the jurisdictions its legs touch and no other (engine.Engine._leg)."""
-    countries = [transfer.origin, transfer.destination, *(leg.destination for leg in transfer.onward)]
-    for country in countries:
-        code = policies.jurisdiction_of(country)
-        if code is not None and code not in unchanged:
-            return False
+def _names_only_its_hop(transfer: Transfer, decision: Decision, policies: Policies) -> bool:
+    """Belt and braces for :meth:`Reach.reaches`: the decision names no catalogue but
+    those of the transfer's own hop (a decision reads no other: engine.Engine._leg)."""
+    if transfer.onward:
+        return True  # Reach already read every plan
+    hop = {policies.jurisdiction_of(transfer.origin), policies.jurisdiction_of(transfer.destination)}
     return all(
-        r.jurisdiction in unchanged or r.jurisdiction not in policies.catalogues for r in decision.reasons
-    ) and all(c.jurisdiction in unchanged for c in decision.catalogues)
+        r.jurisdiction in hop or r.jurisdiction not in policies.catalogues for r in decision.reasons
+    ) and all(c.jurisdiction in hop for c in decision.catalogues)
 
 
 def _parse(raw: Raw, policies: Policies) -> Transfer:
@@ -234,10 +215,10 @@ def decide_pair(raw: Raw | str) -> Pair | str:
     if pair.ledger is not None:
         prior = pair.ledger.prior(transfer, line_key(raw[1], raw[0]))
     a = pair.old_engine.decide(transfer, pair.as_of, prior=prior)
-    if pair.unchanged is not None and _reads_only(transfer, a, pair.old, pair.unchanged):
-        b = a  # the same catalogues decide it in both versions: the same decision
-    else:
-        b = pair.new_engine.decide(transfer, pair.as_of, prior=prior)
+    if not pair.reach.reaches(transfer) and _names_only_its_hop(transfer, a, pair.old):
+        # Nothing it reads differs between the versions: the same decision, unchanged.
+        return a.verdict.value, a.verdict.value, None, transfer.origin, transfer.destination
+    b = pair.new_engine.decide(transfer, pair.as_of, prior=prior)
     ka, kb = {reason_key(r) for r in a.reasons}, {reason_key(r) for r in b.reasons}
     change = None
     if a.verdict is not b.verdict or ka != kb:
@@ -300,14 +281,37 @@ def run_diff(
             outputs: Iterable[list[Pair | str]] = map(_work, _chunks(corpus))
             _collect(result, outputs, progress)
             return result
-        with ProcessPoolExecutor(
-            jobs,
-            mp_context=get_context("spawn"),
-            initializer=_init,
-            initargs=(str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger),
-        ) as pool:
-            _collect(result, pool.map(_work, _chunks(corpus)), progress)
+        args = (str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger)
+        if start_method() == "fork":  # as batch's workers (batch/workers.py explains when)
+            _init(*args)  # loaded and compiled once, here; each worker starts as a copy
+            # Each worker moves what it inherited (both engines) out of the collector's
+            # view, as batch's workers do (batch/records.py decider_for says why).
+            pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=gc.freeze)
+        else:
+            pool = ProcessPoolExecutor(
+                jobs, mp_context=get_context("spawn"), initializer=_init, initargs=args
+            )
+        with pool:
+            _collect(result, _in_order(pool, _chunks(corpus), jobs), progress)
     return result
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, chunks: Iterator[list[Raw | str]], jobs: int
+) -> Iterator[list[Pair | str]]:
+    """Each chunk's results in corpus order, with at most two chunks per worker in flight
+    (``pool.map`` would read the whole corpus into the pool's queue first)."""
+    pending: deque[Future[list[Pair | str]]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(_work, chunk))
+            while len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def _corpus_ledger(corpus: Iterable[Raw | str], policies: Policies, as_of: dt.date | None) -> CorpusLedger:

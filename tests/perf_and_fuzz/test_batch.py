@@ -197,13 +197,15 @@ def _children(pid: int) -> list[int]:
 
 
 def _workers(pid: int) -> list[int]:
+    """The batch command's worker processes: its children, spawned or forked (a spawned
+    pool also starts multiprocessing's resource tracker, which is not a worker)."""
     out = []
     for child in _children(pid):
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"spawn_main" in cmdline:
+        if b"resource_tracker" not in cmdline:
             out.append(child)
     return out
 
@@ -314,3 +316,39 @@ def test_line_decider_never_raises_on_garbage(engine: Engine) -> None:
     ):
         result = decider.decide(raw, "x", 1)
         assert not hasattr(result, "verdict"), raw[:40]
+
+
+def test_forked_and_spawned_workers_write_the_same_bytes(
+    tmp_path: Path, policies: Policies, values: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers (copies of a driver that built its engine) and spawned ones (fresh
+    interpreters given the shipped policies) decide alike, counted together or not; the
+    method chosen is fork only while no other thread runs."""
+    import threading
+
+    from dataflow_rules.batch import workers
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl(values, copies=4))
+    one = tmp_path / "one.jsonl"
+    run_batch(src, one, policies)
+    assert workers.start_method() == "fork"  # Linux, and pytest runs no other thread here
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert workers.start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
+    for cumulative in (False, True):
+        made = {}
+        for method in ("fork", "spawn"):
+            monkeypatch.setattr(workers, "start_method", lambda m=method: m)
+            out = tmp_path / f"{method}-{cumulative}.jsonl"
+            summary = run_batch(src, out, policies, workers=2, cumulative=cumulative)
+            assert summary.records == len(values) * 4
+            made[method] = out.read_bytes()
+        assert made["fork"] == made["spawn"]
+        if not cumulative:
+            assert made["fork"] == one.read_bytes()

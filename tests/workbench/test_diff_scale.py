@@ -1,5 +1,6 @@
-"""diff at scale: a transfer whose catalogues did not change is decided once (the same
-answer as deciding it twice), and ``--cumulative`` counts the corpus together."""
+"""diff at scale: a transfer the change cannot reach is decided once (the same answer as
+deciding it twice; tests/workbench/test_diff_reach.py tests the rule itself), and
+``--cumulative`` counts the corpus together."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import pytest
 
 from dataflow_rules.catalogues import default_policy_dir, load_policies
 from dataflow_rules.render.diff_report import to_json
-from dataflow_rules.workbench import diff as diff_module
 from dataflow_rules.workbench.corpus import generate_corpus
-from dataflow_rules.workbench.diff import run_diff, unchanged_jurisdictions
+from dataflow_rules.workbench.diff import run_diff
+from dataflow_rules.workbench.reach import Reach
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +34,11 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return new
 
 
-def test_only_the_changed_catalogue_is_changed(changed: Path) -> None:
+def test_only_the_changed_side_is_changed(changed: Path) -> None:
     old, new = load_policies(default_policy_dir()), load_policies(changed)
-    unchanged = unchanged_jurisdictions(old, new)
-    assert unchanged is not None
-    assert "CN" not in unchanged and {"US", "EU"} <= unchanged
+    reach = Reach(old, new)
+    assert not reach.everything
+    assert set(reach.changes) == {("CN", "outbound", None), ("CN", "outbound", "cn.ftz.tianjin")}
 
 
 def test_deciding_once_gives_what_deciding_twice_gives(
@@ -47,7 +48,7 @@ def test_deciding_once_gives_what_deciding_twice_gives(
     raws = [("corpus.jsonl", n + 1, line) for n, line in enumerate(lines)]
     fast = run_diff(default_policy_dir(), changed, raws, ("a", "b"))
     assert fast.changed and fast.total == 600  # the corpus meets the change
-    monkeypatch.setattr(diff_module, "unchanged_jurisdictions", lambda old, new: None)
+    monkeypatch.setattr(Reach, "reaches", lambda self, transfer: True)
     slow = run_diff(default_policy_dir(), changed, raws, ("a", "b"))
     assert to_json(fast) == to_json(slow)
     assert fast.flows == slow.flows
