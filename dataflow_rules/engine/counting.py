@@ -610,18 +610,24 @@ _BULK, _HAS_ID = 1, 2
 """Bits of an item's flags."""
 
 
+_MEMO = 2048
+"""Names a :class:`_Names` keeps decoded (cleared when full)."""
+
+
 class _Names:
     """Strings each item names once (sources, transfer ids): one UTF-8 blob and the end of
     each string in it, some 20 bytes a name instead of a 60-byte ``str`` and its slot. The
     items of one transfer, added one after another, share one entry; the same string added
     again later gets a second entry, so entries are compared as strings, never by number."""
 
-    __slots__ = ("_blob", "_ends", "_last")
+    __slots__ = ("_blob", "_ends", "_last", "_memo")
 
     def __init__(self) -> None:
         self._blob = bytearray()
         self._ends = array("Q")
         self._last: str | None = None
+        self._memo: dict[int, str] = {}
+        """Names read lately: every tally of a run names the same first ten earlier transfers."""
 
     def add(self, name: str) -> int:
         if self._ends and name == self._last:
@@ -633,8 +639,14 @@ class _Names:
         return len(self._ends) - 1
 
     def __getitem__(self, n: int) -> str:
-        start = self._ends[n - 1] if n else 0
-        return self._blob[start : self._ends[n]].decode("utf-8", "surrogatepass")
+        found = self._memo.get(n)
+        if found is None:
+            start = self._ends[n - 1] if n else 0
+            found = self._blob[start : self._ends[n]].decode("utf-8", "surrogatepass")
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            self._memo[n] = found
+        return found
 
 
 class _Vocab:
@@ -818,6 +830,11 @@ class _Index:
         self._by_tid: array[int] | None = None
         """The rows in order of their transfer ids' strings (what ``own`` takes out)."""
         self._by_src: array[int] | None = None
+        self._own: tuple[str, list[int]] | None = None
+        self._tail: tuple[int, int, int] | None = None
+        """The last item's (date, source, id): a transfer's items come one after another."""
+        self._split = False
+        """Whether a transfer's items are in two rows (see :meth:`add`)."""
 
     def add(self, n: int) -> None:
         store = self.store
@@ -826,6 +843,10 @@ class _Index:
         if last >= 0 and self.day[last] == day and self.src[last] == src and self.tid[last] == tid:
             self._merge_last(n)
         else:
+            if self._tail == (day, src, tid):
+                # The same transfer as the item before, whose row a rebuild moved: a row of
+                # its own until the next query groups them (the reordering was in a query).
+                self._split = True
             if last >= 0 and (self.day[last], self.seq[last]) > (day, n):
                 self._sorted = False
             self.day.append(day)
@@ -837,6 +858,7 @@ class _Index:
                 sums.append(sums[-1])
                 stated.append(stated[-1])
             self._merge_last(n)
+        self._tail = (day, src, tid)
         self._built = False
 
     def _merge_last(self, n: int) -> None:
@@ -868,7 +890,7 @@ class _Index:
         """New columns in (date, order) order, a transfer's rows that came apart as one."""
         rows = self._rows()
         rows.sort(key=lambda r: (r[0], r[1]))
-        if self.store.regrouped:
+        if self.store.regrouped or self._split:
             names, ids = self.store.sources, self.store.ids
             first: dict[tuple[str, str, int], int] = {}
             grouped: list[tuple[int, int, int, int, int, list[int], list[int]]] = []
@@ -908,20 +930,27 @@ class _Index:
     def _build(self) -> None:
         if self._built:
             return
-        if not self._sorted or self.store.regrouped:
+        if not self._sorted or self._split or self.store.regrouped:
             self._rebuild()
+            self._split = False
         rows = range(len(self.day))
         self.unknown = tuple(array("i", (r for r in rows if self.unstated[r] & (1 << at))) for at in range(3))
         self._by_tid = None
         self._by_src = None
+        self._own = None
         self._built = True
 
     def _rows_of(self, own: str) -> list[int]:
-        """The rows of transfer id ``own``."""
+        """The rows of transfer id ``own`` (the last asked kept: a decision's tallies ask
+        for the same one, a few times each)."""
+        if self._own is not None and self._own[0] == own:
+            return self._own[1]
         if self._by_tid is None:
             ids, tid = self.store.ids, self.tid
             self._by_tid = array("i", sorted(range(len(tid)), key=lambda r: ids[tid[r]]))
-        return _equal(self._by_tid, own, lambda r: self.store.ids[self.tid[r]])
+        found = _equal(self._by_tid, own, lambda r: self.store.ids[self.tid[r]])
+        self._own = (own, found)
+        return found
 
     def _rows_named(self, source: str) -> list[int]:
         """The rows of ``source``."""
