@@ -836,6 +836,7 @@ class _Index:
         """The rows by transfer id (what ``own`` takes out)."""
         self._by_src: _Lookup | None = None
         self._own: tuple[str, list[int]] | None = None
+        self._head: tuple[int, list[str]] | None = None
         self._tail: tuple[int, int, int] | None = None
         """The last item's (date, source, id): a transfer's items come one after another."""
         self._split = False
@@ -943,6 +944,7 @@ class _Index:
         self._by_tid = None
         self._by_src = None
         self._own = None
+        self._head = None
         self._built = True
 
     def _rows_of(self, own: str) -> list[int]:
@@ -955,6 +957,15 @@ class _Index:
         found = self._by_tid.rows(own)
         self._own = (own, found)
         return found
+
+    def _head_from(self, lo: int) -> list[str]:
+        """The sources of the rows from ``lo`` on, the first few (every window of a run
+        decided on one day starts at the same row, and names the same first ten)."""
+        if self._head is None or self._head[0] != lo:
+            names, src = self.store.sources, self.src
+            upto = min(len(src), lo + 2 * MAX_NAMED)
+            self._head = (lo, [names[src[r]] for r in range(lo, upto)])
+        return self._head[1]
 
     def _rows_named(self, source: str) -> list[int]:
         """The rows of ``source``."""
@@ -982,11 +993,12 @@ class _Index:
         def unknown() -> list[str]:
             return [names[src[r]] for r in positions[starts:ends] if r not in skip]
 
+        head = self._head_from(lo)
         first: list[str] = []
         r = lo
         while r < hi and len(first) < MAX_NAMED:
             if r not in skip:
-                name = names[src[r]]
+                name = head[r - lo] if r - lo < len(head) else names[src[r]]
                 if name not in first:
                     first.append(name)
             r += 1
