@@ -836,7 +836,7 @@ class _Index:
         """The rows by transfer id (what ``own`` takes out)."""
         self._by_src: _Lookup | None = None
         self._own: tuple[str, list[int]] | None = None
-        self._head: tuple[int, list[str]] | None = None
+        self._heads: dict[int, tuple[int, list[int], list[str]]] = {}
         self._tail: tuple[int, int, int] | None = None
         """The last item's (date, source, id): a transfer's items come one after another."""
         self._split = False
@@ -944,7 +944,7 @@ class _Index:
         self._by_tid = None
         self._by_src = None
         self._own = None
-        self._head = None
+        self._heads = {}
         self._built = True
 
     def _rows_of(self, own: str) -> list[int]:
@@ -958,14 +958,27 @@ class _Index:
         self._own = (own, found)
         return found
 
-    def _head_from(self, lo: int) -> list[str]:
-        """The sources of the rows from ``lo`` on, the first few (every window of a run
+    def _head_from(self, lo: int) -> tuple[int, list[int], list[str]]:
+        """The first MAX_NAMED sources from row ``lo`` on, each once, the rows where each
+        first appears, and the row the reading stopped before: what a window starting at
+        ``lo`` names when none of those rows is the transfer's own (every window of a run
         decided on one day starts at the same row, and names the same first ten)."""
-        if self._head is None or self._head[0] != lo:
+        found = self._heads.get(lo)
+        if found is None:
             names, src = self.store.sources, self.src
-            upto = min(len(src), lo + 2 * MAX_NAMED)
-            self._head = (lo, [names[src[r]] for r in range(lo, upto)])
-        return self._head[1]
+            rows: list[int] = []
+            got: list[str] = []
+            r, end = lo, len(src)
+            while r < end and len(got) < MAX_NAMED:
+                name = names[src[r]]
+                if name not in got:
+                    got.append(name)
+                    rows.append(r)
+                r += 1
+            if len(self._heads) >= 16:
+                self._heads.clear()
+            found = self._heads[lo] = (r, rows, got)
+        return found
 
     def _rows_named(self, source: str) -> list[int]:
         """The rows of ``source``."""
@@ -993,15 +1006,19 @@ class _Index:
         def unknown() -> list[str]:
             return [names[src[r]] for r in positions[starts:ends] if r not in skip]
 
-        head = self._head_from(lo)
-        first: list[str] = []
-        r = lo
-        while r < hi and len(first) < MAX_NAMED:
-            if r not in skip:
-                name = head[r - lo] if r - lo < len(head) else names[src[r]]
-                if name not in first:
-                    first.append(name)
-            r += 1
+        upto, head_rows, head_names = self._head_from(lo)
+        first: list[str]
+        if not mine or mine[0] >= upto:  # no row of its own among the first: as read once
+            first = [name for row, name in zip(head_rows, head_names, strict=True) if row < hi]
+        else:
+            first = []
+            r = lo
+            while r < hi and len(first) < MAX_NAMED:
+                if r not in skip:
+                    name = names[src[r]]
+                    if name not in first:
+                        first.append(name)
+                r += 1
         counted = hi - lo - len(mine)
 
         def has(source: str) -> bool:
