@@ -14,7 +14,7 @@ are generated (workbench corpus, seed 1), so both trees decide the same bytes.
   contract threshold lowered, 2 workers: seconds of wall clock and of CPU;
 - scan: ``scan`` and its JSON report written, over directories of one-transfer manifests
   (each size given), each manifest decided alone: peak resident memory of the process
-  and wall clock; for sizes up to ``--scan-cumulative`` also counted together (the CLI's
+  wall clock and CPU time; for sizes up to ``--scan-cumulative`` also counted together (the CLI's
   default), with its own memory ratio.
 """
 
@@ -150,21 +150,36 @@ SCAN = (
 )
 
 
-def scan(tree: Path, directory: Path, work: Path, cumulative: bool) -> tuple[float, float]:
-    """(seconds, peak MiB) of one scan with its JSON report written, in a fresh process,
+SCAN_CHILD = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "took = time.perf_counter() - t\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "sys.stderr.write(r.stderr)\n"
+    "print(f'{took} {u.ru_maxrss / 1024} {u.ru_utime + u.ru_stime} {r.returncode}')\n"
+)
+"""As :func:`_child`, with the child's CPU seconds (user and system): on 2 cores shared by
+other work, wall clock varies by 2x between runs, CPU time much less."""
+
+
+def scan(tree: Path, directory: Path, work: Path, cumulative: bool) -> tuple[float, float, float]:
+    """(seconds, peak MiB, CPU seconds) of one scan with its JSON report written, in a fresh process,
     as the CLI does it (``scan_spooled`` and the streaming writer, where the tree has them).
 
     ``cumulative`` False: each manifest decided alone (``ScanOptions.cumulative``), the
     scan's own cost; True: the run counted together (the CLI's default), which adds the
     ledger of every earlier transfer to each decision."""
     report = work / "scan.json"
-    took, peak, r = _child(
-        tree, [PY, "-c", SCAN, str(directory), str(report), "1" if cumulative else "0"], directory
+    args = [PY, "-c", SCAN, str(directory), str(report), "1" if cumulative else "0"]
+    out = subprocess.run(
+        [PY, "-c", SCAN_CHILD, *args], capture_output=True, text=True, env=_env(tree), cwd=directory
     )
-    if r.returncode:
-        raise SystemExit(f"scan failed in {tree} ({r.returncode}): {r.stderr[-2000:]}")
+    took, peak, cpu, rc = out.stdout.split()[-4:]
+    if int(rc):
+        raise SystemExit(f"scan failed in {tree} ({rc}): {out.stderr[-2000:]}")
     report.unlink()
-    return took, peak
+    return float(took), float(peak), float(cpu)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -259,18 +274,24 @@ def main(argv: list[str] | None = None) -> None:
                 directory = work / f"scan-{count}"
                 write_manifests(directory, corpus, count)
                 got_s = [scan(tree, directory, work, False) for _, tree in trees]
-                peaks.append([p for _, p in got_s])
+                peaks.append([p for _, p, _ in got_s])
                 rows.append(
-                    (f"scan, {count:,} manifests: peak memory", [f"{p:,.0f} MiB" for _, p in got_s], "")
+                    (f"scan, {count:,} manifests: peak memory", [f"{p:,.0f} MiB" for _, p, _ in got_s], "")
                 )
-                rows.append((f"scan, {count:,} manifests: time", [f"{t:,.1f} s" for t, _ in got_s], ""))
+                rows.append(
+                    (
+                        f"scan, {count:,} manifests: time (CPU)",
+                        [f"{t:,.1f} s ({c:,.1f} s)" for t, _, c in got_s],
+                        "",
+                    )
+                )
                 if count <= args.scan_cumulative:
                     got_c = [scan(tree, directory, work, True) for _, tree in trees]
-                    together.append([p for _, p in got_c])
+                    together.append([p for _, p, _ in got_c])
                     rows.append(
                         (
-                            f"scan, {count:,} manifests counted together: time, peak",
-                            [f"{t:,.1f} s, {p:,.0f} MiB" for t, p in got_c],
+                            f"scan, {count:,} manifests counted together: time (CPU), peak",
+                            [f"{t:,.1f} s ({c:,.1f} s), {p:,.0f} MiB" for t, p, c in got_c],
                             "",
                         )
                     )

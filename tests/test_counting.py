@@ -250,3 +250,37 @@ def test_the_count_that_splits_the_verdict_is_named(engine: Engine, policies: Po
     assert d.cases is not None and d.cases.splits == ["data[0].individuals"]
     ranges = {b.values["data[0].individuals"]: b.verdict for b in d.cases.branches}
     assert ranges["10,000 to 99,999"] is Verdict.ALLOW and ranges["100,000"] is Verdict.RESTRICT
+
+
+def test_a_window_names_no_earlier_item_dated_after_it(policies: Policies) -> None:
+    """The first sources a window names are read once per start row (counting._Index):
+    an item dated after the window's end is not among them, nor counted."""
+    from dataflow_rules.engine.counting import CountKey, PriorItem, tally
+
+    day = dt.date(2026, 3, 1)
+    ledger = Ledger()
+    for source, when in (("a", day), ("b", day + dt.timedelta(days=2))):
+        ledger.add(
+            PriorItem(
+                source=source,
+                transfer_id=f"t{source}",
+                date=when,
+                exporter="x",
+                recipient="r1",
+                category="personal.contact",
+                individuals=5,
+            )
+        )
+    later = Transfer.model_validate(
+        {
+            "id": "t-own",
+            "origin": "CN",
+            "destination": "US",
+            "exporter": {"id": "x"},
+            "recipient": {"id": "r1"},
+            "data": [{"category": "personal.contact", "individuals": 1}],
+        }
+    )
+    key = CountKey(("personal.contact",), "individuals", "calendar_year", "exporter_and_recipient")
+    total = tally(policies.taxonomy, key, later, day, ledger.prior(later))
+    assert (total.records, total.more, total.low) == (("a",), 0, 6)

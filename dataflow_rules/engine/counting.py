@@ -18,6 +18,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import unicodedata
+import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -533,10 +535,19 @@ class Ledger:
     Filled from the audit trail (audit/ledger.py), or from the other transfers of one run
     (``scan``, ``batch --cumulative``). A transfer is never counted with itself: records of
     the same transfer id are earlier decisions of the same transfer, not earlier transfers.
+
+    The items are held as columns (:class:`_Items`), not as :class:`PriorItem` objects: a
+    run counted together holds every earlier item for the whole run, and an object per
+    item (with its own strings and date) was most of a 10,000-manifest scan's growth over
+    a 1,000-manifest one (issue 14). :meth:`prior` reads them back as items where a caller
+    walks them one by one.
     """
 
     def __init__(self, items: Iterable[PriorItem] = ()) -> None:
-        self._by_exporter: dict[str, list[PriorItem]] = {}
+        self._sources = _Names()
+        self._ids = _Names()
+        self._vocab = _Vocab()
+        self._by_exporter: dict[str, _Items] = {}
         self._sums: dict[str, _Sums] = {}
         self._by_name: dict[str, set[str]] = {}
         """An exporter's normalised name -> the keys (id or name) its items are held under."""
@@ -544,12 +555,15 @@ class Ledger:
             self.add(item)
 
     def add(self, item: PriorItem) -> None:
-        self._by_exporter.setdefault(item.exporter, []).append(item)
+        store = self._by_exporter.get(item.exporter)
+        if store is None:
+            store = self._by_exporter[item.exporter] = _Items(self._sources, self._ids, self._vocab)
+        n = store.append(item)
         if item.exporter_name:
             self._by_name.setdefault(item.exporter_name, set()).add(item.exporter)
         sums = self._sums.get(item.exporter)
         if sums is not None:
-            sums.add(item)
+            sums.add(n)
 
     def add_transfer(self, transfer: Transfer, source: str, day: dt.date, key: str | None = None) -> None:
         """Add ``transfer``'s items; ``key`` (default: its id) is what ``prior`` leaves out."""
@@ -561,17 +575,25 @@ class Ledger:
         the transfer's id): a transfer is never counted with itself. ``cutoff``: leave out
         the items dated after it (a corpus decided together counts only what came before)."""
         exporter = exporter_key(transfer)
-        mine = self._by_exporter.get(exporter, [])
+        own = transfer.id if key is None else key
+        mine = self._by_exporter.get(exporter)
         named = self._same_name(transfer, exporter)
         if named:  # the same exporter under another key: counted together, under this one
-            merged = mine + [replace(p, exporter=exporter) for p in named]
-            return PriorSet(merged, transfer.id if key is None else key, _Sums(merged), cutoff)
+            merged = _Items(self._sources, self._ids, self._vocab)
+            if mine is not None:
+                merged.extend(mine, range(len(mine)))
+            for store, positions in named:
+                merged.extend(store, positions)
+            return PriorSet(merged, exporter, own, _Sums(merged), cutoff)
+        if mine is None:
+            mine = _Items(self._sources, self._ids, self._vocab)
+            return PriorSet(mine, exporter, own, _Sums(mine), cutoff)
         sums = self._sums.get(exporter)
         if sums is None:
             sums = self._sums[exporter] = _Sums(mine)
-        return PriorSet(mine, transfer.id if key is None else key, sums, cutoff)
+        return PriorSet(mine, exporter, own, sums, cutoff)
 
-    def _same_name(self, transfer: Transfer, exporter: str) -> list[PriorItem]:
+    def _same_name(self, transfer: Transfer, exporter: str) -> list[tuple[_Items, list[int]]]:
         """Items held under another key that are still ``transfer``'s exporter: the same
         normalised name where one of the two states no id (equal ids are one key already).
         Keyed by id or else name alone, "id: cn-exp, name: Example" and "name: Example"
@@ -579,16 +601,20 @@ class Ledger:
         name = _identity(transfer.exporter.name or "")
         if not name:
             return []
+        at = self._vocab.get(name)
         has_id = bool(transfer.exporter.id)
-        out: list[PriorItem] = []
+        out: list[tuple[_Items, list[int]]] = []
         for held in sorted(self._by_name.get(name, ())):
             if held == exporter:
                 continue
-            out += [
-                p
-                for p in self._by_exporter[held]
-                if p.exporter_name == name and not (has_id and p.exporter_has_id)
+            store = self._by_exporter[held]
+            positions = [
+                n
+                for n in range(len(store))
+                if store.name[n] == at and not (has_id and store.flags[n] & _HAS_ID)
             ]
+            if positions:
+                out.append((store, positions))
         return out
 
     def __len__(self) -> int:
@@ -599,32 +625,191 @@ _UNITS: tuple[Unit, ...] = ("individuals", "records", "devices")
 
 
 _AT: dict[str, int] = {unit: n for n, unit in enumerate(_UNITS)}
-"""A unit's place in a row's lists."""
+"""A unit's place in the columns of counts."""
+
+_UNSTATED = -1
+"""A count not stated, in a column of counts (a stated count is never negative)."""
+
+_BULK, _HAS_ID = 1, 2
+"""Bits of an item's flags."""
 
 
-@dataclass(slots=True)
-class _Row:
-    """The items of one earlier transfer that one selection counts and that name no
-    population: per unit (in :data:`_UNITS` order), the sum of the stated counts, how many
-    were stated, and whether one was not. Slots and lists, not dicts: a run counted
-    together holds a row per earlier transfer in each selection (issue 14, scan memory)."""
+_MEMO = 2048
+"""Names a :class:`_Names` keeps decoded (cleared when full)."""
 
-    day: int
-    seq: int
-    source: str
-    transfer_id: str
-    known: list[int] = field(default_factory=lambda: [0, 0, 0])
-    n_known: list[int] = field(default_factory=lambda: [0, 0, 0])
-    unknown: list[bool] = field(default_factory=lambda: [False, False, False])
 
-    def add(self, item: PriorItem) -> None:
-        for n, unit in enumerate(_UNITS):
+class _Names:
+    """Strings each item names once (sources, transfer ids): one UTF-8 blob and the end of
+    each string in it, some 20 bytes a name instead of a 60-byte ``str`` and its slot. The
+    items of one transfer, added one after another, share one entry; the same string added
+    again later gets a second entry, so entries are compared as strings, never by number."""
+
+    __slots__ = ("_blob", "_ends", "_last", "_memo")
+
+    def __init__(self) -> None:
+        self._blob = bytearray()
+        self._ends = array("Q")
+        self._last: str | None = None
+        self._memo: dict[int, str] = {}
+        """Names read lately: every tally of a run names the same first ten earlier transfers."""
+
+    def add(self, name: str) -> int:
+        if self._ends and name == self._last:
+            return len(self._ends) - 1
+        # surrogatepass: a path decoded with surrogate escapes comes back exactly as given.
+        self._blob += name.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._blob))
+        self._last = name
+        return len(self._ends) - 1
+
+    def raw(self, n: int) -> bytes:
+        """Entry ``n`` as stored (UTF-8)."""
+        start = self._ends[n - 1] if n else 0
+        return bytes(self._blob[start : self._ends[n]])
+
+    def __getitem__(self, n: int) -> str:
+        found = self._memo.get(n)
+        if found is None:
+            start = self._ends[n - 1] if n else 0
+            found = self._blob[start : self._ends[n]].decode("utf-8", "surrogatepass")
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            self._memo[n] = found
+        return found
+
+
+class _Vocab:
+    """Strings many items share (categories, recipients, populations, exporter names), each
+    held once: an item holds its number, and equal numbers are equal strings."""
+
+    __slots__ = ("_at", "values")
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self._at: dict[str, int] = {}
+
+    def add(self, value: str) -> int:
+        found = self._at.get(value)
+        if found is None:
+            found = self._at[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def get(self, value: str) -> int:
+        """Its number, -1 when no item holds it."""
+        return self._at.get(value, -1)
+
+
+class _Items:
+    """One exporter's earlier items as columns: some 55 bytes an item (dates as ordinals,
+    counts with :data:`_UNSTATED`, strings as numbers into the ledger's tables)."""
+
+    __slots__ = (
+        "_keys",
+        "_last_key",
+        "category",
+        "counts",
+        "day",
+        "flags",
+        "ids",
+        "name",
+        "population",
+        "recipient",
+        "regrouped",
+        "source",
+        "sources",
+        "tid",
+        "vocab",
+    )
+
+    def __init__(self, sources: _Names, ids: _Names, vocab: _Vocab) -> None:
+        self.sources, self.ids, self.vocab = sources, ids, vocab
+        self.day = array("i")
+        self.source = array("i")
+        self.tid = array("i")
+        self.recipient = array("i")
+        self.category = array("i")
+        self.population = array("i")
+        self.name = array("i")
+        self.counts = (array("q"), array("q"), array("q"))
+        self.flags = bytearray()
+        self.regrouped = False
+        """Whether a transfer's items (source, id, date) came apart: another's came between
+        them. Then an index groups its rows by their strings (the slow path, never taken
+        by the ledgers the tool builds, which add a transfer's items together)."""
+        self._keys: set[int] = set()
+        self._last_key: tuple[str, str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def append(self, item: PriorItem) -> int:
+        day = item.date.toordinal()
+        self._group(item.source, item.transfer_id, day)
+        self.day.append(day)
+        self.source.append(self.sources.add(item.source))
+        self.tid.append(self.ids.add(item.transfer_id))
+        self.recipient.append(self.vocab.add(item.recipient))
+        self.category.append(self.vocab.add(item.category))
+        self.population.append(-1 if item.population is None else self.vocab.add(item.population))
+        self.name.append(self.vocab.add(item.exporter_name))
+        for column, unit in zip(self.counts, _UNITS, strict=True):
             value = getattr(item, unit)
-            if value is None:
-                self.unknown[n] = True
-            else:
-                self.known[n] += value
-                self.n_known[n] += 1
+            column.append(_UNSTATED if value is None else value)
+        self.flags.append((_BULK if item.bulk else 0) | (_HAS_ID if item.exporter_has_id else 0))
+        return len(self.day) - 1
+
+    def extend(self, other: _Items, positions: Iterable[int]) -> None:
+        """Copy ``other``'s items at ``positions`` (of the same ledger's tables)."""
+        for n in positions:
+            self._group(other.sources[other.source[n]], other.ids[other.tid[n]], other.day[n])
+            self.day.append(other.day[n])
+            self.source.append(other.source[n])
+            self.tid.append(other.tid[n])
+            self.recipient.append(other.recipient[n])
+            self.category.append(other.category[n])
+            self.population.append(other.population[n])
+            self.name.append(other.name[n])
+            for mine, theirs in zip(self.counts, other.counts, strict=True):
+                mine.append(theirs[n])
+            self.flags.append(other.flags[n])
+
+    def _group(self, source: str, transfer_id: str, day: int) -> None:
+        """Note whether this item's transfer was seen before, apart from it (a checksum per
+        transfer, the same in every process, so a ledger pickled to batch workers keeps
+        telling; a collision only sends the indexes down the exact slow path)."""
+        key = (source, transfer_id, day)
+        if key == self._last_key:
+            return
+        mark = zlib.crc32(f"{source}\0{transfer_id}\0{day}".encode("utf-8", "surrogatepass"))
+        if mark in self._keys:
+            self.regrouped = True
+        self._keys.add(mark)
+        self._last_key = key
+
+    def special(self, n: int) -> bool:
+        """Counted one by one: it names a population, or is bulk."""
+        return self.population[n] >= 0 or bool(self.flags[n] & _BULK)
+
+    def item(self, n: int, exporter: str) -> PriorItem:
+        """The item at ``n``, as :class:`PriorItem` (under ``exporter``, the key it is read by)."""
+        values = self.vocab.values
+        counts = [c[n] for c in self.counts]
+        return PriorItem(
+            source=self.sources[self.source[n]],
+            transfer_id=self.ids[self.tid[n]],
+            date=dt.date.fromordinal(self.day[n]),
+            exporter=exporter,
+            recipient=values[self.recipient[n]],
+            category=values[self.category[n]],
+            individuals=None if counts[0] == _UNSTATED else counts[0],
+            records=None if counts[1] == _UNSTATED else counts[1],
+            devices=None if counts[2] == _UNSTATED else counts[2],
+            population=None if self.population[n] < 0 else values[self.population[n]],
+            bulk=bool(self.flags[n] & _BULK),
+            exporter_name=values[self.name[n]],
+            exporter_has_id=bool(self.flags[n] & _HAS_ID),
+        )
 
 
 @dataclass(frozen=True)
@@ -647,92 +832,246 @@ class _Window:
 
 class _Index:
     """The earlier items one selection (recipient, categories) counts, one row per earlier
-    transfer, sorted by date with prefix sums: a window's total is two bisections and a
-    subtraction, whatever the ledger's size (a run of N transfers costs N log N, not N²)."""
+    transfer (its source, id and date), sorted by date with prefix sums: a window's total
+    is two bisections and a subtraction, whatever the ledger's size (a run of N transfers
+    costs N log N, not N²).
 
-    def __init__(self) -> None:
-        self.rows: list[_Row] = []
-        self._by_key: dict[tuple[str, str, int], _Row] = {}
+    Columns, not row objects (issue 14): a row is its date, order, source and id numbers,
+    its unstated bits and, per unit, the prefix sum of the stated counts and how many were
+    stated, some 50 bytes; a row's own values are the differences of the prefix sums. Rows
+    arrive in the ledger's order; one arriving out of date order (or a transfer's items
+    come apart) makes the next query build new columns in order, never reordering the old
+    ones in place: a window's lazy list of open sources keeps reading them as they were."""
+
+    def __init__(self, store: _Items) -> None:
+        self.store = store
+        self.day = array("i")
+        self.seq = array("i")
+        self.src = array("i")
+        self.tid = array("i")
+        self.sums = (array("q", [0]), array("q", [0]), array("q", [0]))
+        self.stated = (array("I", [0]), array("I", [0]), array("I", [0]))
+        self.unstated = bytearray()
         self._sorted = True
         self._built = False
-        self.days: list[int] = []
-        self.prefix: dict[str, tuple[list[int], list[int]]] = {}
-        self.unknown: dict[str, list[int]] = {}
-        self.position: dict[str, list[int]] = {}
-        """transfer id -> positions of its rows (what ``own`` takes out)."""
-        self.by_source: dict[str, list[int]] = {}
+        self.unknown: tuple[array[int], ...] = ()
+        """Per unit, the rows with an item whose count is not stated."""
+        self._by_tid: _Lookup | None = None
+        """The rows by transfer id (what ``own`` takes out)."""
+        self._by_src: _Lookup | None = None
+        self._own: tuple[str, list[int]] | None = None
+        self._heads: dict[int, tuple[int, list[int], list[str]]] = {}
+        self._tail: tuple[int, int, int] | None = None
+        """The last item's (date, source, id): a transfer's items come one after another."""
+        self._split = False
+        """Whether a transfer's items are in two rows (see :meth:`add`)."""
 
-    def add(self, item: PriorItem, seq: int) -> None:
-        day = item.date.toordinal()
-        row_key = (item.source, item.transfer_id, day)
-        row = self._by_key.get(row_key)
-        if row is None:
-            row = self._by_key[row_key] = _Row(day, seq, item.source, item.transfer_id)
-            if self.rows and (self.rows[-1].day, self.rows[-1].seq) > (day, seq):
+    def add(self, n: int) -> None:
+        store = self.store
+        day, src, tid = store.day[n], store.source[n], store.tid[n]
+        last = len(self.day) - 1
+        if last >= 0 and self.day[last] == day and self.src[last] == src and self.tid[last] == tid:
+            self._merge_last(n)
+        else:
+            if self._tail == (day, src, tid):
+                # The same transfer as the item before, whose row a rebuild moved: a row of
+                # its own until the next query groups them (the reordering was in a query).
+                self._split = True
+            if last >= 0 and (self.day[last], self.seq[last]) > (day, n):
                 self._sorted = False
-            self.rows.append(row)
-        row.add(item)
+            self.day.append(day)
+            self.seq.append(n)
+            self.src.append(src)
+            self.tid.append(tid)
+            self.unstated.append(0)
+            for sums, stated in zip(self.sums, self.stated, strict=True):
+                sums.append(sums[-1])
+                stated.append(stated[-1])
+            self._merge_last(n)
+        self._tail = (day, src, tid)
         self._built = False
+
+    def _merge_last(self, n: int) -> None:
+        """Add item ``n``'s counts to the last row."""
+        for at, column in enumerate(self.store.counts):
+            value = column[n]
+            if value == _UNSTATED:
+                self.unstated[-1] |= 1 << at
+            else:
+                self.sums[at][-1] += value
+                self.stated[at][-1] += 1
+
+    def _rows(self) -> list[tuple[int, int, int, int, int, list[int], list[int]]]:
+        """Each row's values (date, order, source, id, unstated bits, sums, counts)."""
+        return [
+            (
+                self.day[r],
+                self.seq[r],
+                self.src[r],
+                self.tid[r],
+                self.unstated[r],
+                [s[r + 1] - s[r] for s in self.sums],
+                [c[r + 1] - c[r] for c in self.stated],
+            )
+            for r in range(len(self.day))
+        ]
+
+    def _rebuild(self) -> None:
+        """New columns in (date, order) order, a transfer's rows that came apart as one."""
+        rows = self._rows()
+        rows.sort(key=lambda r: (r[0], r[1]))
+        if self.store.regrouped or self._split:
+            names, ids = self.store.sources, self.store.ids
+            first: dict[tuple[str, str, int], int] = {}
+            grouped: list[tuple[int, int, int, int, int, list[int], list[int]]] = []
+            for row in rows:
+                key = (names[row[2]], ids[row[3]], row[0])
+                at = first.get(key)
+                if at is None:
+                    first[key] = len(grouped)
+                    grouped.append(row)
+                    continue
+                held = grouped[at]
+                grouped[at] = (
+                    *held[:4],
+                    held[4] | row[4],
+                    [a + b for a, b in zip(held[5], row[5], strict=True)],
+                    [a + b for a, b in zip(held[6], row[6], strict=True)],
+                )
+            rows = grouped
+        self.day = array("i", (r[0] for r in rows))
+        self.seq = array("i", (r[1] for r in rows))
+        self.src = array("i", (r[2] for r in rows))
+        self.tid = array("i", (r[3] for r in rows))
+        self.unstated = bytearray(r[4] for r in rows)
+        sums_out: list[array[int]] = []
+        stated_out: list[array[int]] = []
+        for at in range(len(_UNITS)):
+            sums, stated = array("q", [0]), array("I", [0])
+            for r in rows:
+                sums.append(sums[-1] + r[5][at])
+                stated.append(stated[-1] + r[6][at])
+            sums_out.append(sums)
+            stated_out.append(stated)
+        self.sums = (sums_out[0], sums_out[1], sums_out[2])
+        self.stated = (stated_out[0], stated_out[1], stated_out[2])
+        self._sorted = True
 
     def _build(self) -> None:
         if self._built:
             return
-        if not self._sorted:
-            # A new list, not sorted in place: a window's lazy list of open sources keeps
-            # reading the rows as they were when it was taken.
-            self.rows = sorted(self.rows, key=lambda r: (r.day, r.seq))
-            self._sorted = True
-        self.days = [r.day for r in self.rows]
-        self.prefix = {}
-        self.unknown = {}
-        for at, unit in enumerate(_UNITS):
-            sums, counts = [0], [0]
-            for r in self.rows:
-                sums.append(sums[-1] + r.known[at])
-                counts.append(counts[-1] + r.n_known[at])
-            self.prefix[unit] = (sums, counts)
-            self.unknown[unit] = [n for n, r in enumerate(self.rows) if r.unknown[at]]
-        self.position = {}
-        self.by_source = {}
-        for n, r in enumerate(self.rows):
-            self.position.setdefault(r.transfer_id, []).append(n)
-            self.by_source.setdefault(r.source, []).append(n)
+        if not self._sorted or self._split or self.store.regrouped:
+            self._rebuild()
+            self._split = False
+        rows = range(len(self.day))
+        self.unknown = tuple(array("i", (r for r in rows if self.unstated[r] & (1 << at))) for at in range(3))
+        self._by_tid = None
+        self._by_src = None
+        self._own = None
+        self._heads = {}
         self._built = True
+
+    def _rows_of(self, own: str) -> list[int]:
+        """The rows of transfer id ``own`` (the last asked kept: a decision's tallies ask
+        for the same one, a few times each)."""
+        if self._own is not None and self._own[0] == own:
+            return self._own[1]
+        if self._by_tid is None:
+            self._by_tid = _Lookup(self.store.ids, self.tid)
+        found = self._by_tid.rows(own)
+        self._own = (own, found)
+        return found
+
+    def _head_from(self, lo: int) -> tuple[int, list[int], list[str]]:
+        """The first MAX_NAMED sources from row ``lo`` on, each once, the rows where each
+        first appears, and the row the reading stopped before: what a window starting at
+        ``lo`` names when none of those rows is the transfer's own (every window of a run
+        decided on one day starts at the same row, and names the same first ten)."""
+        found = self._heads.get(lo)
+        if found is None:
+            names, src = self.store.sources, self.src
+            rows: list[int] = []
+            got: list[str] = []
+            r, end = lo, len(src)
+            while r < end and len(got) < MAX_NAMED:
+                name = names[src[r]]
+                if name not in got:
+                    got.append(name)
+                    rows.append(r)
+                r += 1
+            if len(self._heads) >= 16:
+                self._heads.clear()
+            found = self._heads[lo] = (r, rows, got)
+        return found
+
+    def _rows_named(self, source: str) -> list[int]:
+        """The rows of ``source``."""
+        if self._by_src is None:
+            self._by_src = _Lookup(self.store.sources, self.src)
+        return self._by_src.rows(source)
 
     def window(self, since: dt.date, until: dt.date, unit: str, own: str) -> _Window:
         self._build()
-        lo = bisect.bisect_left(self.days, since.toordinal())
-        hi = bisect.bisect_right(self.days, until.toordinal())
-        sums, counts = self.prefix[unit]
-        known, n_known = sums[hi] - sums[lo], counts[hi] - counts[lo]
-        mine = [n for n in self.position.get(own, []) if lo <= n < hi]
-        for n in mine:
-            known -= self.rows[n].known[_AT[unit]]
-            n_known -= self.rows[n].n_known[_AT[unit]]
+        lo = bisect.bisect_left(self.day, since.toordinal())
+        hi = bisect.bisect_right(self.day, until.toordinal())
+        at = _AT[unit]
+        sums, stated = self.sums[at], self.stated[at]
+        known, n_known = sums[hi] - sums[lo], stated[hi] - stated[lo]
+        mine = [r for r in self._rows_of(own) if lo <= r < hi]
+        for r in mine:
+            known -= sums[r + 1] - sums[r]
+            n_known -= stated[r + 1] - stated[r]
         skip = set(mine)
-        positions, rows = self.unknown[unit], self.rows
+        positions, src, names = self.unknown[at], self.src, self.store.sources
         starts = bisect.bisect_left(positions, lo)
         ends = bisect.bisect_left(positions, hi)
-        n_unknown = ends - starts - sum(1 for n in mine if _holds(positions, n))
+        n_unknown = ends - starts - sum(1 for r in mine if _holds(positions, r))
 
         def unknown() -> list[str]:
-            return [rows[n].source for n in positions[starts:ends] if n not in skip]
+            return [names[src[r]] for r in positions[starts:ends] if r not in skip]
 
-        first: list[str] = []
-        n = lo
-        while n < hi and len(first) < MAX_NAMED:
-            if n not in skip and self.rows[n].source not in first:
-                first.append(self.rows[n].source)
-            n += 1
+        upto, head_rows, head_names = self._head_from(lo)
+        first: list[str]
+        if not mine or mine[0] >= upto:  # no row of its own among the first: as read once
+            first = [name for row, name in zip(head_rows, head_names, strict=True) if row < hi]
+        else:
+            first = []
+            r = lo
+            while r < hi and len(first) < MAX_NAMED:
+                if r not in skip:
+                    name = names[src[r]]
+                    if name not in first:
+                        first.append(name)
+                r += 1
         counted = hi - lo - len(mine)
 
         def has(source: str) -> bool:
-            return any(lo <= m < hi and m not in skip for m in self.by_source.get(source, []))
+            return any(lo <= m < hi and m not in skip for m in self._rows_named(source))
 
         return _Window(known, n_known, n_unknown, unknown, first, counted, has)
 
 
-def _holds(positions: list[int], n: int) -> bool:
+class _Lookup:
+    """The rows of a column of names, found by name: the rows sorted by a checksum of their
+    name (8 bytes a row, searched at C speed), each candidate's name then compared."""
+
+    def __init__(self, names: _Names, column: array[int]) -> None:
+        self.names, self.column = names, column
+        marks = [zlib.crc32(names.raw(n)) for n in column]
+        order = sorted(range(len(column)), key=marks.__getitem__)
+        self.marks = array("I", (marks[r] for r in order))
+        self.order = array("i", order)
+
+    def rows(self, name: str) -> list[int]:
+        """The rows named ``name``, in row order."""
+        mark = zlib.crc32(name.encode("utf-8", "surrogatepass"))
+        lo = bisect.bisect_left(self.marks, mark)
+        hi = bisect.bisect_right(self.marks, mark, lo)
+        names, column = self.names, self.column
+        return sorted(r for r in self.order[lo:hi] if names[column[r]] == name)
+
+
+def _holds(positions: array[int], n: int) -> bool:
     """Whether the sorted ``positions`` hold ``n``."""
     at = bisect.bisect_left(positions, n)
     return at < len(positions) and positions[at] == n
@@ -743,43 +1082,44 @@ class _Sums:
     in one date-sorted index per selection a tally asks for, the others kept one by one
     (their populations count once, at the largest). Items added later reach every index."""
 
-    def __init__(self, items: Sequence[PriorItem]) -> None:
-        self.items: list[PriorItem] = []
-        self.special: list[PriorItem] = []
+    def __init__(self, store: _Items) -> None:
+        self.store = store
+        self.special = array("i")
+        """The items counted one by one (a population, or bulk)."""
         self.categories: set[str] = set()
         """Every category of the exporter's earlier items (what a volume line may cap)."""
         self._indexes: dict[tuple[Taxonomy, tuple[str, ...] | None, str | None], _Index] = {}
-        for item in items:
-            self.add(item)
+        for n in range(len(store)):
+            self.add(n)
 
-    def add(self, item: PriorItem) -> None:
-        self.categories.add(item.category)
-        if item.population is not None or item.bulk:
-            self.special.append(item)
+    def add(self, n: int) -> None:
+        store = self.store
+        self.categories.add(store.vocab.values[store.category[n]])
+        if store.special(n):
+            self.special.append(n)
             return
-        self.items.append(item)
-        seq = len(self.items)
         for (taxonomy, categories, recipient), index in self._indexes.items():
-            if _selects(taxonomy, categories, recipient, item):
-                index.add(item, seq)
+            if _selects(taxonomy, categories, recipient, store, n):
+                index.add(n)
 
     def index(self, taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: str | None) -> _Index:
         key = (taxonomy, categories, recipient)
         found = self._indexes.get(key)
         if found is None:
-            found = self._indexes[key] = _Index()
-            for seq, item in enumerate(self.items, 1):
-                if _selects(taxonomy, categories, recipient, item):
-                    found.add(item, seq)
+            found = self._indexes[key] = _Index(self.store)
+            for n in range(len(self.store)):
+                if not self.store.special(n) and _selects(taxonomy, categories, recipient, self.store, n):
+                    found.add(n)
         return found
 
 
 def _selects(
-    taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: str | None, item: PriorItem
+    taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: str | None, store: _Items, n: int
 ) -> bool:
-    if recipient is not None and item.recipient != recipient:
+    values = store.vocab.values
+    if recipient is not None and values[store.recipient[n]] != recipient:
         return False
-    return _relation(taxonomy, categories, item.category) == "within"
+    return _relation(taxonomy, categories, values[store.category[n]]) == "within"
 
 
 def _never(source: str) -> bool:
@@ -795,22 +1135,32 @@ _NOTHING = _Window(0, 0, 0, _none, [], 0, _never)
 
 class PriorSet(Sequence[PriorItem]):
     """The earlier items a transfer's tallies add (its exporter's, less its own), with the
-    pre-summed form :func:`tally` reads so that a run of N transfers costs N log N, not N²."""
+    pre-summed form :func:`tally` reads so that a run of N transfers costs N log N, not N².
+    Read one by one (``for item in prior``), the items are made from the ledger's columns."""
 
-    def __init__(self, items: list[PriorItem], own: str, sums: _Sums, cutoff: dt.date | None = None) -> None:
-        self._items = items
+    def __init__(
+        self, store: _Items, exporter: str, own: str, sums: _Sums, cutoff: dt.date | None = None
+    ) -> None:
+        self._store = store
+        self.exporter = exporter
         self.own = own
         self._sums = sums
         self.cutoff = cutoff
         self._kept: list[PriorItem] | None = None
+        self._truth: tuple[int, bool] | None = None
 
-    def _counts(self, item: PriorItem) -> bool:
-        """Whether ``item`` is added: not the transfer's own, not dated after the cutoff."""
-        return item.transfer_id != self.own and (self.cutoff is None or item.date <= self.cutoff)
+    def _counts(self, n: int) -> bool:
+        """Whether item ``n`` is added: not the transfer's own, not dated after the cutoff."""
+        store = self._store
+        if self.cutoff is not None and store.day[n] > self.cutoff.toordinal():
+            return False
+        return store.ids[store.tid[n]] != self.own
 
     def _list(self) -> list[PriorItem]:
         if self._kept is None:
-            self._kept = [p for p in self._items if self._counts(p)]
+            self._kept = [
+                self._store.item(n, self.exporter) for n in range(len(self._store)) if self._counts(n)
+            ]
         return self._kept
 
     def window(
@@ -826,14 +1176,14 @@ class PriorSet(Sequence[PriorItem]):
         """What the earlier items naming no population add to a tally: those of
         ``exporter`` (and ``recipient``, when given) within ``categories``, dated from
         ``since`` to ``until``."""
-        if not self._items or self._items[0].exporter != exporter:
+        if not len(self._store) or self.exporter != exporter:
             return _NOTHING
         if self.cutoff is not None:
             until = min(until, self.cutoff)
         return self._sums.index(taxonomy, categories, recipient).window(since, until, unit, self.own)
 
     def special(self) -> list[PriorItem]:
-        return [p for p in self._sums.special if self._counts(p)]
+        return [self._store.item(n, self.exporter) for n in self._sums.special if self._counts(n)]
 
     def categories(self) -> set[str]:
         """The categories of the exporter's earlier items (a superset of those counted)."""
@@ -843,7 +1193,12 @@ class PriorSet(Sequence[PriorItem]):
         return len(self._list())
 
     def __bool__(self) -> bool:
-        return any(self._counts(p) for p in self._items)
+        # Items are only ever added, and whether one counts never changes: the answer
+        # holds until the ledger grows (a decision asks a dozen times).
+        size = len(self._store)
+        if self._truth is None or self._truth[0] != size:
+            self._truth = (size, any(self._counts(n) for n in range(size)))
+        return self._truth[1]
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def]
         return self._list()[index]
