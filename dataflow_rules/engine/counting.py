@@ -1185,6 +1185,14 @@ class PriorSet(Sequence[PriorItem]):
     def special(self) -> list[PriorItem]:
         return [self._store.item(n, self.exporter) for n in self._sums.special if self._counts(n)]
 
+    def names_population(self, population: str) -> bool:
+        """Whether an earlier item counted names ``population``: read from the columns of
+        the items counted one by one, without making an item of every earlier one (case
+        analysis asks this of every open count naming a population)."""
+        store = self._store
+        code = store.vocab.get(population)
+        return code >= 0 and any(store.population[n] == code and self._counts(n) for n in self._sums.special)
+
     def categories(self) -> set[str]:
         """The categories of the exporter's earlier items (a superset of those counted)."""
         return self._sums.categories

@@ -310,7 +310,11 @@ class Engine:
             return None
         if item.population is not None and (
             any(o.population == item.population for j, o in enumerate(transfer.data) if j != i)
-            or any(p.population == item.population for p in prior)
+            or (
+                prior.names_population(item.population)
+                if isinstance(prior, PriorSet)
+                else any(p.population == item.population for p in prior)
+            )
         ):
             return None
         zero = set_fact(transfer, f"data[{i}].{unit}", 0)
