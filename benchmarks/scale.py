@@ -150,19 +150,6 @@ SCAN = (
 )
 
 
-SCAN_CHILD = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "took = time.perf_counter() - t\n"
-    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "sys.stderr.write(r.stderr)\n"
-    "print(f'{took} {u.ru_maxrss / 1024} {u.ru_utime + u.ru_stime} {r.returncode}')\n"
-)
-"""As :func:`_child`, with the child's CPU seconds (user and system): on 2 cores shared by
-other work, wall clock varies by 2x between runs, CPU time much less."""
-
-
 def scan(tree: Path, directory: Path, work: Path, cumulative: bool) -> tuple[float, float, float]:
     """(seconds, peak MiB, CPU seconds) of one scan with its JSON report written, in a fresh process,
     as the CLI does it (``scan_spooled`` and the streaming writer, where the tree has them).
@@ -172,14 +159,11 @@ def scan(tree: Path, directory: Path, work: Path, cumulative: bool) -> tuple[flo
     ledger of every earlier transfer to each decision."""
     report = work / "scan.json"
     args = [PY, "-c", SCAN, str(directory), str(report), "1" if cumulative else "0"]
-    out = subprocess.run(
-        [PY, "-c", SCAN_CHILD, *args], capture_output=True, text=True, env=_env(tree), cwd=directory
-    )
-    took, peak, cpu, rc = out.stdout.split()[-4:]
-    if int(rc):
-        raise SystemExit(f"scan failed in {tree} ({rc}): {out.stderr[-2000:]}")
+    took, cpu, peak, result = _measure(tree, args, directory)
+    if result.returncode:
+        raise SystemExit(f"scan failed in {tree} ({result.returncode}): {result.stderr[-2000:]}")
     report.unlink()
-    return float(took), float(peak), float(cpu)
+    return took, peak, cpu
 
 
 def main(argv: list[str] | None = None) -> None:
