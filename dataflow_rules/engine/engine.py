@@ -88,6 +88,9 @@ class Engine:
         """id(ruleset) -> how to write the facts it reads."""
         self._asked: dict[tuple[PlanKey, str], tuple[RuleSet, ...]] = {}
         """(plan, an item's category) -> the rulesets its fact is asserted into (memoised)."""
+        self._relevant: dict[tuple[str | None, str | None], tuple[SidePlan, ...]] = {}
+        """(origin's jurisdiction, destination's) -> the plans a decision between them can
+        read (:meth:`_relevant_plans`, asked several times a decision)."""
         if not lazy:
             self._compile_all()
 
@@ -386,18 +389,25 @@ class Engine:
                 out.append((key, f"individuals of {names} {since}", options))
         return out
 
-    def _relevant_plans(self, transfer: Transfer) -> list[SidePlan]:
+    def _relevant_plans(self, transfer: Transfer) -> Sequence[SidePlan]:
         """The plans a decision of ``transfer`` can read (every plan when it has onward legs)."""
         if transfer.onward:
-            return list(self._plans.values())
-        origin = self.policies.jurisdiction_of(transfer.origin)
-        destination = self.policies.jurisdiction_of(transfer.destination)
-        wanted = [
-            key
-            for key in self._plans.keys_listed()
-            if (key[0] == origin and key[1] == "outbound") or (key[0] == destination and key[1] == "inbound")
-        ]
-        return [self._plans[key] for key in wanted if key in self._plans]
+            return tuple(self._plans.values())
+        pair = (
+            self.policies.jurisdiction_of(transfer.origin),
+            self.policies.jurisdiction_of(transfer.destination),
+        )
+        found = self._relevant.get(pair)
+        if found is None:
+            origin, destination = pair
+            wanted = [
+                key
+                for key in self._plans.keys_listed()
+                if (key[0] == origin and key[1] == "outbound")
+                or (key[0] == destination and key[1] == "inbound")
+            ]
+            found = self._relevant[pair] = tuple(self._plans[key] for key in wanted if key in self._plans)
+        return found
 
     def _decide_once(
         self,

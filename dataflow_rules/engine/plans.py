@@ -25,13 +25,13 @@ class PlanTable(Mapping[PlanKey, SidePlan]):
     def __init__(self, policies: Policies, lock: threading.RLock) -> None:
         self._policies = policies
         self._lock = lock
-        self._keys = plan_keys(policies)
+        self._keys = tuple(plan_keys(policies))
         self._index = {key: n for n, key in enumerate(self._keys)}
         self._compiled: dict[PlanKey, SidePlan | None] = {}
 
-    def keys_listed(self) -> list[PlanKey]:
+    def keys_listed(self) -> tuple[PlanKey, ...]:
         """Every key, a domestic one perhaps with an empty plan (nothing is compiled)."""
-        return list(self._keys)
+        return self._keys
 
     def index(self, key: PlanKey) -> int:
         """The key's place among every key: stable whichever plans were compiled first, so a
