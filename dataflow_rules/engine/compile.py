@@ -15,7 +15,7 @@ missing fact: review, never allow), while for an *exemption* or *green lane* it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -231,6 +231,8 @@ class SidePlan:
     own_facts: dict[tuple[str, bool | None], dict[str, int]] = field(default_factory=dict, repr=False)
     """(category, anonymised) -> an item's own fact properties (facts.item_properties)."""
     _counted_by: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    set_readers: tuple[Callable[[Any], object], ...] | None = field(default=None, repr=False)
+    """The readers of the transfer parts its choice flags test (facts.side_key, memoised)."""
 
     def category_flags(self, taxonomy: Taxonomy, category: str) -> dict[str, int]:
         """The category flags of an item of ``category``: 1 within, 2 broader (memoised)."""

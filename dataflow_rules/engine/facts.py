@@ -158,18 +158,12 @@ _SET_FIELDS: dict[str, Callable[[Transfer], object]] = {
 """Per choice flag of compile.py's _SET_FACTS (named as :func:`side_base` names them), the
 part of the transfer it reads."""
 
-_READS: dict[int, tuple[SidePlan, tuple[Callable[[Transfer], object], ...]]] = {}
-"""id(plan) -> the readers of the choice facts its rules test (once per plan)."""
-
 
 def _set_readers(plan: SidePlan) -> tuple[Callable[[Transfer], object], ...]:
-    held = _READS.get(id(plan))
-    if held is not None and held[0] is plan:
-        return held[1]
-    readers = tuple(_SET_FIELDS[name] for name in dict.fromkeys(name for name, _, _ in plan.set_flags))
-    if len(_READS) >= 4096:
-        _READS.clear()
-    _READS[id(plan)] = (plan, readers)
+    readers = plan.set_readers
+    if readers is None:
+        names = dict.fromkeys(name for name, _, _ in plan.set_flags)
+        readers = plan.set_readers = tuple(_SET_FIELDS[name] for name in names)
     return readers
 
 
