@@ -159,7 +159,10 @@ def results(job: Job, chunks: Iterator[Chunk], workers: int, freeze_gc: bool = F
         pool = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("fork"), initializer=_init_forked
         )
-        yield from _pooled(pool, chunks, workers)
+        try:
+            yield from _pooled(pool, chunks, workers)
+        finally:
+            _JOB = None  # the workers hold their copies; the driver keeps no run's policies or ledger
         return
     with contextlib.ExitStack() as files:
         shipped = files.enter_context(
