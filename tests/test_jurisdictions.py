@@ -6,6 +6,7 @@ cited reasons; the rest states the semantics of docs/semantics.md sections 2 and
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from pathlib import Path
 from typing import Any
@@ -101,14 +102,59 @@ def test_member_state_reasons_name_the_eu_and_its_catalogue(engine: Engine) -> N
 
 
 @pytest.mark.parametrize(
-    "destination", ["AD", "AR", "CA", "CH", "GB", "IL", "JP", "KR", "NZ", "UY", "NO", "IS"]
+    "destination", ["AD", "AR", "BR", "CA", "CH", "GB", "IL", "JP", "KR", "NZ", "UY", "NO", "IS"]
 )
 def test_eu_adequate_and_eea_destinations_need_nothing(engine: Engine, destination: str) -> None:
-    decision = engine.decide(_t("DE", destination))
-    assert not [r for r in decision.reasons if r.jurisdiction == "EU" and r.kind != "default"]
+    """A company recipient in an adequate country: nothing stands. Japan, Korea and Brazil,
+    adequate only from their decisions' days, are cleared by the exemption of that day."""
+    company = {"name": "Example Co", "type": "company"}
+    decision = engine.decide(_t("DE", destination, recipient=company))
+    assert decision.verdict is Verdict.ALLOW
+    cleared = [r.entry_id for r in decision.reasons if r.jurisdiction == "EU" and r.kind != "default"]
+    later = {"JP": "jp", "KR": "kr", "BR": "br"}
+    assert cleared == ([f"eu.exempt.adequacy_from.{later[destination]}"] if destination in later else [])
 
 
-@pytest.mark.parametrize("destination", ["CN", "IN", "BR", "SG", "RU", "AE"])
+@pytest.mark.parametrize(
+    ("destination", "decided"), [("JP", "2019-01-23"), ("KR", "2021-12-17"), ("BR", "2026-01-28")]
+)
+def test_eu_adequacy_counts_from_its_decisions_day(engine: Engine, destination: str, decided: str) -> None:
+    """The day before a later member's decision the transfer needed a mechanism; on the day, not."""
+    company = {"name": "Example Co", "type": "company"}
+    day = dt.date.fromisoformat(decided)
+    before = engine.decide(_t("DE", destination, recipient=company), as_of=day - dt.timedelta(days=1))
+    on = engine.decide(_t("DE", destination, recipient=company), as_of=day)
+    assert before.verdict is Verdict.RESTRICT and on.verdict is Verdict.ALLOW
+    assert [r.entry_id for r in before.reasons if r.kind == "entry"] == [
+        f"eu.transfer.adequacy_not_yet.{destination.lower()}"
+    ]
+
+
+@pytest.mark.parametrize("origin", ["DE", "GB"])
+@pytest.mark.parametrize("destination", ["CA", "JP"])
+def test_partial_adequacy_covers_no_public_body(engine: Engine, origin: str, destination: str) -> None:
+    """Canada's and Japan's adequacy reach private-sector recipients only: a government body
+    there needs a mechanism, and an unstated recipient type is review, naming it."""
+    gov = engine.decide(_t(origin, destination, recipient={"name": "Ministry", "type": "government"}))
+    assert gov.verdict is Verdict.RESTRICT
+    assert next(r.entry_id for r in gov.reasons if r.kind == "entry").endswith("partial_adequacy.public_body")
+    unstated = engine.decide(_t(origin, destination))
+    assert unstated.verdict is Verdict.REVIEW
+    assert any(r.kind == "missing_fact" and "recipient.type" in r.sentence for r in unstated.reasons)
+
+
+@pytest.mark.parametrize("origin", ["DE", "GB"])
+def test_a_canadian_university_needs_a_pipeda_determination(engine: Engine, origin: str) -> None:
+    uni = engine.decide(
+        _t(origin, "CA", recipient={"name": "Example University", "type": "research_institution"})
+    )
+    assert uni.verdict is Verdict.REVIEW
+    assert next(r.entry_id for r in uni.reasons if r.kind == "entry").endswith(
+        "partial_adequacy.ca_non_commercial"
+    )
+
+
+@pytest.mark.parametrize("destination", ["CN", "IN", "SG", "RU", "AE"])
 def test_eu_non_adequate_destinations_need_a_mechanism(engine: Engine, destination: str) -> None:
     decision = engine.decide(_t("IT", destination))
     eu = [r for r in decision.reasons if r.jurisdiction == "EU" and r.kind == "entry"]
@@ -116,11 +162,13 @@ def test_eu_non_adequate_destinations_need_a_mechanism(engine: Engine, destinati
     assert eu[0].verdict is Verdict.RESTRICT and ["eu.scc"] in eu[0].mechanisms
 
 
-def test_uk_and_japan_recognise_the_eea_but_japan_not_the_uk(engine: Engine) -> None:
+def test_uk_and_japan_recognise_the_eea_and_japan_the_uk(engine: Engine) -> None:
     assert engine.decide(_t("GB", "FR")).verdict is Verdict.ALLOW
     assert engine.decide(_t("JP", "FR")).verdict is Verdict.ALLOW
-    jp_gb = engine.decide(_t("JP", "GB"))  # UK designation not confirmed: left out
-    assert [r.entry_id for r in jp_gb.reasons if r.kind == "entry"] == ["jp.appi.foreign_third_party"]
+    # The PPC announced on 28 January 2020 that the UK stays designated after leaving the EU.
+    jp_gb = engine.decide(_t("JP", "GB"))
+    assert jp_gb.verdict is Verdict.ALLOW
+    assert not [r for r in jp_gb.reasons if r.kind == "entry"]
 
 
 def test_jp_consent_safeguard_allows(engine: Engine) -> None:
