@@ -7,8 +7,6 @@ section is read, the rest belongs to other readers) or just the facts mapping. T
 file is read with the project's safe loader, so a mistake is one located error (exit 5).
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Collection
 from pathlib import Path
