@@ -68,18 +68,35 @@ def on_first_value() -> tuple[type[Any], type[Any]] | None:
     each option left unset too (``check`` has 13; ``check FILE`` sets two), though an unset
     value (None) never reaches it: ``RuntimeParam.coerce`` returns None or ``()`` for it
     first. The stand-in waits for a value, then puts typer's own coercion in its place and
-    hands it the value, so every value is coerced and refused exactly as typer would."""
+    hands it the value, so every value is coerced and refused exactly as typer would.
+
+    With typer 0.29 a text value of a ``str`` or ``list[str]`` parameter without a parser
+    (``check FILE`` and its ``--format``) is given back as typer's adapter gives it back
+    (the same text; the texts in a list), without building one: its adapter's only step,
+    ``str(value)``, returns a text unchanged, and building the adapters is the last
+    pydantic work typer does for ``check`` (tests/test_cli_coercion.py compares the two)."""
     try:
         from typer._coercion import RuntimeParam, build_runtime_param
         from typer.core import _TyperParameter
     except ImportError:  # pragma: no cover - another typer
         return None
+    texts_as_given = typer.__version__.startswith("0.29.")
 
     class OnFirstValue(RuntimeParam):
         """Builds typer's coercion of a parameter when it first has a value to coerce."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            real = build_runtime_param(param.type_descriptor)
+            descriptor = param.type_descriptor
+            if texts_as_given and descriptor.parameter_info.parser is None and not descriptor.is_file:
+                if descriptor.annotation is str and type(value) is str:
+                    return value
+                if (
+                    descriptor.annotation == list[str]
+                    and isinstance(value, (list, tuple))
+                    and all(type(item) is str for item in value)
+                ):
+                    return list(value)
+            real = build_runtime_param(descriptor)
             param._runtime_param = real
             return real._coerce_value(value, param=param, ctx=ctx)
 
