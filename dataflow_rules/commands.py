@@ -6,8 +6,6 @@ capability's ``commands.py`` registers its own (:mod:`dataflow_rules.cli`). Exit
 :class:`dataflow_rules.errors.ExitCode` (docs/cli.md).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -7,20 +7,20 @@ section is read, the rest belongs to other readers) or just the facts mapping. T
 file is read with the project's safe loader, so a mistake is one located error (exit 5).
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from .errors import InputError, InputErrors
 from .loading import Document, parse_one, read_text
-from .models.facts import Facts
 from .validation import all_errors
+
+if TYPE_CHECKING:  # the model is imported where a file is validated: a run without one never builds it
+    from .models.facts import Facts
 
 CONFIG_NAME = "dataflow-rules.yaml"
 
@@ -58,7 +58,7 @@ def read_facts(
     start: Path | None = None,
     config: Path | None = None,
     categories: Collection[str] | None = None,
-) -> Facts | None:
+) -> "Facts | None":
     """The facts of ``path`` (a facts file, or a config file with ``facts:``), else of
     ``config`` (a config file named with ``--config``) or of the discovered config file;
     None when there are none.
@@ -85,7 +85,9 @@ def read_facts(
 
 def _validate(
     document: Document, value: Any, prefix: tuple[str, ...], categories: Collection[str] | None
-) -> Facts:
+) -> "Facts":
+    from .models.facts import Facts
+
     problems: list[tuple[Any, str]] = []
     facts: Facts | None = None
     try:

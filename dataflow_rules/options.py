@@ -7,8 +7,6 @@ another and get the same meaning. Only typer and the standard library are import
 the CLI's start-up cost does not grow.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from .errors import CatalogueError
 from .loading import Document, parse_one, read_text
-from .models.taxonomy import Category, Mechanism, Taxonomy, _TaxonomyFile
+from .models.taxonomy import Category, Mechanism, Taxonomy
+from .models.taxonomy_file import _TaxonomyFile
 
 __all__ = ["Category", "Mechanism", "Taxonomy", "load_taxonomy", "parse_taxonomy"]
 

@@ -103,8 +103,10 @@ def test_the_writers_import_no_capability() -> None:
     assert {m: bad for m, i in graph.items() if (bad := {x for x in i if x.startswith(forbidden)})} == {}
 
 
-def _modules_after(code: str) -> set[str]:
-    """The modules a fresh interpreter holds after running ``code``."""
+def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code`` (with ``env`` added to
+    the environment)."""
+    import os
     import subprocess
     import sys
 
@@ -115,6 +117,7 @@ def _modules_after(code: str) -> set[str]:
         timeout=60,
         check=True,
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
     return set(done.stdout.splitlines()[-1].split())  # the last line: check's output comes first
 
@@ -155,3 +158,22 @@ def test_a_cold_check_loads_no_other_capability_and_no_heavy_library() -> None:
         "jinja2",
     }
     assert {m.split(".")[0] for m in loaded} & heavy == set()
+
+
+def test_a_cold_check_with_cached_policies_reads_no_file_model_and_no_typer_adapter(tmp_path: Path) -> None:
+    """A check of a file, no facts file, the policies from the cache (as after the first
+    run): neither the facts file's model nor the taxonomy file's is defined, and typer
+    builds no pydantic adapter (dataflow_rules.cli.on_first_value)."""
+    example = ROOT / "examples" / "cn-us-pi-100000.yaml"
+    code = (
+        "import sys\nfrom dataflow_rules.cli import main\n"
+        f"sys.argv = ['dataflow-rules', 'check', '--as-of', '2026-06-01', {str(example)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    env = {"DATAFLOW_RULES_CACHE": str(tmp_path / "cache")}
+    first = _modules_after(code, env)  # fills the cache: parses the taxonomy file
+    assert "dataflow_rules.models.taxonomy_file" in first
+    loaded = _modules_after(code, env)
+    assert "dataflow_rules.engine.engine" in loaded
+    unread = {"dataflow_rules.models.facts", "dataflow_rules.models.taxonomy_file", "typer._adapters"}
+    assert loaded & unread == set()

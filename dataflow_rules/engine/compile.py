@@ -418,13 +418,16 @@ def domestic_counterparties(entry: Entry) -> Counterparties:
     ``wherever_located`` (the listed countries stay, for ``controlled``)."""
     cp = entry.counterparties
     controlled = "controlled" in entry.wherever_located and cp.include_controlled
-    return Counterparties(
-        countries=cp.countries if controlled else [],
-        groups=cp.groups if controlled else [],
+    # Every value comes from the entry's own validated counterparties, so it is built
+    # without validating again: a validation would build the model's schema, and Engine()
+    # asks this of every entry (plan_keys), about 1.5 ms of a cold check.
+    return Counterparties.model_construct(
+        countries=list(cp.countries) if controlled else [],
+        groups=list(cp.groups) if controlled else [],
         include_controlled=controlled,
         include_designated="designated" in entry.wherever_located,
-        except_countries=cp.except_countries,
-        except_groups=cp.except_groups,
+        except_countries=list(cp.except_countries),
+        except_groups=list(cp.except_groups),
     )
 
 

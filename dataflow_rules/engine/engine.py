@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
-from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import Transfer
 from .cases import (
@@ -38,6 +37,7 @@ from .unrecorded import unlisted_assumptions, unrecorded_assumptions
 from .volume import Total, total_ranges, volume_notes, volume_of
 
 if TYPE_CHECKING:  # traces are built only by Engine.trace (explain, coverage): imported then
+    from ..models.facts import Facts  # a facts file's model: built only when one is read
     from .trace import Leg, SideTrace, Trace
 
 MAX_COUNT = 10_000_000_000

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..models.catalogue import Presumption
 from ..models.decision import Assumption, Decision
-from ..models.facts import Facts
 from ..models.policies import Policies
 from ..models.transfer import PurposeBound, Transfer, updated
 from .volume import VolumeBound, bound_transfer
 
 if TYPE_CHECKING:
+    from ..models.facts import Facts  # built only when a facts file is read
     from .compile import SidePlan
 
 _ITEM = re.compile(r"^data\[(\d+)\]\.anonymised$")

@@ -7,22 +7,17 @@ category's ancestors, and is it personal or national-security data.
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import CatalogueError, Location
-from .common import Citation, Date, new_dict
+from .common import Citation, Date
+
+if TYPE_CHECKING:  # the file's shape, read only when the taxonomy file is parsed
+    from .taxonomy_file import _Node, _TaxonomyFile
 
 _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    description: str = Field(min_length=1)
-    personal: bool | None = None
-    national_security: bool | None = None
-    children: dict[str, "_Node"] = Field(default_factory=new_dict)
 
 
 class Mechanism(BaseModel):
@@ -54,19 +49,6 @@ class Mechanism(BaseModel):
         return self
 
 
-class _TaxonomyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    version: str
-    categories: dict[str, _Node]
-    purposes: dict[str, str]
-    recipient_types: dict[str, str]
-    transactions: dict[str, str]
-    requirements: dict[str, str]
-    mechanisms: dict[str, Mechanism] = Field(default_factory=new_dict)
-    security_measures: dict[str, str] = Field(default_factory=new_dict)
-
-
 @dataclass(frozen=True)
 class Category:
     """One taxonomy category with its inherited flags resolved."""
@@ -82,7 +64,7 @@ class Category:
 class Taxonomy:
     """The category tree and vocabularies that catalogues and transfers must use."""
 
-    def __init__(self, parsed: _TaxonomyFile, source: str) -> None:
+    def __init__(self, parsed: "_TaxonomyFile", source: str) -> None:
         self.version = parsed.version
         self.source = source
         self.categories: dict[str, Category] = {}
@@ -96,7 +78,9 @@ class Taxonomy:
         for name, node in parsed.categories.items():
             self._add(name, node, (), False, False)
 
-    def _add(self, name: str, node: _Node, parents: tuple[str, ...], personal: bool, security: bool) -> None:
+    def _add(
+        self, name: str, node: "_Node", parents: tuple[str, ...], personal: bool, security: bool
+    ) -> None:
         if not _SEGMENT.match(name):
             raise CatalogueError(
                 f"category segment '{name}' must be lower-case letters, digits and _",
