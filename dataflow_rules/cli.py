@@ -53,78 +53,7 @@ def loaded(module: str, name: str) -> Any:
     importlib.import_module(module).register(holder)
     holder.registered_commands = [c for c in holder.registered_commands if _named(c) == name]
     holder.registered_groups = [g for g in holder.registered_groups if g.name == name]
-    command = typer.main.get_group(holder).commands.get(name)
-    _coerce_on_first_value(command)
-    return command
-
-
-@cache
-def on_first_value() -> tuple[type[Any], type[Any]] | None:
-    """The class :func:`_defer` gives a parameter as its coercion, and the parameter class
-    it applies to; None with a typer whose coercion layer is not the one this was written
-    against (0.29's ``typer._coercion``): every parameter is then built as typer builds it.
-
-    typer builds a pydantic ``TypeAdapter`` for every parameter of the command that runs,
-    each option left unset too (``check`` has 13; ``check FILE`` sets two), though an unset
-    value (None) never reaches it: ``RuntimeParam.coerce`` returns None or ``()`` for it
-    first. The stand-in waits for a value, then puts typer's own coercion in its place and
-    hands it the value, so every value is coerced and refused exactly as typer would.
-
-    With typer 0.29 a text value of a ``str`` or ``list[str]`` parameter without a parser
-    (``check FILE`` and its ``--format``) is given back as typer's adapter gives it back
-    (the same text; the texts in a list), without building one: its adapter's only step,
-    ``str(value)``, returns a text unchanged, and building the adapters is the last
-    pydantic work typer does for ``check`` (tests/test_cli_coercion.py compares the two)."""
-    try:
-        from typer._coercion import RuntimeParam, build_runtime_param
-        from typer.core import _TyperParameter
-    except ImportError:  # pragma: no cover - another typer
-        return None
-    texts_as_given = typer.__version__.startswith("0.29.")
-
-    class OnFirstValue(RuntimeParam):
-        """Builds typer's coercion of a parameter when it first has a value to coerce."""
-
-        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            descriptor = param.type_descriptor
-            if texts_as_given and descriptor.parameter_info.parser is None and not descriptor.is_file:
-                if descriptor.annotation is str and type(value) is str:
-                    return value
-                if (
-                    descriptor.annotation == list[str]
-                    and isinstance(value, (list, tuple))
-                    and all(type(item) is str for item in value)
-                ):
-                    return list(value)
-            real = build_runtime_param(descriptor)
-            param._runtime_param = real
-            return real._coerce_value(value, param=param, ctx=ctx)
-
-    return OnFirstValue, _TyperParameter
-
-
-def _coerce_on_first_value(command: Any) -> None:
-    """Give every parameter of ``command`` and of its subcommands, their ``--help`` too, a
-    coercion built on its first value (:func:`on_first_value`)."""
-    stack = [command]
-    while stack:
-        current = stack.pop()
-        stack.extend(getattr(current, "commands", {}).values())
-        for param in getattr(current, "params", ()):
-            _defer(param)
-        help_option = current.get_help_option  # click makes --help on first use: defer it then
-        current.get_help_option = lambda ctx, made=help_option: _defer(made(ctx))
-
-
-def _defer(param: Any) -> Any:
-    """``param``, its coercion left to its first value if typer has built none yet."""
-    classes = on_first_value()
-    if classes is not None and isinstance(param, classes[1]) and param._runtime_param is None:
-        descriptor = param.type_descriptor
-        param._runtime_param = classes[0](
-            parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
-        )
-    return param
+    return typer.main.get_group(holder).commands.get(name)
 
 
 def _named(info: Any) -> str | None:
@@ -146,9 +75,6 @@ class LazyGroup(TyperGroup):
     """The top-level group: lists every command, imports a command's module on first use."""
 
     # typer vendors its own click; its types are private, so these read as Any.
-    def get_help_option(self, ctx: Any) -> Any:
-        return _defer(super().get_help_option(ctx))
-
     def list_commands(self, ctx: Any) -> list[str]:
         return list(ORDER)
 

@@ -160,10 +160,9 @@ def test_a_cold_check_loads_no_other_capability_and_no_heavy_library() -> None:
     assert {m.split(".")[0] for m in loaded} & heavy == set()
 
 
-def test_a_cold_check_with_cached_policies_reads_no_file_model_and_no_typer_adapter(tmp_path: Path) -> None:
+def test_a_cold_check_with_cached_policies_reads_no_file_model(tmp_path: Path) -> None:
     """A check of a file, no facts file, the policies from the cache (as after the first
-    run): neither the facts file's model nor the taxonomy file's is defined, and typer
-    builds no pydantic adapter (dataflow_rules.cli.on_first_value)."""
+    run): neither the facts file's model nor the taxonomy file's is defined."""
     example = ROOT / "examples" / "cn-us-pi-100000.yaml"
     code = (
         "import sys\nfrom dataflow_rules.cli import main\n"
@@ -175,5 +174,5 @@ def test_a_cold_check_with_cached_policies_reads_no_file_model_and_no_typer_adap
     assert "dataflow_rules.models.taxonomy_file" in first
     loaded = _modules_after(code, env)
     assert "dataflow_rules.engine.engine" in loaded
-    unread = {"dataflow_rules.models.facts", "dataflow_rules.models.taxonomy_file", "typer._adapters"}
+    unread = {"dataflow_rules.models.facts", "dataflow_rules.models.taxonomy_file"}
     assert loaded & unread == set()
