@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from ..models.catalogue import Catalogue, Entry, Exemption, GreenLane, LocalisationEntry, alternatives
@@ -379,53 +380,115 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
     return found
 
 
-def side_verdicts(
-    policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date, default: bool = True
-) -> list[Verdict]:
-    """The verdicts of the active reasons :func:`_side_reasons` gives (exemptions and lanes
-    are not active), without writing them: what a branch of a case analysis needs.
-    ``default``: with the side's default reason's, when it gives one."""
-    cat = result.plan.loaded.catalogue
-    if not result.firings:
-        return [Verdict(cat.default)] if default else []
-    found = _found(policies, transfer, result, as_of)
-    out = [verdict for (_, _, verdict, _, _) in found.standing]
-    out += [Verdict.ALLOW] * len(found.met)
-    if default and not found.standing and (cat.default != "allow" or not found.designations):
-        out.append(Verdict(cat.default))
-    return out
+Lack = tuple[str, tuple[str, ...]]
+"""(jurisdiction, facts it lacks) of one missing-fact reason."""
 
 
-def verdict_of(
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What :func:`decide` would say that the engine's resolution reads, before a reason is
+    written: the verdict, the floor (the strictest verdict of the reasons that name no
+    missing fact and clear nothing, what a presumption or a case analysis may not go
+    below), and each missing-fact reason's jurisdiction and facts, in the decision's order.
+
+    A decision whose open facts a presumption fills is decided again; its first decision
+    is then read only through these (``Engine._resolve``), so its reasons are written only
+    when it is the one returned. Branches of a case analysis are compared by the verdict
+    alone. tests/test_decision_memo.py holds every part equal to the written decision's."""
+
+    verdict: Verdict
+    floor: Verdict
+    lacking: tuple[Lack, ...]
+
+    @property
+    def open_facts(self) -> list[str]:
+        """:func:`cases.open_facts` of the written decision: each missing fact once, in order."""
+        out: dict[str, None] = {}
+        for _, missing in self.lacking:
+            out.update(dict.fromkeys(missing))
+        return list(out)
+
+
+def outline(
     policies: Policies,
     transfer: Transfer,
     as_of: dt.date,
     sides: list[tuple[str, Side, SideResult | None]],
     unlisted: Verdict | None,
     domestic: str | None = None,
-) -> Verdict:
-    """``decide(...).verdict``, the same way, without writing a reason or the decision
-    (tests/test_decision_memo.py holds the two equal)."""
+) -> Outline:
+    """:func:`decide`'s :class:`Outline`, the same way, without writing a reason: the same
+    findings (:func:`_found`, remembered on the side's result for when its reasons are
+    written), the same defaults, the same order of missing-fact reasons (theirs all sort
+    as review reasons of kind missing_fact, so by side, jurisdiction, index, items, id)."""
     if domestic is None and transfer.origin == transfer.destination:
         domestic = transfer.origin
-    active: list[Verdict] = []
+    floors: list[Verdict] = []
+    lacking: list[tuple[tuple[Any, ...], Lack]] = []
     if domestic is not None:
-        active.append(Verdict.ALLOW)  # the domestic reason; then the findings alone
+        floors.append(Verdict.ALLOW)  # the domestic reason; then the findings alone
         for _, _, result in sides:
             if result is not None:
-                active += side_verdicts(policies, transfer, result, as_of, default=False)
-        return Verdict.strictest(active)
-    for code, side, result in sides:
-        if result is None:
-            active.append(_no_catalogue(code, side, transfer, unlisted).verdict)
-            continue
-        early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
-        if early is not None:
-            active += side_verdicts(policies, transfer, result, as_of, default=False)
-            active.append(early.verdict)
+                _side_outline(policies, transfer, result, as_of, False, floors, lacking)
+    else:
+        for code, side, result in sides:
+            if result is None:
+                floors.append(_no_catalogue(code, side, transfer, unlisted).verdict)
+                continue
+            early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
+            _side_outline(policies, transfer, result, as_of, early is None, floors, lacking)
+            if early is not None:
+                floors.append(early.verdict)
+    lacking.sort(key=itemgetter(0))
+    floor = Verdict.strictest(floors)
+    verdict = Verdict.REVIEW if lacking and floor is Verdict.ALLOW else floor
+    return Outline(verdict, floor, tuple(lack for _, lack in lacking))
+
+
+def combine_outlines(parts: Sequence[Outline]) -> Outline:
+    """:func:`combine_legs`' outline: the strictest of the legs; their missing-fact reasons
+    leg after leg (it sorts reasons by verdict, then leg, stably)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Outline(
+        Verdict.strictest([p.verdict for p in parts]),
+        Verdict.strictest([p.floor for p in parts]),
+        tuple(lack for p in parts for lack in p.lacking),
+    )
+
+
+def _side_outline(
+    policies: Policies,
+    transfer: Transfer,
+    result: SideResult,
+    as_of: dt.date,
+    default: bool,
+    floors: list[Verdict],
+    lacking: list[tuple[tuple[Any, ...], Lack]],
+) -> None:
+    """One side's part of an :class:`Outline` (the reasons :func:`_build_side_reasons`
+    writes): each standing finding's verdict, or its missing facts with its sort key; a
+    safeguarded finding allows; exemptions and green lanes are not active. ``default``:
+    with the side's default reason's verdict, when it gives one."""
+    cat = result.plan.loaded.catalogue
+    if not result.firings:
+        if default:
+            floors.append(Verdict(cat.default))
+        return
+    found = _found(policies, transfer, result, as_of)
+    side_rank = 0 if result.plan.side == "outbound" else 1
+    for (kind, index, verdict, missing, _), items in found.standing.items():
+        if missing:
+            entry_id = _designation(cat, kind, index).id
+            lacking.append(
+                ((side_rank, cat.jurisdiction, index, items, entry_id), (cat.jurisdiction, missing))
+            )
         else:
-            active += side_verdicts(policies, transfer, result, as_of)
-    return Verdict.strictest(active)
+            floors.append(verdict)
+    if found.met:
+        floors.append(Verdict.ALLOW)
+    if default and not found.standing and (cat.default != "allow" or not found.designations):
+        floors.append(Verdict(cat.default))
 
 
 def _build_side_reasons(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -28,12 +28,12 @@ from .cases import (
 )
 from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, PriorSet, Tally, tally
-from .decide import Firing, SideResult, combine_legs, decide, verdict_of
+from .decide import Firing, Outline, SideResult, combine_legs, combine_outlines, decide, outline
 from .durable import RuleSet
 from .facts import Totals, item_properties, side_base, side_key
 from .legs import onward_hops
 from .plans import PlanTable
-from .presume import apply_facts, bound_assumptions, presume, set_fact
+from .presume import apply_facts, bound_assumptions, presume_lacking, set_fact
 from .unrecorded import unlisted_assumptions, unrecorded_assumptions
 from .volume import Total, total_ranges, volume_notes, volume_of
 
@@ -47,6 +47,11 @@ MAX_COUNT = 10_000_000_000
 _Evaluated = tuple[Transfer, SideResult, list[tuple[Any, ...] | None]]
 """A side evaluated: the transfer, its result, and its :func:`facts.side_key` (a one-item
 list: made only once the side is evaluated again)."""
+
+
+_Hop = tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]
+"""One hop of a transfer (Engine._hops): its label, its transfer, its evaluated sides, the
+jurisdiction it stays in."""
 
 
 class _Memo:
@@ -208,14 +213,22 @@ class Engine:
         """The rules' decision, then (``resolve``) the presumptions and the case analysis of
         what stays open; the presumptions used; the transfer as presumed. ``memo``: this
         decision's side evaluations so far, shared by its branches (:meth:`_evaluate`)."""
-        first = self._decide_once(transfer, day, prior, memo=memo)
-        decision = first
+        hops = list(self._hops(transfer, day, prior, None, memo))
+        shape = self._outline(transfer, day, hops)
+        given = transfer
+        # The rules' decision is written only when it is returned or analysed: one that a
+        # presumption replaces is read only through its outline (verdict, floor, missing
+        # facts), which is all the branching reads of it.
+        first: Decision | None = None
+        decision: Decision | None = None
         assumed: list[Assumption] = []
-        if resolve and open_facts(first):
-            presumed, assumed = presume(self.policies, transfer, first)
+        if resolve and shape.lacking:
+            presumed, assumed = presume_lacking(self.policies, transfer, shape.lacking)
             if assumed:
                 decision = self._decide_once(presumed, day, prior, memo=memo)
                 transfer = presumed
+        if decision is None:
+            decision = first = self._written(given, day, hops)
         if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
             decision = analyse(
                 self.policies.taxonomy,
@@ -235,18 +248,10 @@ class Engine:
                         lambda t: self._decide_once(t, day, prior, memo=memo),
                         lambda t: self._verdict_once(t, day, prior, memo),
                     )
-        if decision is not first:
-            # What stood on stated facts stands: neither a presumption nor a case analysis
-            # may lower the verdict below the findings that named no missing fact.
-            floor = Verdict.strictest(
-                [
-                    r.verdict
-                    for r in first.reasons
-                    if r.kind not in ("missing_fact", "exemption", "green_lane")
-                ]
-            )
-            if decision.verdict.rank < floor.rank:
-                decision, assumed = first, []
+        # What stood on stated facts stands: neither a presumption nor a case analysis may
+        # lower the verdict below the findings that named no missing fact (the floor).
+        if decision is not first and decision.verdict.rank < shape.floor.rank:
+            decision, assumed = first or self._written(given, day, hops), []
         return decision, assumed, transfer
 
     def _annotate(
@@ -418,11 +423,24 @@ class Engine:
         memo: _Memo | None = None,
     ) -> Decision:
         """``record``: where to append each hop's trace (None: no trace is built)."""
+        return self._written(transfer, day, self._hops(transfer, day, prior, record, memo))
+
+    def _written(self, transfer: Transfer, day: dt.date, hops: Iterable[_Hop]) -> Decision:
+        """The decision with its reasons, from each hop's evaluated sides."""
         parts: list[tuple[str | None, Decision]] = [
             (label, decide(self.policies, hop, day, sides, self.unlisted, domestic=domestic))
-            for label, hop, sides, domestic in self._hops(transfer, day, prior, record, memo)
+            for label, hop, sides, domestic in hops
         ]
         return parts[0][1] if not transfer.onward else combine_legs(transfer, day, parts)
+
+    def _outline(self, transfer: Transfer, day: dt.date, hops: Iterable[_Hop]) -> Outline:
+        """:meth:`_written`'s :class:`.decide.Outline`, without writing a reason."""
+        return combine_outlines(
+            [
+                outline(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
+                for _, hop, sides, domestic in hops
+            ]
+        )
 
     def _verdict_once(
         self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], memo: _Memo | None = None
@@ -430,12 +448,7 @@ class Engine:
         """``_decide_once(...).verdict``, without writing a reason or the decision: what the
         branches of a case analysis are compared by (their reasons are needed only when
         every branch agrees)."""
-        return Verdict.strictest(
-            [
-                verdict_of(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
-                for _, hop, sides, domestic in self._hops(transfer, day, prior, None, memo)
-            ]
-        )
+        return self._outline(transfer, day, self._hops(transfer, day, prior, None, memo)).verdict
 
     def _hops(
         self,
@@ -444,7 +457,7 @@ class Engine:
         prior: Sequence[PriorItem],
         record: list[Leg] | None,
         memo: _Memo | None,
-    ) -> Iterator[tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]]:
+    ) -> Iterator[_Hop]:
         """Each hop's (label, transfer, evaluated sides, the jurisdiction it stays in): the
         transfer itself, then each onward leg (section 8a), one at a time."""
         yield (None, transfer, *self._leg(transfer, day, prior, record=record, memo=memo))

@@ -142,11 +142,22 @@ def bound_assumptions(
 
 def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple[Transfer, list[Assumption]]:
     """``transfer`` with every fact an open finding lacks and its catalogue presumes."""
+    return presume_lacking(
+        policies,
+        transfer,
+        [(r.jurisdiction, r.missing) for r in decision.reasons if r.kind == "missing_fact"],
+    )
+
+
+def presume_lacking(
+    policies: Policies, transfer: Transfer, findings: Iterable[tuple[str, Iterable[str]]]
+) -> tuple[Transfer, list[Assumption]]:
+    """:func:`presume` from each open finding's (jurisdiction, facts it lacks) alone: what
+    the engine knows of a decision before its reasons are written (decide.Outline)."""
     lacking: dict[str, set[str]] = {}
-    for r in decision.reasons:
-        if r.kind == "missing_fact":
-            for m in r.missing:
-                lacking.setdefault(m, set()).add(r.jurisdiction)
+    for code, missing in findings:
+        for m in missing:
+            lacking.setdefault(m, set()).add(code)
     if not lacking:
         return transfer, []
     chosen: dict[str, tuple[Presumption, str]] = {}
