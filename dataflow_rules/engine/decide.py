@@ -431,9 +431,9 @@ def outline(
             if result is not None:
                 _side_outline(policies, transfer, result, as_of, False, floors, lacking)
     else:
-        for code, side, result in sides:
+        for _, side, result in sides:
             if result is None:
-                floors.append(_no_catalogue(code, side, transfer, unlisted).verdict)
+                floors.append(_no_catalogue_verdict(side, unlisted))
                 continue
             early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
             _side_outline(policies, transfer, result, as_of, early is None, floors, lacking)
@@ -796,6 +796,7 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict |
     a country has not designated flows freely (docs/semantics.md, section 2). The engine
     states that as an assumption. ``--unlisted VERDICT`` sets both sides."""
     what = "outbound" if side == "outbound" else "inbound"
+    verdict = _no_catalogue_verdict(side, unlisted)
     if unlisted is None and side == "inbound":
         return Reason(
             jurisdiction=code,
@@ -805,7 +806,6 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict |
             sentence=f"No catalogue is loaded for {code}: taken to place no conditions on receiving "
             "data (--unlisted review to ask).",
         )
-    verdict = unlisted or Verdict.REVIEW
     return Reason(
         jurisdiction=code,
         side=side,
@@ -818,6 +818,13 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict |
             else " (accepted by --unlisted allow)."
         ),
     )
+
+
+def _no_catalogue_verdict(side: Side, unlisted: Verdict | None) -> Verdict:
+    """:func:`_no_catalogue`'s verdict, without its reason (:func:`outline`)."""
+    if unlisted is None and side == "inbound":
+        return Verdict.ALLOW
+    return unlisted or Verdict.REVIEW
 
 
 def _domestic(transfer: Transfer, code: str) -> Reason:

@@ -15,7 +15,7 @@ from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
-from ..models.transfer import Transfer
+from ..models.transfer import DataItem, Transfer
 from .cases import (
     MAX_BRANCHES,
     Option,
@@ -52,6 +52,10 @@ list: made only once the side is evaluated again)."""
 _Hop = tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]
 """One hop of a transfer (Engine._hops): its label, its transfer, its evaluated sides, the
 jurisdiction it stays in."""
+
+
+_Asks = tuple[dict[str, int], tuple[tuple[RuleSet, "_Payload", str], ...]]
+"""An item's own fact properties; each ruleset asked, its payload, the item's part of the text."""
 
 
 class _Memo:
@@ -132,6 +136,25 @@ class Engine:
             found = tuple(rs for rs, held in self._sets(key) if held & related)
             self._asked[(key, category)] = found
         return found
+
+    @cached_property
+    def _item_asks(self) -> dict[tuple[PlanKey, str, bool | None], _Asks]:
+        """(plan, an item's category, its anonymised flag) -> :meth:`_ask` (memoised: the
+        item's own properties and its part of each fact's text depend on these alone)."""
+        return {}
+
+    def _ask(self, key: PlanKey, plan: SidePlan, item: DataItem) -> _Asks:
+        """An item's own fact properties, and each ruleset its fact is asserted into with
+        the ruleset's payload and the item's part of the fact's text (written once, not
+        once per item and side evaluated)."""
+        own = item_properties(plan, self.policies.taxonomy, item)
+        payloads = self._payloads
+        asked = tuple(
+            (rs, payloads[id(rs)], payloads[id(rs)].tail(own))
+            for rs in self._rulesets_for(key, plan, item.category)
+        )
+        made = self._item_asks[(key, item.category, item.anonymised)] = (own, asked)
+        return made
 
     @property
     def rule_count(self) -> int:
@@ -571,18 +594,19 @@ class Engine:
             heads: dict[int, str] = {}
             """Per ruleset, the JSON members of the side-wide properties it reads: written
             once per side, not once per item."""
-            rules, payloads = plan.rules, self._payloads
+            rules, asks = plan.rules, self._item_asks
             for i, item in enumerate(transfer.data):
-                own = item_properties(plan, self.policies.taxonomy, item)
+                held = asks.get((key, item.category, item.anonymised))
+                if held is None:
+                    held = self._ask(key, plan, item)
+                own, asked = held
                 fact: dict[str, Any] | None = None
                 fired: set[str] = set()
-                asked = self._rulesets_for(key, plan, item.category)
-                for ruleset in asked:
-                    payload = payloads[id(ruleset)]
+                for ruleset, payload, tail in asked:
                     head = heads.get(id(ruleset))
                     if head is None:
                         head = heads[id(ruleset)] = payload.head(base)
-                    names = ruleset.match_body(payload.body(head, own))
+                    names = ruleset.match_body(f"{head},{tail}" if head and tail else head or tail)
                     if names:
                         if fact is None:
                             fact = {**base, **own}
@@ -591,7 +615,7 @@ class Engine:
                 if side_trace is not None:
                     if fact is None:
                         fact = {**base, **own}
-                    evaluated = {n for rs in asked for n in rs.rules}
+                    evaluated = {n for rs, _, _ in asked for n in rs.rules}
                     # Every rule of the plan on this fact: those asked with durable-rules'
                     # answer, the others (in no ruleset holding a category related to the
                     # item's) described, not fired.
@@ -668,8 +692,12 @@ class _Payload:
         except (KeyError, TypeError):
             raise EngineError(f"a fact property is missing or not an integer: {self.side_keys}") from None
 
+    def tail(self, own: Mapping[str, int]) -> str:
+        """The item's own properties this ruleset reads, as JSON members."""
+        return ",".join([f'"{k}":{v:d}' for k, v in own.items() if k in self.item_keys])
+
     def body(self, head: str, own: Mapping[str, int]) -> str:
-        tail = ",".join([f'"{k}":{v:d}' for k, v in own.items() if k in self.item_keys])
+        tail = self.tail(own)
         return f"{head},{tail}" if head and tail else head or tail
 
 
