@@ -177,3 +177,21 @@ def test_outline_is_the_written_decisions(policies: Policies, transfers: list[Tr
         engine.close()
     assert compared > len(transfers) + len(examples)  # branches were compared too
     assert lacked and several  # missing facts were compared, and their order
+
+
+def test_a_side_key_holds_the_counts_key(policies: Policies, transfers: list[Transfer]) -> None:
+    """facts.side_key writes counts_key's members out (it is made once per plan a branch
+    evaluates): a member added to one and not the other would let a branch share a side
+    whose totals it changed."""
+    engine = Engine(policies)
+    try:
+        day = engine_module.dt.date(2026, 6, 1)
+        checked = 0
+        for transfer in transfers[:50]:
+            for plan in engine._relevant_plans(transfer):
+                key = facts_module.side_key(plan, transfer, day, ())
+                assert key[:8] == facts_module.counts_key(transfer, day, ()), transfer.id
+                checked += 1
+    finally:
+        engine.close()
+    assert checked

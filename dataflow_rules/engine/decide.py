@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..models.catalogue import Catalogue, Entry, Exemption, GreenLane, LocalisationEntry, alternatives
 from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
 from ..models.policies import Policies
-from ..models.transfer import Transfer
+from ..models.transfer import Transfer, updated
 from .compile import Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, Tally, tally
 from .safeguards import WARN_DAYS, evaluate
@@ -189,7 +189,7 @@ def combine_legs(transfer: Transfer, as_of: dt.date, parts: list[tuple[str | Non
     for n, (label, part) in enumerate(parts):
         for reason in part.reasons:
             if label is not None:
-                reason = reason.model_copy(update={"sentence": f"{label}: {reason.sentence}"})
+                reason = updated(reason, {"sentence": f"{label}: {reason.sentence}"})
             reasons.append((-reason.verdict.rank if _active(reason) else 0, n, reason))
     reasons.sort(key=lambda r: (r[0], r[1]))
     refs = {(r.jurisdiction, r.version): r for part in parts for r in part[1].catalogues}

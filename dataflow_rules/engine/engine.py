@@ -15,7 +15,7 @@ from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
 from ..models.facts import Facts
 from ..models.policies import Policies
-from ..models.transfer import DataItem, Transfer
+from ..models.transfer import DataItem, Transfer, updated
 from .cases import (
     MAX_BRANCHES,
     Option,
@@ -207,7 +207,7 @@ class Engine:
             )
             notes += more
             if said:
-                decision = decision.model_copy(update={"warnings": [*decision.warnings, *said]})
+                decision = updated(decision, {"warnings": [*decision.warnings, *said]})
         return self._annotate(decision, notes, day, today, transfer, prior)
 
     def _stated(
@@ -303,7 +303,7 @@ class Engine:
             )
         if warnings:
             update["warnings"] = [*decision.warnings, *warnings]
-        return decision.model_copy(update=update) if update else decision
+        return updated(decision, update) if update else decision
 
     def trace(
         self,

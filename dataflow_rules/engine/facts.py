@@ -222,9 +222,16 @@ def side_key(
     copies the list, and no branch changes the others but by a new object): the caller
     keeps the transfer alive while its key is in use."""
     exporter, recipient = transfer.exporter, transfer.recipient
-    context, security = transfer.context, transfer.security
     return (
-        *counts_key(transfer, as_of, prior),
+        # counts_key's members, written out (a branch makes one key per plan it evaluates)
+        as_of,
+        id(prior),
+        exporter.id,
+        exporter.name,
+        recipient.id,
+        recipient.name,
+        id(transfer.data),
+        id(volume_of(transfer)),
         transfer.origin,
         transfer.destination,
         exporter.ciio,
@@ -232,8 +239,8 @@ def side_key(
         recipient.affiliate,
         recipient.controlled_by,
         recipient.designated,
-        tuple(read(transfer) for read in _set_readers(plan)),
-        tuple(context.get(key) for key in plan.context),
-        tuple(security.get(key) for key in plan.security),
+        tuple([read(transfer) for read in _set_readers(plan)]),
+        tuple(map(transfer.context.get, plan.context)),
+        tuple(map(transfer.security.get, plan.security)),
         id(transfer.safeguards),
     )
