@@ -25,6 +25,9 @@ from .safeguards import WARN_DAYS, evaluate
 if TYPE_CHECKING:  # traces are built only when the engine traces (explain): imported then
     from .trace import Fate, SideTrace
 
+_VERDICTS = {v.value: v for v in Verdict}
+"""A verdict by its word (an enum call costs a lookup through the enum machinery)."""
+
 _KIND_ORDER = {
     "localisation": 0,
     "entry": 1,
@@ -270,20 +273,22 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
     designations: dict[tuple[str, int, int], tuple[str, ...]] = {}
     exempted: dict[int, list[int]] = defaultdict(list)  # item -> exemption indices
     laned: dict[int, list[int]] = defaultdict(list)  # item -> lane indices
+    tallies = result.tallies
     for f in result.firings:
-        if f.rule.kind in ("entry", "localisation"):
-            key = (f.rule.kind, f.rule.index, f.item)
-            missing = f.missing(result.tallies)
-            if key not in designations or (len(missing), missing) < (
-                len(designations[key]),
-                designations[key],
-            ):
+        rule = f.rule
+        role = rule.kind
+        if role == "entry" or role == "localisation":
+            key = (role, rule.index, f.item)
+            # (a rule with no open condition and no count lets nothing through unstated)
+            missing = f.missing(tallies) if rule.unknowns or rule.counts else ()
+            held = designations.get(key)
+            if held is None or (len(missing), missing) < (len(held), held):
                 designations[key] = missing
-        elif f.rule.kind == "exemption":
-            if f.rule.index not in exempted[f.item]:
-                exempted[f.item].append(f.rule.index)
-        elif f.rule.index not in laned[f.item]:
-            laned[f.item].append(f.rule.index)
+        elif role == "exemption":
+            if rule.index not in exempted[f.item]:
+                exempted[f.item].append(rule.index)
+        elif rule.index not in laned[f.item]:
+            laned[f.item].append(rule.index)
 
     # (kind, index, verdict, missing, safeguards falling short) -> items, for findings standing
     standing: dict[tuple[str, int, Verdict, tuple[str, ...], tuple[SafeguardCheck, ...]], list[int]] = (
@@ -323,21 +328,26 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
 
     for (kind, index, item), missing in sorted(designations.items()):
         entry = _designation(cat, kind, index)
-        exemption = next(
-            (x for x in sorted(exempted[item]) if entry.id in cat.exemptions[x].applies_to), None
+        # (.get: an item nothing exempted or laned is looked up without adding it)
+        exempting = exempted.get(item)
+        exemption = (
+            next((x for x in sorted(exempting) if entry.id in cat.exemptions[x].applies_to), None)
+            if exempting
+            else None
         )
         if exemption is not None:
             cleared_by_exemption[exemption][item].append(entry.id)
-            keep_finding(kind, entry, index, item, missing, "exempted", cat.exemptions[exemption].id)
+            if seen is not None:
+                keep_finding(kind, entry, index, item, missing, "exempted", cat.exemptions[exemption].id)
             continue
         clearable = not entry.national_security and not entry.overrides_green_lanes
-        if clearable and laned[item]:
-            cleared_by_lane[min(laned[item])][item].append(entry.id)
-            keep_finding(
-                kind, entry, index, item, missing, "green_lane", cat.green_lanes[min(laned[item])].id
-            )
+        lanes = laned.get(item)
+        if clearable and lanes:
+            cleared_by_lane[min(lanes)][item].append(entry.id)
+            if seen is not None:
+                keep_finding(kind, entry, index, item, missing, "green_lane", cat.green_lanes[min(lanes)].id)
             continue
-        verdict = Verdict.REVIEW if missing else Verdict(entry.outcome)
+        verdict = Verdict.REVIEW if missing else _VERDICTS[entry.outcome]
         problems: tuple[SafeguardCheck, ...] = ()
         if transfer.safeguards and entry.mechanisms:
             how = entry.counting or cat.counting
@@ -353,6 +363,8 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
             )
             if outcome.met:
                 met[(kind, index, outcome.used)].append(item)
+                if seen is None:
+                    continue
                 keep_finding(
                     kind,
                     entry,
@@ -365,7 +377,8 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
                 continue
             problems = outcome.problems
         standing[(kind, index, verdict, missing, problems)].append(item)
-        keep_finding(kind, entry, index, item, missing, "stands")
+        if seen is not None:
+            keep_finding(kind, entry, index, item, missing, "stands")
     if seen is not None:
         for item, indices in sorted(laned.items()):
             for n in indices:
