@@ -58,6 +58,10 @@ _Asks = tuple[dict[str, int], tuple[tuple[RuleSet, "_Payload", str], ...]]
 """An item's own fact properties; each ruleset asked, its payload, the item's part of the text."""
 
 
+_Route = tuple[str | None, tuple[tuple[str, Side, tuple[PlanKey, SidePlan] | None], ...]]
+"""A hop's route (Engine._route): the jurisdiction it stays in, each side's plan."""
+
+
 class _Memo:
     """What one decision has evaluated so far, shared by its branches (presumptions, case
     analysis, the purposes of a bound): each plan's side evaluations, compared by
@@ -512,48 +516,65 @@ class Engine:
         from the catalogue that covers the country (a member state: the EU's), evaluated;
         and the jurisdiction the hop stays in (None: it crosses a border)."""
         tracing = record is not None
-        j_origin = self.policies.jurisdiction_of(transfer.origin)
-        j_destination = self.policies.jurisdiction_of(transfer.destination)
-        if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
-            # Not a cross-border transfer; still, rules on who the recipient is apply
-            # wherever it is (a designated covered person inside the United States).
-            inside: list[tuple[str, Side, SideResult | None]] = []
-            key: PlanKey = (j_origin or "", "outbound", DOMESTIC)
-            if key in self._plans:
-                inside.append(
-                    (
-                        transfer.origin,
-                        "outbound",
-                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo),
-                    )
-                )
-            if record is not None:
-                from .trace import Leg
-
-                where = j_origin or transfer.origin
-                record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
-            return inside, j_origin or transfer.origin
-        sides: list[tuple[str, Side, SideResult | None]] = []
-        pairs: list[tuple[str, str | None, Side]] = [
-            (transfer.origin, j_origin, "outbound"),
-            (transfer.destination, j_destination, "inbound"),
-        ]
-        for country, code, side in pairs[:1] if outbound_only else pairs:
-            if code is None:
-                sides.append((country, side, None))
-                continue
-            key = (code, side, None)
-            zone = transfer.exporter.zone
-            if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
-                key = (code, side, zone)
-            sides.append(
-                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo))
+        origin, destination = transfer.origin, transfer.destination
+        route = self._routes.get((origin, destination, transfer.exporter.zone, outbound_only))
+        if route is None:
+            route = self._route(origin, destination, transfer.exporter.zone, outbound_only)
+        stays, stops = route
+        sides: list[tuple[str, Side, SideResult | None]] = [
+            (
+                country,
+                side,
+                None
+                if read is None
+                else self._evaluate(read[1], read[0], transfer, day, prior, tracing, memo),
             )
+            for country, side, read in stops
+        ]
         if record is not None:
             from .trace import Leg
 
-            record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
-        return sides, None
+            record.append(Leg(label, origin, destination, stays, _traces(sides)))
+        return sides, stays
+
+    @cached_property
+    def _routes(self) -> dict[tuple[str, str, str | None, bool], _Route]:
+        """(origin, destination, exporter's zone, outbound only) -> :meth:`_route` (memoised)."""
+        return {}
+
+    def _route(self, origin: str, destination: str, zone: str | None, outbound_only: bool) -> _Route:
+        """Which plans one hop reads: the jurisdiction it stays in (None: it crosses a
+        border), and each side's (country, side, (plan key, plan)); a side whose country no
+        catalogue covers has none. Made once per route: it reads only the
+        countries, the exporter's zone and the loaded catalogues."""
+        j_origin = self.policies.jurisdiction_of(origin)
+        j_destination = self.policies.jurisdiction_of(destination)
+        stops: list[tuple[str, Side, tuple[PlanKey, SidePlan] | None]] = []
+        if origin == destination or (j_origin is not None and j_origin == j_destination):
+            # Not a cross-border transfer; still, rules on who the recipient is apply
+            # wherever it is (a designated covered person inside the United States).
+            key: PlanKey = (j_origin or "", "outbound", DOMESTIC)
+            if key in self._plans:
+                stops.append((origin, "outbound", (key, self._plans[key])))
+            route: _Route = (j_origin or origin, tuple(stops))
+        else:
+            pairs: list[tuple[str, str | None, Side]] = [
+                (origin, j_origin, "outbound"),
+                (destination, j_destination, "inbound"),
+            ]
+            for country, code, side in pairs[:1] if outbound_only else pairs:
+                if code is None:
+                    stops.append((country, side, None))
+                    continue
+                key = (code, side, None)
+                if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
+                    key = (code, side, zone)
+                stops.append((country, side, (key, self._plans[key])))
+            route = (None, tuple(stops))
+        if len(self._routes) >= 65_536:  # (bounded whatever countries a corpus names)
+            self._routes.clear()
+        self._routes[(origin, destination, zone, outbound_only)] = route
+        return route
 
     def _evaluate(
         self,
