@@ -533,7 +533,7 @@ def _build_side_reasons(
     records: dict[tuple[str, int], list[str]] = defaultdict(list)
     notes_of: dict[str, str] = {}
     """Tally prefix -> how its total was reached (one sentence per tally, not per firing)."""
-    for f in result.firings:
+    for f in result.firings if standing else ():  # (only standing findings' reasons say it)
         for prefix, _, _ in f.rule.counts:
             t = result.tallies[prefix]
             note = notes_of.get(prefix)
@@ -575,7 +575,7 @@ def _build_side_reasons(
         what = f"clears {_list(cleared)} for {_items(transfer, items)}"
         out.append(((index,), _relief(transfer, code, side, "exemption", x, items, cleared, what)))
 
-    for index in sorted({i for lanes in laned.values() for i in lanes}):
+    for index in sorted({i for lanes in laned.values() for i in lanes}) if laned else ():
         lane = cat.green_lanes[index]
         items = sorted(i for i, lanes in laned.items() if index in lanes)
         per_item = cleared_by_lane.get(index, {})
