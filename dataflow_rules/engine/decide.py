@@ -256,7 +256,8 @@ Cleared = dict[int, dict[int, list[str]]]
 @dataclass(frozen=True)
 class _Found:
     """What became of one side's firings, before any reason is written: enough for the
-    side's verdict (:func:`side_verdicts`) and for its reasons (:func:`_build_side_reasons`)."""
+    side's verdict and missing facts (:func:`outline`) and for its reasons
+    (:func:`_build_side_reasons`)."""
 
     designations: dict[tuple[str, int, int], tuple[str, ...]]
     laned: dict[int, list[int]]
