@@ -21,7 +21,9 @@ import pytest
 from dataflow_rules import Engine, Transfer
 from dataflow_rules.engine import engine as engine_module
 from dataflow_rules.engine import facts as facts_module
+from dataflow_rules.engine.cases import open_facts
 from dataflow_rules.facts_file import read_facts
+from dataflow_rules.models.decision import Verdict
 from dataflow_rules.models.facts import Facts
 from dataflow_rules.models.policies import Policies
 from dataflow_rules.workbench.corpus import generate_corpus
@@ -114,7 +116,7 @@ def test_a_key_missing_a_read_fact_is_caught(
 def _worlds(engine: Engine, transfer: Transfer) -> list[Transfer]:
     """The transfer, and each of its open yes/no or choice facts set to every value: the
     branches presumptions and case analysis decide."""
-    from dataflow_rules.engine.cases import domain, open_facts
+    from dataflow_rules.engine.cases import domain
     from dataflow_rules.engine.presume import set_fact
 
     out = [transfer]
@@ -125,10 +127,13 @@ def _worlds(engine: Engine, transfer: Transfer) -> list[Transfer]:
     return out
 
 
-def test_verdict_alone_is_the_decisions_verdict(policies: Policies, transfers: list[Transfer]) -> None:
+def test_outline_is_the_written_decisions(policies: Policies, transfers: list[Transfer]) -> None:
     """Case analysis compares its branches by ``_verdict_once`` (no reason written) and
-    writes the branches' reasons only when they agree: each such verdict must be the one
-    the written decision has, on every branch, domestic and onward transfers included."""
+    writes the branches' reasons only when they agree; a decision a presumption replaces
+    is read only through its outline (``Engine._resolve``). Each outline must be what the
+    written decision says, on every branch, domestic and onward transfers included: the
+    verdict, the floor (the strictest reason naming no missing fact and clearing nothing),
+    and the missing-fact reasons' jurisdictions and facts in the decision's order."""
     from dataflow_rules import read_transfers
 
     examples = []
@@ -146,13 +151,47 @@ def test_verdict_alone_is_the_decisions_verdict(policies: Policies, transfers: l
     early = [t.model_copy(update={"date": engine_module.dt.date(2021, 6, 1)}) for t in transfers[90:150]]
     engine = Engine(policies)
     try:
-        compared = 0
+        compared = lacked = several = 0
         for transfer in [*transfers, *examples, *domestic, *early]:
             day = transfer.date or engine_module.dt.date.today()
             for world in _worlds(engine, transfer):
-                expected = engine._decide_once(world, day, ()).verdict
-                assert engine._verdict_once(world, day, ()) is expected, world.id
+                written = engine._decide_once(world, day, ())
+                assert engine._verdict_once(world, day, ()) is written.verdict, world.id
+                shape = engine._outline(world, day, engine._hops(world, day, (), None, None))
+                assert shape.verdict is written.verdict, world.id
+                assert shape.floor is Verdict.strictest(
+                    [
+                        r.verdict
+                        for r in written.reasons
+                        if r.kind not in ("missing_fact", "exemption", "green_lane")
+                    ]
+                ), world.id
+                assert list(shape.lacking) == [
+                    (r.jurisdiction, tuple(r.missing)) for r in written.reasons if r.kind == "missing_fact"
+                ], world.id
+                assert shape.open_facts == open_facts(written), world.id
                 compared += 1
+                lacked += bool(shape.lacking)
+                several += len(shape.lacking) > 1
     finally:
         engine.close()
     assert compared > len(transfers) + len(examples)  # branches were compared too
+    assert lacked and several  # missing facts were compared, and their order
+
+
+def test_a_side_key_holds_the_counts_key(policies: Policies, transfers: list[Transfer]) -> None:
+    """facts.side_key writes counts_key's members out (it is made once per plan a branch
+    evaluates): a member added to one and not the other would let a branch share a side
+    whose totals it changed."""
+    engine = Engine(policies)
+    try:
+        day = engine_module.dt.date(2026, 6, 1)
+        checked = 0
+        for transfer in transfers[:50]:
+            for plan in engine._relevant_plans(transfer):
+                key = facts_module.side_key(plan, transfer, day, ())
+                assert key[:8] == facts_module.counts_key(transfer, day, ()), transfer.id
+                checked += 1
+    finally:
+        engine.close()
+    assert checked

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..models.decision import Assumption, Branch, CaseAnalysis, Decision, Reason, Verdict
 from ..models.taxonomy import Taxonomy
-from ..models.transfer import Transfer
+from ..models.transfer import Transfer, updated
 from .facts import purpose_bound
 from .presume import set_fact, show_value
 from .volume import OPEN_COUNT, Total, force_totals
@@ -128,7 +128,7 @@ def analyse(
     verdicts = {v for _, v in judged}
     if len(verdicts) > 1 or verdicts == {Verdict.REVIEW}:
         cases = CaseAnalysis(facts=facts, branches=summary, splits=_splits(facts, judged))
-        return decision.model_copy(update={"cases": cases})
+        return updated(decision, {"cases": cases})
     branches = [(combo, decide(t)) for combo, t in worlds]
     bounded = transfer.purpose_bound if "purpose" in facts and purpose_bound(transfer) else None
     among = f" (purpose among those {bounded.source} can serve)" if bounded is not None else ""
@@ -253,7 +253,7 @@ def _merge(
         label = "If " + " and ".join(f"{f} is {show_value(v)}" for f, v in zip(facts, combo, strict=True))
         for r in d.reasons:
             if r not in every:
-                prefixed = r.model_copy(update={"sentence": f"{label}: {r.sentence}"})
+                prefixed = updated(r, {"sentence": f"{label}: {r.sentence}"})
                 if prefixed not in reasons:
                     reasons.append(prefixed)
     reasons.sort(key=lambda r: -r.verdict.rank if r.kind not in ("exemption", "green_lane") else 0)
@@ -265,8 +265,9 @@ def _merge(
         or f"Decided {verdict.value} whatever {whatever} is{among}: every one of the {len(branches)} "
         "possible combinations gives that verdict."
     )
-    return decision.model_copy(
-        update={
+    return updated(
+        decision,
+        {
             "verdict": verdict,
             "reasons": reasons,
             "catalogues": [refs[k] for k in sorted(refs)],
@@ -274,7 +275,7 @@ def _merge(
             "expires": min(expiries) if expiries else None,
             "warnings": warnings,
             "cases": cases,
-        }
+        },
     )
 
 

@@ -21,7 +21,7 @@ import unicodedata
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
 from typing import Literal
 
@@ -280,7 +280,7 @@ def raw_tally(
     if key.combined is not None:
         held = combined_set(taxonomy, key.combined, transfer)
         if held is None or key.lowest is None or held[0] > key.lowest:
-            return Tally(low=0, high=0)
+            return ZERO
         note = held[1]
     low_groups = _Groups()
     extra_high = 0
@@ -289,11 +289,13 @@ def raw_tally(
     open_items: list[str] = []
     bulk: list[int] = []
     anonymous = 0
+    categories, unit = key.categories, key.unit
+    known, sizes = low_groups.known, low_groups.sizes
     for i, item in enumerate(transfer.data):
-        relation = _relation(taxonomy, key.categories, item.category)
+        relation = "within" if categories is None else _relation(taxonomy, categories, item.category)
         if relation is None:
             continue
-        value = getattr(item, key.unit)
+        value = getattr(item, unit)
         if relation == "broader":
             # It may contain this data: up to its whole count, none for certain.
             open_items.append(f"data[{i}].category")
@@ -308,13 +310,30 @@ def raw_tally(
             value = BIG
         if value is None:
             unbounded = True
-            open_items.append(f"data[{i}].{key.unit}")
+            open_items.append(f"data[{i}].{unit}")
             continue
-        anonymous += _add(low_groups, item.population, value, f"#{i}")
+        population = item.population  # (_add, inline: the loop of every side evaluated)
+        if population is None:
+            population = f"#{i}"
+            anonymous += 1
+        known[population] = max(known.get(population, 0), value)
+        sizes[population] = sizes.get(population, 0) + 1
+    since = window_start(key.window, as_of) if prior else None
+    if since is None and not note:
+        # This transfer's items alone (no earlier transfer counts): most fields default.
+        low = sum(known.values())
+        return _made(
+            low=low,
+            high=None if unbounded else low + extra_high,
+            items=tuple(counted),
+            stated_open=tuple(sorted(set(open_items))) if open_items else (),
+            summed=anonymous > 1,
+            merged=_merged(sizes) if len(counted) > 1 else (),
+            bulk=tuple(bulk),
+        )
     records: list[str] = []
     more = 0
     ledger_open: Callable[[], list[str]] | None = None
-    since = window_start(key.window, as_of)
     if since is not None and prior:
         me = exporter_key(transfer)
         them = recipient_key(transfer)
@@ -369,7 +388,7 @@ def raw_tally(
                 continue
             anonymous += _add(low_groups, p.population, value, f"#{p.source}#{n}")
     low = sum(low_groups.known.values())
-    merged = tuple(sorted(pop for pop, n in low_groups.sizes.items() if n > 1 and not pop.startswith("#")))
+    merged = _merged(low_groups.sizes)
     # The ledger's own order (oldest first), each once.
     records = list(dict.fromkeys(records))
     return Tally(
@@ -386,6 +405,31 @@ def raw_tally(
         combined=note,
         ledger_open=ledger_open,
     )
+
+
+def _merged(sizes: dict[str, int]) -> tuple[str, ...]:
+    """Populations named by several items or records (not the anonymous ``#`` groups)."""
+    return tuple(sorted(pop for pop, n in sizes.items() if n > 1 and not pop.startswith("#")))
+
+
+_DEFAULTS = {f.name: f.default for f in fields(Tally) if f.name not in ("low", "high")}
+"""Every field of a Tally but ``low`` and ``high`` has a plain default (checked below)."""
+if any(v is MISSING for v in _DEFAULTS.values()):  # pragma: no cover (a field without one)
+    raise TypeError("every Tally field but low and high needs a plain default for _made")
+
+
+def _made(**values: object) -> Tally:
+    """``Tally(**values)`` without the frozen dataclass's field-by-field ``__init__``: the
+    tally of every count of every side evaluated, a few times a decision. The same object
+    (fields, equality, ``replace``, the cached :attr:`Tally.open_items`); callers pass
+    ``low`` and ``high`` and fields of their types."""
+    made = object.__new__(Tally)
+    made.__dict__.update(_DEFAULTS, **values)
+    return made
+
+
+ZERO = Tally(low=0, high=0)
+"""The empty total (shared: a tally is immutable, and its cached open items are none)."""
 
 
 def counts_item(taxonomy: Taxonomy, key: CountKey, category: str) -> bool:

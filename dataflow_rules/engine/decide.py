@@ -11,18 +11,22 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..models.catalogue import Catalogue, Entry, Exemption, GreenLane, LocalisationEntry, alternatives
 from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
 from ..models.policies import Policies
-from ..models.transfer import Transfer
+from ..models.transfer import Transfer, updated
 from .compile import Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, Tally, tally
 from .safeguards import WARN_DAYS, evaluate
 
 if TYPE_CHECKING:  # traces are built only when the engine traces (explain): imported then
     from .trace import Fate, SideTrace
+
+_VERDICTS = {v.value: v for v in Verdict}
+"""A verdict by its word (an enum call costs a lookup through the enum machinery)."""
 
 _KIND_ORDER = {
     "localisation": 0,
@@ -37,9 +41,10 @@ _KIND_ORDER = {
 }
 
 
-@dataclass(frozen=True)
-class Firing:
-    """One rule that fired on one data item's fact."""
+class Firing(NamedTuple):
+    """One rule that fired on one data item's fact (a named tuple: several are made for
+    every side evaluated, and a frozen dataclass's field-by-field ``__init__`` cost three
+    times more)."""
 
     rule: Rule
     item: int
@@ -110,7 +115,7 @@ def decide(
                 # cannot speak for that day, so the side is review; findings stay.
                 found = [pair for pair in found if pair[1].kind != "default"] + [((), early)]
             reasons.extend(found)
-    reasons.sort(key=lambda pair: _order(pair[1], pair[0]))
+    reasons.sort(key=_pair_order)
     ordered = [r for _, r in reasons]
     active = [r.verdict for r in ordered if r.kind not in ("exemption", "green_lane")]
     used: set[tuple[str, str | None]] = set()
@@ -188,7 +193,7 @@ def combine_legs(transfer: Transfer, as_of: dt.date, parts: list[tuple[str | Non
     for n, (label, part) in enumerate(parts):
         for reason in part.reasons:
             if label is not None:
-                reason = reason.model_copy(update={"sentence": f"{label}: {reason.sentence}"})
+                reason = updated(reason, {"sentence": f"{label}: {reason.sentence}"})
             reasons.append((-reason.verdict.rank if _active(reason) else 0, n, reason))
     reasons.sort(key=lambda r: (r[0], r[1]))
     refs = {(r.jurisdiction, r.version): r for part in parts for r in part[1].catalogues}
@@ -212,13 +217,17 @@ def _active(reason: Reason) -> bool:
     return reason.kind not in ("exemption", "green_lane")
 
 
-def _order(reason: Reason, position: tuple[Any, ...]) -> tuple[Any, ...]:
+def _pair_order(pair: tuple[tuple[Any, ...], Reason]) -> tuple[Any, ...]:
+    """Where a (position, reason) pair goes among a decision's reasons: strictest first,
+    outbound before inbound, by jurisdiction, by kind, then by place in the catalogue,
+    items and entry id."""
+    reason = pair[1]
     return (
         -reason.verdict.rank,
         0 if reason.side == "outbound" else 1,
         reason.jurisdiction,
         _KIND_ORDER[reason.kind],
-        position,
+        pair[0],
         reason.items,
         reason.entry_id or "",
     )
@@ -247,7 +256,8 @@ Cleared = dict[int, dict[int, list[str]]]
 @dataclass(frozen=True)
 class _Found:
     """What became of one side's firings, before any reason is written: enough for the
-    side's verdict (:func:`side_verdicts`) and for its reasons (:func:`_build_side_reasons`)."""
+    side's verdict and missing facts (:func:`outline`) and for its reasons
+    (:func:`_build_side_reasons`)."""
 
     designations: dict[tuple[str, int, int], tuple[str, ...]]
     laned: dict[int, list[int]]
@@ -269,20 +279,22 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
     designations: dict[tuple[str, int, int], tuple[str, ...]] = {}
     exempted: dict[int, list[int]] = defaultdict(list)  # item -> exemption indices
     laned: dict[int, list[int]] = defaultdict(list)  # item -> lane indices
+    tallies = result.tallies
     for f in result.firings:
-        if f.rule.kind in ("entry", "localisation"):
-            key = (f.rule.kind, f.rule.index, f.item)
-            missing = f.missing(result.tallies)
-            if key not in designations or (len(missing), missing) < (
-                len(designations[key]),
-                designations[key],
-            ):
+        rule = f.rule
+        role = rule.kind
+        if role == "entry" or role == "localisation":
+            key = (role, rule.index, f.item)
+            # (a rule with no open condition and no count lets nothing through unstated)
+            missing = f.missing(tallies) if rule.unknowns or rule.counts else ()
+            held = designations.get(key)
+            if held is None or (len(missing), missing) < (len(held), held):
                 designations[key] = missing
-        elif f.rule.kind == "exemption":
-            if f.rule.index not in exempted[f.item]:
-                exempted[f.item].append(f.rule.index)
-        elif f.rule.index not in laned[f.item]:
-            laned[f.item].append(f.rule.index)
+        elif role == "exemption":
+            if rule.index not in exempted[f.item]:
+                exempted[f.item].append(rule.index)
+        elif rule.index not in laned[f.item]:
+            laned[f.item].append(rule.index)
 
     # (kind, index, verdict, missing, safeguards falling short) -> items, for findings standing
     standing: dict[tuple[str, int, Verdict, tuple[str, ...], tuple[SafeguardCheck, ...]], list[int]] = (
@@ -322,21 +334,26 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
 
     for (kind, index, item), missing in sorted(designations.items()):
         entry = _designation(cat, kind, index)
-        exemption = next(
-            (x for x in sorted(exempted[item]) if entry.id in cat.exemptions[x].applies_to), None
+        # (.get: an item nothing exempted or laned is looked up without adding it)
+        exempting = exempted.get(item)
+        exemption = (
+            next((x for x in sorted(exempting) if entry.id in cat.exemptions[x].applies_to), None)
+            if exempting
+            else None
         )
         if exemption is not None:
             cleared_by_exemption[exemption][item].append(entry.id)
-            keep_finding(kind, entry, index, item, missing, "exempted", cat.exemptions[exemption].id)
+            if seen is not None:
+                keep_finding(kind, entry, index, item, missing, "exempted", cat.exemptions[exemption].id)
             continue
         clearable = not entry.national_security and not entry.overrides_green_lanes
-        if clearable and laned[item]:
-            cleared_by_lane[min(laned[item])][item].append(entry.id)
-            keep_finding(
-                kind, entry, index, item, missing, "green_lane", cat.green_lanes[min(laned[item])].id
-            )
+        lanes = laned.get(item)
+        if clearable and lanes:
+            cleared_by_lane[min(lanes)][item].append(entry.id)
+            if seen is not None:
+                keep_finding(kind, entry, index, item, missing, "green_lane", cat.green_lanes[min(lanes)].id)
             continue
-        verdict = Verdict.REVIEW if missing else Verdict(entry.outcome)
+        verdict = Verdict.REVIEW if missing else _VERDICTS[entry.outcome]
         problems: tuple[SafeguardCheck, ...] = ()
         if transfer.safeguards and entry.mechanisms:
             how = entry.counting or cat.counting
@@ -352,6 +369,8 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
             )
             if outcome.met:
                 met[(kind, index, outcome.used)].append(item)
+                if seen is None:
+                    continue
                 keep_finding(
                     kind,
                     entry,
@@ -364,7 +383,8 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
                 continue
             problems = outcome.problems
         standing[(kind, index, verdict, missing, problems)].append(item)
-        keep_finding(kind, entry, index, item, missing, "stands")
+        if seen is not None:
+            keep_finding(kind, entry, index, item, missing, "stands")
     if seen is not None:
         for item, indices in sorted(laned.items()):
             for n in indices:
@@ -379,53 +399,115 @@ def _found(policies: Policies, transfer: Transfer, result: SideResult, as_of: dt
     return found
 
 
-def side_verdicts(
-    policies: Policies, transfer: Transfer, result: SideResult, as_of: dt.date, default: bool = True
-) -> list[Verdict]:
-    """The verdicts of the active reasons :func:`_side_reasons` gives (exemptions and lanes
-    are not active), without writing them: what a branch of a case analysis needs.
-    ``default``: with the side's default reason's, when it gives one."""
-    cat = result.plan.loaded.catalogue
-    if not result.firings:
-        return [Verdict(cat.default)] if default else []
-    found = _found(policies, transfer, result, as_of)
-    out = [verdict for (_, _, verdict, _, _) in found.standing]
-    out += [Verdict.ALLOW] * len(found.met)
-    if default and not found.standing and (cat.default != "allow" or not found.designations):
-        out.append(Verdict(cat.default))
-    return out
+Lack = tuple[str, tuple[str, ...]]
+"""(jurisdiction, facts it lacks) of one missing-fact reason."""
 
 
-def verdict_of(
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What :func:`decide` would say that the engine's resolution reads, before a reason is
+    written: the verdict, the floor (the strictest verdict of the reasons that name no
+    missing fact and clear nothing, what a presumption or a case analysis may not go
+    below), and each missing-fact reason's jurisdiction and facts, in the decision's order.
+
+    A decision whose open facts a presumption fills is decided again; its first decision
+    is then read only through these (``Engine._resolve``), so its reasons are written only
+    when it is the one returned. Branches of a case analysis are compared by the verdict
+    alone. tests/test_decision_memo.py holds every part equal to the written decision's."""
+
+    verdict: Verdict
+    floor: Verdict
+    lacking: tuple[Lack, ...]
+
+    @property
+    def open_facts(self) -> list[str]:
+        """:func:`cases.open_facts` of the written decision: each missing fact once, in order."""
+        out: dict[str, None] = {}
+        for _, missing in self.lacking:
+            out.update(dict.fromkeys(missing))
+        return list(out)
+
+
+def outline(
     policies: Policies,
     transfer: Transfer,
     as_of: dt.date,
     sides: list[tuple[str, Side, SideResult | None]],
     unlisted: Verdict | None,
     domestic: str | None = None,
-) -> Verdict:
-    """``decide(...).verdict``, the same way, without writing a reason or the decision
-    (tests/test_decision_memo.py holds the two equal)."""
+) -> Outline:
+    """:func:`decide`'s :class:`Outline`, the same way, without writing a reason: the same
+    findings (:func:`_found`, remembered on the side's result for when its reasons are
+    written), the same defaults, the same order of missing-fact reasons (theirs all sort
+    as review reasons of kind missing_fact, so by side, jurisdiction, index, items, id)."""
     if domestic is None and transfer.origin == transfer.destination:
         domestic = transfer.origin
-    active: list[Verdict] = []
+    floors: list[Verdict] = []
+    lacking: list[tuple[tuple[Any, ...], Lack]] = []
     if domestic is not None:
-        active.append(Verdict.ALLOW)  # the domestic reason; then the findings alone
+        floors.append(Verdict.ALLOW)  # the domestic reason; then the findings alone
         for _, _, result in sides:
             if result is not None:
-                active += side_verdicts(policies, transfer, result, as_of, default=False)
-        return Verdict.strictest(active)
-    for code, side, result in sides:
-        if result is None:
-            active.append(_no_catalogue(code, side, transfer, unlisted).verdict)
-            continue
-        early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
-        if early is not None:
-            active += side_verdicts(policies, transfer, result, as_of, default=False)
-            active.append(early.verdict)
+                _side_outline(policies, transfer, result, as_of, False, floors, lacking)
+    else:
+        for _, side, result in sides:
+            if result is None:
+                floors.append(_no_catalogue_verdict(side, unlisted))
+                continue
+            early = _before_encoded(policies, result.plan.loaded.catalogue.jurisdiction, side, as_of)
+            _side_outline(policies, transfer, result, as_of, early is None, floors, lacking)
+            if early is not None:
+                floors.append(early.verdict)
+    lacking.sort(key=itemgetter(0))
+    floor = Verdict.strictest(floors)
+    verdict = Verdict.REVIEW if lacking and floor is Verdict.ALLOW else floor
+    return Outline(verdict, floor, tuple(lack for _, lack in lacking))
+
+
+def combine_outlines(parts: Sequence[Outline]) -> Outline:
+    """:func:`combine_legs`' outline: the strictest of the legs; their missing-fact reasons
+    leg after leg (it sorts reasons by verdict, then leg, stably)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Outline(
+        Verdict.strictest([p.verdict for p in parts]),
+        Verdict.strictest([p.floor for p in parts]),
+        tuple(lack for p in parts for lack in p.lacking),
+    )
+
+
+def _side_outline(
+    policies: Policies,
+    transfer: Transfer,
+    result: SideResult,
+    as_of: dt.date,
+    default: bool,
+    floors: list[Verdict],
+    lacking: list[tuple[tuple[Any, ...], Lack]],
+) -> None:
+    """One side's part of an :class:`Outline` (the reasons :func:`_build_side_reasons`
+    writes): each standing finding's verdict, or its missing facts with its sort key; a
+    safeguarded finding allows; exemptions and green lanes are not active. ``default``:
+    with the side's default reason's verdict, when it gives one."""
+    cat = result.plan.loaded.catalogue
+    if not result.firings:
+        if default:
+            floors.append(Verdict(cat.default))
+        return
+    found = _found(policies, transfer, result, as_of)
+    side_rank = 0 if result.plan.side == "outbound" else 1
+    for (kind, index, verdict, missing, _), items in found.standing.items():
+        if missing:
+            entry_id = _designation(cat, kind, index).id
+            lacking.append(
+                ((side_rank, cat.jurisdiction, index, items, entry_id), (cat.jurisdiction, missing))
+            )
         else:
-            active += side_verdicts(policies, transfer, result, as_of)
-    return Verdict.strictest(active)
+            floors.append(verdict)
+    if found.met:
+        floors.append(Verdict.ALLOW)
+    if default and not found.standing and (cat.default != "allow" or not found.designations):
+        floors.append(Verdict(cat.default))
 
 
 def _build_side_reasons(
@@ -452,7 +534,7 @@ def _build_side_reasons(
     records: dict[tuple[str, int], list[str]] = defaultdict(list)
     notes_of: dict[str, str] = {}
     """Tally prefix -> how its total was reached (one sentence per tally, not per firing)."""
-    for f in result.firings:
+    for f in result.firings if standing else ():  # (only standing findings' reasons say it)
         for prefix, _, _ in f.rule.counts:
             t = result.tallies[prefix]
             note = notes_of.get(prefix)
@@ -494,7 +576,7 @@ def _build_side_reasons(
         what = f"clears {_list(cleared)} for {_items(transfer, items)}"
         out.append(((index,), _relief(transfer, code, side, "exemption", x, items, cleared, what)))
 
-    for index in sorted({i for lanes in laned.values() for i in lanes}):
+    for index in sorted({i for lanes in laned.values() for i in lanes}) if laned else ():
         lane = cat.green_lanes[index]
         items = sorted(i for i, lanes in laned.items() if index in lanes)
         per_item = cleared_by_lane.get(index, {})
@@ -733,6 +815,7 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict |
     a country has not designated flows freely (docs/semantics.md, section 2). The engine
     states that as an assumption. ``--unlisted VERDICT`` sets both sides."""
     what = "outbound" if side == "outbound" else "inbound"
+    verdict = _no_catalogue_verdict(side, unlisted)
     if unlisted is None and side == "inbound":
         return Reason(
             jurisdiction=code,
@@ -742,7 +825,6 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict |
             sentence=f"No catalogue is loaded for {code}: taken to place no conditions on receiving "
             "data (--unlisted review to ask).",
         )
-    verdict = unlisted or Verdict.REVIEW
     return Reason(
         jurisdiction=code,
         side=side,
@@ -755,6 +837,13 @@ def _no_catalogue(code: str, side: Side, transfer: Transfer, unlisted: Verdict |
             else " (accepted by --unlisted allow)."
         ),
     )
+
+
+def _no_catalogue_verdict(side: Side, unlisted: Verdict | None) -> Verdict:
+    """:func:`_no_catalogue`'s verdict, without its reason (:func:`outline`)."""
+    if unlisted is None and side == "inbound":
+        return Verdict.ALLOW
+    return unlisted or Verdict.REVIEW
 
 
 def _domestic(transfer: Transfer, code: str) -> Reason:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EngineError
 from ..models.decision import Assumption, Decision, Verdict
 from ..models.policies import Policies
-from ..models.transfer import Transfer
+from ..models.transfer import DataItem, Transfer, updated
 from .cases import (
     MAX_BRANCHES,
     Option,
@@ -27,12 +27,12 @@ from .cases import (
 )
 from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, PriorSet, Tally, tally
-from .decide import Firing, SideResult, combine_legs, decide, verdict_of
+from .decide import Firing, Outline, SideResult, combine_legs, combine_outlines, decide, outline
 from .durable import RuleSet
 from .facts import Totals, item_properties, side_base, side_key
 from .legs import onward_hops
 from .plans import PlanTable
-from .presume import apply_facts, bound_assumptions, presume, set_fact
+from .presume import apply_facts, bound_assumptions, presume_lacking, set_fact
 from .unrecorded import unlisted_assumptions, unrecorded_assumptions
 from .volume import Total, total_ranges, volume_notes, volume_of
 
@@ -47,6 +47,19 @@ MAX_COUNT = 10_000_000_000
 _Evaluated = tuple[Transfer, SideResult, list[tuple[Any, ...] | None]]
 """A side evaluated: the transfer, its result, and its :func:`facts.side_key` (a one-item
 list: made only once the side is evaluated again)."""
+
+
+_Hop = tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]
+"""One hop of a transfer (Engine._hops): its label, its transfer, its evaluated sides, the
+jurisdiction it stays in."""
+
+
+_Asks = tuple[dict[str, int], tuple[tuple[RuleSet, "_Payload", str], ...]]
+"""An item's own fact properties; each ruleset asked, its payload, the item's part of the text."""
+
+
+_Route = tuple[str | None, tuple[tuple[str, Side, tuple[PlanKey, SidePlan] | None], ...]]
+"""A hop's route (Engine._route): the jurisdiction it stays in, each side's plan."""
 
 
 class _Memo:
@@ -128,6 +141,25 @@ class Engine:
             self._asked[(key, category)] = found
         return found
 
+    @cached_property
+    def _item_asks(self) -> dict[tuple[PlanKey, str, bool | None], _Asks]:
+        """(plan, an item's category, its anonymised flag) -> :meth:`_ask` (memoised: the
+        item's own properties and its part of each fact's text depend on these alone)."""
+        return {}
+
+    def _ask(self, key: PlanKey, plan: SidePlan, item: DataItem) -> _Asks:
+        """An item's own fact properties, and each ruleset its fact is asserted into with
+        the ruleset's payload and the item's part of the fact's text (written once, not
+        once per item and side evaluated)."""
+        own = item_properties(plan, self.policies.taxonomy, item)
+        payloads = self._payloads
+        asked = tuple(
+            (rs, payloads[id(rs)], payloads[id(rs)].tail(own))
+            for rs in self._rulesets_for(key, plan, item.category)
+        )
+        made = self._item_asks[(key, item.category, item.anonymised)] = (own, asked)
+        return made
+
     @property
     def rule_count(self) -> int:
         return sum(rs.size for rs in self._all())
@@ -179,7 +211,7 @@ class Engine:
             )
             notes += more
             if said:
-                decision = decision.model_copy(update={"warnings": [*decision.warnings, *said]})
+                decision = updated(decision, {"warnings": [*decision.warnings, *said]})
         return self._annotate(decision, notes, day, today, transfer, prior)
 
     def _stated(
@@ -208,14 +240,22 @@ class Engine:
         """The rules' decision, then (``resolve``) the presumptions and the case analysis of
         what stays open; the presumptions used; the transfer as presumed. ``memo``: this
         decision's side evaluations so far, shared by its branches (:meth:`_evaluate`)."""
-        first = self._decide_once(transfer, day, prior, memo=memo)
-        decision = first
+        hops = list(self._hops(transfer, day, prior, None, memo))
+        shape = self._outline(transfer, day, hops)
+        given = transfer
+        # The rules' decision is written only when it is returned or analysed: one that a
+        # presumption replaces is read only through its outline (verdict, floor, missing
+        # facts), which is all the branching reads of it.
+        first: Decision | None = None
+        decision: Decision | None = None
         assumed: list[Assumption] = []
-        if resolve and open_facts(first):
-            presumed, assumed = presume(self.policies, transfer, first)
+        if resolve and shape.lacking:
+            presumed, assumed = presume_lacking(self.policies, transfer, shape.lacking)
             if assumed:
                 decision = self._decide_once(presumed, day, prior, memo=memo)
                 transfer = presumed
+        if decision is None:
+            decision = first = self._written(given, day, hops)
         if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
             decision = analyse(
                 self.policies.taxonomy,
@@ -235,18 +275,10 @@ class Engine:
                         lambda t: self._decide_once(t, day, prior, memo=memo),
                         lambda t: self._verdict_once(t, day, prior, memo),
                     )
-        if decision is not first:
-            # What stood on stated facts stands: neither a presumption nor a case analysis
-            # may lower the verdict below the findings that named no missing fact.
-            floor = Verdict.strictest(
-                [
-                    r.verdict
-                    for r in first.reasons
-                    if r.kind not in ("missing_fact", "exemption", "green_lane")
-                ]
-            )
-            if decision.verdict.rank < floor.rank:
-                decision, assumed = first, []
+        # What stood on stated facts stands: neither a presumption nor a case analysis may
+        # lower the verdict below the findings that named no missing fact (the floor).
+        if decision is not first and decision.verdict.rank < shape.floor.rank:
+            decision, assumed = first or self._written(given, day, hops), []
         return decision, assumed, transfer
 
     def _annotate(
@@ -275,7 +307,7 @@ class Engine:
             )
         if warnings:
             update["warnings"] = [*decision.warnings, *warnings]
-        return decision.model_copy(update=update) if update else decision
+        return updated(decision, update) if update else decision
 
     def trace(
         self,
@@ -418,11 +450,24 @@ class Engine:
         memo: _Memo | None = None,
     ) -> Decision:
         """``record``: where to append each hop's trace (None: no trace is built)."""
+        return self._written(transfer, day, self._hops(transfer, day, prior, record, memo))
+
+    def _written(self, transfer: Transfer, day: dt.date, hops: Iterable[_Hop]) -> Decision:
+        """The decision with its reasons, from each hop's evaluated sides."""
         parts: list[tuple[str | None, Decision]] = [
             (label, decide(self.policies, hop, day, sides, self.unlisted, domestic=domestic))
-            for label, hop, sides, domestic in self._hops(transfer, day, prior, record, memo)
+            for label, hop, sides, domestic in hops
         ]
         return parts[0][1] if not transfer.onward else combine_legs(transfer, day, parts)
+
+    def _outline(self, transfer: Transfer, day: dt.date, hops: Iterable[_Hop]) -> Outline:
+        """:meth:`_written`'s :class:`.decide.Outline`, without writing a reason."""
+        return combine_outlines(
+            [
+                outline(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
+                for _, hop, sides, domestic in hops
+            ]
+        )
 
     def _verdict_once(
         self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], memo: _Memo | None = None
@@ -430,12 +475,7 @@ class Engine:
         """``_decide_once(...).verdict``, without writing a reason or the decision: what the
         branches of a case analysis are compared by (their reasons are needed only when
         every branch agrees)."""
-        return Verdict.strictest(
-            [
-                verdict_of(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
-                for _, hop, sides, domestic in self._hops(transfer, day, prior, None, memo)
-            ]
-        )
+        return self._outline(transfer, day, self._hops(transfer, day, prior, None, memo)).verdict
 
     def _hops(
         self,
@@ -444,7 +484,7 @@ class Engine:
         prior: Sequence[PriorItem],
         record: list[Leg] | None,
         memo: _Memo | None,
-    ) -> Iterator[tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]]:
+    ) -> Iterator[_Hop]:
         """Each hop's (label, transfer, evaluated sides, the jurisdiction it stays in): the
         transfer itself, then each onward leg (section 8a), one at a time."""
         yield (None, transfer, *self._leg(transfer, day, prior, record=record, memo=memo))
@@ -476,48 +516,65 @@ class Engine:
         from the catalogue that covers the country (a member state: the EU's), evaluated;
         and the jurisdiction the hop stays in (None: it crosses a border)."""
         tracing = record is not None
-        j_origin = self.policies.jurisdiction_of(transfer.origin)
-        j_destination = self.policies.jurisdiction_of(transfer.destination)
-        if transfer.origin == transfer.destination or (j_origin is not None and j_origin == j_destination):
-            # Not a cross-border transfer; still, rules on who the recipient is apply
-            # wherever it is (a designated covered person inside the United States).
-            inside: list[tuple[str, Side, SideResult | None]] = []
-            key: PlanKey = (j_origin or "", "outbound", DOMESTIC)
-            if key in self._plans:
-                inside.append(
-                    (
-                        transfer.origin,
-                        "outbound",
-                        self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo),
-                    )
-                )
-            if record is not None:
-                from .trace import Leg
-
-                where = j_origin or transfer.origin
-                record.append(Leg(label, transfer.origin, transfer.destination, where, _traces(inside)))
-            return inside, j_origin or transfer.origin
-        sides: list[tuple[str, Side, SideResult | None]] = []
-        pairs: list[tuple[str, str | None, Side]] = [
-            (transfer.origin, j_origin, "outbound"),
-            (transfer.destination, j_destination, "inbound"),
-        ]
-        for country, code, side in pairs[:1] if outbound_only else pairs:
-            if code is None:
-                sides.append((country, side, None))
-                continue
-            key = (code, side, None)
-            zone = transfer.exporter.zone
-            if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
-                key = (code, side, zone)
-            sides.append(
-                (country, side, self._evaluate(self._plans[key], key, transfer, day, prior, tracing, memo))
+        origin, destination = transfer.origin, transfer.destination
+        route = self._routes.get((origin, destination, transfer.exporter.zone, outbound_only))
+        if route is None:
+            route = self._route(origin, destination, transfer.exporter.zone, outbound_only)
+        stays, stops = route
+        sides: list[tuple[str, Side, SideResult | None]] = [
+            (
+                country,
+                side,
+                None
+                if read is None
+                else self._evaluate(read[1], read[0], transfer, day, prior, tracing, memo),
             )
+            for country, side, read in stops
+        ]
         if record is not None:
             from .trace import Leg
 
-            record.append(Leg(label, transfer.origin, transfer.destination, None, _traces(sides)))
-        return sides, None
+            record.append(Leg(label, origin, destination, stays, _traces(sides)))
+        return sides, stays
+
+    @cached_property
+    def _routes(self) -> dict[tuple[str, str, str | None, bool], _Route]:
+        """(origin, destination, exporter's zone, outbound only) -> :meth:`_route` (memoised)."""
+        return {}
+
+    def _route(self, origin: str, destination: str, zone: str | None, outbound_only: bool) -> _Route:
+        """Which plans one hop reads: the jurisdiction it stays in (None: it crosses a
+        border), and each side's (country, side, (plan key, plan)); a side whose country no
+        catalogue covers has none. Made once per route: it reads only the
+        countries, the exporter's zone and the loaded catalogues."""
+        j_origin = self.policies.jurisdiction_of(origin)
+        j_destination = self.policies.jurisdiction_of(destination)
+        stops: list[tuple[str, Side, tuple[PlanKey, SidePlan] | None]] = []
+        if origin == destination or (j_origin is not None and j_origin == j_destination):
+            # Not a cross-border transfer; still, rules on who the recipient is apply
+            # wherever it is (a designated covered person inside the United States).
+            key: PlanKey = (j_origin or "", "outbound", DOMESTIC)
+            if key in self._plans:
+                stops.append((origin, "outbound", (key, self._plans[key])))
+            route: _Route = (j_origin or origin, tuple(stops))
+        else:
+            pairs: list[tuple[str, str | None, Side]] = [
+                (origin, j_origin, "outbound"),
+                (destination, j_destination, "inbound"),
+            ]
+            for country, code, side in pairs[:1] if outbound_only else pairs:
+                if code is None:
+                    stops.append((country, side, None))
+                    continue
+                key = (code, side, None)
+                if side == "outbound" and zone is not None and (code, side, zone) in self._plans:
+                    key = (code, side, zone)
+                stops.append((country, side, (key, self._plans[key])))
+            route = (None, tuple(stops))
+        if len(self._routes) >= 65_536:  # (bounded whatever countries a corpus names)
+            self._routes.clear()
+        self._routes[(origin, destination, zone, outbound_only)] = route
+        return route
 
     def _evaluate(
         self,
@@ -558,18 +615,19 @@ class Engine:
             heads: dict[int, str] = {}
             """Per ruleset, the JSON members of the side-wide properties it reads: written
             once per side, not once per item."""
-            rules, payloads = plan.rules, self._payloads
+            rules, asks = plan.rules, self._item_asks
             for i, item in enumerate(transfer.data):
-                own = item_properties(plan, self.policies.taxonomy, item)
+                held = asks.get((key, item.category, item.anonymised))
+                if held is None:
+                    held = self._ask(key, plan, item)
+                own, asked = held
                 fact: dict[str, Any] | None = None
                 fired: set[str] = set()
-                asked = self._rulesets_for(key, plan, item.category)
-                for ruleset in asked:
-                    payload = payloads[id(ruleset)]
+                for ruleset, payload, tail in asked:
                     head = heads.get(id(ruleset))
                     if head is None:
                         head = heads[id(ruleset)] = payload.head(base)
-                    names = ruleset.match_body(payload.body(head, own))
+                    names = ruleset.match_body(f"{head},{tail}" if head and tail else head or tail)
                     if names:
                         if fact is None:
                             fact = {**base, **own}
@@ -578,7 +636,7 @@ class Engine:
                 if side_trace is not None:
                     if fact is None:
                         fact = {**base, **own}
-                    evaluated = {n for rs in asked for n in rs.rules}
+                    evaluated = {n for rs, _, _ in asked for n in rs.rules}
                     # Every rule of the plan on this fact: those asked with durable-rules'
                     # answer, the others (in no ruleset holding a category related to the
                     # item's) described, not fired.
@@ -655,8 +713,12 @@ class _Payload:
         except (KeyError, TypeError):
             raise EngineError(f"a fact property is missing or not an integer: {self.side_keys}") from None
 
+    def tail(self, own: Mapping[str, int]) -> str:
+        """The item's own properties this ruleset reads, as JSON members."""
+        return ",".join([f'"{k}":{v:d}' for k, v in own.items() if k in self.item_keys])
+
     def body(self, head: str, own: Mapping[str, int]) -> str:
-        tail = ",".join([f'"{k}":{v:d}' for k, v in own.items() if k in self.item_keys])
+        tail = self.tail(own)
         return f"{head},{tail}" if head and tail else head or tail
 
 

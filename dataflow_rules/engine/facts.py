@@ -14,10 +14,10 @@ from typing import Any
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import DataItem, Transfer
 from .compile import UNKNOWN, SidePlan
-from .counting import PriorItem, Tally, tally, window_start
+from .counting import BIG, ZERO, PriorItem, Tally, tally, window_start
 from .volume import volume_of
 
-_NOTHING = Tally(low=0, high=0)
+_NOTHING = ZERO
 
 
 def _flag(value: bool | None) -> int:
@@ -47,43 +47,50 @@ def side_base(
     :func:`counts_key`): its branches mostly change facts no total reads, so each total is
     counted once a decision, not once a branch."""
     tallies: dict[str, Tally] = {}
-    counted: set[str] = set()
-    if plan.counts:  # most plans count nothing: no item need be looked at
+    counts = plan.counts
+    if counts:  # most plans count nothing: no item need be looked at
+        counted: set[str] = set()
         for item in transfer.data:
             counted |= plan.counted_by(taxonomy, item.category)
-    same: tuple[Any, ...] | None = None
-    for count_key, prefix in plan.counts.items():
-        if prefix not in counted and (not prior or window_start(count_key.window, as_of) is None):
-            # Nothing it counts is in this transfer, and no earlier transfer can count: the
-            # total is exactly zero (what tally() returns then, without walking the items).
-            tallies[prefix] = _NOTHING
-            continue
-        if totals is None:
-            tallies[prefix] = tally(taxonomy, count_key, transfer, as_of, prior)
-            continue
-        if same is None:
-            same = counts_key(transfer, as_of, prior)
-        held = totals.get((count_key, same))
-        if held is None:
-            held = totals[(count_key, same)] = (transfer, tally(taxonomy, count_key, transfer, as_of, prior))
-        tallies[prefix] = held[1]
+        same: tuple[Any, ...] | None = None
+        for count_key, prefix in counts.items():
+            if prefix not in counted and (not prior or window_start(count_key.window, as_of) is None):
+                # Nothing it counts is in this transfer, and no earlier transfer can count: the
+                # total is exactly zero (what tally() returns then, without walking the items).
+                tallies[prefix] = _NOTHING
+                continue
+            if totals is None:
+                tallies[prefix] = tally(taxonomy, count_key, transfer, as_of, prior)
+                continue
+            if same is None:
+                same = counts_key(transfer, as_of, prior)
+            held = totals.get((count_key, same))
+            if held is None:
+                held = totals[(count_key, same)] = (
+                    transfer,
+                    tally(taxonomy, count_key, transfer, as_of, prior),
+                )
+            tallies[prefix] = held[1]
+    ciio, affiliate = transfer.exporter.ciio, transfer.recipient.affiliate
     base: dict[str, Any] = {
         "day": as_of.toordinal(),
-        "ciio": _flag(transfer.exporter.ciio),
-        "aff": _flag(transfer.recipient.affiliate),
+        "ciio": UNKNOWN if ciio is None else int(ciio),
+        "aff": UNKNOWN if affiliate is None else int(affiliate),
     }
-    if plan.set_flags:
+    set_flags = plan.set_flags
+    if set_flags:
+        recipient, roles = transfer.recipient, transfer.roles
         values = {
-            "rtype": transfer.recipient.type,
+            "rtype": recipient.type,
             "purpose": transfer.purpose,
             "txn": transfer.transaction,
             # Issue 18: roles and the impact assessment (compile.py _SET_FACTS).
-            "disc": transfer.roles.discloser,
-            "rrole": transfer.roles.recipient,
+            "disc": roles.discloser,
+            "rrole": roles.recipient,
             "tia": transfer.impact_assessment.outcome,
         }
         bound = purpose_bound(transfer)
-        for name, allowed, prop in plan.set_flags:
+        for name, allowed, prop in set_flags:
             value = values[name]
             if value is None and name == "purpose" and bound is not None:
                 # A bounded purpose (issue 19): certain when every purpose it allows meets the
@@ -91,34 +98,42 @@ def side_base(
                 base[prop] = 1 if bound <= allowed else 0 if not bound & allowed else UNKNOWN
                 continue
             base[prop] = UNKNOWN if value is None else int(value in allowed)
-    context, security = transfer.context, transfer.security
-    for key, prop in plan.context.items():
-        stated = context.get(key)
-        base[prop] = UNKNOWN if stated is None else int(stated)
-    for key, prop in plan.security.items():
-        stated = security.get(key)
-        base[prop] = UNKNOWN if stated is None else int(stated)
-    for prefix, most, least in plan.count_properties:
-        t = tallies[prefix]
-        base[most] = t.most
-        base[least] = t.least
-    outbound = plan.side == "outbound"
-    peer = transfer.destination if outbound else transfer.origin
-    control = transfer.recipient.controlled_by
-    designated = transfer.recipient.designated
-    for countries, every, excluded, include_controlled, include_designated, prop in plan.counterparty_flags:
-        if peer in excluded:
-            base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
-        elif every or peer in countries or (include_designated and designated is True):
-            base[prop] = 1
-        elif include_controlled and control is not None and control in countries:
-            base[prop] = 2
-        else:
-            open_control = include_controlled and control is None
-            open_designated = include_designated and designated is None
-            base[prop] = (
-                5 if open_control and open_designated else 3 if open_control else 4 if open_designated else 0
-            )
+    if plan.context:
+        context = transfer.context
+        for key, prop in plan.context.items():
+            stated = context.get(key)
+            base[prop] = UNKNOWN if stated is None else int(stated)
+    if plan.security:
+        security = transfer.security
+        for key, prop in plan.security.items():
+            stated = security.get(key)
+            base[prop] = UNKNOWN if stated is None else int(stated)
+    if counts:
+        for prefix, most, least in plan.count_properties:
+            t = tallies[prefix]
+            if t is _NOTHING:
+                base[most] = base[least] = 0
+                continue
+            high, low = t.high, t.low  # (Tally.most and .least, read once each)
+            base[most] = BIG if high is None or high > BIG else high
+            base[least] = BIG if low > BIG else low
+    flags = plan.counterparty_flags
+    if flags:
+        outbound = plan.side == "outbound"
+        peer = transfer.destination if outbound else transfer.origin
+        control = transfer.recipient.controlled_by
+        designated = transfer.recipient.designated
+        for countries, every, excluded, include_controlled, include_designated, prop in flags:
+            if peer in excluded:
+                base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
+            elif every or peer in countries or (include_designated and designated is True):
+                base[prop] = 1
+            elif include_controlled and control is not None and control in countries:
+                base[prop] = 2
+            elif include_controlled and control is None:
+                base[prop] = 5 if include_designated and designated is None else 3
+            else:
+                base[prop] = 4 if include_designated and designated is None else 0
     return base, tallies
 
 
@@ -207,9 +222,16 @@ def side_key(
     copies the list, and no branch changes the others but by a new object): the caller
     keeps the transfer alive while its key is in use."""
     exporter, recipient = transfer.exporter, transfer.recipient
-    context, security = transfer.context, transfer.security
     return (
-        *counts_key(transfer, as_of, prior),
+        # counts_key's members, written out (a branch makes one key per plan it evaluates)
+        as_of,
+        id(prior),
+        exporter.id,
+        exporter.name,
+        recipient.id,
+        recipient.name,
+        id(transfer.data),
+        id(volume_of(transfer)),
         transfer.origin,
         transfer.destination,
         exporter.ciio,
@@ -217,8 +239,8 @@ def side_key(
         recipient.affiliate,
         recipient.controlled_by,
         recipient.designated,
-        tuple(read(transfer) for read in _set_readers(plan)),
-        tuple(context.get(key) for key in plan.context),
-        tuple(security.get(key) for key in plan.security),
+        tuple([read(transfer) for read in _set_readers(plan)]),
+        tuple(map(transfer.context.get, plan.context)),
+        tuple(map(transfer.security.get, plan.security)),
         id(transfer.safeguards),
     )

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .compile import SidePlan
 
 _ITEM = re.compile(r"^data\[(\d+)\]\.anonymised$")
+_ITEM_FACT = re.compile(r"^data\[(\d+)\]\.(\w+)$")
 
 
 def apply_facts(
@@ -142,11 +143,22 @@ def bound_assumptions(
 
 def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple[Transfer, list[Assumption]]:
     """``transfer`` with every fact an open finding lacks and its catalogue presumes."""
+    return presume_lacking(
+        policies,
+        transfer,
+        [(r.jurisdiction, r.missing) for r in decision.reasons if r.kind == "missing_fact"],
+    )
+
+
+def presume_lacking(
+    policies: Policies, transfer: Transfer, findings: Iterable[tuple[str, Iterable[str]]]
+) -> tuple[Transfer, list[Assumption]]:
+    """:func:`presume` from each open finding's (jurisdiction, facts it lacks) alone: what
+    the engine knows of a decision before its reasons are written (decide.Outline)."""
     lacking: dict[str, set[str]] = {}
-    for r in decision.reasons:
-        if r.kind == "missing_fact":
-            for m in r.missing:
-                lacking.setdefault(m, set()).add(r.jurisdiction)
+    for code, missing in findings:
+        for m in missing:
+            lacking.setdefault(m, set()).add(code)
     if not lacking:
         return transfer, []
     chosen: dict[str, tuple[Presumption, str]] = {}
@@ -170,17 +182,34 @@ def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple
     taken: list[Assumption] = []
     for fact, (p, code) in sorted(chosen.items()):
         updated = set_fact(updated, fact, p.value)
-        taken.append(
-            Assumption(
-                fact=fact,
-                value=p.value,
-                source=f"presumption {code}",
-                sentence=p.sentence,
-                override=f"state {fact}: {show_value(not p.value)} in the transfer if it is so",
-                citations=list(p.citations),
-            )
-        )
+        taken.append(_presumed(fact, p, code))
     return updated, taken
+
+
+_PRESUMED: dict[tuple[str, str, int], tuple[Presumption, Assumption]] = {}
+"""(fact, catalogue, id(presumption)) -> the assumption it states (the model is frozen)."""
+
+
+def _presumed(fact: str, p: Presumption, code: str) -> Assumption:
+    """The assumption presumption ``p`` of ``code``'s catalogue states for ``fact``: its
+    words depend on these alone, so it is built once for each (half the decisions of a
+    generated corpus presume a fact) rather than once per decision."""
+    key = (fact, code, id(p))
+    held = _PRESUMED.get(key)
+    if held is not None and held[0] is p:
+        return held[1]
+    made = Assumption(
+        fact=fact,
+        value=p.value,
+        source=f"presumption {code}",
+        sentence=p.sentence,
+        override=f"state {fact}: {show_value(not p.value)} in the transfer if it is so",
+        citations=list(p.citations),
+    )
+    if len(_PRESUMED) >= 4096:
+        _PRESUMED.clear()
+    _PRESUMED[key] = (p, made)
+    return made
 
 
 def _covers(policies: Policies, p: Presumption, fact: str, transfer: Transfer) -> bool:
@@ -199,7 +228,7 @@ def _covers(policies: Policies, p: Presumption, fact: str, transfer: Transfer) -
 
 def set_fact(transfer: Transfer, fact: str, value: Any) -> Transfer:
     """``transfer`` with one fact, as users write its path, set to ``value``."""
-    m = re.match(r"^data\[(\d+)\]\.(\w+)$", fact)
+    m = _ITEM_FACT.match(fact)
     if m:
         i, name = int(m.group(1)), m.group(2)
         data = list(transfer.data)

@@ -48,11 +48,14 @@ def unrecorded_assumptions(
     sides = sorted({(r.jurisdiction, r.side) for r in decision.reasons if r.kind != "domestic"})
     out: list[Assumption] = []
     seen: set[str] = set()
+    categories: frozenset[str] | None = None
     for code, side in sides:
         loaded = policies.catalogues.get(code)
         if loaded is None or code in seen:
             continue
-        found = _counted_across(policies, loaded.catalogue, side, transfer)
+        if categories is None:
+            categories = frozenset(item.category for item in transfer.data)
+        found = _counted_across(policies, loaded.catalogue, side, categories)
         if found is None:
             continue
         seen.add(code)
@@ -94,11 +97,11 @@ def _assumption(code: str, entry: Entry | LocalisationEntry, how: Counting, day:
 Found = tuple[Entry | LocalisationEntry, Counting] | None
 
 
-def _counted_across(policies: Policies, catalogue: Catalogue, side: str, transfer: Transfer) -> Found:
+def _counted_across(policies: Policies, catalogue: Catalogue, side: str, categories: frozenset[str]) -> Found:
     """The first designation of ``catalogue`` on ``side`` with a count condition counted
-    across transfers that one of the transfer's items falls within (or may contain).
-    Remembered per (taxonomy, catalogue, side, the items' categories): it reads no more."""
-    categories = frozenset(item.category for item in transfer.data)
+    across transfers that one of the transfer's items (of ``categories``) falls within (or
+    may contain). Remembered per (taxonomy, catalogue, side, the items' categories): it
+    reads no more."""
     key = (id(policies.taxonomy), id(catalogue), side, categories)
     held = _FOUND.get(key)
     if held is not None and held[0] is policies.taxonomy and held[1] is catalogue:

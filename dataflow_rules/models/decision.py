@@ -27,7 +27,17 @@ class Verdict(StrEnum):
 
     @staticmethod
     def strictest(verdicts: list["Verdict"]) -> "Verdict":
-        return max(verdicts, key=lambda v: v.rank, default=Verdict.ALLOW)
+        """The strictest of ``verdicts`` (allow when there are none); a plain loop, not
+        ``max`` with a key: the engine asks this several times for every decision."""
+        found = Verdict.ALLOW
+        for verdict in verdicts:
+            if verdict is Verdict.RESTRICT:
+                return verdict
+            if verdict is Verdict.REVIEW:
+                found = verdict
+            elif verdict is not Verdict.ALLOW:
+                raise TypeError(f"not a verdict: {verdict!r}")
+        return found
 
 
 _RANK = {Verdict.ALLOW: 0, Verdict.REVIEW: 1, Verdict.RESTRICT: 2}

@@ -199,12 +199,13 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 def updated(model: _M, update: Mapping[str, Any]) -> _M:
-    """``model.model_copy(update=update)`` for a model of this module: the same object
+    """``model.model_copy(update=update)`` for a model of this module or of models/decision.py
+    (the engine copies decisions and reasons as it annotates and merges them): the same object
     (fields, fields set, private attributes such as a transfer's volume bound), made
     without pydantic's generic path. Case analysis and presumptions copy a transfer and a
     part of it for every fact they set, several times a decision. Like ``model_copy``, the
-    values are not validated: the caller's are already values of the field's type. Every
-    model here forbids extra fields, so none are copied."""
+    values are not validated: the caller's are already values of the field's type. None of
+    these models allows extra fields, so none are copied."""
     new = object.__new__(type(model))
     setattr_ = object.__setattr__
     setattr_(new, "__dict__", {**model.__dict__, **update})
