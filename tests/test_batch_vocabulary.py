@@ -151,3 +151,62 @@ def test_read_line_refuses_alike_with_and_without_a_vocabulary(policies: Policie
         with pytest.raises(InputError) as fast:
             read_line(raw, "in.jsonl", 4, policies, vocabulary)
         assert fast.value.one_line() == plain.value.one_line(), name
+
+
+def _read_line_as_it_was(raw: bytes, source: str, line: int, p: Policies) -> Transfer:
+    """read_line before the shortcuts: the document made first, validate, check_references."""
+    from dataflow_rules.batch.records import parse_line
+    from dataflow_rules.errors import DataflowRulesError, Location
+    from dataflow_rules.validation import validate
+
+    value = parse_line(raw, source, line)
+    document = Document(source, value, {(): (line, 1)})
+    try:
+        transfer = validate(Transfer, document, InputError, value)
+        check_references(Located(transfer, document, ()), p)
+    except DataflowRulesError as exc:
+        field = exc.location.field if exc.location else None
+        raise type(exc)(exc.message, Location(source, line, None, field)) from None
+    return transfer
+
+
+SCHEMA_FAULTS: list[Callable[[dict[str, Any]], None]] = [
+    lambda t: t.update(data=[]),
+    lambda t: t.update(data="oops"),
+    lambda t: t["data"][0].update(individuals=-1),
+    lambda t: t["data"][0].update(individuals="many"),
+    lambda t: t.update(origin="ZZ"),
+    lambda t: t.update(date="2026-13-01"),
+    lambda t: t.update(date=0),
+    lambda t: t.update(id="bad id"),
+    lambda t: t.pop("id"),
+    lambda t: t.update(surplus=1),
+    lambda t: t.setdefault("exporter", {}).update(ciio="yes"),
+    lambda t: t.update(purpose="Scientific Research"),
+    lambda t: t.update(safeguards=[{"mechanism": "x"}]),
+]
+
+
+def test_read_line_reads_and_refuses_as_it_did(policies: Policies) -> None:
+    """The line path after its shortcuts (document made only on a fault, the vocabulary)
+    against the path as it was, on clean lines, schema faults and unknown words."""
+    vocabulary = Vocabulary.of(policies)
+    rng = random.Random(5)
+    edits = list(_edits(policies).values())
+    cases = 0
+    for value in _base(policies, 300):
+        if rng.random() < 0.4:
+            rng.choice(edits)(value, rng.random() < 0.5)
+        if rng.random() < 0.4:
+            rng.choice(SCHEMA_FAULTS)(value)
+        raw = json.dumps(value).encode()
+        outcomes = []
+        for read, words in ((_read_line_as_it_was, None), (read_line, None), (read_line, vocabulary)):
+            try:
+                args = (raw, "in.jsonl", 9, policies) + ((words,) if words else ())
+                outcomes.append(("ok", read(*args).model_dump_json()))
+            except InputError as exc:
+                outcomes.append(("error", exc.one_line()))
+        assert outcomes[0] == outcomes[1] == outcomes[2], value
+        cases += outcomes[0][0] == "error"
+    assert 50 < cases < 250

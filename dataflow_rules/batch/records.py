@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from .. import __version__
 from ..engine.engine import Engine
 from ..errors import DataflowRulesError, EngineError, InputError, Location
@@ -123,31 +125,31 @@ def _depth(value: Any, limit: int) -> bool:
 
 def parse_line(raw: bytes | str, source: str, line: int | None) -> dict[str, Any]:
     """One input line as a JSON object, or an :class:`InputError` naming the line."""
-    where = Location(source, line)
     if len(raw) > MAX_LINE_BYTES:
-        raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", where)
+        raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", Location(source, line))
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", where
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                Location(source, line),
             ) from None
     else:
         text = raw
     try:
         value = _loads(text)
     except RecursionError:
-        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", where) from None
+        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", Location(source, line)) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", where) from None
+        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", Location(source, line)) from None
     except ValueError as exc:  # duplicate keys, NaN, overlong integers
-        raise InputError(f"invalid JSON: {exc}", where) from None
+        raise InputError(f"invalid JSON: {exc}", Location(source, line)) from None
     if not isinstance(value, dict):
-        raise InputError("a line must hold one transfer, a JSON object", where)
+        raise InputError("a line must hold one transfer, a JSON object", Location(source, line))
     brackets = text.count("[") + text.count("{")  # cheap bound: few brackets, shallow line
     if brackets > MAX_LINE_DEPTH and not _depth(value, MAX_LINE_DEPTH):
-        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", where)
+        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", Location(source, line))
     return value
 
 
@@ -164,11 +166,17 @@ def read_line(
     caller reading many lines), which makes the reference check of a clean line cheap.
     """
     value = parse_line(raw, source, line)
-    document = Document(source, value, {(): (line or 1, 1)})
+
+    def document() -> Document:  # made only to place a fault
+        return Document(source, value, {(): (line or 1, 1)})
+
     try:
-        transfer = validate(Transfer, document, InputError, value)
+        try:
+            transfer = Transfer.model_validate(value)
+        except ValidationError:
+            transfer = validate(Transfer, document(), InputError, value)  # raises, located
         if vocabulary is None:
-            check_references(Located(transfer, document, ()), policies)
+            check_references(Located(transfer, document(), ()), policies)
         else:
             vocabulary.check(transfer, document)
     except DataflowRulesError as exc:

@@ -16,7 +16,7 @@ other field by field).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..loading import Document
@@ -98,7 +98,8 @@ class Vocabulary:
                 return False
         return True
 
-    def check(self, transfer: Transfer, document: Document) -> None:
-        """``check_references`` for a transfer read from ``document``, cheaply when clean."""
+    def check(self, transfer: Transfer, document: Callable[[], Document]) -> None:
+        """``check_references`` for a transfer read from ``document()`` (made only to
+        place a fault), cheaply when clean."""
         if not self.clean(transfer):
-            check_references(Located(transfer, document, ()), self.policies)
+            check_references(Located(transfer, document(), ()), self.policies)

@@ -194,11 +194,14 @@ def _names_only_its_hop(transfer: Transfer, decision: Decision, policies: Polici
 def _parse(raw: Raw, words: Vocabulary) -> Transfer:
     source, line, payload = raw
     value = json.loads(payload) if isinstance(payload, bytes | str) else payload
-    document = Document(source, value, {(): (line, 1)})
+
+    def document() -> Document:  # made only to place a fault
+        return Document(source, value, {(): (line, 1)})
+
     try:
         transfer = Transfer.model_validate(value)
     except ValidationError as exc:
-        where, message = all_errors(exc, document)[0]
+        where, message = all_errors(exc, document())[0]
         raise InputError(message, where) from None
     words.check(transfer, document)  # check_references, cheaply for a clean transfer
     return transfer
