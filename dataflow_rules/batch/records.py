@@ -20,8 +20,10 @@ import json
 import math
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from pydantic import ValidationError
 
 from .. import __version__
 from ..engine.engine import Engine
@@ -33,6 +35,7 @@ from ..models.transfer import Transfer
 from ..transfers import Located, check_references
 from ..validation import validate
 from .cumulative import CorpusLedger, line_key
+from .vocabulary import Vocabulary
 
 MAX_LINE_BYTES = 1024 * 1024
 """Longest input line accepted (1 MiB): a transfer of 1,000 data items fits many times."""
@@ -63,9 +66,11 @@ def dumps(record: dict[str, Any]) -> bytes:
 def decision_record(line: int | None, decision: Decision) -> bytes:
     """``dumps({"line": line, **decision.model_dump(mode="json")})``, several times faster:
     pydantic's serialiser writes the same compact JSON (tested)."""
-    body = decision.model_dump_json().encode()
-    head = b"{" if line is None else b'{"line":%d,' % line
-    return head + body[1:] + b"\n"
+    # model_dump_json's own call, without its decoding the bytes to str (encoded again here)
+    body = type(decision).__pydantic_serializer__.to_json(decision)
+    if line is None:
+        return body + b"\n"
+    return b"".join((b'{"line":%d,' % line, memoryview(body)[1:], b"\n"))
 
 
 class _Duplicate(ValueError):
@@ -73,11 +78,13 @@ class _Duplicate(ValueError):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Duplicate(f"duplicate key '{key}'")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # a key repeated: name the first one repeated
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(f"duplicate key '{key}'")
+            seen.add(key)
     return out
 
 
@@ -90,6 +97,17 @@ def _float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"number {text} is not finite")
     return value
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
+"""The strict decoder, made once: ``json.loads`` with these options builds one per call."""
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text, object_pairs_hook=_pairs, ...)``, with its BOM check and errors."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
 
 
 def _depth(value: Any, limit: int) -> bool:
@@ -107,41 +125,60 @@ def _depth(value: Any, limit: int) -> bool:
 
 def parse_line(raw: bytes | str, source: str, line: int | None) -> dict[str, Any]:
     """One input line as a JSON object, or an :class:`InputError` naming the line."""
-    where = Location(source, line)
     if len(raw) > MAX_LINE_BYTES:
-        raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", where)
+        raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", Location(source, line))
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", where
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                Location(source, line),
             ) from None
     else:
         text = raw
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
+        value = _loads(text)
     except RecursionError:
-        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", where) from None
+        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", Location(source, line)) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", where) from None
+        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", Location(source, line)) from None
     except ValueError as exc:  # duplicate keys, NaN, overlong integers
-        raise InputError(f"invalid JSON: {exc}", where) from None
+        raise InputError(f"invalid JSON: {exc}", Location(source, line)) from None
     if not isinstance(value, dict):
-        raise InputError("a line must hold one transfer, a JSON object", where)
+        raise InputError("a line must hold one transfer, a JSON object", Location(source, line))
     brackets = text.count("[") + text.count("{")  # cheap bound: few brackets, shallow line
     if brackets > MAX_LINE_DEPTH and not _depth(value, MAX_LINE_DEPTH):
-        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", where)
+        raise InputError(f"line nests deeper than {MAX_LINE_DEPTH} levels", Location(source, line))
     return value
 
 
-def read_line(raw: bytes | str, source: str, line: int | None, policies: Policies) -> Transfer:
-    """Parse and check one line exactly as ``check`` checks a transfer."""
+def read_line(
+    raw: bytes | str,
+    source: str,
+    line: int | None,
+    policies: Policies,
+    vocabulary: Vocabulary | None = None,
+) -> Transfer:
+    """Parse and check one line exactly as ``check`` checks a transfer.
+
+    ``vocabulary``: the policies' words (:class:`.vocabulary.Vocabulary`, made once by a
+    caller reading many lines), which makes the reference check of a clean line cheap.
+    """
     value = parse_line(raw, source, line)
-    document = Document(source, value, {(): (line or 1, 1)})
+
+    def document() -> Document:  # made only to place a fault
+        return Document(source, value, {(): (line or 1, 1)})
+
     try:
-        transfer = validate(Transfer, document, InputError, value)
-        check_references(Located(transfer, document, ()), policies)
+        try:
+            transfer = Transfer.model_validate(value)
+        except ValidationError:
+            transfer = validate(Transfer, document(), InputError, value)  # raises, located
+        if vocabulary is None:
+            check_references(Located(transfer, document(), ()), policies)
+        else:
+            vocabulary.check(transfer, document)
     except DataflowRulesError as exc:
         # JSON lines have no useful column: name the file, line and field only.
         field = exc.location.field if exc.location else None
@@ -173,6 +210,11 @@ class LineDecider:
     as_of: dt.date | None = None
     ledger: CorpusLedger | None = None
     """``--cumulative``: the corpus's transfers, counted where the law counts across them."""
+    vocabulary: Vocabulary = field(init=False, repr=False)
+    """The engine's policies' words, for :func:`read_line`'s reference check."""
+
+    def __post_init__(self) -> None:
+        self.vocabulary = Vocabulary.of(self.engine.policies)
 
     def decide(self, raw: bytes | str | None, source: str, line: int | None) -> Decision | LineError:
         """The decision for one line, or why there is none. ``raw`` None: the line was too long.
@@ -182,7 +224,7 @@ class LineDecider:
         try:
             if raw is None:
                 raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", Location(source, line))
-            transfer = read_line(raw, source, line, self.engine.policies)
+            transfer = read_line(raw, source, line, self.engine.policies, self.vocabulary)
             try:
                 if self.ledger is None or line is None:
                     return self.engine.decide(transfer, self.as_of)

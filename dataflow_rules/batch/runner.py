@@ -42,6 +42,7 @@ from .records import (
     ship,
     tally_records,
 )
+from .vocabulary import Vocabulary
 from .workers import Chunk, Job, results
 
 CHUNK_LINES = 256
@@ -273,11 +274,12 @@ def _corpus_ledger(stream: BinaryIO, source: str, policies: Policies, as_of: dt.
     (a line that does not read is an error record in the second pass and counts nothing).
     The stream is left at its start."""
     entries = []
+    vocabulary = Vocabulary.of(policies)
     for number, raw in read_lines(stream):
         if raw is None:
             continue
         try:
-            transfer = read_line(raw, source, number, policies)
+            transfer = read_line(raw, source, number, policies, vocabulary)
         except DataflowRulesError:
             continue
         entries.append((line_key(number), f"{transfer.id} (line {number})", transfer))

@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..batch.cumulative import CorpusLedger, line_key
+from ..batch.vocabulary import Vocabulary
 from ..batch.workers import start_method
 from ..catalogues import load_policies
 from ..engine.counting import PriorItem
@@ -39,7 +40,6 @@ from ..loading import Document
 from ..models.decision import Decision, Reason, Verdict
 from ..models.policies import Policies
 from ..models.transfer import Transfer
-from ..transfers import Located, check_references
 from ..validation import all_errors
 from .corpus import Raw
 from .reach import Reach
@@ -132,6 +132,9 @@ class _Pair:
     """Both versions check a transfer's references alike: one parse serves both."""
     reach: Reach
     """Which transfers the change can reach; the others are decided once (reach.py)."""
+    old_words: Vocabulary
+    new_words: Vocabulary
+    """Each version's words, for the reference check of every transfer (batch/vocabulary.py)."""
     ledger: CorpusLedger | None = None
 
 
@@ -139,10 +142,17 @@ _PAIR: _Pair | None = None
 
 
 def _init(
-    old_dir: str, new_dir: str, as_of: dt.date | None, unlisted: str = "", ledger: str | None = None
+    old_dir: str,
+    new_dir: str,
+    as_of: dt.date | None,
+    unlisted: str = "",
+    ledger: str | None = None,
+    loaded: tuple[Policies, Policies] | None = None,
 ) -> None:
+    """Build this process's pair; ``loaded``: both versions as the caller already loaded
+    them from those directories (the driver, before it forks), else they are loaded here."""
     global _PAIR
-    old, new = load_policies(Path(old_dir)), load_policies(Path(new_dir))
+    old, new = loaded or (load_policies(Path(old_dir)), load_policies(Path(new_dir)))
     corpus = CorpusLedger.loads(Path(ledger).read_bytes()) if ledger is not None else None
     _PAIR = _Pair(
         old,
@@ -152,6 +162,8 @@ def _init(
         as_of,
         _same_vocabulary(old, new),
         Reach(old, new),
+        Vocabulary.of(old),
+        Vocabulary.of(new),
         corpus,
     )
 
@@ -179,16 +191,19 @@ def _names_only_its_hop(transfer: Transfer, decision: Decision, policies: Polici
     ) and all(c.jurisdiction in hop for c in decision.catalogues)
 
 
-def _parse(raw: Raw, policies: Policies) -> Transfer:
+def _parse(raw: Raw, words: Vocabulary) -> Transfer:
     source, line, payload = raw
     value = json.loads(payload) if isinstance(payload, bytes | str) else payload
-    document = Document(source, value, {(): (line, 1)})
+
+    def document() -> Document:  # made only to place a fault
+        return Document(source, value, {(): (line, 1)})
+
     try:
         transfer = Transfer.model_validate(value)
     except ValidationError as exc:
-        where, message = all_errors(exc, document)[0]
+        where, message = all_errors(exc, document())[0]
         raise InputError(message, where) from None
-    check_references(Located(transfer, document, ()), policies)
+    words.check(transfer, document)  # check_references, cheaply for a clean transfer
     return transfer
 
 
@@ -204,9 +219,9 @@ def decide_pair(raw: Raw | str) -> Pair | str:
     pair = _PAIR
     assert pair is not None, "worker not initialised"
     try:
-        transfer = _parse(raw, pair.old)
+        transfer = _parse(raw, pair.old_words)
         if not pair.same_vocabulary:
-            _parse(raw, pair.new)
+            _parse(raw, pair.new_words)
     except DataflowRulesError as exc:
         return exc.one_line()
     except ValueError as exc:  # malformed JSON
@@ -277,13 +292,13 @@ def run_diff(
             ledger = str(Path(tmp) / "ledger.bin")
             Path(ledger).write_bytes(_corpus_ledger(corpus, old, as_of).dumps())
         if jobs <= 1:
-            _init(str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger)
+            _init(str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger, (old, new))
             outputs: Iterable[list[Pair | str]] = map(_work, _chunks(corpus))
             _collect(result, outputs, progress)
             return result
         args = (str(old_dir), str(new_dir), as_of, unlisted.value if unlisted else "", ledger)
         if start_method() == "fork":  # as batch's workers (batch/workers.py explains when)
-            _init(*args)  # loaded and compiled once, here; each worker starts as a copy
+            _init(*args, (old, new))  # compiled once, here; each worker starts as a copy
             # Each worker moves what it inherited (both engines) out of the collector's
             # view, as batch's workers do (batch/records.py decider_for says why).
             pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=gc.freeze)
@@ -318,11 +333,12 @@ def _corpus_ledger(corpus: Iterable[Raw | str], policies: Policies, as_of: dt.da
     """Every transfer of the corpus that reads (one that does not counts nothing and is
     reported as not decided)."""
     entries = []
+    words = Vocabulary.of(policies)
     for raw in corpus:
         if isinstance(raw, str):
             continue
         try:
-            transfer = _parse(raw, policies)
+            transfer = _parse(raw, words)
         except (DataflowRulesError, ValueError):
             continue
         entries.append((line_key(raw[1], raw[0]), f"{transfer.id} ({raw[0]}:{raw[1]})", transfer))

@@ -71,6 +71,7 @@ def test_record_serialisation_is_the_documented_one(values: list[dict[str, Any]]
         decision = engine.decide(Transfer.model_validate(value))
         fast = decision_record(n, decision)
         assert fast == dumps({"line": n, **decision.model_dump(mode="json")})
+        assert decision_record(None, decision) == dumps(decision.model_dump(mode="json"))
         assert fast.count(b"\n") == 1 and fast.endswith(b"\n")
 
 
