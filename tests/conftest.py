@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from dataflow_rules import Engine, Policies, load_policies
 
@@ -15,6 +16,14 @@ from .browser import browser  # noqa: F401 - the session's Chromium, for tests/s
 # directory: off for every test and every process a test starts; tests/test_policy_cache.py
 # turns it on in a temporary directory.
 os.environ["DATAFLOW_RULES_CACHE"] = "off"
+
+# CI (.ci/run sets HYPOTHESIS_PROFILE=ci) runs every property test on hypothesis's fixed
+# sequence of examples, so a run of a given tree passes or fails the same way each time and a
+# landing never depends on the draw; a developer's run (the default profile) draws new
+# examples each time and keeps what fails in .hypothesis/ to replay. Each test's own
+# @settings (max_examples, deadline) applies under both.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
