@@ -189,11 +189,20 @@ def results(job: Job, chunks: Iterator[Chunk], workers: int, freeze_gc: bool = F
 
 
 def _pooled(pool: ProcessPoolExecutor, chunks: Iterator[Chunk], workers: int) -> Iterator[Result]:
-    """At most two chunks per worker in flight; results in the order submitted."""
+    """At most two chunks per worker in flight; results in the order submitted.
+
+    A worker that dies breaks the pool, and the break surfaces wherever the driver next
+    touches it: a result it waits for, or the next chunk it submits (``submit`` raises
+    once the pool knows). Either way the run stops as :class:`Interrupted`, never with a
+    traceback."""
     pending: deque[tuple[Future[tuple[bytes, dict[str, int]]], int]] = deque()
     try:
         for chunk in chunks:
-            pending.append((pool.submit(work, chunk), chunk[-1][0]))
+            try:
+                future = pool.submit(work, chunk)
+            except BrokenProcessPool:
+                raise Interrupted(_DIED) from None
+            pending.append((future, chunk[-1][0]))
             while len(pending) >= 2 * workers:
                 yield _collect(*pending.popleft())
         while pending:
@@ -208,9 +217,12 @@ def _collect(future: Future[tuple[bytes, dict[str, int]]], last_line: int) -> Re
     try:
         data, tally = future.result()
     except BrokenProcessPool:
-        raise Interrupted(
-            "a worker process died; the output holds every record before it: "
-            "run again with --resume to continue (from Python, a script that starts workers "
-            "must guard its entry point with if __name__ == '__main__')"
-        ) from None
+        raise Interrupted(_DIED) from None
     return data, tally, last_line
+
+
+_DIED = (
+    "a worker process died; the output holds every record before it: "
+    "run again with --resume to continue (from Python, a script that starts workers "
+    "must guard its entry point with if __name__ == '__main__')"
+)
