@@ -85,6 +85,14 @@ def write_corpus(path: Path, count: int) -> None:
         f.writelines(generate_corpus(load_policies(None).taxonomy, count, seed=1))
 
 
+def head(corpus: Path, path: Path, lines: int) -> Path:
+    """``path`` holding the first ``lines`` lines of ``corpus``: each figure reads its own
+    prefix of the one corpus generated for the run."""
+    with corpus.open() as f, path.open("w") as g:
+        g.writelines(line for _, line in zip(range(lines), f, strict=False))
+    return path
+
+
 def write_manifests(directory: Path, corpus: Path, count: int) -> None:
     """``count`` manifests of one transfer each, from the corpus's first lines."""
     directory.mkdir(parents=True)
@@ -277,9 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         corpus = work / "corpus.jsonl"
         write_corpus(corpus, max([args.batch, args.diff, args.around, *scans]))
         if args.batch:
-            part = work / "batch.jsonl"
-            with corpus.open() as f, part.open("w") as g:
-                g.writelines(line for _, line in zip(range(args.batch), f, strict=False))
+            part = head(corpus, work / "batch.jsonl", args.batch)
             got = [batch(tree, part, work, args.batch) for _, tree in trees]
             rows.append(
                 (
@@ -298,13 +304,9 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
         if args.diff:
-            part = work / "diff.jsonl"
-            with corpus.open() as f, part.open("w") as g:
-                g.writelines(line for _, line in zip(range(args.diff), f, strict=False))
+            part = head(corpus, work / "diff.jsonl", args.diff)
             got_d = [diff(tree, part, work) for _, tree in trees]
-            one = work / "diff-one.jsonl"
-            with corpus.open() as f, one.open("w") as g:
-                g.write(f.readline())
+            one = head(corpus, work / "diff-one.jsonl", 1)
             got_1 = [diff(tree, one, work) for _, tree in trees]
             scale = 1_000_000 / args.diff  # linear: each transfer alone
             rows.append(
@@ -359,9 +361,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
         if args.around:
-            part = work / "around.jsonl"
-            with corpus.open() as f, part.open("w") as g:
-                g.writelines(line for _, line in zip(range(args.around), f, strict=False))
+            part = head(corpus, work / "around.jsonl", args.around)
             got_a = [around(tree, part, work) for _, tree in trees]
             rows.append(
                 (
