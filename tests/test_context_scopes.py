@@ -219,3 +219,16 @@ def test_a_scope_needs_a_type_and_a_citation(taxonomy: Any) -> None:
     text = BASE + "context_scopes:\n  listed: {recipient_types: [], sentence: Why., citations: []}\n"
     with pytest.raises(CatalogueError, match=r"context_scopes.listed.recipient_types"):
         build_policies(taxonomy, [("cat.yaml", text)])
+
+
+def test_diff_reaches_what_a_scope_changes(policies: Policies, unscoped: Engine, engine: Engine) -> None:
+    """``diff`` decides twice only the transfers a change can reach (workbench/reach.py): a
+    scope is read from the catalogues of the transfer's own hop, so removing one reaches
+    the transfers whose decision it changes."""
+    from dataflow_rules.workbench.reach import Reach
+
+    reach = Reach(policies, unscoped.policies)
+    for origin, kind, certified in itertools.product(["DE", "GB"], OUT_OF_SCOPE, [True, None]):
+        t = _transfer(origin, kind, certified)
+        assert engine.decide(t, DAY, today=DAY).verdict is not unscoped.decide(t, DAY, today=DAY).verdict
+        assert reach.reaches(t), (origin, kind, certified)
