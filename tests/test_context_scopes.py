@@ -232,3 +232,15 @@ def test_diff_reaches_what_a_scope_changes(policies: Policies, unscoped: Engine,
         t = _transfer(origin, kind, certified)
         assert engine.decide(t, DAY, today=DAY).verdict is not unscoped.decide(t, DAY, today=DAY).verdict
         assert reach.reaches(t), (origin, kind, certified)
+
+
+def test_the_reference_evaluator_agrees(policies: Policies, engine: Engine) -> None:
+    """tests/reference.py reads the scopes again from docs/semantics.md: on a stated
+    contradiction (where no presumption or case analysis runs: the verdict is restrict)
+    its findings are the engine's."""
+    from .reference import project, reference_decide
+
+    for origin, kind in itertools.product(["DE", "GB"], OUT_OF_SCOPE):
+        t = _transfer(origin, kind, True)
+        decision = engine.decide(t, DAY, today=DAY)
+        assert project(decision) == reference_decide(policies, t, DAY).comparable(), (origin, kind)
