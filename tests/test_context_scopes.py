@@ -244,3 +244,47 @@ def test_the_reference_evaluator_agrees(policies: Policies, engine: Engine) -> N
         t = _transfer(origin, kind, True)
         decision = engine.decide(t, DAY, today=DAY)
         assert project(decision) == reference_decide(policies, t, DAY).comparable(), (origin, kind)
+
+
+LISTED_BASE = (
+    BASE
+    + """\
+entries:
+  - id: e1
+    title: Contact data to an unlisted recipient
+    categories: [personal.contact]
+    direction: outbound
+    when: {context: {listed: false}}
+    outcome: restrict
+    requirement: security_assessment
+    citations: [{instrument: Test Law, article: Art 3, date: 2024-03-22}]
+"""
+)
+LAYER = """\
+jurisdiction: CN
+zone: z1
+title: Test zone
+version: "1"
+effective: 2024-03-22
+sources:
+  - {instrument: Test Zone Rules, article: Art 1, date: 2024-03-22}
+""" + SCOPE.format(fact="listed", kind="company")
+
+
+def test_a_zone_layers_scope_is_read_for_its_zone_only(taxonomy: Any) -> None:
+    policies = build_policies(taxonomy, [("cn.yaml", LISTED_BASE), ("z1.yaml", LAYER)])
+    engine = Engine(policies, lazy=True)
+    for zone, certified, scoped in ((None, True, False), ("z1", True, True), ("z1", None, True)):
+        doc: dict[str, Any] = {
+            "id": "z",
+            "origin": "CN",
+            "destination": "US",
+            "exporter": {"name": "Example exporter", **({"zone": zone} if zone else {})},
+            "recipient": {"name": "Example agency", "type": "government"},
+            "data": [{"category": "personal.contact", "individuals": 10, "anonymised": False}],
+        }
+        if certified is not None:
+            doc["context"] = {"listed": certified}
+        decision = engine.decide(Transfer.model_validate(doc), DAY, today=DAY)
+        assert any(a.source == "scope CN" for a in decision.assumptions) is scoped, (zone, certified)
+        assert decision.verdict is (Verdict.RESTRICT if scoped else Verdict.ALLOW), (zone, certified)

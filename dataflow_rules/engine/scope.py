@@ -138,9 +138,13 @@ def rule_out(
         return transfer, [], list(lacking)
     made: dict[str, Assumption] = {}
     remaining: list[tuple[str, Iterable[str]]] = []
+    origin = policies.jurisdiction_of(transfer.origin)
     for code, missing in lacking:
         loaded = policies.catalogues.get(code)
-        scopes = loaded.catalogue.context_scopes if loaded is not None else {}
+        scopes = dict(loaded.catalogue.context_scopes) if loaded is not None else {}
+        layer = policies.layer(code, transfer.exporter.zone) if code == origin else None
+        if layer is not None:  # the zone's exporters are decided by the layered catalogue
+            scopes.update(layer.catalogue.context_scopes)
         still = []
         for fact in missing:
             name = fact[len("context.") :] if fact.startswith("context.") else None
