@@ -17,8 +17,8 @@ passes through here, so a certified recipient of unstated type is decided as bef
 (every type's branch is the engine's own decision with the type set, not a statement).
 
 Which scopes apply: those of the catalogues a decision of the transfer reads (the origin's
-and the destination's, and the origin's zone layer), or of every loaded catalogue when it
-has onward legs, as ``workbench.reach`` assumes of every part of a catalogue.
+and the destination's, and the origin's zone layer), or of every loaded base catalogue
+when it has onward legs, as ``workbench.reach`` assumes of every part of a catalogue.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from ..models.catalogue import ContextScope
 from ..models.decision import Assumption
-from ..models.policies import LoadedCatalogue, Policies
+from ..models.policies import Policies
 from ..models.transfer import OnwardLeg, Transfer, updated
 
 SOURCE = "scope "
@@ -41,24 +41,23 @@ _Scope = tuple[str, str, ContextScope]
 
 
 def _scopes(policies: Policies, transfer: Transfer) -> list[_Scope]:
-    """The scopes of the catalogues a decision of ``transfer`` reads, in a stable order."""
-    loaded: list[LoadedCatalogue]
+    """The scopes of the catalogues a decision of ``transfer`` reads, in a stable order:
+    the origin's and the destination's (every catalogue's, when it has onward legs), and a
+    zone layer's of the origin for its exporters over its base's (the layered catalogue)."""
+    origin = policies.jurisdiction_of(transfer.origin)
     if transfer.onward:
-        loaded = [*policies.catalogues.values(), *policies.layers.values()]
+        loaded = list(policies.catalogues.values())
     else:
-        loaded = []
-        origin = policies.jurisdiction_of(transfer.origin)
-        for code in (origin, policies.jurisdiction_of(transfer.destination)):
-            if code is not None:
-                loaded.append(policies.catalogues[code])
-        layer = policies.layer(origin, transfer.exporter.zone) if origin is not None else None
-        if layer is not None:
-            loaded.append(layer)
+        codes = (origin, policies.jurisdiction_of(transfer.destination))
+        loaded = [policies.catalogues[code] for code in codes if code is not None]
+    layer = policies.layer(origin, transfer.exporter.zone) if origin is not None else None
+    if layer is not None:
+        loaded.append(layer)  # after its base: its scope of a fact replaces the base's
     found: dict[tuple[str, str], _Scope] = {}
     for lc in loaded:
         cat = lc.catalogue
         for fact, scope in cat.context_scopes.items():
-            found.setdefault((cat.jurisdiction, fact), (cat.jurisdiction, fact, scope))
+            found[(cat.jurisdiction, fact)] = (cat.jurisdiction, fact, scope)
     return [found[k] for k in sorted(found)]
 
 
@@ -66,8 +65,11 @@ def _contradicted(scopes: Sequence[_Scope], kind: str | None, context: dict[str,
     """The scopes a stated recipient type ``kind`` and stated ``context`` contradict."""
     if kind is None:
         return
+    seen: set[str] = set()
     for scope in scopes:
-        if context.get(scope[1]) is True and kind not in scope[2].recipient_types:
+        fact = scope[1]
+        if context.get(fact) is True and kind not in scope[2].recipient_types and fact not in seen:
+            seen.add(fact)  # two catalogues scoping one fact: it is set false once
             yield scope
 
 
