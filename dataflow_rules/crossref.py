@@ -173,6 +173,20 @@ class _References:
             designations |= {e.id for e in self.base.entries} | {e.id for e in self.base.localisation}
         for i, combined in enumerate(cat.combined):  # 28 CFR 202.205(g) (issue 19)
             self.categories(list(combined.thresholds), ("combined", i, "thresholds"))
+        for fact, scope in cat.context_scopes.items():  # stated facts the law makes impossible together
+            if fact not in self.context_facts:
+                self.problem(
+                    "DFR014",
+                    f"context_scopes names context fact '{fact}', which is not declared in this catalogue's context_facts",
+                    ("context_scopes", fact),
+                    " or its base's" if self.base else "",
+                )
+            self.vocabulary(
+                scope.recipient_types,
+                self.tax.recipient_types,
+                "recipient type",
+                ("context_scopes", fact, "recipient_types"),
+            )
         for section in ("entries", "localisation"):
             for i, entry in enumerate(getattr(cat, section)):
                 self.categories(entry.categories, (section, i, "categories"))

@@ -187,6 +187,7 @@ def reference_decide(
     """``unlisted``: ``--unlisted``; None, the default: an origin without a catalogue is
     review, a destination without one restricts nothing (section 2)."""
     day = as_of_date(transfer, as_of)
+    transfer = _within_scopes(policies, transfer)
     # Section 2: each country is decided by the catalogue that covers it (a member state by
     # the EU's); both ends under one catalogue is domestic. Onward legs and zone layers are
     # not modelled here (tests/test_jurisdictions.py and tests/test_layers.py cover them).
@@ -261,6 +262,20 @@ def reference_decide(
         cleared_by_exemption=frozenset(c for r in results for c in r.by_exemption),
         cleared_by_lane=frozenset(c for r in results for c in r.by_lane),
     )
+
+
+def _within_scopes(policies: Policies, transfer: Transfer) -> Transfer:
+    """Section 4a, stated facts the law rules out: a context fact stated true of a
+    recipient stated to be of a type outside a scope of the origin's or the destination's
+    catalogue is false. (Onward legs are not modelled here.)"""
+    codes = {_jurisdiction(policies, transfer.origin), _jurisdiction(policies, transfer.destination)}
+    kind = transfer.recipient.type
+    context = dict(transfer.context)
+    for code in sorted(c for c in codes if c is not None):
+        for fact, scope in policies.catalogues[code].catalogue.context_scopes.items():
+            if kind is not None and context.get(fact) is True and kind not in scope.recipient_types:
+                context[fact] = False
+    return transfer if context == transfer.context else transfer.model_copy(update={"context": context})
 
 
 def _before_earliest(cat: Catalogue, side: Side, day: dt.date) -> bool:

@@ -33,6 +33,7 @@ from .facts import Totals, item_properties, side_base, side_key
 from .legs import onward_hops
 from .plans import PlanTable
 from .presume import apply_facts, bound_assumptions, presume_lacking, set_fact
+from .scope import apply_scopes, rule_out, scope_warnings
 from .unrecorded import unlisted_assumptions, unrecorded_assumptions
 from .volume import Total, total_ranges, volume_notes, volume_of
 
@@ -222,6 +223,8 @@ class Engine:
         rule read looks at the purpose (decide and trace start alike)."""
         day = as_of or transfer.date or dt.date.today()
         transfer, stated = apply_facts(transfer, facts, self.policies.taxonomy.purposes)
+        transfer, scoped = apply_scopes(self.policies, transfer)  # stated facts the law rules out
+        stated += scoped
         if transfer.purpose_bound is not None and transfer.purpose is None:
             # (checked first: no cost for transfers without a bound)
             stated += bound_assumptions(
@@ -250,7 +253,9 @@ class Engine:
         decision: Decision | None = None
         assumed: list[Assumption] = []
         if resolve and shape.lacking:
-            presumed, assumed = presume_lacking(self.policies, transfer, shape.lacking)
+            transfer, ruled, lacking = rule_out(self.policies, transfer, shape.lacking)
+            presumed, assumed = presume_lacking(self.policies, transfer, lacking)
+            assumed = [*ruled, *assumed]
             if assumed:
                 decision = self._decide_once(presumed, day, prior, memo=memo)
                 transfer = presumed
@@ -298,7 +303,7 @@ class Engine:
         update: dict[str, object] = {}
         if notes:
             update["assumptions"] = notes
-        warnings = _date_warnings(self.policies, decision, day)
+        warnings = [*scope_warnings(notes), *_date_warnings(self.policies, decision, day)]
         if day < (today or dt.date.today()):
             update["retrospective"] = True
             warnings.append(

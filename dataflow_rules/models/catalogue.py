@@ -304,6 +304,28 @@ class Combined(Strict):
     citations: Citations
 
 
+class ContextScope(Strict):
+    """The recipients a context fact can be true of, as the law it reads says.
+
+    Some yes/no facts can only hold for some kinds of recipient: only organisations under
+    the FTC's or the Department of Transportation's jurisdiction can be on the Data
+    Privacy Framework List, so a recipient *stated* to be a government body cannot be
+    certified. A transfer stating the fact true of a recipient whose stated
+    ``recipient.type`` is not in ``recipient_types`` states something the law makes
+    impossible; it is decided with the fact false, and the decision says so (an
+    assumption and a warning naming both stated facts and citing this scope). An unstated
+    type never contradicts it: a case analysis trying each type (docs/semantics.md, 4b)
+    does not read scopes, so a certified recipient of unstated type is decided as before.
+    Keyed by the context fact, in ``context_scopes`` beside ``context_facts`` (a separate
+    map, so a catalogue without it loads unchanged)."""
+
+    recipient_types: Annotated[list[Identifier], Field(min_length=1, max_length=50)]
+    """The recipient types the fact can be true of (taxonomy ``recipient_types``)."""
+    sentence: Text
+    """Why the fact cannot hold for any other recipient type, in one sentence."""
+    citations: Citations
+
+
 class Group(Strict):
     """A named list of countries, dated because such lists change."""
 
@@ -346,6 +368,8 @@ class Catalogue(Strict):
     groups: dict[Identifier, Group] = Field(default_factory=new_dict)
     context_facts: dict[Identifier, Text] = Field(default_factory=new_dict)
     """Yes/no facts a transfer may state in its ``context`` for this catalogue's conditions."""
+    context_scopes: dict[Identifier, ContextScope] = Field(default_factory=new_dict)
+    """For some of ``context_facts``: the recipient types each can be true of (ContextScope)."""
     entries: list[Entry] = Field(default_factory=new_list, max_length=20000)
     localisation: list[LocalisationEntry] = Field(default_factory=new_list, max_length=20000)
     green_lanes: list[GreenLane] = Field(default_factory=new_list, max_length=1000)

@@ -24,15 +24,6 @@ WRONG: dict[str, str] = {
         "law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
         "earlier regime (policies/cn.yaml)"
     ),
-    "eu_to_us_government_claimed_certified": (
-        "allow, not restrict: the catalogue takes a stated DPF certification at its word; a "
-        "government body cannot be on the List (FTC/DoT jurisdiction only), but an entry keyed "
-        "on the recipient type would make every certified recipient of unstated type a review. "
-        "Fix: an exemption condition that fails only on a stated public-body type (engine)"
-    ),
-    "gb_to_us_government_claimed_certified": (
-        "allow, not restrict: as eu_to_us_government_claimed_certified, for the UK Extension"
-    ),
 }
 
 
