@@ -26,7 +26,7 @@ from .cases import (
     open_facts,
 )
 from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
-from .counting import CountKey, PriorItem, PriorSet, Tally, tally
+from .counting import CountKey, PriorItem, PriorSet, Tally, since_words, tally
 from .decide import Firing, Outline, SideResult, combine_legs, combine_outlines, decide, outline
 from .durable import RuleSet
 from .facts import Totals, item_properties, side_base, side_key
@@ -409,15 +409,7 @@ class Engine:
                     if key.categories and len(key.categories) <= 3
                     else (f"{len(key.categories or ())} categories")
                 )
-                since = (
-                    "since 1 January"
-                    if key.window == "calendar_year"
-                    else (
-                        "in the preceding 12 months"
-                        if key.window == "preceding_12_months"
-                        else "in this transfer"
-                    )
-                )
+                since = since_words(key.window)
                 out.append((key, f"individuals of {names} {since}", options))
         return out
 
