@@ -153,3 +153,42 @@ def test_without_a_ledger_the_assumption_names_the_measures_window(engine: Engin
     (ledger,) = [a for a in later.assumptions if a.fact == "ledger"]
     assert "since 2024-01-01" in ledger.sentence
     assert "Provisions on Promoting" in ledger.citations[0].instrument
+
+
+def test_a_rule_of_another_period_does_not_split_a_later_decision(engine: Engine) -> None:
+    """Case analysis splits an open count where the rules in force compare it: as of 2026 a
+    2025 transfer of 30,000 people is outside China's count (since 1 January), so the
+    Measures' count since 1 January of the previous year, which would take it in, must not
+    add a split at 70,000 (nor stop the analysis when the 2025 count is open)."""
+    earlier = cn("a", dt.date(2025, 6, 1), "personal.contact", 30_000, safeguards=[])
+    later = cn("b", dt.date(2026, 6, 1), "personal.contact", 1, safeguards=[])
+    later = later.model_copy(update={"data": [later.data[0].model_copy(update={"individuals": None})]})
+    d = after(engine, earlier, later)
+    assert d.cases is not None
+    ranges = [b.values["data[0].individuals"] for b in d.cases.branches]
+    assert "100,000 to 999,999" not in ranges and "100,001 to 999,999" in ranges, ranges
+    assert not any("70,000" in r or "69,999" in r for r in ranges), ranges
+    unstated = earlier.model_copy(update={"data": [earlier.data[0].model_copy(update={"individuals": None})]})
+    again = after(engine, unstated, later)
+    assert (
+        again.cases is not None and [b.values["data[0].individuals"] for b in again.cases.branches] == ranges
+    )
+
+
+def test_dormant_counts_are_the_other_periods(policies: Any) -> None:
+    """The Measures' tallies (counted since 1 January of the previous year) are compared by
+    rules in force only from 1 September 2022 to 21 March 2024."""
+    from dataflow_rules.engine.compile import compile_policies
+
+    plan = compile_policies(policies)[("CN", "outbound")]
+    measures = {p for k, p in plan.counts.items() if k.window == "previous_and_current_year"}
+    current = {p for k, p in plan.counts.items() if k.window == "calendar_year"}
+    assert measures and current
+    for day, asleep, awake in (
+        (dt.date(2022, 8, 31), measures, set()),
+        (dt.date(2022, 9, 1), set(), measures),
+        (dt.date(2024, 3, 21), set(), measures),
+        (dt.date(2024, 3, 22), measures, current),
+    ):
+        dormant = plan.dormant_counts(day)
+        assert asleep <= dormant and not (awake & dormant), day

@@ -358,8 +358,9 @@ class Engine:
         bounded = volume_of(transfer) is not None
         totals: list[tuple[Collection[int], Tally]] = []
         for plan in self._relevant_plans(transfer):
+            dormant = plan.dormant_counts(day)
             for key, prefix in plan.counts.items():
-                if key.unit != unit:
+                if key.unit != unit or prefix in dormant:
                     continue
                 others = tally(self.policies.taxonomy, key, zero, day, prior)
                 totals.append((plan.count_bounds.get(prefix, ()), others))
@@ -392,8 +393,9 @@ class Engine:
         taxonomy = self.policies.taxonomy
         found: dict[CountKey, tuple[Tally, set[int]]] = {}
         for plan in self._relevant_plans(transfer):
+            dormant = plan.dormant_counts(day)
             for key, prefix in plan.counts.items():
-                if key.unit != "individuals":
+                if key.unit != "individuals" or prefix in dormant:
                     continue
                 t = tally(taxonomy, key, transfer, day, prior)
                 if t.high == t.low or not t.volume or t.high is None:
