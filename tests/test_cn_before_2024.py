@@ -116,6 +116,8 @@ def test_from_22_march_2024_only_the_current_year_counts(engine: Engine) -> None
         (dt.date(2021, 11, 1), False),  # PIPL alone: Art 38's mechanisms, no thresholds yet
         (dt.date(2022, 8, 31), False),
         (dt.date(2022, 9, 1), True),  # the 2022 Measures in force
+        (dt.date(2023, 5, 31), True),
+        (dt.date(2023, 6, 1), True),  # the CAC standard contract exists
         (dt.date(2024, 3, 21), True),
         (dt.date(2024, 3, 22), False),  # the 2024 Provisions: their own entries
     ],
@@ -126,7 +128,8 @@ def test_each_period_applies_exactly_to_its_days(engine: Engine, day: dt.date, t
     assert d.verdict is Verdict.RESTRICT
     ids = standing(d)
     assert ("cn.measures2022.pi.cumulative" in ids) is thresholds
-    assert ("cn.pipl.pi.mechanism" in ids) is (day < dt.date(2024, 3, 22))
+    assert ("cn.pipl.pi.mechanism" in ids) is (day < dt.date(2023, 6, 1))
+    assert ("cn.pipl.pi.contract_route" in ids) is (dt.date(2023, 6, 1) <= day < dt.date(2024, 3, 22))
     assert ("cn.pi.general.contract" in ids) is (day >= dt.date(2024, 3, 22))
     assert not any("not encoded" in r.sentence for r in d.reasons)
 
