@@ -36,6 +36,7 @@ def cn(tid: str, day: dt.date, category: str, individuals: int, **kw: Any) -> Tr
             "exporter_automotive_data_processor": False,
             "important_data_identified": False,
             "exporter_processes_pi_1m": False,
+            "exporter_sensitive_pi_10000_provided": False,
         },
         "safeguards": CERTIFIED,
         "data": [{"category": category, "individuals": individuals, "anonymised": False}],
