@@ -91,9 +91,9 @@ class Counting(Strict):
     as-of year (China, 2024 Provisions Arts 7-8). ``previous_and_current_year``: since 1
     January of the year before the as-of year (China before 22 March 2024, 2022 Measures
     for the Security Assessment of Outbound Data Transfers Art 4: 自上年1月1日起).
-    ``preceding_12_months``: the year before the as-of date (28 CFR 202.205). ``per``: whose earlier transfers are added (the same
-    exporter; or the same exporter and the same recipient, the US rule's "same U.S. person
-    and the same foreign person"). Earlier transfers come from a ledger of recorded
+    ``preceding_12_months``: the year before the as-of date (28 CFR 202.205). ``per``:
+    whose earlier transfers are added (the same exporter; or the same exporter and the same
+    recipient, the US rule's "same U.S. person and the same foreign person"). Earlier transfers come from a ledger of recorded
     decisions (docs/semantics.md, section 3a).
     """
 
