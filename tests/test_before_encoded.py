@@ -29,17 +29,21 @@ def _case(name: str, policies: Policies, tmp_path: Path, **over: Any) -> Any:
 
 
 def test_cn_before_its_earliest_entry_is_review(policies: Policies, engine: Engine, tmp_path: Path) -> None:
-    transfer = _case("cn_before_2024_provisions", policies, tmp_path)
+    # The catalogue encodes China's rules from PIPL's entry into force (1 November 2021);
+    # the day before, the outbound rules then in force are not encoded.
+    transfer = _case("cn_before_2024_provisions", policies, tmp_path, date="2021-10-31")
     decision = engine.decide(transfer)
     assert decision.verdict is Verdict.REVIEW
     (early,) = [r for r in decision.reasons if r.jurisdiction == "CN"]
     assert early.verdict is Verdict.REVIEW and early.side == "outbound"
-    assert "As of 2024-03-21, before the CN catalogue's earliest entry (2024-03-22)" in early.sentence
+    assert "As of 2021-10-31, before the CN catalogue's earliest entry (2021-11-01)" in early.sentence
     assert "not encoded" in early.sentence
-    # From the earliest entry on, the catalogue speaks again (the same data: allowed below
-    # the Art 5(4) threshold ... or restricted above it; never this review).
-    later = engine.decide(transfer, as_of=dt.date(2024, 3, 22))
-    assert not any("not encoded" in r.sentence for r in later.reasons)
+    # From the earliest entry on, the catalogue speaks again (the same data: PIPL Art 38
+    # restricts it without a mechanism; never this review).
+    for day in (dt.date(2021, 11, 1), dt.date(2024, 3, 21), dt.date(2024, 3, 22)):
+        later = engine.decide(transfer, as_of=day)
+        assert not any("not encoded" in r.sentence for r in later.reasons), day
+        assert later.verdict is Verdict.RESTRICT, day
 
 
 @pytest.mark.parametrize("name", [c["name"] for c in CASES["cases"]])

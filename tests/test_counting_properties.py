@@ -219,7 +219,7 @@ def test_the_pre_summed_ledger_tallies_as_item_by_item(policies: Any, data: Any)
     day = dt.date(2026, 6, 1)
     ledger = Ledger()
     for n in range(data.draw(st.integers(0, 12))):
-        earlier = data.draw(flows(day - dt.timedelta(days=data.draw(st.integers(0, 400))), f"e{n % 5}"))
+        earlier = data.draw(flows(day - dt.timedelta(days=data.draw(st.integers(0, 900))), f"e{n % 5}"))
         earlier = earlier.model_copy(
             update={
                 "data": [
@@ -240,7 +240,7 @@ def test_the_pre_summed_ledger_tallies_as_item_by_item(policies: Any, data: Any)
     for population in ("p1", "p2"):  # what case analysis asks before it splits a count
         assert fast.names_population(population) == any(p.population == population for p in slow)
     for categories in (("personal.contact",), ("personal.health", "personal.financial"), ("personal",), None):
-        for window in ("calendar_year", "preceding_12_months"):
+        for window in ("calendar_year", "previous_and_current_year", "preceding_12_months"):
             for per in ("exporter", "exporter_and_recipient"):
                 key = CountKey(categories, "individuals", window, per)  # type: ignore[arg-type]
                 a = tally(policies.taxonomy, key, later, day, fast)
@@ -339,7 +339,7 @@ def test_open_earlier_items_named_late_are_those_counted(policies: Any, data: An
     ledger = Ledger()
 
     def add(n: int) -> None:
-        earlier = data.draw(flows(day - dt.timedelta(days=data.draw(st.integers(0, 400))), f"e{n % 4}"))
+        earlier = data.draw(flows(day - dt.timedelta(days=data.draw(st.integers(0, 900))), f"e{n % 4}"))
         items = [
             item.model_copy(update={"individuals": data.draw(st.sampled_from([item.individuals, None]))})
             for item in earlier.data
@@ -355,7 +355,7 @@ def test_open_earlier_items_named_late_are_those_counted(policies: Any, data: An
     keys = [
         CountKey(categories, "individuals", window, "exporter")  # type: ignore[arg-type]
         for categories in (None, ("personal.contact",), ("personal",))
-        for window in ("calendar_year", "preceding_12_months")
+        for window in ("calendar_year", "previous_and_current_year", "preceding_12_months")
     ]
     lazy = [tally(policies.taxonomy, key, later, day, fast) for key in keys]
     eager = [tally(policies.taxonomy, key, later, day, slow).open_items for key in keys]
@@ -407,7 +407,7 @@ def test_a_transfers_items_added_apart_tally_as_item_by_item(policies: Any, data
     keys = [
         CountKey(categories, "individuals", window, per)  # type: ignore[arg-type]
         for categories in (None, ("personal.contact",))
-        for window in ("calendar_year", "preceding_12_months")
+        for window in ("calendar_year", "previous_and_current_year", "preceding_12_months")
         for per in ("exporter", "exporter_and_recipient")
     ]
     for key in keys:  # indexes built before the rest arrive

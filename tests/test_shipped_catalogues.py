@@ -107,6 +107,8 @@ def test_threshold(
 ) -> None:
     transfer = _transfer(code, entry, measure, value)
     as_of = max(entry.effective or dt.date(2026, 3, 2), dt.date(2026, 3, 2))
+    if entry.expires is not None and entry.expires < as_of:
+        as_of = entry.expires  # a rule of an earlier period (China before 2024): its last day
     decision = engine.decide(transfer, as_of)
     found = {r.entry_id for r in decision.reasons if r.kind in ("entry", "localisation")}
     found |= {e for r in decision.reasons for e in r.cleared}

@@ -178,12 +178,16 @@ def test_only_individuals_over_windows_of_at_most_12_months_are_capped(policies:
         _cn([{"category": "business.product"}]), VolumeBound({"personal": 5_000}, SOURCE)
     )
     assert tally(tax, CountKey(("business",), "individuals"), products, DAY).high is None
-    # The windows catalogues may declare: every one bounded is at most 12 months long.
+    # The windows catalogues may declare: every one bounded is at most 12 months long; the
+    # one that is longer (China's 2022 Measures, since 1 January of the previous year: up
+    # to two calendar years) is never capped by a statement about any 12 months.
     from typing import get_args
 
     from dataflow_rules.engine.counting import Window
 
-    assert set(get_args(Window)) == BOUNDED_WINDOWS
+    assert set(get_args(Window)) - BOUNDED_WINDOWS == {"previous_and_current_year"}
+    longer = tally(tax, CountKey(("personal",), "individuals", "previous_and_current_year"), t, DAY)
+    assert (longer.low, longer.high, longer.volume) == (0, None, ())  # open: no cap
 
 
 def test_a_line_covers_its_category_and_those_under_it(policies: Policies) -> None:

@@ -15,6 +15,7 @@ missing fact: review, never allow), while for an *exemption* or *green lane* it 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -284,6 +285,33 @@ class SidePlan:
                 at = bounds.setdefault(prefix, set())
                 at.update(b for b in (lo, None if hi is None else hi + 1) if b is not None)
         return {prefix: frozenset(b) for prefix, b in bounds.items()}
+
+    @cached_property
+    def _count_spans(self) -> dict[str, tuple[tuple[int, int], ...]]:
+        """Per tally prefix, the days (first, last ordinal) each rule comparing it is in
+        force (compiled once)."""
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for rule in self.rules.values():
+            if not rule.counts:
+                continue
+            first, last = 0, dt.date.max.toordinal()
+            for c in rule.conditions:
+                if c.name == "in force":
+                    first, last = (c.bound, last) if c.op == ">=" else (first, c.bound)
+            for prefix, _, _ in rule.counts:
+                spans.setdefault(prefix, []).append((first, last))
+        return {prefix: tuple(s) for prefix, s in spans.items()}
+
+    def dormant_counts(self, day: dt.date) -> frozenset[str]:
+        """The tally prefixes no rule in force on ``day`` compares: a rule of another
+        period (China's 2022 Measures count since 1 January of the previous year) must not
+        split, or stop, the case analysis of a decision its rules cannot reach."""
+        at = day.toordinal()
+        return frozenset(
+            prefix
+            for prefix, spans in self._count_spans.items()
+            if not any(first <= at <= last for first, last in spans)
+        )
 
     @cached_property
     def count_properties(self) -> tuple[tuple[str, str, str], ...]:

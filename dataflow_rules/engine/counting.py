@@ -30,7 +30,7 @@ from ..models.transfer import Transfer
 from .volume import BOUNDED_WINDOWS, contradicted, volume_of
 
 Unit = Literal["individuals", "records", "devices"]
-Window = Literal["transfer", "calendar_year", "preceding_12_months"]
+Window = Literal["transfer", "calendar_year", "previous_and_current_year", "preceding_12_months"]
 Per = Literal["exporter", "exporter_and_recipient"]
 
 MAX_NAMED = 10
@@ -177,19 +177,38 @@ def window_start(window: Window, as_of: dt.date) -> dt.date | None:
     """First day of the window ending on ``as_of`` (None: this transfer alone).
 
     ``calendar_year``: 1 January of the as-of year (China: "since 1 January of the current
-    year"). ``preceding_12_months``: the same day a year earlier, included (the US rule's
-    "at any point in the preceding 12 months", read so that nothing a year old escapes):
-    365 days back, 366 when the year spans a 29 February; a 29 February as-of date reaches
-    back to 28 February.
+    year"). ``previous_and_current_year``: 1 January of the year before the as-of year, so
+    the previous and the current calendar year to the as-of day (China's 2022 Measures Art
+    4, 自上年1月1日起: "since 1 January of the previous year"; a window of 366 to 731 days,
+    never capped by a 12-month volume bound). ``preceding_12_months``: the same day a year
+    earlier, included (the US rule's "at any point in the preceding 12 months", read so
+    that nothing a year old escapes): 365 days back, 366 when the year spans a 29
+    February; a 29 February as-of date reaches back to 28 February.
     """
     if window == "calendar_year":
         return dt.date(as_of.year, 1, 1)
+    if window == "previous_and_current_year":
+        return dt.date(as_of.year - 1, 1, 1)
     if window == "preceding_12_months":
         try:
             return as_of.replace(year=as_of.year - 1)
         except ValueError:  # 29 February
             return dt.date(as_of.year - 1, 2, 28)
     return None
+
+
+SINCE: dict[str, str] = {
+    "transfer": "in this transfer",
+    "calendar_year": "since 1 January",
+    "previous_and_current_year": "since 1 January of the previous year",
+    "preceding_12_months": "in the preceding 12 months",
+}
+"""How a reason words each window (a total's span, as the law words it)."""
+
+
+def since_words(window: Window) -> str:
+    """The window as a reason words it: "since 1 January", "in the preceding 12 months"."""
+    return SINCE[window]
 
 
 def exporter_key(transfer: Transfer) -> str:

@@ -26,7 +26,7 @@ from .cases import (
     open_facts,
 )
 from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
-from .counting import CountKey, PriorItem, PriorSet, Tally, tally
+from .counting import CountKey, PriorItem, PriorSet, Tally, since_words, tally
 from .decide import Firing, Outline, SideResult, combine_legs, combine_outlines, decide, outline
 from .durable import RuleSet
 from .facts import Totals, item_properties, side_base, side_key
@@ -363,8 +363,9 @@ class Engine:
         bounded = volume_of(transfer) is not None
         totals: list[tuple[Collection[int], Tally]] = []
         for plan in self._relevant_plans(transfer):
+            dormant = plan.dormant_counts(day)
             for key, prefix in plan.counts.items():
-                if key.unit != unit:
+                if key.unit != unit or prefix in dormant:
                     continue
                 others = tally(self.policies.taxonomy, key, zero, day, prior)
                 totals.append((plan.count_bounds.get(prefix, ()), others))
@@ -397,8 +398,9 @@ class Engine:
         taxonomy = self.policies.taxonomy
         found: dict[CountKey, tuple[Tally, set[int]]] = {}
         for plan in self._relevant_plans(transfer):
+            dormant = plan.dormant_counts(day)
             for key, prefix in plan.counts.items():
-                if key.unit != "individuals":
+                if key.unit != "individuals" or prefix in dormant:
                     continue
                 t = tally(taxonomy, key, transfer, day, prior)
                 if t.high == t.low or not t.volume or t.high is None:
@@ -414,15 +416,7 @@ class Engine:
                     if key.categories and len(key.categories) <= 3
                     else (f"{len(key.categories or ())} categories")
                 )
-                since = (
-                    "since 1 January"
-                    if key.window == "calendar_year"
-                    else (
-                        "in the preceding 12 months"
-                        if key.window == "preceding_12_months"
-                        else "in this transfer"
-                    )
-                )
+                since = since_words(key.window)
                 out.append((key, f"individuals of {names} {since}", options))
         return out
 

@@ -27,7 +27,7 @@ _UNITS = ("individuals", "records", "devices")
 _MEMO_SIZE = 4096
 """Answers remembered by :func:`_counted_across` and :func:`_assumption` (each a pure
 function of the loaded catalogues and a few values of the transfer); emptied when full."""
-_FOUND: dict[tuple[int, int, str, frozenset[str]], tuple[object, object, Found]] = {}
+_FOUND: dict[tuple[int, int, str, frozenset[str], dt.date], tuple[object, object, Found]] = {}
 _SAID: dict[tuple[str, int, int, dt.date | None], tuple[object, object, Assumption]] = {}
 
 _PER = {
@@ -55,7 +55,7 @@ def unrecorded_assumptions(
             continue
         if categories is None:
             categories = frozenset(item.category for item in transfer.data)
-        found = _counted_across(policies, loaded.catalogue, side, categories)
+        found = _counted_across(policies, loaded.catalogue, side, categories, day)
         if found is None:
             continue
         seen.add(code)
@@ -97,23 +97,28 @@ def _assumption(code: str, entry: Entry | LocalisationEntry, how: Counting, day:
 Found = tuple[Entry | LocalisationEntry, Counting] | None
 
 
-def _counted_across(policies: Policies, catalogue: Catalogue, side: str, categories: frozenset[str]) -> Found:
-    """The first designation of ``catalogue`` on ``side`` with a count condition counted
-    across transfers that one of the transfer's items (of ``categories``) falls within (or
-    may contain). Remembered per (taxonomy, catalogue, side, the items' categories): it
-    reads no more."""
-    key = (id(policies.taxonomy), id(catalogue), side, categories)
+def _counted_across(
+    policies: Policies, catalogue: Catalogue, side: str, categories: frozenset[str], day: dt.date
+) -> Found:
+    """The first designation of ``catalogue`` on ``side`` in force on ``day`` with a count
+    condition counted across transfers that one of the transfer's items (of ``categories``)
+    falls within (or may contain): a rule of another period counts over its own window and
+    cites its own law. Remembered per (taxonomy, catalogue, side, the items' categories,
+    day): it reads no more."""
+    key = (id(policies.taxonomy), id(catalogue), side, categories, day)
     held = _FOUND.get(key)
     if held is not None and held[0] is policies.taxonomy and held[1] is catalogue:
         return held[2]
-    found = _first_counted(policies, catalogue, side, categories)
+    found = _first_counted(policies, catalogue, side, categories, day)
     if len(_FOUND) >= _MEMO_SIZE:
         _FOUND.clear()
     _FOUND[key] = (policies.taxonomy, catalogue, found)
     return found
 
 
-def _first_counted(policies: Policies, catalogue: Catalogue, side: str, items: frozenset[str]) -> Found:
+def _first_counted(
+    policies: Policies, catalogue: Catalogue, side: str, items: frozenset[str], day: dt.date
+) -> Found:
     designations: list[Entry | LocalisationEntry] = [
         e for e in catalogue.entries if e.direction in (side, "both")
     ]
@@ -121,7 +126,11 @@ def _first_counted(policies: Policies, catalogue: Catalogue, side: str, items: f
         designations += catalogue.localisation
     for entry in designations:
         how = entry.counting or catalogue.counting
-        if how.window == "transfer" or all(getattr(entry.when, u) is None for u in _UNITS):
+        if (
+            not entry.in_force(day)
+            or how.window == "transfer"
+            or all(getattr(entry.when, u) is None for u in _UNITS)
+        ):
             continue
         categories = tuple(entry.categories)
         if any(_relation(policies.taxonomy, categories, category) for category in items):

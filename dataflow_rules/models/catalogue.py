@@ -88,14 +88,18 @@ class Counting(Strict):
     """How the law counts a threshold: over which window and per whom.
 
     ``transfer``: this transfer's items only. ``calendar_year``: since 1 January of the
-    as-of year (China, 2024 Provisions Arts 7-8). ``preceding_12_months``: the year before
-    the as-of date (28 CFR 202.205). ``per``: whose earlier transfers are added (the same
-    exporter; or the same exporter and the same recipient, the US rule's "same U.S. person
-    and the same foreign person"). Earlier transfers come from a ledger of recorded
+    as-of year (China, 2024 Provisions Arts 7-8). ``previous_and_current_year``: since 1
+    January of the year before the as-of year (China before 22 March 2024, 2022 Measures
+    for the Security Assessment of Outbound Data Transfers Art 4: 自上年1月1日起).
+    ``preceding_12_months``: the year before the as-of date (28 CFR 202.205). ``per``:
+    whose earlier transfers are added (the same exporter; or the same exporter and the same
+    recipient, the US rule's "same U.S. person and the same foreign person"). Earlier transfers come from a ledger of recorded
     decisions (docs/semantics.md, section 3a).
     """
 
-    window: Literal["transfer", "calendar_year", "preceding_12_months"] = "transfer"
+    window: Literal["transfer", "calendar_year", "previous_and_current_year", "preceding_12_months"] = (
+        "transfer"
+    )
     per: Literal["exporter", "exporter_and_recipient"] = "exporter"
 
 

@@ -222,9 +222,17 @@ class _Lint:
                     )
 
     def expired(self) -> Iterator[Problem]:
-        for section in ("entries", "localisation", "green_lanes", "exemptions"):
+        """An expired rule, unless it was superseded: another rule of the catalogue takes
+        effect the day after it expires, so the catalogue encodes a change of the law on
+        that day (China's rules before and from 22 March 2024), not a forgotten end date.
+        The earlier rule still decides transfers as of its own period."""
+        sections = ("entries", "localisation", "green_lanes", "exemptions")
+        starts = {r.effective for sec in sections for r in getattr(self.cat, sec) if r.effective}
+        for section in sections:
             for i, rule in enumerate(getattr(self.cat, section)):
                 if rule.expires is not None and rule.expires < self.day:
+                    if rule.expires + dt.timedelta(days=1) in starts:
+                        continue
                     yield self.at(
                         "DFR030",
                         f"'{rule.id}' expired on {rule.expires}; it no longer applies",

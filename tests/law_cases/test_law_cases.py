@@ -18,12 +18,6 @@ DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 # Cases the shipped tool decides against the law, with what it answers and why.
 WRONG: dict[str, str] = {
-    "cn_before_2024_provisions": (
-        "review, not restrict: as of 2024-03-21, before the CN catalogue's earliest entry "
-        "(2024-03-22), the engine answers review (the rules then in force are not encoded); the "
-        "law then (PIPL Art 38, 2022 Measures Art 4) restricted. Fix: a catalogue encoding the "
-        "earlier regime (policies/cn.yaml)"
-    ),
 }
 
 

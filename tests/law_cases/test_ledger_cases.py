@@ -83,6 +83,37 @@ def test_china_counts_the_calendar_year(first: str, second: str, expected: str, 
     assert record(db, cn("second", second)) == expected
 
 
+def cn_2022(tid: str, day: str, individuals: int) -> dict[str, Any]:
+    """The same exporter before 22 March 2024, certified (PIPL Art 38(1)(2)) and stating
+    the 2022 Measures' exporter facts: below their thresholds the certification suffices."""
+    transfer = cn(tid, day, individuals)
+    transfer["context"] = {
+        "exporter_automotive_data_processor": False,
+        "exporter_processes_pi_1m": False,
+        "exporter_sensitive_pi_10000_provided": False,
+    }
+    transfer["safeguards"] = [{"mechanism": "cn.certification", "reference": "C-1", "obtained": "2021-11-15"}]
+    return transfer
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("2022-01-01", "2023-12-31", "restrict"),  # 100,000 since 1 January of the previous year
+        ("2021-12-31", "2023-01-01", "allow"),  # two calendar years before: outside the count
+        ("2023-12-31", "2024-03-22", "allow"),  # the 2024 Provisions count the current year only
+    ],
+)
+def test_china_before_2024_counts_since_1_january_of_the_previous_year(
+    first: str, second: str, expected: str, tmp_path: Path
+) -> None:
+    """2022 Measures Art 4(3): 60,000 and then 40,000 individuals, recorded through the audit
+    trail and each decided as of its own date."""
+    db = tmp_path / "a.sqlite"
+    assert record(db, cn_2022("first", first, 60000), "--as-of", first) == "allow"
+    assert record(db, cn_2022("second", second, 40000), "--as-of", second) == expected
+
+
 def test_china_deciding_a_transfer_again_is_not_a_second_transfer(tmp_path: Path) -> None:
     db = tmp_path / "a.sqlite"
     assert record(db, cn("same", "2026-03-01")) == "allow"

@@ -125,6 +125,17 @@ def test_shadowing_needs_the_stronger_entry_to_stay_whenever_the_weaker_does(tmp
     assert "DFR050" not in codes(write_policies(tmp_path, {"nz.yaml": c}))
 
 
+def test_an_entry_superseded_the_next_day_is_not_expired(tmp_path: Path) -> None:
+    """A catalogue encoding a change of the law (China's rules before and from 22 March
+    2024): the earlier rule expires the day before a later one takes effect, and still
+    decides its own period, so DFR030 is not reported; a gap of a day is."""
+    c = _entry(base_catalogue(), expires="2021-01-01")
+    c["entries"][1]["effective"] = "2021-01-02"
+    assert "DFR030" not in codes(write_policies(tmp_path / "next", {"nz.yaml": c}))
+    c["entries"][1]["effective"] = "2021-01-03"
+    assert "DFR030" in codes(write_policies(tmp_path / "gap", {"nz.yaml": c}))
+
+
 def test_validate_reports_every_error_at_once_with_lines(tmp_path: Path) -> None:
     c = base_catalogue()
     c["entries"][0]["categories"] = ["personal.heath"]
