@@ -2,18 +2,19 @@
 for a plan evaluate that side alike.
 
 The per-decision memo (engine/engine.py ``_Memo``) gives a branch an earlier branch's side
-evaluation (firings, tallies, and the reasons written from them) when their keys are equal.
-The key leaves out what a plan's rules do not read (an item's anonymised flag but whether
-it is true, the exporter's CIIO flag, the recipient's affiliate flag, controlled_by and
-designation, each only when no rule of the plan reads it), so each transfer below is
-perturbed in every field a side can read, one at a time, and each side whose key stays the
-same must give the same firings, tallies and reasons; a key that leaves out a fact a rule
-reads must be caught (the last test plants one).
+evaluation (firings, tallies, and the reasons written from them) when their keys are equal;
+a cache of side evaluations shared across decisions would rest on the same key. Each
+transfer below is perturbed in every field a side can read, one at a time, and each side
+whose key stays the same must give the same firings, tallies and reasons
+(tests/test_decision_memo.py holds whole decisions with and without sharing equal; this
+holds each side, field by field). A key that leaves out a fact a rule reads must be caught
+(the last test plants six).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,22 +165,35 @@ def test_an_unchanged_side_key_means_an_unchanged_side(engine: Engine, transfers
     assert same > 500 and changed > 500, (same, changed)
 
 
-@pytest.mark.parametrize(
-    "left_out", range(5), ids=["anonymised", "ciio", "affiliate", "controlled_by", "designated"]
-)
+_FORGOTTEN = {
+    "exporter.ciio": lambda t: t.model_copy(
+        update={"exporter": t.exporter.model_copy(update={"ciio": None})}
+    ),
+    "recipient.affiliate": lambda t: t.model_copy(
+        update={"recipient": t.recipient.model_copy(update={"affiliate": None})}
+    ),
+    "recipient.designated": lambda t: t.model_copy(
+        update={"recipient": t.recipient.model_copy(update={"designated": None})}
+    ),
+    "context": lambda t: t.model_copy(update={"context": {}}),
+    "security": lambda t: t.model_copy(update={"security": {}}),
+    "purpose": lambda t: t.model_copy(update={"purpose": None}),
+}
+"""Planted omissions: a key made as if the transfer did not state one fact."""
+
+
+@pytest.mark.parametrize("left_out", sorted(_FORGOTTEN))
 def test_a_key_leaving_out_a_read_fact_is_caught(
-    engine: Engine, transfers: list[Transfer], monkeypatch: pytest.MonkeyPatch, left_out: int
+    engine: Engine, transfers: list[Transfer], monkeypatch: pytest.MonkeyPatch, left_out: str
 ) -> None:
-    """Planted: a key that takes every plan not to read one of the facts it may leave out;
-    the check above must find sides it wrongly equates (each of the five is read by some
-    shipped plan, on some transfer of the corpus)."""
-    real = facts_module._reads
+    """Planted: a side key that leaves out one fact some shipped plan reads; the check
+    above must find sides it wrongly equates."""
+    real = facts_module.side_key
+    forget = _FORGOTTEN[left_out]
 
-    def forgetful(plan: Any) -> tuple[bool, ...]:
-        flags = list(real(plan))
-        flags[left_out] = False
-        return tuple(flags)
+    def forgetful(plan: Any, transfer: Transfer, *rest: Any) -> tuple[Any, ...]:
+        return real(plan, forget(transfer), *rest)
 
-    monkeypatch.setattr(facts_module, "_reads", forgetful)
+    monkeypatch.setattr(sys.modules[__name__], "side_key", forgetful)
     wrong, _, _ = _violations(engine, transfers, first=True)
     assert wrong

@@ -189,11 +189,10 @@ holds; its tally)."""
 
 def counts_key(transfer: Transfer, as_of: dt.date, prior: Sequence[PriorItem]) -> tuple[Any, ...]:
     """Everything counting.tally reads of a transfer (with the as-of day and the earlier
-    records): each item's category, counts, bulk flag and population, the exporter's and
-    recipient's identity, the volume bound and ``prior``. The items by what tally reads of
-    them (a presumption that sets only an item's anonymised flag counts the same totals);
-    the bound and ``prior`` by identity (a branch over totals forces a new bound), so the
-    caller keeps the transfer alive while its key is in use."""
+    records): the items, the exporter's and recipient's identity, the volume bound and
+    ``prior``. The items, the bound and ``prior`` are keyed by identity (a branch that sets
+    an item's fact copies the list; one over totals forces a new bound), so the caller
+    keeps the transfer alive while its key is in use."""
     exporter, recipient = transfer.exporter, transfer.recipient
     return (
         as_of,
@@ -202,59 +201,26 @@ def counts_key(transfer: Transfer, as_of: dt.date, prior: Sequence[PriorItem]) -
         exporter.name,
         recipient.id,
         recipient.name,
-        tuple(
-            [(d.category, d.individuals, d.records, d.devices, d.bulk, d.population) for d in transfer.data]
-        ),
+        id(transfer.data),
         id(volume_of(transfer)),
     )
-
-
-_READS: dict[int, tuple[SidePlan, tuple[bool, bool, bool, bool, bool]]] = {}
-"""id(plan) -> (the plan, whether a rule of it reads: an item's anonymised flag, the
-exporter's CIIO flag, the recipient's affiliate flag, its controlled_by, its designation)."""
-
-
-def _reads(plan: SidePlan) -> tuple[bool, bool, bool, bool, bool]:
-    """Which of the facts :func:`side_key` may leave out a rule of ``plan`` reads (memoised)."""
-    held = _READS.get(id(plan))
-    if held is not None and held[0] is plan:
-        return held[1]
-    props: set[str] = set().union(*plan.reads.values()) if plan.reads else set()
-    flags = plan.counterparty_flags
-    found = (
-        "anon" in props,
-        "ciio" in props,
-        "aff" in props,
-        any(controlled for _, _, _, controlled, _, _ in flags),
-        any(designated for _, _, _, _, designated, _ in flags),
-    )
-    if len(_READS) >= 1024:
-        _READS.clear()
-    _READS[id(plan)] = (plan, found)
-    return found
 
 
 def side_key(
     plan: SidePlan, transfer: Transfer, as_of: dt.date, prior: Sequence[PriorItem]
 ) -> tuple[Any, ...]:
     """Everything of ``transfer`` that deciding one side of ``plan`` reads: two transfers
-    with the same key give the same fact documents (as the rulesets read them), tallies,
-    firings and reasons on that side, so the branches of one decision (presumptions, case
-    analysis) that change a fact only the other side reads share this side's evaluation
-    (Engine._evaluate).
+    with the same key give the same fact documents, tallies, firings and reasons on that
+    side, so the branches of one decision (presumptions, case analysis) that change a fact
+    only the other side reads share this side's evaluation (Engine._evaluate).
 
     A superset of what :func:`side_base`, the item facts, counting.tally (items, exporter
     and recipient identity, the volume bound) and decide._side_reasons (items, safeguards,
     countries, recipient name) read; a choice fact, a context fact or a security measure
-    only when the plan has a rule on it, and likewise the exporter's CIIO flag, the
-    recipient's affiliate flag, controlled_by and designation, and each item's anonymised
-    flag (else only whether it is true: the lane proviso and the reasons read that). The
-    items by value (every field the engine reads of them); the safeguards, the purpose
-    bound, the volume bound and ``prior`` by identity (no branch changes them but by a new
-    object): the caller keeps the transfer alive while its key is in use.
-    tests/test_side_key.py perturbs every field of a transfer and holds a side whose key
-    is unchanged to the same evaluation and reasons."""
-    anon, ciio, aff, controlled, designated = _reads(plan)
+    only when the plan has a rule on it. The items, the safeguards, the purpose bound, the
+    volume bound and ``prior`` are keyed by identity (a branch that sets an item's fact
+    copies the list, and no branch changes the others but by a new object): the caller
+    keeps the transfer alive while its key is in use."""
     exporter, recipient = transfer.exporter, transfer.recipient
     return (
         # counts_key's members, written out (a branch makes one key per plan it evaluates)
@@ -264,28 +230,15 @@ def side_key(
         exporter.name,
         recipient.id,
         recipient.name,
-        tuple(
-            [
-                (
-                    d.category,
-                    d.individuals,
-                    d.records,
-                    d.devices,
-                    d.bulk,
-                    d.population,
-                    d.anonymised if anon else d.anonymised is True,
-                )
-                for d in transfer.data
-            ]
-        ),
+        id(transfer.data),
         id(volume_of(transfer)),
         transfer.origin,
         transfer.destination,
-        exporter.ciio if ciio else None,
+        exporter.ciio,
         exporter.zone,
-        recipient.affiliate if aff else None,
-        recipient.controlled_by if controlled else None,
-        recipient.designated if designated else None,
+        recipient.affiliate,
+        recipient.controlled_by,
+        recipient.designated,
         tuple([read(transfer) for read in _set_readers(plan)]),
         tuple(map(transfer.context.get, plan.context)),
         tuple(map(transfer.security.get, plan.security)),
