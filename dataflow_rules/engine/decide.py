@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -67,17 +67,33 @@ class Firing(NamedTuple):
         return tuple(seen)
 
 
-@dataclass(frozen=True)
 class SideResult:
-    plan: SidePlan
-    firings: list[Firing]
-    tallies: dict[str, Tally] = field(default_factory=dict)
-    prior: Sequence[PriorItem] = ()
-    trace: SideTrace | None = None
-    """Filled as the side is decided when the engine traces (Engine.trace)."""
-    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    """What was made of the side once (untraced): its findings and its reasons, shared by
-    the branches of one decision that share this evaluation (Engine._evaluate)."""
+    """One side evaluated: its plan, the rules that fired on which item, the tallies behind
+    its count properties, the earlier records counted, and (when the engine traces) its
+    trace. A plain class with slots and its own ``__init__``, not a frozen dataclass: one
+    is made for every side evaluated (several a decision), and the dataclass's
+    field-by-field ``object.__setattr__`` cost more than the rest of making it. Nothing
+    assigns its fields after it is made; ``cache`` is filled, never replaced."""
+
+    __slots__ = ("cache", "firings", "plan", "prior", "tallies", "trace")
+
+    def __init__(
+        self,
+        plan: SidePlan,
+        firings: list[Firing],
+        tallies: dict[str, Tally] | None = None,
+        prior: Sequence[PriorItem] = (),
+        trace: SideTrace | None = None,
+    ) -> None:
+        self.plan = plan
+        self.firings = firings
+        self.tallies: dict[str, Tally] = {} if tallies is None else tallies
+        self.prior = prior
+        self.trace = trace
+        """Filled as the side is decided when the engine traces (Engine.trace)."""
+        self.cache: dict[str, Any] = {}
+        """What was made of the side once (untraced): its findings and its reasons, shared by
+        the branches of one decision that share this evaluation (Engine._evaluate)."""
 
 
 def decide(
@@ -788,14 +804,23 @@ def _earliest(cat: Catalogue, side: Side) -> dt.date | None:
     return day
 
 
+_EARLIEST_OF: dict[tuple[int, str, Side], tuple[Policies, dt.date | None]] = {}
+"""(id(policies), jurisdiction, side) -> :func:`_earliest` of its catalogue (asked for every
+side of every decision and outline, several times a decision)."""
+
+
 def _before_encoded(policies: Policies, code: str, side: Side, as_of: dt.date) -> Reason | None:
     """Review for a side decided as of a day before its catalogue's earliest entry: the
     catalogue does not encode the rules in force then, so its default must not allow (a
     decision as of 2024-03-21 under the CN catalogue, whose entries start 2024-03-22)."""
-    loaded = policies.catalogues.get(code)
-    if loaded is None:
-        return None
-    earliest = _earliest(loaded.catalogue, side)
+    held = _EARLIEST_OF.get((id(policies), code, side))
+    if held is None or held[0] is not policies:
+        loaded = policies.catalogues.get(code)
+        held = (policies, None if loaded is None else _earliest(loaded.catalogue, side))
+        if len(_EARLIEST_OF) >= 1024:
+            _EARLIEST_OF.clear()
+        _EARLIEST_OF[(id(policies), code, side)] = held
+    earliest = held[1]
     if earliest is None or as_of >= earliest:
         return None
     return Reason(

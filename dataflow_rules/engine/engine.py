@@ -621,7 +621,7 @@ class Engine:
                     held = self._ask(key, plan, item)
                 own, asked = held
                 fact: dict[str, Any] | None = None
-                fired: set[str] = set()
+                fired: set[str] | None = None if side_trace is None else set()
                 for ruleset, payload, tail in asked:
                     head = heads.get(id(ruleset))
                     if head is None:
@@ -631,8 +631,9 @@ class Engine:
                         if fact is None:
                             fact = {**base, **own}
                         firings += [Firing(rules[name], i, fact) for name in names]
-                        fired.update(names)
-                if side_trace is not None:
+                        if fired is not None:
+                            fired.update(names)
+                if side_trace is not None and fired is not None:
                     if fact is None:
                         fact = {**base, **own}
                     evaluated = {n for rs, _, _ in asked for n in rs.rules}

@@ -5,7 +5,7 @@ they know; a fact that a matching entry needs but the description omits makes th
 decision review (see docs/semantics.md), never allow.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, PrivateAttr, StrictBool
@@ -16,6 +16,30 @@ from .common import CountryCode, Date, Identifier, Strict, Text, new_dict, new_l
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
 """Counts up to ten billion: more than every person alive, so any larger value is an error.
 Strict: a yes/no or a text where a count belongs is an error, not the count 1."""
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _shared(model: type[_M]) -> Callable[[], _M]:
+    """A default factory giving one shared, empty instance of ``model``, made on first use
+    (not at import: the models' schemas are built when first needed, for a cold start).
+
+    Every transfer that states no ``roles``, ``impact_assessment``, ``exporter`` or
+    ``recipient`` (most of them) built an empty model through ``BaseModel.__init__``, a
+    validation each, for every line ``batch`` and ``diff`` read. The models are frozen and
+    every copy the engine makes is a new object (:func:`updated`, ``model_copy``), so one
+    instance serves them all; the schema is unchanged (a factory's default is not written
+    into it) and so is every dump (fields set: none, as for a fresh instance)."""
+    held: list[_M] = []
+
+    def factory() -> _M:
+        if not held:
+            held.append(model())
+        return held[0]
+
+    factory.__doc__ = f"The shared empty {model.__name__}."
+    return factory
 
 
 # -- Whether a flow is a transfer at all, and the transfer impact assessment (issue 18) -----
@@ -128,7 +152,7 @@ class Safeguard(Strict):
     obtained: Date
     expires: Date | None = None
     """Expiry stated on the approval, if any; the law's own validity period also applies."""
-    scope: SafeguardScope = Field(default_factory=SafeguardScope)
+    scope: SafeguardScope = Field(default_factory=_shared(SafeguardScope))
 
 
 class OnwardLeg(Strict):
@@ -140,16 +164,16 @@ class OnwardLeg(Strict):
     """
 
     destination: CountryCode
-    exporter: Exporter = Field(default_factory=Exporter)
+    exporter: Exporter = Field(default_factory=_shared(Exporter))
     """The intermediary sending the data on."""
-    recipient: Recipient = Field(default_factory=Recipient)
+    recipient: Recipient = Field(default_factory=_shared(Recipient))
     purpose: Identifier | None = None
     """Unset: the transfer's purpose."""
     transaction: Identifier | None = None
     context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
     """Overrides the transfer's context facts for this leg."""
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=new_list)
-    impact_assessment: ImpactAssessment = Field(default_factory=ImpactAssessment)
+    impact_assessment: ImpactAssessment = Field(default_factory=_shared(ImpactAssessment))
     """The origin exporter's assessment of the law at this leg's destination (unset:
     unknown); the leg's own roles are not described, so they are unknown."""
 
@@ -173,8 +197,8 @@ class Transfer(Strict):
     origin: CountryCode
     destination: CountryCode
     date: Date | None = None
-    exporter: Exporter = Field(default_factory=Exporter)
-    recipient: Recipient = Field(default_factory=Recipient)
+    exporter: Exporter = Field(default_factory=_shared(Exporter))
+    recipient: Recipient = Field(default_factory=_shared(Recipient))
     purpose: Identifier | None = None
     purpose_bound: PurposeBound | None = None
     """The purposes an unstated ``purpose`` can be; ignored when ``purpose`` is stated."""
@@ -186,16 +210,13 @@ class Transfer(Strict):
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=new_list)
     onward: Annotated[list[OnwardLeg], Field(max_length=10)] = Field(default_factory=new_list)
     """Successive further hops: destination -> onward[0].destination -> onward[1]..."""
-    roles: Roles = Field(default_factory=Roles)
+    roles: Roles = Field(default_factory=_shared(Roles))
     """Who discloses and who receives (issue 18): whether the flow is a transfer at all."""
-    impact_assessment: ImpactAssessment = Field(default_factory=ImpactAssessment)
+    impact_assessment: ImpactAssessment = Field(default_factory=_shared(ImpactAssessment))
     """The transfer impact assessment's outcome, read with ``security`` measures."""
     _volume: object = PrivateAttr(default=None)
     """A facts file's volume bound (engine/volume.py), set by the engine, never by a
     description: not a field of the schema; every copy keeps it."""
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 def updated(model: _M, update: Mapping[str, Any]) -> _M:
