@@ -8,10 +8,11 @@ block). A document's commands run in its order, as a reader types them (``new tr
 the document's own holding a copy of this project (two commits, so ``HEAD~1:policies`` names
 a real revision), with ``.venv`` linking to the environment running the tests. One test per
 document runs them all, so no test depends on another having run first, in the same
-process or in this order (pytest-xdist spreads tests over processes). It passes when it exits 0, or 3/4 (review/restrict) for a
-command that decides transfers: 1 (crash), 2 (usage), 5-13 (errors) fail the test. The
-few lines that cannot run here are in SKIPPED with the reason, and each must still match
-a documented line, so the list cannot go stale.
+process or in this order (pytest-xdist spreads tests over processes). A command passes
+when it exits 0, or 3/4 (review/restrict) for a command that decides transfers: 1
+(crash), 2 (usage), 5-13 (errors) fail the test. The few lines that cannot run here are
+in SKIPPED with the reason, and each must still match a documented line, so the list
+cannot go stale.
 """
 
 from __future__ import annotations
