@@ -30,6 +30,26 @@ EXAMPLES = ROOT / "examples"
 POLICIES = ROOT / "policies"
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Without pytest-xdist (a plain environment, not ``.[test]``; or ``-p no:xdist``) the
+    default lane's ``--numprocesses=auto`` (pyproject.toml's addopts) would stop pytest with
+    "unrecognized arguments": accept it and run in one process instead (the header says so).
+    The option is named in its long form because only pytest's own options may be short."""
+    if not pluginmanager.has_plugin("xdist"):
+        parser.addoption(
+            "--numprocesses",
+            action="store",
+            default=None,
+            help="pytest-xdist is not installed: ignored, the tests run in one process",
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.pluginmanager.has_plugin("xdist"):
+        return None
+    return "pytest-xdist is not installed: the tests run in one process (it is in .[test])"
+
+
 @pytest.fixture(scope="session")
 def policies() -> Policies:
     return load_policies()
