@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -28,6 +29,41 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 POLICIES = ROOT / "policies"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Without pytest-xdist (a plain environment, not ``.[test]``; or ``-p no:xdist``) the
+    default lane's ``--numprocesses=auto`` (pyproject.toml's addopts) would stop pytest with
+    "unrecognized arguments": accept it and run in one process instead (the header says so).
+    The option is named in its long form because only pytest's own options may be short."""
+    if not pluginmanager.has_plugin("xdist"):
+        parser.addoption(
+            "--numprocesses",
+            action="store",
+            default=None,
+            help="pytest-xdist is not installed: ignored, the tests run in one process",
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.pluginmanager.has_plugin("xdist"):
+        return None
+    return "pytest-xdist is not installed: the tests run in one process (it is in .[test])"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, collect garbage now, then freeze what is left. After a worker
+    reports its session finished, the controller stops it and execnet SIGINTs a worker still
+    busy 5 s later: on a loaded host pytest's last full collection (it looks for unraisable
+    exceptions at exit) took longer than that over this suite's heap, and the interrupt
+    landed in it ("KeyboardInterrupt ... gc_callback" printed at the end of 2 of 2 runs).
+    Collecting here, after the session's fixtures are torn down and before the worker
+    reports, finds the same garbage (pytest still reports what it raises), and leaves the
+    exit's collection nothing to walk."""
+    if hasattr(session.config, "workerinput"):
+        gc.collect()
+        gc.freeze()
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,16 @@ as shipped; the vocabulary tables of docs/transfers.md are the taxonomy's; the R
 first screen shows the output its first command really prints.
 
 A command is a line of a ```sh block (and a ``run:`` step of a workflow shown in a yaml
-block). It runs with bash in a scratch git repository holding a copy of this project (two
-commits, so ``HEAD~1:policies`` names a real revision), with ``.venv`` linking to the
-environment running the tests. It passes when it exits 0, or 3/4 (review/restrict) for a
-command that decides transfers: 1 (crash), 2 (usage), 5-13 (errors) fail the test. The
-few lines that cannot run here are in SKIPPED with the reason, and each must still match
-a documented line, so the list cannot go stale.
+block). A document's commands run in its order, as a reader types them (``new transfer
+--output first.yaml`` before ``check first.yaml``), with bash in a scratch git repository of
+the document's own holding a copy of this project (two commits, so ``HEAD~1:policies`` names
+a real revision), with ``.venv`` linking to the environment running the tests. One test per
+document runs them all, so no test depends on another having run first, in the same
+process or in this order (pytest-xdist spreads tests over processes). A command passes
+when it exits 0, or 3/4 (review/restrict) for a command that decides transfers: 1
+(crash), 2 (usage), 5-13 (errors) fail the test. The few lines that cannot run here are
+in SKIPPED with the reason, and each must still match a documented line, so the list
+cannot go stale.
 """
 
 from __future__ import annotations
@@ -71,10 +75,8 @@ def test_every_skip_names_a_documented_command() -> None:
     assert len(RUNNABLE) >= 15  # the README's and docs' commands are found at all
 
 
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repository holding a copy of the project, two commits deep."""
-    repo = tmp_path_factory.mktemp("repo")
+def _scratch(repo: Path) -> Path:
+    """A git repository at ``repo`` holding a copy of the project, two commits deep."""
     skip = shutil.ignore_patterns(
         ".git", ".venv", ".ci-wheelhouse", "build", "*.egg-info", "__pycache__", ".*_cache"
     )
@@ -99,10 +101,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
-@pytest.mark.parametrize(
-    ("doc", "block", "command"), RUNNABLE, ids=[f"{d}:{b}:{c[:60]}" for d, b, c in RUNNABLE]
-)
-def test_documented_command_runs(doc: str, block: int, command: str, scratch: Path) -> None:
+def _failure(doc: str, command: str, scratch: Path) -> str | None:
+    """Run one documented command in ``scratch``; what went wrong, or None."""
     env = {
         **os.environ,
         "PYTHONPATH": str(scratch),
@@ -116,9 +116,22 @@ def test_documented_command_runs(doc: str, block: int, command: str, scratch: Pa
         ["bash", "-c", command], cwd=scratch, env=env, capture_output=True, timeout=240, check=False
     )
     allowed = {0, 3, 4} if re.search(rf"dataflow-rules ({'|'.join(DECIDES)})\b", command) else {0}
-    assert done.returncode in allowed, (
-        f"{doc}: `{command}` exited {done.returncode}\n{done.stdout.decode()[-2000:]}\n{done.stderr.decode()[-2000:]}"
-    )
+    if done.returncode in allowed:
+        return None
+    return f"{doc}: `{command}` exited {done.returncode}\n{done.stdout.decode()[-2000:]}\n{done.stderr.decode()[-2000:]}"
+
+
+RUNNABLE_DOCS = sorted({d for d, _, _ in RUNNABLE})
+
+
+@pytest.mark.parametrize("doc", RUNNABLE_DOCS)
+def test_documented_commands_run_in_order(doc: str, tmp_path: Path) -> None:
+    """Every runnable command of ``doc``, in document order, in one scratch repository;
+    every failing command is reported, not only the first."""
+    scratch = _scratch(tmp_path / "repo")
+    commands = [c for d, _, c in RUNNABLE if d == doc]
+    failures = [f for f in (_failure(doc, c, scratch) for c in commands) if f is not None]
+    assert not failures, "\n\n".join(failures)
 
 
 def test_transfers_doc_vocabularies_are_the_taxonomys() -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -319,37 +320,66 @@ def test_line_decider_never_raises_on_garbage(engine: Engine) -> None:
         assert not hasattr(result, "verdict"), raw[:40]
 
 
+FORKED = """
+import sys, threading
+from pathlib import Path
+
+from dataflow_rules import load_policies
+from dataflow_rules.batch import run_batch, workers
+
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+assert threading.active_count() == 1, threading.enumerate()
+assert workers.start_method() == "fork"  # Linux, and nothing here starts a thread
+stop = threading.Event()
+other = threading.Thread(target=stop.wait)
+other.start()
+try:
+    assert workers.start_method() == "spawn"  # a copy of a threaded process is unsound
+finally:
+    stop.set()
+    other.join()
+chosen = []
+real = workers.start_method
+workers.start_method = lambda: chosen.append(real()) or chosen[-1]
+policies = load_policies()
+for cumulative in (False, True):
+    summary = run_batch(src, out / f"fork-{cumulative}.jsonl", policies, workers=2, cumulative=cumulative)
+    print(summary.records)
+assert chosen == ["fork", "fork"], chosen
+"""
+"""The fork half of the test below, in a fresh interpreter: one thread, whatever runs the
+test (pytest-xdist's workers run execnet's thread beside every test, so in them the
+driver rightly picks spawn, and forcing fork there would fork a threaded process)."""
+
+
 def test_forked_and_spawned_workers_write_the_same_bytes(
     tmp_path: Path, policies: Policies, values: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Forked workers (copies of a driver that built its engine) and spawned ones (fresh
     interpreters given the shipped policies) decide alike, counted together or not; the
-    method chosen is fork only while no other thread runs."""
-    import threading
-
+    method chosen is fork only while no other thread runs. The forked run is a process of
+    its own (FORKED), where fork is the method really chosen, not one forced on a test
+    runner's threaded process; the spawned runs are forced here (spawn is sound anywhere)."""
     from dataflow_rules.batch import workers
 
     src = tmp_path / "in.jsonl"
     src.write_bytes(jsonl(values, copies=4))
     one = tmp_path / "one.jsonl"
     run_batch(src, one, policies)
-    assert workers.start_method() == "fork"  # Linux, and pytest runs no other thread here
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert workers.start_method() == "spawn"
-    finally:
-        stop.set()
-        other.join()
+    forked = subprocess.run(
+        [sys.executable, "-c", FORKED, str(src), str(tmp_path)],
+        capture_output=True,
+        timeout=240,
+        check=False,
+    )
+    assert forked.returncode == 0, forked.stderr.decode()[-3000:]
+    assert forked.stdout.split() == [str(len(values) * 4).encode()] * 2
+    monkeypatch.setattr(workers, "start_method", lambda: "spawn")
     for cumulative in (False, True):
-        made = {}
-        for method in ("fork", "spawn"):
-            monkeypatch.setattr(workers, "start_method", lambda m=method: m)
-            out = tmp_path / f"{method}-{cumulative}.jsonl"
-            summary = run_batch(src, out, policies, workers=2, cumulative=cumulative)
-            assert summary.records == len(values) * 4
-            made[method] = out.read_bytes()
-        assert made["fork"] == made["spawn"]
+        out = tmp_path / f"spawn-{cumulative}.jsonl"
+        summary = run_batch(src, out, policies, workers=2, cumulative=cumulative)
+        assert summary.records == len(values) * 4
+        made = (tmp_path / f"fork-{cumulative}.jsonl").read_bytes()
+        assert made == out.read_bytes()
         if not cumulative:
-            assert made["fork"] == one.read_bytes()
+            assert made == one.read_bytes()
