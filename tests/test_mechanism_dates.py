@@ -91,6 +91,8 @@ def test_a_predated_safeguard_changes_nothing(mechanism: str, policies: Policies
     lowers a verdict, and the decision is the one without it but for the reason's detail."""
     day_before = (AVAILABLE[mechanism] - dt.timedelta(days=1)).isoformat()
     origin = {"cn": "CN", "eu": "DE", "uk": "GB"}[mechanism.split(".")[0]]
+    # Only a volume that needs the assessment tests it (2024 Provisions Art 7: 1,000,000 or more).
+    individuals = 2_000_000 if mechanism == "cn.security_assessment" else 200_000
     body: dict[str, Any] = {
         "id": "p",
         "origin": origin,
@@ -101,7 +103,7 @@ def test_a_predated_safeguard_changes_nothing(mechanism: str, policies: Policies
         "transaction": "vendor_agreement",
         "context": {"exporter_automotive_data_processor": False, "important_data_identified": False},
         "security": {"encryption_exporter_held_keys": True},
-        "data": [{"category": "personal.contact", "individuals": 2_000_000 if mechanism == "cn.security_assessment" else 200_000, "anonymised": False}],
+        "data": [{"category": "personal.contact", "individuals": individuals, "anonymised": False}],
     }
     without = engine.decide(Transfer.model_validate(body), AS_OF)
     predated = {"mechanism": mechanism, "reference": "X-1", "obtained": day_before}
