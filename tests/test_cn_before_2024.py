@@ -15,7 +15,7 @@ import pytest
 from dataflow_rules import Engine, Transfer, Verdict
 from dataflow_rules.engine.counting import Ledger, since_words, window_start
 
-CERTIFIED = [{"mechanism": "cn.certification", "reference": "C-1", "obtained": "2021-11-15"}]
+CERTIFIED = [{"mechanism": "cn.certification", "reference": "C-1", "obtained": "2022-11-10"}]
 """PIPL Art 38(1)(2), in place on every day tested (the CAC standard contract exists only
 from 1 June 2023): what the law accepts below the 2022 Measures' thresholds."""
 
@@ -137,11 +137,15 @@ def test_each_period_applies_exactly_to_its_days(engine: Engine, day: dt.date, t
 
 def test_pipl_alone_a_certification_suffices_above_the_later_thresholds(engine: Engine) -> None:
     """1 November 2021 - 31 August 2022: no volume made the assessment mandatory yet (the
-    CAC had prescribed no amount under PIPL Art 40), so a certification meets Art 38(1)."""
+    CAC had prescribed no amount under PIPL Art 40), but no certification existed either:
+    SAMR and CAC Announcement 2022 No. 37 set it up on 4 November 2022 (probe s8), so one
+    'obtained' 10 January 2022 meets nothing and Art 38(1) stays unmet."""
     cert = [{"mechanism": "cn.certification", "reference": "C-1", "obtained": "2022-01-10"}]
     before = engine.decide(cn("t", dt.date(2022, 8, 31), "personal.contact", 200_000, safeguards=cert))
-    assert before.verdict is Verdict.ALLOW, standing(before)
-    measures = engine.decide(cn("t", dt.date(2022, 9, 1), "personal.contact", 200_000, safeguards=cert))
+    assert before.verdict is Verdict.RESTRICT
+    assert standing(before) == {"cn.pipl.pi.mechanism"}
+    # Once it exists, a certification meets Art 38(1) but not the Measures' assessment above 100,000.
+    measures = engine.decide(cn("t", dt.date(2022, 12, 1), "personal.contact", 200_000, safeguards=CERTIFIED))
     assert standing(measures) == {"cn.measures2022.pi.cumulative"}
 
 

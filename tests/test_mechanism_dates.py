@@ -17,7 +17,8 @@ from dataflow_rules.models.taxonomy import Mechanism
 # mechanism has one.
 AVAILABLE = {
     "cn.standard_contract": dt.date(2023, 6, 1),  # CAC Order No. 13
-    "cn.certification": dt.date(2021, 11, 1),  # PIPL Art 38(1)(2)
+    "cn.security_assessment": dt.date(2022, 9, 1),  # 2022 Measures, CAC Order No. 11
+    "cn.certification": dt.date(2022, 11, 4),  # SAMR and CAC Announcement 2022 No. 37
     "eu.scc": dt.date(2021, 6, 27),  # Decision (EU) 2021/914, 20 days after OJ L 199 of 7 June 2021
     "uk.idta": dt.date(2022, 3, 21),
     "uk.addendum": dt.date(2022, 3, 21),
@@ -78,7 +79,7 @@ def test_standard_contract_boundary_day(obtained: str, verdict: Verdict, engine:
 
 @pytest.mark.parametrize(
     ("obtained", "verdict"),
-    [("2021-10-31", Verdict.RESTRICT), ("2021-11-01", Verdict.ALLOW)],
+    [("2022-11-03", Verdict.RESTRICT), ("2022-11-04", Verdict.ALLOW)],
 )
 def test_certification_boundary_day(obtained: str, verdict: Verdict, engine: Engine) -> None:
     assert engine.decide(_cn_contract(obtained, "cn.certification"), AS_OF).verdict is verdict
@@ -90,6 +91,8 @@ def test_a_predated_safeguard_changes_nothing(mechanism: str, policies: Policies
     lowers a verdict, and the decision is the one without it but for the reason's detail."""
     day_before = (AVAILABLE[mechanism] - dt.timedelta(days=1)).isoformat()
     origin = {"cn": "CN", "eu": "DE", "uk": "GB"}[mechanism.split(".")[0]]
+    # Only a volume that needs the assessment tests it (2024 Provisions Art 7: 1,000,000 or more).
+    individuals = 2_000_000 if mechanism == "cn.security_assessment" else 200_000
     body: dict[str, Any] = {
         "id": "p",
         "origin": origin,
@@ -100,7 +103,7 @@ def test_a_predated_safeguard_changes_nothing(mechanism: str, policies: Policies
         "transaction": "vendor_agreement",
         "context": {"exporter_automotive_data_processor": False, "important_data_identified": False},
         "security": {"encryption_exporter_held_keys": True},
-        "data": [{"category": "personal.contact", "individuals": 200_000, "anonymised": False}],
+        "data": [{"category": "personal.contact", "individuals": individuals, "anonymised": False}],
     }
     without = engine.decide(Transfer.model_validate(body), AS_OF)
     predated = {"mechanism": mechanism, "reference": "X-1", "obtained": day_before}

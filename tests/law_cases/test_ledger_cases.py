@@ -85,22 +85,24 @@ def test_china_counts_the_calendar_year(first: str, second: str, expected: str, 
 
 def cn_2022(tid: str, day: str, individuals: int) -> dict[str, Any]:
     """The same exporter before 22 March 2024, certified (PIPL Art 38(1)(2)) and stating
-    the 2022 Measures' exporter facts: below their thresholds the certification suffices."""
+    the 2022 Measures' exporter facts: below their thresholds the certification suffices. It
+    is obtained on 10 November 2022, after SAMR and CAC Announcement 2022 No. 37 (4 November
+    2022) set the certification up: none could be obtained earlier."""
     transfer = cn(tid, day, individuals)
     transfer["context"] = {
         "exporter_automotive_data_processor": False,
         "exporter_processes_pi_1m": False,
         "exporter_sensitive_pi_10000_provided": False,
     }
-    transfer["safeguards"] = [{"mechanism": "cn.certification", "reference": "C-1", "obtained": "2021-11-15"}]
+    transfer["safeguards"] = [{"mechanism": "cn.certification", "reference": "C-1", "obtained": "2022-11-10"}]
     return transfer
 
 
 @pytest.mark.parametrize(
     ("first", "second", "expected"),
     [
-        ("2022-01-01", "2023-12-31", "restrict"),  # 100,000 since 1 January of the previous year
-        ("2021-12-31", "2023-01-01", "allow"),  # two calendar years before: outside the count
+        ("2023-01-01", "2024-03-21", "restrict"),  # 100,000 since 1 January of the previous year
+        ("2022-12-31", "2024-01-01", "allow"),  # two calendar years before: outside the count
         ("2023-12-31", "2024-03-22", "allow"),  # the 2024 Provisions count the current year only
     ],
 )
