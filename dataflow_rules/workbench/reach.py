@@ -75,6 +75,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from ..engine.compile import (
     DOMESTIC,
@@ -137,8 +138,9 @@ class PlanChange:
     bounds: tuple[MovedBound, ...] = ()
     """Otherwise: the count conditions of bound-moved designations (module docstring)."""
 
-    @property
+    @cached_property
     def units(self) -> frozenset[str]:
+        """The units of the moved conditions (made once: every transfer reading the plan asks)."""
         return frozenset(b.key.unit for b in self.bounds)
 
 
@@ -326,21 +328,22 @@ class Reach:
         if not self.changes:
             return False
         categories = {item.category for item in transfer.data}
+        tallies: dict[CountKey, int | None] = {}  # (shared by the plans read: a zone's and its base's)
         for key in self._read(transfer):
             change = self.changes[key]
             if change.whole or any(self._related(c, e) for c in categories for e in change.categories):
                 return True
-            if change.bounds and self._moves(transfer, change):
+            if change.bounds and self._moves(transfer, change, tallies):
                 return True
         return False
 
-    def _moves(self, transfer: Transfer, change: PlanChange) -> bool:
-        """Whether a moved bound of ``change`` can reach ``transfer`` (docstring, a-e)."""
+    def _moves(self, transfer: Transfer, change: PlanChange, tallies: dict[CountKey, int | None]) -> bool:
+        """Whether a moved bound of ``change`` can reach ``transfer`` (docstring, a-e);
+        ``tallies``: each count key's exact value (None: open) for this transfer so far."""
         if self.counted_together or transfer.onward or volume_of(transfer) is not None:
             return True
         if _open_counts(transfer, change.units):
             return True
-        tallies: dict[CountKey, int | None] = {}
         for bound in change.bounds:
             if bound.key not in tallies:
                 t = raw_tally(self.taxonomy, bound.key, transfer, _ANY_DAY)
