@@ -161,7 +161,7 @@ def _init(
         Engine(new, Verdict(unlisted) if unlisted else None),
         as_of,
         _same_vocabulary(old, new),
-        Reach(old, new),
+        Reach(old, new, counted_together=corpus is not None),
         Vocabulary.of(old),
         Vocabulary.of(new),
         corpus,
