@@ -254,7 +254,7 @@ class Engine:
         assumed: list[Assumption] = []
         if resolve and shape.lacking:
             transfer, ruled, lacking = rule_out(self.policies, transfer, shape.lacking)
-            presumed, assumed = presume_lacking(self.policies, transfer, lacking)
+            presumed, assumed = presume_lacking(self.policies, transfer, lacking, day)
             assumed = [*ruled, *assumed]
             if assumed:
                 decision = self._decide_once(presumed, day, prior, memo=memo)

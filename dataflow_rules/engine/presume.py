@@ -13,6 +13,7 @@ as an :class:`Assumption` with how to say otherwise:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
@@ -141,20 +142,28 @@ def bound_assumptions(
     ]
 
 
-def presume(policies: Policies, transfer: Transfer, decision: Decision) -> tuple[Transfer, list[Assumption]]:
-    """``transfer`` with every fact an open finding lacks and its catalogue presumes."""
+def presume(
+    policies: Policies, transfer: Transfer, decision: Decision, day: dt.date
+) -> tuple[Transfer, list[Assumption]]:
+    """``transfer`` with every fact an open finding lacks and its catalogue presumes on
+    ``day`` (the decision's as-of day)."""
     return presume_lacking(
         policies,
         transfer,
         [(r.jurisdiction, r.missing) for r in decision.reasons if r.kind == "missing_fact"],
+        day,
     )
 
 
 def presume_lacking(
-    policies: Policies, transfer: Transfer, findings: Iterable[tuple[str, Iterable[str]]]
+    policies: Policies,
+    transfer: Transfer,
+    findings: Iterable[tuple[str, Iterable[str]]],
+    day: dt.date,
 ) -> tuple[Transfer, list[Assumption]]:
     """:func:`presume` from each open finding's (jurisdiction, facts it lacks) alone: what
-    the engine knows of a decision before its reasons are written (decide.Outline)."""
+    the engine knows of a decision before its reasons are written (decide.Outline). Only a
+    presumption in force on ``day`` fills a fact: a law presumes nothing before it exists."""
     lacking: dict[str, set[str]] = {}
     for code, missing in findings:
         for m in missing:
@@ -169,7 +178,7 @@ def presume_lacking(
             if loaded is None:
                 continue
             for p in loaded.catalogue.presumptions:
-                if not _covers(policies, p, fact, transfer):
+                if not p.in_force(day) or not _covers(policies, p, fact, transfer):
                     continue
                 if fact in chosen and chosen[fact][0].value != p.value:
                     conflicting.add(fact)  # two laws presume differently: presume nothing

@@ -271,14 +271,16 @@ class Exemption(_Dated):
         return self
 
 
-class Presumption(Strict):
+class Presumption(_Dated):
     """A fact the law presumes when the description is silent, stated in the decision.
 
     ``fact`` is a transfer fact an entry reads: ``data.anonymised`` (each item; limited to
     items within ``categories`` if given), ``exporter.ciio``, ``recipient.affiliate``,
     ``recipient.designated``, ``context.<name>`` or ``security.<name>``. A presumption
     only fills a fact an open finding lacks; it never clears a finding standing on stated
-    facts (docs/semantics.md, section 4a).
+    facts (docs/semantics.md, section 4a). ``effective``/``expires``: the days the law
+    that presumes it is in force (China presumes unnotified data not important only from
+    the 2024 Provisions); on other days the fact stays open.
     """
 
     fact: Annotated[

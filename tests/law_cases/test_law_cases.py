@@ -17,15 +17,7 @@ CASES_FILE = Path(__file__).with_name("cases.yaml.txt")
 DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 # Cases the shipped tool decides against the law, with what it answers and why.
-WRONG: dict[str, str] = {
-    "cn_2023_business_data_importance_unstated": (
-        "tool: allow (CN outbound default): cn.yaml's presumption context.important_data_identified=false"
-        " (2024 Provisions Art 2) fills the fact on every as-of day, so before 22 March 2024 unnotified"
-        " data is taken not to be important data; presumptions carry no effective/expires dates."
-        " Fix: dated presumptions (models/catalogue.py Presumption, engine/presume.py), then date"
-        " cn.yaml's presumption from 2024-03-22"
-    ),
-}
+WRONG: dict[str, str] = {}
 
 
 def _transfer(case: dict[str, Any]) -> dict[str, Any]:

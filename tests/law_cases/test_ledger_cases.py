@@ -85,7 +85,7 @@ def test_china_counts_the_calendar_year(first: str, second: str, expected: str, 
 
 def cn_2022(tid: str, day: str, individuals: int) -> dict[str, Any]:
     """The same exporter before 22 March 2024, certified (PIPL Art 38(1)(2)) and stating
-    the 2022 Measures' exporter facts: below their thresholds the certification suffices. It
+    the 2022 Measures' exporter facts and that the data is not important data: below their thresholds the certification suffices. It
     is obtained on 10 November 2022, after SAMR and CAC Announcement 2022 No. 37 (4 November
     2022) set the certification up: none could be obtained earlier."""
     transfer = cn(tid, day, individuals)
@@ -93,6 +93,9 @@ def cn_2022(tid: str, day: str, individuals: int) -> dict[str, Any]:
         "exporter_automotive_data_processor": False,
         "exporter_processes_pi_1m": False,
         "exporter_sensitive_pi_10000_provided": False,
+        # Before the 2024 Provisions nothing presumed data not important (Art 2 made it):
+        # the exporter says what it identified.
+        "important_data_identified": False,
     }
     transfer["safeguards"] = [{"mechanism": "cn.certification", "reference": "C-1", "obtained": "2022-11-10"}]
     return transfer
