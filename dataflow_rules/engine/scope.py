@@ -73,20 +73,33 @@ def _contradicted(scopes: Sequence[_Scope], kind: str | None, context: dict[str,
             yield scope
 
 
-def _assumption(where: str, kind: str, scope: _Scope) -> Assumption:
-    jurisdiction, fact, rule = scope
-    path = f"{where}context.{fact}"
+def _set_false(
+    jurisdiction: str, where: str, kind: str, path: str, rule: ContextScope, sentence: str
+) -> Assumption:
+    """The assumption that ``path`` is false because the stated type ``kind`` rules it out:
+    both ways in (a stated fact contradicted, an unstated one ruled out) say so alike."""
     can = ", ".join(sorted(rule.recipient_types))
     return Assumption(
         fact=path,
         value=False,
         source=f"{SOURCE}{jurisdiction}",
-        sentence=(
-            f"The description states {where}recipient.type {kind} and {path} true, {_CLASH} "
-            f"{rule.sentence} So {path} is taken as false ({jurisdiction} context_scopes.{fact})."
-        ),
+        sentence=sentence,
         override=f"if {path} is true, the recipient is no {kind}: correct {where}recipient.type (one of {can})",
         citations=list(rule.citations),
+    )
+
+
+def _assumption(where: str, kind: str, scope: _Scope) -> Assumption:
+    jurisdiction, fact, rule = scope
+    path = f"{where}context.{fact}"
+    return _set_false(
+        jurisdiction,
+        where,
+        kind,
+        path,
+        rule,
+        f"The description states {where}recipient.type {kind} and {path} true, {_CLASH} "
+        f"{rule.sentence} So {path} is taken as false ({jurisdiction} context_scopes.{fact}).",
     )
 
 
@@ -163,16 +176,13 @@ def rule_out(
 
 
 def _ruled_out(jurisdiction: str, kind: str, path: str, rule: ContextScope) -> Assumption:
-    can = ", ".join(sorted(rule.recipient_types))
-    return Assumption(
-        fact=path,
-        value=False,
-        source=f"{SOURCE}{jurisdiction}",
-        sentence=(
-            f"The description states recipient.type {kind}, of which {path} cannot be true: {rule.sentence}"
-        ),
-        override=f"if {path} is true, the recipient is no {kind}: correct recipient.type (one of {can})",
-        citations=list(rule.citations),
+    return _set_false(
+        jurisdiction,
+        "",
+        kind,
+        path,
+        rule,
+        f"The description states recipient.type {kind}, of which {path} cannot be true: {rule.sentence}",
     )
 
 
