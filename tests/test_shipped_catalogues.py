@@ -79,8 +79,6 @@ def _transfer(code: str, entry: Entry | LocalisationEntry, measure: str, value: 
             "controlled_by": other,
             "type": (w.recipient_types or [None])[0],
             "affiliate": bool(w.recipient_affiliate),
-            # a designated-only entry (28 CFR 202.211(a)(5)) reaches a designated recipient alone
-            **({"designated": True} if entry.counterparties.include_designated else {}),
         },
         "purpose": (w.purposes or [None])[0],
         "transaction": (w.transactions or [None])[0],
