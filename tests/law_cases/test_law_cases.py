@@ -25,7 +25,11 @@ _US_PERSON_FIX = (
     " each of the 26 DSP entries naming include_designated is split into a location/control entry"
     " the exemption clears and a designated-only twin (counterparties {include_designated: true})"
     " it does not; the twin is then open on recipient.designated for every US transfer to a"
-    " country of concern, adding the designation presumption to each of those decisions."
+    " country of concern, adding the designation presumption to each of those decisions. The"
+    " split was built and reverted (s8-probe-us): a context fact is inherited by onward legs"
+    " (semantics 8a), so the exemption also cleared a Chinese company on an onward leg"
+    " (us_onward_cn_company_not_a_us_person allowed: a wrong allow). The fact must be the"
+    " recipient's own (a recipient field, models/transfer.py), not a context fact."
 )
 WRONG: dict[str, str] = {
     "us_citizen_in_cn_employee_biometric_not_covered": (
