@@ -257,7 +257,7 @@ def test_reload_swaps_catalogues_and_keeps_them_on_error(tmp_path: Path) -> None
         with srv.client() as http:
             before = http.get("/api/catalogues").json()
             assert before["generation"] == 1
-            _replace(cn, original.replace('version: "2026.11"', 'version: "2099.1"', 1))
+            _replace(cn, original.replace('version: "2026.12"', 'version: "2099.1"', 1))
             assert "2099.1" in cn.read_text()
             after = http.post("/api/reload").json()
             assert after["generation"] == 2
@@ -296,7 +296,7 @@ def test_no_request_sees_half_a_reload(tmp_path: Path) -> None:
     cn = policies / "cn.yaml"
     version_a = cn.read_text()
     assert "default: allow" in version_a
-    version_b = version_a.replace('version: "2026.11"', 'version: "B"', 1).replace(
+    version_b = version_a.replace('version: "2026.12"', 'version: "B"', 1).replace(
         "default: allow", "default: review", 1
     )
     examples = [
