@@ -214,9 +214,13 @@ def old() -> tuple[Policies, Engine]:
 
 @pytest.fixture(scope="module")
 def versions(old: tuple[Policies, Engine]) -> list[Version]:
-    policies = old[0]
+    return _versions(old[0], _mutations(old[0]))
+
+
+def _versions(policies: Policies, mutations: list[tuple[str, str, Mutation]]) -> list[Version]:
+    """Each mutation that applies to the shipped catalogues, as a changed version."""
     out = []
-    for code, what, mutation in _mutations(policies):
+    for code, what, mutation in mutations:
         try:
             new = _changed(policies, code, mutation)
         except (IndexError, AssertionError):
@@ -369,15 +373,7 @@ def test_a_designation_change_reaches_only_related_items(old: tuple[Policies, En
 @pytest.fixture(scope="module")
 def moved(old: tuple[Policies, Engine]) -> list[Version]:
     """Every generated bound move, each a plan Reach splits rather than wholly changed."""
-    policies = old[0]
-    out = []
-    for code, what, mutation in _bound_moves(policies):
-        try:
-            new = _changed(policies, code, mutation)
-        except (IndexError, AssertionError):
-            continue
-        out.append((f"{code}: {what}", new, Engine(new), Reach(policies, new)))
-    return out
+    return _versions(old[0], _bound_moves(old[0]))
 
 
 COUNTRY = {"CN": "CN", "US": "US"}
