@@ -183,7 +183,7 @@ def test_only_individuals_over_windows_of_at_most_12_months_are_capped(policies:
     # to two calendar years) is never capped by a statement about any 12 months.
     from typing import get_args
 
-    from dataflow_rules.engine.counting import Window
+    from dataflow_rules.models.catalogue import Window
 
     assert set(get_args(Window)) - BOUNDED_WINDOWS == {"previous_and_current_year"}
     longer = tally(tax, CountKey(("personal",), "individuals", "previous_and_current_year"), t, DAY)

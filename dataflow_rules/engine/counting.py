@@ -25,13 +25,12 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cached_property
 from typing import Literal
 
+from ..models.catalogue import Per, Window
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
 from .volume import BOUNDED_WINDOWS, contradicted, volume_of
 
 Unit = Literal["individuals", "records", "devices"]
-Window = Literal["transfer", "calendar_year", "previous_and_current_year", "preceding_12_months"]
-Per = Literal["exporter", "exporter_and_recipient"]
 
 MAX_NAMED = 10
 """Earlier transfers named in a reason's sentence; ``counted_with`` lists them all."""

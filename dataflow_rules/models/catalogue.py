@@ -27,6 +27,10 @@ from .transfer import AssessmentOutcome, Discloser, RecipientRole
 
 Direction = Literal["outbound", "inbound", "both"]
 Outcome = Literal["restrict", "review"]
+Window = Literal["transfer", "calendar_year", "previous_and_current_year", "preceding_12_months"]
+"""Over which days a threshold counts (Counting; the engine's arithmetic: engine/counting.py)."""
+Per = Literal["exporter", "exporter_and_recipient"]
+"""Whose earlier transfers a threshold adds (Counting)."""
 Citations = Annotated[list[Citation], Field(min_length=1, max_length=20)]
 Ids = Annotated[list[Identifier], Field(min_length=1, max_length=200)]
 Mechanisms = Annotated[
@@ -97,10 +101,8 @@ class Counting(Strict):
     decisions (docs/semantics.md, section 3a).
     """
 
-    window: Literal["transfer", "calendar_year", "previous_and_current_year", "preceding_12_months"] = (
-        "transfer"
-    )
-    per: Literal["exporter", "exporter_and_recipient"] = "exporter"
+    window: Window = "transfer"
+    per: Per = "exporter"
 
 
 COUNTS = ("individuals", "records", "devices")
