@@ -42,23 +42,32 @@ _Scope = tuple[str, str, ContextScope]
 
 def _scopes(policies: Policies, transfer: Transfer) -> list[_Scope]:
     """The scopes of the catalogues a decision of ``transfer`` reads, in a stable order:
-    the origin's and the destination's (every catalogue's, when it has onward legs), and a
-    zone layer's of the origin for its exporters over its base's (the layered catalogue)."""
+    the origin's and the destination's (every catalogue's, when it has onward legs), each
+    as :func:`_read_of` gives it."""
     origin = policies.jurisdiction_of(transfer.origin)
     if transfer.onward:
-        loaded = list(policies.catalogues.values())
+        codes: list[str] = list(policies.catalogues)
     else:
-        codes = (origin, policies.jurisdiction_of(transfer.destination))
-        loaded = [policies.catalogues[code] for code in codes if code is not None]
-    layer = policies.layer(origin, transfer.exporter.zone) if origin is not None else None
-    if layer is not None:
-        loaded.append(layer)  # after its base: its scope of a fact replaces the base's
+        codes = [c for c in (origin, policies.jurisdiction_of(transfer.destination)) if c is not None]
     found: dict[tuple[str, str], _Scope] = {}
-    for lc in loaded:
-        cat = lc.catalogue
-        for fact, scope in cat.context_scopes.items():
-            found[(cat.jurisdiction, fact)] = (cat.jurisdiction, fact, scope)
+    for code in codes:
+        for fact, scope in _read_of(policies, code, origin, transfer).items():
+            found[(code, fact)] = (code, fact, scope)
     return [found[k] for k in sorted(found)]
+
+
+def _read_of(
+    policies: Policies, code: str, origin: str | None, transfer: Transfer
+) -> dict[str, ContextScope]:
+    """The scopes a decision of ``transfer`` reads of ``code``'s catalogue, by fact: its
+    own, and for the origin's zone exporters its zone layer's over them (the zone's
+    exporters are decided by the layered catalogue)."""
+    loaded = policies.catalogues.get(code)
+    scopes = dict(loaded.catalogue.context_scopes) if loaded is not None else {}
+    layer = policies.layer(code, transfer.exporter.zone) if code == origin else None
+    if layer is not None:
+        scopes.update(layer.catalogue.context_scopes)
+    return scopes
 
 
 def _contradicted(scopes: Sequence[_Scope], kind: str | None, context: dict[str, bool]) -> Iterator[_Scope]:
@@ -155,11 +164,7 @@ def rule_out(
     remaining: list[tuple[str, Iterable[str]]] = []
     origin = policies.jurisdiction_of(transfer.origin)
     for code, missing in lacking:
-        loaded = policies.catalogues.get(code)
-        scopes = dict(loaded.catalogue.context_scopes) if loaded is not None else {}
-        layer = policies.layer(code, transfer.exporter.zone) if code == origin else None
-        if layer is not None:  # the zone's exporters are decided by the layered catalogue
-            scopes.update(layer.catalogue.context_scopes)
+        scopes = _read_of(policies, code, origin, transfer)
         still = []
         for fact in missing:
             name = fact[len("context.") :] if fact.startswith("context.") else None
