@@ -187,6 +187,13 @@ class _References:
                 "recipient type",
                 ("context_scopes", fact, "recipient_types"),
             )
+        for field_name, scope in cat.recipient_scopes.items():  # a recipient's own claim
+            self.vocabulary(
+                scope.recipient_types,
+                self.tax.recipient_types,
+                "recipient type",
+                ("recipient_scopes", field_name, "recipient_types"),
+            )
         for section in ("entries", "localisation"):
             for i, entry in enumerate(getattr(cat, section)):
                 self.categories(entry.categories, (section, i, "categories"))

@@ -176,6 +176,12 @@ def exc_path(where: Location, prefix: tuple[str | int, ...]) -> str | None:
     return name or None
 
 
+MOVED_CONTEXT_FACTS: dict[str, str] = {"recipient_us_person": "recipient.us_person"}
+"""Context facts a catalogue once declared that are now fields of the transfer: stating one
+is an error naming the field (a context fact is inherited by onward legs, the recipient's
+own facts are not: docs/semantics.md, section 8a)."""
+
+
 def reference_problems(
     value: Mapping[str, Any], policies: Policies
 ) -> list[tuple[tuple[str | int, ...], str]]:
@@ -239,8 +245,22 @@ def reference_problems(
                 )
             )
     declared = policies.context_facts()
+    legs: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((), value)]
+    legs += [(("onward", k), mapping(leg)) for k, leg in items(value.get("onward"))]
+    for base, part in legs:
+        for key in mapping(part.get("context")):
+            moved = MOVED_CONTEXT_FACTS.get(str(key))
+            if moved is not None and key not in declared:
+                where = "".join(f"{p}." if isinstance(p, str) else f"[{p}]." for p in base).replace(".[", "[")
+                out.append(
+                    (
+                        (*base, "context", key),
+                        f"'{key}' is no longer a context fact: state {where}{moved} instead, the"
+                        " recipient's own fact, which an onward leg does not inherit",
+                    )
+                )
     for key in mapping(value.get("context")):
-        if key not in declared:
+        if key not in declared and key not in MOVED_CONTEXT_FACTS:
             known = ", ".join(sorted(declared)) or "none"
             hint = did_you_mean(str(key), {d: "" for d in declared})
             out.append(

@@ -52,7 +52,8 @@ country: the designations that decide by who the recipient is, wherever located.
 
 # Counterparty flag values: 0 no, 1 the peer is listed (or the recipient designated),
 # 2 the recipient is controlled from a listed country, 3 open on recipient.controlled_by,
-# 4 open on recipient.designated, 5 open on both.
+# 4 open on recipient.designated, 5 open on both. A recipient stated to be a U.S. person,
+# for an entry with except_us_persons, is 1 designated, 4 open on the designation, else 0.
 CP_OPEN_CONTROL = frozenset({3, 5})
 CP_OPEN_DESIGNATED = frozenset({4, 5})
 
@@ -78,7 +79,7 @@ _SET_FACTS: dict[str, tuple[str, str]] = {
 _COUNTS: tuple[Unit, ...] = ("individuals", "records", "devices")
 
 
-CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool, bool]
+CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool, bool, bool]
 
 
 Op = Literal["==", "!=", ">=", "<=", "between"]
@@ -219,7 +220,7 @@ class SidePlan:
     """(transfer field, allowed values) -> flag property computed per side."""
     counterparties: dict[CounterpartyKey, str] = field(default_factory=dict)
     """(countries listed, every country listed, countries excluded, include_controlled,
-    include_designated) -> flag property computed per side."""
+    include_designated, except_us_persons) -> flag property computed per side."""
     counts: dict[CountKey, str] = field(default_factory=dict)
     """What each count condition counts -> property prefix of its tally."""
     context: dict[str, str] = field(default_factory=dict)
@@ -326,12 +327,12 @@ class SidePlan:
     @cached_property
     def counterparty_flags(
         self,
-    ) -> tuple[tuple[frozenset[str], bool, frozenset[str], bool, bool, str], ...]:
+    ) -> tuple[tuple[frozenset[str], bool, frozenset[str], bool, bool, bool, str], ...]:
         """(countries listed, every country, countries excluded, include_controlled,
-        include_designated, flag property) of each counterparty flag."""
+        include_designated, except_us_persons, flag property) of each counterparty flag."""
         return tuple(
-            (frozenset(countries), every, frozenset(excluded), controlled, designated, prop)
-            for (countries, every, excluded, controlled, designated), prop in self.counterparties.items()
+            (frozenset(countries), every, frozenset(excluded), controlled, designated, us, prop)
+            for (countries, every, excluded, controlled, designated, us), prop in self.counterparties.items()
         )
 
     def chunks(self) -> list[Chunk]:
@@ -446,6 +447,7 @@ def domestic_counterparties(entry: Entry) -> Counterparties:
     ``wherever_located`` (the listed countries stay, for ``controlled``)."""
     cp = entry.counterparties
     controlled = "controlled" in entry.wherever_located and cp.include_controlled
+    designated = "designated" in entry.wherever_located
     # Every value comes from the entry's own validated counterparties, so it is built
     # without validating again: a validation would build the model's schema, and Engine()
     # asks this of every entry (plan_keys), about 1.5 ms of a cold check.
@@ -453,7 +455,9 @@ def domestic_counterparties(entry: Entry) -> Counterparties:
         countries=list(cp.countries) if controlled else [],
         groups=list(cp.groups) if controlled else [],
         include_controlled=controlled,
-        include_designated="designated" in entry.wherever_located,
+        include_designated=designated,
+        # (only beside who it reaches: alone it would read as "everyone but U.S. persons")
+        except_us_persons=cp.except_us_persons and (controlled or designated),
         except_countries=list(cp.except_countries),
         except_groups=list(cp.except_groups),
     )
@@ -553,6 +557,7 @@ class _Compiler:
             tuple(sorted(excluded)),
             cp.include_controlled and self.plan.side == "outbound",
             cp.include_designated and self.plan.side == "outbound",
+            cp.except_us_persons and self.plan.side == "outbound",
         )
         return self.plan.counterparties.setdefault(key, f"p{len(self.plan.counterparties)}")
 
@@ -617,6 +622,12 @@ class _Compiler:
             text += f" (or a recipient {', or '.join(others)})"
         if cp.except_countries or cp.except_groups:
             text += ", except " + ", ".join([*cp.except_countries, *(f"group {g}" for g in cp.except_groups)])
+        if cp.except_us_persons and outbound:
+            text += (
+                "; a recipient stated a U.S. person only if designated"
+                if cp.include_designated
+                else "; never a recipient stated a U.S. person"
+            )
         return text
 
     def designation(

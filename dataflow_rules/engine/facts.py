@@ -123,9 +123,17 @@ def side_base(
         peer = transfer.destination if outbound else transfer.origin
         control = transfer.recipient.controlled_by
         designated = transfer.recipient.designated
-        for countries, every, excluded, include_controlled, include_designated, prop in flags:
+        us_person = transfer.recipient.us_person is True
+        for countries, every, excluded, include_controlled, include_designated, except_us, prop in flags:
             if peer in excluded:
                 base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
+            elif except_us and us_person:
+                # A U.S. person is no covered person of 28 CFR 202.211(a)(1)-(4), wherever it
+                # is or whoever owns it; only a designation ((a)(5)) brings it in.
+                if not include_designated or designated is False:
+                    base[prop] = 0
+                else:
+                    base[prop] = 1 if designated is True else 4
             elif every or peer in countries or (include_designated and designated is True):
                 base[prop] = 1
             elif include_controlled and control is not None and control in countries:
@@ -239,6 +247,7 @@ def side_key(
         recipient.affiliate,
         recipient.controlled_by,
         recipient.designated,
+        recipient.us_person,
         tuple([read(transfer) for read in _set_readers(plan)]),
         tuple(map(transfer.context.get, plan.context)),
         tuple(map(transfer.security.get, plan.security)),

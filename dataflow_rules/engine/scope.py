@@ -24,11 +24,12 @@ when it has onward legs, as ``workbench.reach`` assumes of every part of a catal
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Literal, get_args
 
-from ..models.catalogue import ContextScope
+from ..models.catalogue import ContextScope, RecipientClaim
 from ..models.decision import Assumption
 from ..models.policies import Policies
-from ..models.transfer import OnwardLeg, Transfer, updated
+from ..models.transfer import OnwardLeg, Recipient, Transfer, updated
 
 SOURCE = "scope "
 """How an assumption this module makes names its source: ``scope EU``."""
@@ -37,10 +38,16 @@ _CLASH = "which cannot both hold."
 """Ends the first sentence of an assumption made here: the clash, which the warning repeats."""
 
 _Scope = tuple[str, str, ContextScope]
-"""(the declaring catalogue's jurisdiction, the context fact, its scope)."""
+"""(the declaring catalogue's jurisdiction, the context fact or recipient field, its scope)."""
+
+Section = Literal["context_scopes", "recipient_scopes"]
+"""Which map of a catalogue a scope comes from: context facts, or a recipient's own claims."""
+
+_CLAIMS: tuple[str, ...] = get_args(RecipientClaim)
+"""The recipient fields a catalogue may scope (``recipient_scopes``)."""
 
 
-def _scopes(policies: Policies, transfer: Transfer) -> list[_Scope]:
+def _scopes(policies: Policies, transfer: Transfer, section: Section = "context_scopes") -> list[_Scope]:
     """The scopes of the catalogues a decision of ``transfer`` reads, in a stable order:
     the origin's and the destination's (every catalogue's, when it has onward legs), each
     as :func:`_read_of` gives it."""
@@ -51,22 +58,26 @@ def _scopes(policies: Policies, transfer: Transfer) -> list[_Scope]:
         codes = [c for c in (origin, policies.jurisdiction_of(transfer.destination)) if c is not None]
     found: dict[tuple[str, str], _Scope] = {}
     for code in codes:
-        for fact, scope in _read_of(policies, code, origin, transfer).items():
+        for fact, scope in _read_of(policies, code, origin, transfer, section).items():
             found[(code, fact)] = (code, fact, scope)
     return [found[k] for k in sorted(found)]
 
 
 def _read_of(
-    policies: Policies, code: str, origin: str | None, transfer: Transfer
+    policies: Policies,
+    code: str,
+    origin: str | None,
+    transfer: Transfer,
+    section: Section = "context_scopes",
 ) -> dict[str, ContextScope]:
     """The scopes a decision of ``transfer`` reads of ``code``'s catalogue, by fact: its
     own, and for the origin's zone exporters its zone layer's over them (the zone's
     exporters are decided by the layered catalogue)."""
     loaded = policies.catalogues.get(code)
-    scopes = dict(loaded.catalogue.context_scopes) if loaded is not None else {}
+    scopes: dict[str, ContextScope] = dict(getattr(loaded.catalogue, section)) if loaded is not None else {}
     layer = policies.layer(code, transfer.exporter.zone) if code == origin else None
     if layer is not None:
-        scopes.update(layer.catalogue.context_scopes)
+        scopes.update(getattr(layer.catalogue, section))
     return scopes
 
 
@@ -113,6 +124,64 @@ def _assumption(where: str, kind: str, scope: _Scope) -> Assumption:
 
 
 def apply_scopes(policies: Policies, transfer: Transfer) -> tuple[Transfer, list[Assumption]]:
+    """``transfer`` with every context fact and recipient claim its stated recipient type
+    contradicts set false, and an assumption for each; unchanged (and no assumption) when
+    nothing does (:func:`_apply_context`, :func:`_apply_claims`)."""
+    transfer, made = _apply_context(policies, transfer)
+    transfer, claimed = _apply_claims(policies, transfer)
+    return transfer, made + claimed
+
+
+def _apply_claims(policies: Policies, transfer: Transfer) -> tuple[Transfer, list[Assumption]]:
+    """``transfer`` with every recipient claim (``recipient.us_person``) its recipient's own
+    stated type contradicts set false, and an assumption for each. Each recipient is read
+    on its own: a leg's recipient neither inherits the first recipient's claim nor loses
+    its own because of it (a U.S. citizen in Singapore says nothing of a Chinese company
+    the data goes on to; section 8a)."""
+    recipients = [transfer.recipient, *(leg.recipient for leg in transfer.onward)]
+    if not any(getattr(r, name) is True for r in recipients for name in _CLAIMS):
+        return transfer, []  # (the common case: no recipient claims anything a scope reads)
+    scopes = _scopes(policies, transfer, "recipient_scopes")
+    if not scopes:
+        return transfer, []
+    made: list[Assumption] = []
+
+    def checked(where: str, recipient: Recipient) -> Recipient:
+        kind = recipient.type
+        if kind is None:
+            return recipient  # an unstated type contradicts nothing (section 4b)
+        changes: dict[str, bool] = {}
+        for jurisdiction, name, rule in scopes:
+            if getattr(recipient, name) is True and kind not in rule.recipient_types and name not in changes:
+                changes[name] = False  # two catalogues scoping one field: it is set false once
+                made.append(_claim_assumption(where, str(kind), (jurisdiction, name, rule)))
+        return updated(recipient, changes) if changes else recipient
+
+    first = checked("", transfer.recipient)
+    legs: list[OnwardLeg] = []
+    for n, leg in enumerate(transfer.onward):
+        own = checked(f"onward[{n}].", leg.recipient)
+        legs.append(leg if own is leg.recipient else updated(leg, {"recipient": own}))
+    if not made:
+        return transfer, []
+    return updated(transfer, {"recipient": first, "onward": legs}), made
+
+
+def _claim_assumption(where: str, kind: str, scope: _Scope) -> Assumption:
+    jurisdiction, name, rule = scope
+    path = f"{where}recipient.{name}"
+    return _set_false(
+        jurisdiction,
+        where,
+        kind,
+        path,
+        rule,
+        f"The description states {where}recipient.type {kind} and {path} true, {_CLASH} "
+        f"{rule.sentence} So {path} is taken as false ({jurisdiction} recipient_scopes.{name}).",
+    )
+
+
+def _apply_context(policies: Policies, transfer: Transfer) -> tuple[Transfer, list[Assumption]]:
     """``transfer`` with every context fact its stated recipient type contradicts set
     false, and an assumption for each; unchanged (and no assumption) when nothing does.
 
@@ -196,10 +265,15 @@ def scope_warnings(assumptions: Sequence[Assumption]) -> list[str]:
     itself, which the reader should see beside the verdict, not only among assumptions."""
     return [
         f"Stated facts contradict each other: {_clash(a.sentence)} Decided with {a.fact} false "
-        f"({a.source[len(SOURCE) :]} context_scopes, citing {a.citations[0].short()}; see the assumption)."
+        f"({a.source[len(SOURCE) :]} {_section_of(a.fact)}, citing {a.citations[0].short()}; see the assumption)."
         for a in assumptions
         if a.source.startswith(SOURCE) and a.citations and _CLASH in a.sentence
     ]
+
+
+def _section_of(path: str) -> Section:
+    """The map of the catalogue that scopes ``path`` (``onward[0].recipient.us_person``)."""
+    return "recipient_scopes" if path.split(".")[-2] == "recipient" else "context_scopes"
 
 
 def _clash(sentence: str) -> str:

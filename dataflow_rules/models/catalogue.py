@@ -71,6 +71,12 @@ class Counterparties(Strict):
     include_controlled: StrictBool = False
     include_designated: StrictBool = False
     """Also match a recipient stated to be designated (``recipient.designated``), wherever it is."""
+    except_us_persons: StrictBool = False
+    """A recipient stated to be a U.S. person (``recipient.us_person: true``, 28 CFR
+    202.256(a)) is matched only as designated (``include_designated``), never by where it
+    is or who controls it: the covered persons of 202.211(a)(1)-(4) are all foreign
+    persons, and only a designation (202.211(a)(5), "any person, wherever located") makes a
+    U.S. person one. Outbound rules only; an unstated ``us_person`` matches as before."""
     except_countries: list[CountryCode] = Field(default_factory=new_list, max_length=300)
     except_groups: list[Identifier] = Field(default_factory=new_list, max_length=50)
 
@@ -81,6 +87,7 @@ class Counterparties(Strict):
             and not self.except_countries
             and not self.except_groups
             and not self.include_designated
+            and not self.except_us_persons
         )
 
     def lists_all(self) -> bool:
@@ -334,6 +341,10 @@ class ContextScope(Strict):
     citations: Citations
 
 
+RecipientClaim = Literal["us_person"]
+"""The yes/no recipient fields a catalogue may scope (``recipient_scopes``)."""
+
+
 class Group(Strict):
     """A named list of countries, dated because such lists change."""
 
@@ -378,6 +389,11 @@ class Catalogue(Strict):
     """Yes/no facts a transfer may state in its ``context`` for this catalogue's conditions."""
     context_scopes: dict[Identifier, ContextScope] = Field(default_factory=new_dict)
     """For some of ``context_facts``: the recipient types each can be true of (ContextScope)."""
+    recipient_scopes: dict[RecipientClaim, ContextScope] = Field(default_factory=new_dict)
+    """For a yes/no fact a recipient states about itself (``recipient.us_person``): the
+    recipient types it can be true of. Read as ``context_scopes`` are (a stated
+    contradiction is decided with the fact false, and says so), but on each recipient's
+    own field: an onward leg's recipient is checked on its own, inheriting nothing."""
     entries: list[Entry] = Field(default_factory=new_list, max_length=20000)
     localisation: list[LocalisationEntry] = Field(default_factory=new_list, max_length=20000)
     green_lanes: list[GreenLane] = Field(default_factory=new_list, max_length=1000)

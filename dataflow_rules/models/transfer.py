@@ -131,6 +131,16 @@ class Recipient(Strict):
     designated: StrictBool | None = None
     """Whether the recipient is on a restricted-party designation of the exporting country
     (US: designated a covered person under 28 CFR 202.211(a)(5), wherever located)."""
+    us_person: StrictBool | None = None
+    """Whether the recipient is a U.S. person (28 CFR 202.256(a)): a U.S. citizen, national
+    or lawful permanent resident, an individual admitted as a refugee or granted asylum, an
+    entity organised solely under U.S. law (including its foreign branches), or any person
+    in the United States; a citizen is one wherever located (202.256(b) Examples 2, 3, 5).
+    The recipient's own fact: an onward leg's recipient states its own (section 8a), never
+    inheriting this one. A U.S. person is none of the covered persons of 202.211(a)(1)-(4),
+    which are foreign persons, but the Attorney General may still designate one
+    (202.211(a)(5)): entries with ``counterparties.except_us_persons`` then match it only
+    through ``designated``. Unstated: not known, decided as the location and control say."""
 
 
 class SafeguardScope(Strict):

@@ -317,6 +317,8 @@ class _Lint:
             or (a.counterparties.include_controlled and not b.counterparties.include_controlled)
         ):
             return False
+        if b.counterparties.except_us_persons and not a.counterparties.except_us_persons:
+            return False  # b leaves out a U.S. person that a reaches
         if not _window_covers(b, a) or not _weaker(b.when, a.when):
             return False
         b_fixed = b.national_security or b.overrides_green_lanes

@@ -17,34 +17,16 @@ CASES_FILE = Path(__file__).with_name("cases.yaml.txt")
 DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 # Cases the shipped tool decides against the law, with what it answers and why.
-_US_PERSON_FIX = (
-    " The fix: an exemption for context.recipient_us_person (us.yaml, defined) that cannot clear a"
-    " designated recipient (28 CFR 202.211(a)(5)). Exemption conditions cannot read"
-    " recipient.designated (models/catalogue.py Conditions has no recipient_designated), so either"
-    " that condition is added (engine/compile.py reads it as entries' counterparty flag does), or"
-    " each of the 26 DSP entries naming include_designated is split into a location/control entry"
-    " the exemption clears and a designated-only twin (counterparties {include_designated: true})"
-    " it does not; the twin is then open on recipient.designated for every US transfer to a"
-    " country of concern, adding the designation presumption to each of those decisions. The"
-    " split was built and reverted (s8-probe-us): a context fact is inherited by onward legs"
-    " (semantics 8a), so the exemption also cleared a Chinese company on an onward leg"
-    " (us_onward_cn_company_not_a_us_person allowed: a wrong allow). The fact must be the"
-    " recipient's own (a recipient field, models/transfer.py), not a context fact."
-)
 WRONG: dict[str, str] = {
-    "us_citizen_in_cn_employee_biometric_not_covered": (
-        "Tool: RESTRICT (us.dsp.restricted.coc.biometric): the entry matches the recipient by"
-        " location (CN) and nothing reads that a U.S. citizen is never a covered person of"
-        " 202.211(a)(1)-(4)." + _US_PERSON_FIX
-    ),
-    "us_citizen_in_fr_brokerage_not_onward_rule": (
-        "Tool: REVIEW (us.dsp.brokerage.onward.health asks onward_brokerage_barred; "
-        "us.dsp.brokerage.coc.health asks recipient.designated): 202.302 concerns foreign"
-        " persons, and a U.S. citizen in France is a U.S. person (202.256(b) Example 2)." + _US_PERSON_FIX
-    ),
-    "us_branch_in_cn_of_us_company_not_covered": (
-        "Tool: RESTRICT (us.dsp.restricted.coc.health): a U.S. company's branch in China is a U.S."
-        " person (202.256(b) Example 5) but the entry matches by location." + _US_PERSON_FIX
+    "us_onward_leg_us_citizen_designation_unstated": (
+        "Tool: REVIEW (us.dsp.restricted.coc.health, onward leg 1, asks"
+        " onward[0].recipient.designated): the US presumption of recipient.designated (false,"
+        " 28 CFR 202.211(a)(5)) fills only the first recipient's fact. engine/presume.py"
+        " presume_lacking matches a lacking fact against the presumption's own path"
+        " ('recipient.designated'), never a leg's ('onward[0].recipient.designated'), so every"
+        " onward leg whose rule is open on the leg recipient's designation stays review (fails"
+        " closed). The fix lies in presume.py (and set_fact for a leg's recipient): a"
+        " presumption about the recipient presumes it of each leg's own recipient too."
     ),
 }
 
