@@ -8,7 +8,7 @@ transfer below is perturbed in every field a side can read, one at a time, and e
 whose key stays the same must give the same firings, tallies and reasons
 (tests/test_decision_memo.py holds whole decisions with and without sharing equal; this
 holds each side, field by field). A key that leaves out a fact a rule reads must be caught
-(the last test plants six).
+(the last test plants seven).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def _perturbations(policies: Policies, t: Transfer) -> Iterator[tuple[str, Trans
         "affiliate": [True, False, None],
         "controlled_by": [None, "CN", "US", "DE"],
         "designated": [True, False, None],
+        "us_person": [True, False, None],
     }.items():
         for v in values:
             yield f"recipient.{name}={v}", _copy(t, recipient=_copy(t.recipient, **{name: v}))
@@ -174,6 +175,9 @@ _FORGOTTEN = {
     ),
     "recipient.designated": lambda t: t.model_copy(
         update={"recipient": t.recipient.model_copy(update={"designated": None})}
+    ),
+    "recipient.us_person": lambda t: t.model_copy(
+        update={"recipient": t.recipient.model_copy(update={"us_person": None})}
     ),
     "context": lambda t: t.model_copy(update={"context": {}}),
     "security": lambda t: t.model_copy(update={"security": {}}),
