@@ -271,11 +271,24 @@ def _within_scopes(policies: Policies, transfer: Transfer) -> Transfer:
     codes = {_jurisdiction(policies, transfer.origin), _jurisdiction(policies, transfer.destination)}
     kind = transfer.recipient.type
     context = dict(transfer.context)
+    claims: dict[str, bool] = {}
     for code in sorted(c for c in codes if c is not None):
-        for fact, scope in policies.catalogues[code].catalogue.context_scopes.items():
+        cat = policies.catalogues[code].catalogue
+        for fact, scope in cat.context_scopes.items():
             if kind is not None and context.get(fact) is True and kind not in scope.recipient_types:
                 context[fact] = False
-    return transfer if context == transfer.context else transfer.model_copy(update={"context": context})
+        for name, scope in cat.recipient_scopes.items():  # the recipient's own claim
+            if (
+                kind is not None
+                and getattr(transfer.recipient, name) is True
+                and kind not in scope.recipient_types
+            ):
+                claims[name] = False
+    if context != transfer.context:
+        transfer = transfer.model_copy(update={"context": context})
+    if claims:
+        transfer = transfer.model_copy(update={"recipient": transfer.recipient.model_copy(update=claims)})
+    return transfer
 
 
 def _before_earliest(cat: Catalogue, side: Side, day: dt.date) -> bool:
@@ -444,6 +457,15 @@ class _SideEvaluation:
             excluded |= set(self.cat.groups[g].countries)
         if self.peer in excluded:
             return None  # an excluded peer never matches, whoever controls the recipient
+        outbound = self.side == "outbound"
+        recipient = self.transfer.recipient
+        if cp.except_us_persons and outbound and recipient.us_person is True:
+            # A stated U.S. person: only a designation brings it in (28 CFR 202.211(a)(5)).
+            if not cp.include_designated or recipient.designated is False:
+                return None
+            if recipient.designated is True:
+                return []
+            return None if strict else ["recipient.designated"]
         if not cp.countries and not cp.groups and not cp.include_designated:
             return []
         listed = set(cp.countries)
@@ -451,8 +473,6 @@ class _SideEvaluation:
             listed |= set(self.cat.groups[g].countries)
         if self.peer in listed:
             return []
-        outbound = self.side == "outbound"
-        recipient = self.transfer.recipient
         if cp.include_designated and outbound and recipient.designated is True:
             return []
         if cp.include_controlled and outbound and recipient.controlled_by in listed:
@@ -722,6 +742,7 @@ def _at_home(entry: Entry) -> Counterparties | None:
         groups=cp.groups if controlled else [],
         include_controlled=controlled,
         include_designated=designated,
+        except_us_persons=cp.except_us_persons,
         except_countries=cp.except_countries,
         except_groups=cp.except_groups,
     )

@@ -208,6 +208,8 @@ def counterparties(draw: Any, groups: Sequence[str], percent_all: int = 50) -> d
         out["include_controlled"] = True
     if chance(draw, 20):
         out["include_designated"] = True
+    if chance(draw, 20):
+        out["except_us_persons"] = True
     return out
 
 
@@ -487,6 +489,7 @@ def transfers(
             affiliate=_maybe(draw, st.booleans()),
             controlled_by=_maybe(draw, st.sampled_from(GROUP_COUNTRIES)),
             designated=_maybe(draw, st.booleans(), percent=50),
+            us_person=_maybe(draw, st.booleans(), percent=70),
         ),
         purpose=purpose,
         purpose_bound=bound,
