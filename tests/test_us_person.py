@@ -159,12 +159,15 @@ def test_the_trace_says_a_us_person_matches_only_as_designated(engine: Engine) -
     t = _transfer(us_person=True, designated=False)
     decision = engine.decide(t, as_of=DAY)
     assert decision.verdict.value == "allow"
-    texts = [
-        check.expected
+    checks = [
+        check
         for side in engine.trace(t, as_of=DAY).sides
         for attempt in side.attempts
         if attempt.id == "us.dsp.restricted.coc.biometric"
         for check in attempt.checks
         if check.condition == "counterparty"
     ]
-    assert texts and all("a recipient stated a U.S. person only if designated" in x for x in texts)
+    assert checks
+    for check in checks:
+        assert (check.fact, check.value, check.status) == ("recipient.us_person", "true", "failed")
+        assert "a recipient stated a U.S. person only if designated" in check.expected

@@ -124,6 +124,10 @@ class Condition:
     lower: int | None = None
     higher: int | None = None
     """Count conditions: the bounds of the whole count condition, as the law states them."""
+    claim: str | None = None
+    """Counterparty conditions of ``except_us_persons``: the recipient field (``us_person``)
+    that, stated true, leaves only a designation to match (the trace shows it as the fact
+    read when the condition fails on it)."""
 
     def __post_init__(self) -> None:
         # The encoding must mean what ``unknown`` says, for every value meaning unstated.
@@ -668,6 +672,7 @@ class _Compiler:
                     ),
                     subject=self.peer_field(),
                     expected=self.counterparty_text(cp),
+                    claim="us_person" if cp.except_us_persons and self.plan.side == "outbound" else None,
                 )
             )
         conds += self.dates(entry, "holds")

@@ -256,6 +256,13 @@ def describe(
         value = fact.get(c.fact)
         if c.name == "counterparty" and value == 2:
             subject = "recipient.controlled_by"
+        elif (
+            c.name == "counterparty"
+            and value == 0
+            and c.claim
+            and getattr(transfer.recipient, c.claim) is True
+        ):
+            subject = f"recipient.{c.claim}"  # a U.S. person, matched only as designated
         elif c.name == "counterparty" and value not in (0, 1, 2):
             for name in unstated:
                 checks.append(Check(c.name, name, "unstated", c.expected, status))
