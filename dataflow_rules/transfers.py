@@ -247,28 +247,25 @@ def reference_problems(
     declared = policies.context_facts()
     legs: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((), value)]
     legs += [(("onward", k), mapping(leg)) for k, leg in items(value.get("onward"))]
-    for base, part in legs:
+    known = ", ".join(sorted(declared)) or "none"
+    for base, part in legs:  # the transfer's context, and each leg's overrides of it
         for key in mapping(part.get("context")):
+            if key in declared:
+                continue
+            at = (*base, "context", key)
             moved = MOVED_CONTEXT_FACTS.get(str(key))
-            if moved is not None and key not in declared:
+            if moved is not None:
                 where = "".join(f"{p}." if isinstance(p, str) else f"[{p}]." for p in base).replace(".[", "[")
                 out.append(
                     (
-                        (*base, "context", key),
+                        at,
                         f"'{key}' is no longer a context fact: state {where}{moved} instead, the"
                         " recipient's own fact, which an onward leg does not inherit",
                     )
                 )
-    for key in mapping(value.get("context")):
-        if key not in declared and key not in MOVED_CONTEXT_FACTS:
-            known = ", ".join(sorted(declared)) or "none"
+                continue
             hint = did_you_mean(str(key), {d: "" for d in declared})
-            out.append(
-                (
-                    ("context", key),
-                    f"unknown context fact '{key}'{hint}; the loaded catalogues declare: {known}",
-                )
-            )
+            out.append((at, f"unknown context fact '{key}'{hint}; the loaded catalogues declare: {known}"))
     return out
 
 

@@ -171,3 +171,20 @@ def test_the_trace_says_a_us_person_matches_only_as_designated(engine: Engine) -
     for check in checks:
         assert (check.fact, check.value, check.status) == ("recipient.us_person", "true", "failed")
         assert "a recipient stated a U.S. person only if designated" in check.expected
+
+
+def test_an_unknown_context_fact_of_an_onward_leg_is_an_error(policies: Policies, tmp_path: Path) -> None:
+    """A leg's context overrides the transfer's: a misspelt override would silently leave
+    the inherited value standing, so it is an error on its own line, like the transfer's."""
+    doc = {
+        **BASE,
+        "destination": "SG",
+        "onward": [{"destination": "CN", "context": {"exporter_is_data_brokr": True}}],
+    }
+    path = tmp_path / "leg.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"onward\[0\]\.context\.exporter_is_data_brokr: unknown context fact"
+    ) as caught:
+        read_transfers(path, policies)
+    assert "did you mean 'exporter_is_data_broker'" in str(caught.value)
