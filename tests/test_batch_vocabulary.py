@@ -96,6 +96,7 @@ def _edits(p: Policies) -> dict[str, Edit]:
             t, "recipient", {"type": pick(_first(tax.recipient_types), bad)}
         ),
         "onward.safeguards": lambda t, bad: onward(t, "safeguards", [safeguard(bad)]),
+        "onward.context": lambda t, bad: onward(t, "context", {pick(fact, bad): True}),
     }
 
 

@@ -69,6 +69,8 @@ class Vocabulary:
             return False
         if not self.context_facts.issuperset(transfer.context):
             return False
+        if not all(self.context_facts.issuperset(leg.context) for leg in transfer.onward):
+            return False  # (a leg's context overrides are checked as the transfer's are)
         zone = transfer.exporter.zone
         if zone is not None:
             code = self.policies.jurisdiction_of(transfer.origin)
