@@ -46,6 +46,16 @@ WRONG: dict[str, str] = {
         "Tool: RESTRICT (us.dsp.restricted.coc.health): a U.S. company's branch in China is a U.S."
         " person (202.256(b) Example 5) but the entry matches by location." + _US_PERSON_FIX
     ),
+    "cn_2026_pseudonymised_claimed_anonymised": (
+        "Tool: ALLOW (cn.lane.trade_manufacturing; no CN entry applies because every PI entry"
+        " reads anonymised: false): an item stated both anonymised and pseudonymised is taken as"
+        " anonymised, although pseudonymised (de-identified) information is still personal"
+        " information (PIPL Art 73(3)-(4)). The catalogue cannot say otherwise: Conditions"
+        " (models/catalogue.py) has no pseudonymised condition. The fix lies in the transfer's"
+        " reading (models/transfer.py DataItem or validation.py: reject the contradiction, or"
+        " read pseudonymised: true as anonymised: false), or in a pseudonymised condition that"
+        " engine/compile.py reads so that cn.yaml's PI entries can apply to pseudonymised items."
+    ),
 }
 
 
