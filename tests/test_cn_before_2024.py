@@ -121,6 +121,7 @@ def test_from_22_march_2024_only_the_current_year_counts(engine: Engine) -> None
         (dt.date(2023, 6, 1), True),  # the CAC standard contract exists
         (dt.date(2024, 3, 21), True),
         (dt.date(2024, 3, 22), False),  # the 2024 Provisions: their own entries
+        (dt.date(2026, 1, 1), False),  # the Certification Measures cited too (s9)
     ],
 )
 def test_each_period_applies_exactly_to_its_days(engine: Engine, day: dt.date, thresholds: bool) -> None:
@@ -131,7 +132,10 @@ def test_each_period_applies_exactly_to_its_days(engine: Engine, day: dt.date, t
     assert ("cn.measures2022.pi.cumulative" in ids) is thresholds
     assert ("cn.pipl.pi.mechanism" in ids) is (day < dt.date(2023, 6, 1))
     assert ("cn.pipl.pi.contract_route" in ids) is (dt.date(2023, 6, 1) <= day < dt.date(2024, 3, 22))
-    assert ("cn.pi.general.contract" in ids) is (day >= dt.date(2024, 3, 22))
+    assert ("cn.pi.general.contract.provisions2024" in ids) is (
+        dt.date(2024, 3, 22) <= day <= dt.date(2025, 12, 31)
+    )
+    assert ("cn.pi.general.contract" in ids) is (day >= dt.date(2026, 1, 1))
     assert not any("not encoded" in r.sentence for r in d.reasons)
 
 

@@ -26,6 +26,9 @@ RELIEVED = {
     "cn.pi.sensitive.assessment",
     "cn.pi.general.contract",
     "cn.pi.general.assessment",
+    # The same thresholds from 22 March 2024 to 31 December 2025, before the Certification Measures (s9).
+    "cn.pi.sensitive.contract.provisions2024",
+    "cn.pi.general.contract.provisions2024",
 }
 # The 13 classes of the Tianjin list (2024 edition), as the layer names them.
 CLASSES = [
