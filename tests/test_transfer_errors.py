@@ -73,6 +73,11 @@ def test_layouts(pol) -> None:
         ("individuals: 12", "individuals: 100000000000000", r"less than or equal to 10000000000"),
         (
             "individuals: 12",
+            "individuals: 12\n    anonymised: true\n    pseudonymised: true",
+            r"t.yaml:11:5: data\[0\].pseudonymised: an item cannot be both anonymised and pseudonymised",
+        ),
+        (
+            "individuals: 12",
             "individuals: 12\n    colour: red",
             r"t.yaml:10:5: data\[0\].colour: unknown field 'colour'",
         ),

@@ -8,7 +8,7 @@ decision review (see docs/semantics.md), never allow.
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, PrivateAttr, StrictBool
+from pydantic import BaseModel, Field, PrivateAttr, StrictBool, ValidationInfo, field_validator
 from pydantic_core import PydanticUndefined
 
 from .common import CountryCode, Date, Identifier, Strict, Text, new_dict, new_list
@@ -104,6 +104,21 @@ class DataItem(Strict):
     taken to describe different people (the stricter reading, said in the reason)."""
     bulk: StrictBool | None = None
     """Stated without a count: true is read as meeting every count threshold."""
+
+    @field_validator("pseudonymised")
+    @classmethod
+    def _not_both(cls, value: bool, info: ValidationInfo) -> bool:
+        """Pseudonymised data stays personal data (PIPL Art 73(3)-(4); GDPR Recital 26;
+        28 CFR 202.206), so an item stated both anonymised and pseudonymised describes two
+        things at once: the catalogues would read it as anonymised (outside every personal-data
+        entry), a wrong allow. The contradiction is an input error, not a guess either way."""
+        if value and info.data.get("anonymised") is True:
+            raise ValueError(
+                "an item cannot be both anonymised and pseudonymised: pseudonymised data can be"
+                " re-identified with additional information and stays personal data (PIPL Art"
+                " 73(3)-(4), GDPR Recital 26); state anonymised: false"
+            )
+        return value
 
 
 class Exporter(Strict):

@@ -28,16 +28,6 @@ WRONG: dict[str, str] = {
         " closed). The fix lies in presume.py (and set_fact for a leg's recipient): a"
         " presumption about the recipient presumes it of each leg's own recipient too."
     ),
-    "cn_2026_pseudonymised_claimed_anonymised": (
-        "Tool: ALLOW (cn.lane.trade_manufacturing; no CN entry applies because every PI entry"
-        " reads anonymised: false): an item stated both anonymised and pseudonymised is taken as"
-        " anonymised, although pseudonymised (de-identified) information is still personal"
-        " information (PIPL Art 73(3)-(4)). The catalogue cannot say otherwise: Conditions"
-        " (models/catalogue.py) has no pseudonymised condition. The fix lies in the transfer's"
-        " reading (models/transfer.py DataItem or validation.py: reject the contradiction, or"
-        " read pseudonymised: true as anonymised: false), or in a pseudonymised condition that"
-        " engine/compile.py reads so that cn.yaml's PI entries can apply to pseudonymised items."
-    ),
 }
 
 
