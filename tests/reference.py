@@ -663,6 +663,9 @@ class _SideEvaluation:
     def last_valid(self, safeguard: Safeguard) -> dt.date | None:
         """The earlier of the stated expiry and the law's validity period, if any."""
         days = [safeguard.expires] if safeguard.expires else []
+        ended = self.tax.mechanisms[safeguard.mechanism].available_until
+        if ended:
+            days.append(ended)  # the law's end for the mechanism itself
         years = self.tax.mechanisms[safeguard.mechanism].validity_years
         if years:
             obtained = safeguard.obtained
@@ -682,6 +685,9 @@ class _SideEvaluation:
         available = self.tax.mechanisms[safeguard.mechanism].available_from
         if available is not None and safeguard.obtained < available:
             return "not_yet_valid"  # obtained before the mechanism existed
+        concluded_until = self.tax.mechanisms[safeguard.mechanism].concluded_until
+        if concluded_until is not None and safeguard.obtained > concluded_until:
+            return "expired"  # concluded after the mechanism was repealed for new contracts
         last = self.last_valid(safeguard)
         if last is not None and self.day > last:
             return "expired"

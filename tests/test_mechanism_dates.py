@@ -238,3 +238,71 @@ def test_uk_adequacy_runs_to_27_december_2031(day: str, verdict: Verdict, engine
     assert d.verdict is verdict
     standing = [r.entry_id for r in d.reasons if r.kind in ("entry", "missing_fact")]
     assert standing == ([] if verdict is Verdict.ALLOW else ["eu.transfer.gb_adequacy_sunset"])
+
+
+# Each mechanism's end in law, as confirmed (docs/catalogue-sources.md): the last day one
+# could be concluded and the last day it could be relied on; no other mechanism has one.
+ENDED = {
+    # Decision (EU) 2021/914 Art 4: repealed for contracts from 27 September 2021, until 27 December 2022.
+    "eu.scc_2010": (dt.date(2021, 9, 26), dt.date(2022, 12, 26)),
+    # ICO transitional provisions: contracts on or before 21 September 2022, until 21 March 2024.
+    "uk.scc_2010": (dt.date(2022, 9, 21), dt.date(2024, 3, 20)),
+}
+
+
+def test_the_confirmed_mechanism_ends_and_no_others(policies: Policies) -> None:
+    found = {
+        k: (m.concluded_until, m.available_until)
+        for k, m in policies.taxonomy.mechanisms.items()
+        if m.concluded_until or m.available_until
+    }
+    assert found == ENDED
+    for name in ENDED:
+        assert policies.taxonomy.mechanisms[name].until_citation is not None, name
+
+
+def test_an_end_without_its_citation_is_refused() -> None:
+    with pytest.raises(ValidationError, match="until_citation"):
+        Mechanism.model_validate({"description": "x", "available_until": "2022-12-26"})
+    with pytest.raises(ValidationError, match="until_citation"):
+        Mechanism.model_validate({"description": "x", "concluded_until": "2021-09-26"})
+
+
+def _old_clauses(mechanism: str, obtained: str, day: str) -> Transfer:
+    body: dict[str, Any] = {
+        "id": "old",
+        "origin": "DE" if mechanism.startswith("eu.") else "GB",
+        "destination": "IN",
+        "date": day,
+        "recipient": {"name": "Example India Pvt Ltd", "type": "company"},
+        "purpose": "business_operations",
+        "transaction": "vendor_agreement",
+        "impact_assessment": {"outcome": "not_impinged"},
+        "data": [{"category": "personal.contact", "individuals": 500, "anonymised": False}],
+        "safeguards": [{"mechanism": mechanism, "reference": "OLD-1", "obtained": obtained}],
+    }
+    return Transfer.model_validate(body)
+
+
+@pytest.mark.parametrize("mechanism", sorted(ENDED))
+def test_old_clauses_hold_to_their_last_day_and_not_after(mechanism: str, engine: Engine) -> None:
+    _concluded, last = ENDED[mechanism]
+    early = "2020-01-02"
+    assert engine.decide(_old_clauses(mechanism, early, last.isoformat())).verdict is Verdict.ALLOW
+    after = engine.decide(_old_clauses(mechanism, early, (last + dt.timedelta(days=1)).isoformat()))
+    assert after.verdict is Verdict.RESTRICT
+    checks = [c for r in after.reasons for c in r.safeguards if c.mechanism == mechanism]
+    assert checks and all(c.status == "expired" and c.detail == f"expired on {last}" for c in checks)
+
+
+@pytest.mark.parametrize("mechanism", sorted(ENDED))
+def test_old_clauses_concluded_after_the_cutoff_are_none(mechanism: str, engine: Engine) -> None:
+    concluded, last = ENDED[mechanism]
+    day = last.isoformat()
+    assert engine.decide(_old_clauses(mechanism, concluded.isoformat(), day)).verdict is Verdict.ALLOW
+    late = (concluded + dt.timedelta(days=1)).isoformat()
+    d = engine.decide(_old_clauses(mechanism, late, day))
+    assert d.verdict is Verdict.RESTRICT
+    checks = [c for r in d.reasons for c in r.safeguards if c.mechanism == mechanism]
+    expected = f"obtained {late}, after the last day it could be concluded, {concluded}"
+    assert checks and all(c.status == "expired" and c.detail == expected for c in checks)

@@ -25,6 +25,9 @@ def last_valid_day(safeguard: Safeguard, taxonomy: Taxonomy) -> dt.date | None:
     day obtained: a three-year result obtained 2024-03-22 is valid to 2027-03-21)."""
     mechanism = taxonomy.mechanisms[safeguard.mechanism]
     candidates = [safeguard.expires] if safeguard.expires else []
+    if mechanism.available_until:
+        # The law's end for the mechanism itself (a transitional period's last day).
+        candidates.append(mechanism.available_until)
     if mechanism.validity_years:
         obtained = safeguard.obtained
         try:
@@ -73,6 +76,13 @@ def check(
         return result(
             "not_yet_valid",
             f"obtained {safeguard.obtained}, before the mechanism existed on {available}",
+        )
+    concluded_until = taxonomy.mechanisms[safeguard.mechanism].concluded_until
+    if concluded_until is not None and safeguard.obtained > concluded_until:
+        # Concluded after its instrument was repealed for new contracts: it cannot be this mechanism.
+        return result(
+            "expired",
+            f"obtained {safeguard.obtained}, after the last day it could be concluded, {concluded_until}",
         )
     if until is not None and as_of > until:
         return result("expired", f"expired on {until}")

@@ -37,6 +37,17 @@ class Mechanism(BaseModel):
     available_citation: Citation | None = None
     """The instrument that brought the mechanism into force (required with
     ``available_from``)."""
+    concluded_until: Date | None = None
+    """The last day the law let a safeguard of this mechanism be concluded (its instrument
+    repealed for new contracts), set only where confirmed: one "obtained" later cannot be
+    this mechanism (a contract of 2022 on the 2010 clauses is none)."""
+    available_until: Date | None = None
+    """The last day the law let a safeguard of this mechanism be relied on (the end of a
+    transitional period), set only where confirmed: after it, any safeguard of it has
+    expired, whatever its own expiry."""
+    until_citation: Citation | None = None
+    """The instrument that ended the mechanism (required with ``concluded_until`` or
+    ``available_until``)."""
 
     @model_validator(mode="after")
     def _validity_is_cited(self) -> "Mechanism":
@@ -46,6 +57,12 @@ class Mechanism(BaseModel):
             raise ValueError(
                 "available_from needs the available_citation that brought the mechanism into force"
             )
+        if (self.concluded_until or self.available_until) and self.until_citation is None:
+            raise ValueError(
+                "concluded_until and available_until need the until_citation that ended the mechanism"
+            )
+        if self.concluded_until and self.available_until and self.available_until < self.concluded_until:
+            raise ValueError("available_until is before concluded_until")
         return self
 
 
