@@ -368,3 +368,29 @@ def test_no_transfer_nests_near_the_depth_limit() -> None:
     assert records.MAX_LINE_DEPTH > 7
     schema = json.dumps(Transfer.model_json_schema())
     assert '"number"' not in schema  # no float field: NaN could not be taken even without the guard
+
+
+@pytest.mark.parametrize("where", ["context", "security", "onward"])
+def test_keys_that_are_one_key_once_stripped_are_refused_everywhere(where: str, policies: Policies) -> None:
+    """Found with the JSON-mode work: ``{" collected_abroad": true, "collected_abroad":
+    false}`` is no repeated key to a JSON parser, but validation strips both to one and the
+    last value won, silently, in batch, diff and check alike. Now an error in each."""
+    fact = "collected_abroad" if where != "security" else sorted(policies.taxonomy.security_measures)[0]
+    flags = '{" FACT":true,"FACT":false}'.replace("FACT", fact)
+    head = '{"id":"t1","origin":"CN","destination":"US","data":[{"category":"personal.identifiers"}]'
+    text = head + (
+        f',"onward":[{{"destination":"GB","context":{flags}}}]}}'
+        if where == "onward"
+        else f',"{where}":{flags}}}'
+    )
+    message = f"keys ' {fact}' and '{fact}' are the same once spaces are stripped"
+    with pytest.raises(InputError, match=message):
+        read_line(text.encode(), SOURCE, 3, policies, Vocabulary.of(policies))
+    with pytest.raises(InputError, match=message):
+        diff._parse((SOURCE, 3, text.encode() + b"\n"), Vocabulary.of(policies))
+    with pytest.raises(InputError, match=message):
+        from dataflow_rules.transfers import parse_transfers
+
+        parse_transfers(text, "t.json", policies)
+    single = text.replace(f'" {fact}":true,', "")
+    assert read_line(single.encode(), SOURCE, 3, policies, Vocabulary.of(policies))  # one key: fine
