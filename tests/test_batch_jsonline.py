@@ -394,3 +394,24 @@ def test_keys_that_are_one_key_once_stripped_are_refused_everywhere(where: str, 
         parse_transfers(text, "t.json", policies)
     single = text.replace(f'" {fact}":true,', "")
     assert read_line(single.encode(), SOURCE, 3, policies, Vocabulary.of(policies))  # one key: fine
+
+
+def test_a_clean_line_is_not_parsed_the_strict_way(
+    corpus: list[bytes], policies: Policies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first look is what reads a clean line in batch and diff (else the saving is gone,
+    silently): with the strict parse made to fail, clean lines still read, and a line
+    with a colon in a string still goes the strict way."""
+
+    def refuse(*_: object, **__: object) -> object:
+        raise AssertionError("the strict parse was used for a clean line")
+
+    words = Vocabulary.of(policies)
+    monkeypatch.setattr(records, "parse_line", refuse)
+    monkeypatch.setattr(diff, "loads_unique", refuse)
+    for number, raw in enumerate(corpus[:50], 1):
+        assert read_line(raw, SOURCE, number, policies, words).id
+        assert diff._parse((SOURCE, number, raw + b"\n"), words).id
+    colon = corpus[0][:-1] + b',"description":"note: a colon"}'
+    with pytest.raises(AssertionError, match="strict parse"):
+        read_line(colon, SOURCE, 1, policies, words)
