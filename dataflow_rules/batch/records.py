@@ -35,6 +35,8 @@ from ..models.transfer import Transfer
 from ..transfers import Located, check_references
 from ..validation import validate
 from .cumulative import CorpusLedger, line_key
+from .jsonline import transfer_from_json
+from .jsonline import unique_pairs as _pairs
 from .vocabulary import Vocabulary
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -71,21 +73,6 @@ def decision_record(line: int | None, decision: Decision) -> bytes:
     if line is None:
         return body + b"\n"
     return b"".join((b'{"line":%d,' % line, memoryview(body)[1:], b"\n"))
-
-
-class _Duplicate(ValueError):
-    pass
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):  # a key repeated: name the first one repeated
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Duplicate(f"duplicate key '{key}'")
-            seen.add(key)
-    return out
 
 
 def _constant(name: str) -> float:
@@ -165,16 +152,24 @@ def read_line(
     ``vocabulary``: the policies' words (:class:`.vocabulary.Vocabulary`, made once by a
     caller reading many lines), which makes the reference check of a clean line cheap.
     """
-    value = parse_line(raw, source, line)
+    if len(raw) > MAX_LINE_BYTES:
+        raise InputError(f"line is longer than {MAX_LINE_BYTES} bytes", Location(source, line))
+    # pydantic's JSON parser first (batch/jsonline.py); None: the strict reading, which
+    # refuses and words every fault as it always did
+    fast = transfer_from_json(raw)
+    value = parse_line(raw, source, line) if fast is None else None
 
-    def document() -> Document:  # made only to place a fault
+    def document() -> Document:  # made only to place a fault (only its marks are read)
         return Document(source, value, {(): (line or 1, 1)})
 
     try:
-        try:
-            transfer = Transfer.model_validate(value)
-        except ValidationError:
-            transfer = validate(Transfer, document(), InputError, value)  # raises, located
+        if fast is not None:
+            transfer = fast
+        else:
+            try:
+                transfer = Transfer.model_validate(value)
+            except ValidationError:
+                transfer = validate(Transfer, document(), InputError, value)  # raises, located
         if vocabulary is None:
             check_references(Located(transfer, document(), ()), policies)
         else:

@@ -6,7 +6,15 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 
 def new_list() -> list[Any]:
@@ -30,6 +38,26 @@ Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 """Ids users write and tools cite: letters, digits, ``_ . : -``, at most 128 characters."""
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def _distinct_keys(value: object) -> object:
+    """Refuse a map two of whose keys are one key once stripped (``" sandbox"`` and
+    ``"sandbox"``): validation strips them, and the last value silently won, so a
+    transfer stating a fact both true and false was decided on whichever came last."""
+    if isinstance(value, dict) and len(value) > 1:
+        seen: dict[str, str] = {}
+        for key in value:
+            if isinstance(key, str):
+                first = seen.setdefault(key.strip(), key)
+                if first is not key:
+                    raise ValueError(
+                        f"keys '{first}' and '{key}' are the same once spaces are stripped; state each once"
+                    )
+    return value
+
+
+Flags = Annotated[dict[Identifier, StrictBool], BeforeValidator(_distinct_keys)]
+"""Facts or measures by name, each true or false: a name stated twice is an error."""
 
 
 @cache

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, Field, PrivateAttr, StrictBool, ValidationInfo, field_validator
 from pydantic_core import PydanticUndefined
 
-from .common import CountryCode, Date, Identifier, Strict, Text, new_dict, new_list
+from .common import CountryCode, Date, Flags, Identifier, Strict, Text, new_dict, new_list
 
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
 """Counts up to ten billion: more than every person alive, so any larger value is an error.
@@ -195,7 +195,7 @@ class OnwardLeg(Strict):
     purpose: Identifier | None = None
     """Unset: the transfer's purpose."""
     transaction: Identifier | None = None
-    context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
+    context: Flags = Field(default_factory=new_dict)
     """Overrides the transfer's context facts for this leg."""
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=new_list)
     impact_assessment: ImpactAssessment = Field(default_factory=_shared(ImpactAssessment))
@@ -229,8 +229,8 @@ class Transfer(Strict):
     """The purposes an unstated ``purpose`` can be; ignored when ``purpose`` is stated."""
     transaction: Identifier | None = None
     data: Annotated[list[DataItem], Field(min_length=1, max_length=1000)]
-    context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
-    security: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
+    context: Flags = Field(default_factory=new_dict)
+    security: Flags = Field(default_factory=new_dict)
     """Security measures in place (taxonomy ``security_measures``): true, false or unstated."""
     safeguards: Annotated[list[Safeguard], Field(max_length=100)] = Field(default_factory=new_list)
     onward: Annotated[list[OnwardLeg], Field(max_length=10)] = Field(default_factory=new_list)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import tempfile
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..batch.cumulative import CorpusLedger, line_key
+from ..batch.jsonline import loads_unique, transfer_from_json
 from ..batch.vocabulary import Vocabulary
 from ..batch.workers import start_method
 from ..catalogues import load_policies
@@ -193,16 +193,22 @@ def _names_only_its_hop(transfer: Transfer, decision: Decision, policies: Polici
 
 def _parse(raw: Raw, words: Vocabulary) -> Transfer:
     source, line, payload = raw
-    value = json.loads(payload) if isinstance(payload, bytes | str) else payload
+    text = isinstance(payload, bytes | str)
+    # pydantic's JSON parser first (batch/jsonline.py); None: the strict reading below
+    fast = transfer_from_json(payload) if text else None
+    value = None if fast is not None else loads_unique(payload) if text else payload
 
     def document() -> Document:  # made only to place a fault
         return Document(source, value, {(): (line, 1)})
 
-    try:
-        transfer = Transfer.model_validate(value)
-    except ValidationError as exc:
-        where, message = all_errors(exc, document())[0]
-        raise InputError(message, where) from None
+    if fast is not None:
+        transfer = fast
+    else:
+        try:
+            transfer = Transfer.model_validate(value)
+        except ValidationError as exc:
+            where, message = all_errors(exc, document())[0]
+            raise InputError(message, where) from None
     words.check(transfer, document)  # check_references, cheaply for a clean transfer
     return transfer
 
