@@ -100,6 +100,11 @@ def test_good_catalogue_loads(taxonomy) -> None:
         ),
         ("{collected_abroad: false}", "{made_up: false}", r"context fact 'made_up' is not declared"),
         (
+            "{collected_abroad: false}",
+            "{collected_abroad: false, ' collected_abroad': true}",
+            r"entries\[0\].when.context: .*the same once spaces are stripped",
+        ),
+        (
             "applies_to: [e1]",
             "applies_to: [e9]",
             r"exemptions\[0\].applies_to\[0\]: exemption applies to unknown entry 'e9'",

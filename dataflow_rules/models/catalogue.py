@@ -16,6 +16,7 @@ from .common import (
     Count,
     CountryCode,
     Date,
+    Flags,
     Identifier,
     Strict,
     Text,
@@ -143,8 +144,8 @@ class Conditions(Strict):
     recipient_types: list[Identifier] | None = Field(default=None, min_length=1)
     purposes: list[Identifier] | None = Field(default=None, min_length=1)
     transactions: list[Identifier] | None = Field(default=None, min_length=1)
-    context: dict[Identifier, StrictBool] | None = Field(default=None, min_length=1)
-    security: dict[Identifier, StrictBool] | None = Field(default=None, min_length=1)
+    context: Flags | None = Field(default=None, min_length=1)
+    security: Flags | None = Field(default=None, min_length=1)
     """Security measures of the transfer (taxonomy ``security_measures``) required or excluded."""
     # Issue 18: whether the flow is a transfer at all, and the impact assessment's outcome.
     disclosers: list[Discloser] | None = Field(default=None, min_length=1)

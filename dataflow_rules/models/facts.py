@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt
 
-from .common import CountryCode, Identifier, Strict, Text, new_dict, new_list
+from .common import CountryCode, Flags, Identifier, Strict, Text, new_dict, new_list
 
 VOLUME_MAX = 10**10
 """The largest count a facts file's ``volume`` may state (as a transfer's count)."""
@@ -43,9 +43,9 @@ class RecipientFacts(Strict):
 class Facts(Strict):
     exporter: ExporterFacts = Field(default_factory=ExporterFacts)
     recipient: RecipientFacts = Field(default_factory=RecipientFacts)
-    context: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
+    context: Flags = Field(default_factory=new_dict)
     """Catalogue context facts true of every transfer (e.g. ``exporter_is_data_broker: false``)."""
-    security: dict[Identifier, StrictBool] = Field(default_factory=new_dict)
+    security: Flags = Field(default_factory=new_dict)
     excluded_purposes: list[Identifier] = Field(default_factory=new_list, max_length=100)
     """Purposes no transfer of the organisation has unless it says so (e.g. ``law_enforcement``:
     no pipeline answers a foreign court's request); a transfer stating no purpose is decided
