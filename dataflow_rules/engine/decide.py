@@ -512,7 +512,7 @@ def _side_outline(
     cat = result.plan.loaded.catalogue
     if not result.firings:
         if default:
-            floors.append(Verdict(cat.default))
+            floors.append(_VERDICTS[cat.default])
         return
     found = _found(policies, transfer, result, as_of)
     side_rank = 0 if result.plan.side == "outbound" else 1
@@ -527,7 +527,7 @@ def _side_outline(
     if found.met:
         floors.append(Verdict.ALLOW)
     if default and not found.standing and (cat.default != "allow" or not found.designations):
-        floors.append(Verdict(cat.default))
+        floors.append(_VERDICTS[cat.default])
 
 
 def _build_side_reasons(
@@ -834,13 +834,18 @@ def _before_encoded(policies: Policies, code: str, side: Side, as_of: dt.date) -
     earliest = held[1]
     if earliest is None or as_of >= earliest:
         return None
-    return Reason(
-        jurisdiction=code,
-        side=side,
-        kind="default",
-        verdict=Verdict.REVIEW,
-        sentence=f"As of {as_of}, before the {code} catalogue's earliest entry ({earliest}): "
-        f"the {side} rules then in force are not encoded, so someone must check them.",
+    # (asked by every outline and decision of such a day, whose dates vary: built, not
+    # validated, from the catalogue's code, the side and two dates)
+    return built(
+        Reason,
+        {
+            "jurisdiction": code,
+            "side": side,
+            "kind": "default",
+            "verdict": Verdict.REVIEW,
+            "sentence": f"As of {as_of}, before the {code} catalogue's earliest entry ({earliest}): "
+            f"the {side} rules then in force are not encoded, so someone must check them.",
+        },
     )
 
 
