@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..models.catalogue import Catalogue, Entry, Exemption, GreenLane, LocalisationEntry, alternatives
-from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict
+from ..models.decision import CatalogueRef, Decision, Reason, ReasonKind, SafeguardCheck, Verdict, built
 from ..models.policies import Policies
 from ..models.transfer import Transfer, updated
 from .compile import Rule, Side, SidePlan
@@ -159,18 +159,22 @@ def decide(
             if c.expires is not None and (c.expires - as_of).days <= WARN_DAYS
         }
     )
-    return Decision(
-        transfer_id=transfer.id,
-        origin=transfer.origin,
-        destination=transfer.destination,
-        verdict=Verdict.strictest(active),
-        as_of=as_of,
-        reasons=ordered,
-        catalogues=refs,
-        conditions=conditions,
-        expires=min(expiries) if expiries else None,
-        warnings=warnings,
-    )
+    values = {
+        "transfer_id": transfer.id,
+        "origin": transfer.origin,
+        "destination": transfer.destination,
+        "verdict": Verdict.strictest(active),
+        "as_of": as_of,
+        "reasons": ordered,
+        "catalogues": refs,
+        "conditions": conditions,
+        "expires": min(expiries) if expiries else None,
+        "warnings": warnings,
+    }
+    # Every value is the engine's own, of its field's type, in a list made here: built
+    # without validation, but for a day that is not a plain date (a caller's datetime),
+    # which validation turns into one.
+    return built(Decision, values) if type(as_of) is dt.date else Decision(**values)
 
 
 _REFS: dict[tuple[int, frozenset[tuple[str, str | None]]], tuple[Policies, list[CatalogueRef]]] = {}
@@ -508,7 +512,7 @@ def _side_outline(
     cat = result.plan.loaded.catalogue
     if not result.firings:
         if default:
-            floors.append(Verdict(cat.default))
+            floors.append(_VERDICTS[cat.default])
         return
     found = _found(policies, transfer, result, as_of)
     side_rank = 0 if result.plan.side == "outbound" else 1
@@ -523,7 +527,7 @@ def _side_outline(
     if found.met:
         floors.append(Verdict.ALLOW)
     if default and not found.standing and (cat.default != "allow" or not found.designations):
-        floors.append(Verdict(cat.default))
+        floors.append(_VERDICTS[cat.default])
 
 
 def _build_side_reasons(
@@ -641,18 +645,25 @@ def _about(
 ) -> Reason:
     """A reason about one catalogue entry (a designation, an exemption, a green lane) and
     the items it was found on: what every such reason names; ``more``, the rest."""
-    return Reason(
-        jurisdiction=code,
-        side=side,
-        kind=kind,
-        verdict=verdict,
-        entry_id=source.id,
-        title=source.title,
-        items=items,
-        categories=[transfer.data[i].category for i in items],
-        citations=list(source.citations),
-        sentence=sentence,
-        **more,
+    data = transfer.data
+    # Built without validation (models/decision.built): every value is a catalogue's
+    # (validated when it was loaded) or made here of its field's type; each list is new,
+    # as validation would have copied it (``items`` is the side's remembered findings').
+    return built(
+        Reason,
+        {
+            "jurisdiction": code,
+            "side": side,
+            "kind": kind,
+            "verdict": verdict,
+            "entry_id": source.id,
+            "title": source.title,
+            "items": list(items),
+            "categories": [data[i].category for i in items],
+            "citations": list(source.citations),
+            "sentence": sentence,
+            **more,
+        },
     )
 
 
@@ -823,13 +834,18 @@ def _before_encoded(policies: Policies, code: str, side: Side, as_of: dt.date) -
     earliest = held[1]
     if earliest is None or as_of >= earliest:
         return None
-    return Reason(
-        jurisdiction=code,
-        side=side,
-        kind="default",
-        verdict=Verdict.REVIEW,
-        sentence=f"As of {as_of}, before the {code} catalogue's earliest entry ({earliest}): "
-        f"the {side} rules then in force are not encoded, so someone must check them.",
+    # (asked by every outline and decision of such a day, whose dates vary: built, not
+    # validated, from the catalogue's code, the side and two dates)
+    return built(
+        Reason,
+        {
+            "jurisdiction": code,
+            "side": side,
+            "kind": "default",
+            "verdict": Verdict.REVIEW,
+            "sentence": f"As of {as_of}, before the {code} catalogue's earliest entry ({earliest}): "
+            f"the {side} rules then in force are not encoded, so someone must check them.",
+        },
     )
 
 

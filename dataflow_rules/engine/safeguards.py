@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..models.decision import SafeguardCheck, SafeguardStatus
+from ..models.decision import SafeguardCheck, SafeguardStatus, built
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Safeguard, Transfer
 from .counting import Tally
@@ -59,13 +59,18 @@ def check(
     scope = safeguard.scope
 
     def result(status: SafeguardStatus, detail: str) -> SafeguardCheck:
-        return SafeguardCheck(
-            mechanism=safeguard.mechanism,
-            reference=safeguard.reference,
-            obtained=safeguard.obtained,
-            expires=until,
-            status=status,
-            detail=detail,
+        # The safeguard's own validated values, a date or None, a status and a sentence
+        # made here: built without validation (models/decision.built).
+        return built(
+            SafeguardCheck,
+            {
+                "mechanism": safeguard.mechanism,
+                "reference": safeguard.reference,
+                "obtained": safeguard.obtained,
+                "expires": until,
+                "status": status,
+                "detail": detail,
+            },
         )
 
     if safeguard.obtained > as_of:
