@@ -145,13 +145,20 @@ def check(
                 book = load_ledger(store)
         decisions: list[Decision] = []
         for item in located:
-            prior = book.prior(item.transfer) if book is not None else ()
+            key = None
+            if book is not None:  # its id and description: a reused id is counted (audit.ledger)
+                from .audit.ledger import ledger_key
+
+                key = ledger_key(item.transfer)
+            prior = book.prior(item.transfer, key) if book is not None else ()
             decision = engine.decide(item.transfer, day, prior=prior, facts=stated)
             decisions.append(decision)
             if book is not None:  # later transfers of this run count this one, on its as-of day
                 from .audit.ledger import counted_on
 
-                book.add_transfer(counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of)
+                book.add_transfer(
+                    counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of, key
+                )
         if record:  # before any output: a decision asked to be recorded is shown only once stored
             from .audit import record_decisions
 
