@@ -200,3 +200,41 @@ def test_an_exporter_name_with_a_cyrillic_look_alike_is_the_same_exporter(tmp_pa
     second["exporter"] = {"name": "\u0415xample CN Retailer", "ciio": False}
     assert check(db, first) == ["allow"]
     assert check(db, second) == ["restrict"]
+
+
+# --- a ledger that is no audit store ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["empty", "foreign"])
+@pytest.mark.parametrize("command", ["check", "audit"])
+def test_reading_a_file_that_is_no_audit_store_changes_nothing(
+    kind: str, command: str, tmp_path: Path
+) -> None:
+    """`check --ledger FILE` and `audit list --audit-db FILE` only read: a file that is no
+    audit store (an empty file, another program's SQLite database in rollback-journal
+    mode) is exit 8 and left byte for byte as it was. The store switched the file to WAL
+    mode before asking whether it was a store, so an empty file became a 4 KB database and
+    the other program's database was left in WAL mode."""
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite"
+    if kind == "empty":
+        path.write_bytes(b"")
+    else:
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE other (x INTEGER)")
+        db.commit()
+        db.close()
+    before = path.read_bytes()
+    transfer = tmp_path / "t.yaml"
+    transfer.write_text(yaml.safe_dump(cn("t", "2026-03-01")), "utf-8")
+    argv = (
+        ["check", "--ledger", str(path), str(transfer)]
+        if command == "check"
+        else ["audit", "list", "--audit-db", str(path)]
+    )
+    result = subprocess.run([EXE, *argv], capture_output=True, timeout=60, check=False)
+    assert result.returncode == 8, result.stderr
+    assert b"not a dataflow-rules audit store" in result.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite", "t.yaml"]

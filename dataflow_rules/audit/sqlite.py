@@ -61,10 +61,10 @@ class SqliteStore(SqlStore):
     def _setup(self, create: bool) -> None:
         db = self._db
         db.execute("PRAGMA busy_timeout = 30000")
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"the file cannot use WAL mode (journal mode is {mode})")
-        db.execute("PRAGMA synchronous = FULL")
+        # Whether the file is a store is asked before anything is written: a reader
+        # (check --ledger, audit list) switching it to WAL first turned an empty file into
+        # a 4 KB database and left another program's database in WAL mode, and then said
+        # it was no store. Bad input changes nothing.
         exists = db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
         ).fetchone()
@@ -75,6 +75,10 @@ class SqliteStore(SqlStore):
             )
         if not exists and not create:
             raise sqlite3.DatabaseError("the file is not a dataflow-rules audit store")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"the file cannot use WAL mode (journal mode is {mode})")
+        db.execute("PRAGMA synchronous = FULL")
         if create:
             with self._transaction():
                 for statement in _SCHEMA:  # each idempotent
