@@ -238,3 +238,82 @@ def test_reading_a_file_that_is_no_audit_store_changes_nothing(
     assert b"not a dataflow-rules audit store" in result.stderr
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite", "t.yaml"]
+
+
+# --- exports and reports ------------------------------------------------------------------
+
+
+def _umask_000() -> None:
+    import os
+
+    os.umask(0)
+
+
+def test_an_export_onto_the_audit_store_itself_is_refused(tmp_path: Path) -> None:
+    """`audit export --output STORE` opened the store's own file for writing, truncating it
+    before reading a row: the trail (every later decision's ledger) was gone and the export
+    failed. Refused, exit 8, the store left intact."""
+    db = tmp_path / "a.sqlite"
+    assert check(db, cn("first", "2026-03-01")) == ["allow"]
+    before = db.read_bytes()
+    for target in (db, tmp_path / "link.sqlite"):
+        if target != db:
+            target.symlink_to(db)
+        result = subprocess.run(
+            [EXE, "audit", "export", "--audit-db", str(db), "--output", str(target)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 8 and b"it is the audit store itself" in result.stderr, result.stderr
+        assert db.read_bytes() == before
+    verify = subprocess.run([EXE, "audit", "verify", "--audit-db", str(db)], capture_output=True, timeout=60)
+    assert verify.returncode == 0, verify.stdout
+
+
+def test_an_audit_export_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    """An export holds every recorded transfer: 0600 even under umask 000 (it was 0666)."""
+    db = tmp_path / "a.sqlite"
+    assert check(db, cn("first", "2026-03-01")) == ["allow"]
+    out = tmp_path / "export.json"
+    result = subprocess.run(
+        [EXE, "audit", "export", "--audit-db", str(db), "--output", str(out)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        preexec_fn=_umask_000,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_scan_reports_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """A scan report names every transfer found, its data and its reasons: each report file
+    is 0600 even under umask 000 (they were 0666), with no temporary file left."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "flow.yaml").write_text(yaml.safe_dump(cn("flow", None)), "utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = subprocess.run(
+        [
+            EXE,
+            "scan",
+            str(repo),
+            "--no-progress",
+            "--format",
+            f"json:{out / 'r.json'}",
+            "--format",
+            f"sarif:{out / 'r.sarif'}",
+            "--format",
+            f"junit:{out / 'r.xml'}",
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+        preexec_fn=_umask_000,
+    )
+    assert result.returncode in (0, 3, 4), result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["r.json", "r.sarif", "r.xml"]
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o600}

@@ -357,8 +357,10 @@ def _write_format(
 
 def _write_with(path: Path, writer: Callable[[TextIO], None]) -> None:
     """Write a report to ``path`` as the writer makes it (not held whole in memory)."""
+    from ..secure_files import private_output
+
     try:
-        with path.open("w", encoding="utf-8") as out:
+        with private_output(path) as out:  # 0600, whole or not at all: it names transfers
             writer(out)
     except OSError as exc:
         say_error(f"cannot write {path}: {exc.strerror}")
@@ -366,8 +368,11 @@ def _write_with(path: Path, writer: Callable[[TextIO], None]) -> None:
 
 
 def _write(path: Path, text: str) -> None:
+    from ..secure_files import private_output
+
     try:
-        path.write_text(text, encoding="utf-8")
+        with private_output(path) as out:
+            out.write(text)
     except OSError as exc:
         say_error(f"cannot write {path}: {exc.strerror}")
         raise typer.Exit(2) from None
