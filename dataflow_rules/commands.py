@@ -6,6 +6,7 @@ capability's ``commands.py`` registers its own (:mod:`dataflow_rules.cli`). Exit
 :class:`dataflow_rules.errors.ExitCode` (docs/cli.md).
 """
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -130,6 +131,7 @@ def check(
     """
     day = parse_date(as_of)
     requester = _requester(record, requested_by, audit_db)
+    held = contextlib.ExitStack()  # with --record: the store's counting lock, until recorded
     try:
         loaded = load_policies(policies, cache=True)
         located = _read_all(files, loaded)
@@ -141,8 +143,10 @@ def check(
             from .audit.ledger import load_ledger
             from .audit.store import open_store
 
-            with open_store(ledger if ledger is not None else audit_db, create=record) as store:
-                book = load_ledger(store)
+            store = held.enter_context(open_store(ledger if ledger is not None else audit_db, create=record))
+            if record:  # no other process counts against this ledger until these are recorded
+                held.enter_context(store.counting())
+            book = load_ledger(store)
         decisions: list[Decision] = []
         for item in located:
             key = None
@@ -171,6 +175,7 @@ def check(
                 options={"as_of": as_of, "unlisted": unlisted.value if unlisted else None},
             )
             typer.echo(f"recorded {_ids(stored[0].seq, stored[-1].seq)} in {where}", err=True)
+        held.close()
         if remediate:  # advice, not part of the decision: computed after any recording
             from .workbench.remediate import with_remediations
 
@@ -187,6 +192,8 @@ def check(
         if writes("failure", fmt):
             typer.echo(write("failure", fmt, error), nl=False)
         raise fail(error) from None
+    finally:
+        held.close()
     from .render.style import wants_colour
 
     use_colour = wants_colour(colour, sys.stdout)  # the text writer's; JSON has none

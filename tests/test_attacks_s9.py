@@ -317,3 +317,43 @@ def test_scan_reports_are_private_whatever_the_umask(tmp_path: Path) -> None:
     assert result.returncode in (0, 3, 4), result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["r.json", "r.sarif", "r.xml"]
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o600}
+
+
+# --- two processes counting at once --------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_two_check_record_runs_at_once_count_each_other(tmp_path: Path) -> None:
+    """Two `check --record` processes started together, one exporter's 60,000 people each
+    (120,000 in a year: 2024 Provisions Art 8), each after 600 small transfers of other
+    exporters so that deciding takes a while. Each read the trail before the other had
+    recorded anything, and both were allowed. Under the store's counting lock
+    (audit.store.counting) the second reads the first's records: one allow, one restrict,
+    and the lock file is 0600."""
+    files = []
+    for tid, population in (("one", "a"), ("two", "b")):
+        transfers = []
+        for i in range(600):
+            filler = cn(f"{tid}-filler-{i}", "2026-03-01", f"p{i}", 10 + i)
+            filler["exporter"] = {"id": f"filler-{tid}-{i}", "ciio": False}
+            transfers.append(filler)
+        transfers.append(cn(tid, "2026-03-01", population))
+        path = tmp_path / f"{tid}.yaml"
+        path.write_text(yaml.safe_dump(transfers), "utf-8")
+        files.append(path)
+    db = tmp_path / "a.sqlite"
+    procs = [
+        subprocess.Popen(
+            [EXE, "check", "-f", "json", "--record", "--audit-db", str(db), str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for path in files
+    ]
+    verdicts = []
+    for p in procs:
+        out, err = p.communicate(timeout=180)
+        assert p.returncode in (0, 4), err
+        verdicts.append(json.loads(out)["decisions"][-1]["verdict"])
+    assert sorted(verdicts) == ["allow", "restrict"]
+    assert (tmp_path / "a.sqlite.lock").stat().st_mode & 0o777 == 0o600

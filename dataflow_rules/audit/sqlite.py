@@ -10,11 +10,13 @@ forking the chain.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..secure_files import touch_private
+from ..secure_files import PRIVATE_FILE, touch_private
 from .records import AuditError, NewRecord, Row
 from .store import SqlStore, create_table, driver_errors
 
@@ -95,6 +97,22 @@ class SqliteStore(SqlStore):
                 self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _counting_lock(self) -> Iterator[None]:
+        """An exclusive ``flock`` on ``STORE.lock`` (0600) beside the store: SQLite's own
+        write lock cannot be held across the decisions, as the append takes it again."""
+        lock = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_FILE)
+        except OSError as exc:
+            raise AuditError(f"cannot lock audit store {self.path}: {lock}: {exc.strerror}") from None
+        try:
+            os.fchmod(fd, PRIVATE_FILE)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _run(self, what: str) -> contextlib.AbstractContextManager[None]:
         return driver_errors(f"audit store {self.path}: cannot {what}", sqlite3.Error)

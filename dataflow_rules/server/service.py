@@ -119,7 +119,8 @@ class Service:
             # Decided as of today unless asked otherwise (a transfer's own date does not
             # back-date a recorded decision), counting the trail's earlier transfers.
             day = as_of or dt.date.today()
-            with self._counting:
+            # this process's threads, then other processes on the same store (audit.store.counting)
+            with self._counting, self.store.counting():
                 ledger = self._ledger.read()
                 decisions = []
                 for item in located:
