@@ -75,7 +75,16 @@ def private_output(path: Path, *, newline: str | None = None) -> Iterator[TextIO
     """A text stream that becomes ``path`` (0600 whatever the umask) only when the block
     ends without an error: written to a temporary file beside it and renamed over it, so a
     failed or interrupted report or export leaves no partial file and never truncates what
-    was there. Reports and exports hold transfers (scan findings, audit records)."""
+    was there. Reports and exports hold transfers (scan findings, audit records).
+
+    A target that exists and is no regular file (``/dev/stdout``, a FIFO, ``/dev/full``) is
+    written directly, as before: renaming over it would replace the device or pipe with a
+    file. A link to a regular file is written through (the file it names is replaced)."""
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8", newline=newline) as direct:
+            yield direct
+        return
+    path = Path(os.path.realpath(path))
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
     try:

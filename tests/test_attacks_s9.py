@@ -357,3 +357,75 @@ def test_two_check_record_runs_at_once_count_each_other(tmp_path: Path) -> None:
         verdicts.append(json.loads(out)["decisions"][-1]["verdict"])
     assert sorted(verdicts) == ["allow", "restrict"]
     assert (tmp_path / "a.sqlite.lock").stat().st_mode & 0o777 == 0o600
+
+
+# --- a ledger edited behind the tool's back --------------------------------------------
+
+
+def _tamper(db: Path, sql: str) -> None:
+    """Edit the store as its owner could with the sqlite3 shell: the append-only triggers
+    dropped first."""
+    import sqlite3
+
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("DROP TRIGGER audit_records_no_update")
+    con.execute("DROP TRIGGER audit_records_no_delete")
+    con.execute(sql)
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM audit_records WHERE seq = 1",
+        "UPDATE audit_records SET body = replace(body, '\"individuals\":60000', '\"individuals\":6') WHERE seq = 1",
+    ],
+    ids=["record-removed", "count-edited"],
+)
+def test_a_ledger_with_a_broken_chain_is_an_error_not_an_undercount(sql: str, tmp_path: Path) -> None:
+    """The trail's first record (60,000 people) removed, or its count edited to 6, with the
+    sqlite3 shell: the chain no longer verifies (`audit verify` says so), and the ledger read
+    it as it was, so the next 60,000 were allowed (120,000 in the year: 2024 Provisions
+    Art 8). A ledger whose chain is broken is an audit store error (exit 8), never a
+    silent undercount."""
+    db = tmp_path / "a.sqlite"
+    assert check(db, cn("first", "2026-03-01", "a")) == ["allow"]
+    assert check(db, cn("small", "2026-03-02", "s", 10)) == ["allow"]
+    _tamper(db, sql)
+    path = tmp_path / "second.yaml"
+    path.write_text(yaml.safe_dump(cn("second", "2026-06-01", "b")), "utf-8")
+    for argv in (["--ledger", str(db)], ["--record", "--audit-db", str(db)]):
+        result = subprocess.run(
+            [EXE, "check", *argv, str(path)], capture_output=True, timeout=60, check=False
+        )
+        assert result.returncode == 8, (result.returncode, result.stdout[:300])
+        assert b"record" in result.stderr and b"audit verify" in result.stderr, result.stderr
+
+
+def test_a_report_to_a_device_or_through_a_link_is_written_there(tmp_path: Path) -> None:
+    """The guard of private reports: `--format json:/dev/stdout` still writes to standard
+    output (renaming a temporary file over it would replace the link), a full device is an
+    error (exit 2), and a report path that is a link writes the file it names."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "flow.yaml").write_text(yaml.safe_dump(cn("flow", None)), "utf-8")
+    real = tmp_path / "real.json"
+    real.write_text("old", "utf-8")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+
+    def scan(target: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [EXE, "scan", str(repo), "--no-progress", "--format", f"json:{target}"],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+
+    out = scan("/dev/stdout")
+    assert out.returncode in (0, 3) and json.loads(out.stdout)["kind"] == "scan"
+    full = scan("/dev/full")
+    assert full.returncode == 2 and b"cannot write /dev/full" in full.stderr
+    assert Path("/dev/full").is_char_device()
+    assert scan(str(link)).returncode in (0, 3)
+    assert link.is_symlink() and json.loads(real.read_text("utf-8"))["kind"] == "scan"

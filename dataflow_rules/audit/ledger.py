@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from ..engine.counting import Ledger
 from ..models.transfer import Transfer
-from .records import AuditError, AuditRecord
+from .records import GENESIS, AuditError, AuditRecord, Row, digest
 from .store import AuditStore
 
 
@@ -56,11 +56,14 @@ class LedgerReader:
     def __init__(self, store: AuditStore) -> None:
         self.store = store
         self.seen = 0
+        self.head = GENESIS
+        """The hash of the last record read: the next must name it as its predecessor."""
         self.newest: dict[str, tuple[int, Transfer, dt.date]] = {}
         """The newest record of each :func:`ledger_key`."""
 
     def read(self) -> Ledger:
         for row in self.store.rows(after=self.seen):
+            self._chained(row)
             record = AuditRecord.of(row)
             try:
                 transfer = Transfer.model_validate(record.transfer)
@@ -70,8 +73,29 @@ class LedgerReader:
                     f"record {record.seq} cannot be read as a transfer, so the ledger is incomplete: {exc}"
                 ) from None
             self.newest[ledger_key(transfer)] = (record.seq, transfer, day)
-            self.seen = record.seq
+            self.seen, self.head = record.seq, row.hash
         ledger = Ledger()
         for key, (seq, transfer, day) in sorted(self.newest.items(), key=lambda v: v[1][0]):
             ledger.add_transfer(counted_on(transfer, day), f"record {seq}", day, key)
         return ledger
+
+    def _chained(self, row: Row) -> None:
+        """``row`` follows the last record read, and its content is what it was sealed with.
+
+        Read as it was, a trail whose first record (60,000 people) was deleted, or whose
+        count was edited to 6, with the sqlite3 shell let the next 60,000 through (China's
+        100,000 a year, 2024 Provisions Art 8): a ledger that does not verify is an error,
+        never a silent undercount. (Records cut off at the end leave a chain that verifies:
+        ``audit verify --checkpoints`` finds those.)"""
+        problem = None
+        if row.seq != self.seen + 1:
+            problem = f"record {self.seen + 1} is missing before record {row.seq}"
+        elif row.prev_hash != self.head:
+            problem = f"record {row.seq} does not follow the record before it"
+        elif digest(row.body) != row.hash:
+            problem = f"record {row.seq} does not match its hash (it was changed)"
+        if problem is not None:
+            raise AuditError(
+                f"audit store {self.store.display}: {problem}, so the ledger cannot be counted on; "
+                "run `dataflow-rules audit verify`"
+            )
