@@ -429,3 +429,39 @@ def test_a_report_to_a_device_or_through_a_link_is_written_there(tmp_path: Path)
     assert Path("/dev/full").is_char_device()
     assert scan(str(link)).returncode in (0, 3)
     assert link.is_symlink() and json.loads(real.read_text("utf-8"))["kind"] == "scan"
+
+
+# --- numbers whose value depends on the YAML version ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("0100000", "number '0100000' has a leading zero, which YAML 1.1 reads as octal (32,768)"),
+        ("0_100_000", "number '0_100_000' has a leading zero"),
+        ("27:46:40", "number '27:46:40' is read by YAML 1.1 as base 60"),
+    ],
+)
+def test_a_count_yaml_versions_read_differently_is_refused(
+    written: str, message: str, tmp_path: Path
+) -> None:
+    """`individuals: 0100000` is 100,000 to its writer, to YAML 1.2 and to every spreadsheet,
+    and was read as octal 32,768 (YAML 1.1), under China's 100,000 (2024 Provisions Art 8):
+    allow. A count written so that YAML versions disagree is refused (exit 5, the line,
+    column and field named); plain, underscored and hexadecimal numbers still read."""
+    transfer = yaml.safe_dump(cn("t", "2026-12-01", individuals=123456789)).replace("123456789", written)
+    path = tmp_path / "t.yaml"
+    path.write_text(transfer, "utf-8")
+    result = subprocess.run([EXE, "check", str(path)], capture_output=True, timeout=60, check=False)
+    assert result.returncode == 5, result.stdout[:200]
+    line = next(n for n, text in enumerate(transfer.splitlines(), 1) if written in text)
+    assert (
+        f"t.yaml:{line}:".encode() in result.stderr
+        and b"data[0].individuals: " + message.encode() in result.stderr
+    )
+    for plain in ("100000", "100_000", "0x186A0"):
+        path.write_text(transfer.replace(written, plain), "utf-8")
+        ok = subprocess.run(
+            [EXE, "check", "-f", "json", str(path)], capture_output=True, timeout=60, check=False
+        )
+        assert json.loads(ok.stdout)["verdict"] == "restrict", plain
