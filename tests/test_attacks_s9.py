@@ -465,3 +465,49 @@ def test_a_count_yaml_versions_read_differently_is_refused(
             [EXE, "check", "-f", "json", str(path)], capture_output=True, timeout=60, check=False
         )
         assert json.loads(ok.stdout)["verdict"] == "restrict", plain
+
+
+# --- batch outputs (batch/ is another engineer's) ---------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "0644: batch --output is opened with the umask's mode (batch/runner.py, path.open('w+b')), so "
+        "the decisions of every transfer (ids, categories, counts, reasons) are readable by other "
+        "local users; the fix lies in batch/runner.py (create it 0600, as secure_files does)"
+    ),
+)
+def test_a_batch_output_is_private(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(cn("t", "2026-03-01")) + "\n", "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = subprocess.run(
+        [EXE, "batch", str(source), "--output", str(out), "--no-progress"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "exit 1 with a traceback (OSError: [Errno 22] Invalid argument from out.truncate() in "
+        "batch/runner.py run_batch): an output that cannot be written is a crash, not a one-line "
+        "error with its own exit code; the fix lies in batch/runner.py"
+    ),
+)
+def test_a_batch_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(cn("t", "2026-03-01")) + "\n", "utf-8")
+    result = subprocess.run(
+        [EXE, "batch", str(source), "--output", "/dev/full", "--no-progress"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode not in (0, 1) and b"Traceback" not in result.stderr
+    assert result.stderr.decode().strip().count("\n") == 0
