@@ -511,3 +511,36 @@ def test_a_batch_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> No
     )
     assert result.returncode not in (0, 1) and b"Traceback" not in result.stderr
     assert result.stderr.decode().strip().count("\n") == 0
+
+
+# --- a .gitignore over committed transfers ----------------------------------------------------
+
+
+def test_a_gitignore_does_not_hide_a_tracked_transfer_from_the_gate(tmp_path: Path) -> None:
+    """A repository whose committed `.gitignore` names its own committed transfers
+    (`flow.json`, `sub/`): git still tracks them (a .gitignore has no effect on tracked
+    files), but scan left them out and the gate passed, exit 0, over 200,000 people's
+    contact data (2024 Provisions Art 8). Tracked files are scanned; an untracked file the
+    .gitignore names is still not."""
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    big = cn("big", None, individuals=200000)
+    (repo / "flow.json").write_text(json.dumps(big), "utf-8")
+    (repo / "sub" / "flow.yaml").write_text(yaml.safe_dump({**big, "id": "sub"}), "utf-8")
+    (repo / "untracked.yaml").write_text(yaml.safe_dump({**big, "id": "untracked"}), "utf-8")
+    (repo / ".gitignore").write_text("flow.json\nsub/\nuntracked.yaml\n", "utf-8")
+    for argv in (["init", "-q"], ["add", "-f", "flow.json", "sub/flow.yaml", ".gitignore"]):
+        subprocess.run(["git", *argv], cwd=repo, check=True, capture_output=True, timeout=60)
+    result = subprocess.run(
+        [EXE, "scan", str(repo), "--no-progress", "--format", "json"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 4, result.stdout[-400:]
+    files = {
+        str(Path(f["path"]).resolve().relative_to(repo.resolve())): f
+        for f in json.loads(result.stdout)["files"]
+    }
+    assert files["flow.json"]["status"] == files["sub/flow.yaml"]["status"] == "recognised"
+    assert "ignored by" in files["untracked.yaml"]["reason"], files["untracked.yaml"]
