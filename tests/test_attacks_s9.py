@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from .audit.conftest import pg_server, pg_url, store_url  # noqa: F401 - fixtures
+
 EXE = shutil.which("dataflow-rules") or str(Path(sys.executable).parent / "dataflow-rules")
 
 
@@ -544,3 +546,34 @@ def test_a_gitignore_does_not_hide_a_tracked_transfer_from_the_gate(tmp_path: Pa
     }
     assert files["flow.json"]["status"] == files["sub/flow.yaml"]["status"] == "recognised"
     assert "ignored by" in files["untracked.yaml"]["reason"], files["untracked.yaml"]
+
+
+@pytest.mark.slow
+def test_the_counting_lock_excludes_another_connection(store_url: str) -> None:  # noqa: F811
+    """On SQLite and PostgreSQL, a second store object (another process's connection)
+    waits for the first's counting lock: what serializes reading the ledger and recording."""
+    import threading
+    import time
+
+    from dataflow_rules.audit.store import open_store
+
+    first, second = open_store(store_url), open_store(store_url)
+    held, waited = threading.Event(), []
+
+    def other() -> None:
+        held.wait(10)
+        start = time.monotonic()
+        with second.counting():
+            waited.append(time.monotonic() - start)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        with first.counting():
+            held.set()
+            time.sleep(1.0)
+        thread.join(20)
+    finally:
+        first.close()
+        second.close()
+    assert waited and waited[0] >= 0.8, waited
