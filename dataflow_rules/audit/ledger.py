@@ -41,7 +41,8 @@ def ledger_key(transfer: Transfer) -> str:
     (2024 Provisions Art 8): a wrong allow. The same description decided again (a
     re-check) is still one transfer; a changed one counts beside the earlier (the
     stricter reading: an amended count is a new record, named in the reason)."""
-    text = json.dumps(transfer.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    # the form a record stores (audit.records.NewRecord.of), so a record read back keys alike
+    text = json.dumps(transfer.model_dump(mode="json", exclude_none=True), sort_keys=True, ensure_ascii=False)
     return f"{transfer.id}\x1f{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
