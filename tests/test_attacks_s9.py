@@ -577,3 +577,25 @@ def test_the_counting_lock_excludes_another_connection(store_url: str) -> None: 
         first.close()
         second.close()
     assert waited and waited[0] >= 0.8, waited
+
+
+def test_a_scan_report_onto_a_scanned_file_is_refused(tmp_path: Path) -> None:
+    """`scan repo --format json:repo/flow.json` replaced the restricted transfer with the
+    report; the next scan found no manifest there and passed. Refused, exit 2, the file kept."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    flow = repo / "flow.json"
+    flow.write_text(json.dumps(cn("big", None, individuals=200000)), "utf-8")
+    before = flow.read_bytes()
+    result = subprocess.run(
+        [EXE, "scan", str(repo), "--no-progress", "--format", f"json:{flow}"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2 and b"it is one of the files scanned" in result.stderr, result.stderr
+    assert flow.read_bytes() == before
+    again = subprocess.run(
+        [EXE, "scan", str(repo), "--no-progress"], capture_output=True, timeout=120, check=False
+    )
+    assert again.returncode == 4
