@@ -6,6 +6,7 @@ capability's ``commands.py`` registers its own (:mod:`dataflow_rules.cli`). Exit
 :class:`dataflow_rules.errors.ExitCode` (docs/cli.md).
 """
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -130,6 +131,7 @@ def check(
     """
     day = parse_date(as_of)
     requester = _requester(record, requested_by, audit_db)
+    held = contextlib.ExitStack()  # with --record: the store's counting lock, until recorded
     try:
         loaded = load_policies(policies, cache=True)
         located = _read_all(files, loaded)
@@ -141,17 +143,26 @@ def check(
             from .audit.ledger import load_ledger
             from .audit.store import open_store
 
-            with open_store(ledger if ledger is not None else audit_db, create=record) as store:
-                book = load_ledger(store)
+            store = held.enter_context(open_store(ledger if ledger is not None else audit_db, create=record))
+            if record:  # no other process counts against this ledger until these are recorded
+                held.enter_context(store.counting())
+            book = load_ledger(store)
         decisions: list[Decision] = []
         for item in located:
-            prior = book.prior(item.transfer) if book is not None else ()
+            key = None
+            if book is not None:  # its id and description: a reused id is counted (audit.ledger)
+                from .audit.ledger import ledger_key
+
+                key = ledger_key(item.transfer)
+            prior = book.prior(item.transfer, key) if book is not None else ()
             decision = engine.decide(item.transfer, day, prior=prior, facts=stated)
             decisions.append(decision)
             if book is not None:  # later transfers of this run count this one, on its as-of day
                 from .audit.ledger import counted_on
 
-                book.add_transfer(counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of)
+                book.add_transfer(
+                    counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of, key
+                )
         if record:  # before any output: a decision asked to be recorded is shown only once stored
             from .audit import record_decisions
 
@@ -164,6 +175,7 @@ def check(
                 options={"as_of": as_of, "unlisted": unlisted.value if unlisted else None},
             )
             typer.echo(f"recorded {_ids(stored[0].seq, stored[-1].seq)} in {where}", err=True)
+        held.close()
         if remediate:  # advice, not part of the decision: computed after any recording
             from .workbench.remediate import with_remediations
 
@@ -180,6 +192,8 @@ def check(
         if writes("failure", fmt):
             typer.echo(write("failure", fmt, error), nl=False)
         raise fail(error) from None
+    finally:
+        held.close()
     from .render.style import wants_colour
 
     use_colour = wants_colour(colour, sys.stdout)  # the text writer's; JSON has none

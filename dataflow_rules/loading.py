@@ -45,6 +45,10 @@ Path_ = tuple[str | int, ...]
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_OCTAL_LOOKING = re.compile(r"[-+]?0[0-7]+")
+"""An integer YAML 1.1 reads as octal (a leading zero, octal digits only: ``08`` is decimal
+there and stays accepted)."""
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -385,6 +389,27 @@ class _EventBuilder:
                 "a \\u escape is half of a UTF-16 surrogate pair with no other half", event.start_mark, path
             ) from None
 
+    def _unambiguous_int(self, event: Any, path: Path_) -> None:
+        """Refuse an integer whose value depends on the YAML version reading it. PyYAML
+        reads YAML 1.1, where ``individuals: 0100000`` is octal (32,768, under China's
+        100,000: allow) and ``1:40`` is base 60 (100); YAML 1.2 and JSON read the first as
+        100,000 or not at all, and so does whoever wrote it. Ambiguous input is an error."""
+        text = str(event.value).replace("_", "")
+        if _OCTAL_LOOKING.fullmatch(text):
+            raise self.fail(
+                f"number {event.value!r} has a leading zero, which YAML 1.1 reads as octal "
+                f"({int(text, 8):,}) and YAML 1.2 as decimal: write it without the leading zero",
+                event.start_mark,
+                path,
+            )
+        if ":" in text:
+            raise self.fail(
+                f"number {event.value!r} is read by YAML 1.1 as base 60 (sexagesimal): write the number "
+                "in decimal, or quote it if it is text",
+                event.start_mark,
+                path,
+            )
+
     def _scalar(self, event: Any, path: Path_) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
@@ -395,6 +420,8 @@ class _EventBuilder:
             raise self.fail("YAML merge keys (<<) are not accepted", event.start_mark, path)
         if tag.startswith("!") or not tag.startswith("tag:yaml.org,2002:"):
             raise self.fail(f"YAML tag {tag} is not accepted", event.start_mark, path)
+        if tag == _INT_TAG:
+            self._unambiguous_int(event, path)
         construct = yaml.SafeLoader.yaml_constructors.get(tag)
         if construct is None:
             raise self.fail(f"YAML tag {tag} is not accepted", event.start_mark, path)

@@ -9,8 +9,11 @@ descriptor (no window in which another user can open the file with wider rights)
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -65,3 +68,48 @@ def append_private(path: Path, line: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def private_output(path: Path, *, newline: str | None = None) -> Iterator[TextIO]:
+    """A text stream that becomes ``path`` (0600 whatever the umask) only when the block
+    ends without an error: written to a temporary file beside it and renamed over it, so a
+    failed or interrupted report or export leaves no partial file and never truncates what
+    was there. Reports and exports hold transfers (scan findings, audit records).
+
+    A target that exists and is no regular file (``/dev/stdout``, a FIFO, ``/dev/full``) is
+    written directly, as before: renaming over it would replace the device or pipe with a
+    file. A link to a regular file is written through (the file it names is replaced)."""
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8", newline=newline) as direct:
+            yield direct
+        return
+    path = Path(os.path.realpath(path))
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        raw = os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    try:
+        with io.TextIOWrapper(raw, encoding="utf-8", newline=newline) as out:
+            yield out
+            out.flush()
+            os.fsync(raw.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one existing file (links and relative paths resolved)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

@@ -109,8 +109,17 @@ def export(
             if output is None:
                 writer(map(AuditRecord.of, store.rows()), sys.stdout)
             else:
+                from ..secure_files import private_output, same_file
+
+                # Opened for writing, the store's own file was truncated before a row was
+                # read: the trail (and every later decision's ledger) was gone.
+                path = getattr(store, "path", None)
+                if isinstance(path, Path) and any(
+                    same_file(output, path.with_name(path.name + tail)) for tail in ("", "-wal", "-shm")
+                ):
+                    raise AuditError(f"cannot write {output}: it is the audit store itself")
                 try:
-                    with output.open("w", encoding="utf-8", newline="") as out:
+                    with private_output(output, newline="") as out:
                         count = writer(map(AuditRecord.of, store.rows()), out)
                 except OSError as exc:
                     raise AuditError(f"cannot write {output}: {exc.strerror}") from None

@@ -3,19 +3,22 @@ across transfers (China since 1 January, the US rule over the preceding 12 month
 
 Each record holds the transfer as it was decided and the as-of date it was decided on; its
 items are counted on that as-of date (:func:`counted_on`), the day its own decision counted
-its window to. Only the newest record of each transfer id counts: deciding the same
-transfer again is not a second transfer.
+its window to. A transfer is the same one decided again only when its id **and** its
+description are the same (:func:`ledger_key`): only the newest record of those counts. A
+second transfer under a used id (other people, another date) is counted as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 from pydantic import ValidationError
 
 from ..engine.counting import Ledger
 from ..models.transfer import Transfer
-from .records import AuditError, AuditRecord
+from .records import GENESIS, AuditError, AuditRecord, Row, digest
 from .store import AuditStore
 
 
@@ -30,6 +33,19 @@ def counted_on(transfer: Transfer, as_of: dt.date) -> Transfer:
     return transfer if transfer.date == as_of else transfer.model_copy(update={"date": as_of})
 
 
+def ledger_key(transfer: Transfer) -> str:
+    """What tells a transfer from another in a ledger: its id and a digest of its whole
+    description. Keyed by id alone, the newest record of an id replaced the earlier ones
+    and a transfer left out every record of its id, so 60,000 people in March and another
+    60,000 in June sent under one reused id were both allowed under China's 100,000 a year
+    (2024 Provisions Art 8): a wrong allow. The same description decided again (a
+    re-check) is still one transfer; a changed one counts beside the earlier (the
+    stricter reading: an amended count is a new record, named in the reason)."""
+    # the form a record stores (audit.records.NewRecord.of), so a record read back keys alike
+    text = json.dumps(transfer.model_dump(mode="json", exclude_none=True), sort_keys=True, ensure_ascii=False)
+    return f"{transfer.id}\x1f{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
 def load_ledger(store: AuditStore) -> Ledger:
     return LedgerReader(store).read()
 
@@ -41,10 +57,14 @@ class LedgerReader:
     def __init__(self, store: AuditStore) -> None:
         self.store = store
         self.seen = 0
+        self.head = GENESIS
+        """The hash of the last record read: the next must name it as its predecessor."""
         self.newest: dict[str, tuple[int, Transfer, dt.date]] = {}
+        """The newest record of each :func:`ledger_key`."""
 
     def read(self) -> Ledger:
         for row in self.store.rows(after=self.seen):
+            self._chained(row)
             record = AuditRecord.of(row)
             try:
                 transfer = Transfer.model_validate(record.transfer)
@@ -53,9 +73,30 @@ class LedgerReader:
                 raise AuditError(
                     f"record {record.seq} cannot be read as a transfer, so the ledger is incomplete: {exc}"
                 ) from None
-            self.newest[transfer.id] = (record.seq, transfer, day)
-            self.seen = record.seq
+            self.newest[ledger_key(transfer)] = (record.seq, transfer, day)
+            self.seen, self.head = record.seq, row.hash
         ledger = Ledger()
-        for seq, transfer, day in sorted(self.newest.values(), key=lambda v: v[0]):
-            ledger.add_transfer(counted_on(transfer, day), f"record {seq}", day)
+        for key, (seq, transfer, day) in sorted(self.newest.items(), key=lambda v: v[1][0]):
+            ledger.add_transfer(counted_on(transfer, day), f"record {seq}", day, key)
         return ledger
+
+    def _chained(self, row: Row) -> None:
+        """``row`` follows the last record read, and its content is what it was sealed with.
+
+        Read as it was, a trail whose first record (60,000 people) was deleted, or whose
+        count was edited to 6, with the sqlite3 shell let the next 60,000 through (China's
+        100,000 a year, 2024 Provisions Art 8): a ledger that does not verify is an error,
+        never a silent undercount. (Records cut off at the end leave a chain that verifies:
+        ``audit verify --checkpoints`` finds those.)"""
+        problem = None
+        if row.seq != self.seen + 1:
+            problem = f"record {self.seen + 1} is missing before record {row.seq}"
+        elif row.prev_hash != self.head:
+            problem = f"record {row.seq} does not follow the record before it"
+        elif digest(row.body) != row.hash:
+            problem = f"record {row.seq} does not match its hash (it was changed)"
+        if problem is not None:
+            raise AuditError(
+                f"audit store {self.store.display}: {problem}, so the ledger cannot be counted on; "
+                "run `dataflow-rules audit verify`"
+            )

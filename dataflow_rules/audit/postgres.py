@@ -21,6 +21,7 @@ from .store import SqlStore, create_table, driver_errors
 
 TABLE = "dataflow_audit_records"
 _SETUP_LOCK = 0x64667261  # advisory lock id for schema set-up ("dfra")
+_COUNTING_LOCK = 0x6466726C  # advisory lock id held from reading the ledger to recording ("dfrl")
 
 _SCHEMA = (
     create_table(TABLE, integer="bigint", text="text"),
@@ -71,6 +72,19 @@ class PostgresStore(SqlStore):
         db = self._connect()
         with db.transaction(), db.cursor() as cur:
             yield cur
+
+    @contextlib.contextmanager
+    def _counting_lock(self) -> Iterator[None]:
+        """A session advisory lock on this store's connection (appends run in transactions
+        on the same connection, so it is held across them)."""
+        with self._run("lock the ledger"):
+            db = self._connect()
+            db.execute("SELECT pg_advisory_lock(%s)", (_COUNTING_LOCK,))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                db.execute("SELECT pg_advisory_unlock(%s)", (_COUNTING_LOCK,))
 
     def _run(self, what: str) -> contextlib.AbstractContextManager[None]:
         return driver_errors(f"audit store {self.display}: cannot {what}", psycopg.Error)

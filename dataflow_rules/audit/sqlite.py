@@ -10,11 +10,13 @@ forking the chain.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..secure_files import touch_private
+from ..secure_files import PRIVATE_FILE, touch_private
 from .records import AuditError, NewRecord, Row
 from .store import SqlStore, create_table, driver_errors
 
@@ -61,10 +63,10 @@ class SqliteStore(SqlStore):
     def _setup(self, create: bool) -> None:
         db = self._db
         db.execute("PRAGMA busy_timeout = 30000")
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"the file cannot use WAL mode (journal mode is {mode})")
-        db.execute("PRAGMA synchronous = FULL")
+        # Whether the file is a store is asked before anything is written: a reader
+        # (check --ledger, audit list) switching it to WAL first turned an empty file into
+        # a 4 KB database and left another program's database in WAL mode, and then said
+        # it was no store. Bad input changes nothing.
         exists = db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
         ).fetchone()
@@ -75,6 +77,10 @@ class SqliteStore(SqlStore):
             )
         if not exists and not create:
             raise sqlite3.DatabaseError("the file is not a dataflow-rules audit store")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"the file cannot use WAL mode (journal mode is {mode})")
+        db.execute("PRAGMA synchronous = FULL")
         if create:
             with self._transaction():
                 for statement in _SCHEMA:  # each idempotent
@@ -91,6 +97,22 @@ class SqliteStore(SqlStore):
                 self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _counting_lock(self) -> Iterator[None]:
+        """An exclusive ``flock`` on ``STORE.lock`` (0600) beside the store: SQLite's own
+        write lock cannot be held across the decisions, as the append takes it again."""
+        lock = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_FILE)
+        except OSError as exc:
+            raise AuditError(f"cannot lock audit store {self.path}: {lock}: {exc.strerror}") from None
+        try:
+            os.fchmod(fd, PRIVATE_FILE)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _run(self, what: str) -> contextlib.AbstractContextManager[None]:
         return driver_errors(f"audit store {self.path}: cannot {what}", sqlite3.Error)

@@ -109,6 +109,20 @@ class AuditStore(ABC):
                 return
             after = chunk[-1].seq
 
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        """Held from reading the ledger to recording the decisions made with it, across
+        processes: two ``check --record`` runs (or a run and the service) each read the
+        trail, each decided 60,000 people of one exporter as the first, and both were
+        allowed under China's 100,000 a year (2024 Provisions Art 8). Under this lock the
+        second reads the first's record. Not re-entrant; the service takes it under its
+        own thread lock."""
+        with self._counting_lock():
+            yield
+
+    @abstractmethod
+    def _counting_lock(self) -> contextlib.AbstractContextManager[None]: ...
+
     def verify(self, expected_head: str | None = None) -> Verification:
         return verify_rows(self.rows(), expected_head)
 

@@ -7,6 +7,7 @@ costs ``dataflow-rules check`` nothing at start-up. Exit codes: docs/scan.md.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -260,6 +261,7 @@ def register(app: typer.Typer) -> None:
             bar.close()
         style = TextStyle(compact=bool(value["compact"]), quiet=bool(value["quiet"]))
         with result:  # the spool of the files' results is removed when the writers are done
+            _not_an_input(result, cwd, [file for _, file in targets if file is not None])
             for name, file in targets:
                 use_colour = wants_colour(colour, sys.stdout) if file is None else bool(colour)
                 links = _links(file)  # read by the writers that link manifests (HTML)
@@ -355,10 +357,25 @@ def _write_format(
     write_scan(name, result, out, colour, style, links)
 
 
+def _not_an_input(result: ScanReport, cwd: Path, outputs: list[Path]) -> None:
+    """Refuse (exit 2, nothing written) a report that would replace a file the scan read:
+    ``--format json:flow.json`` turned a restricted transfer into a report, which the next
+    scan skips as no manifest, and that gate passed."""
+    if not outputs:
+        return
+    read = {os.path.realpath(os.path.join(cwd, f.path)) for f in result.each_file()}
+    for path in outputs:
+        if os.path.realpath(path) in read:
+            say_error(f"cannot write {path}: it is one of the files scanned")
+            raise typer.Exit(2)
+
+
 def _write_with(path: Path, writer: Callable[[TextIO], None]) -> None:
     """Write a report to ``path`` as the writer makes it (not held whole in memory)."""
+    from ..secure_files import private_output
+
     try:
-        with path.open("w", encoding="utf-8") as out:
+        with private_output(path) as out:  # 0600, whole or not at all: it names transfers
             writer(out)
     except OSError as exc:
         say_error(f"cannot write {path}: {exc.strerror}")
@@ -366,8 +383,11 @@ def _write_with(path: Path, writer: Callable[[TextIO], None]) -> None:
 
 
 def _write(path: Path, text: str) -> None:
+    from ..secure_files import private_output
+
     try:
-        path.write_text(text, encoding="utf-8")
+        with private_output(path) as out:
+            out.write(text)
     except OSError as exc:
         say_error(f"cannot write {path}: {exc.strerror}")
         raise typer.Exit(2) from None

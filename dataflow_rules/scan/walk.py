@@ -83,6 +83,8 @@ class Walker:
         self.cwd = Path(os.path.abspath(cwd or Path.cwd()))
         self.result = Walk()
         self._seen: set[str] = set()
+        self._git: dict[str, tuple[frozenset[str], frozenset[str]] | None] = {}
+        """Each repository top's tracked files and the directories holding them."""
 
     def walk(self, paths: Sequence[Path]) -> Walk:
         for path in paths:
@@ -107,7 +109,31 @@ class Walker:
 
     def _gitignored(self, path: Path, is_dir: bool, ignores: Sequence[Pattern]) -> str | None:
         pattern = ignored_by(ignores, _key(path), is_dir)
-        return f"ignored by {pattern.origin} ('{pattern.text}')" if pattern else None
+        if pattern is None or self._tracked(path, is_dir):
+            return None
+        return f"ignored by {pattern.origin} ('{pattern.text}')"
+
+    def _tracked(self, path: Path, is_dir: bool) -> bool:
+        """Whether git tracks ``path`` (for a directory: a file beneath it). A ``.gitignore``
+        has no effect on tracked files, in git as here: a committed transfer named in a
+        committed ``.gitignore`` was left out and the gate passed on a repository holding a
+        restricted transfer. Outside a git work tree, or when git cannot say, only the
+        ``.gitignore`` files decide (as before)."""
+        absolute = os.path.abspath(path)
+        tracked = self._tracked_in(Path(absolute))
+        if not tracked:
+            return False
+        files, directories = tracked
+        return absolute in directories if is_dir else absolute in files
+
+    def _tracked_in(self, path: Path) -> tuple[frozenset[str], frozenset[str]] | None:
+        top = next((p for p in path.parents if (p / ".git").exists()), None)
+        if top is None:
+            return None
+        key = str(top)
+        if key not in self._git:
+            self._git[key] = _git_tracked(top)
+        return self._git[key]
 
     def _file(self, path: Path, display: str, explicit: bool, ignores: Sequence[Pattern]) -> None:
         if display in self._seen:
@@ -209,3 +235,35 @@ class Walker:
         for directory in reversed(chain):
             patterns += self._load(directory)
         return patterns
+
+
+_GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
+
+
+def _git_tracked(top: Path) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The absolute paths of the files git tracks under ``top``, and every directory above
+    one of them (None when git is missing or ``top`` is no work tree it can read)."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            # no fsmonitor or hook command of the scanned repository's own config is run
+            [*_GIT, "-C", str(top), "ls-files", "-z", "--cached"],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    files: set[str] = set()
+    directories: set[str] = set()
+    for name in listed.decode("utf-8", "surrogateescape").split("\0"):
+        if not name:
+            continue
+        full = os.path.join(str(top), name)
+        files.add(full)
+        parent = os.path.dirname(full)
+        while len(parent) > len(str(top)) and parent not in directories:
+            directories.add(parent)
+            parent = os.path.dirname(parent)
+    return frozenset(files), frozenset(directories)

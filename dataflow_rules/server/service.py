@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..audit import AuditRecord, AuditStore, Channel, NewRecord
-from ..audit.ledger import LedgerReader, counted_on
+from ..audit.ledger import LedgerReader, counted_on, ledger_key
 from ..errors import Busy as Busy
 from ..errors import InputError, Location
 from ..errors import TooLarge as TooLarge
@@ -119,15 +119,17 @@ class Service:
             # Decided as of today unless asked otherwise (a transfer's own date does not
             # back-date a recorded decision), counting the trail's earlier transfers.
             day = as_of or dt.date.today()
-            with self._counting:
+            # this process's threads, then other processes on the same store (audit.store.counting)
+            with self._counting, self.store.counting():
                 ledger = self._ledger.read()
                 decisions = []
                 for item in located:
-                    decision = engine.decide(item.transfer, day, prior=ledger.prior(item.transfer))
+                    key = ledger_key(item.transfer)  # its id and description: a reused id counts
+                    decision = engine.decide(item.transfer, day, prior=ledger.prior(item.transfer, key))
                     decisions.append(decision)
                     # counted on the day decided, as the records are (audit.ledger.counted_on)
                     ledger.add_transfer(
-                        counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of
+                        counted_on(item.transfer, decision.as_of), item.transfer.id, decision.as_of, key
                     )
                 options = {
                     "as_of": as_of.isoformat() if as_of else None,
