@@ -469,17 +469,9 @@ def test_a_count_yaml_versions_read_differently_is_refused(
         assert json.loads(ok.stdout)["verdict"] == "restrict", plain
 
 
-# --- batch outputs (batch/ is another engineer's) ---------------------------------------------
+# --- batch outputs ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "0644: batch --output is opened with the umask's mode (batch/runner.py, path.open('w+b')), so "
-        "the decisions of every transfer (ids, categories, counts, reasons) are readable by other "
-        "local users; the fix lies in batch/runner.py (create it 0600, as secure_files does)"
-    ),
-)
 def test_a_batch_output_is_private(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps(cn("t", "2026-03-01")) + "\n", "utf-8")
@@ -494,14 +486,6 @@ def test_a_batch_output_is_private(tmp_path: Path) -> None:
     assert out.stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "exit 1 with a traceback (OSError: [Errno 22] Invalid argument from out.truncate() in "
-        "batch/runner.py run_batch): an output that cannot be written is a crash, not a one-line "
-        "error with its own exit code; the fix lies in batch/runner.py"
-    ),
-)
 def test_a_batch_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps(cn("t", "2026-03-01")) + "\n", "utf-8")

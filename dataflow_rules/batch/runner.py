@@ -17,6 +17,7 @@ started with.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,6 +32,7 @@ from ..errors import DataflowRulesError, InputError, Location
 from ..errors import Interrupted as Interrupted
 from ..models.decision import Verdict
 from ..models.policies import Policies
+from ..secure_files import PRIVATE_FILE
 from .cumulative import CorpusLedger, line_key
 from .progress import Progress
 from .records import (
@@ -230,7 +232,8 @@ def run_batch(
         ledger = _corpus_ledger(stream, source, policies, as_of) if cumulative else None
         job = Job(source, blob, fingerprint(blob), unlisted, as_of, ledger)
         out = _open_output(output_path, resume, overwrite)
-        with out:
+        where = Location(str(output_path))
+        with _writing(out, where):
             lines = read_lines(stream)
             keep = 0
             if resume:
@@ -241,17 +244,17 @@ def run_batch(
                     _skip_to(lines, summary.resumed_after, last, job)
                     out.seek(0)
                     summary.tally = tally_records(_complete_lines(out, keep))
-            out.seek(keep)
-            out.truncate()  # a record cut off mid-write, if any
-            out.flush()  # nothing buffered when workers are forked
+            if stat.S_ISREG(os.fstat(out.fileno()).st_mode):  # a device or pipe has no end to cut
+                out.seek(keep)
+                out.truncate()  # a record cut off mid-write, if any
+            _put(out, b"", where)  # nothing buffered when workers are forked
             _write_settings(state, settings)
             summary.last_line = summary.resumed_after
             total = count_lines(input_path) if progress is not None else 0
             bar = Progress(progress, total, summary.resumed_after)
             try:
                 for data, tally, last_line in results(job, chunks(lines), workers, freeze_gc):
-                    out.write(data)
-                    out.flush()
+                    _put(out, data, where)
                     for k, v in tally.items():
                         summary.tally[k] += v
                     summary.last_line = last_line
@@ -263,7 +266,6 @@ def run_batch(
                     f"{exc.message}; the last record written is for line {summary.last_line}"
                 ) from None
             finally:
-                out.flush()
                 bar.close()
     state.unlink(missing_ok=True)  # complete: nothing left to resume
     return summary
@@ -333,15 +335,50 @@ def _write_settings(state: Path, settings: dict[str, object]) -> None:
 
 
 def _open_output(path: Path, resume: bool, overwrite: bool) -> BinaryIO:
+    """The output, opened for reading and writing. A file this run creates or starts again is
+    0600 whatever the umask: it holds every transfer's decision (ids, categories, counts,
+    reasons), which other local users have no business reading."""
     where = Location(str(path))
     try:
-        if resume:
-            return path.open("r+b") if path.exists() else path.open("w+b")
-        if path.exists() and path.stat().st_size and not overwrite:
+        if path.exists() and not resume and path.stat().st_size and not overwrite:
             raise InputError(
                 "output file exists; pass --resume to continue it or --overwrite to start again", where
             )
-        return path.open("w+b")
+        flags = os.O_RDWR | os.O_CREAT | (0 if resume else os.O_TRUNC)
+        fd = os.open(path, flags, PRIVATE_FILE)
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and not resume:
+                os.fchmod(fd, PRIVATE_FILE)
+            return os.fdopen(fd, "r+b")
+        except BaseException:
+            os.close(fd)
+            raise
+    except OSError as exc:
+        raise InputError(f"cannot write output: {exc.strerror}", where) from None
+
+
+@contextlib.contextmanager
+def _writing(out: BinaryIO, where: Location) -> Iterator[BinaryIO]:
+    """``out`` for the run, closed at the end whatever happens; the records written before
+    a failure stay, a resumable output (the module docstring)."""
+    try:
+        yield out
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.close()  # a failed flush fails again on the same buffer; the first error is said
+        raise
+    try:
+        out.close()
+    except OSError as exc:
+        raise InputError(f"cannot write output: {exc.strerror}", where) from None
+
+
+def _put(out: BinaryIO, data: bytes, where: Location) -> None:
+    """Write ``data`` through to the output (nothing is left buffered when workers fork or
+    a run is interrupted); a write the system refuses is one line naming the output."""
+    try:
+        out.write(data)
+        out.flush()
     except OSError as exc:
         raise InputError(f"cannot write output: {exc.strerror}", where) from None
 
