@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from dataflow_rules.errors import InputError
 from dataflow_rules.facts_file import CONFIG_NAME, find_config, read_facts
 
 FACTS = "facts:\n  exporter: {ciio: false}\n"
@@ -46,10 +49,6 @@ def test_nothing_above_the_repository_root_is_read(tmp_path: Path) -> None:
 def test_a_fact_stated_twice_under_stripped_equal_names_is_an_error(tmp_path: Path) -> None:
     """`" collected_abroad"` and `"collected_abroad"` are one fact once validation strips the
     name: the file stating it both true and false is refused, not read as whichever came last."""
-    import pytest
-
-    from dataflow_rules.errors import InputError
-
     facts = tmp_path / "facts.yaml"
     facts.write_text("context: {collected_abroad: false, ' collected_abroad': true}\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"context: .*the same once spaces are stripped"):
