@@ -10,6 +10,7 @@ importing ``scan``, ``serve`` or the workbench. No decision logic lives here; ex
 from __future__ import annotations
 
 import importlib
+import sys
 from functools import cache
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__, helptext, startup
+from .errors import ExitCode
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "dataflow_rules.commands": ("check", "catalogues", "vocab", "version", "new"),
@@ -115,6 +117,12 @@ def main() -> None:
     """The ``dataflow-rules`` program: the app, with the collector paused while it starts
     (:mod:`dataflow_rules.startup`)."""
     startup.pause()
+    if sys.stdout is None:  # started with standard output closed (`cmd >&-`)
+        # Every command writes its result there; deciding without a way to say the
+        # decision would leave only an exit code a gate cannot tell from a crash.
+        if sys.stderr is not None:
+            sys.stderr.write("error: standard output is closed; nothing can be written\n")
+        raise SystemExit(ExitCode.USAGE)
     app()
 
 

@@ -583,3 +583,23 @@ def test_a_scan_report_onto_a_scanned_file_is_refused(tmp_path: Path) -> None:
         [EXE, "scan", str(repo), "--no-progress"], capture_output=True, timeout=120, check=False
     )
     assert again.returncode == 4
+
+
+# --- standard output closed --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "scan"])
+def test_a_closed_standard_output_is_one_line_not_a_traceback(tmp_path: Path, command: str) -> None:
+    """`check FILE >&-` crashed with an AttributeError traceback (exit 1, the code of a bug):
+    a gate could not tell it from any other crash. It is one line and the usage code."""
+    source = tmp_path / "flow.json"
+    source.write_text(json.dumps(cn("t", "2026-03-01")), "utf-8")
+    result = subprocess.run(
+        ["sh", "-c", '"$0" "$1" "$2" >&-', EXE, command, str(source if command == "check" else tmp_path)],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode() == "error: standard output is closed; nothing can be written\n"
