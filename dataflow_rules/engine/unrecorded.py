@@ -15,6 +15,7 @@ receiving data, section 2): an unchecked law the decision must name.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 
 from ..models.catalogue import Catalogue, Counting, Entry, LocalisationEntry
 from ..models.decision import Assumption, Decision, Verdict
@@ -27,7 +28,7 @@ _UNITS = ("individuals", "records", "devices")
 _MEMO_SIZE = 4096
 """Answers remembered by :func:`_counted_across` and :func:`_assumption` (each a pure
 function of the loaded catalogues and a few values of the transfer); emptied when full."""
-_FOUND: dict[tuple[int, int, str, frozenset[str], dt.date], tuple[object, object, Found]] = {}
+_FOUND: dict[tuple[int, int, str, frozenset[str], int], tuple[object, object, Found]] = {}
 _SAID: dict[tuple[str, int, int, dt.date | None], tuple[object, object, Assumption]] = {}
 
 _PER = {
@@ -104,8 +105,10 @@ def _counted_across(
     condition counted across transfers that one of the transfer's items (of ``categories``)
     falls within (or may contain): a rule of another period counts over its own window and
     cites its own law. Remembered per (taxonomy, catalogue, side, the items' categories,
-    day): it reads no more."""
-    key = (id(policies.taxonomy), id(catalogue), side, categories, day)
+    period of ``day``): it reads no more. The period (:func:`_period`), not the day: a
+    generated corpus or a ledger states a different day nearly every transfer, and the
+    answer can change only where an entry comes into force or lapses."""
+    key = (id(policies.taxonomy), id(catalogue), side, categories, _period(catalogue, side, day))
     held = _FOUND.get(key)
     if held is not None and held[0] is policies.taxonomy and held[1] is catalogue:
         return held[2]
@@ -116,15 +119,43 @@ def _counted_across(
     return found
 
 
-def _first_counted(
-    policies: Policies, catalogue: Catalogue, side: str, items: frozenset[str], day: dt.date
-) -> Found:
+_POINTS: dict[tuple[int, str], tuple[object, tuple[int, ...]]] = {}
+"""(catalogue, side) -> the days (ordinals) on which some designation of that side comes into
+force or lapses (the day after its ``expires``)."""
+
+
+def _period(catalogue: Catalogue, side: str, day: dt.date) -> int:
+    """Which of the periods between :data:`_POINTS` ``day`` falls in: every designation's
+    ``in_force`` (``effective <= day <= expires``) is the same on every day of a period,
+    so :func:`_first_counted` gives the same answer on them all."""
+    held = _POINTS.get((id(catalogue), side))
+    if held is None or held[0] is not catalogue:
+        points: set[int] = set()
+        for entry in _designations(catalogue, side):
+            if entry.effective is not None:
+                points.add(entry.effective.toordinal())
+            if entry.expires is not None:
+                points.add(entry.expires.toordinal() + 1)
+        if len(_POINTS) >= _MEMO_SIZE:
+            _POINTS.clear()
+        held = _POINTS[(id(catalogue), side)] = (catalogue, tuple(sorted(points)))
+    return bisect_right(held[1], day.toordinal())
+
+
+def _designations(catalogue: Catalogue, side: str) -> list[Entry | LocalisationEntry]:
+    """The designations of ``catalogue`` that apply on ``side``, in the order they are tried."""
     designations: list[Entry | LocalisationEntry] = [
         e for e in catalogue.entries if e.direction in (side, "both")
     ]
     if side == "outbound":
         designations += catalogue.localisation
-    for entry in designations:
+    return designations
+
+
+def _first_counted(
+    policies: Policies, catalogue: Catalogue, side: str, items: frozenset[str], day: dt.date
+) -> Found:
+    for entry in _designations(catalogue, side):
         how = entry.counting or catalogue.counting
         if (
             not entry.in_force(day)
