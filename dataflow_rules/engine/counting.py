@@ -79,6 +79,11 @@ class PriorItem:
     a transfer that states only the name is the same exporter as one with an id and that
     name (:meth:`Ledger.prior`)."""
     exporter_has_id: bool = False
+    recipient_name: str = ""
+    """The recipient's normalised name ('' when unstated), and below whether it had an id:
+    like the exporter, a recipient named without its id is the one recorded with that id
+    and name (:func:`same_party`)."""
+    recipient_has_id: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,28 @@ def recipient_key(transfer: Transfer) -> str:
     return _identity(transfer.recipient.id or transfer.recipient.name or "")
 
 
+Party = tuple[str, str, bool]
+"""A counterparty as counting compares it: (its key, id else name; its normalised name; whether
+it stated an id)."""
+
+
+def recipient_party(transfer: Transfer) -> Party:
+    """The recipient as :func:`same_party` compares it."""
+    r = transfer.recipient
+    return (recipient_key(transfer), _identity(r.name or ""), bool(r.id))
+
+
+def same_party(a: Party, key: str, name: str, has_id: bool) -> bool:
+    """Whether an earlier item's recipient (``key``, ``name``, ``has_id``) is the party ``a``:
+    the same key, or the same normalised name where one of the two states no id (two
+    different ids are two parties). Keyed by id or else name alone, "id: cn-vendor, name:
+    Example" and "name: Example" were two foreign persons, and the 12 months' count 28 CFR
+    202.205 adds up per counterparty split in two: a wrong allow."""
+    if a[0] == key:
+        return True
+    return bool(name) and a[1] == name and not (a[2] and has_id)
+
+
 def _identity(name: str) -> str:
     """One party however its id or name is cased, spaced or width-encoded (NFKC): "Example
     Retailer", "example  retailer" and a full-width "Example" are one exporter, so 60,000
@@ -354,14 +381,16 @@ def raw_tally(
     ledger_open: Callable[[], list[str]] | None = None
     if since is not None and prior:
         me = exporter_key(transfer)
-        them = recipient_key(transfer)
+        them = recipient_party(transfer)
 
-        def wanted(day: dt.date, exporter: str, recipient: str, category: str) -> bool:
-            if not (since <= day <= as_of) or exporter != me:
+        def wanted(p: PriorItem) -> bool:
+            if not (since <= p.date <= as_of) or p.exporter != me:
                 return False
-            if key.per == "exporter_and_recipient" and recipient != them:
+            if key.per == "exporter_and_recipient" and not same_party(
+                them, p.recipient, p.recipient_name, p.recipient_has_id
+            ):
                 return False
-            return _relation(taxonomy, key.categories, category) == "within"
+            return _relation(taxonomy, key.categories, p.category) == "within"
 
         named: set[str] = set()
 
@@ -396,7 +425,7 @@ def raw_tally(
             in_window = window.has
             one_by_one = prior.special()
         for n, p in enumerate(one_by_one):
-            if not wanted(p.date, p.exporter, p.recipient, p.category):
+            if not wanted(p):
                 continue
             value = BIG if p.bulk else getattr(p, key.unit)
             name(p.source)
@@ -586,6 +615,8 @@ def prior_items(transfer: Transfer, source: str, day: dt.date) -> list[PriorItem
             bulk=item.bulk is True,
             exporter_name=_identity(transfer.exporter.name or ""),
             exporter_has_id=bool(transfer.exporter.id),
+            recipient_name=_identity(transfer.recipient.name or ""),
+            recipient_has_id=bool(transfer.recipient.id),
         )
         for item in transfer.data
     ]
@@ -692,7 +723,7 @@ _AT: dict[str, int] = {unit: n for n, unit in enumerate(_UNITS)}
 _UNSTATED = -1
 """A count not stated, in a column of counts (a stated count is never negative)."""
 
-_BULK, _HAS_ID = 1, 2
+_BULK, _HAS_ID, _RECIPIENT_HAS_ID = 1, 2, 4
 """Bits of an item's flags."""
 
 
@@ -777,6 +808,7 @@ class _Items:
         "name",
         "population",
         "recipient",
+        "recipient_name",
         "regrouped",
         "source",
         "sources",
@@ -790,6 +822,7 @@ class _Items:
         self.source = array("i")
         self.tid = array("i")
         self.recipient = array("i")
+        self.recipient_name = array("i")
         self.category = array("i")
         self.population = array("i")
         self.name = array("i")
@@ -812,13 +845,18 @@ class _Items:
         self.source.append(self.sources.add(item.source))
         self.tid.append(self.ids.add(item.transfer_id))
         self.recipient.append(self.vocab.add(item.recipient))
+        self.recipient_name.append(self.vocab.add(item.recipient_name))
         self.category.append(self.vocab.add(item.category))
         self.population.append(-1 if item.population is None else self.vocab.add(item.population))
         self.name.append(self.vocab.add(item.exporter_name))
         for column, unit in zip(self.counts, _UNITS, strict=True):
             value = getattr(item, unit)
             column.append(_UNSTATED if value is None else value)
-        self.flags.append((_BULK if item.bulk else 0) | (_HAS_ID if item.exporter_has_id else 0))
+        self.flags.append(
+            (_BULK if item.bulk else 0)
+            | (_HAS_ID if item.exporter_has_id else 0)
+            | (_RECIPIENT_HAS_ID if item.recipient_has_id else 0)
+        )
         return len(self.day) - 1
 
     def extend(self, other: _Items, positions: Iterable[int]) -> None:
@@ -829,6 +867,7 @@ class _Items:
             self.source.append(other.source[n])
             self.tid.append(other.tid[n])
             self.recipient.append(other.recipient[n])
+            self.recipient_name.append(other.recipient_name[n])
             self.category.append(other.category[n])
             self.population.append(other.population[n])
             self.name.append(other.name[n])
@@ -871,6 +910,8 @@ class _Items:
             bulk=bool(self.flags[n] & _BULK),
             exporter_name=values[self.name[n]],
             exporter_has_id=bool(self.flags[n] & _HAS_ID),
+            recipient_name=values[self.recipient_name[n]],
+            recipient_has_id=bool(self.flags[n] & _RECIPIENT_HAS_ID),
         )
 
 
@@ -1150,7 +1191,7 @@ class _Sums:
         """The items counted one by one (a population, or bulk)."""
         self.categories: set[str] = set()
         """Every category of the exporter's earlier items (what a volume line may cap)."""
-        self._indexes: dict[tuple[Taxonomy, tuple[str, ...] | None, str | None], _Index] = {}
+        self._indexes: dict[tuple[Taxonomy, tuple[str, ...] | None, Party | None], _Index] = {}
         for n in range(len(store)):
             self.add(n)
 
@@ -1164,7 +1205,9 @@ class _Sums:
             if _selects(taxonomy, categories, recipient, store, n):
                 index.add(n)
 
-    def index(self, taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: str | None) -> _Index:
+    def index(
+        self, taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: Party | None
+    ) -> _Index:
         key = (taxonomy, categories, recipient)
         found = self._indexes.get(key)
         if found is None:
@@ -1176,10 +1219,15 @@ class _Sums:
 
 
 def _selects(
-    taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: str | None, store: _Items, n: int
+    taxonomy: Taxonomy, categories: tuple[str, ...] | None, recipient: Party | None, store: _Items, n: int
 ) -> bool:
     values = store.vocab.values
-    if recipient is not None and values[store.recipient[n]] != recipient:
+    if recipient is not None and not same_party(
+        recipient,
+        values[store.recipient[n]],
+        values[store.recipient_name[n]],
+        bool(store.flags[n] & _RECIPIENT_HAS_ID),
+    ):
         return False
     return _relation(taxonomy, categories, values[store.category[n]]) == "within"
 
@@ -1230,7 +1278,7 @@ class PriorSet(Sequence[PriorItem]):
         taxonomy: Taxonomy,
         categories: tuple[str, ...] | None,
         exporter: str,
-        recipient: str | None,
+        recipient: Party | None,
         since: dt.date,
         until: dt.date,
         unit: str,
