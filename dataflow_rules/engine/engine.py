@@ -27,10 +27,10 @@ from .cases import (
 )
 from .compile import DOMESTIC, PlanKey, Rule, Side, SidePlan
 from .counting import CountKey, PriorItem, PriorSet, Tally, since_words, tally
-from .decide import Firing, Outline, SideResult, combine_legs, combine_outlines, decide, outline
+from .decide import Firing, Lack, Outline, SideResult, combine_legs, combine_outlines, decide, outline
 from .durable import RuleSet
 from .facts import Totals, item_properties, side_base, side_key
-from .legs import onward_hops
+from .legs import Hop, onward_hops
 from .plans import PlanTable
 from .presume import apply_facts, bound_assumptions, presume_lacking, set_fact
 from .scope import apply_scopes, rule_out, scope_warnings
@@ -50,9 +50,9 @@ _Evaluated = tuple[Transfer, SideResult, list[tuple[Any, ...] | None]]
 list: made only once the side is evaluated again)."""
 
 
-_Hop = tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None]
+_Hop = tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None, Hop | None]
 """One hop of a transfer (Engine._hops): its label, its transfer, its evaluated sides, the
-jurisdiction it stays in."""
+jurisdiction it stays in, and the onward hop it is (None: the first)."""
 
 
 _Asks = tuple[dict[str, int], tuple[tuple[RuleSet, "_Payload", str], ...]]
@@ -244,7 +244,8 @@ class Engine:
         what stays open; the presumptions used; the transfer as presumed. ``memo``: this
         decision's side evaluations so far, shared by its branches (:meth:`_evaluate`)."""
         hops = list(self._hops(transfer, day, prior, None, memo))
-        shape = self._outline(transfer, day, hops)
+        parts = self._hop_outlines(day, hops)
+        shape = combine_outlines(parts)
         given = transfer
         # The rules' decision is written only when it is returned or analysed: one that a
         # presumption replaces is read only through its outline (verdict, floor, missing
@@ -253,7 +254,7 @@ class Engine:
         decision: Decision | None = None
         assumed: list[Assumption] = []
         if resolve and shape.lacking:
-            transfer, ruled, lacking = rule_out(self.policies, transfer, shape.lacking)
+            transfer, ruled, lacking = rule_out(self.policies, transfer, _as_paths(hops, parts))
             presumed, assumed = presume_lacking(self.policies, transfer, lacking, day)
             assumed = [*ruled, *assumed]
             if assumed:
@@ -455,18 +456,20 @@ class Engine:
         """The decision with its reasons, from each hop's evaluated sides."""
         parts: list[tuple[str | None, Decision]] = [
             (label, decide(self.policies, hop, day, sides, self.unlisted, domestic=domestic))
-            for label, hop, sides, domestic in hops
+            for label, hop, sides, domestic, _ in hops
         ]
         return parts[0][1] if not transfer.onward else combine_legs(transfer, day, parts)
 
     def _outline(self, transfer: Transfer, day: dt.date, hops: Iterable[_Hop]) -> Outline:
         """:meth:`_written`'s :class:`.decide.Outline`, without writing a reason."""
-        return combine_outlines(
-            [
-                outline(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
-                for _, hop, sides, domestic in hops
-            ]
-        )
+        return combine_outlines(self._hop_outlines(day, hops))
+
+    def _hop_outlines(self, day: dt.date, hops: Iterable[_Hop]) -> list[Outline]:
+        """Each hop's :class:`.decide.Outline`, in order."""
+        return [
+            outline(self.policies, hop, day, sides, self.unlisted, domestic=domestic)
+            for _, hop, sides, domestic, _ in hops
+        ]
 
     def _verdict_once(
         self, transfer: Transfer, day: dt.date, prior: Sequence[PriorItem], memo: _Memo | None = None
@@ -486,7 +489,7 @@ class Engine:
     ) -> Iterator[_Hop]:
         """Each hop's (label, transfer, evaluated sides, the jurisdiction it stays in): the
         transfer itself, then each onward leg (section 8a), one at a time."""
-        yield (None, transfer, *self._leg(transfer, day, prior, record=record, memo=memo))
+        yield (None, transfer, *self._leg(transfer, day, prior, record=record, memo=memo), None)
         if not transfer.onward:
             return
         for hop in onward_hops(self.policies, transfer):
@@ -499,7 +502,7 @@ class Engine:
                 label=hop.label,
                 memo=memo,
             )
-            yield hop.label, hop.transfer, sides, domestic
+            yield hop.label, hop.transfer, sides, domestic, hop
 
     def _leg(
         self,
@@ -768,4 +771,20 @@ def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list
                 f"As of {day}, before the {ref.jurisdiction} catalogue's effective date "
                 f"{loaded.catalogue.effective}: its entries were not yet law, so the decision says little."
             )
+    return out
+
+
+def _as_paths(hops: Sequence[_Hop], parts: Sequence[Outline]) -> list[Lack]:
+    """Each hop's open findings' (jurisdiction, facts lacking), the facts named by their
+    paths in the whole transfer (:meth:`.legs.Hop.path`): an onward leg's recipient's
+    ``recipient.designated`` is ``onward[0].recipient.designated``, so a presumption about
+    the recipient is presumed of the leg's own recipient, where the leg's rule reads it,
+    and the assumption names that path. The decision's reasons name a leg's facts as its
+    own rules do, prefixed by the leg's label (docs/semantics.md, 8a)."""
+    out: list[Lack] = []
+    for (_, _, _, _, hop), part in zip(hops, parts, strict=True):
+        if hop is None:
+            out.extend(part.lacking)
+        else:
+            out.extend((code, tuple(hop.path(f) for f in missing)) for code, missing in part.lacking)
     return out

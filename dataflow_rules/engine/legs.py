@@ -19,7 +19,23 @@ class Hop:
 
     label: str
     transfer: Transfer
+    leg: int
+    """The index of the onward leg (``transfer.onward[leg]``) this hop decides."""
     outbound_only: bool = False
+
+    def path(self, fact: str) -> str:
+        """``fact``, as this hop's rules name it, as a path of the whole transfer: a fact of
+        the leg's own recipient (and, on the leg's own hop, of its exporter) is the leg's,
+        ``onward[0].recipient.designated``, so that a presumption or a case fills the
+        leg's recipient, not the first one. Every other fact the hop reads it inherits
+        when the leg leaves it unstated (the data, date, context, security, purpose,
+        transaction; on the export rules' hop the exporter too), so its path stays the
+        transfer's: setting it there reaches the leg. The leg's impact assessment and
+        roles are its own too, but no presumption or case sets them."""
+        head = fact.partition(".")[0]
+        if head == "recipient" or (head == "exporter" and not self.outbound_only):
+            return f"onward[{self.leg}].{fact}"
+        return fact
 
 
 def onward_hops(policies: Policies, transfer: Transfer) -> list[Hop]:
@@ -46,7 +62,7 @@ def onward_hops(policies: Policies, transfer: Transfer) -> list[Hop]:
                 "impact_assessment": leg.impact_assessment,
             }
         )
-        out.append(Hop(f"Onward leg {k + 1} ({here} to {there})", carried))
+        out.append(Hop(f"Onward leg {k + 1} ({here} to {there})", carried, k))
         j_here, j_there = policies.jurisdiction_of(here), policies.jurisdiction_of(there)
         if origin is not None and origin not in (j_here, j_there):
             reach = transfer.model_copy(
@@ -61,5 +77,5 @@ def onward_hops(policies: Policies, transfer: Transfer) -> list[Hop]:
                 }
             )
             label = f"Onward leg {k + 1} ({transfer.origin}'s export rules for data reaching {there})"
-            out.append(Hop(label, reach, outbound_only=True))
+            out.append(Hop(label, reach, k, outbound_only=True))
     return out

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 _ITEM = re.compile(r"^data\[(\d+)\]\.anonymised$")
 _ITEM_FACT = re.compile(r"^data\[(\d+)\]\.(\w+)$")
+_LEG_FACT = re.compile(r"^onward\[(\d+)\]\.((exporter|recipient)\.(\w+))$")
+"""A fact of an onward leg's own exporter or recipient (legs.Hop.path)."""
 
 
 def apply_facts(
@@ -222,7 +224,12 @@ def _presumed(fact: str, p: Presumption, code: str) -> Assumption:
 
 
 def _covers(policies: Policies, p: Presumption, fact: str, transfer: Transfer) -> bool:
-    """Whether presumption ``p`` speaks to the open fact ``fact``."""
+    """Whether presumption ``p`` speaks to the open fact ``fact``. A presumption about the
+    recipient (or the exporter) is about who a party is, so it holds of each recipient the
+    data reaches: it speaks to an onward leg's own recipient's fact too."""
+    leg = _LEG_FACT.match(fact)
+    if leg:
+        return p.fact == leg.group(2)
     m = _ITEM.match(fact)
     if m:
         if p.fact != "data.anonymised":
@@ -236,7 +243,14 @@ def _covers(policies: Policies, p: Presumption, fact: str, transfer: Transfer) -
 
 
 def set_fact(transfer: Transfer, fact: str, value: Any) -> Transfer:
-    """``transfer`` with one fact, as users write its path, set to ``value``."""
+    """``transfer`` with one fact, as users write its path, set to ``value``
+    (``onward[0].recipient.designated``: the first onward leg's own recipient's)."""
+    leg = _LEG_FACT.match(fact)
+    if leg:
+        i, head, name = int(leg.group(1)), leg.group(3), leg.group(4)
+        legs = list(transfer.onward)
+        legs[i] = updated(legs[i], {head: updated(getattr(legs[i], head), {name: value})})
+        return updated(transfer, {"onward": legs})
     m = _ITEM_FACT.match(fact)
     if m:
         i, name = int(m.group(1)), m.group(2)

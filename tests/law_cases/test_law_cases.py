@@ -17,18 +17,7 @@ CASES_FILE = Path(__file__).with_name("cases.yaml.txt")
 DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 # Cases the shipped tool decides against the law, with what it answers and why.
-WRONG: dict[str, str] = {
-    "us_onward_leg_us_citizen_designation_unstated": (
-        "Tool: REVIEW (us.dsp.restricted.coc.health, onward leg 1, asks"
-        " onward[0].recipient.designated): the US presumption of recipient.designated (false,"
-        " 28 CFR 202.211(a)(5)) fills only the first recipient's fact. engine/presume.py"
-        " presume_lacking matches a lacking fact against the presumption's own path"
-        " ('recipient.designated'), never a leg's ('onward[0].recipient.designated'), so every"
-        " onward leg whose rule is open on the leg recipient's designation stays review (fails"
-        " closed). The fix lies in presume.py (and set_fact for a leg's recipient): a"
-        " presumption about the recipient presumes it of each leg's own recipient too."
-    ),
-}
+WRONG: dict[str, str] = {}
 
 
 def _transfer(case: dict[str, Any]) -> dict[str, Any]:
