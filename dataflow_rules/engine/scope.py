@@ -109,9 +109,12 @@ def _set_false(
     )
 
 
-def _assumption(where: str, kind: str, scope: _Scope) -> Assumption:
+def _assumption(where: str, kind: str, scope: _Scope, head: str = "context") -> Assumption:
+    """The assumption that a stated fact of ``head`` (a context fact, or the recipient's own
+    field) is false, for a recipient whose stated type the catalogue's scope for it leaves
+    out (``context_scopes`` or ``recipient_scopes``)."""
     jurisdiction, fact, rule = scope
-    path = f"{where}context.{fact}"
+    path = f"{where}{head}.{fact}"
     return _set_false(
         jurisdiction,
         where,
@@ -119,7 +122,7 @@ def _assumption(where: str, kind: str, scope: _Scope) -> Assumption:
         path,
         rule,
         f"The description states {where}recipient.type {kind} and {path} true, {_CLASH} "
-        f"{rule.sentence} So {path} is taken as false ({jurisdiction} context_scopes.{fact}).",
+        f"{rule.sentence} So {path} is taken as false ({jurisdiction} {head}_scopes.{fact}).",
     )
 
 
@@ -154,7 +157,7 @@ def _apply_claims(policies: Policies, transfer: Transfer) -> tuple[Transfer, lis
         for jurisdiction, name, rule in scopes:
             if getattr(recipient, name) is True and kind not in rule.recipient_types and name not in changes:
                 changes[name] = False  # two catalogues scoping one field: it is set false once
-                made.append(_claim_assumption(where, str(kind), (jurisdiction, name, rule)))
+                made.append(_assumption(where, str(kind), (jurisdiction, name, rule), head="recipient"))
         return updated(recipient, changes) if changes else recipient
 
     first = checked("", transfer.recipient)
@@ -165,20 +168,6 @@ def _apply_claims(policies: Policies, transfer: Transfer) -> tuple[Transfer, lis
     if not made:
         return transfer, []
     return updated(transfer, {"recipient": first, "onward": legs}), made
-
-
-def _claim_assumption(where: str, kind: str, scope: _Scope) -> Assumption:
-    jurisdiction, name, rule = scope
-    path = f"{where}recipient.{name}"
-    return _set_false(
-        jurisdiction,
-        where,
-        kind,
-        path,
-        rule,
-        f"The description states {where}recipient.type {kind} and {path} true, {_CLASH} "
-        f"{rule.sentence} So {path} is taken as false ({jurisdiction} recipient_scopes.{name}).",
-    )
 
 
 def _apply_context(policies: Policies, transfer: Transfer) -> tuple[Transfer, list[Assumption]]:
