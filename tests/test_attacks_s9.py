@@ -177,21 +177,26 @@ def test_a_recipient_named_without_its_id_is_the_same_foreign_person(
     assert check(db, us("second", "2026-04-01", second)) == [verdict]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "allow: an exporter stated with neither id nor name is keyed '' (engine/counting.py "
-        "exporter_key) and counted with no named exporter of the ledger, silently; it may be "
-        "'Example CN Retailer' whose 60,000 are recorded (2024 Provisions Art 8): review or "
-        "count together. The fix lies in engine/counting.py"
-    ),
-)
 def test_an_unnamed_exporter_is_not_silently_another_exporter(tmp_path: Path) -> None:
     db = tmp_path / "a.sqlite"
     assert check(db, cn("first", "2026-03-01", "a")) == ["allow"]
     second = cn("second", "2026-06-01", "b")
     second["exporter"] = {"ciio": False}
-    assert check(db, second) != ["allow"]
+    again = tmp_path / "again.yaml"
+    again.write_text(yaml.safe_dump(second), encoding="utf-8")
+    shown = subprocess.run(
+        [EXE, "check", "--format", "json", "--ledger", str(db), str(again)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    decision = json.loads(shown.stdout)["decisions"][0]
+    assert decision["verdict"] == "restrict"
+    assert [a["fact"] for a in decision["assumptions"]].count("exporter") == 1, decision["assumptions"]
+    # and a transfer that names its exporter is not counted with another's
+    named = cn("third", "2026-06-01", "c")
+    named["exporter"] = {"id": "cn-other", "name": "Another CN Retailer", "ciio": False}
+    assert check(db, named) == ["allow"]
 
 
 @pytest.mark.xfail(

@@ -670,6 +670,16 @@ class Ledger:
         exporter = exporter_key(transfer)
         own = transfer.id if key is None else key
         mine = self._by_exporter.get(exporter)
+        if not exporter and any(held for held in self._by_exporter if held):
+            # Neither id nor name: whose earlier transfers are this exporter's cannot be
+            # told, and keyed '' it was counted with no identified exporter's, silently (a
+            # wrong allow where it is one of them). Every exporter's count with it, the
+            # stricter reading; the decision says so (Engine._annotate).
+            pooled = _Items(self._sources, self._ids, self._vocab)
+            for held in sorted(self._by_exporter):
+                store = self._by_exporter[held]
+                pooled.extend(store, range(len(store)))
+            return PriorSet(pooled, exporter, own, _Sums(pooled), cutoff, pooled=True)
         named = self._same_name(transfer, exporter)
         if named:  # the same exporter under another key: counted together, under this one
             merged = _Items(self._sources, self._ids, self._vocab)
@@ -1249,9 +1259,18 @@ class PriorSet(Sequence[PriorItem]):
     Read one by one (``for item in prior``), the items are made from the ledger's columns."""
 
     def __init__(
-        self, store: _Items, exporter: str, own: str, sums: _Sums, cutoff: dt.date | None = None
+        self,
+        store: _Items,
+        exporter: str,
+        own: str,
+        sums: _Sums,
+        cutoff: dt.date | None = None,
+        pooled: bool = False,
     ) -> None:
         self._store = store
+        self.pooled = pooled
+        """Whether these are every exporter's items: the transfer names no exporter
+        (:meth:`Ledger.prior`)."""
         self.exporter = exporter
         self.own = own
         self._sums = sums

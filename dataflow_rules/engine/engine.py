@@ -299,6 +299,8 @@ class Engine:
         """The facts taken as given, and the warnings about the as-of date."""
         if not isinstance(prior, PriorSet):  # no ledger read: say what that presumes (issue 19)
             notes = [*notes, *unrecorded_assumptions(self.policies, transfer, decision, day)]
+        elif prior.pooled and any(r.counted_with for r in decision.reasons):
+            notes = [*notes, POOLED]
         if self.unlisted is None:
             notes = [*notes, *unlisted_assumptions(decision)]
         update: dict[str, object] = {}
@@ -759,6 +761,21 @@ def _traces(sides: list[tuple[str, Side, SideResult | None]]) -> list[SideTrace]
         else:
             out.append(result.trace)
     return out
+
+
+POOLED = Assumption(
+    fact="exporter",
+    value="any recorded exporter",
+    source="ledger",
+    sentence=(
+        "The description states neither exporter.id nor exporter.name, so which earlier"
+        " transfers are this exporter's cannot be told: every recorded exporter's transfers"
+        " in the window were counted with this one (the stricter reading)."
+    ),
+    override="state exporter.id (or exporter.name) to count this exporter's own transfers only",
+)
+"""The assumption of a decision whose unnamed exporter was counted with every recorded one
+(counting.Ledger.prior)."""
 
 
 def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list[str]:
