@@ -123,10 +123,15 @@ def test_no_decision_without_its_record(tmp_path: Path, pg_server: str) -> None:
             assert r.status_code == 503
             body = r.json()
             assert body["error"] == "audit" and "decisions" not in body
-            # The store is read first (the ledger of earlier transfers), then written: either
-            # fails closed, and nothing is decided without its record.
+            # The counting lock is taken first, then the store is read (the ledger of earlier
+            # transfers), then written: each fails closed, and nothing is decided without its
+            # record.
             assert body["message"].startswith(
-                (f"audit store {url}: cannot record the decision: ", f"audit store {url}: cannot read: ")
+                (
+                    f"audit store {url}: cannot lock the ledger: ",
+                    f"audit store {url}: cannot record the decision: ",
+                    f"audit store {url}: cannot read: ",
+                )
             ), body["message"]
             assert http.get("/api/health").status_code == 503
             form = http.post(
@@ -135,8 +140,11 @@ def test_no_decision_without_its_record(tmp_path: Path, pg_server: str) -> None:
                 headers={"content-type": "application/x-www-form-urlencoded"},
             )
             assert form.status_code == 503 and form.headers["content-type"].startswith("text/html")
-            # Read first (the ledger), then written: whichever fails, nothing is decided.
-            assert "cannot record the decision" in form.text or "cannot read" in form.text, form.text[-800:]
+            # Locked, read (the ledger), then written: whichever fails, nothing is decided.
+            assert any(
+                said in form.text
+                for said in ("cannot lock the ledger", "cannot record the decision", "cannot read")
+            ), form.text[-800:]
             assert "verdict" not in form.text
     finally:
         assert srv.stop(), srv.stderr
