@@ -192,6 +192,10 @@ def test_window_start_edges() -> None:
     assert window_start("preceding_12_months", dt.date(2028, 2, 29)) == dt.date(2027, 2, 28)
     assert window_start("preceding_12_months", dt.date(2028, 3, 1)) == dt.date(2027, 3, 1)
     assert window_start("transfer", DAY) is None
+    # a year back from year 1 (the service fuzzer's as_of=0001-01-01 crashed with a 500)
+    for window in ("preceding_12_months", "previous_and_current_year"):
+        assert window_start(window, dt.date(1, 1, 1)) == dt.date.min
+        assert window_start(window, dt.date(2, 1, 1)) == dt.date(1, 1, 1)
 
 
 def test_ciio_unstated_where_both_answers_restrict_is_restrict(engine: Engine) -> None:

@@ -191,6 +191,8 @@ def window_start(window: Window, as_of: dt.date) -> dt.date | None:
     """
     if window == "calendar_year":
         return dt.date(as_of.year, 1, 1)
+    if as_of.year == dt.MINYEAR and window in ("previous_and_current_year", "preceding_12_months"):
+        return dt.date.min  # a year back from year 1 is before the calendar: from its first day
     if window == "previous_and_current_year":
         return dt.date(as_of.year - 1, 1, 1)
     if window == "preceding_12_months":
