@@ -645,11 +645,15 @@ class Ledger:
         self._by_exporter: dict[str, _Items] = {}
         self._sums: dict[str, _Sums] = {}
         self._by_name: dict[str, set[str]] = {}
+        self._pooled: tuple[_Items, _Sums] | None = None
+        """Every exporter's items, pooled for a transfer naming no exporter (:meth:`prior`);
+        made once until an item is added, not once per such transfer."""
         """An exporter's normalised name -> the keys (id or name) its items are held under."""
         for item in items:
             self.add(item)
 
     def add(self, item: PriorItem) -> None:
+        self._pooled = None
         store = self._by_exporter.get(item.exporter)
         if store is None:
             store = self._by_exporter[item.exporter] = _Items(self._sources, self._ids, self._vocab)
@@ -677,11 +681,14 @@ class Ledger:
             # told, and keyed '' it was counted with no identified exporter's, silently (a
             # wrong allow where it is one of them). Every exporter's count with it, the
             # stricter reading; the decision says so (Engine._annotate).
-            pooled = _Items(self._sources, self._ids, self._vocab)
-            for held in sorted(self._by_exporter):
-                store = self._by_exporter[held]
-                pooled.extend(store, range(len(store)))
-            return PriorSet(pooled, exporter, own, _Sums(pooled), cutoff, pooled=True)
+            if self._pooled is None:
+                pooled = _Items(self._sources, self._ids, self._vocab)
+                for held in sorted(self._by_exporter):
+                    store = self._by_exporter[held]
+                    pooled.extend(store, range(len(store)))
+                self._pooled = (pooled, _Sums(pooled))
+            every, summed = self._pooled
+            return PriorSet(every, exporter, own, summed, cutoff, pooled=True)
         named = self._same_name(transfer, exporter)
         if named:  # the same exporter under another key: counted together, under this one
             merged = _Items(self._sources, self._ids, self._vocab)
