@@ -7,9 +7,7 @@ answer and the file to fix."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +15,17 @@ import pytest
 import yaml
 
 from .audit.conftest import pg_server, pg_url, store_url  # noqa: F401 - fixtures
-
-EXE = shutil.which("dataflow-rules") or str(Path(sys.executable).parent / "dataflow-rules")
+from .law_cases.test_ledger_cases import EXE
+from .law_cases.test_ledger_cases import cn as ledger_transfer
 
 
 def cn(tid: str, day: str | None, population: str | None = None, individuals: int = 60000) -> dict[str, Any]:
-    """A non-CIIO's contact data to a US company; 60,000 alone is exempt (2024 Provisions
-    Art 5(4)), 120,000 in a calendar year needs a standard contract (Art 8)."""
-    item: dict[str, Any] = {"category": "personal.contact", "individuals": individuals, "anonymised": False}
+    """The ledger cases' transfer (a non-CIIO's contact data to a US company; 60,000 alone is
+    exempt, 2024 Provisions Art 5(4); 120,000 in a calendar year needs a standard contract,
+    Art 8), its item naming ``population`` when given."""
+    transfer = ledger_transfer(tid, day, individuals)
     if population is not None:
-        item["population"] = population
-    transfer: dict[str, Any] = {
-        "id": tid,
-        "origin": "CN",
-        "destination": "US",
-        "exporter": {"id": "cn-exp", "name": "Example CN Retailer", "ciio": False},
-        "recipient": {"name": "Example US Co.", "type": "company", "controlled_by": "US"},
-        "purpose": "marketing",
-        "transaction": "vendor_agreement",
-        "context": {"exporter_automotive_data_processor": False},
-        "data": [item],
-    }
-    if day is not None:
-        transfer["date"] = day
+        transfer["data"][0]["population"] = population
     return transfer
 
 
