@@ -15,6 +15,7 @@ rich is imported only when a line is made, so a run without progress does not pa
 from __future__ import annotations
 
 import atexit
+import math
 import time
 from typing import IO, TYPE_CHECKING
 
@@ -31,7 +32,9 @@ class StatusLine:
         self.stream = stream
         self.interval = interval
         self.started = time.monotonic()
-        self._last = 0.0
+        # Not 0.0: time.monotonic() counts from boot on Linux, so on a machine up for less
+        # than one interval the first update would be held back as if one had just been drawn.
+        self._last = -math.inf
         self._console = Console(file=stream, highlight=False, soft_wrap=False)
         self._live = self._console.is_terminal and not self._console.is_dumb_terminal
         self._progress: Progress | None = None
