@@ -185,15 +185,6 @@ def test_an_unnamed_exporter_is_not_silently_another_exporter(tmp_path: Path) ->
     assert check(db, named) == ["allow"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "allow: party keys are NFKC-casefolded (engine/counting.py _identity), which does not "
-        "fold confusables: 'Example CN Retailer' with a Cyrillic 'Е' is another exporter and "
-        "60,000 + 60,000 in a year is not counted together (2024 Provisions Art 8). The fix "
-        "lies in engine/counting.py (a confusable skeleton, UTS #39)"
-    ),
-)
 def test_an_exporter_name_with_a_cyrillic_look_alike_is_the_same_exporter(tmp_path: Path) -> None:
     db = tmp_path / "a.sqlite"
     first, second = cn("first", "2026-03-01", "a"), cn("second", "2026-06-01", "b")

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import unicodedata
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from ..models.catalogue import Per, Window
+from ..models.decision import Assumption
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
+from .confusables import party_fold
+from .lookalike import Spellings, Written
 from .volume import BOUNDED_WINDOWS, contradicted, volume_of
 
 Unit = Literal["individuals", "records", "devices"]
@@ -84,6 +86,10 @@ class PriorItem:
     like the exporter, a recipient named without its id is the one recorded with that id
     and name (:func:`same_party`)."""
     recipient_has_id: bool = False
+    spelled: tuple[str, str, str, str] = ("", "", "", "")
+    """The exporter's id else name, its name, the recipient's id else name and its name, as
+    written (stripped): what :class:`.lookalike.Spellings` shows when names that look alike
+    were counted as one party. Not kept in the ledger's columns (:meth:`_Items.item`)."""
 
 
 @dataclass(frozen=True)
@@ -249,12 +255,27 @@ def same_party(a: Party, key: str, name: str, has_id: bool) -> bool:
     return bool(name) and a[1] == name and not (a[2] and has_id)
 
 
+def _folded(item: PriorItem) -> PriorItem:
+    """``item`` with its parties keyed as :func:`_identity` keys them: an item made with
+    another key (by hand, or by an earlier version's fold) is still its party's, never a
+    party of its own that no transfer is counted with (the fold is its own fixed point, so
+    an item made by :func:`prior_items` is unchanged)."""
+    keys = (item.exporter, item.recipient, item.exporter_name, item.recipient_name)
+    folded = tuple(_identity(k) for k in keys)
+    if folded == keys:
+        return item
+    e, r, e_name, r_name = folded
+    return replace(item, exporter=e, recipient=r, exporter_name=e_name, recipient_name=r_name)
+
+
+@lru_cache(maxsize=4096)
 def _identity(name: str) -> str:
-    """One party however its id or name is cased, spaced or width-encoded (NFKC): "Example
-    Retailer", "example  retailer" and a full-width "Example" are one exporter, so 60,000
-    people sent under each are counted together (otherwise a change of case splits a count
-    the law adds up: a wrong allow)."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """One party however its id or name is cased, spaced, width-encoded (NFKC) or spelled
+    with look-alike letters (UTS #39 confusables, :mod:`.confusables`): "Example Retailer",
+    "example  retailer", a full-width "Example" and one with a Cyrillic "Е" are one
+    exporter, so 60,000 people sent under each are counted together (otherwise a change of
+    case or of script splits a count the law adds up: a wrong allow)."""
+    return party_fold(name)
 
 
 @dataclass
@@ -386,10 +407,10 @@ def raw_tally(
         them = recipient_party(transfer)
 
         def wanted(p: PriorItem) -> bool:
-            if not (since <= p.date <= as_of) or p.exporter != me:
+            if not (since <= p.date <= as_of) or _identity(p.exporter) != me:
                 return False
             if key.per == "exporter_and_recipient" and not same_party(
-                them, p.recipient, p.recipient_name, p.recipient_has_id
+                them, _identity(p.recipient), _identity(p.recipient_name), p.recipient_has_id
             ):
                 return False
             return _relation(taxonomy, key.categories, p.category) == "within"
@@ -602,6 +623,13 @@ def _join(words: Iterable[str]) -> str:
 
 def prior_items(transfer: Transfer, source: str, day: dt.date) -> list[PriorItem]:
     """A decided transfer's items, as later decisions count them."""
+    e, r = transfer.exporter, transfer.recipient
+    spelled = (
+        (e.id or e.name or "").strip(),
+        (e.name or "").strip(),
+        (r.id or r.name or "").strip(),
+        (r.name or "").strip(),
+    )
     return [
         PriorItem(
             source=source,
@@ -619,6 +647,7 @@ def prior_items(transfer: Transfer, source: str, day: dt.date) -> list[PriorItem
             exporter_has_id=bool(transfer.exporter.id),
             recipient_name=_identity(transfer.recipient.name or ""),
             recipient_has_id=bool(transfer.recipient.id),
+            spelled=spelled,
         )
         for item in transfer.data
     ]
@@ -645,6 +674,8 @@ class Ledger:
         self._by_exporter: dict[str, _Items] = {}
         self._sums: dict[str, _Sums] = {}
         self._by_name: dict[str, set[str]] = {}
+        self._spellings = Spellings()
+        """How each party was written, for the decision that counts look-alikes as one."""
         self._pooled: tuple[_Items, _Sums] | None = None
         """Every exporter's items, pooled for a transfer naming no exporter (:meth:`prior`);
         made once until an item is added, not once per such transfer."""
@@ -653,11 +684,19 @@ class Ledger:
             self.add(item)
 
     def add(self, item: PriorItem) -> None:
+        item = _folded(item)
         self._pooled = None
         store = self._by_exporter.get(item.exporter)
         if store is None:
             store = self._by_exporter[item.exporter] = _Items(self._sources, self._ids, self._vocab)
         n = store.append(item)
+        if any(item.spelled):
+            e, e_name, r, r_name = item.spelled
+            self._spellings.add(
+                Written(
+                    item.source, item.date, e, e_name, item.exporter_has_id, r, r_name, item.recipient_has_id
+                )
+            )
         if item.exporter_name:
             self._by_name.setdefault(item.exporter_name, set()).add(item.exporter)
         sums = self._sums.get(item.exporter)
@@ -673,6 +712,13 @@ class Ledger:
         """The earlier items of ``transfer``'s exporter, less those of ``key`` (default:
         the transfer's id): a transfer is never counted with itself. ``cutoff``: leave out
         the items dated after it (a corpus decided together counts only what came before)."""
+        found = self._prior(transfer, key, cutoff)
+        if not found.pooled:
+            spellings = self._spellings
+            found.look_alikes = lambda: spellings.assumptions(transfer, cutoff)
+        return found
+
+    def _prior(self, transfer: Transfer, key: str | None, cutoff: dt.date | None) -> PriorSet:
         exporter = exporter_key(transfer)
         own = transfer.id if key is None else key
         mine = self._by_exporter.get(exporter)
@@ -1286,6 +1332,9 @@ class PriorSet(Sequence[PriorItem]):
         self.cutoff = cutoff
         self._kept: list[PriorItem] | None = None
         self._truth: tuple[int, bool] | None = None
+        self.look_alikes: Callable[[], list[Assumption]] = list
+        """The assumptions that earlier transfers written under names that look like this
+        transfer's parties' were counted as theirs (:meth:`Ledger.prior`)."""
 
     def _counts(self, n: int) -> bool:
         """Whether item ``n`` is added: not the transfer's own, not dated after the cutoff."""

@@ -301,6 +301,8 @@ class Engine:
             notes = [*notes, *unrecorded_assumptions(self.policies, transfer, decision, day)]
         elif prior.pooled and any(r.counted_with for r in decision.reasons):
             notes = [*notes, POOLED]
+        elif any(r.counted_with for r in decision.reasons):  # names that look alike, said
+            notes = [*notes, *prior.look_alikes()]
         if self.unlisted is None:
             notes = [*notes, *unlisted_assumptions(decision)]
         update: dict[str, object] = {}
