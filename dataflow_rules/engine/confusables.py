@@ -54,34 +54,41 @@ def party_fold(text: str) -> str:
     return " ".join(folded.split())
 
 
-@cache
-def _table() -> dict[int, str | None]:
-    """The translation table of :func:`party_fold`: every code point that folds to something
-    else, and every one that draws nothing (to None)."""
-    prototypes = _read()
-    table: dict[int, str | None] = {}
-    for c in _candidates(prototypes):
+class _Table(dict[int, str | None]):
+    """The translation table of :func:`party_fold`, filled as code points are met: each
+    code point's fold (itself when nothing maps it), None for one that draws nothing.
+    Made lazily, so a process that folds a few names reads the data and folds the few
+    dozen code points they hold, not every code point Unicode's data lists."""
+
+    def __init__(self, prototypes: dict[str, str]) -> None:
+        super().__init__()
+        self.prototypes = prototypes
+
+    def __missing__(self, code: int) -> str | None:
+        c = chr(code)
+        if code in _INVISIBLE or unicodedata.category(c) == "Cf":
+            self[code] = None
+            return None
         out = c
         for _ in range(4):  # to the fixed point: a prototype folds to itself (bounded)
-            step = "".join(_fold(prototypes, d) for d in _cased(out))
+            step = "".join(_fold(self.prototypes, d) for d in _cased(out))
             if step == out:
                 break
             out = step
-        if out != c:
-            table[ord(c)] = out
-    for n in _INVISIBLE:
-        table[n] = None
-    for n in (*range(0x20000), *range(0xE0000, 0xE1000)):
-        if unicodedata.category(chr(n)) == "Cf":
-            table[n] = None
-    return table
+        self[code] = out
+        return out
 
 
-def _candidates(prototypes: dict[str, str]) -> list[str]:
+@cache
+def _table() -> _Table:
+    return _Table(_read())
+
+
+def candidates() -> list[str]:
     """The case-folded, decomposed code points whose fold may not be themselves: those with a
-    prototype, and the small letters of capitals with one."""
+    prototype, and the small letters of capitals with one (what tests walk)."""
     out: set[str] = set()
-    for c in prototypes:
+    for c in _read():
         for d in unicodedata.normalize("NFD", c.casefold()):
             out.add(d)
     return sorted(out)
@@ -113,8 +120,9 @@ def _cased(text: str) -> str:
     return unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold())
 
 
+@cache
 def _read() -> dict[str, str]:
-    """The shipped mapping: source code point -> its prototype."""
+    """The shipped mapping: source code point -> its prototype (read once)."""
     text = resources.files(__package__).joinpath("data", "confusables.txt").read_text("ascii")
     if f"Version: {VERSION}," not in text.split("\n", 2)[1]:
         raise RuntimeError(f"the shipped confusables.txt is not version {VERSION}")
