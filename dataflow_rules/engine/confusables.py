@@ -34,7 +34,7 @@ first fold, never from the network.
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 VERSION = "17.0.0"
@@ -45,6 +45,7 @@ _INVISIBLE = frozenset([0x034F, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)
 joiner, the variation selectors and the Mongolian free variation selectors."""
 
 
+@lru_cache(maxsize=8192)
 def party_fold(text: str) -> str:
     """``text`` as a party key: NFKC, casefold, NFD, each code point replaced by its class's
     representative (or left out if it draws nothing), NFD again, runs of white space as one

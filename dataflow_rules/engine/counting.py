@@ -21,7 +21,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Literal
 
 from ..models.catalogue import Per, Window
@@ -29,7 +29,7 @@ from ..models.decision import Assumption
 from ..models.taxonomy import Taxonomy
 from ..models.transfer import Transfer
 from .confusables import party_fold
-from .lookalike import Spellings, Written
+from .lookalike import Spellings
 from .volume import BOUNDED_WINDOWS, contradicted, volume_of
 
 Unit = Literal["individuals", "records", "devices"]
@@ -268,7 +268,6 @@ def _folded(item: PriorItem) -> PriorItem:
     return replace(item, exporter=e, recipient=r, exporter_name=e_name, recipient_name=r_name)
 
 
-@lru_cache(maxsize=4096)
 def _identity(name: str) -> str:
     """One party however its id or name is cased, spaced, width-encoded (NFKC) or spelled
     with look-alike letters (UTS #39 confusables, :mod:`.confusables`): "Example Retailer",
@@ -684,18 +683,16 @@ class Ledger:
             self.add(item)
 
     def add(self, item: PriorItem) -> None:
-        item = _folded(item)
+        if not any(item.spelled):  # made elsewhere than prior_items, which folds its keys
+            item = _folded(item)
         self._pooled = None
         store = self._by_exporter.get(item.exporter)
         if store is None:
             store = self._by_exporter[item.exporter] = _Items(self._sources, self._ids, self._vocab)
         n = store.append(item)
         if any(item.spelled):
-            e, e_name, r, r_name = item.spelled
             self._spellings.add(
-                Written(
-                    item.source, item.date, e, e_name, item.exporter_has_id, r, r_name, item.recipient_has_id
-                )
+                item.source, item.date, item.spelled, item.exporter_has_id, item.recipient_has_id
             )
         if item.exporter_name:
             self._by_name.setdefault(item.exporter_name, set()).add(item.exporter)

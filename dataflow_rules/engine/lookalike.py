@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models.decision import Assumption
 from ..models.transfer import Transfer
@@ -27,25 +28,11 @@ SHOWN = 4
 """Code points named for each spelling."""
 
 
+@lru_cache(maxsize=4096)
 def plain(text: str) -> str:
     """A name as the key compared it before look-alike letters were folded (NFKC, case,
     spacing): two spellings that differ only so are not reported as look-alikes."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """How one earlier item's parties were written (as stated, stripped)."""
-
-    source: str
-    date: dt.date
-    exporter: str
-    """``exporter.id``, else ``exporter.name`` ('' when neither)."""
-    exporter_name: str
-    exporter_has_id: bool
-    recipient: str
-    recipient_name: str
-    recipient_has_id: bool
 
 
 @dataclass
@@ -66,29 +53,53 @@ class Spellings:
 
     def __init__(self) -> None:
         self._seen: dict[Role, dict[str, _Seen]] = {}
+        self._slots: dict[tuple[tuple[str, str, str, str], bool, bool], list[tuple[_Seen, bool]]] = {}
+        """Where an item written so goes (a run repeats its parties' spellings: each is
+        folded once, not once per item)."""
 
-    def add(self, w: Written) -> None:
-        exporter = party_fold(w.exporter)
-        self._put(("exporter", "", exporter), w.exporter, w, w.exporter_has_id)
-        if w.exporter_name:
-            self._put(
-                ("exporter.name", "", party_fold(w.exporter_name)), w.exporter_name, w, w.exporter_has_id
-            )
-        if w.recipient:
-            self._put(("recipient", exporter, party_fold(w.recipient)), w.recipient, w, w.recipient_has_id)
-        if w.recipient_name:
-            role = ("recipient.name", exporter, party_fold(w.recipient_name))
-            self._put(role, w.recipient_name, w, w.recipient_has_id)
+    def add(
+        self,
+        source: str,
+        date: dt.date,
+        spelled: tuple[str, str, str, str],
+        exporter_id: bool,
+        recipient_id: bool,
+    ) -> None:
+        """An earlier item of ``source``: its parties as written (:attr:`.counting.PriorItem.spelled`)
+        and whether each stated an id."""
+        key = (spelled, exporter_id, recipient_id)
+        slots = self._slots.get(key)
+        if slots is None:
+            if len(self._slots) >= 65536:
+                self._slots.clear()
+            slots = self._slots[key] = self._places(spelled, exporter_id, recipient_id)
+        for seen, has_id in slots:
+            sources = seen.sources
+            if len(sources) < 64 and (not sources or sources[-1][0] != source):
+                sources.append((source, date, has_id))
 
-    def _put(self, role: Role, text: str, w: Written, has_id: bool) -> None:
-        if not text:
-            return
-        spellings = self._seen.setdefault(role, {})
-        seen = spellings.get(plain(text))
-        if seen is None:
-            seen = spellings[plain(text)] = _Seen(text)
-        if len(seen.sources) < 64 and (not seen.sources or seen.sources[-1][0] != w.source):
-            seen.sources.append((w.source, w.date, has_id))
+    def _places(
+        self, spelled: tuple[str, str, str, str], exporter_id: bool, recipient_id: bool
+    ) -> list[tuple[_Seen, bool]]:
+        """The spellings an item written as ``spelled`` is one of, for each role it holds."""
+        e, e_name, r, r_name = spelled
+        exporter = party_fold(e)
+        roles: list[tuple[Role, str, bool]] = [
+            (("exporter", "", exporter), e, exporter_id),
+            (("exporter.name", "", party_fold(e_name)), e_name, exporter_id),
+            (("recipient", exporter, party_fold(r)), r, recipient_id),
+            (("recipient.name", exporter, party_fold(r_name)), r_name, recipient_id),
+        ]
+        out: list[tuple[_Seen, bool]] = []
+        for role, text, has_id in roles:
+            if not text:
+                continue
+            spellings = self._seen.setdefault(role, {})
+            seen = spellings.get(plain(text))
+            if seen is None:
+                seen = spellings[plain(text)] = _Seen(text)
+            out.append((seen, has_id))
+        return out
 
     def assumptions(self, transfer: Transfer, cutoff: dt.date | None) -> list[Assumption]:
         """One assumption per party of ``transfer`` that the ledger also holds under a
