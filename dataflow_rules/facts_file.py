@@ -88,12 +88,12 @@ def _validate(
 ) -> "Facts":
     from .models.facts import Facts
 
-    problems: list[tuple[Any, str]] = []
+    problems, value = _claims(document, value, prefix)
     facts: Facts | None = None
     try:
         facts = Facts.model_validate(value)
     except ValidationError as exc:
-        problems = all_errors(exc, document, prefix, Facts)
+        problems += all_errors(exc, document, prefix, Facts)
     volume = value.get("volume") if isinstance(value, dict) else None
     if categories is not None and isinstance(volume, dict):
         for line in volume:
@@ -107,3 +107,21 @@ def _validate(
         raise InputErrors([InputError(message, where) for where, message in problems])
     assert facts is not None
     return facts
+
+
+def _claims(document: Document, value: Any, prefix: tuple[str, ...]) -> tuple[list[tuple[Any, str]], Any]:
+    """Each party claim the file states that a facts file may not (models.facts.CLAIMS:
+    ``recipient.us_person``, one recipient's own status), on its own line with why; and
+    ``value`` without them, so that the rest of the file is checked as it would be."""
+    from .models.facts import CLAIMS
+
+    if not isinstance(value, dict):
+        return [], value
+    problems: list[tuple[Any, str]] = []
+    out = dict(value)
+    for (section, key), message in sorted(CLAIMS.items()):
+        part = out.get(section)
+        if isinstance(part, dict) and key in part:
+            problems.append((document.locate((*prefix, section, key)), message))
+            out[section] = {k: v for k, v in part.items() if k != key}
+    return problems, out

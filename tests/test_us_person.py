@@ -188,3 +188,42 @@ def test_an_unknown_context_fact_of_an_onward_leg_is_an_error(policies: Policies
     ) as caught:
         read_transfers(path, policies)
     assert "did you mean 'exporter_is_data_broker'" in str(caught.value)
+
+
+def test_a_facts_file_cannot_claim_its_recipients_are_us_persons(tmp_path: Path) -> None:
+    """A facts file's recipient is every transfer's; a U.S. person is one recipient's own
+    status (202.256(a)), and the claim only permits: each statement of it (the field, and
+    the context fact it replaced, which the file took as an assumption that did nothing)
+    is an error on its own line saying why, with the file's other errors."""
+    from dataflow_rules.errors import InputErrors
+    from dataflow_rules.facts_file import read_facts
+
+    path = tmp_path / "dataflow-rules.yaml"
+    path.write_text(
+        "facts:\n  recipient:\n    type: company\n    us_person: true\n    typo: 1\n"
+        "  context:\n    recipient_us_person: true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputErrors) as caught:
+        read_facts(path)
+    lines = [str(e) for e in caught.value.problems]
+    assert len(lines) == 3, lines
+    claim, typo, context = lines
+    assert ":4:" in claim and "facts.recipient.us_person: a facts file cannot state" in claim
+    assert "202.256(a)" in claim and "state recipient.us_person in the transfer" in claim
+    assert ":5:" in typo and "unknown field 'typo'" in typo
+    assert ":7:" in context and "context.recipient_us_person: no longer a context fact" in context
+    path.write_text("facts:\n  recipient:\n    us_person: false\n", encoding="utf-8")
+    with pytest.raises(InputErrors):  # false says nothing (it decides as unstated): refused alike
+        read_facts(path)
+
+
+def test_the_facts_model_refuses_the_old_context_fact() -> None:
+    from pydantic import ValidationError
+
+    from dataflow_rules.models.facts import Facts
+
+    with pytest.raises(ValidationError, match=r"202\.256"):
+        Facts.model_validate({"context": {"recipient_us_person": True}})
+    with pytest.raises(ValidationError, match="us_person"):
+        Facts.model_validate({"recipient": {"us_person": True}})

@@ -31,9 +31,14 @@ if TYPE_CHECKING:
 MAX_BRANCHES = 128
 """At most this many combinations are decided; more stay review."""
 
+_LEG = r"(onward\[\d+\]\.)?"
+"""An onward leg's own party's fact is named by the leg's path (legs.Hop.path): its values
+are the party's field's, as the first recipient's are."""
 _YES_NO = re.compile(
-    r"^(data\[\d+\]\.anonymised|exporter\.ciio|recipient\.(affiliate|designated)|(context|security)\.\w+)$"
+    rf"^(data\[\d+\]\.anonymised|{_LEG}(exporter\.ciio|recipient\.(affiliate|designated))"
+    r"|(context|security)\.\w+)$"
 )
+_RECIPIENT_TYPE = re.compile(rf"^{_LEG}recipient\.type$")
 
 Value = bool | str
 
@@ -59,7 +64,7 @@ def domain(taxonomy: Taxonomy, fact: str, transfer: Transfer | None = None) -> l
         return values or None  # a bound of no known purpose: nothing to decide over
     if fact == "transaction":
         return [(v, v) for v in sorted(taxonomy.transactions)]
-    if fact == "recipient.type":
+    if _RECIPIENT_TYPE.match(fact):
         return [(v, v) for v in sorted(taxonomy.recipient_types)]
     return None
 
@@ -91,14 +96,20 @@ def analyse(
     decide: Callable[[Transfer], Decision],
     counts: Callable[[Transfer, int, str], list[Option] | None],
     verdict: Callable[[Transfer], Verdict] | None = None,
+    paths: Sequence[str] | None = None,
 ) -> Decision:
     """``decision`` decided value by value over its open facts, where that is bounded.
 
     ``counts(transfer, item, unit)`` gives the ranges of one open count (None: it cannot
     be split exactly); at most one count is split, the other facts must be closed.
     ``verdict``: ``decide(t).verdict``, cheaper (no reason written); each branch is
-    decided in full only when every branch agrees and its reasons are merged."""
-    facts = open_facts(decision)
+    decided in full only when every branch agrees and its reasons are merged.
+    ``paths``: the open facts by their paths in the whole transfer, for a transfer with
+    onward legs (the reasons name a leg's facts as the leg's rules do, ``recipient.type``
+    for the leg's own recipient, which set on the transfer would set the first
+    recipient's: ``onward[0].recipient.type`` is set on the leg's); default: the
+    reasons' names, which are the transfer's own when it has no onward legs."""
+    facts = list(paths) if paths is not None else open_facts(decision)
     if not facts:
         return decision
     domains: list[list[Option]] = []

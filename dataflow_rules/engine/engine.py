@@ -253,13 +253,17 @@ class Engine:
         first: Decision | None = None
         decision: Decision | None = None
         assumed: list[Assumption] = []
+        open_at = hops, parts
         if resolve and shape.lacking:
             transfer, ruled, lacking = rule_out(self.policies, transfer, _as_paths(hops, parts))
             presumed, assumed = presume_lacking(self.policies, transfer, lacking, day)
             assumed = [*ruled, *assumed]
             if assumed:
-                decision = self._decide_once(presumed, day, prior, memo=memo)
+                now = list(self._hops(presumed, day, prior, None, memo))
+                decision = self._written(presumed, day, now)
                 transfer = presumed
+                if transfer.onward:  # the open facts' paths are read from the presumed hops
+                    open_at = now, self._hop_outlines(day, now)
         if decision is None:
             decision = first = self._written(given, day, hops)
         if resolve and decision.verdict is not Verdict.RESTRICT and open_facts(decision):
@@ -270,6 +274,7 @@ class Engine:
                 lambda t: self._decide_once(t, day, prior, memo=memo),
                 lambda t, i, unit: self._count_ranges(t, i, unit, day, prior),
                 lambda t: self._verdict_once(t, day, prior, memo),
+                _open_paths(*open_at) if transfer.onward else None,
             )
             if decision.verdict is Verdict.REVIEW and volume_of(transfer) is not None:
                 totals = self._capped_totals(transfer, day, prior)
@@ -791,6 +796,18 @@ def _date_warnings(policies: Policies, decision: Decision, day: dt.date) -> list
                 f"{loaded.catalogue.effective}: its entries were not yet law, so the decision says little."
             )
     return out
+
+
+def _open_paths(hops: Sequence[_Hop], parts: Sequence[Outline]) -> list[str]:
+    """The decision's open facts (:func:`.cases.open_facts`, in its order), each by its path
+    in the whole transfer (:func:`_as_paths`): what a case analysis of a transfer with
+    onward legs branches on, so that a fact an onward leg's own recipient lacks is tried on
+    that recipient (``onward[0].recipient.type``), not on the first one, which may have
+    stated it."""
+    out: dict[str, None] = {}
+    for _, missing in _as_paths(hops, parts):
+        out.update(dict.fromkeys(missing))
+    return list(out)
 
 
 def _as_paths(hops: Sequence[_Hop], parts: Sequence[Outline]) -> list[Lack]:

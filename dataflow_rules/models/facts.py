@@ -11,7 +11,7 @@ fact it took from the file (docs/semantics.md, section 4a).
 
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from .common import CountryCode, Flags, Identifier, Strict, Text, new_dict, new_list
 
@@ -22,6 +22,31 @@ CategoryPrefix = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_
 """A category of the taxonomy, standing for itself and every category under it."""
 
 VolumeCount = Annotated[StrictInt, Field(ge=0, le=VOLUME_MAX)]
+
+
+RECIPIENT_CLAIM = (
+    "a facts file cannot state whether a recipient is a U.S. person (28 CFR 202.256(a)): that is "
+    "one recipient's own status, and a facts file's recipient stands for every transfer's; "
+    "state recipient.us_person in the transfer (or onward[...].recipient.us_person in a leg)"
+)
+"""Why a facts file refuses ``recipient.us_person`` (and the context fact it replaced).
+
+A facts file names no party: its ``recipient`` fills the first recipient of *every*
+transfer that leaves a field unstated, whoever that recipient is, and reaches no onward
+leg. A U.S. person is a recipient's own status (a citizen, a lawful permanent resident, an
+entity organised under U.S. law, a person in the United States), true of one recipient and
+not of the next. And the claim only ever permits: ``true`` makes the DSP entries match the
+recipient only as designated, which the US catalogue presumes it is not (202.211(a)(5)),
+so one line would clear the prohibitions for every unstated recipient in a country of
+concern on no fact about any of them; ``false`` decides as leaving it unstated. Never a
+wrong allow: the claim is made only where the recipient is described."""
+
+CLAIMS: dict[tuple[str, str], str] = {
+    ("recipient", "us_person"): RECIPIENT_CLAIM,
+    ("context", "recipient_us_person"): "no longer a context fact; " + RECIPIENT_CLAIM,
+}
+"""(section, key) a facts file may not state -> the message saying why (facts_file.py
+reports each on its own line; the model refuses them for API callers too)."""
 
 
 class ExporterFacts(Strict):
@@ -62,3 +87,11 @@ class Facts(Strict):
     """Countries the organisation could send data to instead; remediation suggests only these."""
     source: str = "facts file"
     """Where the facts were read (a path), named in every decision that uses one."""
+
+    @field_validator("context")
+    @classmethod
+    def _no_recipient_claim(cls, value: dict[str, bool]) -> dict[str, bool]:
+        """The context fact ``recipient_us_person`` is a recipient's own claim (:data:`CLAIMS`)."""
+        if "recipient_us_person" in value:
+            raise ValueError("context.recipient_us_person: " + CLAIMS[("context", "recipient_us_person")])
+        return value
