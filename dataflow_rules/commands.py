@@ -137,7 +137,9 @@ def check(
         located = _read_all(files, loaded)
         engine = Engine(loaded, Verdict(unlisted.value) if unlisted else None, lazy=True)
         startup.resume()  # the long-lived objects are built (dataflow_rules.startup)
-        stated = read_facts(facts, categories=loaded.taxonomy.categories)
+        stated = read_facts(
+            facts, categories=loaded.taxonomy.categories, context_facts=loaded.context_facts()
+        )
         book = None
         if ledger is not None or record:
             from .audit.ledger import load_ledger

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, InputErrors
 from .loading import Document, parse_one, read_text
+from .suggest import did_you_mean
 from .validation import all_errors
 
 if TYPE_CHECKING:  # the model is imported where a file is validated: a run without one never builds it
@@ -58,6 +59,7 @@ def read_facts(
     start: Path | None = None,
     config: Path | None = None,
     categories: Collection[str] | None = None,
+    context_facts: Collection[str] | None = None,
 ) -> "Facts | None":
     """The facts of ``path`` (a facts file, or a config file with ``facts:``), else of
     ``config`` (a config file named with ``--config``) or of the discovered config file;
@@ -65,7 +67,10 @@ def read_facts(
 
     ``categories``: the taxonomy's categories, when the caller has loaded it: a ``volume``
     line naming none of them is an error (a misspelt line would otherwise cap nothing,
-    silently). Every error of the file is reported at once, each on its line."""
+    silently). ``context_facts``: the context facts the loaded catalogues declare, when the
+    caller has loaded them: a ``context`` key naming none of them is an error, as it is in a
+    transfer (a misspelt one would otherwise be listed as an assumption that nothing reads).
+    Every error of the file is reported at once, each on its line."""
     explicit = path is not None
     source = path if explicit else (config or find_config(start))
     if source is None:
@@ -79,12 +84,16 @@ def read_facts(
         return None  # a config file without facts
     if value is None:
         return None
-    facts = _validate(document, value, prefix, categories)
+    facts = _validate(document, value, prefix, categories, context_facts)
     return facts.model_copy(update={"source": str(path if explicit else source.name)})
 
 
 def _validate(
-    document: Document, value: Any, prefix: tuple[str, ...], categories: Collection[str] | None
+    document: Document,
+    value: Any,
+    prefix: tuple[str, ...],
+    categories: Collection[str] | None,
+    context_facts: Collection[str] | None,
 ) -> "Facts":
     from .models.facts import Facts
 
@@ -102,6 +111,17 @@ def _validate(
                 near = difflib.get_close_matches(line, list(categories), n=1, cutoff=0.7)
                 hint = f" (did you mean '{near[0]}'?)" if near else " (not a category of the taxonomy)"
                 problems.append((where, f"unknown category '{line}'{hint}"))
+    context = value.get("context") if isinstance(value, dict) else None
+    if context_facts is not None and isinstance(context, dict):
+        declared = {name: "" for name in sorted(context_facts)}
+        known = ", ".join(declared) or "none"
+        for key in context:
+            if isinstance(key, str) and key not in declared:
+                where = document.locate((*prefix, "context", key))
+                hint = did_you_mean(key, declared)
+                problems.append(
+                    (where, f"unknown context fact '{key}'{hint}; the loaded catalogues declare: {known}")
+                )
     if problems:
         problems.sort(key=lambda pair: (pair[0].line or 0, pair[0].column or 0, pair[1]))
         raise InputErrors([InputError(message, where) for where, message in problems])

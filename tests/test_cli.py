@@ -191,3 +191,21 @@ def test_colour_reaches_a_pipe_when_asked_and_no_color_turns_the_default_off(
     assert wants_colour(None, Terminal()) and not wants_colour(None, io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not wants_colour(None, Terminal()) and wants_colour(True, Terminal())
+
+
+@pytest.mark.parametrize("command", ["check", "scan"])
+def test_a_facts_file_s_misspelt_context_fact_is_an_input_error(command: str, tmp_path: Path) -> None:
+    """check and scan refuse a facts file's context fact no catalogue declares (exit 5, one
+    line naming file, line and key), as they refuse a transfer's; nothing is decided."""
+    manifest = tmp_path / "t.yaml"
+    shutil.copy(EXAMPLES / "cn-us-climate-research.yaml", manifest)
+    (tmp_path / "dataflow-rules.yaml").write_text(
+        "facts:\n  context:\n    exporter_is_data_brokr: false\n", encoding="utf-8"
+    )
+    target = "t.yaml" if command == "check" else "."
+    result = run(command, target, cwd=tmp_path)
+    err = result.stderr.decode()
+    assert result.returncode == 5, err
+    assert "dataflow-rules.yaml:3:" in err and "unknown context fact 'exporter_is_data_brokr'" in err
+    assert "did you mean 'exporter_is_data_broker'" in err
+    assert b"ALLOW" not in result.stdout

@@ -53,3 +53,33 @@ def test_a_fact_stated_twice_under_stripped_equal_names_is_an_error(tmp_path: Pa
     facts.write_text("context: {collected_abroad: false, ' collected_abroad': true}\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"context: .*the same once spaces are stripped"):
         read_facts(facts)
+
+
+# -- context facts are those the catalogues declare, as in a transfer -------------------
+
+
+def test_a_misspelt_context_fact_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    """A facts file's ``context`` key that no catalogue declares was accepted and listed as an
+    assumption that no rule reads; a transfer's own is refused (transfers.py). Every unknown
+    key is reported at once, each on its line, with the declared fact it most resembles."""
+    from dataflow_rules.catalogues import load_policies
+
+    policies = load_policies()
+    path = tmp_path / "facts.yaml"
+    path.write_text(
+        "context:\n  exporter_is_data_brokr: false\n  exporter_is_data_broker: false\n  no_such_fact: true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        read_facts(path, context_facts=policies.context_facts())
+    problems = caught.value.problems
+    assert [p.location.line for p in problems if p.location] == [2, 4]
+    assert "unknown context fact 'exporter_is_data_brokr' (did you mean 'exporter_is_data_broker'?)" in (
+        problems[0].message
+    )
+    assert "unknown context fact 'no_such_fact'" in problems[1].message
+    facts = read_facts(None, start=tmp_path, config=None)  # no catalogues given: not checked
+    assert facts is None
+    path.write_text("context:\n  exporter_is_data_broker: false\n", encoding="utf-8")
+    stated = read_facts(path, context_facts=policies.context_facts())
+    assert stated is not None and stated.context == {"exporter_is_data_broker": False}

@@ -230,6 +230,20 @@ def register(app: typer.Typer) -> None:
                 tuple(country(d, _option("--destination")) for d in value["destination"] or ()),
             )
             stated = read_facts(facts_file, start=cwd, config=found)
+            loaded_policies = None
+            if stated is not None and (stated.context or stated.volume):
+                # checked against the catalogues as check does (a misspelt context fact or
+                # volume line is an error, not a silent no-op): loaded once, for the scan too
+                from ..catalogues import load_policies
+
+                loaded_policies = load_policies(value["policies"])
+                stated = read_facts(
+                    facts_file,
+                    start=cwd,
+                    config=found,
+                    categories=loaded_policies.taxonomy.categories,
+                    context_facts=loaded_policies.context_facts(),
+                )
             result = scan_spooled(
                 ScanOptions(
                     paths=[Path(p) for p in value["paths"] or ["."]],
@@ -249,6 +263,7 @@ def register(app: typer.Typer) -> None:
                     skip_checks=tuple(value["skip-check"] or ()),
                     config=found,
                     facts=stated,
+                    loaded=loaded_policies,
                 ),
                 bar,
             )

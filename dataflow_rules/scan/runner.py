@@ -92,6 +92,9 @@ class ScanOptions:
     decided_on: dt.date | None = None
     """The day the scan runs (default: the clock): decisions are as of it unless ``as_of``
     says otherwise, and an ``as_of`` before it is retrospective and fails the gate."""
+    loaded: Policies | None = None
+    """The policies of ``policies``, when the caller has loaded them already (to check the
+    facts file's context facts against the catalogues): not loaded a second time."""
     cumulative: bool = True
     """Count the run's transfers together, per exporter and counterparty, where the law
     counts across transfers: the manifests of one repository are one exporter's flows."""
@@ -111,7 +114,7 @@ def scan_spooled(options: ScanOptions, progress: Progress | None = None) -> Spoo
     result (``with``) to remove the spool. Raises only for catalogue/engine failures and
     bad maps."""
     cwd = Path(options.cwd or Path.cwd()).resolve()
-    policies = load_policies(options.policies)
+    policies = options.loaded or load_policies(options.policies)
     fmap = load_fides_map(policies, options.fides_map)
     omap = load_odcs_map(policies, options.odcs_map)
     engine = Engine(policies, options.unlisted)
