@@ -173,6 +173,7 @@ class Engine:
         facts: Facts | None = None,
         today: dt.date | None = None,
         resolve: bool = True,
+        notes: bool = True,
     ) -> Decision:
         """Decide one transfer as of ``as_of`` (default: the transfer's date, else today).
 
@@ -185,7 +186,11 @@ class Engine:
         legs is decided leg by leg and combined (section 8a). ``today`` (default: the
         clock) marks a decision as of an earlier day ``retrospective``. ``resolve=False``
         stops after the rules themselves: no presumption, no case analysis (what ``explain``
-        traces condition by condition)."""
+        traces condition by condition). ``notes=False`` leaves out what only describes the
+        decision (its assumptions, the warnings added once its verdict is reached, the
+        retrospective flag): the same verdict, reasons, catalogues, conditions and cases,
+        for a caller that reads nothing else (``diff`` compares verdicts and reasons; the
+        ledger presumption behind the notes is a tenth of a decision)."""
         day, transfer, stated = self._stated(transfer, as_of, facts)
         bounded = transfer.purpose_bound is not None and transfer.purpose is None
         memo = _Memo()
@@ -205,15 +210,17 @@ class Engine:
                 assumed,
                 lambda t: self._resolve(t, day, prior, True, memo)[:2],
             )
-        notes = [*stated, *assumed]
+        if not notes:
+            return decision
+        said_of = [*stated, *assumed]
         if volume_of(transfer) is not None:
             more, said = volume_notes(
                 self.policies.taxonomy, transfer, self._relevant_plans(transfer), day, prior
             )
-            notes += more
+            said_of += more
             if said:
                 decision = updated(decision, {"warnings": [*decision.warnings, *said]})
-        return self._annotate(decision, notes, day, today, transfer, prior)
+        return self._annotate(decision, said_of, day, today, transfer, prior)
 
     def _stated(
         self, transfer: Transfer, as_of: dt.date | None, facts: Facts | None
