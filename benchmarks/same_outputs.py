@@ -8,8 +8,9 @@ day), ``batch`` of a generated corpus (workbench corpus, seed 11) with 2 workers
 ``--cumulative``, and as of an earlier day; ``diff`` of the same corpus (text, json,
 markdown; ``--cumulative``; as of an earlier day), the shipped catalogues against a copy
 with the Chinese contract threshold lowered; and ``test``. Every file, exit code and
-stderr included, must be the same bytes in both (the paths of the trees and of the
-output directory are written as ``TREE`` and ``OUT`` first). Prints each file that
+stderr included, must be the same bytes in both (the paths of the output directory,
+of the examples read, this tree's, and of the tree run are written as ``OUT``,
+``EXAMPLES`` and ``TREE`` first). Prints each file that
 differs; exit 1 if any does. A few minutes on 2 cores.
 """
 
@@ -44,7 +45,9 @@ def _run(tree: Path, out: Path, name: str, args: list[str]) -> None:
         check=False,
     )
     text = r.stdout + r.stderr + f"rc={r.returncode}\n".encode()
-    (out / name).write_bytes(text.replace(str(out).encode(), b"OUT").replace(str(tree).encode(), b"TREE"))
+    for path, label in ((out, "OUT"), (ROOT / "examples", "EXAMPLES"), (tree, "TREE")):
+        text = text.replace(str(path).encode(), label.encode())  # (the inputs are this tree's)
+    (out / name).write_bytes(text)
 
 
 def outputs(tree: Path, out: Path, corpus: Path, big: Path, new: Path) -> None:
