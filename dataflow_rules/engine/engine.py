@@ -45,9 +45,19 @@ MAX_COUNT = 10_000_000_000
 """The largest count a transfer may state (models.transfer.Count)."""
 
 
-_Evaluated = tuple[Transfer, SideResult, list[tuple[Any, ...] | None]]
-"""A side evaluated: the transfer, its result, and its :func:`facts.side_key` (a one-item
-list: made only once the side is evaluated again)."""
+class _Sides:
+    """One plan's side evaluations in one decision, each with the transfer it was made
+    from (kept alive for the ids its :func:`facts.side_key` holds). The first is kept
+    without a key: most decisions evaluate a side once, and make none. Once the side is
+    evaluated again, every evaluation is found by its key in a dict: a case analysis of up
+    to ``MAX_BRANCHES`` branches looks its earlier evaluations up once each, instead of
+    comparing its key with every one of them (quadratic in the branches)."""
+
+    __slots__ = ("first", "keyed")
+
+    def __init__(self, transfer: Transfer, result: SideResult) -> None:
+        self.first = (transfer, result)
+        self.keyed: dict[tuple[Any, ...], tuple[Transfer, SideResult]] | None = None
 
 
 _Hop = tuple[str | None, Transfer, list[tuple[str, Side, SideResult | None]], str | None, Hop | None]
@@ -72,7 +82,7 @@ class _Memo:
     __slots__ = ("sides", "totals")
 
     def __init__(self) -> None:
-        self.sides: dict[PlanKey, list[_Evaluated]] = {}
+        self.sides: dict[PlanKey, _Sides] = {}
         self.totals: Totals = {}
 
 
@@ -173,6 +183,7 @@ class Engine:
         facts: Facts | None = None,
         today: dt.date | None = None,
         resolve: bool = True,
+        notes: bool = True,
     ) -> Decision:
         """Decide one transfer as of ``as_of`` (default: the transfer's date, else today).
 
@@ -185,7 +196,11 @@ class Engine:
         legs is decided leg by leg and combined (section 8a). ``today`` (default: the
         clock) marks a decision as of an earlier day ``retrospective``. ``resolve=False``
         stops after the rules themselves: no presumption, no case analysis (what ``explain``
-        traces condition by condition)."""
+        traces condition by condition). ``notes=False`` leaves out what only describes the
+        decision (its assumptions, the warnings added once its verdict is reached, the
+        retrospective flag): the same verdict, reasons, catalogues, conditions and cases,
+        for a caller that reads nothing else (``diff`` compares verdicts and reasons; the
+        ledger presumption behind the notes is a tenth of a decision)."""
         day, transfer, stated = self._stated(transfer, as_of, facts)
         bounded = transfer.purpose_bound is not None and transfer.purpose is None
         memo = _Memo()
@@ -205,15 +220,17 @@ class Engine:
                 assumed,
                 lambda t: self._resolve(t, day, prior, True, memo)[:2],
             )
-        notes = [*stated, *assumed]
+        if not notes:
+            return decision
+        said_of = [*stated, *assumed]
         if volume_of(transfer) is not None:
             more, said = volume_notes(
                 self.policies.taxonomy, transfer, self._relevant_plans(transfer), day, prior
             )
-            notes += more
+            said_of += more
             if said:
                 decision = updated(decision, {"warnings": [*decision.warnings, *said]})
-        return self._annotate(decision, notes, day, today, transfer, prior)
+        return self._annotate(decision, said_of, day, today, transfer, prior)
 
     def _stated(
         self, transfer: Transfer, as_of: dt.date | None, facts: Facts | None
@@ -601,17 +618,20 @@ class Engine:
         side evaluations of this decision so far, by :func:`facts.side_key`; a branch that
         changes only facts this side does not read gets the evaluation (and, once built,
         the reasons) of an earlier branch."""
-        earlier: list[_Evaluated] | None = None
-        mine: list[tuple[Any, ...] | None] = [None]
-        if memo is not None and not tracing:
-            earlier = memo.sides.setdefault(key, [])
-            if earlier:  # a branch: keys are made only when a side is evaluated again
-                mine[0] = side_key(plan, transfer, day, prior)
-                for before, result, theirs in earlier:
-                    if theirs[0] is None:
-                        theirs[0] = side_key(plan, before, day, prior)
-                    if theirs[0] == mine[0]:
-                        return result
+        earlier: _Sides | None = None
+        mine: tuple[Any, ...] = ()
+        keyed: dict[tuple[Any, ...], tuple[Transfer, SideResult]] | None = None
+        remember = memo is not None and not tracing
+        if memo is not None and remember:
+            earlier = memo.sides.get(key)
+            if earlier is not None:  # a branch: keys are made only when a side is evaluated again
+                mine = side_key(plan, transfer, day, prior)
+                keyed = earlier.keyed
+                if keyed is None:
+                    keyed = earlier.keyed = {side_key(plan, earlier.first[0], day, prior): earlier.first}
+                found = keyed.get(mine)
+                if found is not None:
+                    return found[1]
         firings: list[Firing] = []
         tallies: dict[str, Tally] = {}
         cat = plan.loaded.catalogue
@@ -657,8 +677,10 @@ class Engine:
                         for name, rule in plan.rules.items()
                     ]
         result = SideResult(plan, firings, tallies, prior, side_trace)
-        if earlier is not None:
-            earlier.append((transfer, result, mine))  # (the transfer keeps what the key names by id)
+        if keyed is not None:
+            keyed[mine] = (transfer, result)  # (the transfer keeps what the key names by id)
+        elif memo is not None and remember:
+            memo.sides[key] = _Sides(transfer, result)
         return result
 
     def stored_facts(self) -> int:

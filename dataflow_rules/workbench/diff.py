@@ -235,11 +235,12 @@ def decide_pair(raw: Raw | str) -> Pair | str:
     prior: Sequence[PriorItem] = ()
     if pair.ledger is not None:
         prior = pair.ledger.prior(transfer, line_key(raw[1], raw[0]))
-    a = pair.old_engine.decide(transfer, pair.as_of, prior=prior)
+    # notes=False: a diff compares verdicts and reasons, never assumptions or warnings
+    a = pair.old_engine.decide(transfer, pair.as_of, prior=prior, notes=False)
     if not pair.reach.reaches(transfer) and _names_only_its_hop(transfer, a, pair.old):
         # Nothing it reads differs between the versions: the same decision, unchanged.
         return a.verdict.value, a.verdict.value, None, transfer.origin, transfer.destination
-    b = pair.new_engine.decide(transfer, pair.as_of, prior=prior)
+    b = pair.new_engine.decide(transfer, pair.as_of, prior=prior, notes=False)
     ka, kb = {reason_key(r) for r in a.reasons}, {reason_key(r) for r in b.reasons}
     change = None
     if a.verdict is not b.verdict or ka != kb:
