@@ -148,20 +148,24 @@ class Tally:
             hi is None or (self.high is not None and self.high <= hi)
         )
 
-    def describe(self, unit: str) -> str:
-        """How the total was reached, for the reason's sentence ('' when it is one item's own count)."""
+    def describe(self, unit: str) -> tuple[str, ...]:
+        """How the total was reached, for the reason's sentence: its clauses (none when it is
+        one item's own count). Clauses, not one string, so that a reason whose rule counts
+        several tallies alike (each category of a combined set) says each clause once."""
         parts: list[str] = []
         if len(self.items) + len(self.records) > 1 or self.records or self.more:
             total = f"{self.least:,}" if self.high == self.low else f"at least {self.least:,}"
             if self.bulk:
                 total = "bulk (stated without a count)"
-            where = _join([f"data[{i}]" for i in self.items])
-            text = f"counted together, {where}"
-            if self.records or self.more:
-                shown = list(self.records)
-                if self.more:
-                    shown.append(f"{self.more:,} more earlier items")
-                text += f" with {_join(shown)}"
+            shown = list(self.records)
+            if self.more:
+                shown.append(f"{self.more:,} more earlier items")
+            if self.items:
+                text = f"counted together, {_join([f'data[{i}]' for i in self.items])}"
+                if shown:
+                    text += f" with {_join(shown)}"
+            else:  # none of this transfer's items is counted in this unit: earlier ones only
+                text = f"counted together, earlier items {_join(shown)}"
             text += f": {total} {unit}"
             if self.since is not None:
                 text += f" since {self.since}"
@@ -180,7 +184,7 @@ class Tally:
         if self.volume and self.high is not None:
             lines = _join([f"volume.{p}" for p in self.volume])
             parts.append(f"at most {self.high:,} {unit} in all, as {self.volume_source} {lines} states")
-        return "; ".join(parts)
+        return tuple(parts)
 
 
 def window_start(window: Window, as_of: dt.date) -> dt.date | None:

@@ -552,17 +552,17 @@ def _build_side_reasons(
     prefixes = plan.count_units
     counted: dict[tuple[str, int], list[str]] = defaultdict(list)
     records: dict[tuple[str, int], list[str]] = defaultdict(list)
-    notes_of: dict[str, str] = {}
-    """Tally prefix -> how its total was reached (one sentence per tally, not per firing)."""
+    notes_of: dict[str, tuple[str, ...]] = {}
+    """Tally prefix -> how its total was reached (described once per tally, not per firing)."""
     for f in result.firings if standing else ():  # (only standing findings' reasons say it)
         for prefix, _, _ in f.rule.counts:
             t = result.tallies[prefix]
-            note = notes_of.get(prefix)
-            if note is None:
-                note = notes_of[prefix] = t.describe(prefixes[prefix])
+            clauses = notes_of.get(prefix)
+            if clauses is None:
+                clauses = notes_of[prefix] = t.describe(prefixes[prefix])
             here = (f.rule.kind, f.rule.index)
-            if note and note not in counted[here]:
-                counted[here].append(note)
+            said = counted[here]
+            said += [c for c in clauses if c not in said]
             records[here] += [r for r in t.records if r not in records[here]]
 
     for (kind, index, verdict, missing, problems), items in standing.items():
