@@ -370,7 +370,7 @@ class _Scanner:
             except InputError as refused:
                 if could_be_manifest(text, _kind) or openlineage.has_event_line(text):
                     raise
-                line = gate.raw_line(text)
+                line = gate.composed_line(text)
                 if line is not None:
                     # Fail closed: unreadable, but its text shows a transfer (issue 19, item 7).
                     raise InputError(

@@ -1,0 +1,112 @@
+"""Attacks of round 10 on the shipped tool: each is a way an adversarial user could get a
+transfer the law restricts past a gate or through a count, through real files and the
+real scan, check and service paths. A test that fails on the tool today and whose fix lies
+in another engineer's file is a strict xfail naming the tool's answer and the file to fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from dataflow_rules.scan.runner import ScanOptions, scan
+
+from .scan.helpers import PINNED_POLICIES
+
+# --- scan: a transfer the strict reader refuses must fail the gate --------------------
+
+# Genomic data on 101 US persons to a Chinese vendor: prohibited (28 CFR 202.303,
+# 202.205(a)); each key written as YAML's explicit key (`? origin`), which a reader of the
+# raw text does not see as `origin:`.
+EXPLICIT_KEYS = """\
+? id
+: atk
+? origin
+: US
+? destination
+: CN
+? date
+: 2026-03-02
+? data
+: [{category: personal.omic.genomic, individuals: 101, anonymised: false}]
+note: x
+note: y
+"""
+# The same, its keys escaped in double quotes (`"\\x64ata"` is `data`).
+ESCAPED_KEYS = """\
+"\\x69d": atk
+"\\x6frigin": US
+"\\x64estination": CN
+"\\x64ate": 2026-03-02
+"\\x64ata": [{category: personal.omic.genomic, individuals: 101, anonymised: false}]
+note: x
+note: y
+"""
+
+
+def _indented(block: str, prefix: str, indent: str) -> str:
+    lines = block.splitlines()
+    return "\n".join([prefix + lines[0], *(indent + line for line in lines[1:])]) + "\n"
+
+
+HIDDEN = {
+    # the seventeenth element of a list: the lenient look at a refused file read sixteen
+    "explicit_keys_17th_element": "- 1\n" * 16 + _indented(EXPLICIT_KEYS, "- ", "  "),
+    "escaped_keys_17th_element": "- 1\n" * 16 + _indented(ESCAPED_KEYS, "- ", "  "),
+    # three levels down: the lenient look read two
+    "explicit_keys_nested": "pipeline:\n  steps:\n" + _indented(EXPLICIT_KEYS, "    - ", "      "),
+    "escaped_keys_nested": "pipeline:\n  steps:\n" + _indented(ESCAPED_KEYS, "    - ", "      "),
+    # behind a merge key of an anchored mapping, a duplicate key making the file unreadable
+    "merged_escaped_keys": "base: &t\n"
+    + _indented(ESCAPED_KEYS.replace("note: x\nnote: y\n", ""), "  ", "  ")
+    + "steps:\n  - {<<: *t, note: x, note: y}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN))
+def test_a_transfer_in_a_refused_file_fails_the_gate(name: str, tmp_path: Path) -> None:
+    """A file the strict reader refuses (a duplicate key) that holds a transfer is an input
+    error, never "not a manifest": the lenient look at it read a list's first sixteen
+    elements and two levels of mappings, and the raw text was searched for ``data:`` and
+    ``origin:`` only, so a prohibited transfer written with explicit (``? data``) or escaped
+    (``"\\x64ata"``) keys, seventeenth in a list or nested, was skipped and the scan
+    passed (exit 0)."""
+    path = tmp_path / "flow.yaml"
+    path.write_text(HIDDEN[name], encoding="utf-8")
+    result = scan(
+        ScanOptions(
+            paths=[path],
+            cwd=tmp_path,
+            as_of=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
+            policies=PINNED_POLICIES,
+        )
+    )
+    (file,) = result.files
+    assert (result.exit_code(), file.status) == (5, "error"), file.reason
+    assert file.error is not None and "it cannot be skipped" in file.error.one_line()
+
+
+def test_a_refused_file_without_a_transfer_is_still_skipped(tmp_path: Path) -> None:
+    """The guard: a refused file (a duplicate key) whose mappings hold no transfer's fields
+    (a Kubernetes ConfigMap's `data`, the seventeenth of a list) is still skipped."""
+    text = "- 1\n" * 16 + "- {kind: ConfigMap, data: {region: x}, a: 1, a: 2}\n"
+    path = tmp_path / "cm.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = scan(ScanOptions(paths=[path], cwd=tmp_path, policies=PINNED_POLICIES))
+    (file,) = result.files
+    assert (result.exit_code(), file.status) == (0, "skipped")
+
+
+def test_a_duplicate_country_key_does_not_hide_the_scalar_one(tmp_path: Path) -> None:
+    """Of two `origin` keys, the first a country and the second a list, YAML's reader keeps
+    the second; another reader keeps the first. The gate takes the transfer as shown."""
+    text = "- 1\n" * 16 + _indented(
+        ESCAPED_KEYS.replace('"\\x6frigin": US', '"\\x6frigin": US\n"\\x6frigin": [a]'), "- ", "  "
+    )
+    path = tmp_path / "flow.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = scan(ScanOptions(paths=[path], cwd=tmp_path, policies=PINNED_POLICIES))
+    (file,) = result.files
+    assert (result.exit_code(), file.status) == (5, "error")
