@@ -110,3 +110,49 @@ def test_a_duplicate_country_key_does_not_hide_the_scalar_one(tmp_path: Path) ->
     result = scan(ScanOptions(paths=[path], cwd=tmp_path, policies=PINNED_POLICIES))
     (file,) = result.files
     assert (result.exit_code(), file.status) == (5, "error")
+
+
+PLAIN = """\
+id: atk
+origin: US
+destination: CN
+date: 2026-03-02
+data:
+  - category: personal.omic.genomic
+    individuals: 101
+    anonymised: false
+"""
+OLD_CONTRACT = "kind: DataContract\napiVersion: v1.0.0\nid: old\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        OLD_CONTRACT + "---\n" + PLAIN,  # a transfer document after an ODCS v1 contract
+        OLD_CONTRACT + "flows:\n" + _indented(PLAIN, "  - ", "    "),  # inside the contract
+    ],
+    ids=["next_document", "inside"],
+)
+def test_a_transfer_beside_an_old_odcs_contract_fails_the_gate(text: str, tmp_path: Path) -> None:
+    """A file whose first document is an ODCS contract of a version not read (v1) was
+    skipped whole ("only v2 and v3 contracts are read") without a look at what else it
+    holds: a prohibited transfer in the next document, or inside the contract, passed the
+    gate (exit 0)."""
+    path = tmp_path / "contract.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = scan(ScanOptions(paths=[path], cwd=tmp_path, policies=PINNED_POLICIES))
+    (file,) = result.files
+    assert (result.exit_code(), file.status) == (5, "error"), file.reason
+
+
+def test_an_old_odcs_contract_alone_is_still_skipped_as_one(tmp_path: Path) -> None:
+    """The guard: the contract alone is skipped, naming its version."""
+    path = tmp_path / "contract.yaml"
+    path.write_text(OLD_CONTRACT, encoding="utf-8")
+    result = scan(ScanOptions(paths=[path], cwd=tmp_path, policies=PINNED_POLICIES))
+    (file,) = result.files
+    assert (result.exit_code(), file.status, file.reason) == (
+        0,
+        "skipped",
+        "ODCS v1.0.0: only v2 and v3 contracts are read",
+    )
