@@ -198,3 +198,41 @@ def test_the_service_counts_a_transfer_it_decided_for_a_later_day(tmp_path: Path
 
     assert decide("planned", dt.date(2026, 12, 20)) == "allow"
     assert decide("now", dt.date(2026, 12, 7)) == "restrict"
+
+
+# --- the ledger: a transfer decided again as of another day ----------------------------
+
+
+def test_deciding_a_transfer_again_as_of_another_day_does_not_move_its_count(tmp_path: Path) -> None:
+    """60,000 people's contact data let go as of 7 December 2026 (allow, Art 5(4)), then the
+    same description decided again as of 1 June 2025 (`check --record --as-of`, a
+    retrospective look), then another 60,000 as of 7 December: 120,000 in 2026 need a
+    standard contract (2024 Provisions Art 8). Only the newest record of a description
+    counted, on its own day, so the look back moved the first 60,000 out of 2026 and the
+    second was allowed too."""
+    db = tmp_path / "a.sqlite"
+    assert record(db, cn("feed", "2026-12-07")) == "allow"
+    assert record(db, cn("feed", "2026-12-07"), "--as-of", "2025-06-01") == "allow"
+    assert record(db, cn("other", "2026-12-07")) == "restrict"
+
+
+def test_the_service_keeps_counting_a_transfer_decided_again_as_of_another_day(tmp_path: Path) -> None:
+    """The same through `serve` (`as_of` of a request), and the guard: the transfer decided
+    on two days of one window still counts once there: 60,000 and 30,000 are 90,000
+    (allow), and another 10,000 make 100,000 (restrict), not 40,000 (allow, had the look
+    at 2027 moved the first out of 2026)."""
+    from dataflow_rules.server.run import build
+    from dataflow_rules.server.settings import Settings
+
+    service = build(Settings(audit_db=str(tmp_path / "a.sqlite")))
+
+    def decide(tid: str, as_of: dt.date, individuals: int = 60000) -> str:
+        transfer = cn(tid, None, individuals)
+        outcome = service.evaluate(json.dumps(transfer), "<request>", as_of=as_of, requested_by="t")
+        return outcome.decisions[0].verdict.value
+
+    assert decide("feed", dt.date(2026, 6, 1)) == "allow"
+    assert decide("feed", dt.date(2026, 6, 2)) == "allow"  # decided again, same year: once
+    assert decide("feed", dt.date(2027, 6, 1)) == "allow"  # and again, another year
+    assert decide("small", dt.date(2026, 12, 7), 30000) == "allow"  # 60,000 + 30,000
+    assert decide("other", dt.date(2026, 12, 7), 10000) == "restrict"  # + 10,000: 100,000
