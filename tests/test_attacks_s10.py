@@ -236,3 +236,23 @@ def test_the_service_keeps_counting_a_transfer_decided_again_as_of_another_day(t
     assert decide("feed", dt.date(2027, 6, 1)) == "allow"  # and again, another year
     assert decide("small", dt.date(2026, 12, 7), 30000) == "allow"  # 60,000 + 30,000
     assert decide("other", dt.date(2026, 12, 7), 10000) == "restrict"  # + 10,000: 100,000
+
+
+# --- bad input that crashed -------------------------------------------------------------
+
+
+def test_a_safeguard_obtained_near_the_calendars_end_is_decided_not_a_crash(tmp_path: Path) -> None:
+    """A CAC security assessment (valid three years, as the taxonomy's
+    `validity_years` says) stated obtained
+    on 1 June 9998: its third anniversary is past the calendar's last year, and `check`
+    crashed with a traceback (exit 1; `scan` and the service with it) instead of deciding.
+    Obtained after the as-of day, it is not in place: 2,000,000 people's data is restrict."""
+    from .law_cases.test_attacks import CN_US, check
+
+    path = tmp_path / "sg.yaml"
+    text = CN_US.replace("individuals: 200000", "individuals: 2000000")
+    path.write_text(
+        text + "safeguards:\n  - {mechanism: cn.security_assessment, reference: X-1, obtained: 9998-06-01}\n",
+        encoding="utf-8",
+    )
+    assert check(path) == (4, "restrict")
