@@ -256,3 +256,43 @@ def test_a_safeguard_obtained_near_the_calendars_end_is_decided_not_a_crash(tmp_
         encoding="utf-8",
     )
     assert check(path) == (4, "restrict")
+
+
+# --- the service: least privilege -------------------------------------------------------
+
+# Customer contact data from Brazil, whose outbound rules no shipped catalogue holds, to
+# China: review by default (the origin's rules were not checked).
+BR_CN = "id: br-cn\norigin: BR\ndestination: CN\ndata:\n  - {category: personal.contact, individuals: 5000}\n"
+
+
+def test_a_decider_cannot_lower_the_services_unlisted_verdict(tmp_path: Path) -> None:
+    """`POST /api/decisions?unlisted=allow` from a token holding only the decider role
+    turned that review into a recorded allow on a service started with the default: the
+    operator's gate, lowered by a query parameter. Now 403 and nothing recorded; asking for
+    review is still the decider's to ask, and an admin may still ask for allow."""
+    from .server.conftest import Server
+
+    server = Server(audit_db=tmp_path / "a.sqlite")
+    try:
+        decider = server.make_token("only-decider", ["decider"])
+        admin = server.make_token("only-admin", ["decider", "admin"])
+
+        def post(token: str, unlisted: str | None) -> tuple[int, str | None]:
+            with server.client(token) as client:
+                response = client.post(
+                    "/api/decisions",
+                    content=BR_CN,
+                    headers={"content-type": "application/yaml"},
+                    params={"unlisted": unlisted} if unlisted else {},
+                )
+            return response.status_code, response.json().get("verdict")
+
+        assert post(decider, None) == (200, "review")
+        assert post(decider, "allow") == (403, None)
+        assert post(decider, "review") == (200, "review")
+        assert post(admin, "allow") == (200, "allow")
+        with server.client() as client:
+            verdicts = [r["verdict"] for r in client.get("/api/decisions").json()["records"]]
+        assert verdicts == ["allow", "review", "review"]  # newest first: nothing of the 403
+    finally:
+        assert server.stop(), "".join(server.stderr)
