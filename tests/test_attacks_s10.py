@@ -296,3 +296,55 @@ def test_a_decider_cannot_lower_the_services_unlisted_verdict(tmp_path: Path) ->
         assert verdicts == ["allow", "review", "review"]  # newest first: nothing of the 403
     finally:
         assert server.stop(), "".join(server.stderr)
+
+
+# --- scan: a waiver reaching a second transfer under the waived id ---------------------
+
+WAIVED = """\
+waivers:
+  - transfer: us-cn-genomic-101
+    entry: us.dsp.omic.coc.genomic
+    approved_by: Jane Doe
+    reason: accepted for the pilot study of 101 people
+    expires: 2099-01-01
+    ticket: SEC-1
+"""
+
+
+def _waived_scan(tmp_path: Path, copies: dict[str, int]) -> tuple[int, list[str]]:
+    from .conftest import EXAMPLES
+
+    plain = (EXAMPLES / "us-cn-genomic-101.yaml").read_text(encoding="utf-8")
+    for name, individuals in copies.items():
+        (tmp_path / name).write_text(
+            plain.replace("individuals: 101", f"individuals: {individuals}"), "utf-8"
+        )
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(WAIVED, encoding="utf-8")
+    result = scan(
+        ScanOptions(
+            paths=[tmp_path / name for name in copies],
+            cwd=tmp_path,
+            waivers=waivers,
+            today=dt.date(2026, 3, 2),
+            decided_on=dt.date(2026, 3, 2),
+            as_of=dt.date(2026, 3, 2),
+            skip_checks=["us.dsp.omic.coc.omic"],
+        )
+    )
+    return result.exit_code(), [e.message for e in result.errors]
+
+
+def test_a_waiver_naming_no_file_does_not_reach_a_second_transfer_under_its_id(tmp_path: Path) -> None:
+    """A waiver approved for the genomic data of 101 people (transfer `us-cn-genomic-101`,
+    no `file:`) also waived a second manifest under the same id with 900,000 people, and the
+    gate passed (exit 0): a copied id was enough to carry a waiver to a transfer no one
+    approved. A waiver naming no file that meets transfers of two files is now an input
+    error (exit 5) asking for its `file`."""
+    code, errors = _waived_scan(tmp_path, {"a.yaml": 101, "b.yaml": 900000})
+    assert code == 5 and any("a.yaml" in e and "b.yaml" in e and "file" in e for e in errors), errors
+
+
+def test_a_waiver_naming_no_file_still_waives_its_one_transfer(tmp_path: Path) -> None:
+    """The guard: the one manifest under the waived id is waived, and the gate passes."""
+    assert _waived_scan(tmp_path, {"a.yaml": 101}) == (0, [])

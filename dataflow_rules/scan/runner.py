@@ -199,6 +199,7 @@ def scan_spooled(options: ScanOptions, progress: Progress | None = None) -> Spoo
     finally:
         if reads is not None:
             reads.close()
+    errors += waivers.ambiguous()
     return SpooledScan(
         tool={"name": "dataflow-rules", "version": __version__},
         fail_on=options.fail_on,
