@@ -348,3 +348,22 @@ def test_a_waiver_naming_no_file_does_not_reach_a_second_transfer_under_its_id(t
 def test_a_waiver_naming_no_file_still_waives_its_one_transfer(tmp_path: Path) -> None:
     """The guard: the one manifest under the waived id is waived, and the gate passes."""
     assert _waived_scan(tmp_path, {"a.yaml": 101}) == (0, [])
+
+
+def test_a_link_to_a_directory_is_reported_not_silently_left_out(tmp_path: Path) -> None:
+    """A directory reached through a symbolic link is not walked (documented), but it was
+    in no report either: a manifest behind `flows -> ../elsewhere` was neither decided nor
+    listed as not scanned. Now it is listed, with where the link leads."""
+    from dataflow_rules.scan.walk import Walker
+
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "elsewhere" / "flow.yaml").write_text(PLAIN, encoding="utf-8")
+    (tmp_path / "repo" / "flows").symlink_to(tmp_path / "elsewhere")
+    walk = Walker(cwd=tmp_path / "repo").walk([tmp_path / "repo"])
+    assert [(s.display, s.reason) for s in walk.skipped] == [
+        (
+            "flows/",
+            f"symbolic link to a directory (to {tmp_path / 'elsewhere'}): not followed; scan its target",
+        )
+    ]
