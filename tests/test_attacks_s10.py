@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dataflow_rules.scan.runner import ScanOptions, scan
 
@@ -367,3 +368,17 @@ def test_a_link_to_a_directory_is_reported_not_silently_left_out(tmp_path: Path)
             f"symbolic link to a directory (to {tmp_path / 'elsewhere'}): not followed; scan its target",
         )
     ]
+
+
+def test_a_baseline_file_holding_a_transfer_fails_the_gate(tmp_path: Path) -> None:
+    """The scan skips its own baseline file ("the scan's own config, waiver or baseline
+    file"), and a baseline read any object with `baseline_version` and `findings`: a
+    prohibited transfer written into the baseline file beside them was decided by no one,
+    and the gate passed. A baseline with any other field is an input error."""
+    flow = tmp_path / "flow.json"
+    body = {"baseline_version": 1, "findings": [], **yaml.safe_load(PLAIN)}
+    body["date"] = str(body["date"])
+    flow.write_text(json.dumps(body), encoding="utf-8")
+    result = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, baseline=flow, policies=PINNED_POLICIES))
+    assert result.exit_code() == 5
+    assert any("unknown field" in e.message for e in result.errors), result.errors
