@@ -382,3 +382,35 @@ def test_a_baseline_file_holding_a_transfer_fails_the_gate(tmp_path: Path) -> No
     result = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, baseline=flow, policies=PINNED_POLICIES))
     assert result.exit_code() == 5
     assert any("unknown field" in e.message for e in result.errors), result.errors
+
+
+# --- the pre-commit hook ------------------------------------------------------------------
+
+
+def test_the_pre_commit_hook_is_handed_every_file_the_scan_reads(tmp_path: Path) -> None:
+    """`dataflow-rules-scan` chose its files by pre-commit's `types_or: [yaml, json]`, and
+    `identify` tags `*.ndjson` and `*.jsonl` with neither: a changed OpenLineage event log
+    (or JSON Lines manifest) showing a prohibited flow was never handed to the scan, and the
+    commit passed. The hook is now handed the files the scan's default `include` reads."""
+    from types import SimpleNamespace
+
+    from pre_commit.clientlib import load_manifest
+    from pre_commit.commands.run import Classifier
+
+    from dataflow_rules.scan.walk import DEFAULT_INCLUDE
+
+    from .conftest import ROOT
+
+    (hook,) = (
+        h for h in load_manifest(str(ROOT / ".pre-commit-hooks.yaml")) if h["id"] == "dataflow-rules-scan"
+    )
+    names = ["flow.yaml", "FLOW.YML", "contract.json", "events.ndjson", "events.jsonl", "notes.md", "x.py"]
+    for name in names:
+        (tmp_path / name).write_text("{}\n", encoding="utf-8")
+    keys = ("files", "exclude", "types", "types_or", "exclude_types")
+    handed = Classifier.from_config([str(tmp_path / n) for n in names], "", "^$").filenames_for_hook(
+        SimpleNamespace(**{k: hook[k] for k in keys})  # type: ignore[arg-type]
+    )
+    assert sorted(Path(f).name for f in handed) == sorted(
+        n for n in names if any(Path(n.lower()).match(p) for p in DEFAULT_INCLUDE)
+    )
