@@ -414,3 +414,15 @@ def test_the_pre_commit_hook_is_handed_every_file_the_scan_reads(tmp_path: Path)
     assert sorted(Path(f).name for f in handed) == sorted(
         n for n in names if any(Path(n.lower()).match(p) for p in DEFAULT_INCLUDE)
     )
+
+
+def test_two_transfers_under_one_id_each_decided_on_two_days_are_other_people(tmp_path: Path) -> None:
+    """The guard of the fix above: each description decided on two days counts as its own
+    people, not as those of another description under the same id. 40,000 people and
+    40,001 others under one id, each decided again as of a later day, and then 30,000 more:
+    110,001 in 2026 (restrict), not 70,001."""
+    db = tmp_path / "a.sqlite"
+    for individuals, days in ((40000, ("2026-03-01", "2026-03-02")), (40001, ("2026-04-01", "2026-04-02"))):
+        for day in days:
+            assert record(db, cn("shipment", "2026-03-01", individuals), "--as-of", day) == "allow"
+    assert record(db, cn("more", "2026-06-01", 30000)) == "restrict"

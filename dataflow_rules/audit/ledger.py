@@ -35,7 +35,7 @@ def counted_on(transfer: Transfer, as_of: dt.date) -> Transfer:
     return transfer if transfer.date == as_of else transfer.model_copy(update={"date": as_of})
 
 
-def same_people(transfer: Transfer) -> Transfer:
+def same_people(transfer: Transfer, key: str) -> Transfer:
     """``transfer`` with each item that names no population naming one of its own: the
     people of that item, whichever day it is counted on.
 
@@ -45,11 +45,14 @@ def same_people(transfer: Transfer) -> Transfer:
     people out of 2026, and another 60,000 were allowed beside them (2024 Provisions Art 8).
     Counted on each of its days, as the same people, it counts once in a window holding
     any of them, as items naming one population do (docs/semantics.md, 3a). The name
-    (``data[0] of feed``) cannot be written in a transfer, so it meets no other item."""
+    (``data[0] of feed 3f2a9c0d1e4b``, with the description's digest from ``key``, the
+    :func:`ledger_key`) cannot be written in a transfer, so it meets no other item, nor
+    another description under the same id (other people)."""
+    described = key.rpartition("\x1f")[2][:12]
     data = [
         item
         if item.population is not None
-        else item.model_copy(update={"population": f"data[{i}] of {transfer.id}"})
+        else item.model_copy(update={"population": f"data[{i}] of {transfer.id} {described}"})
         for i, item in enumerate(transfer.data)
     ]
     return transfer.model_copy(update={"data": data})
@@ -103,7 +106,7 @@ class LedgerReader:
         ledger = Ledger()
         for (key, day), (seq, transfer) in sorted(self.newest.items(), key=lambda v: v[1][0]):
             if days[key] > 1:
-                transfer = same_people(transfer)
+                transfer = same_people(transfer, key)
             ledger.add_transfer(counted_on(transfer, day), f"record {seq}", day, key)
         return ledger
 
