@@ -4,8 +4,10 @@ across transfers (China since 1 January, the US rule over the preceding 12 month
 Each record holds the transfer as it was decided and the as-of date it was decided on; its
 items are counted on that as-of date (:func:`counted_on`), the day its own decision counted
 its window to. A transfer is the same one decided again only when its id **and** its
-description are the same (:func:`ledger_key`): only the newest record of those counts. A
-second transfer under a used id (other people, another date) is counted as well.
+description are the same (:func:`ledger_key`): only the newest record of those on each
+day counts, and one decided as of several days counts on each, as the same people
+(:func:`same_people`). A second transfer under a used id (other people, another date) is
+counted as well.
 """
 
 from __future__ import annotations
@@ -31,6 +33,29 @@ def counted_on(transfer: Transfer, as_of: dt.date) -> Transfer:
     100,000 a year (2024 Provisions Arts 5(4), 8). A wrong allow; so the day that decided
     it is the day it counts."""
     return transfer if transfer.date == as_of else transfer.model_copy(update={"date": as_of})
+
+
+def same_people(transfer: Transfer, key: str) -> Transfer:
+    """``transfer`` with each item that names no population naming one of its own: the
+    people of that item, whichever day it is counted on.
+
+    One description decided on several days (a re-check as of another day, a look back
+    with ``--as-of``) is one transfer: its newest record alone counted, on that record's
+    day, so deciding it again as of a day outside the window (1 June 2025) moved 60,000
+    people out of 2026, and another 60,000 were allowed beside them (2024 Provisions Art 8).
+    Counted on each of its days, as the same people, it counts once in a window holding
+    any of them, as items naming one population do (docs/semantics.md, 3a). The name
+    (``data[0] of feed 3f2a9c0d1e4b``, with the description's digest from ``key``, the
+    :func:`ledger_key`) cannot be written in a transfer, so it meets no other item, nor
+    another description under the same id (other people)."""
+    described = key.rpartition("\x1f")[2][:12]
+    data = [
+        item
+        if item.population is not None
+        else item.model_copy(update={"population": f"data[{i}] of {transfer.id} {described}"})
+        for i, item in enumerate(transfer.data)
+    ]
+    return transfer.model_copy(update={"data": data})
 
 
 def ledger_key(transfer: Transfer) -> str:
@@ -59,8 +84,8 @@ class LedgerReader:
         self.seen = 0
         self.head = GENESIS
         """The hash of the last record read: the next must name it as its predecessor."""
-        self.newest: dict[str, tuple[int, Transfer, dt.date]] = {}
-        """The newest record of each :func:`ledger_key`."""
+        self.newest: dict[tuple[str, dt.date], tuple[int, Transfer]] = {}
+        """The newest record of each :func:`ledger_key` on each day it was counted on."""
 
     def read(self) -> Ledger:
         for row in self.store.rows(after=self.seen):
@@ -73,10 +98,15 @@ class LedgerReader:
                 raise AuditError(
                     f"record {record.seq} cannot be read as a transfer, so the ledger is incomplete: {exc}"
                 ) from None
-            self.newest[ledger_key(transfer)] = (record.seq, transfer, day)
+            self.newest[ledger_key(transfer), day] = (record.seq, transfer)
             self.seen, self.head = record.seq, row.hash
+        days: dict[str, int] = {}
+        for key, _ in self.newest:
+            days[key] = days.get(key, 0) + 1
         ledger = Ledger()
-        for key, (seq, transfer, day) in sorted(self.newest.items(), key=lambda v: v[1][0]):
+        for (key, day), (seq, transfer) in sorted(self.newest.items(), key=lambda v: v[1][0]):
+            if days[key] > 1:
+                transfer = same_people(transfer, key)
             ledger.add_transfer(counted_on(transfer, day), f"record {seq}", day, key)
         return ledger
 

@@ -30,11 +30,17 @@ def last_valid_day(safeguard: Safeguard, taxonomy: Taxonomy) -> dt.date | None:
         candidates.append(mechanism.available_until)
     if mechanism.validity_years:
         obtained = safeguard.obtained
-        try:
-            anniversary = obtained.replace(year=obtained.year + mechanism.validity_years)
-        except ValueError:  # 29 February in a year that has none
-            anniversary = dt.date(obtained.year + mechanism.validity_years, 3, 1)
-        candidates.append(anniversary - dt.timedelta(days=1))
+        year = obtained.year + mechanism.validity_years
+        if year > dt.MAXYEAR:
+            # Valid past the calendar's last day (obtained in 9998): a crash with a
+            # traceback (exit 1) in check, scan and the service, never a decision.
+            candidates.append(dt.date.max)
+        else:
+            try:
+                anniversary = obtained.replace(year=year)
+            except ValueError:  # 29 February in a year that has none
+                anniversary = dt.date(year, 3, 1)
+            candidates.append(anniversary - dt.timedelta(days=1))
     return min(candidates) if candidates else None
 
 

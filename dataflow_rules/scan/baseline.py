@@ -51,6 +51,11 @@ def load_baseline(path: Path, display: str) -> set[str]:
         raise InputError(
             f"not a dataflow-rules baseline (expected baseline_version {BASELINE_VERSION})", Location(display)
         )
+    extra = sorted(set(body) - {"baseline_version", "tool", "findings"})
+    if extra:
+        # The scan skips its own baseline file unread: a transfer's fields beside the
+        # baseline's (origin, destination, data) were never decided, and that gate passed.
+        raise InputError(f"unknown field '{extra[0]}' in a baseline", Location(display))
     rows = body.get("findings")
     if not isinstance(rows, list) or not all(
         isinstance(r, dict) and isinstance(r.get("fingerprint"), str) for r in rows

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+import yaml
+
 from ..loading import Document
 
 Path_ = tuple[str | int, ...]
@@ -69,6 +71,77 @@ def _walk(value: object, path: Path_, budget: list[int]) -> Iterator[Path_]:
     elif isinstance(value, list):
         for n, child in enumerate(value):
             yield from _walk(child, (*path, n), budget)
+
+
+def composed_line(text: str) -> int | None:
+    """The line of the first mapping (depth first) holding a transfer's fields in ``text``
+    composed leniently (tags, duplicate keys and aliases as YAML gives them, keys decoded),
+    when :func:`raw_line` finds none in the raw text; else None.
+
+    For a file the strict reader refused that :mod:`.sniff` did not take for a manifest:
+    the raw keys alone missed a transfer written with YAML's explicit keys (``? data``) or
+    escaped ones (``"\\x64ata"``) as the seventeenth element of a list or three levels
+    down, behind one duplicate key, and that gate passed (s10 attack)."""
+    raw = raw_line(text)
+    if raw is not None:
+        return raw
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    except RecursionError:
+        return 1  # nested too deeply to look through: assume the worst
+    budget, seen = [_MAX_VISITS], set[int]()
+    for node in nodes:
+        line = _node_line(node, budget, seen)
+        if line is not None:
+            return line
+    return None
+
+
+def _node_line(node: yaml.Node | None, budget: list[int], seen: set[int]) -> int | None:
+    if node is None or id(node) in seen:
+        return None  # an alias of a node already looked at (or a recursive anchor)
+    seen.add(id(node))
+    budget[0] -= 1
+    if budget[0] < 0:
+        return node.start_mark.line + 1  # too big to look through: assume the worst
+    if isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        if transfer_fields(_keys(node)):
+            return node.start_mark.line + 1
+        children = [child for pair in node.value for child in pair]
+    else:
+        return None
+    for child in children:
+        line = _node_line(child, budget, seen)
+        if line is not None:
+            return line
+    return None
+
+
+def _keys(node: yaml.MappingNode, merging: frozenset[int] = frozenset()) -> dict[str, object]:
+    """A mapping's scalar keys, each with its value's scalar text (a list for a collection,
+    which is what :func:`transfer_fields` tells a country code from); a merge key's
+    mappings bring theirs in, as YAML merges them (``merging``: those already on the way,
+    so a recursive anchor ends)."""
+    keys: dict[str, object] = {}
+    merging = merging | {id(node)}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if key.value == "<<" or key.tag == "tag:yaml.org,2002:merge":
+            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for source in sources:
+                if isinstance(source, yaml.MappingNode) and id(source) not in merging:
+                    keys = {**_keys(source, merging), **keys}
+            continue
+        if isinstance(value, yaml.ScalarNode):
+            keys[key.value] = value.value
+        else:  # a duplicate key's scalar, read by another reader, is not hidden by a list
+            keys.setdefault(key.value, [None])
+    return keys
 
 
 def raw_line(text: str) -> int | None:

@@ -202,6 +202,7 @@ def scan_spooled(options: ScanOptions, progress: Progress | None = None) -> Spoo
     finally:
         if reads is not None:
             reads.close()
+    errors += waivers.ambiguous()
     return SpooledScan(
         tool={"name": "dataflow-rules", "version": __version__},
         fail_on=options.fail_on,
@@ -311,6 +312,18 @@ def _kind(value: object) -> FileKind | None:
     return None
 
 
+def _no_transfer_in(documents: Sequence[Document]) -> None:
+    """Raise when a file that is about to be skipped shows a transfer's fields anywhere."""
+    found = gate.find_in_documents(documents)
+    if found is not None:
+        doc, where = found
+        raise InputError(
+            "a transfer's fields (origin or destination, and data) in a file that is not"
+            " a manifest this tool reads: nothing in it was decided, so it cannot be skipped",
+            doc.locate(where),
+        )
+
+
 @dataclass
 class _Read:
     """A recognised file, read and adapted, not yet decided."""
@@ -373,7 +386,7 @@ class _Scanner:
             except InputError as refused:
                 if could_be_manifest(text, _kind) or openlineage.has_event_line(text):
                     raise
-                line = gate.raw_line(text)
+                line = gate.composed_line(text)
                 if line is not None:
                     # Fail closed: unreadable, but its text shows a transfer (issue 19, item 7).
                     raise InputError(
@@ -397,21 +410,19 @@ class _Scanner:
                     status="skipped",
                     reason="a catalogue test suite (run by `dataflow-rules test`)",
                 )
+            unread_odcs = first == "odcs" and not all(odcs.is_readable(d.value) for d in documents)
+            if first is None or unread_odcs:
+                # A file about to be skipped (no kind, or a contract of a version not read)
+                # must not hold a transfer: an ODCS v1 contract followed by a transfer
+                # document was skipped whole, and that gate passed (s10 attack).
+                _no_transfer_in(documents)
             if first is None:
-                found = gate.find_in_documents(documents)
-                if found is not None:
-                    doc, where = found
-                    raise InputError(
-                        "a transfer's fields (origin or destination, and data) in a file that is not"
-                        " a manifest this tool reads: nothing in it was decided, so it cannot be skipped",
-                        doc.locate(where),
-                    )
                 reason = next(
                     (r for r in (odcs.skip_reason(d.value) for d in documents) if r),
                     "empty" if not documents else "not a transfer manifest, Fides manifest or ODCS contract",
                 )
                 return FileResult(path=display, status="skipped", reason=reason)
-            if first == "odcs" and not all(odcs.is_readable(d.value) for d in documents):
+            if unread_odcs:
                 old = next(d for d in documents if not odcs.is_readable(d.value))
                 version = old.value.get("apiVersion")
                 return FileResult(

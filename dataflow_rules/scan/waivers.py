@@ -64,13 +64,39 @@ class Waivers:
     active: list[LoadedWaiver] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
+    files: dict[int, set[str]] = field(default_factory=dict)
+    """The files each waiver naming no file met a finding in."""
 
     def apply(self, file: str, transfer: str, finding: Finding) -> Finding:
         for n, loaded in enumerate(self.active):
             if loaded.matches(file, transfer, finding):
                 self.used.add(n)
+                if loaded.waiver.file is None:
+                    self.files.setdefault(n, set()).add(file)
                 return finding.model_copy(update={"waiver": loaded.ref()})
         return finding
+
+    def ambiguous(self) -> list[Problem]:
+        """A problem for each waiver naming no file that met transfers of several files.
+
+        Transfer ids are the manifests' own, and two files may hold transfers under one id:
+        a waiver approved for 101 people's genomic data (no ``file``) waived a copy of the
+        manifest under the same id with 900,000, and the gate passed. A waiver is one
+        person's acceptance of one transfer's finding, so one that reaches two files is
+        refused until it names its file (the scan fails, exit 5)."""
+        problems = []
+        for n, files in sorted(self.files.items()):
+            if len(files) > 1:
+                w = self.active[n].waiver
+                problems.append(
+                    Problem(
+                        place=self.active[n].place,
+                        message=f"waiver for transfer '{w.transfer}', entry '{w.entry}' names no file and meets"
+                        f" transfers under that id in {', '.join(sorted(files))}: a waiver covers one"
+                        " transfer; add `file:` naming the one it was approved for",
+                    )
+                )
+        return problems
 
     def unused(self) -> list[Place]:
         return [w.place for n, w in enumerate(self.active) if n not in self.used]

@@ -187,7 +187,7 @@ class Walker:
 
     def _link(self, path: Path, display: str, ignores: Sequence[Pattern]) -> None:
         """A symbolic link met while walking: followed to a regular file; reported if it
-        loops or dangles (when its name would have been scanned); else left alone."""
+        loops or dangles (when its name would have been scanned), or leads to a directory."""
         try:
             target = os.stat(path)
         except OSError as exc:
@@ -200,7 +200,18 @@ class Walker:
             return
         if stat.S_ISREG(target.st_mode):
             self._file(path, display, explicit=False, ignores=ignores)
-        elif not stat.S_ISDIR(target.st_mode):
+        elif stat.S_ISDIR(target.st_mode):
+            # Not followed (a loop, or the same files twice), but said: a manifest behind a
+            # link to a directory outside the paths scanned was in no report at all.
+            reason = self._excluded(display, True) or self._gitignored(path, True, ignores)
+            self.result.skipped.append(
+                Skipped(
+                    display + "/",
+                    reason
+                    or f"symbolic link to a directory (to {os.readlink(path)}): not followed; scan its target",
+                )
+            )
+        else:
             self._special(
                 display, "symbolic link to something not a regular file (a FIFO, socket or device): not read"
             )

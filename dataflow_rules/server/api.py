@@ -289,19 +289,44 @@ async def decide(
         day = parse_date(as_of, "as_of")
     except InputError as exc:
         raise BadRequest(400, "input", exc.one_line()) from None
-    who = identity_of(request).name
+    identity = identity_of(request)
+    asked = Verdict(unlisted.value) if unlisted else None
+    if _looser(asked, service.settings.unlisted) and "admin" not in identity.roles:
+        raise BadRequest(
+            403,
+            "forbidden",
+            f"unlisted={asked.value if asked else ''} is looser than this service's"
+            f" --unlisted ({service.settings.unlisted.value if service.settings.unlisted else 'default'}):"
+            " a decider may ask for review, not allow (an admin may)",
+        )
+    who = identity.name
     text = decode(await request.body(), SOURCE, InputError)
     outcome = await run_in_threadpool(
         lambda: service.evaluate(
             text,
             SOURCE,
             as_of=day,
-            unlisted=Verdict(unlisted.value) if unlisted else None,
+            unlisted=asked,
             requested_by=who,
             channel="http",
         )
     )
     return JSONResponse(outcome.body())
+
+
+def _looser(asked: Verdict | None, served: Verdict | None) -> bool:
+    """Whether a request's ``unlisted`` would decide a side with no catalogue more leniently
+    than the service was started to (allow, then the default, then review).
+
+    Any decider could send ``unlisted=allow`` and turn an origin whose outbound rules no
+    catalogue holds (review: they were not checked) into a recorded allow, on a service
+    its operator started with the default or ``--unlisted review``: the operator's gate,
+    lowered by what a client asks for. A request may make it stricter; only an admin may
+    make it looser (the option is recorded either way)."""
+    if asked is None:
+        return False
+    strictness = {Verdict.ALLOW: 0, None: 1, Verdict.REVIEW: 2}
+    return strictness[asked] < strictness.get(served, 1)
 
 
 @router.get(

@@ -224,7 +224,7 @@ def test_pre_commit_hook_manifest_and_entry(tmp_path: Path) -> None:
 
     hooks = {h["id"]: h for h in load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))}
     hook = hooks["dataflow-rules-scan"]
-    assert hook["language"] == "python" and set(hook["types_or"]) == {"yaml", "json"}
+    assert hook["language"] == "python" and hook["files"] == r"(?i)\.(ya?ml|json|ndjson|jsonl)$"
     restricted = write(tmp_path / "flows" / "big.yaml", TRANSFER.format(id="big", origin="CN", count=500_000))
     harmless = write(tmp_path / "ci.yaml", "stages: [test]\n")
     entry = shlex.split(hook["entry"])

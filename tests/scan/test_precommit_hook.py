@@ -4,7 +4,7 @@ pre-commit: it clones this repository at a commit, builds the hook's environment
 
 test_cli.py checks the manifest with pre-commit's loader and runs the entry by hand; only a
 real run shows that the clone installs (package data, dependencies, the console script),
-that `types_or` and `pass_filenames` hand the hook the files we expect, and that a failing
+that `files` and `pass_filenames` hand the hook the files we expect, and that a failing
 scan turns into a refused commit.
 
 pre-commit installs the project and its dependencies from a package index, and tests may
@@ -318,13 +318,13 @@ def test_yaml_that_is_not_a_manifest_passes_and_other_files_are_not_passed(
     pipeline: Callable[..., Pipeline],
 ) -> None:
     """YAML and JSON that are not manifests are handed to the scan and pass; other files
-    are not handed to it at all (`types_or`)."""
+    are not handed to it at all (the hook's `files`)."""
     repo = pipeline()
     repo.write("docs/notes.md", "# Notes\n")
     repo.git("add", "docs/notes.md")
     committed = repo.commit("notes only")
     assert committed.returncode == 0, committed.stdout
-    assert "(no files to check)Skipped" in committed.stdout  # types_or: no YAML or JSON staged
+    assert "(no files to check)Skipped" in committed.stdout  # files: no YAML or JSON staged
     repo.copy(NOT_A_MANIFEST, ".gitlab-ci.yml")
     repo.write("package.json", '{"name": "pipeline", "private": true}\n')
     repo.write("docs/notes.md", "# Notes\n\nMore.\n")
