@@ -47,7 +47,7 @@ from dataflow_rules.models.common import Count
 from dataflow_rules.models.decision import Decision, Verdict
 from dataflow_rules.models.policies import Policies
 from dataflow_rules.models.taxonomy import Taxonomy
-from dataflow_rules.models.transfer import DataItem, Safeguard, Transfer
+from dataflow_rules.models.transfer import DataItem, Recipient, Safeguard, Transfer
 
 Side = Literal["outbound", "inbound"]
 Designation = Entry | LocalisationEntry
@@ -439,7 +439,7 @@ class _SideEvaluation:
             return None
         cp = entry.counterparties
         if self.domestic and isinstance(entry, Entry):
-            cp = _at_home(entry) or cp
+            cp = _at_home(entry, self.transfer.recipient) or cp
         open_facts = self.counterparty(cp, strict=False)
         if open_facts is None:
             return None
@@ -735,11 +735,19 @@ def _count_holds(count: Count, value: int) -> bool:
     )
 
 
-def _at_home(entry: Entry) -> Counterparties | None:
+def _at_home(entry: Entry, recipient: Recipient | None = None) -> Counterparties | None:
     """Section 2: whom ``entry`` reaches inside its own country (None: nobody): only the
-    recipient facts it names in ``wherever_located``, never the location."""
+    recipient facts it names in ``wherever_located``, never the location. ``stated_foreign``
+    reaches by control an entity stated not to be a U.S. person (28 CFR 202.256(b) Example
+    7), never an individual there (Example 1); without ``recipient``, whether it can."""
     cp = entry.counterparties
     controlled = "controlled" in entry.wherever_located and cp.include_controlled
+    if "stated_foreign" in entry.wherever_located and cp.include_controlled and cp.except_us_persons:
+        controlled = (
+            controlled
+            or recipient is None
+            or (recipient.us_person is False and recipient.type != "individual")
+        )
     designated = "designated" in entry.wherever_located
     if not (controlled or designated):
         return None

@@ -270,7 +270,15 @@ def entries(
         entry["overrides_green_lanes"] = True
     if chance(draw, 15):
         entry["wherever_located"] = draw(
-            st.sampled_from([["designated"], ["controlled"], ["designated", "controlled"]])
+            st.sampled_from(
+                [
+                    ["designated"],
+                    ["controlled"],
+                    ["designated", "controlled"],
+                    ["designated", "stated_foreign"],
+                    ["stated_foreign"],
+                ]
+            )
         )
     return entry
 

@@ -22,6 +22,7 @@ AVAILABLE = {
     "eu.scc": dt.date(2021, 6, 27),  # Decision (EU) 2021/914, 20 days after OJ L 199 of 7 June 2021
     "uk.idta": dt.date(2022, 3, 21),
     "uk.addendum": dt.date(2022, 3, 21),
+    "us.cisa_security_requirements": dt.date(2025, 1, 8),  # CISA notice, 90 FR 1528 (8 January 2025)
 }
 
 
@@ -90,20 +91,28 @@ def test_a_predated_safeguard_changes_nothing(mechanism: str, policies: Policies
     """A safeguard from before its mechanism existed is as if none were listed: it never
     lowers a verdict, and the decision is the one without it but for the reason's detail."""
     day_before = (AVAILABLE[mechanism] - dt.timedelta(days=1)).isoformat()
-    origin = {"cn": "CN", "eu": "DE", "uk": "GB"}[mechanism.split(".")[0]]
+    origin = {"cn": "CN", "eu": "DE", "uk": "GB", "us": "US"}[mechanism.split(".")[0]]
     # Only a volume that needs the assessment tests it (2024 Provisions Art 7: 1,000,000 or more).
     individuals = 2_000_000 if mechanism == "cn.security_assessment" else 200_000
+    # The US rule restricts bulk health data given to a Chinese vendor (28 CFR 202.401), not contact data.
+    us = origin == "US"
     body: dict[str, Any] = {
         "id": "p",
         "origin": origin,
-        "destination": "IN" if origin != "CN" else "US",
+        "destination": {"CN": "US", "US": "CN"}.get(origin, "IN"),
         "exporter": {"ciio": False},
-        "recipient": {"name": "Example Co.", "type": "company", "controlled_by": "US"},
+        "recipient": {"name": "Example Co.", "type": "company", "controlled_by": "CN" if us else "US"},
         "purpose": "marketing",
         "transaction": "vendor_agreement",
         "context": {"exporter_automotive_data_processor": False, "important_data_identified": False},
         "security": {"encryption_exporter_held_keys": True},
-        "data": [{"category": "personal.contact", "individuals": individuals, "anonymised": False}],
+        "data": [
+            {
+                "category": "personal.health" if us else "personal.contact",
+                "individuals": individuals,
+                "anonymised": False,
+            }
+        ],
     }
     without = engine.decide(Transfer.model_validate(body), AS_OF)
     predated = {"mechanism": mechanism, "reference": "X-1", "obtained": day_before}

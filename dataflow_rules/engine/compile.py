@@ -79,7 +79,10 @@ _SET_FACTS: dict[str, tuple[str, str]] = {
 _COUNTS: tuple[Unit, ...] = ("individuals", "records", "devices")
 
 
-CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool, bool, bool]
+CounterpartyKey = tuple[tuple[str, ...], bool, tuple[str, ...], bool, bool, bool, bool]
+"""(countries listed, every country listed, countries excluded, include_controlled,
+include_designated, except_us_persons, stated_foreign): the last, inside the country only,
+reaches by control only an entity stated not to be a U.S. person (``wherever_located``)."""
 
 
 Op = Literal["==", "!=", ">=", "<=", "between"]
@@ -224,7 +227,7 @@ class SidePlan:
     """(transfer field, allowed values) -> flag property computed per side."""
     counterparties: dict[CounterpartyKey, str] = field(default_factory=dict)
     """(countries listed, every country listed, countries excluded, include_controlled,
-    include_designated, except_us_persons) -> flag property computed per side."""
+    include_designated, except_us_persons, stated_foreign) -> flag property computed per side."""
     counts: dict[CountKey, str] = field(default_factory=dict)
     """What each count condition counts -> property prefix of its tally."""
     context: dict[str, str] = field(default_factory=dict)
@@ -331,12 +334,21 @@ class SidePlan:
     @cached_property
     def counterparty_flags(
         self,
-    ) -> tuple[tuple[frozenset[str], bool, frozenset[str], bool, bool, bool, str], ...]:
+    ) -> tuple[tuple[frozenset[str], bool, frozenset[str], bool, bool, bool, bool, str], ...]:
         """(countries listed, every country, countries excluded, include_controlled,
-        include_designated, except_us_persons, flag property) of each counterparty flag."""
+        include_designated, except_us_persons, stated_foreign, flag property) of each
+        counterparty flag."""
         return tuple(
-            (frozenset(countries), every, frozenset(excluded), controlled, designated, us, prop)
-            for (countries, every, excluded, controlled, designated, us), prop in self.counterparties.items()
+            (frozenset(countries), every, frozenset(excluded), controlled, designated, us, foreign, prop)
+            for (
+                countries,
+                every,
+                excluded,
+                controlled,
+                designated,
+                us,
+                foreign,
+            ), prop in self.counterparties.items()
         )
 
     def chunks(self) -> list[Chunk]:
@@ -450,7 +462,7 @@ def domestic_counterparties(entry: Entry) -> Counterparties:
     """Who an entry reaches inside its own country: only the recipient facts it names in
     ``wherever_located`` (the listed countries stay, for ``controlled``)."""
     cp = entry.counterparties
-    controlled = "controlled" in entry.wherever_located and cp.include_controlled
+    controlled = stated_foreign(entry) or ("controlled" in entry.wherever_located and cp.include_controlled)
     designated = "designated" in entry.wherever_located
     # Every value comes from the entry's own validated counterparties, so it is built
     # without validating again: a validation would build the model's schema, and Engine()
@@ -465,6 +477,13 @@ def domestic_counterparties(entry: Entry) -> Counterparties:
         except_countries=list(cp.except_countries),
         except_groups=list(cp.except_groups),
     )
+
+
+def stated_foreign(entry: Entry) -> bool:
+    """Whether, inside its country, the entry reaches by control only an entity stated not
+    to be a U.S. person (``wherever_located: [stated_foreign]``, 28 CFR 202.256(b) Example 7)."""
+    cp = entry.counterparties
+    return "stated_foreign" in entry.wherever_located and cp.include_controlled and cp.except_us_persons
 
 
 def reaches_at_home(entry: Entry) -> bool:
@@ -545,7 +564,9 @@ class _Compiler:
     def security_flag(self, name: str) -> str:
         return self.plan.security.setdefault(name, f"y{len(self.plan.security)}")
 
-    def counterparty_flag(self, cp: Counterparties) -> str | None:
+    def counterparty_flag(self, cp: Counterparties, foreign: bool = False) -> str | None:
+        """The flag property of a counterparty condition; ``foreign``: the domestic reading
+        of a ``stated_foreign`` entry (control reaches only an entity stated no U.S. person)."""
         if cp.is_all():
             return None
         groups = self.plan.loaded.catalogue.groups
@@ -562,6 +583,7 @@ class _Compiler:
             cp.include_controlled and self.plan.side == "outbound",
             cp.include_designated and self.plan.side == "outbound",
             cp.except_us_persons and self.plan.side == "outbound",
+            foreign,
         )
         return self.plan.counterparties.setdefault(key, f"p{len(self.plan.counterparties)}")
 
@@ -611,9 +633,15 @@ class _Compiler:
             )
         return out
 
-    def counterparty_text(self, cp: Counterparties) -> str:
+    def counterparty_text(self, cp: Counterparties, foreign: bool = False) -> str:
         """What a counterparty condition needs, as the catalogue lists it."""
         names = [*cp.countries, *(f"group {g}" for g in cp.groups)]
+        if foreign:
+            # Inside the country (stated_foreign): 28 CFR 202.256(a), (b) Examples 1 and 7.
+            return (
+                f"a recipient designated wherever it is, or an entity stated not to be a U.S."
+                f" person and controlled from {_one_of(names)}"
+            )
         every = cp.lists_all() and not cp.include_designated
         outbound = self.plan.side == "outbound"
         text = "any country" if every or not names else _one_of(names)
@@ -656,9 +684,11 @@ class _Compiler:
             )
         ]
         cp = entry.counterparties
+        foreign = False
         if self.domestic and isinstance(entry, Entry):
             cp = domestic_counterparties(entry)
-        flag = self.counterparty_flag(cp)
+            foreign = stated_foreign(entry)
+        flag = self.counterparty_flag(cp, foreign)
         if flag:
             conds.append(
                 Condition(
@@ -671,7 +701,7 @@ class _Compiler:
                         (flag, "recipient.designated", CP_OPEN_DESIGNATED),
                     ),
                     subject=self.peer_field(),
-                    expected=self.counterparty_text(cp),
+                    expected=self.counterparty_text(cp, foreign),
                     claim="us_person" if cp.except_us_persons and self.plan.side == "outbound" else None,
                 )
             )

@@ -124,8 +124,25 @@ def side_base(
         control = transfer.recipient.controlled_by
         designated = transfer.recipient.designated
         us_person = transfer.recipient.us_person is True
-        for countries, every, excluded, include_controlled, include_designated, except_us, prop in flags:
-            if peer in excluded:
+        # Inside the country a recipient is a U.S. person ("any person in the United
+        # States", 28 CFR 202.256(a)) unless it is an entity stated not to be one: a company
+        # organised under a country of concern's laws is a foreign person "including its U.S.
+        # branch" (202.256(b) Example 7); an individual there is always one (Example 1).
+        foreign_entity = transfer.recipient.us_person is False and transfer.recipient.type != "individual"
+        for (
+            countries,
+            every,
+            excluded,
+            include_controlled,
+            include_designated,
+            except_us,
+            foreign,
+            prop,
+        ) in flags:
+            if foreign and not foreign_entity:
+                # Only a designation brings a U.S. person at home in ((a)(5)).
+                base[prop] = 1 if designated is True else 4 if designated is None else 0
+            elif peer in excluded:
                 base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
             elif except_us and us_person:
                 # A U.S. person is no covered person of 28 CFR 202.211(a)(1)-(4), wherever it
@@ -248,6 +265,7 @@ def side_key(
         recipient.controlled_by,
         recipient.designated,
         recipient.us_person,
+        recipient.type,
         tuple([read(transfer) for read in _set_readers(plan)]),
         tuple(map(transfer.context.get, plan.context)),
         tuple(map(transfer.security.get, plan.security)),

@@ -207,13 +207,18 @@ class Entry(_Dated):
     """The law applies whatever the purpose (e.g. the US rule ignores anonymisation)."""
     counting: Counting | None = None
     """How its count thresholds are counted; unset: the catalogue's ``counting``."""
-    wherever_located: list[Literal["designated", "controlled"]] = Field(
-        default_factory=new_list, max_length=2
+    wherever_located: list[Literal["designated", "controlled", "stated_foreign"]] = Field(
+        default_factory=new_list, max_length=3
     )
     """Who the rule reaches wherever they are, so it is also checked for transfers inside
     the country: a recipient ``designated`` (28 CFR 202.211(a)(5), a covered person
     designated "wherever located"), one ``controlled`` from a listed country (PADFA's
-    "controlled by a foreign adversary"). Location alone never brings it in at home."""
+    "controlled by a foreign adversary"), or, ``stated_foreign``, an entity stated not to
+    be a U.S. person (``recipient.us_person: false``) and controlled from a listed country:
+    a company organised under a country of concern's laws is a foreign person "including
+    its U.S. branch" (28 CFR 202.256(b) Example 7), so being in the country does not make
+    it a U.S. person, while an individual there always is one (202.256(a), Example 1).
+    Location alone never brings it in at home."""
     overlaps: list[Identifier] = Field(default_factory=new_list, max_length=50)
     """Designations the law makes apply together with this one to the same data, the
     stricter deciding: ``lint`` does not report the pair as a conflicting overlap (DFR051).
