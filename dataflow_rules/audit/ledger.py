@@ -35,6 +35,22 @@ def counted_on(transfer: Transfer, as_of: dt.date) -> Transfer:
     return transfer if transfer.date == as_of else transfer.model_copy(update={"date": as_of})
 
 
+def _made_on(row: Row) -> dt.date | None:
+    """The day (UTC) a record was made, when it reads as one (the sealed ``created_at``).
+
+    A decision as of a later day than the day it was made (``check --record`` of a transfer
+    dated 20 December, run on 7 December; the service's ``as_of``) lets the transfer go
+    from the day it was made: counted on its as-of day alone, it was missing from the count
+    of a transfer decided afterwards as of any day before it, so 60,000 people recorded for
+    20 December and another 60,000 for 7 December of one year were both allowed (2024
+    Provisions Art 8: 120,000 in a calendar year). It counts on both days, as the same
+    people (:func:`same_people`): once in any window holding either."""
+    try:
+        return dt.date.fromisoformat(row.created_at[:10])
+    except (TypeError, ValueError):
+        return None
+
+
 def same_people(transfer: Transfer, key: str) -> Transfer:
     """``transfer`` with each item that names no population naming one of its own: the
     people of that item, whichever day it is counted on.
@@ -98,7 +114,11 @@ class LedgerReader:
                 raise AuditError(
                     f"record {record.seq} cannot be read as a transfer, so the ledger is incomplete: {exc}"
                 ) from None
-            self.newest[ledger_key(transfer), day] = (record.seq, transfer)
+            key = ledger_key(transfer)
+            self.newest[key, day] = (record.seq, transfer)
+            made = _made_on(row)
+            if made is not None and made < day:  # let go before its day: counts from then too
+                self.newest[key, made] = (record.seq, transfer)
             self.seen, self.head = record.seq, row.hash
         days: dict[str, int] = {}
         for key, _ in self.newest:
