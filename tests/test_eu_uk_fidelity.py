@@ -62,6 +62,8 @@ def test_a_safeguard_is_relied_on_only_with_an_assessment(
             impact_assessment={"outcome": outcome} if outcome else {},
             security=security,
             context={cert: False} if destination == "US" else {},
+            # Binding corporate rules bind the group's members only (Art 4(20), 47(1)(a)).
+            recipient={"type": "company", "affiliate": mechanism.endswith(".bcr")},
         )
         verdict = engine.decide(t).verdict
         effective = keys is True or pseudo is True
