@@ -62,6 +62,8 @@ def test_a_safeguard_is_relied_on_only_with_an_assessment(
             impact_assessment={"outcome": outcome} if outcome else {},
             security=security,
             context={cert: False} if destination == "US" else {},
+            # Binding corporate rules bind the group's members only (Art 4(20), 47(1)(a)).
+            recipient={"type": "company", "affiliate": mechanism.endswith(".bcr")},
         )
         verdict = engine.decide(t).verdict
         effective = keys is True or pseudo is True
@@ -153,7 +155,12 @@ def test_the_certification_question_is_asked_only_of_organisations(
 def test_ordinary_personal_data_asks_no_art9_question(engine: Engine) -> None:
     broad = engine.decide(_t("DE", "JP", data=[{"category": "personal", "anonymised": False}]))
     assert broad.verdict is Verdict.REVIEW
-    assert [r.missing for r in broad.reasons if r.kind == "missing_fact"] == [["data[0].category"]]
+    # Art 9 and Art 10 each ask (eu.special_categories, eu.criminal_offence_data since s10).
+    asked = [(r.entry_id, r.missing) for r in broad.reasons if r.kind == "missing_fact"]
+    assert asked == [
+        ("eu.special_categories", ["data[0].category"]),
+        ("eu.criminal_offence_data", ["data[0].category"]),
+    ]
     ordinary = engine.decide(_t("DE", "JP", data=[{"category": "personal.ordinary", "anonymised": False}]))
     assert ordinary.verdict is Verdict.ALLOW
     # Chapter V still applies to it: ordinary personal data is personal data.

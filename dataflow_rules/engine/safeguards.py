@@ -97,6 +97,17 @@ def check(
         )
     if until is not None and as_of > until:
         return result("expired", f"expired on {until}")
+    if (
+        taxonomy.mechanisms[safeguard.mechanism].related_recipients_only
+        and transfer.recipient.affiliate is not True
+    ):
+        # Binding corporate rules bind the group's members only: a recipient outside the
+        # group, or one not stated to be in it, is not bound by them (never met on silence).
+        stated = "is stated not to be" if transfer.recipient.affiliate is False else "is not stated to be"
+        return result(
+            "out_of_scope",
+            f"binds only recipients in the exporter's corporate group, and the recipient {stated} one (recipient.affiliate)",
+        )
     if scope.recipient is not None and scope.recipient != transfer.recipient.name:
         named = f"'{transfer.recipient.name}'" if transfer.recipient.name else "an unnamed recipient"
         return result("out_of_scope", f"granted for recipient '{scope.recipient}', not {named}")

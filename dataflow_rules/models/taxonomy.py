@@ -48,6 +48,13 @@ class Mechanism(BaseModel):
     until_citation: Citation | None = None
     """The instrument that ended the mechanism (required with ``concluded_until`` or
     ``available_until``)."""
+    related_recipients_only: bool = False
+    """The mechanism binds only recipients in the exporter's own corporate group (binding
+    corporate rules: GDPR Art 4(20), 47(1)(a); PDP Regulations 2021 reg 11(3)(c)), so it
+    meets a requirement only for a recipient stated ``affiliate: true``."""
+    related_citation: Citation | None = None
+    """Where the law limits the mechanism to related recipients (required with
+    ``related_recipients_only``)."""
 
     @model_validator(mode="after")
     def _validity_is_cited(self) -> "Mechanism":
@@ -63,6 +70,8 @@ class Mechanism(BaseModel):
             )
         if self.concluded_until and self.available_until and self.available_until < self.concluded_until:
             raise ValueError("available_until is before concluded_until")
+        if self.related_recipients_only and self.related_citation is None:
+            raise ValueError("related_recipients_only needs the related_citation that limits the mechanism")
         return self
 
 

@@ -17,7 +17,18 @@ CASES_FILE = Path(__file__).with_name("cases.yaml.txt")
 DOC: dict[str, Any] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 
 # Cases the shipped tool decides against the law, with what it answers and why.
-WRONG: dict[str, str] = {}
+WRONG: dict[str, str] = {
+    "eu_to_international_organisation_in_ch": (
+        "tool: allow (the Swiss adequacy group covers the destination whatever the recipient); "
+        "fix: engine (a condition on a stated recipient.type, or a presumption that a recipient "
+        "is not an international organisation, so that an unstated type does not make every "
+        "adequate-country transfer review); docs/catalogue-sources.md, s10"
+    ),
+    "gb_to_international_organisation_in_ch": (
+        "tool: allow (UK adequacy regulations for Switzerland); fix: engine, as "
+        "eu_to_international_organisation_in_ch"
+    ),
+}
 
 
 def _transfer(case: dict[str, Any]) -> dict[str, Any]:
