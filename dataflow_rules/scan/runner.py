@@ -91,7 +91,7 @@ class ScanOptions:
     """Facts stated once for the repository's exporter (the config's ``facts:``)."""
     decided_on: dt.date | None = None
     """The day the scan runs (default: the clock): decisions are as of it unless ``as_of``
-    says otherwise, and an ``as_of`` before it is retrospective and fails the gate."""
+    says otherwise, and an ``as_of`` before it (retrospective) or after it fails the gate."""
     loaded: Policies | None = None
     """The policies of ``policies``, when the caller has loaded them already (to check the
     facts file's context facts against the catalogues): not loaded a second time."""
@@ -147,6 +147,16 @@ def scan_spooled(options: ScanOptions, progress: Progress | None = None) -> Spoo
                 place=Place(file="<command line>"),
                 message=f"--as-of {options.as_of} is before today ({today}): a retrospective scan "
                 "describes the law then and cannot pass a gate",
+            )
+        )
+    elif options.as_of is not None and options.as_of > today:
+        # Nor a forward-dated one: a later day's law (a grace period ended, an exemption in
+        # force from then) is not the law today's transfers leave under.
+        errors.append(
+            Problem(
+                place=Place(file="<command line>"),
+                message=f"--as-of {options.as_of} is after today ({today}): a scan as of a later "
+                "day describes the law then and cannot pass a gate",
             )
         )
     scanner = _Scanner(policies, engine, fmap, omap, options, waivers, known)

@@ -126,3 +126,15 @@ def test_each_manifest_is_read_once_even_when_counted_together(
     monkeypatch.setattr(runner, "read_text", counting)
     assert _verdicts(repo) == dict.fromkeys(("flow-0", "flow-1", "flow-2"), Verdict.RESTRICT)
     assert reads == {"flow0.yaml": 1, "flow1.yaml": 1, "flow2.yaml": 1}
+
+
+def test_a_forward_dated_scan_never_passes_the_gate(tmp_path: Path) -> None:
+    """`--as-of` a later day decides by the law of that day (a grace period over, an
+    exemption in force from then), not the law today's transfers leave under: it was
+    accepted, so a gate passed on a later day's law. It fails the gate as a back-dated scan
+    does, naming the day."""
+    repo = _repo(tmp_path, 1)
+    today = dt.date(2026, 6, 1)
+    ahead = scan(ScanOptions(paths=[repo], cwd=repo, decided_on=today, as_of=dt.date(2026, 6, 2)))
+    assert ahead.exit_code() != 0
+    assert any("--as-of 2026-06-02 is after today (2026-06-01)" in p.message for p in ahead.errors)
