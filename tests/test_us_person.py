@@ -227,3 +227,38 @@ def test_the_facts_model_refuses_the_old_context_fact() -> None:
         Facts.model_validate({"context": {"recipient_us_person": True}})
     with pytest.raises(ValidationError, match="us_person"):
         Facts.model_validate({"recipient": {"us_person": True}})
+
+
+def test_at_home_an_entity_controlled_from_a_country_of_concern_is_presumed_a_us_person_and_said() -> None:
+    """Inside the United States a company controlled from China may be a U.S. person (a
+    U.S.-organised subsidiary, 28 CFR 202.256(b) Example 8) or not (the U.S. branch of a
+    Chinese company, Example 7). Unstated, it was decided a U.S. person with nothing said;
+    now the US catalogue's presumption (202.256(a): "any person in the United States")
+    fills it and the decision lists it, with how to override it. Stated false, restrict."""
+    from dataflow_rules import Engine, Transfer
+    from dataflow_rules.catalogues import load_policies
+
+    engine = Engine(load_policies())
+
+    def home(**recipient: object) -> Transfer:
+        return Transfer.model_validate(
+            {
+                "id": "home",
+                "origin": "US",
+                "destination": "US",
+                "date": "2026-06-01",
+                "exporter": {"id": "us-lab"},
+                "recipient": {"id": "cn-co-us", "type": "company", "controlled_by": "CN", **recipient},
+                "purpose": "scientific_research",
+                "transaction": "vendor_agreement",
+                "context": {"exporter_is_data_broker": False},
+                "data": [{"category": "personal.omic.genomic", "individuals": 5000, "anonymised": False}],
+            }
+        )
+
+    unstated = engine.decide(home())
+    assert unstated.verdict.value == "allow"
+    (assumed,) = [a for a in unstated.assumptions if a.fact == "recipient.us_person"]
+    assert assumed.value is True and assumed.source == "presumption US"
+    assert engine.decide(home(us_person=False)).verdict.value == "restrict"
+    assert not [a for a in engine.decide(home(us_person=True)).assumptions if a.fact == "recipient.us_person"]

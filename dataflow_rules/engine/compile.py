@@ -55,7 +55,12 @@ country: the designations that decide by who the recipient is, wherever located.
 # 4 open on recipient.designated, 5 open on both. A recipient stated to be a U.S. person,
 # for an entry with except_us_persons, is 1 designated, 4 open on the designation, else 0.
 CP_OPEN_CONTROL = frozenset({3, 5})
-CP_OPEN_DESIGNATED = frozenset({4, 5})
+CP_OPEN_DESIGNATED = frozenset({4, 5, 7})
+CP_OPEN_US_PERSON = frozenset({6, 7})
+"""6: inside the country (``stated_foreign``), an entity controlled from a listed country
+whose U.S.-person status is not stated: a U.S. subsidiary is one, the U.S. branch of a
+company organised there is not (28 CFR 202.256(b) Examples 7 and 8), so the fact is open;
+7: open on that and on recipient.designated."""
 
 MAX_PROPERTIES_PER_RULESET = 200
 """Properties the rules of one ruleset may read: facts sent to it carry only those, and
@@ -699,6 +704,7 @@ class _Compiler:
                     open=(
                         (flag, "recipient.controlled_by", CP_OPEN_CONTROL),
                         (flag, "recipient.designated", CP_OPEN_DESIGNATED),
+                        (flag, "recipient.us_person", CP_OPEN_US_PERSON),
                     ),
                     subject=self.peer_field(),
                     expected=self.counterparty_text(cp, foreign),

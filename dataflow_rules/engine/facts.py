@@ -128,7 +128,11 @@ def side_base(
         # States", 28 CFR 202.256(a)) unless it is an entity stated not to be one: a company
         # organised under a country of concern's laws is a foreign person "including its U.S.
         # branch" (202.256(b) Example 7); an individual there is always one (Example 1).
-        foreign_entity = transfer.recipient.us_person is False and transfer.recipient.type != "individual"
+        # An entity whose status is not stated, controlled from a listed country, may be
+        # either (a U.S. subsidiary is a U.S. person, Example 8): open on recipient.us_person.
+        entity = transfer.recipient.type != "individual"
+        foreign_entity = transfer.recipient.us_person is False and entity
+        maybe_foreign = transfer.recipient.us_person is None and entity
         for (
             countries,
             every,
@@ -141,7 +145,12 @@ def side_base(
         ) in flags:
             if foreign and not foreign_entity:
                 # Only a designation brings a U.S. person at home in ((a)(5)).
-                base[prop] = 1 if designated is True else 4 if designated is None else 0
+                if designated is True:
+                    base[prop] = 1
+                elif maybe_foreign and control is not None and control in countries:
+                    base[prop] = 7 if designated is None else 6
+                else:
+                    base[prop] = 4 if designated is None else 0
             elif peer in excluded:
                 base[prop] = 0  # an excluded peer never matches, whoever controls the recipient
             elif except_us and us_person:

@@ -291,7 +291,7 @@ class Presumption(_Dated):
 
     ``fact`` is a transfer fact an entry reads: ``data.anonymised`` (each item; limited to
     items within ``categories`` if given), ``exporter.ciio``, ``recipient.affiliate``,
-    ``recipient.designated``, ``context.<name>`` or ``security.<name>``. A presumption
+    ``recipient.designated``, ``recipient.us_person``, ``context.<name>`` or ``security.<name>``. A presumption
     only fills a fact an open finding lacks; it never clears a finding standing on stated
     facts (docs/semantics.md, section 4a). ``effective``/``expires``: the days the law
     that presumes it is in force (China presumes unnotified data not important only from
@@ -301,7 +301,7 @@ class Presumption(_Dated):
     fact: Annotated[
         str,
         Field(
-            pattern=r"^(data\.anonymised|exporter\.ciio|recipient\.(affiliate|designated)|(context|security)\.[a-z][a-z0-9_]*)$"
+            pattern=r"^(data\.anonymised|exporter\.ciio|recipient\.(affiliate|designated|us_person)|(context|security)\.[a-z][a-z0-9_]*)$"
         ),
     ]
     value: StrictBool
