@@ -728,6 +728,12 @@ def main(argv: list[str] | None = None) -> None:
     example = ROOT / "examples" / "cn-us-pi-100000.yaml"
     with tempfile.TemporaryDirectory(prefix="dfr-bench-") as tmp:
         base = Path(tmp)
+        # The generated catalogues declare their own context facts, not the shipped ones the
+        # example states (exporter_automotive_data_processor): `check` refuses an undeclared
+        # context fact (exit 5), so their cold start checks the example without that line.
+        generic = base / example.name
+        lines = example.read_text(encoding="utf-8").splitlines(keepends=True)
+        generic.write_text("".join(x for x in lines if not x.startswith("context:")), encoding="utf-8")
         for name in sets:
             directory = policy_dir(name, base)
             child = subprocess.run(
@@ -751,7 +757,11 @@ def main(argv: list[str] | None = None) -> None:
             results[name] = json.loads(child.stdout.strip().splitlines()[-1])
             results[name].update(
                 cold_start(
-                    None if name == "shipped" else directory, example, 3 if args.quick else 7, base, name
+                    None if name == "shipped" else directory,
+                    example if name == "shipped" else generic,
+                    3 if args.quick else 7,
+                    base,
+                    name,
                 )
             )
             print(f"  measured {name}", file=sys.stderr, flush=True)

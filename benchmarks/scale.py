@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from benchmarks.diff_corpus import lowered_copy
@@ -134,7 +135,9 @@ def _versions(tree: Path, work: Path) -> tuple[Path, Path]:
     old = tree / "policies"
     if not old.is_dir():  # a tree from before policies/ became the real directory
         old = tree / "dataflow_rules" / "policies"
-    new = work / "new-policies"
+    # one changed copy per tree: a baseline's models may not read this tree's catalogues
+    # (a taxonomy field added since), so each diffs a copy of its own
+    new = work / f"new-policies-{zlib.crc32(str(tree.resolve()).encode()):08x}"
     if not new.exists():
         lowered_copy(old, new)
     return old, new
