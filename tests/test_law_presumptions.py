@@ -67,7 +67,7 @@ def test_personal_data_is_presumed_identifiable(
     assert engine.decide(claimed, DAY).verdict.rank <= d.verdict.rank
 
 
-_LEG_TRANSFER = {
+LEG_TRANSFER = {
     "id": "leg",
     "origin": "US",
     "destination": "SG",
@@ -90,22 +90,22 @@ def test_the_recipient_presumption_fills_an_onward_legs_own_recipient(engine: En
     """28 CFR 202.211(a)(5): the leg's U.S. citizen in China, whose designation is unstated,
     is presumed undesignated as the first recipient would be; the assumption names the
     leg's path (the first recipient's designation is stated and presumes nothing)."""
-    d = engine.decide(Transfer.model_validate(_LEG_TRANSFER), DAY)
+    d = engine.decide(Transfer.model_validate(LEG_TRANSFER), DAY)
     presumed = _presumed(d)
     assert d.verdict is Verdict.ALLOW, [(r.entry_id, r.missing) for r in d.reasons]
     a = presumed["onward[0].recipient.designated"]
     assert a.value is False and "onward[0].recipient.designated: true" in a.override  # type: ignore[attr-defined]
     assert "recipient.designated" not in presumed
-    leg = {**_LEG_TRANSFER["onward"][0]}  # type: ignore[index]
+    leg = {**LEG_TRANSFER["onward"][0]}  # type: ignore[index]
     leg["recipient"] = {**leg["recipient"], "designated": True}
-    stated = engine.decide(Transfer.model_validate({**_LEG_TRANSFER, "onward": [leg]}), DAY)
+    stated = engine.decide(Transfer.model_validate({**LEG_TRANSFER, "onward": [leg]}), DAY)
     assert stated.verdict is Verdict.RESTRICT and not any("designated" in f for f in _presumed(stated))
 
 
 def test_set_fact_sets_an_onward_legs_own_recipient_only() -> None:
     from dataflow_rules.engine.presume import set_fact
 
-    t = Transfer.model_validate({**_LEG_TRANSFER, "recipient": {"id": "sg-co", "type": "company"}})
+    t = Transfer.model_validate({**LEG_TRANSFER, "recipient": {"id": "sg-co", "type": "company"}})
     done = set_fact(t, "onward[0].recipient.designated", False)
     assert done.onward[0].recipient.designated is False
     assert done.recipient.designated is None and t.onward[0].recipient.designated is None
@@ -117,7 +117,7 @@ def test_a_hop_names_only_the_legs_own_facts_by_the_legs_path(policies: Policies
     (the origin's export rules read the origin's exporter); inherited facts keep their path."""
     from dataflow_rules.engine.legs import onward_hops
 
-    own, reach = onward_hops(policies, Transfer.model_validate(_LEG_TRANSFER))
+    own, reach = onward_hops(policies, Transfer.model_validate(LEG_TRANSFER))
     assert not own.outbound_only and reach.outbound_only
     assert (
         own.path("recipient.designated")

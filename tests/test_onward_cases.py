@@ -20,6 +20,7 @@ from dataflow_rules import Engine, Transfer, Verdict, load_policies
 from dataflow_rules.engine.cases import domain
 
 from .conftest import POLICIES
+from .test_law_presumptions import LEG_TRANSFER
 
 DAY = dt.date(2026, 6, 1)
 
@@ -97,25 +98,10 @@ def test_a_legs_party_facts_have_the_values_of_the_first_partys(engine: Engine) 
     assert domain(tax, "onward[0].recipient.controlled_by") is None
 
 
-US_SG_CN: dict[str, Any] = {
-    "id": "us-sg-cn",
-    "origin": "US",
-    "destination": "SG",
-    "exporter": {"id": "us-exp", "name": "Example US Co."},
-    "recipient": {"id": "sg-co", "type": "company", "controlled_by": "SG", "designated": False},
-    "purpose": "business_operations",
-    "transaction": "vendor_agreement",
-    "data": [{"category": "personal.health", "individuals": 20000, "anonymised": False}],
-    "onward": [
-        {
-            "destination": "CN",
-            "recipient": {"id": "us-citizen-cn", "type": "individual", "us_person": True},
-            "safeguards": [{"mechanism": "sg.contract", "reference": "SG-TC-2", "obtained": "2025-03-01"}],
-        }
-    ],
-}
+US_SG_CN = LEG_TRANSFER
 """A U.S. citizen in China (a U.S. person, 28 CFR 202.256(a)) receiving bulk health data
-through Singapore: a covered person only if designated (202.211(a)(5))."""
+through Singapore: a covered person only if designated (202.211(a)(5)); the presumption
+tests' transfer."""
 
 
 @pytest.fixture(scope="module")
