@@ -16,7 +16,9 @@ from dataflow_rules.engine.counting import Ledger
 DAY = dt.date(2026, 3, 2)
 
 
-def _transfer(ident: str, exporter: dict[str, Any]) -> Transfer:
+def cn_contacts(ident: str, exporter: dict[str, Any]) -> Transfer:
+    """60,000 people's contact data to a US company: exempt alone (2024 Provisions Art
+    5(4)), 120,000 with another in the year needs a standard contract (Art 8)."""
     return Transfer.model_validate(
         {
             "id": ident,
@@ -36,8 +38,8 @@ def _transfer(ident: str, exporter: dict[str, Any]) -> Transfer:
 def _second(engine: Engine, first: dict[str, Any], second: dict[str, Any]) -> Verdict:
     """The second transfer's verdict, counted with the first (60,000 + 60,000 people)."""
     ledger = Ledger()
-    ledger.add_transfer(_transfer("t1", first), "t1", DAY)
-    later = _transfer("t2", second)
+    ledger.add_transfer(cn_contacts("t1", first), "t1", DAY)
+    later = cn_contacts("t2", second)
     return engine.decide(later, DAY, prior=ledger.prior(later)).verdict
 
 
@@ -76,8 +78,8 @@ def test_different_exporters_are_not(engine: Engine, first: dict[str, Any], seco
 
 def test_the_reason_names_the_prior_counted(engine: Engine) -> None:
     ledger = Ledger()
-    ledger.add_transfer(_transfer("t1", {"id": "cn-exp", "name": "Example CN Retailer"}), "record 1", DAY)
-    later = _transfer("t2", {"name": "Example CN Retailer"})
+    ledger.add_transfer(cn_contacts("t1", {"id": "cn-exp", "name": "Example CN Retailer"}), "record 1", DAY)
+    later = cn_contacts("t2", {"name": "Example CN Retailer"})
     decision = engine.decide(later, DAY, prior=ledger.prior(later))
     (reason,) = [r for r in decision.reasons if r.entry_id == "cn.pi.general.contract"]
     assert reason.counted_with == ["record 1"]

@@ -17,6 +17,8 @@ from dataflow_rules import Engine, Transfer, Verdict
 from dataflow_rules.engine.confusables import VERSION, candidates, party_fold
 from dataflow_rules.engine.counting import Ledger
 
+from .test_exporter_identity import cn_contacts
+
 DAY = dt.date(2026, 3, 2)
 
 LATIN = "Example CN Retailer"
@@ -104,25 +106,6 @@ def test_the_shipped_data_names_its_version_and_licence() -> None:
 # --- the engine, through a ledger ------------------------------------------------------
 
 
-def _cn(ident: str, exporter: dict[str, Any]) -> Transfer:
-    """60,000 people's contact data to a US company: exempt alone (2024 Provisions Art
-    5(4)), 120,000 with another in the year needs a standard contract (Art 8)."""
-    return Transfer.model_validate(
-        {
-            "id": ident,
-            "origin": "CN",
-            "destination": "US",
-            "date": DAY.isoformat(),
-            "exporter": {**exporter, "ciio": False},
-            "recipient": {"name": "Example US Co.", "type": "company", "controlled_by": "US"},
-            "purpose": "marketing",
-            "transaction": "vendor_agreement",
-            "context": {"exporter_automotive_data_processor": False},
-            "data": [{"category": "personal.contact", "individuals": 60_000, "anonymised": False}],
-        }
-    )
-
-
 def _us(ident: str, recipient: dict[str, Any]) -> Transfer:
     """Biometric identifiers of 600 US persons to a Chinese vendor: not bulk alone, more
     than 1,000 with the same foreign person over 12 months is (28 CFR 202.205(c))."""
@@ -162,13 +145,15 @@ def _decide(engine: Engine, first: Transfer, second: Transfer) -> Any:
 def test_a_look_alike_exporter_is_counted_together(
     engine: Engine, first: dict[str, Any], second: dict[str, Any]
 ) -> None:
-    decision = _decide(engine, _cn("t1", first), _cn("t2", second))
+    decision = _decide(engine, cn_contacts("t1", first), cn_contacts("t2", second))
     assert decision.verdict is Verdict.RESTRICT
     assert any(r.counted_with == ["record 1"] for r in decision.reasons)
 
 
 def test_a_different_exporter_is_not(engine: Engine) -> None:
-    decision = _decide(engine, _cn("t1", {"name": LATIN}), _cn("t2", {"name": "Exemple CN Retailer"}))
+    decision = _decide(
+        engine, cn_contacts("t1", {"name": LATIN}), cn_contacts("t2", {"name": "Exemple CN Retailer"})
+    )
     assert decision.verdict is Verdict.ALLOW
 
 
@@ -202,7 +187,9 @@ def test_a_look_alike_recipient_is_the_same_foreign_person(
 
 
 def test_the_decision_says_a_look_alike_was_counted_as_the_same_exporter(engine: Engine) -> None:
-    decision = _decide(engine, _cn("t1", {"name": LATIN}), _cn("t2", {"name": "\u0415xample CN Retailer"}))
+    decision = _decide(
+        engine, cn_contacts("t1", {"name": LATIN}), cn_contacts("t2", {"name": "\u0415xample CN Retailer"})
+    )
     [said] = [a for a in decision.assumptions if a.source == "ledger"]
     assert (said.fact, said.value) == ("exporter.name", "\u0415xample CN Retailer")
     assert "U+0415 CYRILLIC CAPITAL LETTER IE" in said.sentence
@@ -222,6 +209,6 @@ def test_the_decision_says_a_look_alike_recipient_was_counted_as_the_same(engine
 def test_a_spelling_the_key_folded_before_is_not_called_a_look_alike(engine: Engine, second: str) -> None:
     """The same name, or one that differs in case or spacing only, is counted as before and
     adds no assumption (outputs of such decisions are unchanged)."""
-    decision = _decide(engine, _cn("t1", {"name": LATIN}), _cn("t2", {"name": second}))
+    decision = _decide(engine, cn_contacts("t1", {"name": LATIN}), cn_contacts("t2", {"name": second}))
     assert decision.verdict is Verdict.RESTRICT
     assert not [a for a in decision.assumptions if a.source == "ledger"]
