@@ -15,7 +15,7 @@ import yaml
 from dataflow_rules.scan.runner import ScanOptions, scan
 
 from .law_cases.test_ledger_cases import cn, record
-from .scan.helpers import PINNED_POLICIES
+from .scan.helpers import PINNED_POLICIES, scan_file
 
 # --- scan: a transfer the strict reader refuses must fail the gate --------------------
 
@@ -77,15 +77,7 @@ def test_a_transfer_in_a_refused_file_fails_the_gate(name: str, tmp_path: Path) 
     passed (exit 0)."""
     path = tmp_path / "flow.yaml"
     path.write_text(HIDDEN[name], encoding="utf-8")
-    result = scan(
-        ScanOptions(
-            paths=[path],
-            cwd=tmp_path,
-            as_of=dt.date(2026, 3, 2),
-            decided_on=dt.date(2026, 3, 2),
-            policies=PINNED_POLICIES,
-        )
-    )
+    result = scan_file(path, tmp_path)
     (file,) = result.files
     assert (result.exit_code(), file.status) == (5, "error"), file.reason
     assert file.error is not None and "it cannot be skipped" in file.error.one_line()

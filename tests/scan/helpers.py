@@ -52,6 +52,11 @@ def scan_examples(**changes: object) -> ScanResult:
     return scan(replace(EXAMPLE_OPTIONS, **changes))  # type: ignore[arg-type]
 
 
+def scan_file(path: Path, cwd: Path) -> ScanResult:
+    """A scan of one file (or directory) on the fixed as-of day against the pinned policies."""
+    return scan(ScanOptions(paths=[path], cwd=cwd, as_of=AS_OF, decided_on=AS_OF, policies=PINNED_POLICIES))
+
+
 def run(*args: str, cwd: Path = ROOT, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([EXE, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, check=False)
 

@@ -6,16 +6,14 @@ restricted transfer passed the gate behind one odd element or one bad byte.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
 from dataflow_rules.scan import gate
-from dataflow_rules.scan.runner import ScanOptions, scan
 
-from .helpers import PINNED_POLICIES
+from .helpers import PINNED_POLICIES, scan_file
 
 TRANSFER = {
     "id": "crm-export",
@@ -43,15 +41,7 @@ data:
 def _scan(tmp_path: Path, name: str, text: str) -> tuple[int, str, str | None]:
     path = tmp_path / name
     path.write_text(text)
-    result = scan(
-        ScanOptions(
-            paths=[path],
-            cwd=tmp_path,
-            as_of=dt.date(2026, 3, 2),
-            decided_on=dt.date(2026, 3, 2),
-            policies=PINNED_POLICIES,
-        )
-    )
+    result = scan_file(path, tmp_path)
     (file,) = result.files
     return result.exit_code(), file.status, file.error.one_line() if file.error else None
 

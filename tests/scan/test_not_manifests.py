@@ -15,7 +15,7 @@ import pytest
 
 from dataflow_rules.scan.runner import ScanOptions, scan
 
-from .helpers import CLOUDFORMATION, PINNED_POLICIES
+from .helpers import CLOUDFORMATION, PINNED_POLICIES, scan_file
 
 HELM = """\
 apiVersion: apps/v1
@@ -52,15 +52,7 @@ def _scan(tmp_path: Path, name: str, text: str) -> tuple[str, str | None, str | 
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    result = scan(
-        ScanOptions(
-            paths=[path],
-            cwd=tmp_path,
-            as_of=dt.date(2026, 3, 2),
-            decided_on=dt.date(2026, 3, 2),
-            policies=PINNED_POLICIES,
-        )
-    )
+    result = scan_file(path, tmp_path)
     (file,) = result.files
     message = file.error.message if file.error else None
     return file.status, file.reason, message
