@@ -17,6 +17,7 @@ from dataflow_rules import Engine, Transfer, Verdict
 from dataflow_rules.engine.confusables import VERSION, candidates, party_fold
 from dataflow_rules.engine.counting import Ledger
 
+from .test_attacks_s9 import us as us_biometrics
 from .test_exporter_identity import cn_contacts
 
 DAY = dt.date(2026, 3, 2)
@@ -107,22 +108,10 @@ def test_the_shipped_data_names_its_version_and_licence() -> None:
 
 
 def _us(ident: str, recipient: dict[str, Any]) -> Transfer:
-    """Biometric identifiers of 600 US persons to a Chinese vendor: not bulk alone, more
-    than 1,000 with the same foreign person over 12 months is (28 CFR 202.205(c))."""
-    return Transfer.model_validate(
-        {
-            "id": ident,
-            "origin": "US",
-            "destination": "CN",
-            "date": DAY.isoformat(),
-            "exporter": {"id": "us-exp", "name": "Example US Co."},
-            "recipient": {**recipient, "type": "company", "controlled_by": "CN"},
-            "purpose": "business_operations",
-            "transaction": "vendor_agreement",
-            "context": {"exporter_is_data_broker": False},
-            "data": [{"category": "personal.biometric", "individuals": 600, "anonymised": False}],
-        }
-    )
+    """test_attacks_s9's 600 US persons' biometric identifiers to a Chinese vendor: not
+    bulk alone, more than 1,000 with the same foreign person over 12 months is (28 CFR
+    202.205(c))."""
+    return Transfer.model_validate(us_biometrics(ident, DAY.isoformat(), recipient))
 
 
 def _decide(engine: Engine, first: Transfer, second: Transfer) -> Any:
