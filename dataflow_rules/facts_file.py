@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, InputErrors
 from .loading import Document, parse_one, read_text
-from .suggest import did_you_mean
+from .suggest import unknown_context_fact
 from .validation import all_errors
 
 if TYPE_CHECKING:  # the model is imported where a file is validated: a run without one never builds it
@@ -113,15 +113,10 @@ def _validate(
                 problems.append((where, f"unknown category '{line}'{hint}"))
     context = value.get("context") if isinstance(value, dict) else None
     if context_facts is not None and isinstance(context, dict):
-        declared = {name: "" for name in sorted(context_facts)}
-        known = ", ".join(declared) or "none"
         for key in context:
-            if isinstance(key, str) and key not in declared:
+            if isinstance(key, str) and key not in context_facts:
                 where = document.locate((*prefix, "context", key))
-                hint = did_you_mean(key, declared)
-                problems.append(
-                    (where, f"unknown context fact '{key}'{hint}; the loaded catalogues declare: {known}")
-                )
+                problems.append((where, unknown_context_fact(key, context_facts)))
     if problems:
         problems.sort(key=lambda pair: (pair[0].line or 0, pair[0].column or 0, pair[1]))
         raise InputErrors([InputError(message, where) for where, message in problems])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -54,3 +54,10 @@ def did_you_mean(value: str, known: Mapping[str, object]) -> str:
     """`` (did you mean 'x'?)`` or nothing, to append to an "unknown ..." message."""
     hint = suggest(value, known)
     return f" (did you mean '{hint}'?)" if hint else ""
+
+
+def unknown_context_fact(key: str, declared: Iterable[str]) -> str:
+    """The message for a context fact no loaded catalogue declares (a transfer's, a facts
+    file's): the declared fact it most resembles, and every declared one."""
+    known = {name: "" for name in sorted(declared)}
+    return f"unknown context fact '{key}'{did_you_mean(key, known)}; the loaded catalogues declare: {', '.join(known) or 'none'}"

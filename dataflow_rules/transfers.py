@@ -19,7 +19,7 @@ from .errors import DataflowRulesError, InputError, Location, raise_all
 from .loading import Document, decode, dotted, parse_documents, read_text
 from .models.policies import Policies
 from .models.transfer import Transfer
-from .suggest import did_you_mean
+from .suggest import did_you_mean, unknown_context_fact
 from .validation import all_errors
 
 MAX_TRANSFERS_PER_FILE = 100_000
@@ -247,7 +247,6 @@ def reference_problems(
     declared = policies.context_facts()
     legs: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((), value)]
     legs += [(("onward", k), mapping(leg)) for k, leg in items(value.get("onward"))]
-    known = ", ".join(sorted(declared)) or "none"
     for base, part in legs:  # the transfer's context, and each leg's overrides of it
         for key in mapping(part.get("context")):
             if key in declared:
@@ -264,8 +263,7 @@ def reference_problems(
                     )
                 )
                 continue
-            hint = did_you_mean(str(key), {d: "" for d in declared})
-            out.append((at, f"unknown context fact '{key}'{hint}; the loaded catalogues declare: {known}"))
+            out.append((at, unknown_context_fact(str(key), declared)))
     return out
 
 
